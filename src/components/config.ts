@@ -1,0 +1,208 @@
+/**
+ * SaaSGuard's business rules — the ONE place where every business number lives.
+ *
+ * The build (loaders/), the API server (server/) and the dashboard pages (src/) all import
+ * this module, so changing a weight, a band or a threshold here changes it everywhere.
+ * It sits under src/ because Observable Framework only serves modules that live under its
+ * root; Node code imports it from here as well.
+ *
+ * Sources: seed 002 (dashboards guide: flags, quadrant, expansion proxy, uplift), seed 004
+ * (playbooks: risk bands, timelines, escalation), seed 000 (rollout plan: watermark, model
+ * retraining gates).
+ */
+
+export type RiskTier = "Critical" | "High" | "Medium" | "Low";
+export const RISK_TIERS: readonly RiskTier[] = ["Critical", "High", "Medium", "Low"];
+
+/** Risk-tier bands on the 0–100 rule-based risk score (seed 004). Higher = riskier. */
+export interface TierBand {
+  tier: RiskTier;
+  /** inclusive lower bound of the 0–100 risk score */
+  minScore: number;
+  /** health colour the CS team uses for the tier (seed 004: Green / Yellow / Red) */
+  colour: "Red" | "Yellow" | "Green";
+  /** recommended action text shown in tables (seed 002, "recommended_action") */
+  recommendedAction: string;
+  /** act-within window for the tier's playbook, in hours (seed 004); null = standard cadence */
+  actWithinHours: number | null;
+}
+
+/**
+ * One component of the transparent health score. The feature is mapped linearly from its
+ * `worst` value (0 points) to its `best` value (100 points), clamped; `worst` may be larger
+ * than `best` when more is worse (for example open tickets). The health score is the
+ * weight-averaged component score; risk score = 100 − health score.
+ */
+export interface HealthComponent {
+  /** stable id, also used as the driver name in `top_risk_drivers` */
+  id: string;
+  /** human label */
+  label: string;
+  /** column of marts.mart_customer_churn_features the component reads */
+  feature: string;
+  weight: number;
+  worst: number;
+  best: number;
+  /** value used when the feature is NULL (no data yet, e.g. no NPS response) */
+  whenMissing: number;
+}
+
+/** Inputs of seed 002's rule-based expansion proxy; each normalised to [0,1] by `cap`. */
+export interface ExpansionInput {
+  feature: string;
+  weight: number;
+  /** the value at which the input counts fully (1.0) */
+  cap: number;
+}
+
+export const config = {
+  /** Bands on the rule-based 0–100 risk score (seed 004), highest first. */
+  riskTiers: [
+    { tier: "Critical", minScore: 80, colour: "Red", recommendedAction: "CRITICAL — escalate same day, EBR within 7 days", actWithinHours: 48 },
+    { tier: "High", minScore: 60, colour: "Red", recommendedAction: "HIGH RISK — outreach within 48 hours", actWithinHours: 24 * 7 },
+    { tier: "Medium", minScore: 40, colour: "Yellow", recommendedAction: "MEDIUM — add to watch list, next weekly review", actWithinHours: 24 * 14 },
+    { tier: "Low", minScore: 0, colour: "Green", recommendedAction: "LOW — standard success cadence", actWithinHours: null },
+  ] satisfies TierBand[],
+
+  /**
+   * Bands on the model's calibrated P(churn in 90 days) that give the model-based tier.
+   * Probabilities are lower than 0–100 rule scores, so the model tier has its own cut-offs.
+   */
+  modelTiers: [
+    { tier: "Critical", minProbability: 0.5 },
+    { tier: "High", minProbability: 0.3 },
+    { tier: "Medium", minProbability: 0.15 },
+    { tier: "Low", minProbability: 0 },
+  ] as { tier: RiskTier; minProbability: number }[],
+
+  /** The transparent health score (0–100, higher = healthier). Weights must sum to 1. */
+  healthScore: {
+    components: [
+      { id: "usage_level", label: "Product usage (30d events per seat)", feature: "events_per_seat_30d", weight: 0.25, worst: 0, best: 20, whenMissing: 0 },
+      { id: "usage_trend", label: "Usage trend (last 30d vs prior 60d)", feature: "usage_trend_ratio", weight: 0.15, worst: 0.5, best: 1.1, whenMissing: 1 },
+      { id: "seat_utilisation", label: "Seat utilisation", feature: "seat_utilisation", weight: 0.15, worst: 0.1, best: 0.8, whenMissing: 0 },
+      { id: "support_load", label: "High-priority tickets (30d)", feature: "high_priority_tickets_30d", weight: 0.15, worst: 3, best: 0, whenMissing: 0 },
+      { id: "support_sentiment", label: "CSAT (90d average)", feature: "avg_csat_90d", weight: 0.1, worst: 2, best: 4.5, whenMissing: 3.5 },
+      { id: "nps", label: "Latest NPS response", feature: "latest_nps", weight: 0.1, worst: 3, best: 9, whenMissing: 7 },
+      { id: "activation", label: "Integrations connected in first 30 days", feature: "integrations_first_30d", weight: 0.05, worst: 0, best: 3, whenMissing: 0 },
+      { id: "payment", label: "Late invoices (180d)", feature: "late_invoices_180d", weight: 0.05, worst: 2, best: 0, whenMissing: 0 },
+    ] satisfies HealthComponent[],
+    /** how many components are listed in `top_risk_drivers` (seed 002: "the two most active") */
+    topDrivers: 2,
+  },
+
+  /** Boolean risk flags of seed 002 and their thresholds. */
+  flags: {
+    /** low_events: fewer than this many engagement events in the last 30 days */
+    lowEventsThreshold30d: 5,
+    /** support_overload: at least this many high/urgent tickets opened in the window */
+    supportOverloadHighTickets: 2,
+    supportOverloadWindowDays: 30,
+    /** onboarding_at_risk: account younger than this with fewer integrations than the gate */
+    onboardingWindowDays: 90,
+    /** activation gate (seed 002): ≥ 3 integration connects in the first 30 days */
+    activationGateIntegrations: 3,
+    activationWindowDays: 30,
+  },
+
+  /** Seed 002's rule-based expansion proxy (weights sum to 1). */
+  expansion: {
+    inputs: [
+      { feature: "premium_feature_trials_30d", weight: 0.3, cap: 5 },
+      { feature: "feature_limit_hits_30d", weight: 0.25, cap: 10 },
+      { feature: "feature_request_tickets_90d", weight: 0.15, cap: 3 },
+      { feature: "has_open_expansion_opp", weight: 0.2, cap: 1 },
+      { feature: "mrr_tier_ceiling_pct", weight: 0.1, cap: 1 },
+    ] satisfies ExpansionInput[],
+    /** ARR ceiling of each plan tier, for mrr_tier_ceiling_pct = ARR / ceiling */
+    tierArrCeiling: { Starter: 15_000, Growth: 80_000, Enterprise: 500_000 } as Record<string, number>,
+    /** typical ARR expansion of a won upsell, as a share of current ARR (expected uplift proxy) */
+    expectedUpliftShare: 0.3,
+  },
+
+  /** Propensity quadrant rules (seed 002). */
+  quadrant: {
+    highChurn: 0.5,
+    lowChurn: 0.25,
+    highExpansion: 0.5,
+    lowExpansion: 0.25,
+    labels: {
+      flightRisk: "Flight Risk",
+      growthEngine: "Growth Engine",
+      churnCandidate: "Churn Candidate",
+      stableBase: "Stable Base",
+    },
+  },
+
+  /** Uplift simulator assumptions (seed 002; Forrester 2023 benchmarks). */
+  uplift: {
+    costPerIntervention: 600,
+    effectiveness: 0.15,
+    scenarios: [0.1, 0.15, 0.2],
+    accountCounts: [10, 25, 50, 100],
+  },
+
+  /** Renewal playbook stages: days before renewal (seed 004). */
+  renewalStagesDays: [120, 90, 60, 30],
+
+  /** Governance (seed 000). */
+  governance: {
+    watermark: "[AI-GENERATED SUMMARY — HUMAN REVIEW REQUIRED BEFORE EXTERNAL DISTRIBUTION]",
+    /** a candidate model may lose at most this much ROC-AUC against the current one */
+    maxAucDrop: 0.03,
+    /** calibration drift gate, in probability points (5 pp) */
+    maxCalibrationDrift: 0.05,
+  },
+
+  /** Build-time data-quality rules. */
+  dataQuality: {
+    /** the newest usage event may be at most this many days older than the as-of date */
+    maxStalenessDays: 2,
+    /** dates more than this many days after the as-of date are rejected at ingest */
+    maxFutureDays: 400,
+    /** the churn horizon of the label and of the model (days) */
+    churnHorizonDays: 90,
+  },
+} as const;
+
+export type Config = typeof config;
+
+/** Tier of a 0–100 rule-based risk score. */
+export function tierOfRiskScore(score: number): RiskTier {
+  for (const band of config.riskTiers) if (score >= band.minScore) return band.tier;
+  return "Low";
+}
+
+/** Tier of a calibrated churn probability. */
+export function tierOfProbability(p: number): RiskTier {
+  for (const band of config.modelTiers) if (p >= band.minProbability) return band.tier;
+  return "Low";
+}
+
+/**
+ * Checks the invariants a hand-edited config must keep. The build calls it first, so a bad
+ * edit fails loudly with the path of the bad value instead of producing wrong scores.
+ */
+export function validateConfig(c: Config = config): string[] {
+  const problems: string[] = [];
+  const sum = (xs: readonly { weight: number }[]) => xs.reduce((s, x) => s + x.weight, 0);
+  if (Math.abs(sum(c.healthScore.components) - 1) > 1e-9)
+    problems.push(`config.healthScore.components: weights sum to ${sum(c.healthScore.components)}, must sum to 1`);
+  if (Math.abs(sum(c.expansion.inputs) - 1) > 1e-9)
+    problems.push(`config.expansion.inputs: weights sum to ${sum(c.expansion.inputs)}, must sum to 1`);
+  c.healthScore.components.forEach((h, i) => {
+    if (h.weight < 0) problems.push(`config.healthScore.components[${i}].weight: ${h.weight} is negative`);
+    if (h.worst === h.best) problems.push(`config.healthScore.components[${i}]: worst and best are both ${h.best}`);
+  });
+  const bands = c.riskTiers.map((t) => t.minScore);
+  if (bands.some((b, i) => i > 0 && b >= bands[i - 1]!) || bands.at(-1) !== 0)
+    problems.push(`config.riskTiers: minScore must strictly decrease and end at 0 (got ${bands.join(", ")})`);
+  const probs = c.modelTiers.map((t) => t.minProbability);
+  if (probs.some((b, i) => i > 0 && b >= probs[i - 1]!) || probs.at(-1) !== 0)
+    problems.push(`config.modelTiers: minProbability must strictly decrease and end at 0 (got ${probs.join(", ")})`);
+  if (!(c.quadrant.lowChurn < c.quadrant.highChurn)) problems.push("config.quadrant: lowChurn must be below highChurn");
+  if (!(c.quadrant.lowExpansion < c.quadrant.highExpansion)) problems.push("config.quadrant: lowExpansion must be below highExpansion");
+  if (!(c.uplift.effectiveness > 0 && c.uplift.effectiveness <= 1)) problems.push("config.uplift.effectiveness: must be in (0, 1]");
+  if (c.uplift.costPerIntervention < 0) problems.push("config.uplift.costPerIntervention: must be ≥ 0");
+  return problems;
+}
