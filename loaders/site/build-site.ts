@@ -1,0 +1,177 @@
+/**
+ * The site build step: warehouse → dist/, with no network and no half-built output.
+ *
+ * 1. prepares Framework's npm cache from node_modules (prepare-framework.ts);
+ * 2. clears Framework's data-loader cache (`src/.observablehq/cache/data`), because Framework
+ *    reuses a loader's output while it is newer than the loader file — but the warehouse changed;
+ * 3. runs `observable build` into a temporary sibling of `outDir`, with the warehouse in
+ *    SAASGUARD_WAREHOUSE, telemetry off and node_modules/.bin on PATH (loaders run with tsx);
+ * 4. writes `.gz` siblings of large compressible files (the server and most static hosts send
+ *    them as-is; duckdb-wasm's 36 MB .wasm becomes ~7 MB). Compressed outputs are cached by
+ *    content hash, so unchanged wasm files are not recompressed on every build;
+ * 5. swaps the new site in place of `outDir` only when everything above succeeded.
+ *
+ * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { pathToFileURL } from "node:url";
+import { createGzip } from "node:zlib";
+import { PROJECT_ROOT, prepareFramework } from "./prepare-framework.ts";
+
+export interface BuildSiteOptions {
+  /** DuckDB warehouse the loaders read (opened read-only) */
+  warehouse: string;
+  /** where the finished site ends up (replaced atomically) */
+  outDir: string;
+  /** repository root (default: this repository) */
+  projectRoot?: string;
+  /** skip writing .gz siblings */
+  precompress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BuildSiteResult {
+  outDir: string;
+  /** built HTML pages, relative to outDir */
+  pages: string[];
+  durationMs: number;
+  /** Framework's build output (stdout + stderr) */
+  output: string;
+}
+
+/** Extensions worth precompressing (Parquet is already zstd-compressed). */
+const PRECOMPRESS = new Set([".html", ".js", ".css", ".json", ".wasm", ".svg", ".csv", ".tsv", ".txt", ".map"]);
+const PRECOMPRESS_MIN_BYTES = 1024;
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(p)));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(file), hash);
+  return hash.digest("hex");
+}
+
+/** Writes `file.gz` next to every compressible file ≥ 1 KB, reusing cached results. */
+async function precompressDir(dir: string, cacheDir: string): Promise<number> {
+  await mkdir(cacheDir, { recursive: true });
+  const files = (await walk(dir)).filter((f) => PRECOMPRESS.has(path.extname(f)));
+  let written = 0;
+  const used = new Set<string>();
+  const queue = [...files];
+  const worker = async () => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      if ((await stat(file)).size < PRECOMPRESS_MIN_BYTES) continue;
+      const cached = path.join(cacheDir, `${await sha256(file)}.gz`);
+      used.add(path.basename(cached));
+      if (!existsSync(cached)) {
+        const tmp = `${cached}.${process.pid}.tmp`;
+        await pipeline(createReadStream(file), createGzip({ level: 9 }), createWriteStream(tmp));
+        await rename(tmp, cached);
+      }
+      await copyFile(cached, `${file}.gz`);
+      written++;
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  // keep the cache to what this build used (pages change every build; the wasm files rarely do)
+  for (const entry of await readdir(cacheDir)) {
+    if (entry.endsWith(".gz") && !used.has(entry)) await rm(path.join(cacheDir, entry), { force: true });
+  }
+  return written;
+}
+
+/** Runs a command, collecting its interleaved stdout/stderr; rejects with that output on failure. */
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", (error) => reject(new Error(`cannot run ${command}: ${error.message}`)));
+    child.on("close", (code, signal) => {
+      if (code === 0) resolve(output);
+      else reject(Object.assign(new Error(`${path.basename(command)} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${output}`), { output }));
+    });
+  });
+}
+
+/** Builds the site from `warehouse` into `outDir` (see the module comment). */
+export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
+  const started = performance.now();
+  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const warehouse = path.resolve(options.warehouse);
+  const outDir = path.resolve(projectRoot, options.outDir);
+  if (!existsSync(warehouse)) throw new Error(`buildSite: warehouse not found: ${warehouse} (run the data build first)`);
+
+  await prepareFramework({ projectRoot, log });
+  const cacheRoot = path.join(projectRoot, "src", ".observablehq", "cache");
+  await rm(path.join(cacheRoot, "data"), { recursive: true, force: true });
+
+  const tmpOut = `${outDir}.tmp-${process.pid}`;
+  await rm(tmpOut, { recursive: true, force: true });
+  const bin = path.join(projectRoot, "node_modules", ".bin");
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SAASGUARD_WAREHOUSE: warehouse,
+    SAASGUARD_SITE_OUT: tmpOut,
+    OBSERVABLE_TELEMETRY_DISABLE: "true",
+    NO_COLOR: "1",
+    PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+  };
+  let output: string;
+  try {
+    output = await run(path.join(bin, "observable"), ["build"], { cwd: projectRoot, env });
+    // Framework logs a failed loader but may still finish; never publish a page with missing data
+    const failures = output.split("\n").filter((line) => /\berror\b.*in \d|unable to fetch|Error:/.test(line));
+    if (failures.length > 0) throw new Error(`observable build reported errors:\n${failures.join("\n")}\n\nfull output:\n${output}`);
+    if (!existsSync(path.join(tmpOut, "index.html"))) throw new Error(`observable build wrote no index.html:\n${output}`);
+    if (options.precompress !== false) {
+      const n = await precompressDir(tmpOut, path.join(cacheRoot, "saasguard-gzip"));
+      log(`build-site: precompressed ${n} files`);
+    }
+  } catch (error) {
+    await rm(tmpOut, { recursive: true, force: true });
+    throw error;
+  }
+
+  // swap: the old site stays in place until the new one is complete
+  const oldOut = `${outDir}.old-${process.pid}`;
+  if (existsSync(outDir)) await rename(outDir, oldOut);
+  await rename(tmpOut, outDir);
+  await rm(oldOut, { recursive: true, force: true });
+
+  const pages = (await walk(outDir)).filter((f) => f.endsWith(".html")).map((f) => path.relative(outDir, f).split(path.sep).join("/")).sort();
+  const durationMs = Math.round(performance.now() - started);
+  const shown = outDir.startsWith(projectRoot + path.sep) ? path.relative(projectRoot, outDir) : outDir;
+  log(`build-site: ${pages.length} page(s) → ${shown} in ${(durationMs / 1000).toFixed(1)} s`);
+  return { outDir, pages, durationMs, output };
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  buildSite({
+    warehouse: argValue("--warehouse") ?? process.env.SAASGUARD_WAREHOUSE ?? "data/warehouse.duckdb",
+    outDir: argValue("--out") ?? process.env.SAASGUARD_SITE_OUT ?? "dist",
+  }).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

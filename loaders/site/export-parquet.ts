@@ -1,0 +1,83 @@
+/**
+ * Helpers behind the site's thin data loaders (`src/data/*.parquet.ts`, `src/data/*.json.ts`).
+ *
+ * A loader is three lines: it names a SQL query over the warehouse, and this module runs it
+ * against the warehouse opened READ-ONLY and streams the result to stdout, which is where
+ * Observable Framework reads a loader's output. The warehouse path comes from
+ * `SAASGUARD_WAREHOUSE` (set by the site build step) and defaults to `data/warehouse.duckdb`.
+ *
+ * Only columns the query names are exported: loaders must never select PII columns
+ * (`primary_contact_email` and the like), because everything under dist/ is public to its viewers.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { DuckDBInstance } from "@duckdb/node-api";
+
+/** Absolute path of the warehouse the loaders read. */
+export function warehousePath(): string {
+  return path.resolve(process.env.SAASGUARD_WAREHOUSE ?? "data/warehouse.duckdb");
+}
+
+/** Runs `COPY (<sql>) TO <tmp file> (<format>)` on the read-only warehouse; returns the file. */
+async function copyToTempFile(sql: string, fileName: string, format: string): Promise<{ file: string; cleanup: () => Promise<void> }> {
+  const warehouse = warehousePath();
+  if (!existsSync(warehouse))
+    throw new Error(`warehouse not found: ${warehouse} — run \`npm run build\` first, or set SAASGUARD_WAREHOUSE to an existing DuckDB file`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-export-"));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const file = path.join(dir, fileName);
+  const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+  try {
+    const connection = await instance.connect();
+    try {
+      const body = sql.trim().replace(/;\s*$/, "");
+      await connection.run(`COPY (${body}) TO '${file.replaceAll("'", "''")}' (${format})`);
+    } finally {
+      connection.closeSync();
+    }
+  } catch (error) {
+    await cleanup();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`export from ${warehouse} failed: ${message}\n  query: ${sql.trim()}`);
+  } finally {
+    instance.closeSync();
+  }
+  return { file, cleanup };
+}
+
+async function streamToStdout(file: string): Promise<void> {
+  await pipeline(createReadStream(file), process.stdout, { end: false });
+}
+
+/** Streams the result of `sql` as a zstd-compressed Parquet file to stdout. */
+export async function exportParquet(sql: string): Promise<void> {
+  const { file, cleanup } = await copyToTempFile(sql, "out.parquet", "FORMAT parquet, COMPRESSION zstd");
+  try {
+    await streamToStdout(file);
+  } finally {
+    await cleanup();
+  }
+}
+
+/**
+ * Streams the result of `sql` as JSON to stdout: an array of row objects, or — with
+ * `{single: true}` — the one row itself (an error if the query returns any other number of rows).
+ * DATE values become "YYYY-MM-DD" strings, TIMESTAMPs "YYYY-MM-DD HH:MM:SS" strings (UTC).
+ */
+export async function exportJson(sql: string, options: { single?: boolean } = {}): Promise<void> {
+  const { file, cleanup } = await copyToTempFile(sql, "out.json", "FORMAT json, ARRAY true");
+  try {
+    if (!options.single) return await streamToStdout(file);
+    if ((await stat(file)).size > 1_000_000) throw new Error(`exportJson({single: true}): result is too large to be one row`);
+    const rows: unknown = JSON.parse(await readFile(file, "utf-8"));
+    if (!Array.isArray(rows) || rows.length !== 1)
+      throw new Error(`exportJson({single: true}): expected exactly one row, got ${Array.isArray(rows) ? rows.length : "no array"}\n  query: ${sql.trim()}`);
+    process.stdout.write(JSON.stringify(rows[0]) + "\n");
+  } finally {
+    await cleanup();
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Makes Observable Framework 1.13.4 build with NO network, without touching node_modules.
+ *
+ * Framework downloads every `npm:` import (Plot, d3, htl, the DuckDB client behind `sql`, …)
+ * from a public CDN at build time and looks library versions up in the public registry. It
+ * skips both when the files already sit in its cache, so this step fills that cache from the
+ * packages installed in node_modules:
+ *
+ * - `src/.observablehq/cache/_npm/<name>@<version>/_esm.js` — what Framework would fetch for
+ *   `npm:<name>` (jsDelivr's `+esm` bundle). We bundle the installed package with esbuild.
+ *   Bundles import each other through relative paths (Plot → `../../d3@7.9.2/_esm.js`), exactly
+ *   like Framework rewrites jsDelivr's `/npm/d3@7/+esm`, so d3 is shared rather than duplicated.
+ * - other files Framework asks for by path (duckdb-wasm's `.wasm` and worker files,
+ *   parquet-wasm's `.wasm`) are copied to `_npm/<name>@<version>/<path>`.
+ * - an (empty) `_npm/<name>@<version>/` folder for every other library Framework knows of.
+ *   Framework resolves an unversioned `npm:<name>` to the newest version folder in the cache and
+ *   only asks the registry when there is none — and its client bundle mentions all of its
+ *   "recommended libraries" (lodash, echarts, leaflet, …), so without these folders every build
+ *   asks the registry. A page that really uses one of them fails with
+ *   "unable to fetch: https://cdn.jsdelivr.net/npm/<name>@…": install the package and add it to
+ *   BUNDLES below.
+ *
+ * Versions always come from the installed packages' package.json. The cache is git-ignored;
+ * this step is idempotent and takes a few milliseconds when everything is already in place
+ * (a stamp file records what was prepared).
+ *
+ * Run: `tsx loaders/site/prepare-framework.ts` (also run by `npm run dev` and by buildSite()).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, realpathSync } from "node:fs";
+import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+/** The project root (this file lives in `<root>/loaders/site/`). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** One library Framework would download, built from node_modules instead. */
+interface Bundle {
+  /** npm package name, as in `npm:<name>` */
+  name: string;
+  /** module bundled into `_esm.js` (a bare specifier resolved with browser conditions) */
+  entry: string;
+  /** files copied verbatim: path inside the package → same path inside the cache folder */
+  copy?: readonly string[];
+}
+
+/** What the site uses: Plot, d3, htl, Inputs' deps, the DuckDB client, Parquet decoding, CSV. */
+const BUNDLES: readonly Bundle[] = [
+  { name: "d3", entry: "d3" },
+  { name: "htl", entry: "htl" },
+  { name: "isoformat", entry: "isoformat" },
+  { name: "d3-dsv", entry: "d3-dsv" },
+  { name: "@observablehq/plot", entry: "@observablehq/plot" },
+  { name: "apache-arrow", entry: "apache-arrow" },
+  { name: "parquet-wasm", entry: "parquet-wasm/esm", copy: ["esm/parquet_wasm_bg.wasm"] },
+  {
+    name: "@duckdb/duckdb-wasm",
+    entry: "@duckdb/duckdb-wasm",
+    copy: [
+      "dist/duckdb-mvp.wasm",
+      "dist/duckdb-eh.wasm",
+      "dist/duckdb-browser-mvp.worker.js",
+      "dist/duckdb-browser-eh.worker.js",
+    ],
+  },
+];
+
+/** Framework's recommended libraries and implicit imports, besides whatever its client code names. */
+const KNOWN_LIBRARIES = [
+  "@observablehq/sample-datasets", "@uwdata/vgplot", "@viz-js/viz", "apache-arrow", "arquero", "d3", "d3-dsv",
+  "echarts", "exceljs", "htl", "isoformat", "jszip", "katex", "leaflet", "lodash", "mapbox-gl", "mermaid",
+  "parquet-wasm", "react", "react-dom", "sql.js", "topojson-client", "vega", "vega-lite", "vega-lite-api",
+];
+
+/** Version-folder name used for a library Framework knows of that is not installed. */
+export const NOT_INSTALLED_VERSION = "0.0.0-not-installed";
+
+export interface PrepareOptions {
+  /** project root holding node_modules/ and src/ (default: this repository) */
+  projectRoot?: string;
+  /** Framework source root relative to projectRoot (default "src") */
+  srcRoot?: string;
+  /** rebuild even when the stamp says everything is in place */
+  force?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PrepareResult {
+  /** absolute path of `<src>/.observablehq/cache/_npm` */
+  npmCacheDir: string;
+  /** installed versions of the bundled libraries */
+  versions: Record<string, string>;
+  /** false when the stamp matched and nothing had to be done */
+  rebuilt: boolean;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(file, "utf-8")) as Record<string, unknown>;
+}
+
+/** Installed version of a top-level package, or undefined when it is not installed. */
+async function installedVersion(projectRoot: string, name: string): Promise<string | undefined> {
+  const file = path.join(projectRoot, "node_modules", name, "package.json");
+  if (!existsSync(file)) return undefined;
+  const version = (await readJson(file)).version;
+  if (typeof version !== "string") throw new Error(`${file}: no "version" field`);
+  return version;
+}
+
+/** The duckdb-wasm version Framework pins (it always asks for exactly this one). */
+async function frameworkDuckDBWasmVersion(projectRoot: string): Promise<string> {
+  const file = path.join(projectRoot, "node_modules/@observablehq/framework/dist/duckdb.js");
+  const match = /DUCKDB_WASM_VERSION\s*=\s*"([^"]+)"/.exec(await readFile(file, "utf-8"));
+  if (!match) throw new Error(`${file}: cannot find DUCKDB_WASM_VERSION`);
+  return match[1]!;
+}
+
+/** Every `npm:<name>` Framework's client code and implicit-import tables mention. */
+async function frameworkLibraryNames(projectRoot: string): Promise<string[]> {
+  const dist = path.join(projectRoot, "node_modules/@observablehq/framework/dist");
+  const files = [path.join(dist, "libraries.js")];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.name.endsWith(".js")) files.push(p);
+    }
+  };
+  await walk(path.join(dist, "client"));
+  const names = new Set(KNOWN_LIBRARIES);
+  const builtins = new Set(["@observablehq/runtime", "@observablehq/stdlib", "@observablehq/dot", "@observablehq/duckdb",
+    "@observablehq/inputs", "@observablehq/mermaid", "@observablehq/tex", "@observablehq/sqlite"]);
+  for (const file of files) {
+    const text = await readFile(file, "utf-8");
+    for (const m of text.matchAll(/["'`]npm:((?:@[\w.-]+\/)?[\w.-]+)/g)) if (!builtins.has(m[1]!)) names.add(m[1]!);
+  }
+  return [...names].sort();
+}
+
+/** Top-level package directory a bare import from `importer` resolves to (walking node_modules up). */
+function packageDirFor(name: string, importer: string): string | undefined {
+  let dir = path.dirname(importer);
+  for (;;) {
+    const candidate = path.join(dir, "node_modules", name);
+    if (existsSync(path.join(candidate, "package.json"))) return realpathSync(candidate);
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Cache path (as Framework serves it) of the `_esm.js` of a bundled library. */
+function esmPath(name: string, version: string): string {
+  return `/_npm/${name}@${version}/_esm.js`;
+}
+
+async function bundleOne(
+  projectRoot: string,
+  bundle: Bundle,
+  version: string,
+  shared: Map<string, { dir: string; version: string }>,
+  outFile: string,
+): Promise<void> {
+  const self = esmPath(bundle.name, version);
+  const externals: esbuild.Plugin = {
+    name: "saasguard-shared-npm",
+    setup(build) {
+      const names = [...shared.keys()].filter((n) => n !== bundle.name);
+      if (names.length === 0) return;
+      const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
+      build.onResolve({ filter }, (args) => {
+        const target = shared.get(args.path)!;
+        // only share when the importer would get the very same installed copy (duckdb-wasm, for
+        // example, has its own nested apache-arrow@17, which must stay inside its bundle)
+        if (packageDirFor(args.path, args.importer) !== target.dir) return undefined;
+        const rel = path.posix.relative(path.posix.dirname(self), esmPath(args.path, target.version));
+        return { path: rel.startsWith(".") ? rel : `./${rel}`, external: true };
+      });
+    },
+  };
+  const tmp = `${outFile}.${process.pid}.tmp`;
+  await esbuild.build({
+    entryPoints: [bundle.entry],
+    absWorkingDir: projectRoot,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: ["es2022"],
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+    outfile: tmp,
+    plugins: [externals],
+    define: { "process.env.NODE_ENV": '"production"' },
+  });
+  await rename(tmp, outFile);
+}
+
+/** Prepares Framework's npm cache (see the module comment). Safe to call on every build. */
+export async function prepareFramework(options: PrepareOptions = {}): Promise<PrepareResult> {
+  const projectRoot = options.projectRoot ?? PROJECT_ROOT;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const npmCacheDir = path.join(projectRoot, options.srcRoot ?? "src", ".observablehq", "cache", "_npm");
+  const stampFile = path.join(npmCacheDir, "..", "saasguard-prepared.json");
+
+  const versions: Record<string, string> = {};
+  for (const b of BUNDLES) {
+    const v = await installedVersion(projectRoot, b.name);
+    if (!v) throw new Error(`prepare-framework: ${b.name} is not installed in ${projectRoot}/node_modules (run npm ci)`);
+    versions[b.name] = v;
+  }
+  const pinned = await frameworkDuckDBWasmVersion(projectRoot);
+  if (versions["@duckdb/duckdb-wasm"] !== pinned)
+    throw new Error(
+      `prepare-framework: Framework asks for @duckdb/duckdb-wasm@${pinned} but ${versions["@duckdb/duckdb-wasm"]} is installed; ` +
+        `install exactly ${pinned} (npm install --save-exact @duckdb/duckdb-wasm@${pinned})`,
+    );
+  const libraryNames = await frameworkLibraryNames(projectRoot);
+  const placeholders: Record<string, string> = {};
+  for (const name of libraryNames) {
+    if (name in versions) continue;
+    placeholders[name] = (await installedVersion(projectRoot, name)) ?? NOT_INSTALLED_VERSION;
+  }
+
+  const expectedFiles = BUNDLES.flatMap((b) => [
+    path.join(npmCacheDir, `${b.name}@${versions[b.name]}`, "_esm.js"),
+    ...(b.copy ?? []).map((c) => path.join(npmCacheDir, `${b.name}@${versions[b.name]}`, c)),
+  ]);
+  const thisFile = fileURLToPath(import.meta.url);
+  const stamp = createHash("sha256")
+    .update(JSON.stringify({ versions, placeholders, bundles: BUNDLES }))
+    .update(await readFile(thisFile))
+    .digest("hex");
+
+  const stampOk = existsSync(stampFile) && (await readFile(stampFile, "utf-8")).includes(stamp);
+  if (!options.force && stampOk && expectedFiles.every((f) => existsSync(f)) &&
+      Object.entries(placeholders).every(([n, v]) => existsSync(path.join(npmCacheDir, `${n}@${v}`)))) {
+    return { npmCacheDir, versions, rebuilt: false };
+  }
+
+  const started = performance.now();
+  await mkdir(npmCacheDir, { recursive: true });
+  // drop version folders of our libraries that no longer match the installed version, so Framework
+  // (which picks the newest folder) cannot pick a stale or empty one
+  for (const name of [...Object.keys(versions), ...Object.keys(placeholders)]) {
+    const parent = path.join(npmCacheDir, path.dirname(name));
+    if (!existsSync(parent)) continue;
+    const base = path.basename(name);
+    const wanted = `${base}@${versions[name] ?? placeholders[name]}`;
+    for (const entry of await readdir(parent)) {
+      if (entry.startsWith(`${base}@`) && entry !== wanted) await rm(path.join(parent, entry), { recursive: true, force: true });
+    }
+  }
+
+  const shared = new Map<string, { dir: string; version: string }>();
+  for (const b of BUNDLES) shared.set(b.name, { dir: realpathSync(path.join(projectRoot, "node_modules", b.name)), version: versions[b.name]! });
+
+  await Promise.all(
+    BUNDLES.map(async (b) => {
+      const dir = path.join(npmCacheDir, `${b.name}@${versions[b.name]}`);
+      await mkdir(dir, { recursive: true });
+      await bundleOne(projectRoot, b, versions[b.name]!, shared, path.join(dir, "_esm.js"));
+      for (const file of b.copy ?? []) {
+        const to = path.join(dir, file);
+        await mkdir(path.dirname(to), { recursive: true });
+        await copyFile(path.join(projectRoot, "node_modules", b.name, file), `${to}.${process.pid}.tmp`);
+        await rename(`${to}.${process.pid}.tmp`, to);
+      }
+    }),
+  );
+  for (const [name, version] of Object.entries(placeholders)) await mkdir(path.join(npmCacheDir, `${name}@${version}`), { recursive: true });
+
+  await writeFile(stampFile, JSON.stringify({ stamp, versions, placeholders }, null, 2) + "\n");
+  log(`prepare-framework: bundled ${BUNDLES.length} libraries into ${path.relative(projectRoot, npmCacheDir)} ` +
+      `(${Object.keys(placeholders).length} placeholder folders) in ${Math.round(performance.now() - started)} ms`);
+  return { npmCacheDir, versions, rebuilt: true };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  prepareFramework({ force: process.argv.includes("--force") }).then(
+    (r) => { if (!r.rebuilt) console.log("prepare-framework: Framework cache already prepared"); },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}

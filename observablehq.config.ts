@@ -1,0 +1,33 @@
+/**
+ * Observable Framework configuration for the SaaSGuard dashboard site.
+ *
+ * The site must build and run with no internet at all (see loaders/site/prepare-framework.ts
+ * and docs in DESIGN.md): no web fonts, no CDN, no DuckDB extension downloads.
+ *
+ * - `SAASGUARD_SITE_OUT` picks the output directory (default `dist`), so the build step can
+ *   write into a temporary directory and swap it in only when the build succeeded.
+ * - The sidebar lists every page under src/ automatically (Framework's default when `pages` is
+ *   not set); index.md is the home page.
+ */
+const output = process.env.SAASGUARD_SITE_OUT ?? "dist";
+
+export default {
+  title: "SaaSGuard",
+  root: "src",
+  output,
+  // Framework's default global stylesheet fetches a Google web font on every page view.
+  globalStylesheets: [],
+  // local theme (Framework's light theme + system fonts + SaaSGuard colours)
+  style: "style.css",
+  head: `<meta name="robots" content="noindex"><link rel="icon" href="data:,">`,
+  header: "",
+  footer: `SaaSGuard — customer health &amp; churn risk. Internal use only: contains customer revenue data.`,
+  sidebar: true,
+  pager: false,
+  toc: false,
+  search: false,
+  // DuckDB-WASM without extension downloads: Parquet is decoded by parquet-wasm in the browser
+  // (src/components/db.ts), and nothing needs JSON support inside DuckDB.
+  duckdb: { extensions: { json: null, parquet: null } },
+  // data loaders are TypeScript run with tsx (Framework's default interpreter for .ts)
+};

@@ -1,0 +1,108 @@
+/** The pieces of the site build: Framework cache preparation and the data-loader exports. */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { beforeAll, describe, expect, test } from "vitest";
+import { prepareFramework } from "../loaders/site/prepare-framework.ts";
+import { PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
+import { ensureTestWarehouse } from "./helpers/warehouse.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const installed = async (name: string) =>
+  (JSON.parse(await readFile(path.join(ROOT, "node_modules", name, "package.json"), "utf-8")) as { version: string }).version;
+
+function runLoader(loader: string, env: Record<string, string>): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [loader], { cwd: ROOT, env: { ...process.env, ...env } });
+    const out: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+  });
+}
+
+describe("prepareFramework", () => {
+  test("fills Framework's npm cache at the paths it expects, with installed versions", async () => {
+    const result = await prepareFramework({ log: () => {} });
+    const cache = result.npmCacheDir;
+    expect(cache).toBe(path.join(ROOT, "src/.observablehq/cache/_npm"));
+    for (const name of ["@observablehq/plot", "d3", "htl", "isoformat", "apache-arrow", "parquet-wasm", "@duckdb/duckdb-wasm", "d3-dsv"]) {
+      const version = await installed(name);
+      expect(result.versions[name]).toBe(version);
+      expect(existsSync(path.join(cache, `${name}@${version}`, "_esm.js")), name).toBe(true);
+    }
+    const duck = path.join(cache, `@duckdb/duckdb-wasm@${await installed("@duckdb/duckdb-wasm")}/dist`);
+    for (const f of ["duckdb-eh.wasm", "duckdb-mvp.wasm", "duckdb-browser-eh.worker.js", "duckdb-browser-mvp.worker.js"])
+      expect(existsSync(path.join(duck, f)), f).toBe(true);
+    expect(existsSync(path.join(cache, `parquet-wasm@${await installed("parquet-wasm")}/esm/parquet_wasm_bg.wasm`))).toBe(true);
+    // Plot shares the d3 bundle through a relative import, as Framework rewrites jsDelivr imports
+    const plot = await readFile(path.join(cache, `@observablehq/plot@${await installed("@observablehq/plot")}/_esm.js`), "utf-8");
+    expect(plot).toContain(`"../../d3@${await installed("d3")}/_esm.js"`);
+    // every library Framework may look up has a version folder, so it never asks the registry
+    for (const name of ["lodash", "arquero", "echarts", "leaflet", "mapbox-gl", "react", "react-dom", "topojson-client", "@observablehq/sample-datasets"]) {
+      const parent = path.join(cache, path.dirname(name));
+      const entries = existsSync(parent) ? (await import("node:fs")).readdirSync(parent) : [];
+      expect(entries.some((e) => e.startsWith(`${path.basename(name)}@`)), name).toBe(true);
+    }
+  });
+
+  test("is idempotent and fast when already prepared", async () => {
+    await prepareFramework({ log: () => {} });
+    const t = performance.now();
+    const again = await prepareFramework({ log: () => {} });
+    expect(again.rebuilt).toBe(false);
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+});
+
+describe("site data loaders", () => {
+  let warehouse: string;
+  beforeAll(async () => {
+    warehouse = await ensureTestWarehouse();
+  });
+
+  test("risk_scores.parquet exports the allow-listed columns and no PII", async () => {
+    const { code, stdout, stderr } = await runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse });
+    expect(code, stderr).toBe(0);
+    expect(stdout.subarray(0, 4).toString()).toBe("PAR1");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
+    try {
+      const file = path.join(dir, "r.parquet");
+      await writeFile(file, stdout);
+      const db = await DuckDBInstance.create(":memory:");
+      const c = await db.connect();
+      const cols = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRowObjectsJson().map((r) => String(r.column_name));
+      expect(cols).toEqual([...RISK_SCORE_COLUMNS]);
+      for (const pii of PII_COLUMNS) expect(cols).not.toContain(pii);
+      const n = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM '${file}'`)).getRowObjectsJson()[0]!.n);
+      const w = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+      const wc = await w.connect();
+      const expected = Number((await wc.runAndReadAll(`SELECT count(*) AS n FROM marts.mart_customer_risk_scores`)).getRowObjectsJson()[0]!.n);
+      wc.closeSync(); w.closeSync(); c.closeSync(); db.closeSync();
+      expect(n).toBe(expected);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("build_info.json is the one build_info row", async () => {
+    const { code, stdout, stderr } = await runLoader("src/data/build_info.json.ts", { SAASGUARD_WAREHOUSE: warehouse });
+    expect(code, stderr).toBe(0);
+    const info = JSON.parse(stdout.toString()) as Record<string, unknown>;
+    expect(Object.keys(info).sort()).toEqual(["as_of", "built_at", "customers", "source"]);
+    expect(info.as_of).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(info.built_at).toMatch(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}/);
+    expect(typeof info.customers).toBe("number");
+  });
+
+  test("a missing warehouse fails with a clear message", async () => {
+    const { code, stderr } = await runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: "/nonexistent/w.duckdb" });
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("warehouse not found: /nonexistent/w.duckdb");
+  });
+});
