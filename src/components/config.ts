@@ -84,7 +84,8 @@ export const config = {
       { id: "support_load", label: "High-priority tickets (30d)", feature: "high_priority_tickets_30d", weight: 0.15, worst: 3, best: 0, whenMissing: 0 },
       { id: "support_sentiment", label: "CSAT (90d average)", feature: "avg_csat_90d", weight: 0.1, worst: 2, best: 4.5, whenMissing: 3.5 },
       { id: "nps", label: "Latest NPS response", feature: "latest_nps", weight: 0.1, worst: 3, best: 9, whenMissing: 7 },
-      { id: "activation", label: "Integrations connected in first 30 days", feature: "integrations_first_30d", weight: 0.05, worst: 0, best: 3, whenMissing: 0 },
+      // applies to onboarding accounts only: the feature is empty (no penalty) once onboarding is over
+      { id: "activation", label: "Onboarding: integrations in first 30 days", feature: "onboarding_integrations", weight: 0.05, worst: 0, best: 3, whenMissing: 3 },
       { id: "payment", label: "Late invoices (180d)", feature: "late_invoices_180d", weight: 0.05, worst: 2, best: 0, whenMissing: 0 },
     ] satisfies HealthComponent[],
     /** how many components are listed in `top_risk_drivers` (seed 002: "the two most active") */
@@ -95,14 +96,12 @@ export const config = {
   flags: {
     /** low_events: fewer than this many engagement events in the last 30 days */
     lowEventsThreshold30d: 5,
-    /** support_overload: at least this many high/urgent tickets opened in the window */
+    /** support_overload: at least this many high/urgent tickets opened in the last 30 days */
     supportOverloadHighTickets: 2,
-    supportOverloadWindowDays: 30,
     /** onboarding_at_risk: account younger than this with fewer integrations than the gate */
     onboardingWindowDays: 90,
     /** activation gate (seed 002): ≥ 3 integration connects in the first 30 days */
     activationGateIntegrations: 3,
-    activationWindowDays: 30,
   },
 
   /** Seed 002's rule-based expansion proxy (weights sum to 1). */
@@ -126,6 +125,8 @@ export const config = {
     lowChurn: 0.25,
     highExpansion: 0.5,
     lowExpansion: 0.25,
+    /** an account counts as "contacted" when a CS touch was logged within this many days */
+    contactedWithinDays: 30,
     labels: {
       flightRisk: "Flight Risk",
       growthEngine: "Growth Engine",

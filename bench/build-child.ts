@@ -1,0 +1,21 @@
+/**
+ * One measured build in its own process (so peak memory is this build's alone).
+ * Prints one JSON line: the build result plus the process's peak RSS.
+ */
+import {parseArgs} from "node:util";
+import {join} from "node:path";
+import {build} from "../loaders/build.ts";
+
+const {values} = parseArgs({options: {customers: {type: "string"}, "as-of": {type: "string"}, out: {type: "string"}, site: {type: "boolean", default: false}}});
+const out = values.out!;
+const result = await build({
+  customers: Number(values.customers),
+  asOf: values["as-of"],
+  source: "synthetic",
+  site: values.site,
+  warehousePath: join(out, "warehouse.duckdb"),
+  distDir: join(out, "dist"),
+  log: (l) => process.stderr.write(l + "\n"),
+});
+// maxRSS is in kilobytes and covers DuckDB's native memory too (same process).
+console.log(JSON.stringify({...result, peakRssBytes: process.resourceUsage().maxRSS * 1024}));

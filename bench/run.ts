@@ -1,0 +1,116 @@
+/**
+ * `npm run bench [-- --sizes 5000,100000 --only build,marts]`
+ *
+ * Measures the targets set in the issues on this machine, prints a table with PASS/FAIL per
+ * target, and writes every figure to bench/results/latest.json. Exits 1 if a target is missed.
+ */
+import {execFileSync, spawn} from "node:child_process";
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
+import {cpus, totalmem, tmpdir} from "node:os";
+import {join} from "node:path";
+import {parseArgs} from "node:util";
+import {todayUtc, type BuildResult} from "../loaders/build.ts";
+import {martsOverhead} from "./marts-overhead.ts";
+
+const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts"}}});
+const sizes = values.sizes.split(",").map(Number);
+const only = new Set(values.only.split(","));
+const asOf = todayUtc();
+
+interface Target {
+  name: string;
+  value: number;
+  unit: string;
+  limit: number;
+  /** "max": value must be ≤ limit; "min": value must be ≥ limit */
+  kind: "max" | "min";
+}
+const targets: Target[] = [];
+const figures: Record<string, unknown> = {
+  machine: {cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version},
+  asOf,
+};
+
+function childBuild(customers: number, out: string, site: boolean): Promise<BuildResult & {peakRssBytes: number}> {
+  return new Promise((resolve, reject) => {
+    const args = ["tsx", "bench/build-child.ts", "--customers", String(customers), "--as-of", asOf, "--out", out, ...(site ? ["--site"] : [])];
+    const child = spawn("npx", args, {stdio: ["ignore", "pipe", "inherit"]});
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`benchmark build of ${customers} customers exited with ${code}`));
+      resolve(JSON.parse(stdout.trim().split("\n").at(-1)!));
+    });
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), "saasguard-bench-"));
+try {
+  for (const n of sizes) {
+    if (!only.has("build") && !only.has("marts")) break;
+    const out = join(work, String(n));
+    mkdirSync(out);
+    const site = n <= 5000; // the default build goes through dist/; the large one is timed to the marts
+    console.error(`\n== build, ${n.toLocaleString("en-US")} customers${site ? " (data through dist/)" : " (data through marts)"}`);
+    const r = await childBuild(n, out, site);
+    const rawRows = Object.values(r.rawRows).reduce((a, b) => a + b, 0);
+    const dataSeconds = r.seconds - (r.stages.site ?? 0);
+    figures[`build_${n}`] = {
+      seconds: r.seconds,
+      dataSeconds,
+      stages: r.stages,
+      peakRssGiB: r.peakRssBytes / 2 ** 30,
+      rawRows,
+      rawRowsPerSecond: rawRows / dataSeconds,
+      marts: r.marts,
+    };
+    if (site) targets.push({name: `default build, ${n} customers, data → dist/`, value: r.seconds, unit: "s", limit: 60, kind: "max"});
+    else {
+      targets.push({name: `build to marts, ${n} customers`, value: dataSeconds, unit: "s", limit: 180, kind: "max"});
+      targets.push({name: `peak memory, ${n} customers`, value: r.peakRssBytes / 2 ** 30, unit: "GiB", limit: 6, kind: "max"});
+    }
+    if (only.has("marts")) {
+      console.error(`== mart SQL: pipeline vs one DuckDB script, ${n.toLocaleString("en-US")} customers`);
+      const o = await martsOverhead(join(out, "warehouse.duckdb"), asOf, n > 20_000 ? 1 : 3);
+      figures[`marts_overhead_${n}`] = o;
+      targets.push({name: `pipeline overhead over bare DuckDB, ${n} customers`, value: o.ratio, unit: "×", limit: 1.25, kind: "max"});
+    }
+    rmSync(out, {recursive: true, force: true});
+  }
+} finally {
+  rmSync(work, {recursive: true, force: true});
+}
+
+// ---- report
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+console.log(`\nSaaSGuard benchmarks — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+for (const [k, v] of Object.entries(figures)) {
+  if (!k.startsWith("build_")) continue;
+  const b = v as {seconds: number; stages: Record<string, number>; peakRssGiB: number; rawRows: number; rawRowsPerSecond: number};
+  console.log(
+    `${k.padEnd(14)} total ${fmt(b.seconds)} s | ${Object.entries(b.stages).map(([s, t]) => `${s} ${fmt(t)} s`).join(" | ")} | peak ${fmt(b.peakRssGiB)} GiB | ${b.rawRows.toLocaleString("en-US")} raw rows (${Math.round(b.rawRowsPerSecond).toLocaleString("en-US")} rows/s)`,
+  );
+}
+for (const [k, v] of Object.entries(figures)) {
+  if (!k.startsWith("marts_overhead_")) continue;
+  const o = v as {pipelineSeconds: number; directSeconds: number; ratio: number};
+  console.log(`${k.padEnd(14)} pipeline ${fmt(o.pipelineSeconds)} s vs direct ${fmt(o.directSeconds)} s = ${o.ratio.toFixed(2)}×`);
+}
+console.log("\n| target | measured | limit | result |\n|---|---|---|---|");
+let failed = 0;
+for (const t of targets) {
+  const ok = t.kind === "max" ? t.value <= t.limit : t.value >= t.limit;
+  if (!ok) failed++;
+  console.log(`| ${t.name} | ${fmt(t.value)} ${t.unit} | ${t.kind === "max" ? "≤" : "≥"} ${t.limit} ${t.unit} | ${ok ? "PASS" : "FAIL"} |`);
+}
+mkdirSync("bench/results", {recursive: true});
+const gitRev = (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], {encoding: "utf8"}).trim();
+  } catch {
+    return null;
+  }
+})();
+writeFileSync("bench/results/latest.json", JSON.stringify({commit: gitRev, at: new Date().toISOString(), figures, targets}, null, 2));
+console.log(`\nfigures written to bench/results/latest.json`);
+process.exit(failed ? 1 : 0);

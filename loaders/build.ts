@@ -1,0 +1,147 @@
+/**
+ * The nightly build: raw → warehouse → marts → checks → site, all-or-nothing.
+ *
+ * Everything is written to temporary siblings (data/warehouse.duckdb.tmp-<pid>,
+ * dist.tmp-<pid>) and swapped in only when every step succeeded, so a failed build leaves
+ * the previous warehouse and site exactly as they were.
+ */
+import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
+import {dirname, resolve} from "node:path";
+import {validateConfig} from "../src/components/config.ts";
+import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
+import {buildMarts, type MartTiming} from "./marts.ts";
+import {runQualityChecks} from "./quality.ts";
+import {generateSynthetic} from "./synthetic/generate.ts";
+import {lit, one, openWarehouse, run} from "./warehouse.ts";
+
+export interface BuildOptions {
+  /** the as-of date (YYYY-MM-DD): features use data up to and including it; default today (UTC) */
+  asOf?: string;
+  /** synthetic data size and seed, used when data/raw holds no files */
+  customers?: number;
+  seed?: number;
+  /** "auto" uses data/raw when it holds files, else synthetic data */
+  source?: "auto" | "synthetic" | "files";
+  rawDir?: string;
+  lenient?: boolean;
+  /** build the static site too (default true) */
+  site?: boolean;
+  warehousePath?: string;
+  distDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface BuildResult {
+  asOf: string;
+  source: "synthetic" | "files";
+  warehousePath: string;
+  distDir: string | null;
+  seconds: number;
+  stages: Record<string, number>;
+  rawRows: Record<string, number>;
+  marts: MartTiming[];
+  checks: number;
+}
+
+export const DEFAULTS = {customers: 5000, seed: 42, rawDir: "data/raw", warehousePath: "data/warehouse.duckdb", distDir: "dist"} as const;
+
+export function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+export function parseIsoDate(s: string, what: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + "T00:00:00Z")) || new Date(s + "T00:00:00Z").toISOString().slice(0, 10) !== s)
+    throw new Error(`${what}: "${s}" is not a valid date (expected YYYY-MM-DD)`);
+  return s;
+}
+
+export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const say = (stage: string, msg: string) => log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${stage.padEnd(8)} ${msg}`);
+  const configProblems = validateConfig();
+  if (configProblems.length) throw new Error(`src/components/config.ts is invalid:\n  ${configProblems.join("\n  ")}`);
+
+  const asOf = parseIsoDate(opts.asOf ?? todayUtc(), "--as-of");
+  const customers = opts.customers ?? DEFAULTS.customers;
+  if (!Number.isInteger(customers) || customers < 10 || customers > 1_000_000) throw new Error(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
+  const seed = opts.seed ?? DEFAULTS.seed;
+  const rawDir = resolve(opts.rawDir ?? DEFAULTS.rawDir);
+  const files = findRawFiles(rawDir);
+  const source = opts.source === "files" || (opts.source !== "synthetic" && files.size > 0) ? "files" : "synthetic";
+  if (source === "files" && files.size === 0) throw new Error(`--source files: ${rawDir} holds no raw CSV or Parquet files`);
+
+  const finalWarehouse = resolve(opts.warehousePath ?? DEFAULTS.warehousePath);
+  const finalDist = resolve(opts.distDir ?? DEFAULTS.distDir);
+  const tmpWarehouse = `${finalWarehouse}.tmp-${process.pid}`;
+  const tmpDist = `${finalDist}.tmp-${process.pid}`;
+  mkdirSync(dirname(finalWarehouse), {recursive: true});
+  const cleanup = () => {
+    for (const p of [tmpWarehouse, `${tmpWarehouse}.wal`, tmpDist]) rmSync(p, {recursive: true, force: true});
+  };
+  cleanup();
+  const stages: Record<string, number> = {};
+  const timed = async <T>(stage: string, f: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    const r = await f();
+    stages[stage] = (performance.now() - s) / 1000;
+    return r;
+  };
+
+  try {
+    say("start", `as of ${asOf}, source ${source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`);
+    const w = await openWarehouse(tmpWarehouse);
+    let marts: MartTiming[];
+    let checks: number;
+    const rawRows: Record<string, number> = {};
+    try {
+      if (source === "files") {
+        const report: IngestReport = await timed("ingest", () =>
+          ingestFiles(w.conn, rawDir, {asOf, lenient: opts.lenient, progress: (m) => say("ingest", m), reportPath: resolve(dirname(finalWarehouse), "ingest-problems.csv")}),
+        );
+        for (const [t, r] of Object.entries(report.tables)) rawRows[t] = r.rows;
+      } else {
+        const summary = await timed("generate", () => generateSynthetic(w.conn, {customers, seed, asOf}, (m) => say("generate", m)));
+        Object.assign(rawRows, summary.tables);
+        await timed("validate", () => checkRawTables(w.conn, {asOf, label: "synthetic"}));
+        say("validate", "synthetic tables satisfy the raw data contract");
+      }
+      marts = await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m)));
+      checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
+      say("checks", `${checks} data-quality checks passed`);
+      await run(
+        w.conn,
+        `CREATE OR REPLACE TABLE marts.build_info AS SELECT now()::TIMESTAMP AS built_at, DATE ${lit(asOf)} AS as_of, ${lit(source === "files" ? "files" : "synthetic")} AS source,
+           (SELECT count(*) FROM marts.mart_customer_risk_scores)::INTEGER AS customers, ${source === "synthetic" ? seed : "NULL"}::INTEGER AS seed`,
+      );
+      await run(w.conn, "CHECKPOINT");
+      const active = await one<{n: number}>(w.conn, "SELECT customers AS n FROM marts.build_info");
+      say("marts", `${active.n.toLocaleString("en-US")} active customers scored`);
+    } finally {
+      w.close();
+    }
+
+    let distDir: string | null = null;
+    if (opts.site !== false) {
+      const {buildSite} = await import("./site/build-site.ts");
+      await timed("site", () => buildSite({warehouse: tmpWarehouse, outDir: tmpDist, log: (m: string) => say("site", m)}));
+      distDir = finalDist;
+    }
+
+    // Swap in: warehouse first (a rename is atomic), then the site.
+    renameSync(tmpWarehouse, finalWarehouse);
+    rmSync(`${finalWarehouse}.wal`, {force: true});
+    if (distDir) {
+      const old = `${finalDist}.old-${process.pid}`;
+      if (existsSync(finalDist)) renameSync(finalDist, old);
+      renameSync(tmpDist, finalDist);
+      rmSync(old, {recursive: true, force: true});
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    say("done", `warehouse ${finalWarehouse}${distDir ? `, site ${distDir}` : ""} in ${seconds.toFixed(1)} s`);
+    return {asOf, source, warehousePath: finalWarehouse, distDir, seconds, stages, rawRows, marts, checks};
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}

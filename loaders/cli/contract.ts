@@ -1,0 +1,32 @@
+/**
+ * `npm run contract`: prints the raw data contract (loaders/contract.ts) as the markdown the
+ * README embeds between its "contract:start" and "contract:end" markers. A test keeps the
+ * README in step with the code.
+ */
+import {CONTRACT} from "../contract.ts";
+import {REQUIRED_TABLES} from "../ingest.ts";
+
+export function contractMarkdown(): string {
+  const out: string[] = [];
+  for (const t of CONTRACT) {
+    out.push(`#### raw.${t.name} — \`${t.name}.csv\` or \`${t.name}.parquet\`${REQUIRED_TABLES.includes(t.name) ? " (required)" : " (optional)"}`);
+    out.push("", `${t.description} Unique key: ${t.key.map((k) => `\`${k}\``).join(" + ")}.`, "");
+    out.push("| column | type | required | rules | meaning |", "|---|---|---|---|---|");
+    for (const c of t.columns) {
+      const rules = [
+        c.accepted ? `one of ${c.accepted.map((a) => `\`${a}\``).join(", ")}` : "",
+        c.min !== undefined ? `≥ ${c.min}` : "",
+        c.max !== undefined ? `≤ ${c.max}` : "",
+        c.references ? `must exist in ${c.references.table}` : "",
+        c.notFarFuture ? "not far in the future" : "",
+        c.pii ? "personal data" : "",
+      ].filter(Boolean);
+      out.push(`| \`${c.name}\` | ${c.type} | ${c.required ? "yes" : "no"} | ${rules.join("; ")} | ${c.description} |`);
+    }
+    for (const r of t.rowRules ?? []) out.push(`| | | | row rule: \`${r.rule}\` | |`);
+    out.push("");
+  }
+  return out.join("\n").trimEnd();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(contractMarkdown());

@@ -1,0 +1,162 @@
+-- marts.customer_features_as_of(as_of): point-in-time features of every account active at
+-- the end of day `as_of`. It reads only rows dated on or before as_of, so the same macro
+-- serves tonight's scoring (as_of = today) and the model's historical training snapshots
+-- (one call per monthly cutoff) without leaking what happened afterwards.
+--
+-- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
+-- rolled back through raw.subscription_changes, days to renewal uses contract anniversaries,
+-- and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
+CREATE OR REPLACE MACRO marts.customer_features_as_of(as_of) AS TABLE
+WITH
+active AS (
+  SELECT c.customer_id, c.plan_tier, c.industry, c.company_size, c.csm_owner,
+         c.signup_date, c.renewal_date, c.arr, c.seats_purchased
+  FROM raw.customers c
+  LEFT JOIN raw.churn_events ch USING (customer_id)
+  WHERE c.signup_date <= as_of AND (ch.churn_date IS NULL OR ch.churn_date > as_of)
+),
+later_changes AS (
+  SELECT customer_id, sum(arr_delta) AS arr_after, sum(coalesce(seats_delta, 0)) AS seats_after
+  FROM raw.subscription_changes WHERE change_date > as_of GROUP BY customer_id
+),
+recent_changes AS (
+  SELECT customer_id,
+         count(*) FILTER (WHERE change_type IN ('upgrade', 'seat_add')) AS upgrades_180d,
+         count(*) FILTER (WHERE change_type IN ('downgrade', 'seat_remove')) AS downgrades_180d,
+         sum(arr_delta) AS arr_change_180d
+  FROM raw.subscription_changes WHERE change_date <= as_of AND change_date > as_of - 180 GROUP BY customer_id
+),
+usage AS (
+  SELECT customer_id,
+    coalesce(sum(event_count) FILTER (WHERE eng AND event_date > as_of - 7), 0) AS events_last_7d,
+    coalesce(sum(event_count) FILTER (WHERE eng AND event_date > as_of - 30), 0) AS events_last_30d,
+    coalesce(sum(event_count) FILTER (WHERE eng), 0) AS events_last_90d,
+    coalesce(sum(event_count) FILTER (WHERE eng AND event_date <= as_of - 30), 0) AS events_prev_60d,
+    count(DISTINCT event_date) FILTER (WHERE eng AND event_date > as_of - 30) AS active_days_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'login' AND event_date > as_of - 30), 0) AS logins_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'feature_use' AND event_date > as_of - 30), 0) AS feature_uses_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'api_call' AND event_date > as_of - 30), 0) AS api_calls_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'report_export' AND event_date > as_of - 30), 0) AS report_exports_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'integration_connect'), 0) AS integrations_90d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'premium_feature_trial' AND event_date > as_of - 30), 0) AS premium_feature_trials_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'feature_limit_hit' AND event_date > as_of - 30), 0) AS feature_limit_hits_30d,
+    coalesce(sum(event_count) FILTER (WHERE event_type = 'active_users' AND event_date > as_of - 30), 0) / 30.0 AS avg_active_users_30d,
+    coalesce(max(event_count) FILTER (WHERE event_type = 'active_users' AND event_date > as_of - 30), 0) AS peak_active_users_30d
+  FROM (
+    SELECT *, list_contains(getvariable('engagement_event_types'), event_type) AS eng
+    FROM raw.usage_events WHERE event_date <= as_of AND event_date > as_of - 90
+  )
+  GROUP BY customer_id
+),
+activation AS (
+  -- integrations connected in the account's first 30 days (so far, for younger accounts)
+  SELECT u.customer_id, sum(u.event_count) AS integrations_first_30d
+  FROM raw.usage_events u JOIN active a USING (customer_id)
+  WHERE u.event_type = 'integration_connect' AND u.event_date <= as_of AND u.event_date < a.signup_date + 30
+  GROUP BY u.customer_id
+),
+tickets AS (
+  SELECT customer_id,
+    count(*) FILTER (WHERE opened_d > as_of - 30) AS tickets_30d,
+    count(*) FILTER (WHERE opened_d > as_of - 90) AS tickets_90d,
+    count(*) FILTER (WHERE opened_d > as_of - 30 AND priority IN ('high', 'urgent')) AS high_priority_tickets_30d,
+    count(*) FILTER (WHERE resolved_d IS NULL OR resolved_d > as_of) AS open_tickets,
+    count(*) FILTER (WHERE (resolved_d IS NULL OR resolved_d > as_of) AND priority IN ('high', 'urgent')) AS open_high_priority_tickets,
+    count(*) FILTER (WHERE opened_d > as_of - 90 AND category = 'feature_request') AS feature_request_tickets_90d,
+    -- CSAT and resolution time exist only once a ticket is resolved
+    avg(csat_score) FILTER (WHERE resolved_d <= as_of AND resolved_d > as_of - 90) AS avg_csat_90d,
+    avg(epoch(resolved_at - opened_at) / 3600) FILTER (WHERE resolved_d <= as_of AND resolved_d > as_of - 90) AS avg_resolution_hours_90d
+  FROM (
+    SELECT *, CAST(opened_at AS DATE) AS opened_d, CAST(resolved_at AS DATE) AS resolved_d
+    FROM raw.support_tickets WHERE CAST(opened_at AS DATE) <= as_of
+  )
+  GROUP BY customer_id
+),
+nps AS (
+  SELECT customer_id, arg_max(score, response_date) AS latest_nps
+  FROM raw.nps_responses WHERE response_date <= as_of AND response_date > as_of - 365 GROUP BY customer_id
+),
+payments AS (
+  SELECT customer_id,
+    count(*) FILTER (WHERE (paid_date IS NOT NULL AND paid_date <= as_of AND paid_date > due_date)
+                        OR (due_date < as_of AND (paid_date IS NULL OR paid_date > as_of))) AS late_invoices_180d,
+    coalesce(max(as_of - due_date) FILTER (WHERE due_date < as_of AND (paid_date IS NULL OR paid_date > as_of)), 0) AS max_days_overdue
+  FROM raw.invoices WHERE issued_date <= as_of AND issued_date > as_of - 180 GROUP BY customer_id
+),
+opportunities AS (
+  -- open at as_of = created on or before it and closing after it (stage is today's, so unused)
+  SELECT customer_id,
+    bool_or(opportunity_type = 'expansion') AS has_open_expansion_opp,
+    bool_or(opportunity_type = 'renewal') AS has_open_renewal_opp,
+    coalesce(sum(amount) FILTER (WHERE opportunity_type = 'expansion'), 0) AS open_expansion_amount
+  FROM raw.gtm_opportunities WHERE created_date <= as_of AND close_date > as_of GROUP BY customer_id
+),
+outreach AS (
+  SELECT customer_id,
+    count(*) FILTER (WHERE outreach_date > as_of - 30) AS outreach_30d,
+    as_of - max(outreach_date) AS days_since_last_outreach
+  FROM raw.cs_outreach WHERE outreach_date <= as_of GROUP BY customer_id
+)
+SELECT
+  a.customer_id,
+  CAST(as_of AS DATE) AS as_of_date,
+  a.plan_tier, a.industry, a.company_size, a.csm_owner,
+  CAST(as_of - a.signup_date AS INTEGER) AS tenure_days,
+  -- terms renew on anniversaries of the contract's renewal date
+  CAST(((a.renewal_date - as_of) % 365 + 365) % 365 AS INTEGER) AS days_to_renewal,
+  CASE WHEN as_of - a.signup_date < getvariable('onboarding_window_days') THEN 'Onboarding'
+       WHEN ((a.renewal_date - as_of) % 365 + 365) % 365 <= list_max(getvariable('renewal_stages_days')) THEN 'Renewal'
+       WHEN as_of - a.signup_date < 365 THEN 'Adoption'
+       ELSE 'Mature' END AS lifecycle_stage_at_cutoff,
+  round(greatest(a.arr - coalesce(lc.arr_after, 0), 0), 2) AS arr,
+  greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS seats,
+  coalesce(u.events_last_7d, 0) AS events_last_7d,
+  coalesce(u.events_last_30d, 0) AS events_last_30d,
+  coalesce(u.events_last_90d, 0) AS events_last_90d,
+  coalesce(u.events_prev_60d, 0) AS events_prev_60d,
+  coalesce(u.events_last_30d, 0) / greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS events_per_seat_30d,
+  -- last 30 days against the monthly average of the 60 days before; undefined for young or silent accounts
+  CASE WHEN as_of - a.signup_date < 90 OR coalesce(u.events_prev_60d, 0) + coalesce(u.events_last_30d, 0) = 0 THEN NULL
+       ELSE least(coalesce(u.events_last_30d, 0) / greatest(u.events_prev_60d / 2.0, 1), 3) END AS usage_trend_ratio,
+  coalesce(u.active_days_30d, 0) AS active_days_30d,
+  coalesce(u.logins_30d, 0) AS logins_30d,
+  coalesce(u.feature_uses_30d, 0) AS feature_uses_30d,
+  coalesce(u.api_calls_30d, 0) AS api_calls_30d,
+  coalesce(u.report_exports_30d, 0) AS report_exports_30d,
+  coalesce(u.avg_active_users_30d, 0) AS avg_active_users_30d,
+  coalesce(u.peak_active_users_30d, 0) / greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS seat_utilisation,
+  coalesce(act.integrations_first_30d, 0) AS integrations_first_30d,
+  -- the activation gate only says something about accounts still in onboarding
+  CASE WHEN as_of - a.signup_date < getvariable('onboarding_window_days') THEN coalesce(act.integrations_first_30d, 0) END AS onboarding_integrations,
+  coalesce(u.integrations_90d, 0) AS integrations_90d,
+  coalesce(u.premium_feature_trials_30d, 0) AS premium_feature_trials_30d,
+  coalesce(u.feature_limit_hits_30d, 0) AS feature_limit_hits_30d,
+  coalesce(t.tickets_30d, 0) AS tickets_30d,
+  coalesce(t.tickets_90d, 0) AS tickets_90d,
+  coalesce(t.high_priority_tickets_30d, 0) AS high_priority_tickets_30d,
+  coalesce(t.open_tickets, 0) AS open_tickets,
+  coalesce(t.open_high_priority_tickets, 0) AS open_high_priority_tickets,
+  coalesce(t.feature_request_tickets_90d, 0) AS feature_request_tickets_90d,
+  t.avg_csat_90d,
+  t.avg_resolution_hours_90d,
+  n.latest_nps,
+  coalesce(p.late_invoices_180d, 0) AS late_invoices_180d,
+  coalesce(p.max_days_overdue, 0) AS max_days_overdue,
+  coalesce(rc.upgrades_180d, 0) AS upgrades_180d,
+  coalesce(rc.downgrades_180d, 0) AS downgrades_180d,
+  coalesce(rc.arr_change_180d, 0) AS arr_change_180d,
+  coalesce(o.has_open_expansion_opp, false) AS has_open_expansion_opp,
+  coalesce(o.has_open_renewal_opp, false) AS has_open_renewal_opp,
+  coalesce(o.open_expansion_amount, 0) AS open_expansion_amount,
+  coalesce(r.outreach_30d, 0) AS outreach_30d,
+  r.days_since_last_outreach
+FROM active a
+LEFT JOIN later_changes lc USING (customer_id)
+LEFT JOIN recent_changes rc USING (customer_id)
+LEFT JOIN usage u USING (customer_id)
+LEFT JOIN activation act USING (customer_id)
+LEFT JOIN tickets t USING (customer_id)
+LEFT JOIN nps n USING (customer_id)
+LEFT JOIN payments p USING (customer_id)
+LEFT JOIN opportunities o USING (customer_id)
+LEFT JOIN outreach r USING (customer_id);

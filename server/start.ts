@@ -1,0 +1,33 @@
+/**
+ * `npm start`: builds the embedded default (synthetic data, 5,000 customers) when there is no
+ * warehouse or site yet, then serves the static site on :3000 (SITE_PORT).
+ * Rebuild explicitly with `npm run build`.
+ */
+import {existsSync} from "node:fs";
+import {resolve} from "node:path";
+import {build, DEFAULTS} from "../loaders/build.ts";
+import {serveSite} from "./site.ts";
+
+const dist = resolve(DEFAULTS.distDir);
+const warehouse = resolve(DEFAULTS.warehousePath);
+const host = process.env.HOST ?? "127.0.0.1";
+const port = Number(process.env.SITE_PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`SITE_PORT: "${process.env.SITE_PORT}" is not a port number`);
+  process.exit(1);
+}
+
+try {
+  if (!existsSync(warehouse) || !existsSync(resolve(dist, "index.html"))) {
+    console.log("No build yet: building the embedded default (synthetic portfolio) — `npm run build` rebuilds later.");
+    await build();
+  }
+  const site = await serveSite({dir: dist, port, host});
+  console.log(`SaaSGuard site: ${site.url}`);
+  const stop = () => void site.close().then(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+} catch (e) {
+  console.error(`npm start failed: ${(e as Error).message}`);
+  process.exit(1);
+}
