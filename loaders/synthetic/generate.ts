@@ -1,0 +1,448 @@
+/**
+ * The deterministic synthetic data generator: SaaSGuard's embedded default data.
+ *
+ * A B2B SaaS portfolio over `months` of history ending at `asOf`, written into `raw.*` exactly as
+ * `loaders/contract.ts` describes, plus `truth.churn_probability`: the true 90-day churn
+ * probability of every active account at every monthly cutoff, computed from the latent state
+ * (see model.ts). Nothing downstream may read `truth.*`; it is the yardstick for model quality.
+ *
+ * Same options ⇒ identical table contents. JS-side randomness comes from pure-rand (one stream
+ * per customer), the daily usage expansion from DuckDB's hash() of (seed, customer, day, type).
+ */
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { z as zod } from "zod";
+import { config } from "../../src/components/config.ts";
+import { CONTRACT, createTableSql, INDUSTRIES, COMPANY_SIZES, OUTREACH_CHANNELS, TICKET_CATEGORIES } from "../contract.ts";
+import type { ColumnType } from "../contract.ts";
+import { ChunkWriter } from "./append.ts";
+import { addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate } from "./calendar.ts";
+import {
+  atRisk, churnProbability90, enterpriseDowngradeAtRenewal, growthUpgradeAtRenewal, MU_ACTIVATED, MU_INDUSTRY, MU_NOT_ACTIVATED, MU_SD, MU_TIER,
+  nextMean, renewalChurn, SIGMA, sigmoid, starterHazard, starterUpgrade, Z_SD,
+} from "./model.ts";
+import { Rng } from "./rng.ts";
+import type { PlanTier } from "./types.ts";
+import { createScratch, dropScratch, expandUsage, monthKeys, MONTH_KEY_COLUMNS, SCRATCH } from "./usage.ts";
+import { companyName, contactEmail, csmNames, ticketSubject } from "./words.ts";
+
+export interface SyntheticOptions {
+  customers: number;
+  seed: number;
+  /** YYYY-MM-DD, the last day of history */
+  asOf: string;
+  /** months of history, default 24 */
+  months?: number;
+}
+
+export interface SyntheticSummary {
+  /** rows per raw table */
+  tables: Record<string, number>;
+  seconds: number;
+}
+
+export const SyntheticOptionsSchema = zod.object({
+  customers: zod.number().int().min(1).max(2_000_000),
+  seed: zod.number().int().min(-2147483648).max(4294967295),
+  asOf: zod.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD"),
+  months: zod.number().int().min(3).max(120).optional(),
+});
+
+export const TRUTH_TABLE = "truth.churn_probability";
+
+const DAY_US = 86_400_000_000;
+const HORIZON = config.dataQuality.churnHorizonDays;
+/** seed 002: the activation gate counts integration connects in an account's first 30 days */
+const ACTIVATION_WINDOW_DAYS = 30;
+const TIERS: readonly PlanTier[] = ["Starter", "Growth", "Enterprise"];
+const TIER_MIN: Record<PlanTier, number> = { Starter: 3_000, Growth: 15_000, Enterprise: 80_000 };
+const TIER_CEIL: Record<PlanTier, number> = {
+  Starter: config.expansion.tierArrCeiling.Starter!,
+  Growth: config.expansion.tierArrCeiling.Growth!,
+  Enterprise: config.expansion.tierArrCeiling.Enterprise!,
+};
+const SEAT_PRICE: Record<PlanTier, number> = { Starter: 1_000, Growth: 1_000, Enterprise: 900 };
+const SEATS: Record<PlanTier, [number, number]> = { Starter: [3, 15], Growth: [12, 80], Enterprise: [50, 330] };
+/** company-size weights per tier (COMPANY_SIZES order) */
+const SIZE_WEIGHTS: Record<PlanTier, number[]> = {
+  Starter: [0.6, 0.3, 0.08, 0.02, 0],
+  Growth: [0.15, 0.45, 0.3, 0.08, 0.02],
+  Enterprise: [0, 0.05, 0.3, 0.4, 0.25],
+};
+/** seat multiplier per company size */
+const SIZE_SEATS = [0.6, 0.9, 1.2, 1.5, 1.9];
+const INDUSTRY_WEIGHTS = [0.16, 0.12, 0.13, 0.11, 0.09, 0.1, 0.1, 0.19];
+const OUTREACH_BASE: Record<PlanTier, number> = { Starter: 0.12, Growth: 0.45, Enterprise: 1.1 };
+/** limit-hit multiplier: smaller plans hit limits sooner */
+const LIMIT_FACTOR: Record<PlanTier, number> = { Starter: 1.6, Growth: 1.0, Enterprise: 0.5 };
+const CHURN_REASON_BASE = { budget: 0.24, competitor: 0.2, low_adoption: 0.14, product_gaps: 0.16, support_experience: 0.1, acquired: 0.06, other: 0.1 };
+/** share of customers that signed up during the history window */
+const NEW_SHARE = 0.34;
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+function roundMoney(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+interface Pending {
+  id: string;
+  created: number;
+  close: number;
+  won: boolean;
+  amount: number;
+  seatsDelta: number;
+}
+
+/** Generates every raw table and the truth table into `conn`. Replaces existing tables. */
+export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticOptions, progress: (msg: string) => void = () => {}): Promise<SyntheticSummary> {
+  const parsed = SyntheticOptionsSchema.safeParse(opts);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`generateSynthetic: invalid option ${issue.path.join(".") || "(options)"}: ${issue.message}`);
+  }
+  const t0 = performance.now();
+  const { customers: N, seed } = parsed.data;
+  const months = parsed.data.months ?? 24;
+  const asOf = parseIsoDate(parsed.data.asOf);
+  const grid = new MonthGrid(asOf, months);
+  const K = grid.count;
+  const start = grid.startDay;
+  const cutoffs = grid.cutoffs();
+  const idWidth = Math.max(6, String(N).length);
+  const cid = (i: number) => "C" + String(i).padStart(idWidth, "0");
+  const monthEnd = (k: number) => grid.end(k);
+  const monthOf = (d: number) => grid.indexOf(d);
+
+  // ---- schemas and tables ----
+  await conn.run("CREATE SCHEMA IF NOT EXISTS raw");
+  for (const spec of CONTRACT) {
+    await conn.run(`DROP TABLE IF EXISTS raw.${spec.name}`);
+    await conn.run(createTableSql(spec));
+  }
+  await conn.run("CREATE SCHEMA IF NOT EXISTS truth");
+  await conn.run(`CREATE OR REPLACE TABLE ${TRUTH_TABLE} (customer_id VARCHAR, cutoff_date DATE, p_churn_90d DOUBLE)`);
+  await createScratch(conn, N, idWidth);
+  progress("scratch tables ready");
+
+  const colTypes = (name: string): ColumnType[] => CONTRACT.find((t) => t.name === name)!.columns.map((c) => c.type);
+  const open = (name: string) => ChunkWriter.open(conn, "raw", name, colTypes(name));
+  const w = {
+    customers: await open("customers"),
+    support_tickets: await open("support_tickets"),
+    gtm_opportunities: await open("gtm_opportunities"),
+    subscription_changes: await open("subscription_changes"),
+    invoices: await open("invoices"),
+    nps_responses: await open("nps_responses"),
+    cs_outreach: await open("cs_outreach"),
+    churn_events: await open("churn_events"),
+  };
+  const truthW = await ChunkWriter.open(conn, "truth", "churn_probability", ["VARCHAR", "DATE", "DOUBLE"]);
+  const monthsW = await ChunkWriter.open(conn, SCRATCH, "months", Array<ColumnType>(4 + MONTH_KEY_COLUMNS.length).fill("INTEGER"));
+  const onbW = await ChunkWriter.open(conn, SCRATCH, "onboarding", ["INTEGER", "INTEGER", "INTEGER"]);
+
+  // ---- signup dates, ids assigned in signup order ----
+  const rng0 = new Rng(seed, 0);
+  const signups = new Float64Array(N);
+  const preLo = start - 4 * 365;
+  const preHi = start - HORIZON - 1;
+  for (let i = 0; i < N; i++) {
+    if (rng0.u() < NEW_SHARE) {
+      // a growing business: signup density rises over the window
+      signups[i] = start + Math.floor(Math.sqrt(rng0.u()) * (asOf - start + 1));
+    } else {
+      signups[i] = preLo + Math.floor(Math.sqrt(rng0.u()) * (preHi - preLo + 1));
+    }
+  }
+  signups.sort();
+  const csms = csmNames(Math.max(1, Math.round(N / 60)));
+
+  let ticketSeq = 0, oppSeq = 0, changeSeq = 0, invoiceSeq = 0, npsSeq = 0, outreachSeq = 0;
+  const nextId = (prefix: string, n: number, width: number) => prefix + String(n).padStart(width, "0");
+
+  for (let i = 1; i <= N; i++) {
+    const rng = new Rng(seed, i);
+    const id = cid(i);
+    const signup = signups[i - 1]!;
+    const isNew = signup >= start;
+    let tier = TIERS[rng.weighted([0.5, 0.35, 0.15])]!;
+    const industry = INDUSTRIES[rng.weighted(INDUSTRY_WEIGHTS)]!;
+    const sizeIdx = rng.weighted(SIZE_WEIGHTS[tier]);
+    const [sLo, sHi] = SEATS[tier];
+    let seats = Math.max(1, Math.round(clamp(Math.exp(Math.log(sLo) + rng.u() * Math.log(sHi / sLo)) * SIZE_SEATS[sizeIdx]!, sLo, sHi * 1.2)));
+    let arr = roundMoney(clamp(seats * SEAT_PRICE[tier] * Math.exp(0.15 * rng.normal()), TIER_MIN[tier], TIER_CEIL[tier]));
+    let mu = MU_TIER[tier] + (MU_INDUSTRY[industry] ?? 0) + MU_SD * rng.normal();
+    const e = rng.normal();
+    const api = rng.u() < (tier === "Enterprise" ? 0.25 : 0.45) ? 0 : Math.exp(0.5 * rng.normal());
+    const csm = csms[Math.floor(rng.u() * csms.length)]!;
+    const name = companyName(rng);
+    const email = rng.u() < 0.97 ? contactEmail(rng, i) : null;
+    const npsPhase = rng.int(0, 2);
+    const firstStart = nextFirstOfMonth(signup);
+    const firstEligible = monthOf(firstStart);
+
+    // initial health and (for new accounts) onboarding activation
+    let z: number;
+    let act = false;
+    const onbDays: number[] = [];
+    if (isNew) {
+      z = mu + 0.8 * Z_SD * rng.normal();
+      const k30 = rng.poisson(Math.exp(0.55 + 0.3 * z));
+      act = k30 >= config.flags.activationGateIntegrations;
+      mu += act ? MU_ACTIVATED : MU_NOT_ACTIVATED;
+      for (let j = 0; j < k30; j++) onbDays.push(signup + rng.int(0, ACTIVATION_WINDOW_DAYS - 1));
+    } else {
+      z = mu + Z_SD * rng.normal();
+    }
+
+    // contract term: terms start on the 1st of a month and last 12 months
+    let termStart = firstStart;
+    let termEnd = addMonths(termStart, 12) - 1;
+    while (termEnd < start) {
+      termStart = termEnd + 1;
+      termEnd = addMonths(termStart, 12) - 1;
+    }
+
+    let churnDate: number | null = null;
+    let lastZ = z;
+    const pending: Pending[] = [];
+    const kFirst = Math.max(0, monthOf(signup));
+    const onbEnd = isNew ? signup + ACTIVATION_WINDOW_DAYS : null;
+
+    const change = (date: number, type: string, arrDelta: number, seatsDelta: number | null) => {
+      w.subscription_changes.push([nextId("S", ++changeSeq, 8), id, date, type, roundMoney(arrDelta), seatsDelta]);
+    };
+    const resolveOpp = (p: Pending, closeDate: number, won: boolean) => {
+      w.gtm_opportunities.push([p.id, id, "expansion", won ? "closed_won" : "closed_lost", p.amount, p.created, closeDate]);
+    };
+
+    for (let k = kFirst; k < K; k++) {
+      const mStart = grid.start(k);
+      const mEnd = grid.end(k);
+      const dFrom = Math.max(mStart, signup, start);
+      let dTo = Math.min(mEnd, asOf);
+      const zPrev = k === kFirst ? z : lastZ;
+      if (k > kFirst) z = nextMean(mu, zPrev) + SIGMA * rng.normal();
+      lastZ = z;
+      const frac = (dTo - dFrom + 1) / (mEnd - mStart + 1);
+      const seatsAtStart = seats;
+      let seatsMin = seats;
+
+      // expansion opportunities closing this month
+      for (let j = 0; j < pending.length; ) {
+        const p = pending[j]!;
+        if (p.close <= dTo) {
+          resolveOpp(p, p.close, p.won);
+          if (p.won) {
+            const newArr = Math.min(TIER_CEIL[tier], arr + p.amount);
+            change(p.close, "seat_add", newArr - arr, p.seatsDelta);
+            arr = roundMoney(newArr);
+            seats += p.seatsDelta;
+          }
+          pending.splice(j, 1);
+        } else j++;
+      }
+
+      // low health: seat removals
+      if (seats > 1 && rng.u() < sigmoid(-4.2 - 1.5 * z) * frac) {
+        const d = dFrom + rng.int(0, dTo - dFrom);
+        const delta = Math.min(seats - 1, Math.max(1, Math.round(seats * (0.08 + 0.17 * rng.u()))));
+        const newArr = Math.max(TIER_MIN[tier] * 0.7, arr * (1 - delta / seats));
+        change(d, "seat_remove", newArr - arr, -delta);
+        arr = roundMoney(newArr);
+        seats -= delta;
+        seatsMin = Math.min(seatsMin, seats);
+      }
+
+      // new expansion opportunity
+      const tierAdj = tier === "Starter" ? -0.3 : tier === "Enterprise" ? 0.3 : 0;
+      if (rng.u() < sigmoid(-4.0 + 1.3 * e + 0.4 * z + tierAdj) * frac) {
+        const created = dFrom + rng.int(0, dTo - dFrom);
+        const close = created + rng.int(30, 100);
+        const won = rng.u() < sigmoid(0.1 + 0.9 * e + 0.6 * z);
+        const amount = roundMoney(Math.max(500, arr * (0.1 + 0.25 * rng.u())));
+        pending.push({ id: nextId("O", ++oppSeq, 8), created, close, won, amount, seatsDelta: Math.max(1, Math.round(seats * (0.1 + 0.2 * rng.u()))) });
+      }
+
+      // churn / renewal / upgrade decisions dated inside this month and not after as-of
+      if (tier !== "Starter" && termEnd >= mStart && termEnd <= mEnd && termEnd <= asOf) {
+        const q = renewalChurn(tier, z, e);
+        const oppId = nextId("O", ++oppSeq, 8);
+        const created = termEnd - 120 + rng.int(-6, 6);
+        if (rng.u() < q) {
+          churnDate = termEnd;
+          w.gtm_opportunities.push([oppId, id, "renewal", "closed_lost", arr, created, termEnd]);
+        } else {
+          let newTier = tier;
+          if (tier === "Growth" && rng.u() < growthUpgradeAtRenewal(z, e)) newTier = "Enterprise";
+          else if (tier === "Enterprise" && rng.u() < enterpriseDowngradeAtRenewal(z)) newTier = "Growth";
+          termStart = termEnd + 1;
+          termEnd = addMonths(termStart, 12) - 1;
+          if (newTier !== tier) {
+            const up = newTier === "Enterprise";
+            const newSeats = Math.max(1, Math.round(seats * (up ? 1.5 : 0.6)));
+            const newArr = roundMoney(clamp(newSeats * SEAT_PRICE[newTier] * Math.exp(0.1 * rng.normal()), TIER_MIN[newTier], TIER_CEIL[newTier]));
+            change(termStart, up ? "upgrade" : "downgrade", newArr - arr, newSeats - seats);
+            arr = newArr;
+            seats = newSeats;
+            tier = newTier;
+          }
+          w.gtm_opportunities.push([oppId, id, "renewal", "closed_won", arr, created, termStart - 1]);
+        }
+      } else if (tier === "Starter" && mEnd <= asOf && k >= firstEligible) {
+        if (rng.u() < starterHazard(z, e, mEnd - signup <= HORIZON, act)) {
+          churnDate = mEnd;
+        } else {
+          if (termEnd === mEnd) {
+            termStart = termEnd + 1;
+            termEnd = addMonths(termStart, 12) - 1;
+          }
+          if (rng.u() < starterUpgrade(z, e)) {
+            const newSeats = Math.max(SEATS.Growth[0], Math.round(seats * 1.5));
+            const newArr = roundMoney(clamp(newSeats * SEAT_PRICE.Growth * Math.exp(0.1 * rng.normal()), TIER_MIN.Growth, TIER_CEIL.Growth));
+            termStart = mEnd + 1;
+            termEnd = addMonths(termStart, 12) - 1;
+            change(termStart, "upgrade", newArr - arr, newSeats - seats);
+            arr = newArr;
+            seats = newSeats;
+            tier = "Growth";
+          }
+        }
+      }
+      if (churnDate !== null) dTo = Math.min(dTo, churnDate);
+
+      if (dFrom <= dTo) {
+        const span = dTo - dFrom;
+        // usage rates for the SQL expansion
+        // (the fewest seats held during the month, so active users never exceed the licence)
+        monthsW.push([i, dFrom, dTo, onbEnd, ...monthKeys({ seats: seatsMin, z, e, api, lim: LIMIT_FACTOR[tier] })]);
+
+        // CS outreach: more touches for at-risk accounts and before renewals
+        const renewalPrep = tier !== "Starter" && termEnd - mEnd < 120 ? 0.5 : 0;
+        const nOut = rng.poisson((OUTREACH_BASE[tier] * (0.4 + 3 * atRisk(zPrev)) + renewalPrep) * frac);
+        for (let j = 0; j < nOut; j++) {
+          const d = dFrom + rng.int(0, span);
+          const risky = atRisk(zPrev);
+          const ch = rng.weighted(tier === "Starter" ? [0.55, 0.15, 0.05, 0, 0.25] : [0.35, 0.25 + 0.2 * risky, 0.2, tier === "Enterprise" ? 0.1 + 0.2 * risky : 0.03, 0.1]);
+          w.cs_outreach.push([nextId("A", ++outreachSeq, 9), id, d, OUTREACH_CHANNELS[ch]!, csm]);
+        }
+
+        // support tickets: volume and severity rise as health falls; feature requests follow appetite
+        const nIssue = rng.poisson(0.25 * Math.pow(seatsAtStart, 0.3) * Math.exp(-1.0 * z) * frac);
+        const nFr = rng.poisson(0.03 * Math.pow(seatsAtStart, 0.4) * Math.exp(0.9 * e) * frac);
+        for (let j = 0; j < nIssue + nFr; j++) {
+          const fr = j >= nIssue;
+          const category = fr ? "feature_request" : TICKET_CATEGORIES[rng.weighted([0.35, 0.3, 0.1, 0.15, 0.1 * Math.exp(-0.3 * z), 0])]!;
+          let priority: string;
+          if (fr) priority = rng.u() < 0.6 ? "low" : "medium";
+          else if (rng.u() < sigmoid(-1.8 - 1.0 * z)) priority = rng.u() < 0.3 ? "urgent" : "high";
+          else priority = rng.u() < 0.55 ? "medium" : "low";
+          const d = dFrom + rng.int(0, span);
+          const openedUs = d * DAY_US + Math.floor((7 + 13 * rng.u()) * 3600) * 1e6;
+          const meanH = priority === "urgent" ? 5 : priority === "high" ? 14 : priority === "medium" ? 32 : 60;
+          const hours = meanH * Math.exp(0.7 * rng.normal() - 0.25 * z);
+          const resolvedUs = openedUs + Math.max(60, Math.round(hours * 3600)) * 1e6;
+          const resolved = resolvedUs < (asOf + 1) * DAY_US ? resolvedUs : null;
+          let csat: number | null = null;
+          if (resolved !== null && rng.u() < 0.45) csat = Math.round(clamp(3.7 + 0.8 * z - (priority === "urgent" ? 0.4 : 0) + 0.8 * rng.normal(), 1, 5));
+          w.support_tickets.push([nextId("T", ++ticketSeq, 9), id, openedUs, resolved, priority, category, csat, ticketSubject(rng, category)]);
+        }
+
+        // quarterly NPS survey
+        if ((k + npsPhase) % 3 === 0 && rng.u() < 0.32 * frac) {
+          const d = dFrom + rng.int(0, span);
+          const score = Math.round(clamp(7.2 + 1.5 * z + 1.3 * rng.normal(), 0, 10));
+          w.nps_responses.push([nextId("N", ++npsSeq, 8), id, d, score]);
+        }
+
+        // invoices: Starter monthly, Growth/Enterprise quarterly, issued on the 1st
+        if (mStart >= dFrom && mStart <= dTo && mStart >= firstStart) {
+          const monthsIntoTerm = monthOf(mStart) - monthOf(termStart);
+          const isStarter = tier === "Starter";
+          if (isStarter || ((monthsIntoTerm % 3) + 3) % 3 === 0) {
+            const amount = roundMoney(isStarter ? arr / 12 : arr / 4);
+            const due = mStart + 30;
+            let paid: number | null;
+            if (rng.u() < sigmoid(-2.5 - 1.5 * z)) paid = due + 3 + Math.floor(Math.exp(2.3 + 0.6 * rng.normal()));
+            else paid = mStart + rng.int(0, 27);
+            if (paid > asOf) paid = null;
+            w.invoices.push([nextId("INV", ++invoiceSeq, 9), id, mStart, due, paid, amount]);
+          }
+        }
+      }
+
+      // truth at the cutoff(s) whose latest known month is k
+      if (churnDate === null) {
+        for (const c of cutoffs) {
+          if (c.known !== k || signup >= c.day) continue;
+          const p = churnProbability90({ tier, mu, e, act, signup, knownMonth: k, zKnown: z, termEnd, firstEligibleMonth: firstEligible }, c.day, HORIZON, monthEnd, monthOf);
+          truthW.push([id, c.day, p]);
+        }
+      }
+      if (churnDate !== null) break;
+    }
+
+    // open or abandoned expansion opportunities
+    for (const p of pending) {
+      if (churnDate !== null) {
+        if (p.created <= churnDate) resolveOpp(p, Math.max(p.created, churnDate), false);
+      } else {
+        const progressShare = (asOf - p.created) / Math.max(1, p.close - p.created);
+        const stage = progressShare < 0.25 ? "prospecting" : progressShare < 0.5 ? "qualification" : progressShare < 0.75 ? "proposal" : "negotiation";
+        w.gtm_opportunities.push([p.id, id, "expansion", stage, p.amount, p.created, p.close]);
+      }
+    }
+    // the renewal in flight
+    if (churnDate === null && tier !== "Starter" && termEnd - 120 <= asOf) {
+      const daysLeft = termEnd - asOf;
+      const stage = daysLeft > 90 ? "prospecting" : daysLeft > 60 ? "qualification" : daysLeft > 30 ? "proposal" : "negotiation";
+      w.gtm_opportunities.push([nextId("O", ++oppSeq, 8), id, "renewal", stage, arr, Math.min(asOf, termEnd - 120 + rng.int(-6, 6)), termEnd]);
+    }
+
+    // onboarding integration connects (first 30 days), aggregated per day
+    if (onbDays.length > 0) {
+      const last = Math.min(asOf, churnDate ?? asOf);
+      const perDay = new Map<number, number>();
+      for (const d of onbDays) if (d <= last) perDay.set(d, (perDay.get(d) ?? 0) + 1);
+      for (const [d, n] of [...perDay.entries()].sort((a, b) => a[0] - b[0])) onbW.push([i, d, n]);
+    }
+
+    if (churnDate !== null) {
+      const dormant = lastZ < -1.4;
+      const weights = Object.values(CHURN_REASON_BASE).slice();
+      if (dormant) weights[2]! *= 4;
+      if (lastZ < -0.8) weights[4]! *= 2.5;
+      if (e > 1) weights[3]! *= 2;
+      const keys = Object.keys(CHURN_REASON_BASE);
+      const reason = rng.u() < 0.05 ? null : keys[rng.weighted(weights)]!;
+      w.churn_events.push([id, churnDate, reason, arr]);
+    }
+
+    const ref = churnDate ?? asOf;
+    const tenure = ref - signup;
+    const stage = tenure < HORIZON ? "Onboarding" : termEnd - ref <= 120 && termEnd >= ref ? "Renewal" : tenure < 365 ? "Adoption" : "Mature";
+    w.customers.push([id, name, email, industry, COMPANY_SIZES[sizeIdx]!, tier, arr, seats, signup, termStart, termEnd, stage, csm]);
+
+    if (i % 10_000 === 0) progress(`simulated ${i} of ${N} customers`);
+  }
+
+  for (const x of Object.values(w)) x.close();
+  truthW.close();
+  monthsW.close();
+  onbW.close();
+  progress("accounts simulated; expanding daily usage in DuckDB");
+
+  await expandUsage(conn, seed, N, progress);
+  await dropScratch(conn);
+  progress("scratch dropped");
+
+  const tables: Record<string, number> = {};
+  for (const spec of CONTRACT) {
+    const r = await conn.runAndReadAll(`SELECT count(*) FROM raw.${spec.name}`);
+    tables[spec.name] = Number(r.getRows()[0]![0]);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  progress(`synthetic data ready in ${seconds.toFixed(1)} s`);
+  return { tables, seconds };
+}
