@@ -7,9 +7,10 @@
  */
 import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
-import {validateConfig} from "../src/components/config.ts";
+import {config, validateConfig} from "../src/components/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
-import {buildMarts, type MartTiming} from "./marts.ts";
+import {buildMarts, FEATURE_MARTS, SCORE_MARTS, type MartTiming} from "./marts.ts";
+import {ensureModel, scoreWarehouse} from "./score.ts";
 import {runQualityChecks} from "./quality.ts";
 import {generateSynthetic} from "./synthetic/generate.ts";
 import {lit, one, openWarehouse, run} from "./warehouse.ts";
@@ -28,6 +29,8 @@ export interface BuildOptions {
   site?: boolean;
   warehousePath?: string;
   distDir?: string;
+  /** the churn model folder; trained first when empty (default models/) */
+  modelsDir?: string;
   log?: (line: string) => void;
 }
 
@@ -43,7 +46,7 @@ export interface BuildResult {
   checks: number;
 }
 
-export const DEFAULTS = {customers: 5000, seed: 42, rawDir: "data/raw", warehousePath: "data/warehouse.duckdb", distDir: "dist"} as const;
+export const DEFAULTS = {customers: 5000, seed: 42, rawDir: "data/raw", warehousePath: "data/warehouse.duckdb", distDir: "dist", modelsDir: "models"} as const;
 
 export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
@@ -106,7 +109,20 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         await timed("validate", () => checkRawTables(w.conn, {asOf, label: "synthetic"}));
         say("validate", "synthetic tables satisfy the raw data contract");
       }
-      marts = await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m)));
+      marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), FEATURE_MARTS));
+      const modelsDir = resolve(opts.modelsDir ?? DEFAULTS.modelsDir);
+      const model = await timed("model", () => ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}));
+      const scoring = await timed("scoring", () => scoreWarehouse(w.conn, model, asOf, (m) => say("scoring", m)));
+      await model.scorer.release();
+      if (scoring.drift) {
+        const {value, cutoff, rows} = scoring.drift;
+        const limit = config.governance.maxCalibrationDrift;
+        const line = `model ${model.card.version} on the cohort of ${cutoff} (${rows} accounts, 90 days matured): calibration drift ${(value * 100).toFixed(1)} pp (gate ${limit * 100} pp)`;
+        if (value <= limit) say("drift", line);
+        else if (config.governance.driftAction === "fail") throw new Error(`${line} — retrain with \`npm run train\` (config.governance.driftAction is "fail")`);
+        else say("drift", `WARNING ${line} — retrain with \`npm run train\``);
+      }
+      marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), SCORE_MARTS))));
       checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
       say("checks", `${checks} data-quality checks passed`);
       await run(

@@ -10,11 +10,13 @@ import {lit, one, readSql, run} from "./warehouse.ts";
 
 const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
 
-/** Mart SQL files in dependency order; each is named after the table (or macro) it creates. */
-export const MART_FILES = [
-  "customer_features_as_of",
-  "mart_customer_churn_features",
-  "mart_health_components",
+/**
+ * Mart SQL files in dependency order; each is named after the table (or macro) it creates.
+ * The model scores tonight's features between the two phases (loaders/score.ts), so the
+ * risk-score mart can put the model's probability beside the rule-based score.
+ */
+export const FEATURE_MARTS = ["customer_features_as_of", "health_components_as_of", "mart_customer_churn_features", "mart_health_components"] as const;
+export const SCORE_MARTS = [
   "mart_customer_risk_scores",
   "mart_customer_expansion_features",
   "mart_propensity_quadrant",
@@ -22,6 +24,7 @@ export const MART_FILES = [
   "mart_portfolio_kpis",
   "mart_churn_monthly",
 ] as const;
+export const MART_FILES = [...FEATURE_MARTS, ...SCORE_MARTS] as const;
 
 export function martSql(name: string): string {
   return readSql(`${SQL_DIR}${name}.sql`);
@@ -96,18 +99,18 @@ export interface MartTiming {
   seconds: number;
 }
 
-/** Runs every mart SQL file; returns per-file timings and row counts. */
-export async function buildMarts(conn: DuckDBConnection, asOf: string, progress?: (msg: string) => void): Promise<MartTiming[]> {
+/** Runs mart SQL files (all by default) in order; returns per-file timings and row counts. */
+export async function buildMarts(conn: DuckDBConnection, asOf: string, progress?: (msg: string) => void, files: readonly string[] = MART_FILES): Promise<MartTiming[]> {
   await loadConfig(conn, asOf);
   const timings: MartTiming[] = [];
-  for (const name of MART_FILES) {
+  for (const name of files) {
     const t0 = performance.now();
     try {
       await run(conn, martSql(name));
     } catch (e) {
       throw new Error(`loaders/sql/${name}.sql failed: ${(e as Error).message}`);
     }
-    const isTable = name.startsWith("mart_");
+    const isTable = !name.endsWith("_as_of");
     const rows = isTable ? (await one<{n: number}>(conn, `SELECT count(*) AS n FROM marts.${name}`)).n : null;
     const seconds = (performance.now() - t0) / 1000;
     timings.push({table: name, rows, seconds});

@@ -44,9 +44,9 @@ export const MART_CHECKS: readonly MartChecks[] = [
   {
     table: "marts.mart_customer_risk_scores",
     unique: ["customer_id"],
-    notNull: ["customer_id", "company_name", "plan_tier", "arr", "health_score", "risk_score", "risk_tier", "health_colour", "recommended_action", "low_events", "support_overload", "onboarding_at_risk", "arr_at_risk", "renewal_date"],
-    accepted: {risk_tier: RISK_TIERS, health_colour: ["Red", "Yellow", "Green"], plan_tier: PLAN_TIERS},
-    ranges: {health_score: [0, 100], risk_score: [0, 100], arr_at_risk: [0, null]},
+    notNull: ["customer_id", "company_name", "plan_tier", "arr", "health_score", "risk_score", "risk_tier", "health_colour", "recommended_action", "low_events", "support_overload", "onboarding_at_risk", "arr_at_risk", "renewal_date", "churn_probability", "model_tier", "expected_arr_loss_90d"],
+    accepted: {risk_tier: RISK_TIERS, model_tier: RISK_TIERS, health_colour: ["Red", "Yellow", "Green"], plan_tier: PLAN_TIERS},
+    ranges: {health_score: [0, 100], risk_score: [0, 100], arr_at_risk: [0, null], churn_probability: [0, 1], expected_arr_loss_90d: [0, null]},
     rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
   },
   {
@@ -78,6 +78,16 @@ export const MART_CHECKS: readonly MartChecks[] = [
     rowsEqual: "1",
   },
   {table: "marts.mart_churn_monthly", unique: ["month"], notNull: ["month", "churned_customers"]},
+  {
+    table: "marts.model_scores",
+    unique: ["customer_id"],
+    notNull: ["customer_id", "churn_probability", "raw_score"],
+    ranges: {churn_probability: [0, 1]},
+    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
+  },
+  {table: "marts.mart_customer_drivers", unique: ["customer_id", "rank"], notNull: ["customer_id", "rank", "feature", "contribution"], ranges: {rank: [1, 5]}},
+  {table: "marts.mart_churn_score_history", unique: ["customer_id", "as_of_date"], notNull: ["customer_id", "as_of_date", "churn_probability"], ranges: {churn_probability: [0, 1]}, minRows: 1},
+  {table: "marts.model_backtest_predictions", unique: ["customer_id", "cutoff_date"], notNull: ["customer_id", "cutoff_date", "label", "probability", "risk_score"], ranges: {probability: [0, 1], risk_score: [0, 100]}},
 ];
 
 export class DataQualityError extends Error {

@@ -45,10 +45,26 @@ export const ModelCardSchema = z
       method: z.enum(["none", "platt", "isotonic"]),
       /** calibration curve on the evaluation set (equal-width bins) */
       curve: z.array(z.object({lo: unit, hi: unit, count: z.number().int().nonnegative(), meanPredicted: unit, observedRate: unit})),
+      /** mean |predicted − observed| over the test set's score deciles (the drift gate's measure) */
+      decile_drift: unit.optional(),
     }),
     baseline: z.object({model: z.string().min(1), metrics: MetricsSchema}),
     /** AUC against the generating probabilities (synthetic data only), else null */
     truth_auc: unit.nullable(),
+    /** how the model was trained: the data, label and (for churn models) the time-ordered cutoffs */
+    training: z
+      .object({
+        source: z.enum(["warehouse", "table"]),
+        label: z.string().min(1),
+        rows: z.object({train: z.number().int().positive(), valid: z.number().int().positive(), test: z.number().int().positive()}),
+        positive_rate: unit,
+        cutoffs: z.object({train: z.array(z.iso.date()), valid: z.array(z.iso.date()), test: z.array(z.iso.date())}).nullable(),
+      })
+      .optional(),
+    /** exact TreeSHAP drivers: the tree structure beside the ONNX file (absent for foreign models) */
+    explainer: z.object({kind: z.literal("treeshap"), file: z.string().min(1), sha256: z.string().length(64), expected_value: finite}).nullable().optional(),
+    /** sha256 of the ONNX file the card describes; a mismatch means the files are out of step */
+    onnx_sha256: z.string().length(64).optional(),
     onnx: z.object({
       input: z.object({name: z.string().min(1), shape: z.tuple([z.union([z.string(), z.number()]), z.number().int().positive()])}),
       outputs: z.array(z.object({name: z.string().min(1), shape: z.array(z.union([z.string(), z.number()]))})).min(1),

@@ -5,10 +5,27 @@
  */
 export const RISK_SCORE_COLUMNS = [
   "customer_id", "company_name", "industry", "company_size", "plan_tier", "csm_owner",
-  "arr", "seats_purchased", "renewal_date", "days_to_renewal", "lifecycle_stage", "events_last_30d",
+  "arr", "seats_purchased", "renewal_date", "days_to_renewal", "lifecycle_stage", "tenure_days", "events_last_30d",
+  "high_priority_tickets_30d", "open_tickets", "integrations_first_30d",
   "health_score", "risk_score", "risk_tier", "health_colour",
   "low_events", "support_overload", "onboarding_at_risk",
   "recommended_action", "top_risk_drivers", "arr_at_risk",
+] as const;
+
+/**
+ * The churn model's columns of marts.mart_customer_risk_scores. Loaders export them as NULL
+ * when the warehouse was built without a model, so pages can say so instead of failing.
+ */
+export const MODEL_SCORE_COLUMNS = {
+  churn_probability: "DOUBLE",
+  model_tier: "VARCHAR",
+  model_top_drivers: "VARCHAR",
+} as const;
+
+/** marts.mart_propensity_quadrant */
+export const QUADRANT_COLUMNS = [
+  "customer_id", "plan_tier", "industry", "arr", "churn_probability", "upgrade_propensity_proxy",
+  "quadrant_label", "expected_arr_uplift_proxy", "was_contacted", "days_since_last_outreach",
 ] as const;
 
 /** Columns that must never appear in any site export. */

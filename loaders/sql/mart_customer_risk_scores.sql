@@ -1,16 +1,18 @@
--- The rule-based, explainable risk view of every active account: health score (0–100, higher
--- is healthier), risk score (100 − health), seed 004's risk tier, seed 002's flags and
--- recommended action, and the components that cost the most points.
+-- The risk view of every active account: the transparent rule-based health score (0–100,
+-- higher is healthier), risk score (100 − health), seed 004's risk tier, seed 002's flags and
+-- recommended action and the components that cost the most points — beside the churn model's
+-- calibrated P(churn in 90 days), its tier and its top TreeSHAP drivers (marts.model_scores,
+-- marts.mart_customer_drivers, written by loaders/score.ts).
 CREATE OR REPLACE TABLE marts.mart_customer_risk_scores AS
-WITH health AS (
-  SELECT customer_id,
-         round(sum(weight * component_score) / sum(weight), 1) AS health_score,
-         list(component_id ORDER BY points_lost DESC, component_id) FILTER (WHERE points_lost >= 1) AS drivers
-  FROM marts.mart_health_components GROUP BY customer_id
+WITH scored AS (
+  SELECT f.*, h.health_score, h.risk_score, h.drivers
+  FROM marts.mart_customer_churn_features f
+  JOIN marts.health_scores_of('marts.mart_health_components') h USING (customer_id)
 ),
-scored AS (
-  SELECT f.*, h.health_score, round(100 - h.health_score, 1) AS risk_score, h.drivers
-  FROM marts.mart_customer_churn_features f JOIN health h USING (customer_id)
+model_drivers AS (
+  -- the features pushing the account's risk up the most
+  SELECT customer_id, array_to_string(list(feature ORDER BY rank) FILTER (WHERE contribution > 0)[1:getvariable('top_drivers')], ', ') AS model_top_drivers
+  FROM marts.mart_customer_drivers GROUP BY customer_id
 )
 SELECT
   s.customer_id,
@@ -35,8 +37,16 @@ SELECT
   t.recommended_action,
   array_to_string(list_slice(coalesce(s.drivers, []), 1, getvariable('top_drivers')), ', ') AS top_risk_drivers,
   -- rule-based exposure: ARR weighted by the 0–100 risk score read as a percentage (seed 002)
-  round(s.arr * s.risk_score / 100, 2) AS arr_at_risk
+  round(s.arr * s.risk_score / 100, 2) AS arr_at_risk,
+  m.churn_probability,
+  mt.tier AS model_tier,
+  coalesce(d.model_top_drivers, '') AS model_top_drivers,
+  -- the model's expected loss: ARR × P(churn in 90 days)
+  round(s.arr * m.churn_probability, 2) AS expected_arr_loss_90d
 FROM scored s
 JOIN raw.customers c USING (customer_id)
+JOIN marts.model_scores m USING (customer_id)
+LEFT JOIN model_drivers d USING (customer_id)
 ASOF JOIN cfg.risk_tiers t ON s.risk_score >= t.min_score
+ASOF JOIN cfg.model_tiers mt ON m.churn_probability >= mt.min_probability
 ORDER BY s.customer_id;

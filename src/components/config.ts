@@ -65,13 +65,15 @@ export const config = {
   ] satisfies TierBand[],
 
   /**
-   * Bands on the model's calibrated P(churn in 90 days) that give the model-based tier.
-   * Probabilities are lower than 0–100 rule scores, so the model tier has its own cut-offs.
+   * Bands on the model's calibrated P(churn in 90 days) that give the model-based tier. A B2B
+   * portfolio with ~10–15% annual logo churn loses ~3–4% of accounts per quarter, so a 25%
+   * quarterly churn probability is already ~7× the base rate: the bands sit far below the
+   * 0–100 rule-score bands. Tune them to your base rate.
    */
   modelTiers: [
-    { tier: "Critical", minProbability: 0.5 },
-    { tier: "High", minProbability: 0.3 },
-    { tier: "Medium", minProbability: 0.15 },
+    { tier: "Critical", minProbability: 0.25 },
+    { tier: "High", minProbability: 0.12 },
+    { tier: "Medium", minProbability: 0.05 },
     { tier: "Low", minProbability: 0 },
   ] as { tier: RiskTier; minProbability: number }[],
 
@@ -151,8 +153,13 @@ export const config = {
     watermark: "[AI-GENERATED SUMMARY — HUMAN REVIEW REQUIRED BEFORE EXTERNAL DISTRIBUTION]",
     /** a candidate model may lose at most this much ROC-AUC against the current one */
     maxAucDrop: 0.03,
-    /** calibration drift gate, in probability points (5 pp) */
+    /**
+     * calibration drift gate, in probability points (5 pp): the mean |predicted − observed|
+     * churn over score deciles of a matured cohort
+     */
     maxCalibrationDrift: 0.05,
+    /** what the nightly build does when the current model drifts past the gate */
+    driftAction: "warn" as "warn" | "fail",
   },
 
   /** Build-time data-quality rules. */

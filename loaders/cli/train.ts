@@ -1,0 +1,138 @@
+/**
+ * `npm run train [-- --force]` retrains the churn model on the warehouse built by
+ * `npm run build` and promotes it into models/ only if it passes the gates of seed 000.
+ *
+ * `npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR]`
+ * trains on your own customer-level table (CSV or Parquet) instead.
+ *
+ * The candidate is always written to <models>/candidate/ first; the current model is only
+ * replaced when the gates pass (or with --force), so a failed or rejected run leaves it untouched.
+ */
+import {existsSync, rmSync} from "node:fs";
+import {join, resolve} from "node:path";
+import {parseArgs} from "node:util";
+import {DEFAULTS} from "../build.ts";
+import {FEATURE_MARTS, buildMarts} from "../marts.ts";
+import {formatGate, hasModel, loadModel, promote, promotionGate, saveModel} from "../model/registry.ts";
+import {readDataset} from "../model/table.ts";
+import {toRowMajor} from "../model/dataset.ts";
+import {rocAuc} from "../model/metrics.ts";
+import {trainChurnModel, trainOnTable, LABEL_COLUMN, type TrainedModel} from "../model/train.ts";
+import {CONTRACT} from "../contract.ts";
+import {lit, one, openWarehouse, type Warehouse} from "../warehouse.ts";
+
+const USAGE = `usage: npm run train -- [--force] [--warehouse FILE] [--models DIR]
+       npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR] [--force]`;
+
+/** A table file as a DuckDB relation, with a clear error for anything unreadable. */
+export async function openTable(w: Warehouse, file: string): Promise<string> {
+  if (!existsSync(file)) throw new Error(`--table: ${file} does not exist`);
+  const reader = /\.parquet$/i.test(file) ? `read_parquet(${lit(file)})` : /\.csv$/i.test(file) ? `read_csv(${lit(file)}, header = true)` : null;
+  if (!reader) throw new Error(`--table: ${file} must be a .csv or .parquet file`);
+  try {
+    await w.conn.run(`CREATE OR REPLACE TABLE user_table AS SELECT * FROM ${reader}`);
+  } catch (e) {
+    throw new Error(`--table: cannot read ${file}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  return "user_table";
+}
+
+/** The warehouse's raw tables seen through an in-memory database (the warehouse stays read-only). */
+async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: string}> {
+  if (!existsSync(path)) throw new Error(`${path} does not exist: run \`npm run build\` first (training reads its raw tables)`);
+  const w = await openWarehouse(":memory:");
+  await w.conn.run(`ATTACH ${lit(path)} AS wh (READ_ONLY); CREATE SCHEMA raw; CREATE SCHEMA marts`);
+  for (const t of CONTRACT) await w.conn.run(`CREATE VIEW raw.${t.name} AS FROM wh.raw.${t.name}`);
+  const hasTruth = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'truth'")).n > 0;
+  if (hasTruth) await w.conn.run("CREATE SCHEMA truth; CREATE VIEW truth.churn_probability AS FROM wh.truth.churn_probability");
+  const asOf = (await one<{a: string}>(w.conn, "SELECT CAST(as_of AS VARCHAR) AS a FROM wh.marts.build_info")).a;
+  await buildMarts(w.conn, asOf, undefined, FEATURE_MARTS.filter((f) => f.endsWith("_as_of")));
+  return {w, asOf};
+}
+
+async function main(): Promise<void> {
+  const {values} = parseArgs({
+    options: {
+      force: {type: "boolean", default: false},
+      warehouse: {type: "string", default: DEFAULTS.warehousePath},
+      models: {type: "string", default: DEFAULTS.modelsDir},
+      table: {type: "string"},
+      id: {type: "string"},
+      label: {type: "string"},
+      exclude: {type: "string"},
+      out: {type: "string"},
+      seed: {type: "string", default: "42"},
+      help: {type: "boolean", default: false},
+    },
+    strict: true,
+  });
+  if (values.help) return void console.log(USAGE);
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new Error(`--seed: "${values.seed}" is not a whole number`);
+  const log = (m: string) => console.log(`  ${m}`);
+  let trained: TrainedModel;
+  let dir: string;
+  let w: Warehouse;
+  let currentAucOnTest: ((current: Awaited<ReturnType<typeof loadModel>>) => Promise<number | null>) | null = null;
+
+  if (values.table) {
+    if (!values.id || !values.label) throw new Error("--table needs --id COLUMN and --label COLUMN");
+    dir = resolve(values.out ?? join(values.models, "custom"));
+    w = await openWarehouse(":memory:");
+    const rel = await openTable(w, resolve(values.table));
+    console.log(`training on ${values.table} (id ${values.id}, label ${values.label})`);
+    trained = await trainOnTable(w.conn, rel, {idColumn: values.id, labelColumn: values.label, exclude: values.exclude?.split(",").map((s) => s.trim()), seed, source: values.table, log});
+  } else {
+    dir = resolve(values.models);
+    const a = await attachWarehouse(resolve(values.warehouse));
+    w = a.w;
+    console.log(`training the churn model on ${values.warehouse} (as of ${a.asOf})`);
+    trained = await trainChurnModel(w.conn, {asOf: a.asOf, seed, log});
+    const test = trained.card.training!.cutoffs!.test;
+    // the current model scored on exactly the candidate's test rows, when it has the same inputs
+    currentAucOnTest = async (current) => {
+      const cols = new Set((await w.conn.runAndReadAll("SELECT column_name FROM (DESCRIBE marts.model_training_snapshots)")).getRows().map((r) => String(r[0])));
+      if (!current.features.every((f) => cols.has(f.name))) return null;
+      const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${test.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
+      const {data, extra} = await readDataset(w.conn, rel, current.features, [LABEL_COLUMN]);
+      const {probability} = await current.scorer.score(toRowMajor(data), data.nRows);
+      return rocAuc((extra[LABEL_COLUMN] as boolean[]).map((b) => (b ? 1 : 0)), probability);
+    };
+  }
+
+  const candidateDir = join(dir, "candidate");
+  rmSync(candidateDir, {recursive: true, force: true});
+  saveModel(candidateDir, trained);
+  let current: {auc: number} | null = null;
+  if (hasModel(dir)) {
+    try {
+      const m = await loadModel(dir);
+      current = {auc: (currentAucOnTest && (await currentAucOnTest(m))) ?? m.card.metrics.roc_auc};
+      await m.scorer.release();
+    } catch (e) {
+      console.log(`the current model in ${dir}/ cannot be loaded (${(e as Error).message.split("\n")[0]}); comparing without it`);
+    }
+  }
+  const gate = promotionGate(trained.card, current);
+  const m = trained.card.metrics;
+  const b = trained.card.baseline.metrics;
+  console.log(`\ncandidate ${trained.card.version}: test ROC-AUC ${m.roc_auc.toFixed(4)} (baseline ${b.roc_auc.toFixed(4)}${trained.card.truth_auc !== null ? `, generator's true probabilities ${trained.card.truth_auc.toFixed(4)}` : ""}), PR-AUC ${m.pr_auc.toFixed(4)}, Brier ${m.brier.toFixed(4)}, ECE ${m.ece.toFixed(4)}, top-decile lift ${m.lift_top_decile.toFixed(2)}`);
+  console.log(formatGate(gate.rows));
+  if (gate.passed || values.force) {
+    promote(candidateDir, dir);
+    rmSync(candidateDir, {recursive: true, force: true});
+    console.log(`\npromoted to ${dir}/${gate.passed ? "" : " (--force: the gates failed)"}`);
+  } else {
+    console.log(`\nNOT promoted: the candidate stays in ${candidateDir}/ and ${dir}/ is unchanged (use --force to promote anyway)`);
+    process.exitCode = 3;
+  }
+  w.close();
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`train failed: ${(e as Error).message}`);
+  console.error("(the current model is unchanged)");
+  process.exit(1);
+}

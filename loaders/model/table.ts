@@ -1,0 +1,104 @@
+/**
+ * From DuckDB relations to model datasets: detects usable feature columns (numeric, boolean,
+ * low-cardinality text), reports unusable ones clearly, and encodes rows exactly as a model
+ * card says (categorical = index into the card's categories, unknown or missing = NaN).
+ */
+import type {DuckDBConnection} from "@duckdb/node-api";
+import type {CardFeature} from "./card.ts";
+import {MAX_CATEGORIES, type Dataset, type FeatureMeta} from "./dataset.ts";
+import {all, ident} from "../warehouse.ts";
+
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+
+export class UnusableColumnsError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: cannot train on ${problems.length} column(s):\n  - ${problems.join("\n  - ")}\n  drop or convert them (e.g. with --exclude), then try again`);
+    this.name = "UnusableColumnsError";
+  }
+}
+
+/**
+ * Inspects `relation` and returns feature descriptions for every column not in `exclude`.
+ * Categories are the sorted distinct values, so the encoding is deterministic.
+ */
+export async function detectFeatures(conn: DuckDBConnection, relation: string, exclude: readonly string[], source: string): Promise<FeatureMeta[]> {
+  const cols = await all<{column_name: string; column_type: string}>(conn, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${relation})`);
+  const features: FeatureMeta[] = [];
+  const problems: string[] = [];
+  for (const {column_name: name, column_type: type} of cols) {
+    if (exclude.includes(name)) continue;
+    const stats = (await all<{n: number; distinct: number}>(conn, `SELECT count(${ident(name)}) AS n, count(DISTINCT ${ident(name)}) AS distinct FROM ${relation}`))[0]!;
+    if (stats.n === 0) {
+      problems.push(`"${name}" (${type}) has no values`);
+      continue;
+    }
+    if (NUMERIC.test(type) || type === "BOOLEAN") features.push({name, kind: "numeric"});
+    else if (type === "VARCHAR") {
+      if (stats.distinct > MAX_CATEGORIES) {
+        problems.push(`"${name}" is text with ${stats.distinct} distinct values (at most ${MAX_CATEGORIES} categories are supported; an id or free-text column?)`);
+        continue;
+      }
+      const cats = await all<{v: string}>(conn, `SELECT DISTINCT ${ident(name)} AS v FROM ${relation} WHERE ${ident(name)} IS NOT NULL ORDER BY v`);
+      features.push({name, kind: "categorical", categories: cats.map((c) => c.v)});
+    } else if (/^(DATE|TIMESTAMP|TIME)/.test(type)) problems.push(`"${name}" is a ${type}: convert it to a number (for example days since an event) first`);
+    else problems.push(`"${name}" has type ${type}, which is neither numeric, boolean nor text`);
+  }
+  if (problems.length) throw new UnusableColumnsError(source, problems);
+  if (!features.length) throw new UnusableColumnsError(source, ["no feature columns are left after excluding the id and label"]);
+  return features;
+}
+
+/** Card features from dataset features (and back). */
+export function toCardFeatures(features: readonly FeatureMeta[]): CardFeature[] {
+  return features.map((f) => (f.kind === "categorical" ? {name: f.name, kind: "categorical", encoding: "index", categories: f.categories!} : {name: f.name, kind: "numeric", encoding: "float32"}));
+}
+export function fromCardFeatures(features: readonly CardFeature[]): FeatureMeta[] {
+  return features.map((f) => (f.kind === "categorical" ? {name: f.name, kind: "categorical", categories: f.categories} : {name: f.name, kind: "numeric"}));
+}
+
+/** Encodes JS values (numbers, booleans, strings, null) of one feature into float32. */
+export function encodeValue(f: FeatureMeta, v: unknown, where: string): number {
+  if (v === null || v === undefined) return NaN;
+  if (f.kind === "categorical") {
+    const k = f.categories!.indexOf(String(v));
+    return k < 0 ? NaN : k; // an unseen category is treated as missing, as in training
+  }
+  if (typeof v === "boolean") return v ? 1 : 0;
+  const n = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : Number.NaN;
+  if (typeof v !== "number" && typeof v !== "bigint") throw new Error(`${where}: feature "${f.name}" must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * Reads `relation` into a dataset with the given features (in order), plus the requested
+ * extra columns (ids, labels) as plain JS arrays.
+ */
+export async function readDataset(
+  conn: DuckDBConnection,
+  relation: string,
+  features: readonly FeatureMeta[],
+  extra: readonly string[] = [],
+): Promise<{data: Dataset; extra: Record<string, unknown[]>}> {
+  const select = [
+    ...features.map((f) => (f.kind === "categorical" ? `CAST(${ident(f.name)} AS VARCHAR)` : `CAST(${ident(f.name)} AS DOUBLE)`) + ` AS ${ident(f.name)}`),
+    ...extra.map((e) => ident(e)),
+  ];
+  const reader = await conn.runAndReadAll(`SELECT ${select.join(", ")} FROM ${relation}`);
+  const cols = reader.getColumnsJS();
+  const nRows = reader.currentRowCount;
+  const columns = features.map((f, j) => {
+    const src = cols[j]!;
+    const out = new Float32Array(nRows);
+    if (f.kind === "categorical") {
+      const index = new Map(f.categories!.map((c, k) => [c, k]));
+      for (let i = 0; i < nRows; i++) out[i] = src[i] == null ? NaN : (index.get(src[i] as string) ?? NaN);
+    } else for (let i = 0; i < nRows; i++) out[i] = src[i] == null ? NaN : (src[i] as number);
+    return out;
+  });
+  const extraCols: Record<string, unknown[]> = {};
+  extra.forEach((e, k) => (extraCols[e] = cols[features.length + k]!.map((v) => (typeof v === "bigint" ? Number(v) : v))));
+  return {data: {nRows, features: [...features], columns}, extra: extraCols};
+}

@@ -1,0 +1,166 @@
+/**
+ * Build-time scoring with the churn model: calibrated P(churn in 90 days) from the ONNX model
+ * run by onnxruntime-web (the same runtime as the server and the browser), exact TreeSHAP
+ * drivers from the tree structure, the score history, the back-test at the card's test
+ * cutoffs and the drift of the current model on the latest matured cohort.
+ */
+import type {DuckDBConnection} from "@duckdb/node-api";
+import {config} from "../src/components/config.ts";
+import type {Dataset} from "./model/dataset.ts";
+import {toRowMajor} from "./model/dataset.ts";
+import {hasModel, loadModel, saveModel, type LoadedModel} from "./model/registry.ts";
+import {readDataset} from "./model/table.ts";
+import {decileDrift, trainChurnModel} from "./model/train.ts";
+import {calibrationCurve} from "./model/metrics.ts";
+import {all, lit, one, run} from "./warehouse.ts";
+
+/** How many drivers per account are stored (the pages show the top few). */
+export const DRIVERS_PER_ACCOUNT = 5;
+/** Monthly points of the per-account score history (plus tonight). */
+export const HISTORY_MONTHS = 6;
+
+/** Loads the model in `dir`; when there is none, trains the embedded default first. */
+export async function ensureModel(conn: DuckDBConnection, opts: {dir: string; asOf: string; log: (m: string) => void}): Promise<LoadedModel> {
+  if (!hasModel(opts.dir)) {
+    opts.log(`no model in ${opts.dir}/: training the default churn model on this data`);
+    saveModel(opts.dir, await trainChurnModel(conn, {asOf: opts.asOf, log: opts.log}));
+  }
+  return loadModel(opts.dir);
+}
+
+export interface Scored {
+  ids: string[];
+  data: Dataset;
+  probability: Float32Array;
+  raw: Float32Array;
+  /** row-major [n × F] TreeSHAP values in log-odds, or null for a model without trees */
+  shap: Float64Array | null;
+  extra: Record<string, unknown[]>;
+}
+
+/** Scores every row of `relation` (which must hold the card's features and customer_id). */
+export async function scoreRelation(conn: DuckDBConnection, model: LoadedModel, relation: string, extra: string[] = []): Promise<Scored> {
+  const cols = new Set((await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)).map((c) => c.column_name));
+  const missing = model.features.filter((f) => !cols.has(f.name)).map((f) => f.name);
+  if (missing.length) throw new Error(`the model in ${model.dir}/ needs feature(s) the warehouse does not have: ${missing.join(", ")} — retrain with \`npm run train\``);
+  const {data, extra: ex} = await readDataset(conn, `(SELECT * FROM ${relation} ORDER BY customer_id)`, model.features, ["customer_id", ...extra]);
+  const {probability, raw} = await model.scorer.score(toRowMajor(data), data.nRows);
+  let shap: Float64Array | null = null;
+  if (model.explainer) {
+    const e = model.explainer.explainBatch(data);
+    shap = e.shap;
+    // The trees behind the drivers must be the trees inside the ONNX file.
+    for (let i = 0; i < data.nRows; i++)
+      if (Math.abs(e.raw[i]! - raw[i]!) > 1e-3 * Math.max(1, Math.abs(raw[i]!)))
+        throw new Error(`${model.dir}/: the tree file and the ONNX model disagree (row ${i}: ${e.raw[i]} vs ${raw[i]})`);
+  }
+  return {ids: ex.customer_id as string[], data, probability, raw, shap, extra: ex};
+}
+
+function featureText(data: Dataset, j: number, i: number): string | null {
+  const v = data.columns[j]![i]!;
+  if (Number.isNaN(v)) return null;
+  const f = data.features[j]!;
+  return f.kind === "categorical" ? f.categories![v]! : String(Math.round(v * 1000) / 1000);
+}
+
+async function writeScores(conn: DuckDBConnection, table: string, s: Scored, asOf: string | null): Promise<void> {
+  await run(conn, `CREATE OR REPLACE TABLE ${table} (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE, raw_score DOUBLE)`);
+  const [schema, name] = table.split(".");
+  const app = await conn.createAppender(name!, schema!);
+  for (let i = 0; i < s.ids.length; i++) {
+    app.appendVarchar(s.ids[i]!);
+    if (asOf) app.appendVarchar(asOf);
+    else app.appendNull();
+    app.appendDouble(s.probability[i]!);
+    app.appendDouble(s.raw[i]!);
+    app.endRow();
+  }
+  app.closeSync();
+}
+
+async function writeDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
+  await run(conn, "CREATE OR REPLACE TABLE marts.mart_customer_drivers (customer_id VARCHAR, rank INTEGER, feature VARCHAR, feature_value VARCHAR, contribution DOUBLE)");
+  if (!s.shap) return;
+  const F = s.data.features.length;
+  const app = await conn.createAppender("mart_customer_drivers", "marts");
+  const order = new Int32Array(F);
+  for (let i = 0; i < s.ids.length; i++) {
+    for (let j = 0; j < F; j++) order[j] = j;
+    const row = s.shap.subarray(i * F, (i + 1) * F);
+    const top = Array.from(order).sort((a, b) => Math.abs(row[b]!) - Math.abs(row[a]!) || a - b).slice(0, DRIVERS_PER_ACCOUNT);
+    top.forEach((j, r) => {
+      app.appendVarchar(s.ids[i]!);
+      app.appendInteger(r + 1);
+      app.appendVarchar(s.data.features[j]!.name);
+      const t = featureText(s.data, j, i);
+      if (t === null) app.appendNull();
+      else app.appendVarchar(t);
+      app.appendDouble(row[j]!);
+      app.endRow();
+    });
+  }
+  app.closeSync();
+}
+
+export interface ScoringResult {
+  accounts: number;
+  drift: {cutoff: string; value: number; rows: number} | null;
+}
+
+/**
+ * Scores tonight's features and writes marts.model_scores, marts.mart_customer_drivers,
+ * marts.mart_churn_score_history, marts.model_backtest_predictions, marts.model_drift and
+ * marts.model_card. Runs after the feature marts and before mart_customer_risk_scores.
+ */
+export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel, asOf: string, log: (m: string) => void): Promise<ScoringResult> {
+  const horizon = config.dataQuality.churnHorizonDays;
+  let t0 = performance.now();
+  const today = await scoreRelation(conn, model, "marts.mart_customer_churn_features");
+  await writeScores(conn, "marts.model_scores", today, asOf);
+  await writeDrivers(conn, today);
+  log(`scored ${today.ids.length.toLocaleString("en-US")} accounts${model.explainer ? " with exact TreeSHAP drivers" : " (no tree file: drivers unavailable for this model)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // Score history: the same model at the last monthly cutoffs.
+  t0 = performance.now();
+  await run(conn, "CREATE OR REPLACE TABLE marts.mart_churn_score_history (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE)");
+  const months = await all<{c: string}>(conn, `SELECT CAST(date_trunc('month', DATE ${lit(asOf)}) - INTERVAL (k) MONTH AS DATE)::VARCHAR AS c FROM range(0, ${HISTORY_MONTHS}) t(k) ORDER BY c`);
+  for (const {c} of months) {
+    if (c === asOf) continue;
+    const s = await scoreRelation(conn, model, `marts.customer_features_as_of(DATE ${lit(c)})`);
+    await writeScores(conn, "marts.tmp_scores", s, c);
+    await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores");
+  }
+  await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores; DROP TABLE IF EXISTS marts.tmp_scores");
+
+  // Back-test: the model's own out-of-time test cutoffs, with the rule-based risk score then.
+  await run(conn, "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)");
+  for (const c of model.card.training?.cutoffs?.test ?? []) {
+    const s = await scoreRelation(conn, model, `marts.customer_features_as_of(DATE ${lit(c)})`);
+    await writeScores(conn, "marts.tmp_scores", s, c);
+    await run(conn, `CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_as_of(DATE ${lit(c)})`);
+    await run(
+      conn,
+      `INSERT INTO marts.model_backtest_predictions
+       SELECT s.customer_id, s.as_of_date, coalesce(ch.churn_date <= s.as_of_date + ${horizon}, false), s.churn_probability, h.risk_score
+       FROM marts.tmp_scores s JOIN marts.health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
+    );
+  }
+  await run(conn, "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc");
+  log(`score history (${months.length} months) and back-test (${(model.card.training?.cutoffs?.test ?? []).join(", ") || "no cutoffs in the card"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // Drift: tonight's model on the newest cohort whose 90 days have matured.
+  const cutoff = (await one<{c: string}>(conn, `SELECT CAST(DATE ${lit(asOf)} - ${horizon} AS VARCHAR) AS c`)).c;
+  await run(conn, "CREATE OR REPLACE TABLE marts.model_drift (decile INTEGER, n INTEGER, predicted DOUBLE, observed DOUBLE)");
+  let drift: ScoringResult["drift"] = null;
+  const matured = await scoreRelation(conn, model, `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`, ["churned"]);
+  if (matured.ids.length >= 100) {
+    const y = (matured.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
+    const curve = calibrationCurve(y, matured.probability, 10, "equal-mass");
+    const values = curve.map((b, k) => `(${k + 1}, ${b.count}, ${b.meanPredicted}, ${b.observedRate})`);
+    await run(conn, `INSERT INTO marts.model_drift VALUES ${values.join(", ")}`);
+    drift = {cutoff, value: decileDrift(y, matured.probability), rows: matured.ids.length};
+  }
+  await run(conn, `CREATE OR REPLACE TABLE marts.model_card AS SELECT ${lit(JSON.stringify(model.card))} AS card_json, ${lit(model.card.version)} AS version, ${drift ? drift.value : "NULL"}::DOUBLE AS drift, ${drift ? `DATE ${lit(drift.cutoff)}` : "NULL::DATE"} AS drift_cutoff`);
+  return {accounts: today.ids.length, drift};
+}

@@ -1,0 +1,32 @@
+-- marts.health_components_as_of(as_of): the transparent health score's components for every
+-- account active at `as_of` — one row per account and component of config.healthScore: the
+-- feature value, the 0–100 component score and the weighted points it costs the account.
+-- A macro so tonight's score and the back-test at past cutoffs use the same formula.
+CREATE OR REPLACE MACRO marts.health_components_as_of(as_of) AS TABLE
+WITH wide AS (
+  SELECT customer_id, COLUMNS(c -> list_contains(getvariable('health_features'), c))::DOUBLE
+  FROM marts.customer_features_as_of(as_of)
+),
+long AS (FROM wide UNPIVOT INCLUDE NULLS (value FOR feature IN (COLUMNS(* EXCLUDE customer_id))))
+SELECT
+  l.customer_id,
+  h.component_id,
+  h.label,
+  h.feature,
+  l.value,
+  h.weight,
+  -- linear from `worst` (0 points) to `best` (100 points), clamped; missing data gets `when_missing`
+  100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst))) AS component_score,
+  h.weight * (100 - 100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst)))) AS points_lost
+FROM long l JOIN cfg.health_components h USING (feature);
+
+-- marts.health_scores_of(components_table): health score (0–100), risk score (100 − health)
+-- and the components that cost the most points, per account, from a table of components
+-- (tonight's mart_health_components, or a past cutoff's for the back-test).
+CREATE OR REPLACE MACRO marts.health_scores_of(components_table) AS TABLE
+SELECT customer_id,
+       round(sum(weight * component_score) / sum(weight), 1) AS health_score,
+       round(100 - round(sum(weight * component_score) / sum(weight), 1), 1) AS risk_score,
+       list(component_id ORDER BY points_lost DESC, component_id) FILTER (WHERE points_lost >= 1) AS drivers
+FROM query_table(components_table)
+GROUP BY customer_id;
