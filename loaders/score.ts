@@ -10,7 +10,7 @@ import type {Dataset} from "./model/dataset.ts";
 import {toRowMajor} from "./model/dataset.ts";
 import {hasModel, loadModel, saveModel, type LoadedModel} from "./model/registry.ts";
 import {readDataset} from "./model/table.ts";
-import {decileDrift, trainChurnModel} from "./model/train.ts";
+import {decileDrift, driftBins, maturedCutoffs, trainChurnModel} from "./model/train.ts";
 import {calibrationCurve} from "./model/metrics.ts";
 import {all, lit, one, run} from "./warehouse.ts";
 
@@ -135,7 +135,11 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
 
   // Back-test: the model's own out-of-time test cutoffs, with the rule-based risk score then.
   await run(conn, "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)");
-  for (const c of model.card.training?.cutoffs?.test ?? []) {
+  // The card's test cutoffs whose labels have matured in this data; else the latest matured months.
+  const matured = await maturedCutoffs(conn, asOf);
+  let backtestCutoffs = (model.card.training?.cutoffs?.test ?? []).filter((c) => matured.includes(c));
+  if (!backtestCutoffs.length) backtestCutoffs = matured.slice(-3);
+  for (const c of backtestCutoffs) {
     const s = await scoreRelation(conn, model, `marts.customer_features_as_of(DATE ${lit(c)})`);
     await writeScores(conn, "marts.tmp_scores", s, c);
     await run(conn, `CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_as_of(DATE ${lit(c)})`);
@@ -147,19 +151,19 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
     );
   }
   await run(conn, "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc");
-  log(`score history (${months.length} months) and back-test (${(model.card.training?.cutoffs?.test ?? []).join(", ") || "no cutoffs in the card"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(`score history (${months.length} months) and back-test (${backtestCutoffs.join(", ") || "no matured cutoff"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // Drift: tonight's model on the newest cohort whose 90 days have matured.
   const cutoff = (await one<{c: string}>(conn, `SELECT CAST(DATE ${lit(asOf)} - ${horizon} AS VARCHAR) AS c`)).c;
   await run(conn, "CREATE OR REPLACE TABLE marts.model_drift (decile INTEGER, n INTEGER, predicted DOUBLE, observed DOUBLE)");
   let drift: ScoringResult["drift"] = null;
-  const matured = await scoreRelation(conn, model, `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`, ["churned"]);
-  if (matured.ids.length >= 100) {
-    const y = (matured.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
-    const curve = calibrationCurve(y, matured.probability, 10, "equal-mass");
+  const cohort = await scoreRelation(conn, model, `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`, ["churned"]);
+  if (cohort.ids.length >= 100) {
+    const y = (cohort.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
+    const curve = calibrationCurve(y, cohort.probability, driftBins(y.length), "equal-mass");
     const values = curve.map((b, k) => `(${k + 1}, ${b.count}, ${b.meanPredicted}, ${b.observedRate})`);
     await run(conn, `INSERT INTO marts.model_drift VALUES ${values.join(", ")}`);
-    drift = {cutoff, value: decileDrift(y, matured.probability), rows: matured.ids.length};
+    drift = {cutoff, value: decileDrift(y, cohort.probability), rows: cohort.ids.length};
   }
   await run(conn, `CREATE OR REPLACE TABLE marts.model_card AS SELECT ${lit(JSON.stringify(model.card))} AS card_json, ${lit(model.card.version)} AS version, ${drift ? drift.value : "NULL"}::DOUBLE AS drift, ${drift ? `DATE ${lit(drift.cutoff)}` : "NULL::DATE"} AS drift_cutoff`);
   return {accounts: today.ids.length, drift};

@@ -8,10 +8,10 @@ import {resolve} from "node:path";
 import {parseArgs} from "node:util";
 import {tierOfProbability} from "../../src/components/config.ts";
 import {loadModel} from "../model/registry.ts";
+import {openTableFile} from "../model/table.ts";
 import {topDrivers} from "../model/treeshap.ts";
 import {scoreRelation} from "../score.ts";
 import {lit, openWarehouse} from "../warehouse.ts";
-import {openTable} from "./train.ts";
 
 const USAGE = "usage: npm run score -- --table FILE [--id COLUMN] [--model DIR] [--out FILE]";
 
@@ -20,7 +20,7 @@ try {
   if (!values.table) throw new Error(`--table FILE is required\n${USAGE}`);
   const model = await loadModel(resolve(values.model));
   const w = await openWarehouse(":memory:");
-  const rel = await openTable(w, resolve(values.table));
+  const rel = await openTableFile(w, resolve(values.table));
   const cols = (await w.conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE ${rel})`)).getRows().map((r) => String(r[0]));
   if (!cols.includes(values.id)) throw new Error(`--id: ${values.table} has no column "${values.id}" (columns: ${cols.join(", ")})`);
   const s = await scoreRelation(w.conn, model, `(SELECT *, CAST("${values.id}" AS VARCHAR) AS customer_id FROM ${rel})`);

@@ -14,7 +14,7 @@ import {parseArgs} from "node:util";
 import {DEFAULTS} from "../build.ts";
 import {FEATURE_MARTS, buildMarts} from "../marts.ts";
 import {formatGate, hasModel, loadModel, promote, promotionGate, saveModel} from "../model/registry.ts";
-import {readDataset} from "../model/table.ts";
+import {openTableFile, readDataset} from "../model/table.ts";
 import {toRowMajor} from "../model/dataset.ts";
 import {rocAuc} from "../model/metrics.ts";
 import {trainChurnModel, trainOnTable, LABEL_COLUMN, type TrainedModel} from "../model/train.ts";
@@ -23,19 +23,6 @@ import {lit, one, openWarehouse, type Warehouse} from "../warehouse.ts";
 
 const USAGE = `usage: npm run train -- [--force] [--warehouse FILE] [--models DIR]
        npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR] [--force]`;
-
-/** A table file as a DuckDB relation, with a clear error for anything unreadable. */
-export async function openTable(w: Warehouse, file: string): Promise<string> {
-  if (!existsSync(file)) throw new Error(`--table: ${file} does not exist`);
-  const reader = /\.parquet$/i.test(file) ? `read_parquet(${lit(file)})` : /\.csv$/i.test(file) ? `read_csv(${lit(file)}, header = true)` : null;
-  if (!reader) throw new Error(`--table: ${file} must be a .csv or .parquet file`);
-  try {
-    await w.conn.run(`CREATE OR REPLACE TABLE user_table AS SELECT * FROM ${reader}`);
-  } catch (e) {
-    throw new Error(`--table: cannot read ${file}: ${(e as Error).message.split("\n")[0]}`);
-  }
-  return "user_table";
-}
 
 /** The warehouse's raw tables seen through an in-memory database (the warehouse stays read-only). */
 async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: string}> {
@@ -79,7 +66,7 @@ async function main(): Promise<void> {
     if (!values.id || !values.label) throw new Error("--table needs --id COLUMN and --label COLUMN");
     dir = resolve(values.out ?? join(values.models, "custom"));
     w = await openWarehouse(":memory:");
-    const rel = await openTable(w, resolve(values.table));
+    const rel = await openTableFile(w, resolve(values.table));
     console.log(`training on ${values.table} (id ${values.id}, label ${values.label})`);
     trained = await trainOnTable(w.conn, rel, {idColumn: values.id, labelColumn: values.label, exclude: values.exclude?.split(",").map((s) => s.trim()), seed, source: values.table, log});
   } else {

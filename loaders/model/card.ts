@@ -45,6 +45,8 @@ export const ModelCardSchema = z
       method: z.enum(["none", "platt", "isotonic"]),
       /** calibration curve on the evaluation set (equal-width bins) */
       curve: z.array(z.object({lo: unit, hi: unit, count: z.number().int().nonnegative(), meanPredicted: unit, observedRate: unit})),
+      /** the fitted map from raw margin to probability: Platt {a, b} or isotonic {x[], y[]} */
+      params: z.record(z.string(), z.union([finite, z.array(finite)])).optional(),
       /** mean |predicted − observed| over the test set's score deciles (the drift gate's measure) */
       decile_drift: unit.optional(),
     }),

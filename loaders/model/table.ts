@@ -6,7 +6,8 @@
 import type {DuckDBConnection} from "@duckdb/node-api";
 import type {CardFeature} from "./card.ts";
 import {MAX_CATEGORIES, type Dataset, type FeatureMeta} from "./dataset.ts";
-import {all, ident} from "../warehouse.ts";
+import {existsSync} from "node:fs";
+import {all, ident, lit, type Warehouse} from "../warehouse.ts";
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 
@@ -101,4 +102,17 @@ export async function readDataset(
   const extraCols: Record<string, unknown[]> = {};
   extra.forEach((e, k) => (extraCols[e] = cols[features.length + k]!.map((v) => (typeof v === "bigint" ? Number(v) : v))));
   return {data: {nRows, features: [...features], columns}, extra: extraCols};
+}
+
+/** A table file as a DuckDB relation, with a clear error for anything unreadable. */
+export async function openTableFile(w: Warehouse, file: string): Promise<string> {
+  if (!existsSync(file)) throw new Error(`--table: ${file} does not exist`);
+  const reader = /\.parquet$/i.test(file) ? `read_parquet(${lit(file)})` : /\.csv$/i.test(file) ? `read_csv(${lit(file)}, header = true)` : null;
+  if (!reader) throw new Error(`--table: ${file} must be a .csv or .parquet file`);
+  try {
+    await w.conn.run(`CREATE OR REPLACE TABLE user_table AS SELECT * FROM ${reader}`);
+  } catch (e) {
+    throw new Error(`--table: cannot read ${file}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  return "user_table";
 }

@@ -56,9 +56,20 @@ export interface TrainedModel {
   test: {probability: Float64Array; labels: Float64Array};
 }
 
-/** Calibration drift: mean |predicted − observed| churn over score deciles (equal-mass bins). */
+/**
+ * Calibration drift: mean |predicted − observed| churn over equal-mass score bins — deciles
+ * when there are ≥ 5,000 rows; fewer, larger bins on small sets, so sampling noise in a bin of
+ * a few dozen rows is not mistaken for drift.
+ */
 export function decileDrift(y: ArrayLike<number>, p: ArrayLike<number>): number {
-  return expectedCalibrationError(y, p, 10, "equal-mass");
+  return expectedCalibrationError(y, p, driftBins(y.length), "equal-mass");
+}
+export function driftBins(n: number): number {
+  return Math.max(2, Math.min(10, Math.floor(n / 500)));
+}
+
+function calibrationParams(c: Calibration): Record<string, number | number[]> {
+  return c.method === "platt" ? {a: c.a, b: c.b} : c.method === "isotonic" ? {x: c.x, y: c.y} : {};
 }
 
 export const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
@@ -114,7 +125,7 @@ function fitAndPackage(
       features: toCardFeatures(gbt.features),
       hyperparameters: {...params, trees: gbt.trees.length},
       metrics,
-      calibration: {method: calibration.method, curve: calibrationCurve(split.yTest, testProb), decile_drift: decileDrift(split.yTest, testProb)},
+      calibration: {method: calibration.method, params: calibrationParams(calibration), curve: calibrationCurve(split.yTest, testProb), decile_drift: decileDrift(split.yTest, testProb)},
       baseline: {model: "logistic regression (L2, Platt-calibrated)", metrics: baseline},
       truth_auc: opts.truthAuc,
       training: opts.training,
