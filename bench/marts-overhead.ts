@@ -1,6 +1,7 @@
 /**
  * Mart SQL through the pipeline (buildMarts: config load, one file at a time, row counts)
- * against the same SQL sent to DuckDB directly as one script, on copies of the same raw data.
+ * against the same SQL sent to DuckDB directly as one script, on copies of the same raw data
+ * (and of the model's scores, which the score-phase marts join).
  */
 import {join} from "node:path";
 import {buildMarts, loadConfig, MART_FILES, martSql} from "../loaders/marts.ts";
@@ -11,6 +12,8 @@ async function freshCopy(source: string): Promise<Warehouse> {
   await w.conn.run(`ATTACH ${lit(source)} AS src (READ_ONLY); CREATE SCHEMA raw`);
   const tables = await w.conn.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'raw'");
   for (const [t] of tables.getRows()) await w.conn.run(`CREATE TABLE raw.${t} AS FROM src.raw.${t}`);
+  // the model's outputs are inputs of the score-phase marts (the model itself is timed elsewhere)
+  await w.conn.run("CREATE SCHEMA marts; CREATE TABLE marts.model_scores AS FROM src.marts.model_scores; CREATE TABLE marts.mart_customer_drivers AS FROM src.marts.mart_customer_drivers");
   await w.conn.run("DETACH src");
   return w;
 }

@@ -11,8 +11,9 @@ import {join} from "node:path";
 import {parseArgs} from "node:util";
 import {todayUtc, type BuildResult} from "../loaders/build.ts";
 import {martsOverhead} from "./marts-overhead.ts";
+import {benchModel} from "./model.ts";
 
-const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts"}}});
+const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,model"}}});
 const sizes = values.sizes.split(",").map(Number);
 const only = new Set(values.only.split(","));
 const asOf = todayUtc();
@@ -75,6 +76,16 @@ try {
       figures[`marts_overhead_${n}`] = o;
       targets.push({name: `pipeline overhead over bare DuckDB, ${n} customers`, value: o.ratio, unit: "×", limit: 1.25, kind: "max"});
     }
+    if (only.has("model")) {
+      console.error(`== model: training, metrics and scoring + TreeSHAP of 100,000 accounts, ${n.toLocaleString("en-US")} customers`);
+      const m = await benchModel(join(out, "warehouse.duckdb"), asOf);
+      figures[`model_${n}`] = m;
+      if (n <= 5000) targets.push({name: `training on the default data (${n} customers)`, value: m.trainSeconds, unit: "s", limit: 60, kind: "max"});
+      targets.push({name: `scoring + TreeSHAP, ${m.scoredAccounts} accounts (model of ${n})`, value: m.scoreWithShapSeconds, unit: "s", limit: 10, kind: "max"});
+      if (m.truthAuc !== null) targets.push({name: `test ROC-AUC / truth AUC (${n})`, value: m.rocAuc / m.truthAuc, unit: "×", limit: 0.97, kind: "min"});
+      targets.push({name: `ECE on test cutoffs (${n})`, value: m.ece, unit: "", limit: 0.02, kind: "max"});
+      targets.push({name: `trees AUC − baseline AUC (${n})`, value: m.rocAuc - m.baselineRocAuc, unit: "", limit: 0, kind: "min"});
+    }
     rmSync(out, {recursive: true, force: true});
   }
 } finally {
@@ -89,6 +100,13 @@ for (const [k, v] of Object.entries(figures)) {
   const b = v as {seconds: number; stages: Record<string, number>; peakRssGiB: number; rawRows: number; rawRowsPerSecond: number};
   console.log(
     `${k.padEnd(14)} total ${fmt(b.seconds)} s | ${Object.entries(b.stages).map(([s, t]) => `${s} ${fmt(t)} s`).join(" | ")} | peak ${fmt(b.peakRssGiB)} GiB | ${b.rawRows.toLocaleString("en-US")} raw rows (${Math.round(b.rawRowsPerSecond).toLocaleString("en-US")} rows/s)`,
+  );
+}
+for (const [k, v] of Object.entries(figures)) {
+  if (!k.startsWith("model_")) continue;
+  const m = v as {trainSeconds: number; rocAuc: number; baselineRocAuc: number; truthAuc: number | null; ece: number; trees: number; scoredAccounts: number; scoreWithShapSeconds: number; accountsPerSecond: number};
+  console.log(
+    `${k.padEnd(14)} train ${fmt(m.trainSeconds)} s (${m.trees} trees) | test AUC ${m.rocAuc.toFixed(3)} vs baseline ${m.baselineRocAuc.toFixed(3)} vs truth ${m.truthAuc?.toFixed(3) ?? "—"} | ECE ${m.ece.toFixed(4)} | score+SHAP ${m.scoredAccounts.toLocaleString("en-US")} accounts in ${fmt(m.scoreWithShapSeconds)} s (${Math.round(m.accountsPerSecond).toLocaleString("en-US")}/s)`,
   );
 }
 for (const [k, v] of Object.entries(figures)) {

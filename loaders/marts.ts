@@ -15,7 +15,9 @@ const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
  * The model scores tonight's features between the two phases (loaders/score.ts), so the
  * risk-score mart can put the model's probability beside the rule-based score.
  */
-export const FEATURE_MARTS = ["customer_features_as_of", "health_components_as_of", "mart_customer_churn_features", "mart_health_components"] as const;
+/** Files that define table macros (parameterised SQL) rather than tables. */
+export const MACRO_FILES = ["customer_features_as_of", "health_components_of"] as const;
+export const FEATURE_MARTS = [...MACRO_FILES, "mart_customer_churn_features", "mart_health_components"] as const;
 export const SCORE_MARTS = [
   "mart_customer_risk_scores",
   "mart_customer_expansion_features",
@@ -110,7 +112,7 @@ export async function buildMarts(conn: DuckDBConnection, asOf: string, progress?
     } catch (e) {
       throw new Error(`loaders/sql/${name}.sql failed: ${(e as Error).message}`);
     }
-    const isTable = !name.endsWith("_as_of");
+    const isTable = !(MACRO_FILES as readonly string[]).includes(name);
     const rows = isTable ? (await one<{n: number}>(conn, `SELECT count(*) AS n FROM marts.${name}`)).n : null;
     const seconds = (performance.now() - t0) / 1000;
     timings.push({table: name, rows, seconds});

@@ -140,9 +140,9 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
   let backtestCutoffs = (model.card.training?.cutoffs?.test ?? []).filter((c) => matured.includes(c));
   if (!backtestCutoffs.length) backtestCutoffs = matured.slice(-3);
   for (const c of backtestCutoffs) {
-    const s = await scoreRelation(conn, model, `marts.customer_features_as_of(DATE ${lit(c)})`);
-    await writeScores(conn, "marts.tmp_scores", s, c);
-    await run(conn, `CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_as_of(DATE ${lit(c)})`);
+    await run(conn, `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.customer_features_as_of(DATE ${lit(c)})`);
+    await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features"), c);
+    await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_of('cutoff_features')");
     await run(
       conn,
       `INSERT INTO marts.model_backtest_predictions
@@ -150,7 +150,7 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
        FROM marts.tmp_scores s JOIN marts.health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
     );
   }
-  await run(conn, "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc");
+  await run(conn, "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features");
   log(`score history (${months.length} months) and back-test (${backtestCutoffs.join(", ") || "no matured cutoff"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   // Drift: tonight's model on the newest cohort whose 90 days have matured.

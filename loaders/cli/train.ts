@@ -12,7 +12,7 @@ import {existsSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {parseArgs} from "node:util";
 import {DEFAULTS} from "../build.ts";
-import {FEATURE_MARTS, buildMarts} from "../marts.ts";
+import {MACRO_FILES, buildMarts} from "../marts.ts";
 import {formatGate, hasModel, loadModel, promote, promotionGate, saveModel} from "../model/registry.ts";
 import {openTableFile, readDataset} from "../model/table.ts";
 import {toRowMajor} from "../model/dataset.ts";
@@ -33,7 +33,7 @@ async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: strin
   const hasTruth = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'truth'")).n > 0;
   if (hasTruth) await w.conn.run("CREATE SCHEMA truth; CREATE VIEW truth.churn_probability AS FROM wh.truth.churn_probability");
   const asOf = (await one<{a: string}>(w.conn, "SELECT CAST(as_of AS VARCHAR) AS a FROM wh.marts.build_info")).a;
-  await buildMarts(w.conn, asOf, undefined, FEATURE_MARTS.filter((f) => f.endsWith("_as_of")));
+  await buildMarts(w.conn, asOf, undefined, MACRO_FILES);
   return {w, asOf};
 }
 

@@ -26,26 +26,38 @@ recent_changes AS (
          sum(arr_delta) AS arr_change_180d
   FROM raw.subscription_changes WHERE change_date <= as_of AND change_date > as_of - 180 GROUP BY customer_id
 ),
+daily AS (
+  -- one row per account and day first: cheaper than distinct-counting active days
+  SELECT customer_id, event_date,
+    sum(event_count) FILTER (WHERE list_contains(getvariable('engagement_event_types'), event_type)) AS eng,
+    sum(event_count) FILTER (WHERE event_type = 'login') AS logins,
+    sum(event_count) FILTER (WHERE event_type = 'feature_use') AS feature_uses,
+    sum(event_count) FILTER (WHERE event_type = 'api_call') AS api_calls,
+    sum(event_count) FILTER (WHERE event_type = 'report_export') AS report_exports,
+    sum(event_count) FILTER (WHERE event_type = 'integration_connect') AS integrations,
+    sum(event_count) FILTER (WHERE event_type = 'premium_feature_trial') AS premium_trials,
+    sum(event_count) FILTER (WHERE event_type = 'feature_limit_hit') AS limit_hits,
+    sum(event_count) FILTER (WHERE event_type = 'active_users') AS active_users
+  FROM raw.usage_events WHERE event_date <= as_of AND event_date > as_of - 90
+  GROUP BY customer_id, event_date
+),
 usage AS (
   SELECT customer_id,
-    coalesce(sum(event_count) FILTER (WHERE eng AND event_date > as_of - 7), 0) AS events_last_7d,
-    coalesce(sum(event_count) FILTER (WHERE eng AND event_date > as_of - 30), 0) AS events_last_30d,
-    coalesce(sum(event_count) FILTER (WHERE eng), 0) AS events_last_90d,
-    coalesce(sum(event_count) FILTER (WHERE eng AND event_date <= as_of - 30), 0) AS events_prev_60d,
-    count(DISTINCT event_date) FILTER (WHERE eng AND event_date > as_of - 30) AS active_days_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'login' AND event_date > as_of - 30), 0) AS logins_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'feature_use' AND event_date > as_of - 30), 0) AS feature_uses_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'api_call' AND event_date > as_of - 30), 0) AS api_calls_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'report_export' AND event_date > as_of - 30), 0) AS report_exports_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'integration_connect'), 0) AS integrations_90d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'premium_feature_trial' AND event_date > as_of - 30), 0) AS premium_feature_trials_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'feature_limit_hit' AND event_date > as_of - 30), 0) AS feature_limit_hits_30d,
-    coalesce(sum(event_count) FILTER (WHERE event_type = 'active_users' AND event_date > as_of - 30), 0) / 30.0 AS avg_active_users_30d,
-    coalesce(max(event_count) FILTER (WHERE event_type = 'active_users' AND event_date > as_of - 30), 0) AS peak_active_users_30d
-  FROM (
-    SELECT *, list_contains(getvariable('engagement_event_types'), event_type) AS eng
-    FROM raw.usage_events WHERE event_date <= as_of AND event_date > as_of - 90
-  )
+    coalesce(sum(eng) FILTER (WHERE event_date > as_of - 7), 0) AS events_last_7d,
+    coalesce(sum(eng) FILTER (WHERE event_date > as_of - 30), 0) AS events_last_30d,
+    coalesce(sum(eng), 0) AS events_last_90d,
+    coalesce(sum(eng) FILTER (WHERE event_date <= as_of - 30), 0) AS events_prev_60d,
+    count(*) FILTER (WHERE eng > 0 AND event_date > as_of - 30) AS active_days_30d,
+    coalesce(sum(logins) FILTER (WHERE event_date > as_of - 30), 0) AS logins_30d,
+    coalesce(sum(feature_uses) FILTER (WHERE event_date > as_of - 30), 0) AS feature_uses_30d,
+    coalesce(sum(api_calls) FILTER (WHERE event_date > as_of - 30), 0) AS api_calls_30d,
+    coalesce(sum(report_exports) FILTER (WHERE event_date > as_of - 30), 0) AS report_exports_30d,
+    coalesce(sum(integrations), 0) AS integrations_90d,
+    coalesce(sum(premium_trials) FILTER (WHERE event_date > as_of - 30), 0) AS premium_feature_trials_30d,
+    coalesce(sum(limit_hits) FILTER (WHERE event_date > as_of - 30), 0) AS feature_limit_hits_30d,
+    coalesce(sum(active_users) FILTER (WHERE event_date > as_of - 30), 0) / 30.0 AS avg_active_users_30d,
+    coalesce(max(active_users) FILTER (WHERE event_date > as_of - 30), 0) AS peak_active_users_30d
+  FROM daily
   GROUP BY customer_id
 ),
 activation AS (

@@ -1,11 +1,12 @@
--- marts.health_components_as_of(as_of): the transparent health score's components for every
--- account active at `as_of` — one row per account and component of config.healthScore: the
--- feature value, the 0–100 component score and the weighted points it costs the account.
--- A macro so tonight's score and the back-test at past cutoffs use the same formula.
-CREATE OR REPLACE MACRO marts.health_components_as_of(as_of) AS TABLE
+-- marts.health_components_of(features_table): the transparent health score's components for
+-- every account of a features table (tonight's mart_customer_churn_features, or a past
+-- cutoff's snapshot for the back-test) — one row per account and component of
+-- config.healthScore: the feature value, the 0–100 component score and the weighted points it
+-- costs the account. One macro, so tonight's score and the back-test use the same formula.
+CREATE OR REPLACE MACRO marts.health_components_of(features_table) AS TABLE
 WITH wide AS (
   SELECT customer_id, COLUMNS(c -> list_contains(getvariable('health_features'), c))::DOUBLE
-  FROM marts.customer_features_as_of(as_of)
+  FROM query_table(features_table)
 ),
 long AS (FROM wide UNPIVOT INCLUDE NULLS (value FOR feature IN (COLUMNS(* EXCLUDE customer_id))))
 SELECT
