@@ -1,8 +1,9 @@
 /**
- * `npm run contract`: prints the raw data contract (loaders/contract.ts) as the markdown the
- * README embeds between its "contract:start" and "contract:end" markers. A test keeps the
- * README in step with the code.
+ * `npm run contract [-- --write]`: prints the raw data contract (loaders/contract.ts) as the
+ * markdown the README embeds between its "contract:start" and "contract:end" markers (--write
+ * updates README.md). A test keeps the README in step with the code.
  */
+import {readFileSync, writeFileSync} from "node:fs";
 import {CONTRACT} from "../contract.ts";
 import {REQUIRED_TABLES} from "../ingest.ts";
 
@@ -29,4 +30,17 @@ export function contractMarkdown(): string {
   return out.join("\n").trimEnd();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(contractMarkdown());
+/** README.md with its contract section replaced by the current contract. */
+export function readmeWithContract(readme: string): string {
+  const start = "<!-- contract:start -->";
+  const end = "<!-- contract:end -->";
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${start} … ${end} section`);
+  return readme.slice(0, i + start.length) + "\n" + contractMarkdown() + "\n" + readme.slice(j);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes("--write")) writeFileSync("README.md", readmeWithContract(readFileSync("README.md", "utf8")));
+  else console.log(contractMarkdown());
+}
