@@ -132,14 +132,4 @@ describe("GBT", () => {
     expect(() => fitGbt(ds, [1, 1])).toThrow(/both classes/);
     expect(() => fromRows([[7]], [{name: "plan", kind: "categorical", categories: ["a"]}])).toThrow(/"plan", row 0: code 7/);
   });
-
-  it("timing: training on 50k × 40 (printed, not asserted)", () => {
-    const big = synth(50000, 40, 11);
-    const val = synth(10000, 40, 12);
-    const t0 = performance.now();
-    const m = fitGbt(big.data, big.y, {nEstimators: 300, learningRate: 0.05, earlyStoppingRounds: 30}, val);
-    const ms = performance.now() - t0;
-    console.log(`TIMING gbt train 50k×40: ${(ms / 1000).toFixed(1)} s for ${m.history.valid.length} rounds (${(ms / m.history.valid.length).toFixed(0)} ms/tree), kept ${m.trees.length}`);
-    expect(m.trees.length).toBeGreaterThan(10);
-  });
 });

@@ -106,18 +106,4 @@ describe("TreeSHAP", () => {
     ]);
     expect(topDrivers([0, 0], ["a", "b"], 3)).toEqual([]);
   });
-
-  it("timing: scoring + TreeSHAP for 100k rows (printed, not asserted)", () => {
-    const tr = synth(30000, 40, 41);
-    const va = synth(6000, 40, 42);
-    const m = fitGbt(tr.data, tr.y, {nEstimators: 300, learningRate: 0.1, maxLeaves: 15, earlyStoppingRounds: 20}, va);
-    const rows = synth(100000, 40, 43).data;
-    const t0 = performance.now();
-    const ex = createExplainer(m);
-    const {shap} = ex.explainBatch(rows);
-    const ms = performance.now() - t0;
-    const leaves = m.trees.reduce((s, t) => s + t.nodes.filter((n) => n.feature < 0).length, 0);
-    console.log(`TIMING score+TreeSHAP 100k rows × 40 features: ${(ms / 1000).toFixed(1)} s (${m.trees.length} trees, ${leaves} leaves)`);
-    expect(shap.length).toBe(100000 * 40);
-  });
 });
