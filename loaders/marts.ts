@@ -17,7 +17,7 @@ const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
  */
 /** Files that define table macros (parameterised SQL) rather than tables. */
 export const MACRO_FILES = ["customer_features_as_of", "health_components_of"] as const;
-export const FEATURE_MARTS = [...MACRO_FILES, "mart_customer_churn_features", "mart_health_components"] as const;
+export const FEATURE_MARTS = ["usage_daily", ...MACRO_FILES, "mart_customer_churn_features", "mart_health_components"] as const;
 export const SCORE_MARTS = [
   "mart_customer_risk_scores",
   "mart_customer_expansion_features",
@@ -25,6 +25,7 @@ export const SCORE_MARTS = [
   "mart_segment_risk",
   "mart_portfolio_kpis",
   "mart_churn_monthly",
+  "mart_risk_signals", "mart_customer_usage_90d", // dashboards (issue 4): Risk Drill-Down findings, Customer 360 usage
 ] as const;
 export const MART_FILES = [...FEATURE_MARTS, ...SCORE_MARTS] as const;
 

@@ -102,7 +102,11 @@ describe("marts", () => {
 
   it("features at a cutoff ignore everything dated after it", async () => {
     const cutoff = "2026-01-31";
-    const snapshot = async () => all<Row>(w.conn, `SELECT * FROM marts.customer_features_as_of(DATE '${cutoff}') ORDER BY customer_id`);
+    // the macro reads usage through marts.usage_daily, so rebuild that from raw first
+    const snapshot = async () => {
+      await buildMarts(w.conn, TEST_AS_OF, undefined, ["usage_daily"]);
+      return all<Row>(w.conn, `SELECT * FROM marts.customer_features_as_of(DATE '${cutoff}') ORDER BY customer_id`);
+    };
     const before = await snapshot();
     // rewrite the future: more usage, tickets, churn, ARR changes and outreach after the cutoff
     await w.conn.run(`CREATE TEMP TABLE saved_usage AS FROM raw.usage_events`);

@@ -30,6 +30,7 @@ async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: strin
   const w = await openWarehouse(":memory:");
   await w.conn.run(`ATTACH ${lit(path)} AS wh (READ_ONLY); CREATE SCHEMA raw; CREATE SCHEMA marts`);
   for (const t of CONTRACT) await w.conn.run(`CREATE VIEW raw.${t.name} AS FROM wh.raw.${t.name}`);
+  await w.conn.run("CREATE VIEW marts.usage_daily AS FROM wh.marts.usage_daily");
   const hasTruth = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'truth'")).n > 0;
   if (hasTruth) await w.conn.run("CREATE SCHEMA truth; CREATE VIEW truth.churn_probability AS FROM wh.truth.churn_probability");
   const asOf = (await one<{a: string}>(w.conn, "SELECT CAST(as_of AS VARCHAR) AS a FROM wh.marts.build_info")).a;

@@ -1,7 +1,8 @@
 -- marts.customer_features_as_of(as_of): point-in-time features of every account active at
 -- the end of day `as_of`. It reads only rows dated on or before as_of, so the same macro
 -- serves tonight's scoring (as_of = today) and the model's historical training snapshots
--- (one call per monthly cutoff) without leaking what happened afterwards.
+-- (one call per monthly cutoff) without leaking what happened afterwards. Usage comes from
+-- marts.usage_daily (raw.usage_events pivoted by day), built first.
 --
 -- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
 -- rolled back through raw.subscription_changes, days to renewal uses contract anniversaries,
@@ -27,19 +28,7 @@ recent_changes AS (
   FROM raw.subscription_changes WHERE change_date <= as_of AND change_date > as_of - 180 GROUP BY customer_id
 ),
 daily AS (
-  -- one row per account and day first: cheaper than distinct-counting active days
-  SELECT customer_id, event_date,
-    sum(event_count) FILTER (WHERE list_contains(getvariable('engagement_event_types'), event_type)) AS eng,
-    sum(event_count) FILTER (WHERE event_type = 'login') AS logins,
-    sum(event_count) FILTER (WHERE event_type = 'feature_use') AS feature_uses,
-    sum(event_count) FILTER (WHERE event_type = 'api_call') AS api_calls,
-    sum(event_count) FILTER (WHERE event_type = 'report_export') AS report_exports,
-    sum(event_count) FILTER (WHERE event_type = 'integration_connect') AS integrations,
-    sum(event_count) FILTER (WHERE event_type = 'premium_feature_trial') AS premium_trials,
-    sum(event_count) FILTER (WHERE event_type = 'feature_limit_hit') AS limit_hits,
-    sum(event_count) FILTER (WHERE event_type = 'active_users') AS active_users
-  FROM raw.usage_events WHERE event_date <= as_of AND event_date > as_of - 90
-  GROUP BY customer_id, event_date
+  SELECT * FROM marts.usage_daily WHERE event_date <= as_of AND event_date > as_of - 90
 ),
 usage AS (
   SELECT customer_id,
@@ -62,9 +51,9 @@ usage AS (
 ),
 activation AS (
   -- integrations connected in the account's first 30 days (so far, for younger accounts)
-  SELECT u.customer_id, sum(u.event_count) AS integrations_first_30d
-  FROM raw.usage_events u JOIN active a USING (customer_id)
-  WHERE u.event_type = 'integration_connect' AND u.event_date <= as_of AND u.event_date < a.signup_date + 30
+  SELECT u.customer_id, sum(u.integrations) AS integrations_first_30d
+  FROM marts.usage_daily u JOIN active a USING (customer_id)
+  WHERE u.integrations > 0 AND u.event_date <= as_of AND u.event_date < a.signup_date + 30
   GROUP BY u.customer_id
 ),
 tickets AS (
