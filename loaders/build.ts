@@ -11,6 +11,9 @@ import {config, validateConfig} from "../src/components/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
 import {buildMarts, FEATURE_MARTS, SCORE_MARTS, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
+import {carryOverCtas} from "./cta.ts";
+import {enqueueWarehouseAlerts} from "./alerts/enqueue.ts";
+import {loadTargets} from "./alerts/targets.ts";
 import {runQualityChecks} from "./quality.ts";
 import {generateSynthetic} from "./synthetic/generate.ts";
 import {lit, one, openWarehouse, run} from "./warehouse.ts";
@@ -65,6 +68,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const configProblems = validateConfig();
   if (configProblems.length) throw new Error(`src/components/config.ts is invalid:\n  ${configProblems.join("\n  ")}`);
 
+  // a bad alert-target config fails the build before any work
+  const alertTargets = loadTargets().targets;
   const asOf = parseIsoDate(opts.asOf ?? todayUtc(), "--as-of");
   const customers = opts.customers ?? DEFAULTS.customers;
   if (!Number.isInteger(customers) || customers < 10 || customers > 1_000_000) throw new Error(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
@@ -123,6 +128,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         else say("drift", `WARNING ${line} — retrain with \`npm run train\``);
       }
       marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), SCORE_MARTS))));
+      // CTAs carried over from the previous build (still in place until the swap below)
+      await timed("ctas", () => carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, log: (m) => say("ctas", m)}));
       checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
       say("checks", `${checks} data-quality checks passed`);
       await run(
@@ -152,6 +159,11 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       if (existsSync(finalDist)) renameSync(finalDist, old);
       renameSync(tmpDist, finalDist);
       rmSync(old, {recursive: true, force: true});
+    }
+    // Alerts are enqueued only once the build is in place; enqueuing again is harmless.
+    if (alertTargets.length) {
+      const q = await enqueueWarehouseAlerts({warehouse: finalWarehouse, outboxDir: resolve(dirname(finalWarehouse), "outbox"), targets: alertTargets});
+      say("alerts", `${q.alerts} alert(s) → ${q.messages} delivery(ies) in the outbox (\`npm run alerts\` delivers them)`);
     }
     const seconds = (performance.now() - t0) / 1000;
     say("done", `warehouse ${finalWarehouse}${distDir ? `, site ${distDir}` : ""} in ${seconds.toFixed(1)} s`);

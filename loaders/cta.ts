@@ -21,6 +21,7 @@ import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {config} from "../src/components/config.ts";
 import {playbooks, PRIORITIES, type Playbooks} from "../src/components/playbooks.ts";
+import type {MartChecks} from "./quality.ts";
 import {all, lit, one, readSql, run} from "./warehouse.ts";
 
 const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
@@ -212,7 +213,7 @@ export async function carryOverCtas(conn: DuckDBConnection, opts: CarryOverOptio
 }
 
 /** Quality checks for the tables made here; quality.ts adds them to MART_CHECKS. */
-export const CTA_MART_CHECKS = [
+export const CTA_MART_CHECKS: readonly MartChecks[] = [
   {
     table: "marts.mart_cta_queue",
     unique: ["customer_id", "cta_type", "reason"],
@@ -233,7 +234,7 @@ export const CTA_MART_CHECKS = [
     accepted: {urgency: ["critical", "high", "medium"]},
   },
   {table: "marts.alert_history", unique: ["alert_id"], notNull: ["alert_id", "raised_on", "kind", "customer_id", "company_name"], accepted: {kind: ["tier_entered", "health_drop", "renewal_at_risk"]}},
-] as const;
+];
 
 /** Tonight's alerts (raised on the as-of date of marts.build_info), as plain rows. */
 export async function tonightsAlerts(conn: DuckDBConnection): Promise<AlertRow[]> {

@@ -7,6 +7,7 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {config, RISK_TIERS} from "../src/components/config.ts";
 import {PLAN_TIERS} from "./contract.ts";
 import {ident, lit, one} from "./warehouse.ts";
+import {CTA_MART_CHECKS} from "./cta.ts";
 
 export interface MartChecks {
   table: string;
@@ -88,6 +89,7 @@ export const MART_CHECKS: readonly MartChecks[] = [
   {table: "marts.mart_customer_drivers", unique: ["customer_id", "rank"], notNull: ["customer_id", "rank", "feature", "contribution"], ranges: {rank: [1, 5]}},
   {table: "marts.mart_churn_score_history", unique: ["customer_id", "as_of_date"], notNull: ["customer_id", "as_of_date", "churn_probability"], ranges: {churn_probability: [0, 1]}, minRows: 1},
   {table: "marts.model_backtest_predictions", unique: ["customer_id", "cutoff_date"], notNull: ["customer_id", "cutoff_date", "label", "probability", "risk_score"], ranges: {probability: [0, 1], risk_score: [0, 100]}},
+  ...CTA_MART_CHECKS,
 ];
 
 export class DataQualityError extends Error {

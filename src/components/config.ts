@@ -11,6 +11,8 @@
  * retraining gates).
  */
 
+import {playbooks, validatePlaybooks} from "./playbooks.ts";
+
 export type RiskTier = "Critical" | "High" | "Medium" | "Low";
 export const RISK_TIERS: readonly RiskTier[] = ["Critical", "High", "Medium", "Low"];
 
@@ -145,8 +147,11 @@ export const config = {
     accountCounts: [10, 25, 50, 100],
   },
 
-  /** Renewal playbook stages: days before renewal (seed 004). */
-  renewalStagesDays: [120, 90, 60, 30],
+  /** Seed 004's playbooks, CTA rules, escalation matrix and alerting rules (src/components/playbooks.ts). */
+  playbooks,
+
+  /** Renewal playbook stages: days before renewal (seed 004), from the renewal playbook. */
+  renewalStagesDays: playbooks.renewal.stages.flatMap((s) => (s.daysBefore === null ? [] : [s.daysBefore])),
 
   /** Governance (seed 000). */
   governance: {
@@ -212,5 +217,6 @@ export function validateConfig(c: Config = config): string[] {
   if (!(c.quadrant.lowExpansion < c.quadrant.highExpansion)) problems.push("config.quadrant: lowExpansion must be below highExpansion");
   if (!(c.uplift.effectiveness > 0 && c.uplift.effectiveness <= 1)) problems.push("config.uplift.effectiveness: must be in (0, 1]");
   if (c.uplift.costPerIntervention < 0) problems.push("config.uplift.costPerIntervention: must be ≥ 0");
+  problems.push(...validatePlaybooks(c.playbooks, c));
   return problems;
 }
