@@ -12,8 +12,9 @@ import {parseArgs} from "node:util";
 import {todayUtc, type BuildResult} from "../loaders/build.ts";
 import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./model.ts";
+import {benchAlerts} from "./alerts.ts";
 
-const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,model"}}});
+const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,model,alerts"}}});
 const sizes = values.sizes.split(",").map(Number);
 const only = new Set(values.only.split(","));
 const asOf = todayUtc();
@@ -92,6 +93,11 @@ try {
   rmSync(work, {recursive: true, force: true});
 }
 
+if (only.has("alerts")) {
+  console.error("\n== alerts: deliveries per second and draining a 10,000-alert outbox to a local receiver");
+  figures.alerts = await benchAlerts();
+}
+
 // ---- report
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 console.log(`\nSaaSGuard benchmarks — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
@@ -113,6 +119,10 @@ for (const [k, v] of Object.entries(figures)) {
   if (!k.startsWith("marts_overhead_")) continue;
   const o = v as {pipelineSeconds: number; directSeconds: number; ratio: number};
   console.log(`${k.padEnd(14)} pipeline ${fmt(o.pipelineSeconds)} s vs direct ${fmt(o.directSeconds)} s = ${o.ratio.toFixed(2)}×`);
+}
+if (figures.alerts) {
+  const a = figures.alerts as {deliveriesPerSecond: number; drain10kSeconds: number};
+  console.log(`alerts         ${Math.round(a.deliveriesPerSecond)} signed deliveries/s to a local receiver | 10,000-alert outbox drained in ${fmt(a.drain10kSeconds)} s after the target recovered`);
 }
 console.log("\n| target | measured | limit | result |\n|---|---|---|---|");
 let failed = 0;
