@@ -15,27 +15,8 @@ const TYPE_OF_KIND: Record<AlertRow["kind"], AlertEventType> = {
   renewal_at_risk: "customer.renewal_at_risk",
 };
 
-export interface AlertData {
-  alert_id: string;
-  as_of: string;
-  customer_id: string;
-  company_name: string;
-  csm_owner: string | null;
-  plan_tier: string | null;
-  risk_tier: string;
-  previous_risk_tier: string | null;
-  risk_score: number;
-  health_score: number;
-  previous_health_score: number | null;
-  health_colour: string;
-  arr: number;
-  arr_at_risk: number;
-  renewal_date: string | null;
-  days_to_renewal: number | null;
-  top_risk_drivers: string | null;
-  recommended_action: string | null;
-  summary: string;
-}
+/** What an alert event carries: the alert row without its bookkeeping, stamped with the build date. */
+export type AlertData = Omit<AlertRow, "raised_on" | "previous_as_of" | "kind"> & {as_of: string};
 
 /** The generic JSON event (Standard Webhooks' recommended {type, timestamp, data} shape). */
 export interface AlertEvent {
