@@ -13,8 +13,9 @@ import {todayUtc, type BuildResult} from "../loaders/build.ts";
 import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./model.ts";
 import {benchAlerts} from "./alerts.ts";
+import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
 
-const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,model,alerts"}}});
+const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,model,api,alerts"}}});
 const sizes = values.sizes.split(",").map(Number);
 const only = new Set(values.only.split(","));
 const asOf = todayUtc();
@@ -87,6 +88,12 @@ try {
       targets.push({name: `ECE on test cutoffs (${n})`, value: m.ece, unit: "", limit: 0.02, kind: "max"});
       targets.push({name: `trees AUC − baseline AUC (${n})`, value: m.rocAuc - m.baselineRocAuc, unit: "", limit: 0, kind: "min"});
     }
+    if (only.has("api") && n <= 5000) {
+      console.error(`== API: load test from a second process on 127.0.0.1, ${n.toLocaleString("en-US")} customers`);
+      const a = await benchApi({warehousePath: join(out, "warehouse.duckdb"), modelsDir: "models", log: (m) => console.error(m)});
+      figures.api = a;
+      targets.push(...apiTargets(a));
+    }
     rmSync(out, {recursive: true, force: true});
   }
 } finally {
@@ -120,6 +127,7 @@ for (const [k, v] of Object.entries(figures)) {
   const o = v as {pipelineSeconds: number; directSeconds: number; ratio: number};
   console.log(`${k.padEnd(14)} pipeline ${fmt(o.pipelineSeconds)} s vs direct ${fmt(o.directSeconds)} s = ${o.ratio.toFixed(2)}×`);
 }
+if (figures.api) for (const line of formatApiFigures(figures.api as ApiBenchFigures)) console.log(line);
 if (figures.alerts) {
   const a = figures.alerts as {deliveriesPerSecond: number; drain10kSeconds: number};
   console.log(`alerts         ${Math.round(a.deliveriesPerSecond)} signed deliveries/s to a local receiver | 10,000-alert outbox drained in ${fmt(a.drain10kSeconds)} s after the target recovered`);

@@ -1,0 +1,139 @@
+/**
+ * The SaaSGuard API server (Hono on Node): `npm run api` runs it alone; `npm start` runs it
+ * beside the static site. Settings come from environment variables (server/api/config.ts):
+ * API_PORT (default 8000), API_HOST (default 127.0.0.1), WAREHOUSE_PATH, MODELS_DIR, API_KEYS,
+ * ALLOWED_ORIGINS, LLM_BASE_URL / LLM_API_KEY / LLM_MODEL, and limits.
+ *
+ * `startApi()` is also what the tests and the benchmark call.
+ */
+import {serve, type ServerType} from "@hono/node-server";
+import type {AddressInfo} from "node:net";
+import {pathToFileURL} from "node:url";
+import {createApiApp, type ApiApp} from "./api/app.ts";
+import {checkExposure, ConfigError, isLoopbackHost, loadApiConfig, type ApiConfig} from "./api/config.ts";
+import {WarehouseStore} from "./api/data.ts";
+import {createLogger, type Logger} from "./api/log.ts";
+import {createApiMetrics, type ApiMetrics} from "./api/metrics.ts";
+import {ModelStore} from "./api/model.ts";
+import {indexWarehouse} from "./api/queries.ts";
+import {LlmClient} from "./api/summaries/llm.ts";
+import {SummaryService} from "./api/summaries/service.ts";
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  host: string;
+  config: ApiConfig;
+  app: ApiApp;
+  metrics: ApiMetrics;
+  warehouse: WarehouseStore;
+  models: ModelStore;
+  close(): Promise<void>;
+}
+
+export interface StartApiOptions {
+  /** environment to read settings from (default process.env) */
+  env?: Record<string, string | undefined>;
+  /** settings that win over the environment (tests) */
+  overrides?: Partial<ApiConfig>;
+  /** a logger (default: JSON lines on stdout at LOG_LEVEL) */
+  log?: Logger;
+}
+
+export async function startApi(options: StartApiOptions = {}): Promise<ApiServer> {
+  const config: ApiConfig = {...loadApiConfig(options.env ?? process.env), ...options.overrides};
+  const exposure = checkExposure(config);
+  if (exposure) throw new ConfigError([exposure]);
+  const log = options.log ?? createLogger(config.logLevel);
+  const metrics = createApiMetrics();
+  const warehouse = new WarehouseStore(config.warehousePath, log, metrics, indexWarehouse);
+  const models = new ModelStore(config.modelsDir, log, metrics);
+  await Promise.all([warehouse.check(), models.check()]);
+  warehouse.watch(config.reloadPollMs);
+  models.watch(config.reloadPollMs);
+  const llm = config.llm
+    ? new LlmClient(config.llm, {timeoutMs: config.llmTimeoutMs, maxConcurrency: config.llmMaxConcurrency, circuitFailures: config.llmCircuitFailures, circuitCooldownMs: config.llmCircuitCooldownMs}, metrics)
+    : null;
+  const summaries = new SummaryService(llm, metrics, log, config.summaryCacheSize);
+  const app = createApiApp({config, warehouse, models, summaries, metrics, log, startedAt: Date.now()});
+
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({fetch: app.fetch, port: config.port, hostname: config.host}, () => resolve(s));
+      s.once("error", reject);
+    });
+  } catch (e) {
+    warehouse.close();
+    models.close();
+    throw e;
+  }
+  const http = server as ServerType & {headersTimeout?: number; requestTimeout?: number; keepAliveTimeout?: number; closeAllConnections?: () => void; closeIdleConnections?: () => void};
+  // slow-loris protection: headers within 10 s, whole request within the request timeout + 5 s
+  http.headersTimeout = 10_000;
+  http.requestTimeout = config.requestTimeoutMs + 5_000;
+  http.keepAliveTimeout = 5_000;
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${urlHost}:${port}`;
+  log.info("SaaSGuard API listening", {
+    url,
+    auth: config.apiKeys.length ? `${config.apiKeys.length} API key(s)` : "none (no API_KEYS: listening on loopback only; every local caller is admin)",
+    loopback_only: isLoopbackHost(config.host),
+    cors_origins: config.allowedOrigins.length,
+    summaries: config.llm ? `LLM at ${new URL(config.llm.baseURL).host} (${config.llm.model})` : "built-in summariser (no LLM_BASE_URL)",
+    warehouse: warehouse.current ? warehouse.current.info.built_at : `not available: ${warehouse.lastError}`,
+    model: models.current ? models.current.version : `not available: ${models.lastError}`,
+  });
+  let closed = false;
+  return {
+    url,
+    port,
+    host: config.host,
+    config,
+    app,
+    metrics,
+    warehouse,
+    models,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          http.closeAllConnections?.();
+          resolve();
+        }, 10_000);
+        t.unref();
+        server.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+        http.closeIdleConnections?.();
+      });
+      warehouse.close();
+      models.close();
+    },
+  };
+}
+
+/** Human lines for the terminal (the JSON log has the details). */
+export function describeApi(s: ApiServer): string[] {
+  const lines = [`SaaSGuard API: ${s.url}/  (docs: ${s.url}/docs)`];
+  if (!s.config.apiKeys.length) lines.push(`  no API keys configured (API_KEYS): listening on ${s.host} only — add keys with \`npm run api:key\` to listen elsewhere`);
+  return lines;
+}
+
+async function main(): Promise<void> {
+  try {
+    const s = await startApi();
+    for (const l of describeApi(s)) console.error(l);
+    const stop = () => void s.close().then(() => process.exit(0));
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  } catch (e) {
+    console.error(e instanceof ConfigError ? e.message : `API server failed to start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();

@@ -1,0 +1,65 @@
+/**
+ * GET /docs: Swagger UI served entirely from this server — the assets come from the
+ * `swagger-ui-dist` package in node_modules (no CDN), the page has no inline script (the CSP is
+ * `script-src 'self'`) and the online spec validator is switched off, so the page makes no
+ * request to any other host.
+ */
+import type {OpenAPIHono} from "@hono/zod-openapi";
+import {readFileSync} from "node:fs";
+import {createRequire} from "node:module";
+import {dirname, join} from "node:path";
+
+const ASSETS: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+};
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SaaSGuard API docs</title>
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+`;
+
+const INIT = `window.addEventListener("load", function () {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    tryItOutEnabled: false,
+    persistAuthorization: false
+  });
+});
+`;
+
+export function swaggerDistDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve("swagger-ui-dist/package.json"));
+}
+
+export function docsRoutes(app: OpenAPIHono): void {
+  const dir = swaggerDistDir();
+  const files = new Map<string, Uint8Array>();
+  for (const name of Object.keys(ASSETS)) files.set(name, new Uint8Array(readFileSync(join(dir, name))));
+  const html = (body: string, type: string) => (c: {body: (b: string, s: 200, h: Record<string, string>) => Response}) => c.body(body, 200, {"content-type": type, "cache-control": "no-cache"});
+  app.get("/docs", html(PAGE, "text/html; charset=utf-8"));
+  app.get("/docs/init.js", html(INIT, "text/javascript; charset=utf-8"));
+  app.get("/docs/:asset", (c) => {
+    const name = c.req.param("asset");
+    const data = files.get(name);
+    if (!data) return c.notFound();
+    return c.body(data as unknown as ArrayBuffer, 200, {"content-type": ASSETS[name]!, "cache-control": "public, max-age=86400"});
+  });
+}

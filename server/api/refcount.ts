@@ -1,0 +1,47 @@
+/**
+ * A hot-swappable resource: requests `acquire` the current version and `release` it when done;
+ * `swap` installs a new version for new requests, and the old one is disposed of only once its
+ * last in-flight request has released it — so a reload never fails a request.
+ */
+export class Versioned<T> {
+  private cur: {value: T; refs: number; retired: boolean} | null = null;
+  constructor(
+    private readonly dispose: (v: T) => void | Promise<void>,
+    private readonly missing: () => Error,
+  ) {}
+
+  get current(): T | null {
+    return this.cur?.value ?? null;
+  }
+
+  swap(value: T): void {
+    const old = this.cur;
+    this.cur = {value, refs: 0, retired: false};
+    if (old) {
+      old.retired = true;
+      if (old.refs === 0) void this.dispose(old.value);
+    }
+  }
+
+  /** Runs `fn` with the current version held; throws `missing()` when there is none yet. */
+  async use<R>(fn: (v: T) => Promise<R> | R): Promise<R> {
+    const held = this.cur;
+    if (!held) throw this.missing();
+    held.refs++;
+    try {
+      return await fn(held.value);
+    } finally {
+      held.refs--;
+      if (held.retired && held.refs === 0) void this.dispose(held.value);
+    }
+  }
+
+  close(): void {
+    const old = this.cur;
+    this.cur = null;
+    if (old) {
+      old.retired = true;
+      if (old.refs === 0) void this.dispose(old.value);
+    }
+  }
+}

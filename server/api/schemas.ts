@@ -1,0 +1,186 @@
+/**
+ * zod schemas of every request and response: they validate input at the trust boundary and
+ * generate the OpenAPI document served at /openapi.json (and rendered at /docs).
+ */
+import {z} from "@hono/zod-openapi";
+import {RISK_TIERS} from "../../src/components/config.ts";
+
+const Tier = z.enum(RISK_TIERS as unknown as [string, ...string[]]).openapi({example: "High"});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({example: "https://saasguard.dev/problems/validation-failed"}),
+    title: z.string().openapi({example: "Validation failed"}),
+    status: z.number().int().openapi({example: 422}),
+    detail: z.string().openapi({example: "1 input error: body.customer_id: must be a customer id"}),
+    instance: z.string().optional(),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({field: z.string().openapi({example: "body.customer_id"}), message: z.string()})).optional(),
+  })
+  .openapi("Problem");
+
+export const problem = (description: string) => ({content: {"application/problem+json": {schema: ProblemSchema}}, description});
+
+export const CustomerIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, {message: "must be a customer id: 1–64 letters, digits, _ or -"})
+    .openapi({param: {name: "id", in: "path"}, example: "C000001"}),
+});
+
+export const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "degraded"]),
+    uptime_s: z.number(),
+    data: z.object({available: z.boolean(), built_at: z.string().nullable(), as_of: z.string().nullable(), customers: z.number().nullable(), source: z.string().nullable(), error: z.string().nullable()}),
+    model: z.object({available: z.boolean(), version: z.string().nullable(), trained_at: z.string().nullable(), drivers: z.enum(["treeshap", "none"]).nullable(), error: z.string().nullable()}),
+    summaries: z.object({generator: z.enum(["llm", "builtin"]), llm_circuit_open: z.boolean()}),
+  })
+  .openapi("Health");
+
+const ScoresSchema = z.object({
+  churn_probability: z.number().openapi({description: "the model's calibrated P(churn in the next 90 days)", example: 0.19}),
+  model_tier: Tier,
+  expected_arr_loss_90d: z.number(),
+  model_top_drivers: z.array(z.string()),
+  health_score: z.number().openapi({description: "transparent rule-based health score, 0–100 (higher is healthier)"}),
+  risk_score: z.number(),
+  risk_tier: Tier,
+  health_colour: z.string(),
+  arr_at_risk: z.number(),
+  top_risk_drivers: z.array(z.string()),
+  rule_recommended_action: z.string(),
+});
+
+const ProfileSchema = z.object({
+  customer_id: z.string(),
+  company_name: z.string(),
+  industry: z.string(),
+  company_size: z.string(),
+  plan_tier: z.string(),
+  csm_owner: z.string().nullable(),
+  arr: z.number(),
+  seats_purchased: z.number(),
+  renewal_date: z.string().nullable(),
+  days_to_renewal: z.number(),
+  lifecycle_stage: z.string(),
+  tenure_days: z.number(),
+});
+
+const FlagsSchema = z.object({low_events: z.boolean(), support_overload: z.boolean(), onboarding_at_risk: z.boolean()});
+const UsageSchema = z.object({events_last_30d: z.number(), high_priority_tickets_30d: z.number(), open_tickets: z.number()});
+const DataRefSchema = z.object({built_at: z.string(), as_of: z.string()});
+
+export const CustomerSchema = z
+  .object({profile: ProfileSchema, scores: ScoresSchema, risk_flags: FlagsSchema, usage: UsageSchema, data: DataRefSchema})
+  .openapi("Customer");
+
+export const Customer360Schema = z
+  .object({
+    customer_id: z.string(),
+    data: DataRefSchema,
+    scored_by_model_version: z.string().nullable(),
+    profile: ProfileSchema,
+    scores: ScoresSchema,
+    risk_flags: FlagsSchema,
+    usage: UsageSchema,
+    expansion: z.object({
+      upgrade_propensity_proxy: z.number(),
+      premium_feature_trials_30d: z.number(),
+      feature_limit_hits_30d: z.number(),
+      feature_request_tickets_90d: z.number(),
+      has_open_expansion_opp: z.boolean(),
+      mrr_tier_ceiling_pct: z.number(),
+    }),
+    is_flight_risk: z.boolean().openapi({description: "seed 002's Flight Risk quadrant: model churn probability ≥ 0.5 and expansion proxy ≥ 0.5 (thresholds from config)"}),
+    quadrant: z.object({label: z.string(), churn_probability: z.number(), upgrade_propensity_proxy: z.number(), basis: z.string(), rule_based_label: z.string().nullable()}),
+    drivers: z.array(z.object({rank: z.number(), feature: z.string(), value: z.string().nullable(), contribution: z.number(), direction: z.enum(["raises_risk", "lowers_risk"])})),
+    recommended_action: z.string(),
+    open_tickets: z.array(z.object({ticket_id: z.string(), opened_at: z.string(), priority: z.string(), category: z.string().nullable(), subject: z.string().nullable()})),
+    opportunities: z.array(
+      z.object({opportunity_id: z.string(), opportunity_type: z.string(), stage: z.string(), amount: z.number(), created_date: z.string().nullable(), close_date: z.string().nullable(), open: z.boolean()}),
+    ),
+  })
+  .openapi("Customer360");
+
+const FeatureValue = z.union([z.number(), z.string().max(200), z.boolean(), z.null()]);
+const Features = z
+  .record(z.string().max(100), FeatureValue)
+  .openapi({description: "feature values keyed by the model card's feature names (every feature; null = missing)", example: {plan_tier: "Growth", arr: 62792.3, events_last_30d: 1588}});
+
+export function predictionRequestSchema(batchLimit: number) {
+  return z
+    .strictObject({
+      features: Features.optional(),
+      instances: z
+        .array(z.strictObject({id: z.string().max(128).optional(), features: Features}))
+        .min(1, {message: "must hold at least one instance"})
+        .max(batchLimit, {message: `must hold at most ${batchLimit} instances (PREDICTION_BATCH_LIMIT)`})
+        .optional(),
+    })
+    .refine((b) => (b.features === undefined) !== (b.instances === undefined), {message: "send either `features` (one account) or `instances` (a batch), not both and not neither"})
+    .openapi("PredictionRequest");
+}
+
+export const PredictionResponseSchema = z
+  .object({
+    model_version: z.string(),
+    predictions: z.array(
+      z.object({
+        id: z.string().nullable(),
+        churn_probability: z.number(),
+        raw_score: z.number(),
+        risk_tier: Tier,
+        top_drivers: z.array(z.object({feature: z.string(), value: FeatureValue, contribution: z.number(), direction: z.enum(["raises_risk", "lowers_risk"])})),
+      }),
+    ),
+  })
+  .openapi("PredictionResponse");
+
+export const FOCUS = ["overall", "risk", "renewal", "expansion", "support"] as const;
+
+export const SummaryRequestSchema = z
+  .strictObject({
+    customer_id: z
+      .string({message: "must be a string"})
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, {message: "must be a customer id: 1–64 letters, digits, _ or -"})
+      .openapi({example: "C000001"}),
+    focus: z.enum(FOCUS, {message: `must be one of ${FOCUS.join(", ")}`}).default("overall"),
+    instructions: z.string().max(500, {message: "must be at most 500 characters"}).nullable().optional().openapi({example: "Focus on renewal risk before the EBR"}),
+  })
+  .openapi("SummaryRequest");
+
+export const SummaryResponseSchema = z
+  .object({
+    account_token: z.string(),
+    generator: z.enum(["llm", "builtin"]),
+    llm_model: z.string().nullable(),
+    flagged: z.boolean(),
+    fallback_reason: z.string().nullable(),
+    guardrail: z.object({passed: z.boolean(), attempts: z.number(), failures: z.array(z.string())}),
+    summary: z.object({
+      headline: z.string(),
+      risk_level: z.string(),
+      summary: z.string(),
+      key_points: z.array(z.string()),
+      recommended_actions: z.array(z.string()),
+      out_of_scope: z.boolean().optional(),
+    }),
+    text: z.string(),
+    watermark: z.string(),
+    data_version: z.string(),
+    model_version: z.string(),
+    cached: z.boolean(),
+    generated_at: z.string(),
+  })
+  .openapi("SummaryResponse");
+
+export const ReloadResponseSchema = z.object({data: z.object({built_at: z.string().nullable()}), model: z.object({version: z.string().nullable()})}).openapi("ReloadResult");
+
+/** POST /admin/alerts/test: send a signed test alert to one configured webhook target. */
+export const TestAlertRequestSchema = z
+  .strictObject({target: z.string({message: "must be a string"}).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {message: "must be a target name"}).openapi({example: "cs-slack"})})
+  .openapi("TestAlertRequest");
+export const TestAlertResponseSchema = z
+  .object({id: z.string(), target: z.string(), ok: z.boolean(), status: z.number().int().nullable(), detail: z.string().nullable()})
+  .openapi("TestAlertResult");

@@ -1,0 +1,175 @@
+/**
+ * POST /summaries/customer: facts → prompt (scanned) → LLM (timeout, concurrency, breaker) →
+ * guardrail → one retry → built-in summary if still failing. The watermark is appended here,
+ * by the server, to every summary whatever wrote it. Results are cached per account, data
+ * version, model version, focus and request text.
+ */
+import {createHash} from "node:crypto";
+import {config} from "../../../src/components/config.ts";
+import type {Logger} from "../log.ts";
+import type {ApiMetrics} from "../metrics.ts";
+import {BUILTIN_NOTE, builtinSummary, type Focus} from "./builtin.ts";
+import type {FactSheet} from "./facts.ts";
+import {checkAnswer, type GuardrailReason, type SummaryAnswer} from "./guardrail.ts";
+import type {LlmClient} from "./llm.ts";
+import {buildMessages, scanPrompt} from "./prompt.ts";
+import {looksLikeInjection, scanText} from "./pii.ts";
+
+export interface SummaryResult {
+  account_token: string;
+  generator: "llm" | "builtin";
+  llm_model: string | null;
+  /** true when the built-in summary stands in for a failed LLM answer */
+  flagged: boolean;
+  fallback_reason: string | null;
+  guardrail: {passed: boolean; attempts: number; failures: string[]};
+  summary: SummaryAnswer;
+  /** the summary as text, ending with the governance watermark */
+  text: string;
+  watermark: string;
+  data_version: string;
+  model_version: string;
+  cached: boolean;
+  generated_at: string;
+}
+
+/** Words that make a CSM request an account-summary request. */
+const IN_SCOPE = /\b(summar\w*|overview|brief\w*|account|risk\w*|churn\w*|renew\w*|health\w*|usage|adoption|engagement|support|tickets?|expan\w*|upsell|upgrade|opportunit\w*|drivers?|actions?|next steps?|recommend\w*|escalat\w*|ebr|qbr|retention|retain|priorit\w*|focus|concise|short|bullets?|executive|csm|seats?|arr|plan|call|meeting|prepare|status|situation|outlook)\b/i;
+/** Requests for something else, even when they mention the account. */
+const OUT_OF_SCOPE = /\b(poem|poetry|joke|story|song|lyrics|recipe|weather|translate|translation|code|python|javascript|sql|essay|haiku|bitcoin|stock price|password|passwords|credit card|home address|phone numbers?|e-?mail (address(es)?|them)|emails?|contact details|personal data|social security|who is|tell me about yourself|your (system )?prompt|other (customers|accounts))\b/i;
+
+export type ScopeVerdict = {ok: true} | {ok: false; message: string};
+
+export function checkScope(instructions: string): ScopeVerdict {
+  if (looksLikeInjection(instructions)) return {ok: false, message: "looks like an attempt to change the assistant's instructions; only account-summary requests are accepted"};
+  if (scanText(instructions).length) return {ok: false, message: "must not contain personal data (emails, phone numbers, links)"};
+  if (OUT_OF_SCOPE.test(instructions)) return {ok: false, message: "asks for something other than an account summary (this endpoint only summarises the account's risk, usage, support and commercial situation)"};
+  if (!IN_SCOPE.test(instructions)) return {ok: false, message: "is not an account-summary request (say what the summary should focus on, e.g. \"focus on renewal risk\")"};
+  return {ok: true};
+}
+
+export class SummaryService {
+  private cache = new Map<string, SummaryResult>();
+  constructor(
+    private readonly llm: LlmClient | null,
+    private readonly metrics: ApiMetrics,
+    private readonly log: Logger,
+    private readonly cacheSize: number,
+  ) {}
+
+  get llmConfigured(): boolean {
+    return this.llm !== null;
+  }
+
+  private cacheKey(sheet: FactSheet, dataVersion: string, modelVersion: string, focus: Focus, instructions: string | null): string {
+    const h = createHash("sha256").update(instructions ?? "").digest("hex").slice(0, 16);
+    return `${sheet.facts.account_token}|${dataVersion}|${modelVersion}|${focus}|${h}`;
+  }
+
+  private finish(sheet: FactSheet, s: Omit<SummaryResult, "text" | "watermark" | "cached" | "generated_at" | "account_token">): SummaryResult {
+    const a = s.summary;
+    const body = [a.headline, "", a.summary, "", "Key points:", ...a.key_points.map((p) => `- ${p}`), "", "Recommended actions:", ...a.recommended_actions.map((p) => `- ${p}`)];
+    if (s.flagged) body.push("", `Note: the AI summary failed validation (${s.fallback_reason}); this is the built-in summary. ${BUILTIN_NOTE}`);
+    const watermark = config.governance.watermark;
+    return {...s, account_token: sheet.facts.account_token, text: `${body.join("\n")}\n\n${watermark}`, watermark, cached: false, generated_at: new Date().toISOString()};
+  }
+
+  async summarise(sheet: FactSheet, opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal}): Promise<SummaryResult> {
+    const key = this.cacheKey(sheet, opts.dataVersion, opts.modelVersion, opts.focus, opts.instructions);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      this.metrics.summaries.inc({generator: hit.generator, cache: "hit"});
+      return {...hit, cached: true};
+    }
+    const result = await this.generate(sheet, opts);
+    this.metrics.summaries.inc({generator: result.generator, cache: "miss"});
+    // transient fallbacks are not cached, so the next request tries the LLM again
+    if (this.cacheSize > 0 && !result.flagged) {
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, result);
+    }
+    return result;
+  }
+
+  private builtin(sheet: FactSheet, opts: {dataVersion: string; modelVersion: string; focus: Focus}, flagged: string | null, attempts: number, failures: string[]): SummaryResult {
+    if (flagged) this.metrics.fallbacks.inc({reason: flagged.split(":")[0]!});
+    return this.finish(sheet, {
+      generator: "builtin",
+      llm_model: null,
+      flagged: flagged !== null,
+      fallback_reason: flagged,
+      guardrail: {passed: false, attempts, failures},
+      summary: builtinSummary(sheet.facts, opts.focus),
+      data_version: opts.dataVersion,
+      model_version: opts.modelVersion,
+    });
+  }
+
+  private async generate(sheet: FactSheet, opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal}): Promise<SummaryResult> {
+    if (!this.llm) {
+      const r = this.builtin(sheet, opts, null, 0, []);
+      return {...r, guardrail: {passed: true, attempts: 0, failures: []}};
+    }
+    const failures: string[] = [];
+    let feedback: string | null = null;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const messages = buildMessages(sheet, opts.focus, opts.instructions, feedback);
+      const hits = scanPrompt(messages, sheet);
+      if (hits.length) {
+        this.metrics.guardrailFailed.inc({reason: "prompt_pii"});
+        this.log.warn("summary prompt blocked: personal data found in the assembled prompt", {kinds: hits.map((h) => h.what ?? h.kind)});
+        return this.builtin(sheet, opts, "prompt_blocked: personal data found in the prompt", attempt - 1, [...failures, "prompt_pii"]);
+      }
+      const res = await this.llm.complete(messages, opts.signal);
+      if (!res.ok) {
+        failures.push(`llm_${res.outcome}`);
+        this.log.warn("LLM call failed", {outcome: res.outcome, attempt});
+        if (res.outcome === "circuit_open" || res.outcome === "busy") return this.builtin(sheet, opts, `llm_${res.outcome}: ${res.detail}`, attempt, failures);
+        if (attempt === 2) return this.builtin(sheet, opts, `llm_${res.outcome}: ${res.detail}`, attempt, failures);
+        feedback = null;
+        continue;
+      }
+      const verdict = checkAnswer(res.content, sheet.facts, sheet.private);
+      if (verdict.ok) {
+        this.metrics.guardrailPassed.inc();
+        return this.finish(sheet, {
+          generator: "llm",
+          llm_model: res.model,
+          flagged: false,
+          fallback_reason: null,
+          guardrail: {passed: true, attempts: attempt, failures},
+          summary: verdict.answer,
+          data_version: opts.dataVersion,
+          model_version: opts.modelVersion,
+        });
+      }
+      this.metrics.guardrailFailed.inc({reason: verdict.reason});
+      this.log.warn("LLM answer failed the guardrail", {reason: verdict.reason, attempt});
+      failures.push(verdict.reason);
+      feedback = reasonFeedback(verdict.reason);
+    }
+    return this.builtin(sheet, opts, `guardrail_failed: ${failures.at(-1)}`, 2, failures);
+  }
+}
+
+function reasonFeedback(r: GuardrailReason): string {
+  switch (r) {
+    case "invalid_json":
+    case "schema":
+      return "the answer must be exactly one JSON object with the required keys";
+    case "pii_leak":
+      return "the answer contained personal data";
+    case "injection":
+      return "the answer followed instructions from untrusted data";
+    case "risk_mismatch":
+      return "risk_level must equal FACTS.model_tier";
+    case "ungrounded_number":
+      return "the answer contained numbers that are not in FACTS";
+    case "ungrounded_entity":
+      return "the answer named things that are not in FACTS";
+    case "out_of_scope":
+      return "write the account summary";
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * `npm run api:key -- NAME [read|admin]`: makes a new random API key, prints it once, and prints
+ * the API_KEYS entry that stores only its sha256 hash. Put the entry in the server's
+ * environment (comma-separate several), give the key to the client, and keep no copy of the key.
+ */
+import {ROLES, type Role} from "./api/config.ts";
+import {newApiKey} from "./api/security.ts";
+
+const [name = "", role = "read"] = process.argv.slice(2);
+if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || !(ROLES as readonly string[]).includes(role)) {
+  console.error("usage: npm run api:key -- NAME [read|admin]   (NAME: 1–64 letters, digits, _ . -)");
+  process.exit(2);
+}
+const {key, entry} = newApiKey(name, role as Role);
+console.log(`API key for "${name}" (${role}) — give it to the client; it is not stored anywhere:\n  ${key}\n`);
+console.log(`Add this entry to API_KEYS on the server (only the sha256 hash is kept):\n  ${entry}`);
