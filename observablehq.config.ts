@@ -6,8 +6,8 @@
  *
  * - `SAASGUARD_SITE_OUT` picks the output directory (default `dist`), so the build step can
  *   write into a temporary directory and swap it in only when the build succeeded.
- * - The sidebar lists every page under src/ automatically (Framework's default when `pages` is
- *   not set); index.md is the home page.
+ * - The sidebar lists the dashboards in the order a CS team uses them; index.md is the home
+ *   page (Executive overview). A new report page appears once added to `pages` below.
  */
 const output = process.env.SAASGUARD_SITE_OUT ?? "dist";
 
@@ -15,6 +15,24 @@ export default {
   title: "SaaSGuard",
   root: "src",
   output,
+  pages: [
+    { name: "Executive overview", path: "/" },
+    { name: "Customer 360", path: "/customer-360" },
+    { name: "CSM queue", path: "/csm-queue" },
+    { name: "Renewals", path: "/renewals" },
+    {
+      name: "Portfolio",
+      open: true,
+      pages: [
+        { name: "Churn Heatmap", path: "/churn-heatmap" },
+        { name: "Risk Drill-Down", path: "/risk-drill-down" },
+        { name: "Propensity Quadrant", path: "/propensity-quadrant" },
+        { name: "Uplift Simulator", path: "/uplift-simulator" },
+      ],
+    },
+    { name: "Model and score quality", path: "/model-quality" },
+    { name: "Report template", path: "/report-template" },
+  ],
   // Framework's default global stylesheet fetches a Google web font on every page view.
   globalStylesheets: [],
   // local theme (Framework's light theme + system fonts + SaaSGuard colours)

@@ -46,7 +46,7 @@ interface Bundle {
   copy?: readonly string[];
 }
 
-/** What the site uses: Plot, d3, htl, Inputs' deps, the DuckDB client, Parquet decoding, CSV. */
+/** What the site uses: Plot, d3, htl, Inputs' deps, the DuckDB client, Parquet decoding, CSV, ONNX. */
 const BUNDLES: readonly Bundle[] = [
   { name: "d3", entry: "d3" },
   { name: "htl", entry: "htl" },
@@ -55,6 +55,9 @@ const BUNDLES: readonly Bundle[] = [
   { name: "@observablehq/plot", entry: "@observablehq/plot" },
   { name: "apache-arrow", entry: "apache-arrow" },
   { name: "parquet-wasm", entry: "parquet-wasm/esm", copy: ["esm/parquet_wasm_bg.wasm"] },
+  // the Customer 360 what-if panel scores the churn model in the browser (wasm backend only;
+  // the glue code is inside the bundle, the .wasm is loaded from the site: see components/whatif.ts)
+  { name: "onnxruntime-web", entry: "onnxruntime-web/wasm", copy: ["dist/ort-wasm-simd-threaded.wasm"] },
   {
     name: "@duckdb/duckdb-wasm",
     entry: "@duckdb/duckdb-wasm",

@@ -10,17 +10,9 @@ export const RISK_SCORE_COLUMNS = [
   "health_score", "risk_score", "risk_tier", "health_colour",
   "low_events", "support_overload", "onboarding_at_risk",
   "recommended_action", "top_risk_drivers", "arr_at_risk",
+  // the churn model's columns (every build scores with a model)
+  "churn_probability", "model_tier", "model_top_drivers", "expected_arr_loss_90d",
 ] as const;
-
-/**
- * The churn model's columns of marts.mart_customer_risk_scores. Loaders export them as NULL
- * when the warehouse was built without a model, so pages can say so instead of failing.
- */
-export const MODEL_SCORE_COLUMNS = {
-  churn_probability: "DOUBLE",
-  model_tier: "VARCHAR",
-  model_top_drivers: "VARCHAR",
-} as const;
 
 /** marts.mart_propensity_quadrant */
 export const QUADRANT_COLUMNS = [

@@ -18,15 +18,25 @@ active AS (
   WHERE ch.churn_date IS NULL OR ch.churn_date > k.cutoff
 ),
 daily AS (
-  SELECT customer_id, event_date, sum(event_count) AS n
-  FROM raw.usage_events
-  WHERE list_contains(getvariable('engagement_event_types'), event_type)
-    AND event_date > (SELECT min(cutoff) FROM cutoffs) - 30 AND event_date <= (SELECT max(cutoff) FROM cutoffs)
-  GROUP BY ALL
+  SELECT customer_id, event_date, eng AS n
+  FROM marts.usage_daily
+  -- constant bounds (the cutoffs' span), so DuckDB skips row groups of the day-sorted table
+  WHERE event_date > CAST(date_trunc('month', getvariable('as_of') - 90 - 365) AS DATE) - 30
+    AND event_date <= getvariable('as_of') - 90
+    AND eng > 0
 ),
+-- each active day counts toward the cutoffs whose 30-day window (cutoff − 30, cutoff] holds it:
+-- the first month start on or after the day, and the next one when it is still < day + 30
+-- (an equi-join instead of a range join: linear in the number of days)
 events AS (
-  SELECT k.cutoff, d.customer_id, sum(d.n) AS events_30d
-  FROM daily d JOIN cutoffs k ON d.event_date > k.cutoff - 30 AND d.event_date <= k.cutoff
+  SELECT d.customer_id, k.cutoff, sum(d.n) AS events_30d
+  FROM (
+    SELECT customer_id, n, event_date,
+           unnest([c1, CAST(c1 + INTERVAL 1 MONTH AS DATE)]) AS cutoff
+    FROM (SELECT *, CAST(CASE WHEN day(event_date) = 1 THEN event_date ELSE date_trunc('month', event_date) + INTERVAL 1 MONTH END AS DATE) AS c1 FROM daily)
+  ) d
+  JOIN cutoffs k ON k.cutoff = d.cutoff
+  WHERE d.cutoff < d.event_date + 30
   GROUP BY ALL
 ),
 tickets AS (
@@ -59,15 +69,15 @@ support_buckets AS (
 ),
 new_accounts AS (
   SELECT c.customer_id,
-         coalesce(sum(u.event_count), 0) AS integrations_first_30d,
+         coalesce(sum(u.integrations), 0) AS integrations_first_30d,
          any_value(ch.churn_date IS NOT NULL AND ch.churn_date <= c.signup_date + 90) AS churned_first_90d
   FROM raw.customers c
   LEFT JOIN raw.churn_events ch USING (customer_id)
-  LEFT JOIN raw.usage_events u
-    ON u.customer_id = c.customer_id AND u.event_type = 'integration_connect'
+  LEFT JOIN marts.usage_daily u
+    ON u.customer_id = c.customer_id AND u.integrations > 0
    AND u.event_date >= c.signup_date AND u.event_date < c.signup_date + 30
   WHERE c.signup_date <= getvariable('as_of') - 90
-    AND c.signup_date >= (SELECT min(event_date) FROM raw.usage_events)
+    AND c.signup_date >= (SELECT min(event_date) FROM marts.usage_daily)
   GROUP BY c.customer_id
 ),
 activation_buckets AS (

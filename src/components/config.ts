@@ -11,7 +11,7 @@
  * retraining gates).
  */
 
-import {playbooks, validatePlaybooks} from "./playbooks.ts";
+import {playbooks, validatePlaybooks} from "./playbooks.js";
 
 export type RiskTier = "Critical" | "High" | "Medium" | "Low";
 export const RISK_TIERS: readonly RiskTier[] = ["Critical", "High", "Medium", "Low"];
@@ -163,6 +163,11 @@ export const config = {
      * churn over score deciles of a matured cohort
      */
     maxCalibrationDrift: 0.05,
+    /**
+     * seed 001's red flag for the health-score back-test: above this share of churned accounts
+     * scored healthy (Low risk) before they left, the score has lost the team's trust
+     */
+    healthyChurnRedFlag: 0.2,
     /** what the nightly build does when the current model drifts past the gate */
     driftAction: "warn" as "warn" | "fail",
   },

@@ -15,7 +15,7 @@
  * plays, the signup date for onboarding). "Week n" in the seed is converted to days
  * (week 2 = days 8–14, week 2–4 = days 8–28), so the build can tell which step is current.
  */
-import type {RiskTier} from "./config.ts";
+import type {RiskTier} from "./config.js";
 
 /** CTA priority. The names match the risk tiers, and a priority's due date is its tier's act-within window. */
 export type Priority = "critical" | "high" | "medium" | "low";

@@ -1,0 +1,157 @@
+/**
+ * Dashboard page timings in headless Chromium, for `npm run bench` (wired in bench/run.ts).
+ *
+ * For every built page: navigation start → "all charts drawn" (no Framework cell still
+ * loading, every chart card holds an SVG, a table or an empty-state message), on a cold cache
+ * (fresh browser context) and a warm one (same context, second visit), plus the bytes
+ * transferred on the cold visit and whether the page loaded DuckDB-WASM. For Customer 360 it
+ * also measures switching accounts through the picker (selection → new account drawn).
+ *
+ * Usage: `const r = await benchPages("dist")`, or `tsx bench/pages.ts [dist]` to print a table.
+ */
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { serveSite } from "../server/site.ts";
+import { launchBrowser, openRecordedPage } from "../tests/helpers/browser.ts";
+
+export interface PageTiming {
+  /** route, "" for the home page */
+  page: string;
+  coldMs: number;
+  warmMs: number;
+  /** bytes over the wire on the cold visit (compressed bodies + headers) */
+  transferBytes: number;
+  requests: number;
+  /** the page fetched duckdb-wasm */
+  duckdb: boolean;
+}
+
+export interface SwitchTiming {
+  /** selection → new account drawn, per switch (ms) */
+  samplesMs: number[];
+  medianMs: number;
+  maxMs: number;
+}
+
+export interface PagesBench {
+  pages: PageTiming[];
+  customerSwitch: SwitchTiming | null;
+  /** budgets of issue 4, checked against the figures above */
+  checks: { name: string; value: number; limit: number; unit: string; pass: boolean }[];
+}
+
+/** True once every cell settled and every chart card drew something. Runs in the page. */
+export const ALL_DRAWN = `(() => {
+  if (document.querySelector("observablehq-loading")) return false;
+  const main = document.querySelector("#observablehq-main");
+  if (!main || !main.querySelector("h1")) return false;
+  for (const card of main.querySelectorAll(".sg-chart")) {
+    if (!card.querySelector("svg, table, .sg-empty, [data-state], .sg-callout")) return false;
+  }
+  return true;
+})()`;
+
+async function timeToDrawn(page: Page, url: string, timeoutMs: number): Promise<number> {
+  await page.goto(url, { waitUntil: "commit", timeout: timeoutMs });
+  await page.waitForFunction(ALL_DRAWN, undefined, { timeout: timeoutMs, polling: "raf" });
+  // performance.now() counts from navigation start
+  return page.evaluate(() => performance.now());
+}
+
+async function builtPages(siteDir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(siteDir, { withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith(".html") && e.name !== "404.html") out.push(e.name === "index.html" ? "" : e.name.replace(/\.html$/, ""));
+  }
+  return out.sort();
+}
+
+/** Picks `n` customers spread over the index (different shards) and times switching to each. */
+async function customerSwitch(browser: Browser, base: string, n: number, timeoutMs: number): Promise<SwitchTiming> {
+  const rec = await openRecordedPage(browser);
+  try {
+    await timeToDrawn(rec.page, new URL("customer-360", base).href, timeoutMs);
+    const ids = await rec.page.evaluate((count) => {
+      const opts = [...document.querySelectorAll<HTMLOptionElement>("#c360-results option")].map((o) => o.value);
+      return opts.slice(1, 1 + count);
+    }, n);
+    const samples: number[] = [];
+    for (const id of ids) {
+      const ms = await rec.page.evaluate(async (target) => {
+        const select = document.querySelector<HTMLSelectElement>("#c360-results")!;
+        const t0 = performance.now();
+        select.value = target;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+        for (;;) {
+          await new Promise((r) => requestAnimationFrame(r));
+          const acct = document.querySelector("#c360-account");
+          if (acct?.getAttribute("data-customer") === target && !document.querySelector("observablehq-loading")) return performance.now() - t0;
+          if (performance.now() - t0 > 10_000) return Infinity;
+        }
+      }, id);
+      samples.push(ms);
+    }
+    const sorted = [...samples].sort((a, b) => a - b);
+    return { samplesMs: samples, medianMs: sorted[Math.floor(sorted.length / 2)] ?? NaN, maxMs: sorted.at(-1) ?? NaN };
+  } finally {
+    await rec.context.close();
+  }
+}
+
+/** Serves `siteDir` on 127.0.0.1 and measures every page (see the module comment). */
+export async function benchPages(siteDir: string, options: { switches?: number; timeoutMs?: number; browser?: Browser } = {}): Promise<PagesBench> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const server = await serveSite({ dir: path.resolve(siteDir), port: 0 });
+  const browser = options.browser ?? (await launchBrowser());
+  try {
+    const pages: PageTiming[] = [];
+    // warm-up: the first navigation of a fresh browser pays for process and renderer start-up,
+    // which is no page's cost
+    const warm = await openRecordedPage(browser);
+    await timeToDrawn(warm.page, server.url, timeoutMs).catch(() => undefined);
+    await warm.context.close();
+    for (const p of await builtPages(siteDir)) {
+      const url = new URL(p, server.url).href;
+      const rec = await openRecordedPage(browser);
+      try {
+        const coldMs = await timeToDrawn(rec.page, url, timeoutMs);
+        await rec.page.waitForLoadState("networkidle", { timeout: timeoutMs }).catch(() => undefined);
+        await rec.page.waitForTimeout(150); // let size accounting finish
+        const transferBytes = rec.requests.reduce((s, r) => s + Math.max(0, r.transferBytes ?? 0), 0);
+        const requests = rec.requests.length;
+        const duckdb = rec.requests.some((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url));
+        const warmMs = await timeToDrawn(rec.page, url, timeoutMs);
+        pages.push({ page: p, coldMs: Math.round(coldMs), warmMs: Math.round(warmMs), transferBytes, requests, duckdb });
+      } finally {
+        await rec.context.close();
+      }
+    }
+    const has360 = pages.some((p) => p.page === "customer-360");
+    const sw = has360 ? await customerSwitch(browser, server.url, options.switches ?? 12, timeoutMs) : null;
+    const checks: PagesBench["checks"] = [];
+    const home = pages.find((p) => p.page === "");
+    if (home) {
+      checks.push({ name: "executive overview transferred", value: home.transferBytes / 1e6, limit: 1.5, unit: "MB", pass: home.transferBytes <= 1.5e6 });
+      checks.push({ name: "executive overview draw (cold)", value: home.coldMs / 1000, limit: 1.5, unit: "s", pass: home.coldMs <= 1500 });
+    }
+    for (const p of pages.filter((x) => x.duckdb)) {
+      checks.push({ name: `${p.page} draw (cold, DuckDB)`, value: p.coldMs / 1000, limit: 4, unit: "s", pass: p.coldMs <= 4000 });
+      checks.push({ name: `${p.page} draw (warm, DuckDB)`, value: p.warmMs / 1000, limit: 1.5, unit: "s", pass: p.warmMs <= 1500 });
+    }
+    if (sw) checks.push({ name: "Customer 360 switch (max)", value: sw.maxMs, limit: 300, unit: "ms", pass: sw.maxMs <= 300 });
+    return { pages, customerSwitch: sw, checks };
+  } finally {
+    if (!options.browser) await browser.close();
+    await server.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const dir = process.argv[2] ?? "dist";
+  const r = await benchPages(dir);
+  console.table(r.pages.map((p) => ({ page: p.page || "(home)", "cold ms": p.coldMs, "warm ms": p.warmMs, MB: +(p.transferBytes / 1e6).toFixed(2), requests: p.requests, duckdb: p.duckdb })));
+  if (r.customerSwitch) console.log(`Customer 360 switch: median ${r.customerSwitch.medianMs.toFixed(0)} ms, max ${r.customerSwitch.maxMs.toFixed(0)} ms (${r.customerSwitch.samplesMs.map((x) => x.toFixed(0)).join(", ")})`);
+  for (const c of r.checks) console.log(`${c.pass ? "PASS" : "FAIL"}  ${c.name}: ${c.value.toFixed(2)} ${c.unit} (limit ${c.limit} ${c.unit})`);
+}

@@ -1,0 +1,51 @@
+/**
+ * Parquet → plain row objects in the browser, without DuckDB: parquet-wasm decodes the file to
+ * Arrow and apache-arrow reads it. For dashboards that filter, sort and aggregate a few thousand
+ * to a hundred thousand accounts in JavaScript, this costs a fraction of DuckDB-WASM's start-up
+ * (a ~5 MB wasm instead of ~36 MB); pages that need real SQL use db.ts.
+ *
+ * Values come out as JavaScript numbers (64-bit integers converted), strings, booleans, `Date`
+ * for DATE/TIMESTAMP columns, or null.
+ */
+import initParquet, { readParquet } from "npm:parquet-wasm";
+import { tableFromIPC } from "npm:apache-arrow";
+import type { ParquetFile } from "./db.js";
+
+let parquetReady: Promise<unknown> | undefined;
+
+function ensureParquet(): Promise<unknown> {
+  parquetReady ??= initParquet({ module_or_path: import.meta.resolve("npm:parquet-wasm/esm/parquet_wasm_bg.wasm") });
+  return parquetReady;
+}
+
+/** Reads every row of a Parquet file (throws naming the file when it cannot). */
+export async function loadRows<T = Record<string, unknown>>(file: ParquetFile): Promise<T[]> {
+  try {
+    const [bytes] = await Promise.all([file.arrayBuffer(), ensureParquet()]);
+    const table = tableFromIPC(readParquet(new Uint8Array(bytes)).intoIPCStream());
+    const names = table.schema.fields.map((f) => f.name);
+    const isDate = table.schema.fields.map((f) => /Date|Timestamp/.test(String(f.type)));
+    // typed arrays for plain numbers; element access (Arrow's own conversion) for everything else
+    const columns = names.map((n) => {
+      const v = table.getChild(n)!;
+      return /^(Float|Int|Uint)\d*$/.test(String(v.type)) ? (v.toArray() as ArrayLike<unknown>) : Array.from(v as Iterable<unknown>);
+    });
+    const valid = names.map((n) => table.getChild(n)!);
+    const out: T[] = new Array(table.numRows);
+    for (let i = 0; i < table.numRows; i++) {
+      const row: Record<string, unknown> = {};
+      for (let j = 0; j < names.length; j++) {
+        if (!valid[j]!.isValid(i)) {
+          row[names[j]!] = null;
+          continue;
+        }
+        const v = columns[j]![i];
+        row[names[j]!] = typeof v === "bigint" ? Number(v) : isDate[j] && typeof v === "number" ? new Date(v) : v;
+      }
+      out[i] = row as T;
+    }
+    return out;
+  } catch (error) {
+    throw new Error(`loadRows: cannot read ${file.name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

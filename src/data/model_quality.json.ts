@@ -1,0 +1,58 @@
+// Model and score quality: the model card plus back-test figures computed from the warehouse
+// (calibration and lift by decile, metrics per cutoff, drift, and the health-score back-test).
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
+
+const CARD = fileURLToPath(new URL("../../models/churn_model.card.json", import.meta.url));
+
+/** AUC (Mann–Whitney, ties at average rank) of `score` against `label`, per cutoff. */
+const aucSql = (score: string) => `
+  WITH r AS (
+    SELECT cutoff_date, label,
+           rank() OVER (PARTITION BY cutoff_date ORDER BY ${score}) + (count(*) OVER (PARTITION BY cutoff_date, ${score}) - 1) / 2.0 AS rk
+    FROM marts.model_backtest_predictions)
+  SELECT cutoff_date,
+         (sum(rk) FILTER (WHERE label) - count(*) FILTER (WHERE label) * (count(*) FILTER (WHERE label) + 1) / 2.0)
+           / nullif(count(*) FILTER (WHERE label) * count(*) FILTER (WHERE NOT label), 0) AS auc
+  FROM r GROUP BY cutoff_date`;
+
+writeJson(
+  await withWarehouse(async (w) => {
+    const build = await w.row(`SELECT built_at, as_of, source, customers FROM marts.build_info`);
+    // the card of the model that scored this warehouse, else the one in models/
+    const stored = (await w.hasTable("marts.model_card")) ? (await w.rows<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`))[0]?.card_json : undefined;
+    const card: unknown = stored ? JSON.parse(stored) : existsSync(CARD) ? JSON.parse(await readFile(CARD, "utf-8")) : null;
+    const hasBacktest = await w.hasTable("marts.model_backtest_predictions");
+    const hasDrift = await w.hasTable("marts.model_drift");
+    if (!hasBacktest) return { build, card, backtest: null, drift: [] };
+    // "scored healthy": below the lowest band that is not Green (rule score) / not Low (model)
+    const healthyBelow = `(SELECT min(min_score) FROM cfg.risk_tiers WHERE colour <> 'Green')`;
+    const lowBelow = `(SELECT min(min_probability) FROM cfg.model_tiers WHERE min_probability > 0)`;
+    const perCutoff = await w.rows(`
+      WITH m AS (${aucSql("probability")}), h AS (${aucSql("risk_score")})
+      SELECT b.cutoff_date,
+             count(*)::INTEGER AS accounts,
+             count(*) FILTER (WHERE label)::INTEGER AS churned,
+             avg(label::INTEGER) AS churn_rate,
+             avg(probability) AS mean_predicted,
+             avg((probability - label::INTEGER) ^ 2) AS brier,
+             any_value(m.auc) AS model_auc,
+             any_value(h.auc) AS health_auc,
+             count(*) FILTER (WHERE label AND risk_score < ${healthyBelow})::INTEGER AS churned_scored_healthy,
+             count(*) FILTER (WHERE label AND probability < ${lowBelow})::INTEGER AS churned_scored_low
+      FROM marts.model_backtest_predictions b JOIN m USING (cutoff_date) JOIN h USING (cutoff_date)
+      GROUP BY b.cutoff_date ORDER BY b.cutoff_date`);
+    const deciles = await w.rows(`
+      WITH d AS (SELECT *, ntile(10) OVER (ORDER BY probability DESC) AS decile FROM marts.model_backtest_predictions)
+      SELECT decile::INTEGER AS decile, count(*)::INTEGER AS accounts, avg(probability) AS mean_predicted,
+             avg(label::INTEGER) AS observed_rate, count(*) FILTER (WHERE label)::INTEGER AS churned
+      FROM d GROUP BY decile ORDER BY decile`);
+    const thresholds = await w.row(`SELECT ${healthyBelow} AS healthy_below, ${lowBelow} AS low_below`);
+    const drift = hasDrift
+      ? await w.rows(`SELECT decile::INTEGER AS decile, n::INTEGER AS n, predicted, observed FROM marts.model_drift ORDER BY decile`)
+      : [];
+    return { build, card, backtest: { perCutoff, deciles, thresholds }, drift };
+  }),
+);
