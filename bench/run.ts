@@ -14,8 +14,9 @@ import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./model.ts";
 import {benchAlerts} from "./alerts.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
+import {benchPages, type PagesBench} from "./pages.ts";
 
-const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,model,api,alerts"}}});
+const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,pages,model,api,alerts"}}});
 const sizes = values.sizes.split(",").map(Number);
 const only = new Set(values.only.split(","));
 const asOf = todayUtc();
@@ -53,7 +54,8 @@ try {
     if (!only.has("build") && !only.has("marts")) break;
     const out = join(work, String(n));
     mkdirSync(out);
-    const site = n <= 5000; // the default build goes through dist/; the large one is timed to the marts
+    // the default build goes through dist/; larger ones too when the pages are measured on them
+    const site = n <= 5000 || only.has("pages");
     console.error(`\n== build, ${n.toLocaleString("en-US")} customers${site ? " (data through dist/)" : " (data through marts)"}`);
     const r = await childBuild(n, out, site);
     const rawRows = Object.values(r.rawRows).reduce((a, b) => a + b, 0);
@@ -71,6 +73,12 @@ try {
     else {
       targets.push({name: `build to marts, ${n} customers`, value: dataSeconds, unit: "s", limit: 180, kind: "max"});
       targets.push({name: `peak memory, ${n} customers`, value: r.peakRssBytes / 2 ** 30, unit: "GiB", limit: 6, kind: "max"});
+    }
+    if (only.has("pages") && site) {
+      console.error(`== pages in headless Chromium, ${n.toLocaleString("en-US")} customers`);
+      const p = await benchPages(join(out, "dist"));
+      figures[`pages_${n}`] = p;
+      for (const c of p.checks) targets.push({name: `${c.name} (${n})`, value: c.value, unit: c.unit, limit: c.limit, kind: "max"});
     }
     if (only.has("marts")) {
       console.error(`== mart SQL: pipeline vs one DuckDB script, ${n.toLocaleString("en-US")} customers`);
@@ -126,6 +134,13 @@ for (const [k, v] of Object.entries(figures)) {
   if (!k.startsWith("marts_overhead_")) continue;
   const o = v as {pipelineSeconds: number; directSeconds: number; ratio: number};
   console.log(`${k.padEnd(14)} pipeline ${fmt(o.pipelineSeconds)} s vs direct ${fmt(o.directSeconds)} s = ${o.ratio.toFixed(2)}×`);
+}
+for (const [k, v] of Object.entries(figures)) {
+  if (!k.startsWith("pages_")) continue;
+  const p = v as PagesBench;
+  for (const pg of p.pages)
+    console.log(`${k.padEnd(14)} /${pg.page.padEnd(22)} cold ${Math.round(pg.coldMs)} ms | warm ${Math.round(pg.warmMs)} ms | ${(pg.transferBytes / 1e6).toFixed(2)} MB in ${pg.requests} requests${pg.duckdb ? " | DuckDB-WASM" : ""}`);
+  if (p.customerSwitch) console.log(`${k.padEnd(14)} Customer 360 switch: median ${Math.round(p.customerSwitch.medianMs)} ms, max ${Math.round(p.customerSwitch.maxMs)} ms`);
 }
 if (figures.api) for (const line of formatApiFigures(figures.api as ApiBenchFigures)) console.log(line);
 if (figures.alerts) {
