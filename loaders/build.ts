@@ -49,7 +49,7 @@ export interface BuildResult {
   checks: number;
 }
 
-export const DEFAULTS = {customers: 5000, seed: 42, rawDir: "data/raw", warehousePath: "data/warehouse.duckdb", distDir: "dist", modelsDir: "models"} as const;
+export const DEFAULTS = {customers: 5000, seed: 42, rawDir: "data/raw", warehousePath: "data/warehouse.duckdb", distDir: "dist", modelsDir: "models", duckdbMemory: "4GB"} as const;
 
 export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
@@ -98,7 +98,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
 
   try {
     say("start", `as of ${asOf}, source ${source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`);
-    const w = await openWarehouse(tmpWarehouse);
+    const w = await openWarehouse(tmpWarehouse, {memoryLimit: process.env.SAASGUARD_DUCKDB_MEMORY ?? DEFAULTS.duckdbMemory});
     let marts: MartTiming[];
     let checks: number;
     const rawRows: Record<string, number> = {};

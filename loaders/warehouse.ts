@@ -11,10 +11,12 @@ export interface Warehouse {
   close(): void;
 }
 
-export async function openWarehouse(path: string, opts: {readOnly?: boolean; threads?: number} = {}): Promise<Warehouse> {
+export async function openWarehouse(path: string, opts: {readOnly?: boolean; threads?: number; memoryLimit?: string} = {}): Promise<Warehouse> {
   const options: Record<string, string> = {};
   if (opts.readOnly) options.access_mode = "READ_ONLY";
   if (opts.threads) options.threads = String(opts.threads);
+  // beyond the limit DuckDB spills to disk (next to the database file) instead of growing
+  if (opts.memoryLimit) options.memory_limit = opts.memoryLimit;
   const instance = await DuckDBInstance.create(path, options);
   const conn = await instance.connect();
   return {
