@@ -12,6 +12,9 @@ import { sample, type Account } from "./accounts.js";
 import { formatInt, formatMultiple, formatPercent, formatUsdCompact } from "./format.js";
 import { actionTier, measureFinding, recommendedAction, type Finding, type SignalBucket } from "./metrics.js";
 import { BAD, GOOD, PLOT_STYLE, tierColorScale } from "./theme.js";
+
+/** probabilities at or above the model's High band are highlighted */
+const HIGH_PROBABILITY = config.modelTiers.find((t) => t.tier === "High")!.minProbability;
 import { findingCard, tierBadge } from "./ui.js";
 
 export type AtRiskRow = Account;
@@ -36,12 +39,12 @@ export function atRiskTable(rows: readonly AtRiskRow[]): HTMLElement {
     format: {
       company_name: ((name: string, i: number) => html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${name}</a>`) as never,
       risk_tier: ((t: RiskTier) => tierBadge(t)) as never,
-      churn_probability: ((p: number | null) => (p === null ? "—" : html`<span style=${p >= 0.3 ? `color:${BAD};font-weight:600` : ""}>${formatPercent(p)}</span>`)) as never,
+      churn_probability: ((p: number | null) => (p === null ? "—" : html`<span style=${p >= HIGH_PROBABILITY ? `color:${BAD};font-weight:600` : ""}>${formatPercent(p)}</span>`)) as never,
       arr_at_risk: ((x: number) => html`<div class="sg-bar"><span style=${`width:${(100 * x) / maxRisk}%`}></span><b>${formatUsdCompact(x)}</b></div>`) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
       events_last_30d: ((x: number) => html`<span style=${x < config.flags.lowEventsThreshold30d ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)}</span>`) as never,
       open_tickets: ((x: number) => formatInt(x)) as never,
-      days_to_renewal: ((x: number) => html`<span style=${x <= 60 ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)} d</span>`) as never,
+      days_to_renewal: ((x: number) => html`<span style=${x <= config.playbooks.alerting.renewalAtRiskDays ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)} d</span>`) as never,
       action: ((a: string) => html`<span style="white-space:normal">${a}</span>`) as never,
     },
     width: { company_name: 170, risk_tier: 75, churn_probability: 70, arr_at_risk: 110, arr: 70, events_last_30d: 80, open_tickets: 80, days_to_renewal: 75, top_risk_drivers: 170, action: 240 },
