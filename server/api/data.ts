@@ -13,7 +13,7 @@ import {all, openWarehouse} from "../../loaders/warehouse.ts";
 import type {Logger} from "./log.ts";
 import type {ApiMetrics} from "./metrics.ts";
 import {unavailable} from "./problem.ts";
-import {Versioned} from "./refcount.ts";
+import {ReloadingStore, Versioned} from "./refcount.ts";
 
 export interface BuildInfo {
   built_at: string;
@@ -107,18 +107,15 @@ export async function openSnapshot(path: string): Promise<WarehouseSnapshot> {
   }
 }
 
-export class WarehouseStore {
+export class WarehouseStore extends ReloadingStore<WarehouseSnapshot> {
   readonly path: string;
-  private versions = new Versioned<WarehouseSnapshot>(
+  protected readonly versions = new Versioned<WarehouseSnapshot>(
     (s) => s.close(),
     () => unavailable(`the warehouse (${basename(this.path)}) is not available yet${this.lastError ? `: ${this.lastError}` : ""} — run \`npm run build\`; the server picks it up without a restart`),
   );
   private watcher: FSWatcher | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
-  private checking: Promise<void> | null = null;
   private failed: FileIdentity | null = null;
-  lastError: string | null = null;
 
   constructor(
     path: string,
@@ -127,25 +124,11 @@ export class WarehouseStore {
     /** runs on a newly opened snapshot before it serves requests (e.g. building indexes) */
     private readonly warm?: (s: WarehouseSnapshot) => Promise<unknown>,
   ) {
+    super();
     this.path = resolve(path);
   }
 
-  get current(): WarehouseSnapshot | null {
-    return this.versions.current;
-  }
-
-  use<R>(fn: (s: WarehouseSnapshot) => Promise<R>): Promise<R> {
-    return this.versions.use(fn);
-  }
-
-  /** Opens the file if it differs from the one being served. */
-  check(): Promise<void> {
-    if (this.checking) return this.checking;
-    this.checking = this.doCheck().finally(() => (this.checking = null));
-    return this.checking;
-  }
-
-  private async doCheck(): Promise<void> {
+  protected async doCheck(): Promise<void> {
     const id = identityOf(this.path);
     const cur = this.versions.current;
     if (!id || (cur && sameIdentity(id, cur.identity)) || sameIdentity(id, this.failed)) return;
@@ -186,16 +169,12 @@ export class WarehouseStore {
         this.watcher = null;
       }
     }
-    if (pollMs > 0) {
-      this.timer = setInterval(() => void this.check(), pollMs);
-      this.timer.unref();
-    }
+    this.poll(pollMs);
   }
 
-  close(): void {
+  override close(): void {
     this.watcher?.close();
-    if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
-    this.versions.close();
+    super.close();
   }
 }

@@ -19,7 +19,7 @@ import {topDrivers} from "../../loaders/model/treeshap.ts";
 import type {Logger} from "./log.ts";
 import type {ApiMetrics} from "./metrics.ts";
 import {unavailable} from "./problem.ts";
-import {Versioned} from "./refcount.ts";
+import {ReloadingStore, Versioned} from "./refcount.ts";
 
 export const DRIVERS_PER_PREDICTION = 5;
 
@@ -140,40 +140,24 @@ function cardIdentity(dir: string): string | null {
   }
 }
 
-export class ModelStore {
+export class ModelStore extends ReloadingStore<ServedModel> {
   readonly dir: string;
-  private versions = new Versioned<ServedModel>(
+  protected readonly versions = new Versioned<ServedModel>(
     (m) => m.release(),
     () => unavailable(`no churn model is loaded from ${this.dir}${this.lastError ? `: ${this.lastError}` : ""} — run \`npm run train\` or \`npm run build\``),
   );
-  private timer: NodeJS.Timeout | null = null;
-  private checking: Promise<void> | null = null;
   private failed: string | null = null;
-  lastError: string | null = null;
 
   constructor(
     dir: string,
     private readonly log: Logger,
     private readonly metrics: ApiMetrics,
   ) {
+    super();
     this.dir = resolve(dir);
   }
 
-  get current(): ServedModel | null {
-    return this.versions.current;
-  }
-
-  use<R>(fn: (m: ServedModel) => Promise<R>): Promise<R> {
-    return this.versions.use(fn);
-  }
-
-  check(): Promise<void> {
-    if (this.checking) return this.checking;
-    this.checking = this.doCheck().finally(() => (this.checking = null));
-    return this.checking;
-  }
-
-  private async doCheck(): Promise<void> {
+  protected async doCheck(): Promise<void> {
     const id = cardIdentity(this.dir);
     const cur = this.versions.current;
     if (!id || cur?.identity === id || id === this.failed) return;
@@ -192,14 +176,6 @@ export class ModelStore {
   }
 
   watch(pollMs: number): void {
-    if (pollMs > 0) {
-      this.timer = setInterval(() => void this.check(), pollMs);
-      this.timer.unref();
-    }
-  }
-
-  close(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.versions.close();
+    this.poll(pollMs);
   }
 }

@@ -45,3 +45,45 @@ export class Versioned<T> {
     }
   }
 }
+
+/**
+ * A file-backed resource served in versions (the warehouse, the model): `use` pins the current
+ * version for a request, `check` looks for a new one (concurrent checks share one run) and a
+ * poll timer repeats the check. Subclasses say how to open a new version in `doCheck`.
+ */
+export abstract class ReloadingStore<T> {
+  protected abstract readonly versions: Versioned<T>;
+  private checking: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  lastError: string | null = null;
+
+  get current(): T | null {
+    return this.versions.current;
+  }
+
+  use<R>(fn: (v: T) => Promise<R>): Promise<R> {
+    return this.versions.use(fn);
+  }
+
+  /** Opens the newest version if it differs from the one being served. */
+  check(): Promise<void> {
+    if (this.checking) return this.checking;
+    this.checking = this.doCheck().finally(() => (this.checking = null));
+    return this.checking;
+  }
+
+  protected abstract doCheck(): Promise<void>;
+
+  /** Re-checks every `pollMs` (0 = never). */
+  protected poll(pollMs: number): void {
+    if (pollMs > 0) {
+      this.timer = setInterval(() => void this.check(), pollMs);
+      this.timer.unref();
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.versions.close();
+  }
+}
