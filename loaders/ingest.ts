@@ -85,16 +85,18 @@ function typeCheckExpr(c: ColumnSpec, col: string): string {
 /** SQL selecting value-level problems of a typed relation with a __row column. */
 function valueChecksSql(spec: TableSpec, rel: string, file: string, asOf: string, schema: string, checkRequired: boolean): string {
   const parts: string[] = [];
-  const sel = (col: string, rule: string, where: string) =>
-    `SELECT ${lit(spec.name)} AS table_name, ${lit(file)} AS file, __row AS row_number, ${lit(col)} AS column_name, CAST(${ident(col)} AS VARCHAR) AS value, ${lit(rule)} AS rule FROM ${rel} WHERE ${where}`;
+  // Row-level rules are evaluated in ONE scan of the relation (a 100M-row usage table is read
+  // once, not once per rule): the WHERE keeps rows breaking any rule, and only for those a list
+  // of {column, value, rule} is built and unnested into one problem row each.
+  const rowRules: {col: string; rule: string; bad: string}[] = [];
   for (const c of spec.columns) {
     const q = ident(c.name);
-    if (checkRequired && c.required) parts.push(sel(c.name, "required value is empty", `${q} IS NULL`));
-    if (c.accepted) parts.push(sel(c.name, `not an accepted value (accepted: ${c.accepted.join(", ")})`, `${q} IS NOT NULL AND ${q} NOT IN (${c.accepted.map(lit).join(", ")})`));
-    if (c.min !== undefined) parts.push(sel(c.name, `must be ≥ ${c.min}`, `${q} < ${c.min}`));
-    if (c.max !== undefined) parts.push(sel(c.name, `must be ≤ ${c.max}`, `${q} > ${c.max}`));
+    if (checkRequired && c.required) rowRules.push({col: c.name, rule: "required value is empty", bad: `${q} IS NULL`});
+    if (c.accepted) rowRules.push({col: c.name, rule: `not an accepted value (accepted: ${c.accepted.join(", ")})`, bad: `${q} IS NOT NULL AND ${q} NOT IN (${c.accepted.map(lit).join(", ")})`});
+    if (c.min !== undefined) rowRules.push({col: c.name, rule: `must be ≥ ${c.min}`, bad: `${q} < ${c.min}`});
+    if (c.max !== undefined) rowRules.push({col: c.name, rule: `must be ≤ ${c.max}`, bad: `${q} > ${c.max}`});
     if (c.notFarFuture)
-      parts.push(sel(c.name, `date more than ${config.dataQuality.maxFutureDays} days after the as-of date ${asOf}`, `CAST(${q} AS DATE) > DATE ${lit(asOf)} + INTERVAL ${config.dataQuality.maxFutureDays} DAY`));
+      rowRules.push({col: c.name, rule: `date more than ${config.dataQuality.maxFutureDays} days after the as-of date ${asOf}`, bad: `CAST(${q} AS DATE) > DATE ${lit(asOf)} + INTERVAL ${config.dataQuality.maxFutureDays} DAY`});
     if (c.references) {
       const ref = `${schema}.${c.references.table}`;
       parts.push(
@@ -102,7 +104,14 @@ function valueChecksSql(spec: TableSpec, rel: string, file: string, asOf: string
       );
     }
   }
-  for (const r of spec.rowRules ?? []) parts.push(sel(r.column, `violates ${r.rule}`, `NOT coalesce((${r.sql}), true)`));
+  for (const r of spec.rowRules ?? []) rowRules.push({col: r.column, rule: `violates ${r.rule}`, bad: `NOT coalesce((${r.sql}), true)`});
+  if (rowRules.length) {
+    const cases = rowRules.map((r) => `CASE WHEN ${r.bad} THEN {'c': ${lit(r.col)}, 'v': CAST(${ident(r.col)} AS VARCHAR), 'r': ${lit(r.rule)}} END`);
+    parts.push(
+      `SELECT ${lit(spec.name)} AS table_name, ${lit(file)} AS file, __row AS row_number, p.c AS column_name, p.v AS value, p.r AS rule
+       FROM (SELECT __row, unnest(list_filter([${cases.join(", ")}], x -> x IS NOT NULL)) AS p FROM ${rel} WHERE ${rowRules.map((r) => `(${r.bad})`).join(" OR ")})`,
+    );
+  }
   const keyCols = spec.key.map(ident);
   const keyVal = spec.key.length === 1 ? `CAST(r.${keyCols[0]} AS VARCHAR)` : `concat_ws(' | ', ${keyCols.map((k) => `r.${k}`).join(", ")})`;
   // Duplicates are first looked for by one 64-bit hash of the key (much cheaper to group on

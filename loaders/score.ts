@@ -38,15 +38,19 @@ export interface Scored {
   extra: Record<string, unknown[]>;
 }
 
-/** Scores every row of `relation` (which must hold the card's features and customer_id). */
-export async function scoreRelation(conn: DuckDBConnection, model: LoadedModel, relation: string, extra: string[] = []): Promise<Scored> {
+/**
+ * Scores every row of `relation` (which must hold the card's features and customer_id).
+ * TreeSHAP drivers are computed unless `explain` is false: the history, back-test and drift
+ * cohorts need only probabilities, and SHAP costs more than the model itself.
+ */
+export async function scoreRelation(conn: DuckDBConnection, model: LoadedModel, relation: string, extra: string[] = [], explain = true): Promise<Scored> {
   const cols = new Set((await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)).map((c) => c.column_name));
   const missing = model.features.filter((f) => !cols.has(f.name)).map((f) => f.name);
   if (missing.length) throw new Error(`the model in ${model.dir}/ needs feature(s) the warehouse does not have: ${missing.join(", ")} — retrain with \`npm run train\``);
   const {data, extra: ex} = await readDataset(conn, `(SELECT * FROM ${relation} ORDER BY customer_id)`, model.features, ["customer_id", ...extra]);
   const {probability, raw} = await model.scorer.score(toRowMajor(data), data.nRows);
   let shap: Float64Array | null = null;
-  if (model.explainer) {
+  if (model.explainer && explain) {
     const e = model.explainer.explainBatch(data);
     shap = e.shap;
     // The trees behind the drivers must be the trees inside the ONNX file.
@@ -121,27 +125,23 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
   await writeDrivers(conn, today);
   log(`scored ${today.ids.length.toLocaleString("en-US")} accounts${model.explainer ? " with exact TreeSHAP drivers" : " (no tree file: drivers unavailable for this model)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  // Score history: the same model at the last monthly cutoffs.
+  // Score history (the same model at the last monthly cutoffs) and back-test (the model's own
+  // out-of-time test cutoffs, with the rule-based risk score then). The two sets overlap, so
+  // each distinct cutoff's features are computed and scored once.
   t0 = performance.now();
   await run(conn, "CREATE OR REPLACE TABLE marts.mart_churn_score_history (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE)");
-  const months = await all<{c: string}>(conn, `SELECT CAST(date_trunc('month', DATE ${lit(asOf)}) - INTERVAL (k) MONTH AS DATE)::VARCHAR AS c FROM range(0, ${HISTORY_MONTHS}) t(k) ORDER BY c`);
-  for (const {c} of months) {
-    if (c === asOf) continue;
-    const s = await scoreRelation(conn, model, `marts.customer_features_as_of(DATE ${lit(c)})`);
-    await writeScores(conn, "marts.tmp_scores", s, c);
-    await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores");
-  }
-  await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores; DROP TABLE IF EXISTS marts.tmp_scores");
-
-  // Back-test: the model's own out-of-time test cutoffs, with the rule-based risk score then.
   await run(conn, "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)");
+  const months = (await all<{c: string}>(conn, `SELECT CAST(date_trunc('month', DATE ${lit(asOf)}) - INTERVAL (k) MONTH AS DATE)::VARCHAR AS c FROM range(0, ${HISTORY_MONTHS}) t(k) ORDER BY c`)).map((r) => r.c);
   // The card's test cutoffs whose labels have matured in this data; else the latest matured months.
   const matured = await maturedCutoffs(conn, asOf);
   let backtestCutoffs = (model.card.training?.cutoffs?.test ?? []).filter((c) => matured.includes(c));
   if (!backtestCutoffs.length) backtestCutoffs = matured.slice(-3);
-  for (const c of backtestCutoffs) {
+  for (const c of [...new Set([...months, ...backtestCutoffs])].sort()) {
+    if (c === asOf) continue; // tonight's scores are added below
     await run(conn, `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.customer_features_as_of(DATE ${lit(c)})`);
-    await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features"), c);
+    await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features", [], false), c);
+    if (months.includes(c)) await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores");
+    if (!backtestCutoffs.includes(c)) continue;
     await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_of('cutoff_features')");
     await run(
       conn,
@@ -150,6 +150,7 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
        FROM marts.tmp_scores s JOIN marts.health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
     );
   }
+  await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores");
   await run(conn, "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features");
   log(`score history (${months.length} months) and back-test (${backtestCutoffs.join(", ") || "no matured cutoff"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -157,7 +158,7 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
   const cutoff = (await one<{c: string}>(conn, `SELECT CAST(DATE ${lit(asOf)} - ${horizon} AS VARCHAR) AS c`)).c;
   await run(conn, "CREATE OR REPLACE TABLE marts.model_drift (decile INTEGER, n INTEGER, predicted DOUBLE, observed DOUBLE)");
   let drift: ScoringResult["drift"] = null;
-  const cohort = await scoreRelation(conn, model, `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`, ["churned"]);
+  const cohort = await scoreRelation(conn, model, `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`, ["churned"], false);
   if (cohort.ids.length >= 100) {
     const y = (cohort.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
     const curve = calibrationCurve(y, cohort.probability, driftBins(y.length), "equal-mass");

@@ -7,6 +7,8 @@
 -- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
 -- rolled back through raw.subscription_changes, days to renewal uses contract anniversaries,
 -- and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
+-- Counts are cast to BIGINT: DuckDB sums integers into HUGEINT, slow to store and scan in the
+-- training snapshots (see usage_daily.sql).
 CREATE OR REPLACE MACRO marts.customer_features_as_of(as_of) AS TABLE
 WITH
 active AS (
@@ -17,7 +19,7 @@ active AS (
   WHERE c.signup_date <= as_of AND (ch.churn_date IS NULL OR ch.churn_date > as_of)
 ),
 later_changes AS (
-  SELECT customer_id, sum(arr_delta) AS arr_after, sum(coalesce(seats_delta, 0)) AS seats_after
+  SELECT customer_id, sum(arr_delta) AS arr_after, CAST(sum(coalesce(seats_delta, 0)) AS BIGINT) AS seats_after
   FROM raw.subscription_changes WHERE change_date > as_of GROUP BY customer_id
 ),
 recent_changes AS (
@@ -32,18 +34,18 @@ daily AS (
 ),
 usage AS (
   SELECT customer_id,
-    coalesce(sum(eng) FILTER (WHERE event_date > as_of - 7), 0) AS events_last_7d,
-    coalesce(sum(eng) FILTER (WHERE event_date > as_of - 30), 0) AS events_last_30d,
-    coalesce(sum(eng), 0) AS events_last_90d,
-    coalesce(sum(eng) FILTER (WHERE event_date <= as_of - 30), 0) AS events_prev_60d,
+    CAST(coalesce(sum(eng) FILTER (WHERE event_date > as_of - 7), 0) AS BIGINT) AS events_last_7d,
+    CAST(coalesce(sum(eng) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS events_last_30d,
+    CAST(coalesce(sum(eng), 0) AS BIGINT) AS events_last_90d,
+    CAST(coalesce(sum(eng) FILTER (WHERE event_date <= as_of - 30), 0) AS BIGINT) AS events_prev_60d,
     count(*) FILTER (WHERE eng > 0 AND event_date > as_of - 30) AS active_days_30d,
-    coalesce(sum(logins) FILTER (WHERE event_date > as_of - 30), 0) AS logins_30d,
-    coalesce(sum(feature_uses) FILTER (WHERE event_date > as_of - 30), 0) AS feature_uses_30d,
-    coalesce(sum(api_calls) FILTER (WHERE event_date > as_of - 30), 0) AS api_calls_30d,
-    coalesce(sum(report_exports) FILTER (WHERE event_date > as_of - 30), 0) AS report_exports_30d,
-    coalesce(sum(integrations), 0) AS integrations_90d,
-    coalesce(sum(premium_trials) FILTER (WHERE event_date > as_of - 30), 0) AS premium_feature_trials_30d,
-    coalesce(sum(limit_hits) FILTER (WHERE event_date > as_of - 30), 0) AS feature_limit_hits_30d,
+    CAST(coalesce(sum(logins) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS logins_30d,
+    CAST(coalesce(sum(feature_uses) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS feature_uses_30d,
+    CAST(coalesce(sum(api_calls) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS api_calls_30d,
+    CAST(coalesce(sum(report_exports) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS report_exports_30d,
+    CAST(coalesce(sum(integrations), 0) AS BIGINT) AS integrations_90d,
+    CAST(coalesce(sum(premium_trials) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS premium_feature_trials_30d,
+    CAST(coalesce(sum(limit_hits) FILTER (WHERE event_date > as_of - 30), 0) AS BIGINT) AS feature_limit_hits_30d,
     coalesce(sum(active_users) FILTER (WHERE event_date > as_of - 30), 0) / 30.0 AS avg_active_users_30d,
     coalesce(max(active_users) FILTER (WHERE event_date > as_of - 30), 0) AS peak_active_users_30d
   FROM daily
@@ -51,7 +53,7 @@ usage AS (
 ),
 activation AS (
   -- integrations connected in the account's first 30 days (so far, for younger accounts)
-  SELECT u.customer_id, sum(u.integrations) AS integrations_first_30d
+  SELECT u.customer_id, CAST(sum(u.integrations) AS BIGINT) AS integrations_first_30d
   FROM marts.usage_daily u JOIN active a USING (customer_id)
   WHERE u.integrations > 0 AND u.event_date <= as_of AND u.event_date < a.signup_date + 30
   GROUP BY u.customer_id
