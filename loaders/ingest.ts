@@ -114,12 +114,14 @@ function valueChecksSql(spec: TableSpec, rel: string, file: string, asOf: string
   }
   const keyCols = spec.key.map(ident);
   const keyVal = spec.key.length === 1 ? `CAST(r.${keyCols[0]} AS VARCHAR)` : `concat_ws(' | ', ${keyCols.map((k) => `r.${k}`).join(", ")})`;
-  // Duplicates are first looked for by one 64-bit hash of the key (much cheaper to group on
-  // 100M+ usage rows than the key's columns), then confirmed on the real columns.
+  // Duplicates are first looked for by one 64-bit hash of the key: sorted, a repeated hash is
+  // equal to its predecessor. On 150M usage rows that is ~3x faster than grouping the hashes
+  // (a hash table that size outgrows the memory cap and spills). Candidates are then confirmed
+  // on the real columns.
   const hashed = `hash(${keyCols.join(", ")})`;
   parts.push(
     `SELECT ${lit(spec.name)}, ${lit(file)}, r.__row, ${lit(spec.key.join(", "))}, ${keyVal}, 'duplicate key (${spec.key.join(", ")} must be unique)' FROM ${rel} r SEMI JOIN (
-       SELECT ${keyCols.join(", ")} FROM ${rel} WHERE ${hashed} IN (SELECT h FROM (SELECT ${hashed} AS h FROM ${rel}) GROUP BY h HAVING count(*) > 1)
+       SELECT ${keyCols.join(", ")} FROM ${rel} WHERE ${hashed} IN (SELECT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS prev FROM (SELECT ${hashed} AS h FROM ${rel})) WHERE h = prev)
        GROUP BY ALL HAVING count(*) > 1) d ON ${keyCols.map((k) => `r.${k} = d.${k}`).join(" AND ")}`,
   );
   return parts.join("\nUNION ALL\n");
