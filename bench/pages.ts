@@ -7,9 +7,15 @@
  * transferred on the cold visit and whether the page loaded DuckDB-WASM. For Customer 360 it
  * also measures switching accounts through the picker (selection → new account drawn).
  *
+ * DuckDB pages also report when src/components/db.ts started DuckDB-WASM and when it was
+ * instantiated and open (its `saasguard:*` performance marks): start-up, not SQL, is what those
+ * pages wait for. The load average is printed because the figures are CPU-bound: on a 2-core
+ * machine another busy process stretches DuckDB-WASM's start-up by as much as its own length.
+ *
  * Usage: `const r = await benchPages("dist")`, or `tsx bench/pages.ts [dist]` to print a table.
  */
 import { readdir } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -26,6 +32,8 @@ export interface PageTiming {
   requests: number;
   /** the page fetched duckdb-wasm */
   duckdb: boolean;
+  /** navigation → db.ts started DuckDB-WASM, and → it was instantiated and opened, cold / warm (DuckDB pages only) */
+  duckdbMs?: { cold: { start: number; ready: number }; warm: { start: number; ready: number } };
 }
 
 export interface SwitchTiming {
@@ -58,6 +66,14 @@ async function timeToDrawn(page: Page, url: string, timeoutMs: number): Promise<
   await page.waitForFunction(ALL_DRAWN, undefined, { timeout: timeoutMs, polling: "raf" });
   // performance.now() counts from navigation start
   return page.evaluate(() => performance.now());
+}
+
+/** When db.ts started DuckDB-WASM and when it was ready on the current page (ms from navigation), if it did. */
+async function duckdbMarks(page: Page): Promise<{ start: number; ready: number } | undefined> {
+  const [start, ready] = await page.evaluate(() =>
+    ["saasguard:duckdb-start", "saasguard:duckdb-ready"].map((name) => performance.getEntriesByName(name)[0]?.startTime),
+  );
+  return start !== undefined && ready !== undefined ? { start: Math.round(start), ready: Math.round(ready) } : undefined;
 }
 
 async function builtPages(siteDir: string): Promise<string[]> {
@@ -117,13 +133,16 @@ export async function benchPages(siteDir: string, options: { switches?: number; 
       const rec = await openRecordedPage(browser);
       try {
         const coldMs = await timeToDrawn(rec.page, url, timeoutMs);
+        const coldDuckdb = await duckdbMarks(rec.page);
         await rec.page.waitForLoadState("networkidle", { timeout: timeoutMs }).catch(() => undefined);
         await rec.page.waitForTimeout(150); // let size accounting finish
         const transferBytes = rec.requests.reduce((s, r) => s + Math.max(0, r.transferBytes ?? 0), 0);
         const requests = rec.requests.length;
         const duckdb = rec.requests.some((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url));
         const warmMs = await timeToDrawn(rec.page, url, timeoutMs);
-        pages.push({ page: p, coldMs: Math.round(coldMs), warmMs: Math.round(warmMs), transferBytes, requests, duckdb });
+        const warmDuckdb = await duckdbMarks(rec.page);
+        const duckdbMs = coldDuckdb && warmDuckdb ? { cold: coldDuckdb, warm: warmDuckdb } : undefined;
+        pages.push({ page: p, coldMs: Math.round(coldMs), warmMs: Math.round(warmMs), transferBytes, requests, duckdb, ...(duckdbMs ? { duckdbMs } : {}) });
       } finally {
         await rec.context.close();
       }
@@ -150,8 +169,11 @@ export async function benchPages(siteDir: string, options: { switches?: number; 
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const dir = process.argv[2] ?? "dist";
+  const load = () => `load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} on ${os.availableParallelism()} cores`;
+  console.log(`before: ${load()}`);
   const r = await benchPages(dir);
-  console.table(r.pages.map((p) => ({ page: p.page || "(home)", "cold ms": p.coldMs, "warm ms": p.warmMs, MB: +(p.transferBytes / 1e6).toFixed(2), requests: p.requests, duckdb: p.duckdb })));
+  console.table(r.pages.map((p) => ({ page: p.page || "(home)", "cold ms": p.coldMs, "warm ms": p.warmMs, MB: +(p.transferBytes / 1e6).toFixed(2), requests: p.requests, duckdb: p.duckdb, "duckdb start→ready ms (cold; warm)": p.duckdbMs ? `${p.duckdbMs.cold.start}→${p.duckdbMs.cold.ready}; ${p.duckdbMs.warm.start}→${p.duckdbMs.warm.ready}` : "" })));
   if (r.customerSwitch) console.log(`Customer 360 switch: median ${r.customerSwitch.medianMs.toFixed(0)} ms, max ${r.customerSwitch.maxMs.toFixed(0)} ms (${r.customerSwitch.samplesMs.map((x) => x.toFixed(0)).join(", ")})`);
   for (const c of r.checks) console.log(`${c.pass ? "PASS" : "FAIL"}  ${c.name}: ${c.value.toFixed(2)} ${c.unit} (limit ${c.limit} ${c.unit})`);
+  console.log(`after: ${load()}`);
 }

@@ -90,6 +90,28 @@ describe("site data loaders", () => {
     }
   });
 
+  test("risk_scores.arrows: an Arrow IPC stream of the same columns and rows as risk_scores.parquet", async () => {
+    const [arrows, parquet] = await Promise.all([
+      runLoader("src/data/risk_scores.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse }),
+      runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse }),
+    ]);
+    expect(arrows.code, arrows.stderr).toBe(0);
+    expect(parquet.code, parquet.stderr).toBe(0);
+    const { tableFromIPC } = await import("apache-arrow");
+    const { readParquet } = await import("parquet-wasm/node");
+    const table = tableFromIPC(arrows.stdout); // throws unless it is a well-formed IPC stream
+    const names = table.schema.fields.map((f) => f.name);
+    expect(names).toEqual([...RISK_SCORE_COLUMNS]);
+    for (const pii of PII_COLUMNS) expect(names).not.toContain(pii);
+    // exactly what the browser would have decoded from the Parquet file
+    const decoded = tableFromIPC(readParquet(new Uint8Array(parquet.stdout)).intoIPCStream());
+    expect(table.numRows).toBe(decoded.numRows);
+    expect(table.numRows).toBeGreaterThan(0);
+    expect(table.schema.fields.map((f) => String(f.type))).toEqual(decoded.schema.fields.map((f) => String(f.type)));
+    expect(JSON.stringify(table.toArray().slice(0, 50), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)))
+      .toBe(JSON.stringify(decoded.toArray().slice(0, 50), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+  });
+
   test("build_info.json is the one build_info row", async () => {
     const { code, stdout, stderr } = await runLoader("src/data/build_info.json.ts", { SAASGUARD_WAREHOUSE: warehouse });
     expect(code, stderr).toBe(0);

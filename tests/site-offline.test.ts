@@ -75,15 +75,16 @@ describe("static site, fully offline", () => {
 
     const files = await listFiles(outDir);
     expect(files.some((f) => /\/_file\/data\/risk_scores\.[0-9a-f]+\.parquet$/.test(f))).toBe(true);
-    // duckdb-wasm ships precompressed
+    // duckdb-wasm ships precompressed (brotli for browsers that take it, gzip for the rest)
     expect(files.some((f) => f.endsWith("duckdb-eh.wasm.gz"))).toBe(true);
+    expect(files.some((f) => f.endsWith("duckdb-eh.wasm.br"))).toBe(true);
     // nothing in the published site references a third-party host or a web font
     for (const f of files.filter((f) => /\.(html|css)$/.test(f))) {
       const text = await readFile(f, "utf-8");
       expect(text, f).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|localhost)[^"'\s)]*(fonts\.googleapis|jsdelivr|observablehq\.com|unpkg)/);
     }
     // PII never reaches the site (the fixture's risk mart has a primary_contact_email column)
-    for (const f of files.filter((f) => !f.endsWith(".gz"))) {
+    for (const f of files.filter((f) => !/\.(gz|br)$/.test(f))) {
       const bytes = await readFile(f);
       expect(bytes.includes("@example.com"), `${f} contains an e-mail address`).toBe(false);
       expect(bytes.includes("primary_contact_email"), `${f} mentions primary_contact_email`).toBe(false);
@@ -133,8 +134,11 @@ describe("static site, fully offline", () => {
           console.log(`home page: ${visit.requests.length} requests, ${(visit.transferBytes / 1e6).toFixed(2)} MB transferred`);
         }
         if (page === "report-template") {
+          // Chromium offers brotli on localhost; brotli'd (5.3 MB) the wasm also fits the in-memory HTTP cache
           const wasm = visit.requests.find((r) => r.url.endsWith("/duckdb-eh.wasm"));
-          expect(wasm?.contentEncoding, "duckdb-eh.wasm is served gzipped").toBe("gzip");
+          expect(wasm?.contentEncoding, "duckdb-eh.wasm is served brotli-compressed").toBe("br");
+          // its table arrives as Arrow IPC, straight into DuckDB: no parquet-wasm on this page
+          expect(visit.requests.map((r) => r.url).filter((u) => /parquet/.test(u)), "report-template loads parquet-wasm or Parquet").toEqual([]);
         }
       } finally {
         await visit.close();

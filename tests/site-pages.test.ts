@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildSite } from "../loaders/site/build-site.ts";
 import { serveSite, type SiteServer } from "../server/site.ts";
 import { config } from "../src/components/config.ts";
+import { formatInt } from "../src/components/format.ts";
 import { actionTier, breakEvenAccounts, dueDate, encodeRow, measureFinding, normalInterval, normalQuantile, renewalStage, roiAt, upliftCurve, type SignalBucket } from "../src/components/metrics.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
@@ -255,6 +256,25 @@ describe("dashboard pages in headless Chromium", () => {
       expect(k["healthy-churn"]).toMatch(/%$/);
       expect(await page.textContent("#healthy-churn")).toContain("red flag > 20%");
       expect(await page.$$eval("#backtest tbody tr", (r) => r.length)).toBeGreaterThan(0);
+    });
+  }, 120_000);
+
+  test("report template: SQL in DuckDB-WASM over the Arrow export gives the warehouse's figures", async () => {
+    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
+    const [expected] = (await c.runAndReadAll(`SELECT count(DISTINCT industry)::INTEGER AS industries, sum(arr)::DOUBLE AS arr FROM marts.mart_customer_risk_scores`)).getRowObjectsJson() as unknown as { industries: number; arr: number }[];
+    c.closeSync();
+    instance.closeSync();
+    await onPage(PAGES[9]!, async (page) => {
+      const k = await kpiValues(page);
+      expect(k["industries"]).toBe(formatInt(Number(expected!.industries)));
+      // compare the value, not the text: Node's and Chromium's ICU differ ("$26.0M" / "$26M")
+      const m = /^\$([\d.]+)([KMB]?)$/.exec(k["arr"] ?? "");
+      expect(m, `ARR KPI ${k["arr"]}`).not.toBeNull();
+      const unit = ({ "": 1, K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[m![2]!]!;
+      expect(Math.abs(Number(m![1]) * unit - Number(expected!.arr))).toBeLessThanOrEqual(0.05 * unit);
+      // DuckDB-WASM and nothing else did the SQL: the tables were loaded and the bars drawn
+      expect(await page.evaluate(() => performance.getEntriesByName("saasguard:tables-loaded").length)).toBe(1);
     });
   }, 120_000);
 

@@ -1,8 +1,8 @@
-/** The static site server: clean URLs, content types, gzip (precompressed and on the fly), safety. */
+/** The static site server: clean URLs, content types, brotli/gzip (precompressed and on the fly), validators, safety. */
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { serveSite, type SiteServer } from "../server/site.ts";
 
@@ -24,6 +24,8 @@ describe("serveSite", () => {
     await writeFile(path.join(dir, "_npm/pkg@1.0.0/app.js"), bigJs);
     await writeFile(path.join(dir, "_npm/pkg@1.0.0/dist/x.wasm"), wasm);
     await writeFile(path.join(dir, "_npm/pkg@1.0.0/dist/x.wasm.gz"), gzipSync(wasm));
+    await writeFile(path.join(dir, "_npm/pkg@1.0.0/dist/x.wasm.br"), brotliCompressSync(wasm));
+    await writeFile(path.join(dir, "_file/data/t.abc123.arrows"), Buffer.alloc(5_000, 1));
     await writeFile(path.join(dir, "_file/data/t.abc123.parquet"), Buffer.from("PAR1....PAR1"));
     await writeFile(path.join(dir, ".env"), "SECRET=1");
     server = await serveSite({ dir, port: 0 });
@@ -50,6 +52,7 @@ describe("serveSite", () => {
   test("content types for wasm, parquet and js", async () => {
     expect((await get("/_npm/pkg@1.0.0/dist/x.wasm")).headers.get("content-type")).toBe("application/wasm");
     expect((await get("/_file/data/t.abc123.parquet")).headers.get("content-type")).toBe("application/vnd.apache.parquet");
+    expect((await get("/_file/data/t.abc123.arrows")).headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
     const js = await get("/_npm/pkg@1.0.0/app.js");
     expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(js.headers.get("cache-control")).toContain("immutable");
@@ -65,6 +68,44 @@ describe("serveSite", () => {
     expect(Number(raw.headers.get("content-length"))).toBe(wasm.length);
     // the .gz file itself is not addressable
     expect((await get("/_npm/pkg@1.0.0/dist/x.wasm.gz")).status).toBe(404);
+  });
+
+  test("prefers the precompressed .br sibling when brotli is accepted (as Chromium does on localhost)", async () => {
+    const { request } = await import("node:http");
+    const raw = (encoding: string) =>
+      new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+        request(new URL("/_npm/pkg@1.0.0/dist/x.wasm", server.url), { headers: { "accept-encoding": encoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }));
+        }).on("error", reject).end();
+      });
+    const br = await raw("gzip, deflate, br, zstd");
+    expect(br.encoding).toBe("br");
+    expect(brotliDecompressSync(br.body).equals(wasm)).toBe(true);
+    // q=0 refuses an encoding
+    expect((await raw("br;q=0, gzip")).encoding).toBe("gzip");
+    expect((await get("/_npm/pkg@1.0.0/dist/x.wasm.br")).status).toBe(404);
+  });
+
+  test("ETag and Last-Modified validators: a matching revalidation gets 304 with no body", async () => {
+    const first = await get("/customers");
+    const etag = first.headers.get("etag");
+    const lastModified = first.headers.get("last-modified");
+    expect(etag).toMatch(/^W\/".+"$/);
+    expect(lastModified).toBeTruthy();
+    const again = await get("/customers", { headers: { "if-none-match": etag! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    expect(again.headers.get("etag")).toBe(etag);
+    expect((await get("/customers", { headers: { "if-modified-since": lastModified! } })).status).toBe(304);
+    // another representation (or an old version) is sent in full
+    expect((await get("/customers", { headers: { "if-none-match": 'W/"other"' } })).status).toBe(200);
+    expect((await get("/customers", { headers: { "if-modified-since": new Date(0).toUTCString() } })).status).toBe(200);
+    // compressed and identity representations carry different validators
+    const gz = await get("/_npm/pkg@1.0.0/dist/x.wasm", { headers: { "accept-encoding": "gzip" } });
+    const id = await get("/_npm/pkg@1.0.0/dist/x.wasm", { headers: { "accept-encoding": "identity" } });
+    expect(gz.headers.get("etag")).not.toBe(id.headers.get("etag"));
   });
 
   test("gzips compressible responses on the fly, leaves parquet alone", async () => {

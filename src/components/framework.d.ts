@@ -9,6 +9,10 @@ declare module "npm:parquet-wasm" {
   export { default } from "parquet-wasm/esm/parquet_wasm.js";
 }
 
+declare module "npm:@duckdb/duckdb-wasm" {
+  export * from "@duckdb/duckdb-wasm";
+}
+
 declare module "npm:@observablehq/plot" {
   export * from "@observablehq/plot";
 }
