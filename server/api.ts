@@ -15,7 +15,7 @@ import {WarehouseStore} from "./api/data.ts";
 import {createLogger, type Logger} from "./api/log.ts";
 import {createApiMetrics, type ApiMetrics} from "./api/metrics.ts";
 import {ModelStore} from "./api/model.ts";
-import {indexWarehouse} from "./api/queries.ts";
+import {loadReadModel} from "./api/queries.ts";
 import {LlmClient} from "./api/summaries/llm.ts";
 import {SummaryService} from "./api/summaries/service.ts";
 
@@ -46,7 +46,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
   if (exposure) throw new ConfigError([exposure]);
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = createApiMetrics();
-  const warehouse = new WarehouseStore(config.warehousePath, log, metrics, indexWarehouse);
+  const warehouse = new WarehouseStore(config.warehousePath, log, metrics, loadReadModel);
   const models = new ModelStore(config.modelsDir, log, metrics);
   await Promise.all([warehouse.check(), models.check()]);
   warehouse.watch(config.reloadPollMs);

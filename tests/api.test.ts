@@ -322,7 +322,7 @@ describe("security", () => {
     }
   });
 
-  it("limits the body size (413 problem+json)", async () => {
+  it("limits the body size (413 problem+json), with or without a Content-Length", async () => {
     const small = await start({bodyLimitBytes: 2048});
     try {
       const big = {instances: samples.slice(0, 10).map((s) => ({features: s.features}))};
@@ -330,6 +330,25 @@ describe("security", () => {
       expect(r.status).toBe(413);
       expect(r.headers.get("content-type")).toMatch(PROBLEM);
       expect(r.body.errors).toEqual([{field: "body", message: "too large"}]);
+      // a chunked body (no Content-Length) is counted as it streams
+      const chunked = (body: string) =>
+        getJson(`${small.url}/predictions/churn`, {
+          method: "POST",
+          headers: {"content-type": "application/json"},
+          body: new ReadableStream({
+            start(c) {
+              for (let i = 0; i < body.length; i += 500) c.enqueue(new TextEncoder().encode(body.slice(i, i + 500)));
+              c.close();
+            },
+          }),
+          duplex: "half",
+        } as RequestInit);
+      const over = await chunked(JSON.stringify(big));
+      expect(over.status).toBe(413);
+      expect(over.body.errors).toEqual([{field: "body", message: "too large"}]);
+      const under = await chunked(JSON.stringify({features: samples[0]!.features}));
+      expect(under.status).toBe(200);
+      expect((under.body.predictions as unknown[]).length).toBe(1);
     } finally {
       await small.close();
     }

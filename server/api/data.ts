@@ -5,6 +5,11 @@
  * it while requests already running finish on the old one, which is closed afterwards.
  *
  * Every query is parameterised; values come back as plain JSON-friendly JS.
+ *
+ * Event-loop rule: reading a DuckDB result into JS is synchronous work on the main thread
+ * (@duckdb/node-api converts value by value, ~1 µs per VARCHAR), so a whole-table read done in one
+ * go blocks every request for hundreds of ms. Large reads go through `scan`, which converts a
+ * column chunk at a time and yields to the event loop between slices.
  */
 import type {DuckDBConnection, DuckDBInstance, DuckDBValue} from "@duckdb/node-api";
 import {existsSync, statSync, watch, type FSWatcher} from "node:fs";
@@ -30,11 +35,40 @@ interface FileIdentity {
 
 const POOL_SIZE = 3;
 const MEMO_LIMIT = 20_000;
+/** longest stretch of synchronous result conversion before `scan` lets requests run */
+const SLICE_MS = 2;
+
+/** Lets pending I/O, timers and requests run before continuing a long piece of work. */
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Yields to the event loop whenever `SLICE_MS` of synchronous work have passed since the last yield. */
+export class TimeSlicer {
+  private since = performance.now();
+  async tick(): Promise<void> {
+    if (performance.now() - this.since < SLICE_MS) return;
+    await yieldToLoop();
+    this.since = performance.now();
+  }
+}
+
+/** A DuckDB value as plain JSON-friendly JS (callers CAST in SQL so that this is mostly a no-op). */
+function plainValue(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "object") {
+    const s = String(v);
+    return "value" in v && "scale" in v ? Number(s) : s; // DECIMAL → number; DATE, TIMESTAMP … → text
+  }
+  return v;
+}
 
 export class WarehouseSnapshot {
   private busy: number[];
-  /** per-snapshot memo of immutable query results (the file is read-only and never changes) */
-  private memo = new Map<string, unknown>();
+  /**
+   * Per-snapshot LRU memo of immutable query results (the file is read-only and never changes).
+   * It holds promises, so concurrent first requests for a key share one query.
+   */
+  private memo = new Map<string, Promise<unknown>>();
   constructor(
     readonly path: string,
     readonly identity: FileIdentity,
@@ -50,24 +84,61 @@ export class WarehouseSnapshot {
     return this.info.built_at;
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params: DuckDBValue[] = []): Promise<T[]> {
+  /** Runs `fn` on the least busy pooled connection. */
+  private async withConnection<R>(fn: (conn: DuckDBConnection) => Promise<R>): Promise<R> {
     let k = 0;
     for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[k]!) k = i;
     this.busy[k]!++;
     try {
-      return await all<T>(this.conns[k]!, sql, params);
+      return await fn(this.conns[k]!);
     } finally {
       this.busy[k]!--;
     }
   }
 
-  /** `query`, remembered for the snapshot's lifetime (bounded). */
-  async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    if (this.memo.has(key)) return this.memo.get(key) as T;
-    const v = await load();
-    if (this.memo.size >= MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
-    this.memo.set(key, v);
-    return v;
+  /** A small parameterised query (a few rows), read in one go. */
+  query<T = Record<string, unknown>>(sql: string, params: DuckDBValue[] = []): Promise<T[]> {
+    return this.withConnection((conn) => all<T>(conn, sql, params));
+  }
+
+  /**
+   * A large read (whole tables), column-major: `{column: values[]}`. DuckDB produces the result
+   * off the main thread chunk by chunk; each chunk is converted one column at a time with a
+   * yield to the event loop whenever a slice has run for `SLICE_MS`, so requests keep being
+   * served while a snapshot's read model loads.
+   */
+  scan(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown[]>> {
+    return this.withConnection(async (conn) => {
+      const result = await conn.stream(sql, params);
+      const names = result.columnNames();
+      const columns: unknown[][] = names.map(() => []);
+      const slicer = new TimeSlicer();
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        for (let j = 0; j < names.length; j++) {
+          const out = columns[j]!;
+          for (const v of chunk.getColumnValues(j)) out.push(plainValue(v));
+          await slicer.tick();
+        }
+      }
+      return Object.fromEntries(names.map((n, j) => [n, columns[j]!]));
+    });
+  }
+
+  /** `load()`, remembered for the snapshot's lifetime (least recently used evicted first; failures are not remembered). */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.memo.get(key);
+    if (hit) {
+      this.memo.delete(key);
+      this.memo.set(key, hit);
+      return hit as Promise<T>;
+    }
+    const p = load();
+    this.memo.set(key, p);
+    if (this.memo.size > MEMO_LIMIT) this.memo.delete(this.memo.keys().next().value!);
+    p.catch(() => {
+      if (this.memo.get(key) === p) this.memo.delete(key);
+    });
+    return p;
   }
 
   close(): void {

@@ -4,8 +4,9 @@
  * card lands (the card is written last when a model is saved or promoted).
  *
  * Scoring: single-row requests arriving together are coalesced into one ONNX run by
- * `createBatcher`, and their TreeSHAP values into one `explainBatch` — one run costs a fixed
- * ~0.3 ms, so batching is what makes the endpoint fast under load.
+ * `createBatcher`, and their TreeSHAP drivers into one `explainBatch` — a run has a fixed cost,
+ * so batching is what makes the endpoint fast under load. TreeSHAP, the larger share of a
+ * prediction's CPU, runs in a worker thread (shap-worker.ts) beside the event loop.
  */
 import {statSync} from "node:fs";
 import {join, resolve} from "node:path";
@@ -15,11 +16,13 @@ import type {FeatureMeta} from "../../loaders/model/dataset.ts";
 import {createBatcher} from "../../loaders/model/onnx-runtime.ts";
 import {loadModel, MODEL_FILES, type LoadedModel} from "../../loaders/model/registry.ts";
 import {encodeValue} from "../../loaders/model/table.ts";
-import {topDrivers} from "../../loaders/model/treeshap.ts";
+import {Worker} from "node:worker_threads";
 import type {Logger} from "./log.ts";
 import type {ApiMetrics} from "./metrics.ts";
 import {unavailable} from "./problem.ts";
 import {ReloadingStore, Versioned} from "./refcount.ts";
+import {FEATURE_NAME_MAX, FEATURE_TEXT_MAX} from "./schemas.ts";
+import {driversOf, type DriversReply, type DriversRequest} from "./shap-worker.ts";
 
 export const DRIVERS_PER_PREDICTION = 5;
 
@@ -32,42 +35,138 @@ export interface Prediction {
   top_drivers: {feature: string; value: FeatureValue; contribution: number; direction: "raises_risk" | "lowers_risk"}[];
 }
 
-/** Collects rows queued in the same tick and explains them with one `explainBatch`. */
-function createShapBatcher(model: LoadedModel, maxRows = 1024) {
-  const explainer = model.explainer;
-  const F = model.features.length;
-  let queue: {row: Float32Array; resolve: (v: Float64Array) => void; reject: (e: unknown) => void}[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    const batch = queue;
-    queue = [];
-    if (!batch.length || !explainer) return;
+/** Top drivers of one row: indices into the model's features (-1 = none) and contributions. */
+type RowDrivers = {index: Int32Array; contribution: Float64Array};
+
+const WORKER_START_TIMEOUT_MS = 30_000;
+
+/**
+ * TreeSHAP drivers of single rows: rows queued in the same tick are explained together (one
+ * `explainBatch`), in a worker thread (shap-worker.ts) so that the event loop keeps serving
+ * requests meanwhile. If the worker cannot start or dies, batches are explained in-process with
+ * the same explainer code, so a request never fails for that.
+ */
+class DriversBatcher {
+  private queue: {row: Float32Array; resolve: (v: RowDrivers) => void; reject: (e: unknown) => void}[] = [];
+  private scheduled = false;
+  private worker: Worker | null = null;
+  private pending = new Map<number, {rows: Float32Array; batch: DriversBatcher["queue"]}>();
+  private nextId = 0;
+  private readonly F: number;
+  private readonly names: string[];
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly k: number,
+    private readonly maxRows = 1024,
+  ) {
+    this.F = model.features.length;
+    this.names = model.features.map((f) => f.name);
+  }
+
+  /** Starts the worker; resolves once it is ready (or has failed: then batches run in-process). */
+  async start(log?: Logger): Promise<void> {
+    if (!this.model.gbt || !this.model.explainer) return;
+    // the worker loads TypeScript modules: register tsx's loader in it first (hooks are per thread)
+    const entry = new URL("./shap-worker.ts", import.meta.url).href;
+    const w = new Worker(`import("tsx/esm/api").then(({register}) => { register(); return import(${JSON.stringify(entry)}); })`, {
+      eval: true,
+      workerData: {gbt: this.model.gbt, features: this.model.features, k: this.k},
+    });
+    w.unref(); // keeps the process alive only while it has batches to answer (see flush/settle)
+    let ready: () => void = () => undefined;
+    let failed: (e: Error) => void = () => undefined;
+    const onExit = (code: number) => failed(new Error(`exited with code ${code}`));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`not ready within ${WORKER_START_TIMEOUT_MS / 1000} s`)), WORKER_START_TIMEOUT_MS);
+        ready = () => (clearTimeout(t), resolve());
+        failed = (e) => (clearTimeout(t), reject(e));
+        w.once("message", ready).once("error", failed).once("exit", onExit);
+      });
+    } catch (e) {
+      void w.terminate();
+      log?.warn("TreeSHAP worker did not start; drivers are computed on the event loop", {error: (e as Error).message});
+      return;
+    } finally {
+      // only these: Worker keeps internal listeners of its own
+      w.off("message", ready).off("error", failed).off("exit", onExit);
+    }
+    w.on("message", (m: DriversReply) => this.settle(m));
+    const lost = (why: string) => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      log?.warn("TreeSHAP worker stopped; drivers are computed on the event loop", {reason: why});
+      // what the worker had not answered yet is explained here instead
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        this.runInProcess(p.rows, p.batch);
+      }
+    };
+    w.on("error", (e) => lost(e.message));
+    w.on("exit", (code) => lost(`exit code ${code}`));
+    this.worker = w;
+  }
+
+  explain(row: Float32Array): Promise<RowDrivers | null> {
+    if (!this.model.explainer) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      this.queue.push({row, resolve, reject});
+      if (this.queue.length >= this.maxRows) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    const F = this.F;
+    const rows = new Float32Array(batch.length * F);
+    batch.forEach((b, i) => rows.set(b.row, i * F));
+    if (!this.worker) return this.runInProcess(rows, batch);
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    this.pending.set(id, {rows, batch});
+    this.worker.postMessage({id, n: batch.length, rows} satisfies DriversRequest);
+  }
+
+  private settle(m: DriversReply): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if ("error" in m) p.batch.forEach((b) => b.reject(new Error(`TreeSHAP: ${m.error}`)));
+    else this.resolveBatch(p.batch, m);
+  }
+
+  private runInProcess(rows: Float32Array, batch: DriversBatcher["queue"]): void {
     try {
       const n = batch.length;
+      const F = this.F;
       const columns = Array.from({length: F}, () => new Float32Array(n));
-      batch.forEach((b, i) => {
-        for (let j = 0; j < F; j++) columns[j]![i] = b.row[j]!;
-      });
-      const {shap} = explainer.explainBatch({nRows: n, features: model.features, columns});
-      batch.forEach((b, i) => b.resolve(shap.subarray(i * F, (i + 1) * F)));
+      for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) columns[j]![i] = rows[i * F + j]!;
+      const {shap} = this.model.explainer!.explainBatch({nRows: n, features: this.model.features, columns});
+      this.resolveBatch(batch, driversOf(shap, n, this.names, this.k));
     } catch (e) {
       batch.forEach((b) => b.reject(e));
     }
-  };
-  return {
-    explain(row: Float32Array): Promise<Float64Array | null> {
-      if (!explainer) return Promise.resolve(null);
-      return new Promise((resolve, reject) => {
-        queue.push({row, resolve, reject});
-        if (queue.length >= maxRows) flush();
-        else if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
-      });
-    },
-  };
+  }
+
+  private resolveBatch(batch: DriversBatcher["queue"], d: RowDrivers): void {
+    const k = this.k;
+    batch.forEach((b, i) => b.resolve({index: d.index.subarray(i * k, (i + 1) * k), contribution: d.contribution.subarray(i * k, (i + 1) * k)}));
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
+  }
 }
 
 /** zod schema of one feature object for this model: every card feature, nothing else. */
@@ -86,7 +185,9 @@ export class ServedModel {
   readonly featureNames: string[];
   readonly schema: z.ZodType<Record<string, FeatureValue>>;
   private batcher;
-  private shap;
+  private drivers: DriversBatcher;
+  /** feature name → allowed categories (categorical) or null (numeric), for `isValidFeatures` */
+  private readonly allowed: Map<string, Set<string> | null> | null;
   constructor(
     readonly model: LoadedModel,
     readonly identity: string,
@@ -94,7 +195,34 @@ export class ServedModel {
     this.featureNames = model.features.map((f) => f.name);
     this.schema = featureSchema(model.features) as unknown as z.ZodType<Record<string, FeatureValue>>;
     this.batcher = createBatcher(model.scorer, model.features.length);
-    this.shap = createShapBatcher(model);
+    this.drivers = new DriversBatcher(model, DRIVERS_PER_PREDICTION);
+    const checkable = model.features.every((f) => f.name.length <= FEATURE_NAME_MAX && (f.categories ?? []).every((c) => c.length <= FEATURE_TEXT_MAX));
+    this.allowed = checkable ? new Map(model.features.map((f) => [f.name, f.kind === "categorical" ? new Set(f.categories) : null])) : null;
+  }
+
+  /**
+   * True only if `x` passes both the generic request schema and this model's feature schema
+   * (`schema`) — a plain object with every feature, no other key, each value null, a known
+   * category, a finite number or a boolean. Hand-written because it runs on every prediction
+   * request and the two zod passes cost more than scoring the row; false means "not proven",
+   * and the caller then validates with zod, which writes the error messages.
+   */
+  isValidFeatures(x: unknown): x is Record<string, FeatureValue> {
+    const allowed = this.allowed;
+    if (!allowed || typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return false;
+    let n = 0;
+    for (const k in x) {
+      if (!Object.hasOwn(x, k)) return false;
+      n++;
+      const cats = allowed.get(k);
+      if (cats === undefined) return false; // unknown feature (a Map, so "__proto__" and the like are unknown too)
+      const v = (x as Record<string, unknown>)[k];
+      if (v === null) continue;
+      if (cats) {
+        if (typeof v !== "string" || !cats.has(v)) return false;
+      } else if (typeof v !== "boolean" && !(typeof v === "number" && Number.isFinite(v))) return false;
+    }
+    return n === allowed.size; // keys are distinct and all known: every feature is there
   }
 
   get version(): string {
@@ -107,26 +235,27 @@ export class ServedModel {
     return row;
   }
 
+  /** Starts the TreeSHAP worker; call before serving (ModelStore does). */
+  start(log?: Logger): Promise<void> {
+    return this.drivers.start(log);
+  }
+
   async predict(values: Record<string, FeatureValue>): Promise<Prediction> {
     const row = this.encode(values);
-    const [score, shap] = await Promise.all([this.batcher.scoreOne(row), this.shap.explain(row)]);
+    const [score, drivers] = await Promise.all([this.batcher.scoreOne(row), this.drivers.explain(row)]);
     const p = score.probability;
-    return {
-      churn_probability: p,
-      raw_score: score.raw,
-      risk_tier: tierOfProbability(p),
-      top_drivers: shap
-        ? topDrivers(shap, this.featureNames, DRIVERS_PER_PREDICTION).map((d) => ({
-            feature: d.feature,
-            value: values[d.feature] ?? null,
-            contribution: d.contribution,
-            direction: d.contribution > 0 ? "raises_risk" : "lowers_risk",
-          }))
-        : [],
-    };
+    const top: Prediction["top_drivers"] = [];
+    if (drivers)
+      for (let r = 0; r < drivers.index.length && drivers.index[r]! >= 0; r++) {
+        const feature = this.featureNames[drivers.index[r]!]!;
+        const contribution = drivers.contribution[r]!;
+        top.push({feature, value: values[feature] ?? null, contribution, direction: contribution > 0 ? "raises_risk" : "lowers_risk"});
+      }
+    return {churn_probability: p, raw_score: score.raw, risk_tier: tierOfProbability(p), top_drivers: top};
   }
 
   async release(): Promise<void> {
+    await this.drivers.close();
     await this.model.scorer.release();
   }
 }
@@ -163,6 +292,7 @@ export class ModelStore extends ReloadingStore<ServedModel> {
     if (!id || cur?.identity === id || id === this.failed) return;
     try {
       const served = new ServedModel(await loadModel(this.dir), id);
+      await served.start(this.log); // before it serves: no request waits for the worker to boot
       this.versions.swap(served);
       this.lastError = null;
       if (cur) this.metrics.reloads.inc({kind: "model", outcome: "ok"});

@@ -1,9 +1,15 @@
 /**
  * What the endpoints read from the warehouse, as typed objects. All queries are parameterised
  * and results of a snapshot are memoised (the file is read-only, so they cannot change).
+ *
+ * The per-account marts (one or a few rows per account: a few MB for 5,000 accounts) are loaded
+ * into memory once per snapshot, when the snapshot is opened and before it serves requests (the
+ * `ReadModel`): `GET /customers/{id}` is then a Map read, with no DuckDB query, no result
+ * conversion and no callback burst on the request path. Only the 360 view's ticket and
+ * opportunity lists are queried per account (and memoised).
  */
 import {config, type RiskTier} from "../../src/components/config.ts";
-import type {WarehouseSnapshot} from "./data.ts";
+import {TimeSlicer, type WarehouseSnapshot} from "./data.ts";
 
 export interface CustomerProfile {
   customer_id: string;
@@ -123,93 +129,141 @@ export function actionOfTier(tier: RiskTier): string {
   return config.riskTiers.find((t) => t.tier === tier)?.recommendedAction ?? config.riskTiers.at(-1)!.recommendedAction;
 }
 
-function toRecord(r: Record<string, unknown>): CustomerRecord {
+type Columns = Record<string, unknown[]>;
+
+function toRecord(c: Columns, i: number): CustomerRecord {
+  const v = (name: string) => c[name]![i];
   return {
     profile: {
-      customer_id: String(r.customer_id),
-      company_name: String(r.company_name ?? ""),
-      industry: String(r.industry ?? ""),
-      company_size: String(r.company_size ?? ""),
-      plan_tier: String(r.plan_tier ?? ""),
-      csm_owner: (r.csm_owner as string | null) ?? null,
-      arr: num(r.arr),
-      seats_purchased: num(r.seats_purchased),
-      renewal_date: (r.renewal_date as string | null) ?? null,
-      days_to_renewal: num(r.days_to_renewal),
-      lifecycle_stage: String(r.lifecycle_stage ?? ""),
-      tenure_days: num(r.tenure_days),
+      customer_id: String(v("customer_id")),
+      company_name: String(v("company_name") ?? ""),
+      industry: String(v("industry") ?? ""),
+      company_size: String(v("company_size") ?? ""),
+      plan_tier: String(v("plan_tier") ?? ""),
+      csm_owner: (v("csm_owner") as string | null) ?? null,
+      arr: num(v("arr")),
+      seats_purchased: num(v("seats_purchased")),
+      renewal_date: (v("renewal_date") as string | null) ?? null,
+      days_to_renewal: num(v("days_to_renewal")),
+      lifecycle_stage: String(v("lifecycle_stage") ?? ""),
+      tenure_days: num(v("tenure_days")),
     },
     scores: {
-      churn_probability: num(r.churn_probability),
-      model_tier: r.model_tier as RiskTier,
-      expected_arr_loss_90d: num(r.expected_arr_loss_90d),
-      model_top_drivers: splitList(r.model_top_drivers),
-      health_score: num(r.health_score),
-      risk_score: num(r.risk_score),
-      risk_tier: r.risk_tier as RiskTier,
-      health_colour: String(r.health_colour ?? ""),
-      arr_at_risk: num(r.arr_at_risk),
-      top_risk_drivers: splitList(r.top_risk_drivers),
-      rule_recommended_action: String(r.recommended_action ?? ""),
+      churn_probability: num(v("churn_probability")),
+      model_tier: v("model_tier") as RiskTier,
+      expected_arr_loss_90d: num(v("expected_arr_loss_90d")),
+      model_top_drivers: splitList(v("model_top_drivers")),
+      health_score: num(v("health_score")),
+      risk_score: num(v("risk_score")),
+      risk_tier: v("risk_tier") as RiskTier,
+      health_colour: String(v("health_colour") ?? ""),
+      arr_at_risk: num(v("arr_at_risk")),
+      top_risk_drivers: splitList(v("top_risk_drivers")),
+      rule_recommended_action: String(v("recommended_action") ?? ""),
     },
-    risk_flags: {low_events: r.low_events === true, support_overload: r.support_overload === true, onboarding_at_risk: r.onboarding_at_risk === true},
-    usage: {events_last_30d: num(r.events_last_30d), high_priority_tickets_30d: num(r.high_priority_tickets_30d), open_tickets: num(r.open_tickets)},
+    risk_flags: {low_events: v("low_events") === true, support_overload: v("support_overload") === true, onboarding_at_risk: v("onboarding_at_risk") === true},
+    usage: {events_last_30d: num(v("events_last_30d")), high_priority_tickets_30d: num(v("high_priority_tickets_30d")), open_tickets: num(v("open_tickets"))},
   };
 }
 
 type ExpansionRow = Customer360["expansion"];
 
-interface Index {
+/** A snapshot's per-account marts in memory, keyed by customer id. */
+export interface ReadModel {
   customers: Map<string, CustomerRecord>;
   expansion: Map<string, ExpansionRow>;
   ruleQuadrant: Map<string, string>;
   drivers: Map<string, Driver[]>;
+  /** version of the model that scored the warehouse (marts.model_card), null if it has none */
+  modelVersion: string | null;
 }
 
+// Numbers are read as DOUBLE and dates as text whatever the build's column types: for integers,
+// HUGEINTs and dates @duckdb/node-api makes a BigInt or a value object, several times slower to
+// convert than a number or a string.
+const RISK_SQL = `SELECT customer_id, company_name, industry, company_size, plan_tier, csm_owner, CAST(arr AS DOUBLE) AS arr,
+  CAST(seats_purchased AS DOUBLE) AS seats_purchased, CAST(renewal_date AS VARCHAR) AS renewal_date, CAST(days_to_renewal AS DOUBLE) AS days_to_renewal,
+  lifecycle_stage, CAST(tenure_days AS DOUBLE) AS tenure_days, CAST(churn_probability AS DOUBLE) AS churn_probability, model_tier,
+  CAST(expected_arr_loss_90d AS DOUBLE) AS expected_arr_loss_90d, model_top_drivers, CAST(health_score AS DOUBLE) AS health_score,
+  CAST(risk_score AS DOUBLE) AS risk_score, risk_tier, health_colour, CAST(arr_at_risk AS DOUBLE) AS arr_at_risk, top_risk_drivers, recommended_action,
+  low_events, support_overload, onboarding_at_risk, CAST(events_last_30d AS DOUBLE) AS events_last_30d,
+  CAST(high_priority_tickets_30d AS DOUBLE) AS high_priority_tickets_30d, CAST(open_tickets AS DOUBLE) AS open_tickets
+FROM marts.mart_customer_risk_scores`;
+const EXPANSION_SQL = `SELECT customer_id, CAST(upgrade_propensity_proxy AS DOUBLE) AS upgrade_propensity_proxy, CAST(premium_feature_trials_30d AS DOUBLE) AS premium_feature_trials_30d,
+  CAST(feature_limit_hits_30d AS DOUBLE) AS feature_limit_hits_30d, CAST(feature_request_tickets_90d AS DOUBLE) AS feature_request_tickets_90d,
+  CAST(has_open_expansion_opp AS DOUBLE) AS has_open_expansion_opp, CAST(mrr_tier_ceiling_pct AS DOUBLE) AS mrr_tier_ceiling_pct
+FROM marts.mart_customer_expansion_features`;
+const QUADRANT_SQL = "SELECT customer_id, quadrant_label FROM marts.mart_propensity_quadrant";
+const DRIVERS_SQL = "SELECT customer_id, CAST(rank AS DOUBLE) AS rank, feature, feature_value, CAST(contribution AS DOUBLE) AS contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank";
+
+async function buildReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
+  // one table at a time: the reads share the event loop with requests, in short slices
+  const risk = await snap.scan(RISK_SQL);
+  const exp = await snap.scan(EXPANSION_SQL);
+  const quad = await snap.scan(QUADRANT_SQL);
+  const drv = await snap.scan(DRIVERS_SQL);
+  let modelVersion: string | null;
+  try {
+    modelVersion = (await snap.query<{version: string}>("SELECT version FROM marts.model_card"))[0]?.version ?? null;
+  } catch {
+    modelVersion = null; // a warehouse without marts.model_card
+  }
+
+  const slicer = new TimeSlicer();
+  const customers = new Map<string, CustomerRecord>();
+  for (let i = 0; i < risk.customer_id!.length; i++) {
+    customers.set(String(risk.customer_id![i]), toRecord(risk, i));
+    if (i % 256 === 255) await slicer.tick();
+  }
+  const expansion = new Map<string, ExpansionRow>();
+  for (let i = 0; i < exp.customer_id!.length; i++) {
+    expansion.set(String(exp.customer_id![i]), {
+      upgrade_propensity_proxy: num(exp.upgrade_propensity_proxy![i]),
+      premium_feature_trials_30d: num(exp.premium_feature_trials_30d![i]),
+      feature_limit_hits_30d: num(exp.feature_limit_hits_30d![i]),
+      feature_request_tickets_90d: num(exp.feature_request_tickets_90d![i]),
+      has_open_expansion_opp: num(exp.has_open_expansion_opp![i]) > 0,
+      mrr_tier_ceiling_pct: num(exp.mrr_tier_ceiling_pct![i]),
+    });
+    if (i % 256 === 255) await slicer.tick();
+  }
+  const ruleQuadrant = new Map<string, string>();
+  for (let i = 0; i < quad.customer_id!.length; i++) ruleQuadrant.set(quad.customer_id![i] as string, quad.quadrant_label![i] as string);
+  const drivers = new Map<string, Driver[]>();
+  for (let i = 0; i < drv.customer_id!.length; i++) {
+    const id = drv.customer_id![i] as string;
+    const contribution = drv.contribution![i] as number;
+    let list = drivers.get(id);
+    if (!list) drivers.set(id, (list = []));
+    list.push({rank: drv.rank![i] as number, feature: drv.feature![i] as string, value: drv.feature_value![i] as string | null, contribution, direction: contribution > 0 ? "raises_risk" : "lowers_risk"});
+    if (i % 256 === 255) await slicer.tick();
+  }
+  return {customers, expansion, ruleQuadrant, drivers, modelVersion};
+}
+
+/** Read models by snapshot: they live exactly as long as their snapshot (no eviction, no reload). */
+const readModels = new WeakMap<WarehouseSnapshot, Promise<ReadModel>>();
+
 /**
- * The per-account marts (one or a few rows per account) held in memory for the snapshot's
- * lifetime: an account lookup is then a Map read instead of a DuckDB query (~ms each). Built
- * when a warehouse is opened, before it is swapped in.
+ * The snapshot's read model. The warehouse store calls this when it opens a snapshot, before
+ * swapping it in, so requests find it ready; concurrent callers share one load.
  */
-export function indexWarehouse(snap: WarehouseSnapshot): Promise<Index> {
-  return snap.cached("index", async () => {
-    const [scores, exp, quad, drv] = await Promise.all([
-      snap.query("SELECT * FROM marts.mart_customer_risk_scores"),
-      snap.query("SELECT * FROM marts.mart_customer_expansion_features"),
-      snap.query<{customer_id: string; quadrant_label: string}>("SELECT customer_id, quadrant_label FROM marts.mart_propensity_quadrant"),
-      snap.query<{customer_id: string; rank: number; feature: string; feature_value: string | null; contribution: number}>(
-        "SELECT customer_id, rank, feature, feature_value, contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank",
-      ),
-    ]);
-    const customers = new Map<string, CustomerRecord>();
-    for (const r of scores) customers.set(String(r.customer_id), toRecord(r));
-    const expansion = new Map<string, ExpansionRow>();
-    for (const e of exp)
-      expansion.set(String(e.customer_id), {
-        upgrade_propensity_proxy: num(e.upgrade_propensity_proxy),
-        premium_feature_trials_30d: num(e.premium_feature_trials_30d),
-        feature_limit_hits_30d: num(e.feature_limit_hits_30d),
-        feature_request_tickets_90d: num(e.feature_request_tickets_90d),
-        has_open_expansion_opp: num(e.has_open_expansion_opp) > 0,
-        mrr_tier_ceiling_pct: num(e.mrr_tier_ceiling_pct),
-      });
-    const ruleQuadrant = new Map(quad.map((q) => [q.customer_id, q.quadrant_label]));
-    const drivers = new Map<string, Driver[]>();
-    for (const d of drv) {
-      let list = drivers.get(d.customer_id);
-      if (!list) drivers.set(d.customer_id, (list = []));
-      list.push({rank: d.rank, feature: d.feature, value: d.feature_value, contribution: d.contribution, direction: d.contribution > 0 ? "raises_risk" : "lowers_risk"});
-    }
-    return {customers, expansion, ruleQuadrant, drivers};
-  });
+export function loadReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
+  let p = readModels.get(snap);
+  if (!p) {
+    p = buildReadModel(snap);
+    readModels.set(snap, p);
+    p.catch(() => readModels.delete(snap));
+  }
+  return p;
 }
 
 export async function loadCustomer(snap: WarehouseSnapshot, id: string): Promise<CustomerRecord | null> {
-  return (await indexWarehouse(snap)).customers.get(id) ?? null;
+  return (await loadReadModel(snap)).customers.get(id) ?? null;
 }
 
 export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Promise<Customer360 | null> {
-  const index = await indexWarehouse(snap);
+  const index = await loadReadModel(snap);
   const base = index.customers.get(id);
   if (!base) return null;
   return snap.cached(`c360:${id}`, async () => {
@@ -251,14 +305,7 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
   });
 }
 
-/** Version of the model that scored the warehouse (marts.model_card), memoised per snapshot. */
+/** Version of the model that scored the warehouse (marts.model_card), from the read model. */
 export async function warehouseModelVersion(snap: WarehouseSnapshot): Promise<string | null> {
-  return snap.cached("model_version", async () => {
-    try {
-      const rows = await snap.query<{version: string}>("SELECT version FROM marts.model_card");
-      return rows[0]?.version ?? null;
-    } catch {
-      return null;
-    }
-  });
+  return (await loadReadModel(snap)).modelVersion;
 }

@@ -4,6 +4,7 @@
  */
 import {z} from "@hono/zod-openapi";
 import {RISK_TIERS} from "../../src/components/config.ts";
+import type {FeatureValue, ServedModel} from "./model.ts";
 
 const Tier = z.enum(RISK_TIERS as unknown as [string, ...string[]]).openapi({example: "High"});
 
@@ -103,9 +104,14 @@ export const Customer360Schema = z
   })
   .openapi("Customer360");
 
-const FeatureValue = z.union([z.number(), z.string().max(200), z.boolean(), z.null()]);
+/** Limits of the generic prediction request (also what `ServedModel.isValidFeatures` can prove). */
+export const FEATURE_NAME_MAX = 100;
+export const FEATURE_TEXT_MAX = 200;
+const INSTANCE_ID_MAX = 128;
+
+const FeatureValueSchema = z.union([z.number(), z.string().max(FEATURE_TEXT_MAX), z.boolean(), z.null()]);
 const Features = z
-  .record(z.string().max(100), FeatureValue)
+  .record(z.string().max(FEATURE_NAME_MAX), FeatureValueSchema)
   .openapi({description: "feature values keyed by the model card's feature names (every feature; null = missing)", example: {plan_tier: "Growth", arr: 62792.3, events_last_30d: 1588}});
 
 export function predictionRequestSchema(batchLimit: number) {
@@ -113,13 +119,43 @@ export function predictionRequestSchema(batchLimit: number) {
     .strictObject({
       features: Features.optional(),
       instances: z
-        .array(z.strictObject({id: z.string().max(128).optional(), features: Features}))
+        .array(z.strictObject({id: z.string().max(INSTANCE_ID_MAX).optional(), features: Features}))
         .min(1, {message: "must hold at least one instance"})
         .max(batchLimit, {message: `must hold at most ${batchLimit} instances (PREDICTION_BATCH_LIMIT)`})
         .optional(),
     })
     .refine((b) => (b.features === undefined) !== (b.instances === undefined), {message: "send either `features` (one account) or `instances` (a batch), not both and not neither"})
     .openapi("PredictionRequest");
+}
+
+export interface PredictionItem {
+  id: string | null;
+  features: Record<string, FeatureValue>;
+  /** where the features are in the body, for error messages */
+  where: string;
+}
+
+/**
+ * The items of a prediction body if it is proven valid against `predictionRequestSchema` AND
+ * the model's features — `{"features": {...}}` or `{"instances": [{"id"?, "features"}, ...]}`
+ * with 1..limit instances — else null (not proven: the zod route decides and explains).
+ */
+export function provenPredictionItems(m: ServedModel, body: unknown, limit: number): PredictionItem[] | null {
+  if (typeof body !== "object" || body === null || Object.getPrototypeOf(body) !== Object.prototype) return null;
+  const keys = Object.keys(body);
+  if (keys.length !== 1) return null;
+  const b = body as {features?: unknown; instances?: unknown};
+  if (keys[0] === "features") return m.isValidFeatures(b.features) ? [{id: null, features: b.features, where: "body.features"}] : null;
+  if (keys[0] !== "instances" || !Array.isArray(b.instances) || b.instances.length < 1 || b.instances.length > limit) return null;
+  const items: PredictionItem[] = [];
+  for (const x of b.instances as unknown[]) {
+    if (typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return null;
+    const {id, features, ...rest} = x as {id?: unknown; features?: unknown};
+    if (Object.keys(rest).length || !Object.hasOwn(x, "features") || (id !== undefined && (typeof id !== "string" || id.length > INSTANCE_ID_MAX))) return null;
+    if (!m.isValidFeatures(features)) return null;
+    items.push({id: (id as string | undefined) ?? null, features, where: `body.instances[${items.length}].features`});
+  }
+  return items;
 }
 
 export const PredictionResponseSchema = z
@@ -131,7 +167,7 @@ export const PredictionResponseSchema = z
         churn_probability: z.number(),
         raw_score: z.number(),
         risk_tier: Tier,
-        top_drivers: z.array(z.object({feature: z.string(), value: FeatureValue, contribution: z.number(), direction: z.enum(["raises_risk", "lowers_risk"])})),
+        top_drivers: z.array(z.object({feature: z.string(), value: FeatureValueSchema, contribution: z.number(), direction: z.enum(["raises_risk", "lowers_risk"])})),
       }),
     ),
   })
