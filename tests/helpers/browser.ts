@@ -28,8 +28,6 @@ export interface RecordedRequest {
   failure?: string;
   /** bytes received over the wire (compressed body + headers), when known */
   transferBytes?: number;
-  /** decoded body size, when known */
-  bodyBytes?: number;
   contentEncoding?: string;
 }
 
@@ -72,7 +70,6 @@ export async function openRecordedPage(
         r.contentEncoding = (await response?.allHeaders())?.["content-encoding"];
         const sizes = await request.sizes();
         r.transferBytes = sizes.responseBodySize + sizes.responseHeadersSize;
-        r.bodyBytes = (await response?.body().catch(() => undefined))?.byteLength;
       } catch {
         // page closed before sizes were available
       }
