@@ -6,7 +6,8 @@ import {copyFileSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {config} from "../src/components/config.ts";
+import {config, type RiskTier} from "../src/components/config.ts";
+import {actionTier} from "../src/components/metrics.ts";
 import {escalationMatrix, escalationTemplate, renderTemplate} from "../src/components/playbooks.ts";
 import {drainOutbox} from "../loaders/alerts/deliver.ts";
 import {enqueueWarehouseAlerts} from "../loaders/alerts/enqueue.ts";
@@ -47,7 +48,7 @@ afterAll(() => rmSync(root, {recursive: true, force: true}));
 describe("CTA queue", () => {
   it("raises the configured triggers with playbook, step, priority, due date from the tier timelines, and ARR at risk", async () => {
     await withWarehouse(wA(), async (c) => {
-      const q = await all<Row>(c, "SELECT q.*, s.low_events, s.support_overload, s.onboarding_at_risk, s.risk_tier AS tier FROM marts.mart_cta_queue q JOIN marts.mart_customer_risk_scores s USING (customer_id)");
+      const q = await all<Row>(c, "SELECT q.*, s.low_events, s.support_overload, s.onboarding_at_risk, s.risk_tier, s.model_tier FROM marts.mart_cta_queue q JOIN marts.mart_customer_risk_scores s USING (customer_id)");
       expect(q.length).toBeGreaterThan(20);
       expect(new Set(q.map((r) => r.cta_type))).toEqual(new Set(["risk", "onboarding", "support", "engagement", "renewal"]));
       const hours = Object.fromEntries(config.riskTiers.map((t) => [t.tier.toLowerCase(), t.actWithinHours]));
@@ -58,16 +59,18 @@ describe("CTA queue", () => {
         const window = hours[r.priority as string] ?? 30 * 24;
         if (r.cta_type !== "renewal") expect(r.due_date, `${r.cta_id}`).toBe(addDays(D1, window / 24));
         else expect(r.due_date! <= addDays(D1, window / 24)).toBe(true);
-        if (r.cta_type === "risk") expect(r.reason).toBe(`risk_tier_${(r.tier as string).toLowerCase()}`);
+        // the plays follow the more severe of the health and model tiers, as the dashboards do
+        expect(r.play_tier).toBe(actionTier(r.risk_tier as RiskTier, r.model_tier as RiskTier));
+        if (r.cta_type === "risk") expect(r.reason).toBe(`risk_tier_${(r.play_tier as string).toLowerCase()}`);
         if (r.reason === "low_events") expect(r.low_events).toBe(true);
         if (r.reason === "support_overload") expect(r.step).toBe("Support Fast-Track");
         if (r.reason === "onboarding_at_risk") expect(r.onboarding_at_risk).toBe(true);
       }
       // every High/Critical account has its risk CTA, first step of the tier's playbook
-      const atRisk = await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores WHERE risk_tier IN ('High', 'Critical')");
+      const atRisk = await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores WHERE risk_tier IN ('High', 'Critical') OR model_tier IN ('High', 'Critical')");
       const risk = q.filter((r) => r.cta_type === "risk");
       expect(risk).toHaveLength(atRisk.n);
-      for (const r of risk) expect(r.step).toBe(r.tier === "Critical" ? "Executive Escalation" : "Root Cause Analysis");
+      for (const r of risk) expect(r.step).toBe(r.play_tier === "Critical" ? "Executive Escalation" : "Root Cause Analysis");
       // renewal CTAs carry the stage the account is in
       for (const r of q.filter((x) => x.cta_type === "renewal" && x.reason !== "renewal_post")) {
         const stage = Math.min(...config.renewalStagesDays.filter((d) => d >= (r.days_to_renewal as number)));

@@ -7,7 +7,7 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, test } from "vitest";
 import { prepareFramework } from "../loaders/site/prepare-framework.ts";
-import { PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
+import { CTA_QUEUE_COLUMNS, PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -110,6 +110,34 @@ describe("site data loaders", () => {
     expect(table.schema.fields.map((f) => String(f.type))).toEqual(decoded.schema.fields.map((f) => String(f.type)));
     expect(JSON.stringify(table.toArray().slice(0, 50), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)))
       .toBe(JSON.stringify(decoded.toArray().slice(0, 50), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+  });
+
+  test("cta_queue.parquet exports every open CTA with the allow-listed columns and no PII", async () => {
+    const { code, stdout, stderr } = await runLoader("src/data/cta_queue.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse });
+    expect(code, stderr).toBe(0);
+    const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
+    try {
+      const file = path.join(dir, "q.parquet");
+      await writeFile(file, stdout);
+      const db = await DuckDBInstance.create(":memory:");
+      const c = await db.connect();
+      await c.run(`ATTACH '${warehouse}' AS w (READ_ONLY)`);
+      const cols = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRowObjectsJson().map((r) => String(r.column_name));
+      expect(cols).toEqual([...CTA_QUEUE_COLUMNS, "churn_probability"]);
+      for (const pii of PII_COLUMNS) expect(cols).not.toContain(pii);
+      // the same CTAs and due dates as the mart: nothing recomputed on the way to the page
+      const diff = await c.runAndReadAll(`
+        (SELECT cta_id, csm_owner, due_date, overdue FROM '${file}' EXCEPT SELECT cta_id, csm_owner, due_date, overdue FROM w.marts.mart_cta_queue)
+        UNION ALL
+        (SELECT cta_id, csm_owner, due_date, overdue FROM w.marts.mart_cta_queue EXCEPT SELECT cta_id, csm_owner, due_date, overdue FROM '${file}')`);
+      const n = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM '${file}'`)).getRowObjectsJson()[0]!.n);
+      c.closeSync();
+      db.closeSync();
+      expect(diff.getRowObjectsJson()).toEqual([]);
+      expect(n).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("build_info.json is the one build_info row", async () => {

@@ -18,8 +18,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildSite } from "../loaders/site/build-site.ts";
 import { serveSite, type SiteServer } from "../server/site.ts";
 import { config } from "../src/components/config.ts";
+import { PRIORITIES } from "../src/components/playbooks.ts";
 import { formatInt } from "../src/components/format.ts";
-import { actionTier, breakEvenAccounts, dueDate, encodeRow, measureFinding, normalInterval, normalQuantile, renewalStage, roiAt, upliftCurve, type SignalBucket } from "../src/components/metrics.ts";
+import { actionTier, breakEvenAccounts, encodeRow, measureFinding, normalInterval, normalQuantile, priorityLabel, renewalStage, roiAt, upliftCurve, type SignalBucket } from "../src/components/metrics.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
 import { chartMarks, kpiValues, waitForCharts } from "./e2e/checks.ts";
@@ -46,13 +47,8 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
     expect(breakEvenAccounts(accounts, 0.15, 600)).toBe(2); // 10000·0.15 and 4000·0.15 ≥ 600; 1000·0.15 < 600
   });
 
-  test("playbook due dates and renewal stages come from the config", () => {
-    const start = new Date("2026-11-22T00:00:00Z");
-    for (const band of config.riskTiers) {
-      const due = dueDate(start, band.tier);
-      if (band.actWithinHours === null) expect(due).toBeNull();
-      else expect(due!.getTime() - start.getTime()).toBe(band.actWithinHours * 3_600_000);
-    }
+  test("playbook tiers, CTA priorities and renewal stages come from the config", () => {
+    expect(PRIORITIES.map(priorityLabel)).toEqual(config.riskTiers.map((t) => t.tier));
     expect(renewalStage(0)).toBe(30);
     expect(renewalStage(30)).toBe(30);
     expect(renewalStage(31)).toBe(60);
@@ -237,15 +233,33 @@ describe("dashboard pages in headless Chromium", () => {
     });
   }, 120_000);
 
-  test("CSM queue: choosing another CSM shows their accounts with due dates", async () => {
+  test("CSM queue: each CSM's open CTAs from marts.mart_cta_queue, with their due dates", async () => {
+    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
+    const perOwner = new Map((await c.runAndReadAll(`SELECT csm_owner, count(*)::INTEGER AS n, CAST(min(due_date) AS VARCHAR) AS first_due FROM marts.mart_cta_queue GROUP BY ALL`))
+      .getRowObjectsJson().map((r) => [String(r.csm_owner), { n: Number(r.n), firstDue: String(r.first_due) }]));
+    c.closeSync();
+    instance.closeSync();
     await onPage(PAGES[7]!, async (page) => {
-      const title = await page.textContent("#csm-queue-table h2");
+      const check = async (owner: string) => {
+        const want = perOwner.get(owner)!;
+        await page.waitForFunction((t) => document.querySelector("#csm-queue-table h2")?.textContent === t, `${owner}'s queue (${want.n})`);
+        expect((await kpiValues(page))["queue-size"]).toBe(formatInt(want.n));
+        // soonest due first: the first row carries the owner's earliest due date from the mart
+        expect(await page.getAttribute("#csm-queue-table tbody tr:first-child [data-due]", "data-due")).toBe(want.firstDue);
+      };
+      const title = (await page.textContent("#csm-queue-table h2"))!;
+      const first = [...perOwner.keys()].find((o) => title.startsWith(`${o}'s`))!;
+      expect(first, "opens on the CSM with the most open CTAs").toBe([...perOwner].sort((x, y) => y[1].n - x[1].n)[0]![0]);
+      await check(first);
       const select = page.locator("select").first();
-      const options = await select.locator("option").allTextContents();
-      const other = options.find((o) => !title!.startsWith(o))!;
+      const other = (await select.locator("option").allTextContents()).find((o) => o !== first)!;
       await select.selectOption({ label: other });
-      await page.waitForFunction((o) => document.querySelector("#csm-queue-table h2")?.textContent?.startsWith(o), other);
-      expect(await page.textContent("#csm-queue-table")).toMatch(/\d{1,2} \w{3} \d{4}/);
+      await check(other);
+      // the priority filter narrows the queue
+      const before = (await kpiValues(page))["queue-size"];
+      await page.getByRole("checkbox", { name: "High" }).uncheck();
+      await page.waitForFunction((b) => document.querySelector("[data-kpi=queue-size] .big")?.textContent !== b, before);
     });
   }, 120_000);
 
@@ -282,6 +296,14 @@ describe("dashboard pages in headless Chromium", () => {
     await onPage(PAGES[1]!, async (page) => {
       const first = await page.getAttribute("#c360-account", "data-customer");
       expect(first).toMatch(/^C\d+/);
+      // the action card lists the account's open CTAs from the mart, with their fixed due dates
+      const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+      const conn = await instance.connect();
+      const ctas = (await conn.runAndReadAll(`SELECT CAST(due_date AS VARCHAR) AS due FROM marts.mart_cta_queue WHERE customer_id = '${first}' ORDER BY due_date, priority_rank, cta_id`)).getRowObjectsJson();
+      conn.closeSync();
+      instance.closeSync();
+      expect(ctas.length, "the riskiest account has open CTAs").toBeGreaterThan(0);
+      expect(await page.$$eval("#c360-ctas [data-due]", (t) => t.map((x) => x.getAttribute("data-due")))).toEqual(ctas.map((r) => String(r.due)));
       // search by name: type part of another account's name and pick it with the keyboard
       const other = await page.$eval("#c360-results", (s, id) => [...(s as HTMLSelectElement).options].find((o) => o.value !== id)!.textContent!.split(" · ")[0]!, first);
       await page.fill("#c360-search", other!);

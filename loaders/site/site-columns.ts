@@ -20,5 +20,12 @@ export const QUADRANT_COLUMNS = [
   "quadrant_label", "expected_arr_uplift_proxy", "was_contacted", "days_since_last_outreach",
 ] as const;
 
+/** marts.mart_cta_queue: tonight's open CTAs, for the CSM queue page */
+export const CTA_QUEUE_COLUMNS = [
+  "cta_id", "customer_id", "company_name", "csm_owner", "cta_type", "reason_label", "detail",
+  "playbook", "step", "priority", "priority_rank", "created_date", "due_date", "days_open", "overdue",
+  "play_tier", "arr_at_risk", "days_to_renewal",
+] as const;
+
 /** Columns that must never appear in any site export. */
 export const PII_COLUMNS = ["primary_contact_email", "primary_contact_name", "contact_email", "email", "phone"] as const;

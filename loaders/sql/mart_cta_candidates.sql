@@ -6,9 +6,9 @@
 CREATE OR REPLACE TEMP TABLE cta_candidates AS
 WITH accounts AS (
   SELECT s.*,
-    -- The tier that drives the plays: the riskiest of the tiers listed. When the model tier
-    -- lands in mart_customer_risk_scores, add it here: `IN (s.risk_tier, s.model_tier)`.
-    (SELECT t.tier FROM cfg.risk_tiers t WHERE t.tier IN (s.risk_tier) ORDER BY t.min_score DESC LIMIT 1) AS play_tier
+    -- The tier that drives the plays: the more severe of the health-score tier and the churn
+    -- model's tier (the dashboards' actionTier in src/components/metrics.ts, the same rule)
+    (SELECT t.tier FROM cfg.risk_tiers t WHERE t.tier IN (s.risk_tier, s.model_tier) ORDER BY t.min_score DESC LIMIT 1) AS play_tier
   FROM marts.mart_customer_risk_scores s
 ),
 stages AS (
@@ -21,7 +21,8 @@ stages AS (
 ),
 fired AS (
   SELECT customer_id, 'risk_tier_' || lower(play_tier) AS reason,
-         printf('Risk score %.1f (%s)%s', risk_score, play_tier, CASE WHEN top_risk_drivers <> '' THEN '; drivers: ' || top_risk_drivers ELSE '' END) AS detail,
+         printf('Health: %s risk (score %.1f); churn model: %s (P(churn) %.0f%%)%s', risk_tier, risk_score, model_tier, 100 * churn_probability,
+                CASE WHEN top_risk_drivers <> '' THEN '; drivers: ' || top_risk_drivers ELSE '' END) AS detail,
          NULL::DATE AS stage_deadline
   FROM accounts
   UNION ALL
@@ -51,7 +52,7 @@ SELECT
   -- the rule's minimum priority, raised by the account's own tier (a Critical account's CTAs are critical)
   pr.priority, pr.priority_rank, pr.due_hours, f.stage_deadline,
   f.detail,
-  a.play_tier AS risk_tier, a.health_score, a.risk_score, a.arr, a.arr_at_risk, a.renewal_date, a.days_to_renewal
+  a.play_tier, a.health_score, a.risk_score, a.arr, a.arr_at_risk, a.renewal_date, a.days_to_renewal
 FROM fired f
 JOIN cfg.cta_rules r USING (reason)  -- only reasons with a rule raise a CTA (e.g. risk tiers Critical and High)
 JOIN accounts a USING (customer_id)

@@ -39,7 +39,7 @@ ANTI JOIN prev_open p USING (customer_id, cta_type, reason);
 -- step whose start day has come; "ongoing" steps without an end are reached only by rule).
 CREATE OR REPLACE TABLE marts.mart_cta_queue AS
 WITH open AS (
-  SELECT h.*, c.reason_label, c.step_id AS rule_step_id, c.priority_rank, c.risk_tier, c.health_score, c.arr, c.renewal_date, c.days_to_renewal,
+  SELECT h.*, c.reason_label, c.step_id AS rule_step_id, c.priority_rank, c.play_tier, c.health_score, c.arr, c.renewal_date, c.days_to_renewal,
          CAST(getvariable('as_of') - h.created_date AS INTEGER) AS days_open
   FROM marts.cta_history h JOIN cta_candidates c USING (customer_id, cta_type, reason)
   WHERE h.status = 'open'
@@ -57,7 +57,7 @@ SELECT
   pb.playbook, s.step_id, s.title AS step,
   o.priority, o.priority_rank,
   o.created_date, o.due_date, o.days_open, o.due_date < getvariable('as_of') AS overdue,
-  o.risk_tier, o.health_score, o.arr, o.arr_at_risk, o.renewal_date, o.days_to_renewal
+  o.play_tier, o.health_score, o.arr, o.arr_at_risk, o.renewal_date, o.days_to_renewal
 FROM open o
 LEFT JOIN aged_step a USING (cta_id)
 JOIN cfg.playbooks pb USING (playbook_id)

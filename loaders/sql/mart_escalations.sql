@@ -9,10 +9,9 @@
 -- first_raised_date carries over from the previous build while the trigger keeps firing.
 CREATE OR REPLACE TABLE marts.mart_escalations AS
 WITH accounts AS (
-  SELECT s.*,
-    -- same play tier as mart_cta_candidates.sql: add s.model_tier to the list when it lands
-    (SELECT t.tier FROM cfg.risk_tiers t WHERE t.tier IN (s.risk_tier) ORDER BY t.min_score DESC LIMIT 1) AS play_tier
-  FROM marts.mart_customer_risk_scores s
+  -- the health-score tier (risk_tier), not the model's: seed 004's health_red trigger is about
+  -- the health score itself
+  SELECT * FROM marts.mart_customer_risk_scores
 ),
 open_bugs AS (
   SELECT customer_id, count(*) AS n, CAST(min(opened_at) AS DATE) AS oldest,
@@ -34,15 +33,15 @@ driver_labels AS (
 fired AS (
   SELECT customer_id, 'health_red' AS trigger_id,
          printf('The health score is %.1f (Red), risk tier %s. The components costing the most points are %s.',
-                health_score, play_tier, coalesce(dl.labels, 'none in particular')) AS issue_summary
+                health_score, risk_tier, coalesce(dl.labels, 'none in particular')) AS issue_summary
   FROM accounts LEFT JOIN driver_labels dl USING (customer_id)
   WHERE health_colour = 'Red'
   UNION ALL
   SELECT customer_id, 'renewal_at_risk',
          printf('The contract renews on %s, in %d days, while the account is at %s risk. $%s of ARR is at risk.',
-                renewal_date, days_to_renewal, play_tier, printf('%,.0f', arr_at_risk))
+                renewal_date, days_to_renewal, risk_tier, printf('%,.0f', arr_at_risk))
   FROM accounts
-  WHERE days_to_renewal <= getvariable('renewal_at_risk_days') AND list_contains(getvariable('alert_tiers'), play_tier)
+  WHERE days_to_renewal <= getvariable('renewal_at_risk_days') AND list_contains(getvariable('alert_tiers'), risk_tier)
   UNION ALL
   SELECT b.customer_id, 'critical_bug',
          printf('%d open %s ticket(s) of priority %s, the oldest opened on %s.',
@@ -67,9 +66,9 @@ filled AS (
   SELECT
     f.customer_id, f.trigger_id, m.matrix_row, m.trigger, m.level, m.response_hours,
     a.company_name AS customer_name, a.plan_tier AS segment, a.csm_owner, a.arr, a.arr_at_risk, a.health_score,
-    a.health_colour AS classification, a.play_tier AS risk_tier, a.renewal_date, a.days_to_renewal,
+    a.health_colour AS classification, a.risk_tier, a.renewal_date, a.days_to_renewal,
     f.issue_summary, coalesce(nullif(s.warning_signals, ''), 'none') AS warning_signals, m.recommended_action, m.brief,
-    CASE WHEN m.urgency <> 'tier' THEN m.urgency WHEN a.play_tier = 'Critical' THEN 'critical' ELSE 'high' END AS urgency,
+    CASE WHEN m.urgency <> 'tier' THEN m.urgency WHEN a.risk_tier = 'Critical' THEN 'critical' ELSE 'high' END AS urgency,
     coalesce(p.first_raised_date, getvariable('as_of')) AS first_raised_date
   FROM fired f
   JOIN cfg.escalation_matrix m USING (trigger_id)

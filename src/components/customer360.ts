@@ -10,22 +10,22 @@ import { MIN_WIDTH } from "./theme.js";
 import { html } from "npm:htl";
 import { config, type RiskTier } from "./config.js";
 import { indexFile, shardFiles } from "./c360-files.js";
-import { addDays, formatDate, formatInt, formatPercent, formatUsd, formatUsdCompact, orDash, parseUtc } from "./format.js";
-import { actionTier, dueDate, recommendedAction, renewalStage } from "./metrics.js";
+import { addDays, formatDate, formatInt, formatPercent, formatUsd, formatUsdCompact, parseUtc } from "./format.js";
+import { actionTier, priorityLabel, recommendedAction, renewalStage } from "./metrics.js";
+import type { Priority } from "./playbooks.js";
 import { ACCENT, BAD, GOOD, MUTED, PLOT_STYLE, TIER_COLOURS } from "./theme.js";
 import { emptyState, tierBadge, type BuildInfo } from "./ui.js";
 
 /** c360/index.json */
 export interface C360Index {
   build: BuildInfo;
-  model: boolean;
   shards: number;
   /** last day of the usage series (the as-of date) */
   usageEnd: string;
   /** names of the model features in each dossier's `features` array */
   features: string[];
   componentLabels: Record<string, string>;
-  customers: { id: string[]; name: string[]; plan: string[]; tier: string[]; p: (number | null)[]; arr: number[]; shard: number[] };
+  customers: { id: string[]; name: string[]; plan: string[]; tier: string[]; p: number[]; arr: number[]; shard: number[] };
 }
 
 /** One account's dossier (c360/NN.json). */
@@ -54,21 +54,23 @@ export interface Dossier {
   onboarding_at_risk: boolean;
   top_risk_drivers: string;
   arr_at_risk: number;
-  churn_probability: number | null;
-  model_tier: RiskTier | null;
-  model_top_drivers: string | null;
+  churn_probability: number;
+  model_tier: RiskTier;
+  model_top_drivers: string;
   /** [component id, feature value, 0–100 score, points lost], most points lost first */
   components: [string, number | null, number, number][];
   /** engagement events per day, 90 days ending at the as-of date */
   usage: number[];
   tickets: { id: string; opened: string; priority: string; category: string; subject: string | null }[];
   opps: { type: string; stage: string; amount: number; created: string; close: string }[];
+  /** open CTAs (marts.mart_cta_queue), soonest due first; due dates were fixed when each opened */
+  ctas: { priority: Priority; reason: string; detail: string; playbook: string; step: string; created: string; due: string; overdue: boolean }[];
   /** [feature, value (number or category label), contribution in log-odds], rank order */
   drivers: [string, number | string | null, number][];
   /** [month, P(churn)] */
   history: [string, number][];
   /** model inputs in the order of C360Index.features (categoricals as labels) */
-  features: (number | string | null)[] | null;
+  features: (number | string | null)[];
 }
 
 /** Index + lazily fetched shards. */
@@ -90,13 +92,13 @@ export class Customer360Data {
     return this.position.has(id);
   }
 
-  /** The account with the largest expected loss (p × ARR, or ARR without a model). */
+  /** The account with the largest expected loss (P(churn) × ARR). */
   defaultId(): string {
     const c = this.index.customers;
     let best = 0;
     let bestV = -1;
     for (let i = 0; i < c.id.length; i++) {
-      const v = (c.p[i] ?? 1) * c.arr[i]!;
+      const v = c.p[i]! * c.arr[i]!;
       if (v > bestV) (bestV = v), (best = i);
     }
     return c.id[best]!;
@@ -127,15 +129,14 @@ export class Customer360Data {
     for (let i = 0; i < c.id.length && out.length < limit; i++) {
       const hay = `${c.name[i]} ${c.id[i]}`.toLowerCase();
       if (words.every((w) => hay.includes(w)))
-        out.push({ id: c.id[i]!, label: `${c.name[i]} · ${c.id[i]} · ${c.plan[i]} · ${c.tier[i]}${c.p[i] === null ? "" : ` · ${formatPercent(c.p[i]!)}`}` });
+        out.push({ id: c.id[i]!, label: `${c.name[i]} · ${c.id[i]} · ${c.plan[i]} · ${c.tier[i]} · ${formatPercent(c.p[i]!)}` });
     }
     return out;
   }
 
   /** The model feature row of a dossier, by feature name (for the what-if panel). */
-  featureRow(d: Dossier): Record<string, unknown> | null {
-    if (!d.features) return null;
-    return Object.fromEntries(this.index.features.map((n, j) => [n, d.features![j]]));
+  featureRow(d: Dossier): Record<string, unknown> {
+    return Object.fromEntries(this.index.features.map((n, j) => [n, d.features[j]]));
   }
 }
 
@@ -203,10 +204,10 @@ export function churnScoreKpi(d: Dossier, { width }: { width: number }): HTMLEle
     : html`<div class="sg-meta">no score history</div>`;
   return html`<div class="card sg-panel" id="c360-score" data-kpi="churn-probability">
     <h2>Churn probability, next 90 days</h2>
-    <div class="sg-row"><span class="sg-big-prob big" style=${`color:${TIER_COLOURS[(d.model_tier ?? d.risk_tier) as RiskTier]}`}>${p === null ? "—" : formatPercent(p)}</span>
-      ${tierBadge(d.model_tier ?? null)}
+    <div class="sg-row"><span class="sg-big-prob big" style=${`color:${TIER_COLOURS[d.model_tier]}`}>${formatPercent(p)}</span>
+      ${tierBadge(d.model_tier)}
       ${trend === null ? "" : html`<span class=${trend > 0 ? "sg-delta sg-worse" : "sg-delta sg-better"}>${trend > 0 ? "▲" : "▼"} ${(Math.abs(trend) * 100).toFixed(1)} pp vs last month</span>`}</div>
-    <div class="sg-meta">Health score <strong>${d.health_score.toFixed(0)}</strong>/100 (${d.risk_tier} risk) · ${d.model_tier ? "calibrated churn model" : "no churn model in this build"}</div>
+    <div class="sg-meta">Health score <strong>${d.health_score.toFixed(0)}</strong>/100 (${d.risk_tier} risk) · calibrated churn model</div>
     ${spark}</div>` as HTMLElement;
 }
 
@@ -259,7 +260,7 @@ export function usageTrendChart(d: Dossier, usageEnd: string, { width }: { width
 
 /** The account's top drivers from the model (TreeSHAP, log-odds), or the health drivers. */
 export function driversChart(d: Dossier, { width }: { width: number }): HTMLElement {
-  if (!d.drivers.length) return emptyState(`Top health-score drivers: ${d.top_risk_drivers || "none"} (no model drivers in this build).`);
+  if (!d.drivers.length) return emptyState(`Top health-score drivers: ${d.top_risk_drivers || "none"} (the model explanation has no drivers for this account).`);
   const rows = d.drivers.map(([feature, value, contribution]) => ({ feature, value, contribution, label: `${feature} = ${value === null ? "missing" : typeof value === "number" ? +value.toFixed(2) : value}` }));
   return Plot.plot({
     width: Math.max(width, MIN_WIDTH), height: 40 + rows.length * 30, marginLeft: Math.min(300, width * 0.5), marginRight: 40, style: PLOT_STYLE,
@@ -300,17 +301,26 @@ export interface Playbooks {
   renewalStages: { id: string; daysBefore: number | null; name: string; actions: string[] }[];
 }
 
-/** Recommended action and the matching playbook steps (seed 004), with the due date. */
-export function actionPanel(d: Dossier, asOf: string, playbooks: Playbooks): HTMLElement {
+/**
+ * Recommended action, the matching playbook steps (seed 004) with the step the account's risk CTA
+ * is on, and the account's open CTAs with the due dates fixed when they opened.
+ */
+export function actionPanel(d: Dossier, playbooks: Playbooks): HTMLElement {
   const tier = actionTier(d.risk_tier, d.model_tier);
   const pb = playbooks.riskPlaybooks.find((p) => p.tier === tier);
-  const due = dueDate(parseUtc(asOf), tier);
+  const current = new Set(d.ctas.filter((c) => c.playbook === pb?.name).map((c) => c.step));
+  const next = d.ctas[0];
   const stageDays = renewalStage(d.days_to_renewal);
   const stage = stageDays === null ? null : playbooks.renewalStages.find((s) => s.daysBefore === stageDays);
-  const why = d.model_tier && d.model_tier !== d.risk_tier ? ` (the more severe of the model tier ${d.model_tier} and the health tier ${d.risk_tier})` : "";
+  const why = d.model_tier !== d.risk_tier ? ` (the more severe of the model tier ${d.model_tier} and the health tier ${d.risk_tier})` : "";
   return html`<div id="c360-action">
-    <div class="sg-callout"><strong>${recommendedAction(tier)}</strong><br><span class="sg-meta">Playbook: ${pb?.name ?? tier}${why} · ${pb?.timeline ?? ""}${due ? html` · due <strong>${formatDate(due)}</strong>` : ""}</span></div>
-    ${pb ? html`<ol class="sg-steps">${pb.steps.map((s) => html`<li><strong>${s.title}</strong> <span class="sg-when">${s.endDay === null ? "ongoing" : s.startDay === s.endDay ? `day ${s.startDay}` : `days ${s.startDay}–${s.endDay}`}</span><br>${s.actions.join(" · ")}</li>`)}</ol>
+    <div class="sg-callout"><strong>${recommendedAction(tier)}</strong><br><span class="sg-meta">Playbook: ${pb?.name ?? tier}${why} · ${pb?.timeline ?? ""}${next ? html` · next due <strong class=${next.overdue ? "sg-overdue" : ""}>${formatDate(next.due)}${next.overdue ? " (overdue)" : ""}</strong>` : ""}</span></div>
+    ${d.ctas.length
+      ? html`<table class="sg-table" id="c360-ctas"><thead><tr><th>Due</th><th>Priority</th><th>Play → step</th><th>Why</th></tr></thead><tbody>
+        ${d.ctas.map((c) => html`<tr data-overdue=${c.overdue}><td class=${c.overdue ? "sg-overdue" : ""} data-due=${c.due}>${formatDate(c.due)}${c.overdue ? " · overdue" : ""}</td><td>${tierBadge(priorityLabel(c.priority))}</td>
+          <td>${c.playbook} → <strong>${c.step}</strong></td><td title=${c.detail}>${c.reason}</td></tr>`)}</tbody></table>`
+      : emptyState("No open calls to action for this account.")}
+    ${pb ? html`<ol class="sg-steps">${pb.steps.map((s) => html`<li class=${current.has(s.title) ? "sg-current" : ""}><strong>${s.title}</strong> <span class="sg-when">${s.endDay === null ? "ongoing" : s.startDay === s.endDay ? `day ${s.startDay}` : `days ${s.startDay}–${s.endDay}`}${current.has(s.title) ? " · current step" : ""}</span><br>${s.actions.join(" · ")}</li>`)}</ol>
       <p class="sg-meta">Success: ${pb.successCriteria}</p>` : ""}
     ${stage ? html`<div class="sg-callout" style="margin-top:.5rem"><strong>Renewal playbook — ${stage.name}</strong> (renews ${formatDate(d.renewal_date)})<br>${stage.actions.join(" · ")}</div>` : ""}
   </div>` as HTMLElement;
@@ -318,10 +328,10 @@ export function actionPanel(d: Dossier, asOf: string, playbooks: Playbooks): HTM
 
 /** Expected loss figures for the KPI row. */
 export function accountKpis(d: Dossier): { id: string; title: string; value: string; sub: string; tone?: "alert" }[] {
-  const exp = d.churn_probability === null ? null : d.churn_probability * d.arr;
+  const exp = d.churn_probability * d.arr;
   return [
     { id: "arr", title: "ARR", value: formatUsdCompact(d.arr), sub: formatUsd(d.arr) },
-    { id: "expected-loss", title: "Expected loss, 90 days", value: orDash(exp, formatUsdCompact), sub: "P(churn) × ARR", tone: "alert" },
+    { id: "expected-loss", title: "Expected loss, 90 days", value: formatUsdCompact(exp), sub: "P(churn) × ARR", tone: "alert" },
     { id: "health", title: "Health score", value: `${d.health_score.toFixed(0)}/100`, sub: `${d.risk_tier} risk · ARR at risk ${formatUsdCompact(d.arr_at_risk)}` },
     { id: "open-tickets", title: "Open tickets", value: formatInt(d.open_tickets), sub: `${formatInt(d.high_priority_tickets_30d)} high-priority in 30 days` },
   ];

@@ -1,10 +1,11 @@
 /**
  * The arithmetic behind the dashboards, as pure functions (no DOM, no Plot, no DuckDB), so it is
  * unit-tested in Node and reused by every page: intervals for expected churn, the uplift
- * simulator, playbook due dates and renewal stages, the measured risk findings, and the
+ * simulator, playbook tiers and renewal stages, the measured risk findings, and the
  * encoding of a what-if row for the ONNX model. Business numbers come from config.ts.
  */
-import { config, type RiskTier } from "./config.js";
+import { config, RISK_TIERS, type RiskTier } from "./config.js";
+import { PRIORITIES, type Priority } from "./playbooks.js";
 
 // ---------------------------------------------------------------- expected churn interval
 
@@ -107,7 +108,8 @@ const SEVERITY: Record<RiskTier, number> = { Critical: 3, High: 2, Medium: 1, Lo
 
 /**
  * The tier whose playbook an account follows: the more severe of its health-score tier and its
- * churn-model tier (either signal is enough to act on). Without a model, the health tier.
+ * churn-model tier (either signal is enough to act on). loaders/sql/mart_cta_candidates.sql
+ * applies the same rule to the CTAs.
  */
 export function actionTier(healthTier: RiskTier, modelTier: RiskTier | null | undefined): RiskTier {
   if (!modelTier) return healthTier;
@@ -119,15 +121,12 @@ export function recommendedAction(tier: RiskTier): string {
   return config.riskTiers.find((t) => t.tier === tier)?.recommendedAction ?? "";
 }
 
-/** Act-within window of a tier in hours (config.riskTiers), or null for standard cadence. */
-export function actWithinHours(tier: RiskTier): number | null {
-  return config.riskTiers.find((t) => t.tier === tier)?.actWithinHours ?? null;
-}
-
-/** Due date of the tier's playbook when it starts at `start` (UTC); null for standard cadence. */
-export function dueDate(start: Date, tier: RiskTier): Date | null {
-  const h = actWithinHours(tier);
-  return h === null ? null : new Date(start.getTime() + h * 3_600_000);
+/**
+ * The tier named like a CTA priority ("critical" → "Critical"): priorities share the tiers'
+ * names, colours and act-within windows (loaders/cta.ts → cfg.priorities).
+ */
+export function priorityLabel(priority: Priority): RiskTier {
+  return RISK_TIERS[PRIORITIES.indexOf(priority)]!;
 }
 
 /**

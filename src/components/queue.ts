@@ -1,113 +1,125 @@
 /**
- * CSM queue: per owner, the accounts to act on now and by when. Due dates follow the playbook
- * timelines of config.riskTiers[].actWithinHours (Critical 48 hours, High a week, Medium two
- * weeks), counted from the build's as-of date; the tier is the playbook tier (the more severe of
- * the health-score tier and the churn model's tier).
+ * CSM queue: per owner, the calls to action (CTAs) to work on now, read from
+ * marts.mart_cta_queue (src/data/cta_queue.parquet). The due date of a CTA is fixed when it
+ * opens — creation + its priority's act-within window (Critical 48 hours, High a week, Medium two
+ * weeks; config.riskTiers) or the renewal stage's deadline if earlier — and is carried across
+ * nightly builds, so an unworked CTA becomes overdue instead of being "due in 48 h" again every
+ * night. The priority is the CTA rule's minimum raised by the account's play tier (the more
+ * severe of the health-score tier and the churn model's tier).
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
 import * as Inputs from "npm:@observablehq/inputs";
 import { html } from "npm:htl";
 import { RISK_TIERS, type RiskTier } from "./config.js";
-import { expectedLoss, type Account } from "./accounts.js";
+import type { Priority } from "./playbooks.js";
+import { priorityLabel } from "./metrics.js";
 import { formatDate, formatInt, formatPercent, formatUsdCompact, parseUtc } from "./format.js";
-import { actionTier, dueDate, recommendedAction } from "./metrics.js";
-import { PLOT_STYLE, tierColorScale } from "./theme.js";
+import { MIN_WIDTH, PLOT_STYLE, tierColorScale } from "./theme.js";
 import { tierBadge, type Kpi } from "./ui.js";
 
-export interface QueueRow {
+/** One open CTA: a row of src/data/cta_queue.parquet. */
+export interface Cta {
+  cta_id: string;
   customer_id: string;
   company_name: string;
   csm_owner: string;
-  plan_tier: string;
-  tier: RiskTier;
-  risk_tier: RiskTier;
-  model_tier: RiskTier | null;
-  churn_probability: number | null;
-  arr: number;
-  expected_loss: number;
-  due: Date;
-  hours: number;
-  action: string;
-  flags: string;
+  cta_type: string;
+  reason_label: string;
+  detail: string;
+  playbook: string;
+  step: string;
+  priority: Priority;
+  priority_rank: number;
+  created_date: Date;
+  due_date: Date;
+  days_open: number;
+  overdue: boolean;
+  play_tier: RiskTier;
+  arr_at_risk: number;
   days_to_renewal: number;
+  churn_probability: number | null;
 }
 
-/** All accounts whose playbook has an act-within window, soonest due first. */
-export function actionQueue(accounts: readonly Account[], asOf: string): QueueRow[] {
-  const start = parseUtc(asOf);
-  const out: QueueRow[] = [];
-  for (const r of accounts) {
-    const tier = actionTier(r.risk_tier, r.model_tier);
-    const due = dueDate(start, tier);
-    if (!due) continue;
-    out.push({
-      customer_id: r.customer_id, company_name: r.company_name, csm_owner: r.csm_owner, plan_tier: r.plan_tier,
-      tier, risk_tier: r.risk_tier, model_tier: r.model_tier, churn_probability: r.churn_probability,
-      arr: r.arr, expected_loss: expectedLoss(r),
-      due, hours: (due.getTime() - start.getTime()) / 3_600_000, action: recommendedAction(tier),
-      flags: [r.low_events ? "low events" : "", r.support_overload ? "support overload" : "", r.onboarding_at_risk ? "onboarding at risk" : ""].filter(Boolean).join(", "),
-      days_to_renewal: r.days_to_renewal,
-    });
-  }
-  return out.sort((a, b) => a.due.getTime() - b.due.getTime() || b.expected_loss - a.expected_loss);
+const DAY = 86_400_000;
+
+/** Whole days from the build's as-of date to the due date (negative: overdue). */
+export function daysUntilDue(cta: Pick<Cta, "due_date">, asOf: string): number {
+  return Math.round((cta.due_date.getTime() - parseUtc(asOf).getTime()) / DAY);
 }
 
-export function queueKpis(rows: readonly QueueRow[], owner: string): Kpi[] {
-  const mine = rows.filter((r) => r.csm_owner === owner);
-  const count = (t: RiskTier) => mine.filter((r) => r.tier === t).length;
-  const first = mine[0];
+/** The CSM with the most open CTAs (the page opens on them unless `?csm=` names another). */
+export function busiestOwner(ctas: readonly Cta[]): string | undefined {
+  return d3.greatest(d3.rollups(ctas, (g) => g.length, (c) => c.csm_owner), ([, n]) => n)?.[0];
+}
+
+/** Soonest due first; then the most urgent priority, then the most ARR at risk. */
+export function byDue(a: Cta, b: Cta): number {
+  return a.due_date.getTime() - b.due_date.getTime() || a.priority_rank - b.priority_rank || b.arr_at_risk - a.arr_at_risk;
+}
+
+export function queueKpis(mine: readonly Cta[], owner: string, asOf: string): Kpi[] {
+  const overdue = mine.filter((c) => c.overdue).length;
+  const dueSoon = mine.filter((c) => !c.overdue && daysUntilDue(c, asOf) <= 2).length;
+  const critical = mine.filter((c) => c.priority === "critical").length;
+  // ARR at risk counts each account once, however many CTAs it has
+  const arr = d3.sum(d3.rollups(mine, (g) => g[0]!.arr_at_risk, (c) => c.customer_id), ([, x]) => x);
   return [
-    { id: "queue-size", title: "Accounts to act on", value: formatInt(mine.length), sub: `${owner}` },
-    { id: "queue-critical", title: "Critical — within 48 h", value: formatInt(count("Critical")), sub: "executive escalation", tone: count("Critical") ? "alert" : undefined },
-    { id: "queue-high", title: "High — within a week", value: formatInt(count("High")), sub: "focused CSM outreach", tone: count("High") ? "alert" : undefined },
-    { id: "queue-medium", title: "Medium — within two weeks", value: formatInt(count("Medium")), sub: "proactive check-in" },
-    { id: "queue-next-due", title: "Next due", value: first ? formatDate(first.due) : "—", sub: `${formatUsdCompact(d3.sum(mine, (r) => r.expected_loss))} expected loss covered` },
+    { id: "queue-size", title: "Open CTAs", value: formatInt(mine.length), sub: `${formatInt(new Set(mine.map((c) => c.customer_id)).size)} accounts · ${owner}` },
+    { id: "queue-overdue", title: "Overdue", value: formatInt(overdue), sub: "past the due date set when the CTA opened", tone: overdue ? "alert" : undefined },
+    { id: "queue-due-soon", title: "Due within 48 h", value: formatInt(dueSoon), sub: "not yet overdue", tone: dueSoon ? "alert" : undefined },
+    { id: "queue-critical", title: "Critical", value: formatInt(critical), sub: "executive escalation plays" },
+    { id: "queue-arr", title: "ARR at risk covered", value: formatUsdCompact(arr), sub: "accounts in this queue" },
   ];
 }
 
 /**
- * Workload across the team: accounts to act on per CSM, by tier, for the `top` longest queues
- * plus the chosen CSM (highlighted).
+ * Team workload: open CTAs per CSM by priority, for the `top` longest queues plus the chosen
+ * CSM (highlighted).
  */
-export function workloadChart(rows: readonly QueueRow[], owner: string, { width, top = 20 }: { width: number; top?: number }): SVGSVGElement | HTMLElement {
-  const ranked = d3.groupSort(rows, (g) => -g.length, (r) => r.csm_owner);
+export function workloadChart(ctas: readonly Cta[], owner: string, { width, top = 20 }: { width: number; top?: number }): SVGSVGElement | HTMLElement {
+  const ranked = d3.groupSort(ctas, (g) => -g.length, (c) => c.csm_owner);
   const order = ranked.slice(0, top);
   if (!order.includes(owner) && ranked.includes(owner)) order.push(owner);
   const shown = new Set(order);
-  const data = d3.flatRollup(rows.filter((r) => shown.has(r.csm_owner)), (g) => g.length, (r) => r.csm_owner, (r) => r.tier).map(([csm, tier, n]) => ({ csm, tier, n }));
+  const data = d3
+    .flatRollup(ctas.filter((c) => shown.has(c.csm_owner)), (g) => g.length, (c) => c.csm_owner, (c) => c.priority)
+    .map(([csm, priority, n]) => ({ csm, priority: priorityLabel(priority), n }));
   return Plot.plot({
     width: Math.max(width, MIN_WIDTH), height: 40 + order.length * 20, marginLeft: 140, style: PLOT_STYLE,
-    x: { label: "accounts to act on →", grid: true },
+    x: { label: "open CTAs →", grid: true },
     y: { label: null, domain: order, tickFormat: (d: string) => (d === owner ? `▶ ${d}` : d) },
-    color: { ...tierColorScale, domain: RISK_TIERS.slice(0, 3), range: tierColorScale.range.slice(0, 3), legend: true },
+    color: { ...tierColorScale, legend: true },
     marks: [
-      Plot.barX(data, { x: "n", y: "csm", fill: "tier", order: (d: { tier: RiskTier }) => RISK_TIERS.indexOf(d.tier), fillOpacity: (d: { csm: string }) => (d.csm === owner ? 1 : 0.45), tip: true }),
+      Plot.barX(data, { x: "n", y: "csm", fill: "priority", order: (d: { priority: RiskTier }) => RISK_TIERS.indexOf(d.priority), fillOpacity: (d: { csm: string }) => (d.csm === owner ? 1 : 0.45), tip: true }),
       Plot.ruleX([0]),
     ],
   });
 }
 
-/** The chosen CSM's queue. */
-export function queueTable(rows: readonly QueueRow[]): HTMLElement {
+/** The chosen CSM's CTAs, soonest due first. */
+export function queueTable(mine: readonly Cta[], asOf: string): HTMLElement {
+  const rows = [...mine].sort(byDue);
+  const due = (c: Cta) => {
+    const days = daysUntilDue(c, asOf);
+    const when = c.overdue ? html`<strong class="sg-overdue">overdue ${formatInt(-days)} d</strong>` : days === 0 ? "today" : `in ${formatInt(days)} d`;
+    return html`<strong data-due=${c.due_date.toISOString().slice(0, 10)}>${formatDate(c.due_date)}</strong><br><span class="sg-meta">${when} · open ${formatInt(c.days_open)} d</span>`;
+  };
+  const wrap = (x: unknown) => html`<div style="white-space:normal">${x}</div>`;
   return Inputs.table(rows, {
-    columns: ["due", "company_name", "tier", "action", "churn_probability", "expected_loss", "flags", "days_to_renewal"],
-    header: { due: "Due", company_name: "Account", tier: "Tier", action: "Action", churn_probability: "P(churn)", expected_loss: "Expected loss", arr: "ARR", flags: "Flags", days_to_renewal: "Renews in" },
+    columns: ["due_date", "company_name", "priority", "step", "reason_label", "arr_at_risk", "churn_probability"],
+    header: { due_date: "Due", company_name: "Account", priority: "Priority", step: "Play → step", reason_label: "Why", arr_at_risk: "ARR at risk", churn_probability: "P(churn)" },
     format: {
-      due: ((d: Date, i: number) => html`<strong>${formatDate(d)}</strong><br><span class="sg-meta">within ${rows[i]!.hours < 72 ? `${rows[i]!.hours} h` : `${rows[i]!.hours / 24} days`}</span>`) as never,
-      company_name: ((n: string, i: number) => html`<a href=${`./customer-360?id=${encodeURIComponent(rows[i]!.customer_id)}`}>${n}</a>`) as never,
-      tier: ((t: RiskTier) => tierBadge(t)) as never,
-      action: ((a: string) => html`<span style="white-space:normal">${a}</span>`) as never,
+      due_date: ((_d: Date, i: number) => due(rows[i]!)) as never,
+      company_name: ((n: string, i: number) => wrap(html`<a href=${`./customer-360?id=${encodeURIComponent(rows[i]!.customer_id)}`}>${n}</a>`)) as never,
+      priority: ((p: Priority) => tierBadge(priorityLabel(p))) as never,
+      step: ((s: string, i: number) => wrap(html`<span class="sg-meta">${rows[i]!.playbook} →</span> ${s}`)) as never,
+      reason_label: ((r: string, i: number) => wrap(html`${r}<br><span class="sg-meta">${rows[i]!.detail}</span>`)) as never,
+      arr_at_risk: ((x: number) => formatUsdCompact(x)) as never,
       churn_probability: ((p: number | null) => (p === null ? "—" : formatPercent(p))) as never,
-      expected_loss: ((x: number) => formatUsdCompact(x)) as never,
-      arr: ((x: number) => formatUsdCompact(x)) as never,
-      flags: ((x: string) => html`<span style="white-space:normal">${x}</span>`) as never,
-      days_to_renewal: ((x: number) => `${formatInt(x)} d`) as never,
     },
-    width: { due: 110, company_name: 170, tier: 80, action: 230, churn_probability: 70, expected_loss: 90, flags: 130, days_to_renewal: 70 },
-    layout: "fixed",
-    rows: 16,
+    width: { due_date: 120, company_name: 130, priority: 75, step: 150, arr_at_risk: 75, churn_probability: 65 },
+    height: 560,
     select: false,
   });
 }
