@@ -56,7 +56,7 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
     expect(renewalStage(121)).toBeNull();
     expect(actionTier("Medium", "Critical")).toBe("Critical");
     expect(actionTier("High", "Low")).toBe("High");
-    expect(actionTier("Low", null)).toBe("Low");
+    expect(actionTier("Low", "Low")).toBe("Low");
   });
 
   test("findings: multipliers against the rest or the base rate", () => {

@@ -1,11 +1,13 @@
 /**
- * One active account as src/data/risk_scores.parquet publishes it (marts.mart_customer_risk_scores,
- * allow-listed columns, plus the churn model's columns — null without a model). Pages load it
- * with `loadRows<Account>(FileAttachment("data/risk_scores.parquet"))` (rows.ts).
+ * One active account: the allow-listed columns of marts.mart_customer_risk_scores
+ * (loaders/site/site-columns.ts → RISK_SCORE_COLUMNS). Pages read them two ways: as `Account`
+ * rows of src/data/risk_scores.parquet (`loadRows<Account>(...)`, rows.ts; dates are `Date`s),
+ * and inside Customer 360's JSON dossiers (customer360.ts → Dossier; dates stay ISO strings).
  */
 import type { RiskTier } from "./config.js";
 
-export interface Account {
+/** The account columns both forms share; `D` is how a date arrives (Date from Parquet, string from JSON). */
+export interface AccountColumns<D> {
   customer_id: string;
   company_name: string;
   industry: string;
@@ -14,7 +16,7 @@ export interface Account {
   csm_owner: string;
   arr: number;
   seats_purchased: number;
-  renewal_date: Date;
+  renewal_date: D;
   days_to_renewal: number;
   lifecycle_stage: string;
   tenure_days: number;
@@ -25,23 +27,24 @@ export interface Account {
   health_score: number;
   risk_score: number;
   risk_tier: RiskTier;
-  health_colour: string;
   low_events: boolean;
   support_overload: boolean;
   onboarding_at_risk: boolean;
-  recommended_action: string;
   top_risk_drivers: string;
   arr_at_risk: number;
-  churn_probability: number | null;
-  model_tier: RiskTier | null;
-  model_top_drivers: string | null;
+  churn_probability: number;
+  model_tier: RiskTier;
+  model_top_drivers: string;
 }
 
-/** True when the build scored accounts with the churn model. */
-export const hasModel = (rows: readonly Account[]): boolean => rows.some((r) => r.churn_probability !== null);
+/** A row of src/data/risk_scores.parquet. */
+export interface Account extends AccountColumns<Date> {
+  health_colour: string;
+  recommended_action: string;
+}
 
-/** Expected churned ARR over 90 days: P(churn) × ARR, or the health score's ARR at risk without a model. */
-export const expectedLoss = (r: Account): number => (r.churn_probability === null ? r.arr_at_risk : r.churn_probability * r.arr);
+/** Expected churned ARR over 90 days: the model's calibrated P(churn) × ARR. */
+export const expectedLoss = (r: Pick<Account, "churn_probability" | "arr">): number => r.churn_probability * r.arr;
 
 /**
  * A repeatable sample of at most `limit` rows (every k-th row of a fixed pseudo-random order),

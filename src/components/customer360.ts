@@ -13,6 +13,7 @@ import { indexFile, shardFiles } from "./c360-files.js";
 import { addDays, formatDate, formatInt, formatPercent, formatUsd, formatUsdCompact, parseUtc } from "./format.js";
 import { actionTier, priorityLabel, recommendedAction, renewalStage } from "./metrics.js";
 import type { Priority } from "./playbooks.js";
+import type { AccountColumns } from "./accounts.js";
 import { ACCENT, BAD, GOOD, MUTED, PLOT_STYLE, TIER_COLOURS } from "./theme.js";
 import { emptyState, tierBadge, type BuildInfo } from "./ui.js";
 
@@ -29,34 +30,7 @@ export interface C360Index {
 }
 
 /** One account's dossier (c360/NN.json). */
-export interface Dossier {
-  customer_id: string;
-  company_name: string;
-  industry: string;
-  company_size: string;
-  plan_tier: string;
-  csm_owner: string;
-  arr: number;
-  seats_purchased: number;
-  renewal_date: string;
-  days_to_renewal: number;
-  lifecycle_stage: string;
-  tenure_days: number;
-  events_last_30d: number;
-  high_priority_tickets_30d: number;
-  open_tickets: number;
-  integrations_first_30d: number;
-  health_score: number;
-  risk_score: number;
-  risk_tier: RiskTier;
-  low_events: boolean;
-  support_overload: boolean;
-  onboarding_at_risk: boolean;
-  top_risk_drivers: string;
-  arr_at_risk: number;
-  churn_probability: number;
-  model_tier: RiskTier;
-  model_top_drivers: string;
+export interface Dossier extends AccountColumns<string> {
   /** [component id, feature value, 0–100 score, points lost], most points lost first */
   components: [string, number | null, number, number][];
   /** engagement events per day, 90 days ending at the as-of date */

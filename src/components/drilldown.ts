@@ -39,7 +39,7 @@ export function atRiskTable(rows: readonly AtRiskRow[]): HTMLElement {
     format: {
       company_name: ((name: string, i: number) => html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${name}</a>`) as never,
       risk_tier: ((t: RiskTier) => tierBadge(t)) as never,
-      churn_probability: ((p: number | null) => (p === null ? "—" : html`<span style=${p >= HIGH_PROBABILITY ? `color:${BAD};font-weight:600` : ""}>${formatPercent(p)}</span>`)) as never,
+      churn_probability: ((p: number) => html`<span style=${p >= HIGH_PROBABILITY ? `color:${BAD};font-weight:600` : ""}>${formatPercent(p)}</span>`) as never,
       arr_at_risk: ((x: number) => html`<div class="sg-bar"><span style=${`width:${(100 * x) / maxRisk}%`}></span><b>${formatUsdCompact(x)}</b></div>`) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
       events_last_30d: ((x: number) => html`<span style=${x < config.flags.lowEventsThreshold30d ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)}</span>`) as never,
@@ -62,11 +62,11 @@ export interface ScatterRow {
 }
 
 /** Accounts for the usage-decay scatter (a repeatable sample of at most `limit`). */
-export function scatterSample(accounts: readonly Account[], useModel: boolean, limit = 4000): ScatterRow[] {
+export function scatterSample(accounts: readonly Account[], limit = 4000): ScatterRow[] {
   return sample(accounts, limit).map((r) => ({
     events_last_30d: r.events_last_30d,
-    y: useModel ? (r.churn_probability ?? NaN) : r.risk_score / 100,
-    risk_tier: (useModel ? r.model_tier : r.risk_tier) ?? r.risk_tier,
+    y: r.churn_probability,
+    risk_tier: r.model_tier,
     company_name: r.company_name,
   }));
 }

@@ -22,25 +22,24 @@ export interface ExecFigures {
   logo_churn_rate_12m: number | null;
   grr_12m: number | null;
   nrr_12m: number | null;
-  /** Σp, Σp(1−p), Σp·ARR, Σp(1−p)·ARR² over active accounts (null without a model) */
-  expected: { customers_mean: number; customers_variance: number; arr_mean: number; arr_variance: number } | null;
+  /** Σp, Σp(1−p), Σp·ARR, Σp(1−p)·ARR² over active accounts */
+  expected: { customers_mean: number; customers_variance: number; arr_mean: number; arr_variance: number };
 }
 
 export interface ExecSummary {
   schema: number;
-  model: boolean;
   build: BuildInfo;
   current: ExecFigures;
-  tiers: { basis: "health" | "model"; tier: RiskTier; accounts: number; arr: number; expected_arr: number | null }[];
+  tiers: { basis: "health" | "model"; tier: RiskTier; accounts: number; arr: number; expected_arr: number }[];
   plans: { plan_tier: string; tier: RiskTier; accounts: number; arr: number }[];
   churnMonthly: { month: string; churned_customers: number; churned_arr: number }[];
-  topAccounts: { customer_id: string; company_name: string; plan_tier: string; tier: RiskTier; arr: number; churn_probability: number | null; expected_arr: number; days_to_renewal: number }[];
+  topAccounts: { customer_id: string; company_name: string; plan_tier: string; tier: RiskTier; arr: number; churn_probability: number; expected_arr: number; days_to_renewal: number }[];
   previous: { build: BuildInfo; current: ExecFigures } | null;
 }
 
-/** 90% interval of churned ARR over the next 90 days (null without a model). */
-export function expectedChurnArr(f: ExecFigures, level = 0.9): Interval | null {
-  return f.expected ? normalInterval(f.expected.arr_mean, f.expected.arr_variance, level) : null;
+/** 90% interval of churned ARR over the next 90 days. */
+export function expectedChurnArr(f: ExecFigures, level = 0.9): Interval {
+  return normalInterval(f.expected.arr_mean, f.expected.arr_variance, level);
 }
 
 /** The KPI cards, with change since the previous build where there is one. */
@@ -69,11 +68,9 @@ export function execKpis(s: ExecSummary): HTMLElement {
   const risk: Kpi[] = [
     {
       id: "expected-churn", title: "Expected churned ARR, next 90 days", tone: "alert",
-      value: exp ? formatUsdCompact(exp.mean) : "—",
-      sub: exp
-        ? html`<span data-interval>90% interval ${formatUsdCompact(exp.lo)} – ${formatUsdCompact(exp.hi)}</span> · ${formatPercent(exp.mean / c.total_arr)} of ARR · ≈${formatInt(c.expected!.customers_mean)} accounts`
-        : "needs the churn model (not in this build)",
-      delta: d(exp?.mean, expPrev?.mean, "usd", false),
+      value: formatUsdCompact(exp.mean),
+      sub: html`<span data-interval>90% interval ${formatUsdCompact(exp.lo)} – ${formatUsdCompact(exp.hi)}</span> · ${formatPercent(exp.mean / c.total_arr)} of ARR · ≈${formatInt(c.expected.customers_mean)} accounts`,
+      delta: d(exp.mean, expPrev?.mean, "usd", false),
     },
     {
       id: "arr-at-risk", title: "ARR at risk (health score)", tone: "alert", value: formatUsdCompact(c.arr_at_risk),
@@ -91,8 +88,7 @@ export function execKpis(s: ExecSummary): HTMLElement {
 
 /** Tier mix: share of accounts and of ARR per tier, as two 100% bars. */
 export function tierMixChart(s: ExecSummary, { width, basis }: { width: number; basis?: "health" | "model" }): SVGSVGElement | HTMLElement {
-  const b = basis ?? (s.model ? "model" : "health");
-  const rows = s.tiers.filter((t) => t.basis === b);
+  const rows = s.tiers.filter((t) => t.basis === (basis ?? "model"));
   const totalA = rows.reduce((x, r) => x + r.accounts, 0);
   const totalR = rows.reduce((x, r) => x + r.arr, 0);
   const data = rows.flatMap((r) => [
@@ -144,11 +140,11 @@ export function churnTrendChart(rows: ExecSummary["churnMonthly"], { width }: { 
 
 /** The accounts with the most expected churned ARR, linking to Customer 360. */
 export function topAccountsTable(s: ExecSummary): HTMLElement {
-  return html`<table class="sg-table" id="top-accounts"><thead><tr><th>Account</th><th>Plan</th><th>Tier</th><th class="num">ARR</th><th class="num">${s.model ? "P(churn 90d)" : "Risk"}</th><th class="num">${s.model ? "Expected loss" : "ARR at risk"}</th><th class="num">Renews in</th></tr></thead>
+  return html`<table class="sg-table" id="top-accounts"><thead><tr><th>Account</th><th>Plan</th><th>Tier</th><th class="num">ARR</th><th class="num">P(churn 90d)</th><th class="num">Expected loss</th><th class="num">Renews in</th></tr></thead>
     <tbody>${s.topAccounts.map((a) => html`<tr>
       <td><a href=${`./customer-360?id=${encodeURIComponent(a.customer_id)}`}>${a.company_name}</a> <span class="sg-id">${a.customer_id}</span></td>
       <td>${a.plan_tier}</td><td>${tierBadge(a.tier)}</td><td class="num">${formatUsdCompact(a.arr)}</td>
-      <td class="num">${a.churn_probability === null ? "—" : formatPercent(a.churn_probability)}</td>
+      <td class="num">${formatPercent(a.churn_probability)}</td>
       <td class="num">${formatUsdCompact(a.expected_arr)}</td><td class="num">${formatInt(a.days_to_renewal)} d</td></tr>`)}</tbody></table>` as HTMLElement;
 }
 

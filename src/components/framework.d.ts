@@ -57,6 +57,7 @@ declare module "npm:@observablehq/inputs" {
     sort?: keyof T & string;
     reverse?: boolean;
     rows?: number;
+    height?: number;
     maxHeight?: number;
     select?: boolean;
     required?: boolean;

@@ -26,7 +26,6 @@ export interface SegmentRow {
 }
 
 export interface Segments {
-  model: boolean;
   build: BuildInfo;
   kpis: { active_customers: number; total_arr: number; arr_at_risk: number; high_critical_customers: number; high_critical_arr: number; avg_health_score: number; logo_churn_rate_12m: number | null };
   segments: SegmentRow[];

@@ -111,8 +111,7 @@ const SEVERITY: Record<RiskTier, number> = { Critical: 3, High: 2, Medium: 1, Lo
  * churn-model tier (either signal is enough to act on). loaders/sql/mart_cta_candidates.sql
  * applies the same rule to the CTAs.
  */
-export function actionTier(healthTier: RiskTier, modelTier: RiskTier | null | undefined): RiskTier {
-  if (!modelTier) return healthTier;
+export function actionTier(healthTier: RiskTier, modelTier: RiskTier): RiskTier {
   return SEVERITY[modelTier] > SEVERITY[healthTier] ? modelTier : healthTier;
 }
 

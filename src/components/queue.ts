@@ -38,7 +38,7 @@ export interface Cta {
   play_tier: RiskTier;
   arr_at_risk: number;
   days_to_renewal: number;
-  churn_probability: number | null;
+  churn_probability: number;
 }
 
 const DAY = 86_400_000;
@@ -116,7 +116,7 @@ export function queueTable(mine: readonly Cta[], asOf: string): HTMLElement {
       step: ((s: string, i: number) => wrap(html`<span class="sg-meta">${rows[i]!.playbook} →</span> ${s}`)) as never,
       reason_label: ((r: string, i: number) => wrap(html`${r}<br><span class="sg-meta">${rows[i]!.detail}</span>`)) as never,
       arr_at_risk: ((x: number) => formatUsdCompact(x)) as never,
-      churn_probability: ((p: number | null) => (p === null ? "—" : formatPercent(p))) as never,
+      churn_probability: ((p: number) => formatPercent(p)) as never,
     },
     width: { due_date: 120, company_name: 130, priority: 75, step: 150, arr_at_risk: 75, churn_probability: 65 },
     height: 560,

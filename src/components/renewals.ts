@@ -23,8 +23,8 @@ export interface RenewalRow {
   renewal_date: Date;
   days_to_renewal: number;
   risk_tier: RiskTier;
-  model_tier: RiskTier | null;
-  churn_probability: number | null;
+  model_tier: RiskTier;
+  churn_probability: number;
   /** the playbook tier: the more severe of health and model tier */
   tier: RiskTier;
   /** 120, 90, 60 or 30 */
@@ -59,7 +59,7 @@ export function upcomingRenewals(accounts: readonly Account[], asOf: string): Re
 export function renewalKpis(rows: readonly RenewalRow[]): Kpi[] {
   const risky = rows.filter((r) => r.tier === "Critical" || r.tier === "High");
   const soon = rows.filter((r) => r.days_to_renewal <= 30);
-  const exp = d3.sum(rows, (r) => (r.churn_probability ?? 0) * r.arr);
+  const exp = d3.sum(rows, (r) => r.churn_probability * r.arr);
   return [
     { id: "renewals", title: "Renewals, next 120 days", value: formatInt(rows.length), sub: `${formatUsdCompact(d3.sum(rows, (r) => r.arr))} ARR` },
     { id: "renewals-at-risk", title: "At High or Critical risk", value: formatInt(risky.length), sub: `${formatUsdCompact(d3.sum(risky, (r) => r.arr))} ARR`, tone: "alert" },
@@ -114,7 +114,7 @@ export function renewalTable(rows: readonly RenewalRow[], stages: RenewalStages)
       renewal_date: ((d: Date) => formatDate(d)) as never,
       stage: ((s: number) => `${s}-day`) as never,
       tier: ((t: RiskTier) => tierBadge(t)) as never,
-      churn_probability: ((p: number | null) => (p === null ? "—" : formatPercent(p))) as never,
+      churn_probability: ((p: number) => formatPercent(p)) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
       next: ((x: string) => html`<span style="white-space:normal">${x}</span>`) as never,
     },

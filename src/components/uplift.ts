@@ -1,7 +1,7 @@
 /**
  * Uplift Simulator (seed 002, dashboard 4): how much churning ARR could CS interventions keep,
- * and at what return? Each targeted account's expected churned ARR (model P(churn) × ARR, or
- * the health score's ARR at risk without a model) is reduced by the intervention's
+ * and at what return? Each targeted account's expected churned ARR (the model's calibrated
+ * P(churn) × ARR) is reduced by the intervention's
  * effectiveness, at a fixed cost per intervention. Defaults come from config.uplift.
  */
 import * as d3 from "npm:d3";
@@ -9,7 +9,7 @@ import * as Plot from "npm:@observablehq/plot";
 import { MIN_WIDTH } from "./theme.js";
 import { html } from "npm:htl";
 import { config } from "./config.js";
-import { expectedLoss, hasModel, type Account } from "./accounts.js";
+import { expectedLoss, type Account } from "./accounts.js";
 import { formatInt, formatMultiple, formatPercent0, formatUsd, formatUsdCompact } from "./format.js";
 import { breakEvenAccounts, roiAt, upliftCurve, type UpliftPoint } from "./metrics.js";
 import { ACCENT, BAD, GOOD, MUTED, PLOT_STYLE } from "./theme.js";
@@ -24,12 +24,11 @@ export interface UpliftAccountRow {
 }
 
 /** Every active account with its expected churned ARR over the next 90 days. */
-export function upliftAccounts(accounts: readonly Account[]): { rows: UpliftAccountRow[]; basis: "model" | "health" } {
-  const rows = accounts.map((r) => ({
+export function upliftAccounts(accounts: readonly Account[]): UpliftAccountRow[] {
+  return accounts.map((r) => ({
     customer_id: r.customer_id, plan_tier: r.plan_tier, industry: r.industry,
     early: r.tenure_days < config.flags.onboardingWindowDays, expected: expectedLoss(r),
   }));
-  return { rows, basis: hasModel(accounts) ? "model" : "health" };
 }
 
 export interface Scenario {

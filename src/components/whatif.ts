@@ -72,6 +72,23 @@ const num = (v: unknown, fallback = 0): number => (typeof v === "number" && Numb
 const USAGE_30D = ["logins_30d", "feature_uses_30d", "api_calls_30d", "report_exports_30d"];
 
 /**
+ * A ticket count (0–10): the totals that include it move by the same amount, and never fall
+ * below the count itself.
+ */
+function ticketCount(id: string, label: string, totals: readonly string[]): WhatIfInput {
+  return {
+    id, label, min: 0, max: 10, step: 1, needs: [id],
+    read: (v) => num(v[id]),
+    write: (v, x) => {
+      const d = x - num(v[id]);
+      const out: Record<string, unknown> = { ...v, [id]: x };
+      for (const t of totals) if (t in v) out[t] = Math.max(num(v[t]) + d, x);
+      return out;
+    },
+  };
+}
+
+/**
  * The panel's controls. Derived features follow the warehouse's definitions
  * (loaders/sql/customer_features_as_of.sql): events per seat, the 30-vs-prior-60-day trend
  * ratio (capped at 3) and the 90-day total are recomputed from the edited 30-day events.
@@ -95,29 +112,8 @@ export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
       return out;
     },
   },
-  {
-    id: "high_priority_tickets_30d", label: "High-priority tickets, last 30 days", min: 0, max: 10, step: 1,
-    needs: ["high_priority_tickets_30d"],
-    read: (v) => num(v.high_priority_tickets_30d),
-    write: (v, x) => {
-      const d = x - num(v.high_priority_tickets_30d);
-      const out: Record<string, unknown> = { ...v, high_priority_tickets_30d: x };
-      if ("tickets_30d" in v) out.tickets_30d = Math.max(num(v.tickets_30d) + d, x);
-      if ("tickets_90d" in v) out.tickets_90d = Math.max(num(v.tickets_90d) + d, x);
-      return out;
-    },
-  },
-  {
-    id: "open_high_priority_tickets", label: "Open high-priority tickets", min: 0, max: 10, step: 1,
-    needs: ["open_high_priority_tickets"],
-    read: (v) => num(v.open_high_priority_tickets),
-    write: (v, x) => {
-      const d = x - num(v.open_high_priority_tickets);
-      const out: Record<string, unknown> = { ...v, open_high_priority_tickets: x };
-      if ("open_tickets" in v) out.open_tickets = Math.max(num(v.open_tickets) + d, x);
-      return out;
-    },
-  },
+  ticketCount("high_priority_tickets_30d", "High-priority tickets, last 30 days", ["tickets_30d", "tickets_90d"]),
+  ticketCount("open_high_priority_tickets", "Open high-priority tickets", ["open_tickets"]),
   {
     id: "integrations_90d", label: "Integrations connected, last 90 days", min: 0, max: 20, step: 1,
     needs: ["integrations_90d"],

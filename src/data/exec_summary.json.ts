@@ -5,7 +5,7 @@ import path from "node:path";
 import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
 
 /** Version of this file's shape; a previous build's summary is compared only when it matches. */
-const SCHEMA = 1;
+const SCHEMA = 2;
 
 /** The published site the current build will replace (SAASGUARD_SITE_OUT minus temp suffixes). */
 async function previousSummary(): Promise<unknown> {
@@ -24,8 +24,6 @@ async function previousSummary(): Promise<unknown> {
 }
 
 const summary = await withWarehouse(async (w) => {
-  const model = await w.hasColumn("marts.mart_customer_risk_scores", "churn_probability");
-  const p = model ? "churn_probability" : "NULL::DOUBLE";
   const build = await w.row(`SELECT built_at, as_of, source, customers FROM marts.build_info`);
   const kpis = await w.row(`
     SELECT active_customers::INTEGER AS active_customers, total_arr, arr_at_risk,
@@ -34,36 +32,28 @@ const summary = await withWarehouse(async (w) => {
     FROM marts.mart_portfolio_kpis`);
   // expected churn over the next 90 days: each account churns with its calibrated probability p,
   // independently; the mean is Σp (accounts) and Σp·ARR, the variance Σp(1−p) and Σp(1−p)·ARR²
-  const expected = model
-    ? await w.row(`
-        SELECT sum(${p}) AS customers_mean, sum(${p} * (1 - ${p})) AS customers_variance,
-               sum(${p} * arr) AS arr_mean, sum(${p} * (1 - ${p}) * arr * arr) AS arr_variance
-        FROM marts.mart_customer_risk_scores`)
-    : null;
+  const expected = await w.row(`
+    SELECT sum(churn_probability) AS customers_mean, sum(churn_probability * (1 - churn_probability)) AS customers_variance,
+           sum(churn_probability * arr) AS arr_mean, sum(churn_probability * (1 - churn_probability) * arr * arr) AS arr_variance
+    FROM marts.mart_customer_risk_scores`);
   const tiers = await w.rows(`
-    SELECT 'health' AS basis, risk_tier AS tier, count(*)::INTEGER AS accounts, sum(arr) AS arr, sum(${p} * arr) AS expected_arr
+    SELECT 'health' AS basis, risk_tier AS tier, count(*)::INTEGER AS accounts, sum(arr) AS arr, sum(churn_probability * arr) AS expected_arr
     FROM marts.mart_customer_risk_scores GROUP BY ALL
-    ${model ? `UNION ALL SELECT 'model', model_tier, count(*)::INTEGER, sum(arr), sum(${p} * arr) FROM marts.mart_customer_risk_scores GROUP BY ALL` : ""}
+    UNION ALL SELECT 'model', model_tier, count(*)::INTEGER, sum(arr), sum(churn_probability * arr) FROM marts.mart_customer_risk_scores GROUP BY ALL
     ORDER BY basis, tier`);
   const plans = await w.rows(`
-    SELECT plan_tier, ${model ? "model_tier" : "risk_tier"} AS tier, count(*)::INTEGER AS accounts, sum(arr) AS arr
+    SELECT plan_tier, model_tier AS tier, count(*)::INTEGER AS accounts, sum(arr) AS arr
     FROM marts.mart_customer_risk_scores GROUP BY ALL ORDER BY ALL`);
   const churnMonthly = await w.rows(`
     SELECT month, churned_customers::INTEGER AS churned_customers, churned_arr
     FROM marts.mart_churn_monthly
     WHERE month > (SELECT as_of FROM marts.build_info) - INTERVAL 24 MONTH ORDER BY month`);
-  const topAccounts = model
-    ? await w.rows(`
-        SELECT customer_id, company_name, plan_tier, model_tier AS tier, arr, ${p} AS churn_probability,
-               ${p} * arr AS expected_arr, days_to_renewal
-        FROM marts.mart_customer_risk_scores ORDER BY expected_arr DESC, customer_id LIMIT 8`)
-    : await w.rows(`
-        SELECT customer_id, company_name, plan_tier, risk_tier AS tier, arr, NULL::DOUBLE AS churn_probability,
-               arr_at_risk AS expected_arr, days_to_renewal
-        FROM marts.mart_customer_risk_scores ORDER BY arr_at_risk DESC, customer_id LIMIT 8`);
+  const topAccounts = await w.rows(`
+    SELECT customer_id, company_name, plan_tier, model_tier AS tier, arr, churn_probability AS churn_probability,
+           churn_probability * arr AS expected_arr, days_to_renewal
+    FROM marts.mart_customer_risk_scores ORDER BY expected_arr DESC, customer_id LIMIT 8`);
   return {
     schema: SCHEMA,
-    model,
     build,
     current: { ...kpis, expected },
     tiers,

@@ -1,11 +1,6 @@
 // Model and score quality: the model card plus back-test figures computed from the warehouse
 // (calibration and lift by decile, metrics per cutoff, drift, and the health-score back-test).
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
-
-const CARD = fileURLToPath(new URL("../../models/churn_model.card.json", import.meta.url));
 
 /** AUC (Mann–Whitney, ties at average rank) of `score` against `label`, per cutoff. */
 const aucSql = (score: string) => `
@@ -21,12 +16,8 @@ const aucSql = (score: string) => `
 writeJson(
   await withWarehouse(async (w) => {
     const build = await w.row(`SELECT built_at, as_of, source, customers FROM marts.build_info`);
-    // the card of the model that scored this warehouse, else the one in models/
-    const stored = (await w.hasTable("marts.model_card")) ? (await w.rows<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`))[0]?.card_json : undefined;
-    const card: unknown = stored ? JSON.parse(stored) : existsSync(CARD) ? JSON.parse(await readFile(CARD, "utf-8")) : null;
-    const hasBacktest = await w.hasTable("marts.model_backtest_predictions");
-    const hasDrift = await w.hasTable("marts.model_drift");
-    if (!hasBacktest) return { build, card, backtest: null, drift: [] };
+    // the card of the model that scored this warehouse
+    const card: unknown = JSON.parse((await w.row<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json);
     // "scored healthy": below the lowest band that is not Green (rule score) / not Low (model)
     const healthyBelow = `(SELECT min(min_score) FROM cfg.risk_tiers WHERE colour <> 'Green')`;
     const lowBelow = `(SELECT min(min_probability) FROM cfg.model_tiers WHERE min_probability > 0)`;
@@ -50,9 +41,7 @@ writeJson(
              avg(label::INTEGER) AS observed_rate, count(*) FILTER (WHERE label)::INTEGER AS churned
       FROM d GROUP BY decile ORDER BY decile`);
     const thresholds = await w.row(`SELECT ${healthyBelow} AS healthy_below, ${lowBelow} AS low_below`);
-    const drift = hasDrift
-      ? await w.rows(`SELECT decile::INTEGER AS decile, n::INTEGER AS n, predicted, observed FROM marts.model_drift ORDER BY decile`)
-      : [];
+    const drift = await w.rows(`SELECT decile::INTEGER AS decile, n::INTEGER AS n, predicted, observed FROM marts.model_drift ORDER BY decile`);
     return { build, card, backtest: { perCutoff, deciles, thresholds }, drift };
   }),
 );

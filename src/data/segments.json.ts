@@ -4,9 +4,7 @@ import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
 
 writeJson(
   await withWarehouse(async (w) => {
-    const model = await w.hasColumn("marts.mart_customer_risk_scores", "churn_probability");
     return {
-      model,
       build: await w.row(`SELECT built_at, as_of, source, customers FROM marts.build_info`),
       kpis: await w.row(`
         SELECT active_customers::INTEGER AS active_customers, total_arr, arr_at_risk,
@@ -26,11 +24,9 @@ writeJson(
         SELECT least(floor(risk_score / 2.5) * 2.5, 97.5) AS x0, risk_tier AS tier, count(*)::INTEGER AS accounts
         FROM marts.mart_customer_risk_scores GROUP BY ALL ORDER BY ALL`),
       // calibrated churn probability in 2.5-point bins, by model tier
-      probabilityHistogram: model
-        ? await w.rows(`
-            SELECT least(floor(churn_probability * 40) / 40, 0.975) AS x0, model_tier AS tier, count(*)::INTEGER AS accounts
-            FROM marts.mart_customer_risk_scores GROUP BY ALL ORDER BY ALL`)
-        : [],
+      probabilityHistogram: await w.rows(`
+        SELECT least(floor(churn_probability * 40) / 40, 0.975) AS x0, model_tier AS tier, count(*)::INTEGER AS accounts
+        FROM marts.mart_customer_risk_scores GROUP BY ALL ORDER BY ALL`),
     };
   }),
 );

@@ -23,10 +23,6 @@ export interface Warehouse {
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   /** the one row of `sql` (an error naming the query otherwise) */
   row<T = Record<string, unknown>>(sql: string): Promise<T>;
-  /** true when `schema.table` exists */
-  hasTable(qualified: string): Promise<boolean>;
-  /** true when `schema.table` has `column` */
-  hasColumn(qualified: string, column: string): Promise<boolean>;
   /** the underlying connection, for COPY statements */
   readonly connection: DuckDBConnection;
 }
@@ -56,20 +52,6 @@ export async function withWarehouse<T>(f: (w: Warehouse) => Promise<T>): Promise
       const rows = await w.rows<T>(sql);
       if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}\n  query: ${sql.trim()}`);
       return rows[0]!;
-    },
-    async hasTable(qualified: string): Promise<boolean> {
-      const [schema, table] = qualified.split(".");
-      const r = await w.row<{ n: number }>(
-        `SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_schema = ${q(schema!)} AND table_name = ${q(table!)}`,
-      );
-      return r.n > 0;
-    },
-    async hasColumn(qualified: string, column: string): Promise<boolean> {
-      const [schema, table] = qualified.split(".");
-      const r = await w.row<{ n: number }>(
-        `SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_schema = ${q(schema!)} AND table_name = ${q(table!)} AND column_name = ${q(column)}`,
-      );
-      return r.n > 0;
     },
   };
   try {
