@@ -75,7 +75,8 @@ try {
       rawRowsPerSecond: rawRows / dataSeconds,
       marts: r.marts,
     };
-    if (site) targets.push({name: `default build, ${n} customers, data → dist/`, value: r.seconds, unit: "s", limit: 60, kind: "max"});
+    // the 60 s budget is the default demo build's (5,000 customers); larger sizes are judged on their marts
+    if (n <= 5000) targets.push({name: `default build, ${n} customers, data → dist/`, value: r.seconds, unit: "s", limit: 60, kind: "max"});
     else {
       targets.push({name: `marts for ${n} customers (raw tables → all marts, scored and checked)`, value: martSeconds, unit: "s", limit: 180, kind: "max"});
       targets.push({name: `peak memory, ${n} customers`, value: r.peakRssBytes / 2 ** 30, unit: "GiB", limit: 6, kind: "max"});
