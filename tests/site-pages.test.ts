@@ -19,6 +19,7 @@ import { buildSite } from "../loaders/site/build-site.ts";
 import { serveSite, type SiteServer } from "../server/site.ts";
 import { config } from "../src/components/config.ts";
 import { PRIORITIES } from "../src/components/playbooks.ts";
+import { asciiStrings } from "../src/components/arrow-strings.ts";
 import { formatInt } from "../src/components/format.ts";
 import { actionTier, breakEvenAccounts, encodeRow, measureFinding, normalInterval, normalQuantile, priorityLabel, renewalStage, roiAt, upliftCurve, type SignalBucket } from "../src/components/metrics.ts";
 import { launchBrowser } from "./helpers/browser.ts";
@@ -69,6 +70,19 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
     const all = measureFinding(rows, "usage_decay", "all");
     expect(all.baseRate).toBeCloseTo(120 / 1000);
     expect(all.multiplier).toBeCloseTo(0.3 / 0.12);
+  });
+
+  test("ASCII string columns decode once per chunk, exactly as Arrow would; others are left to Arrow", async () => {
+    const { vectorFromArray, Utf8 } = await import("apache-arrow");
+    const names = ["Acme Corp", "", "Zenith Partners Corp", "C000001"];
+    const whole = vectorFromArray(names, new Utf8());
+    expect(asciiStrings(whole)).toEqual(names);
+    // several chunks, and a slice that starts inside one
+    const chunked = whole.concat(vectorFromArray(["x", "yz"], new Utf8()));
+    expect(asciiStrings(chunked)).toEqual([...names, "x", "yz"]);
+    expect(asciiStrings(chunked.slice(2))).toEqual([...chunked.slice(2)]);
+    expect(asciiStrings(vectorFromArray(["Société Générale", "Acme"], new Utf8()))).toBeNull();
+    expect(asciiStrings(vectorFromArray(["a", null], new Utf8()))).toBeNull();
   });
 
   test("what-if rows are encoded as the model card says", () => {

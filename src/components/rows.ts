@@ -9,6 +9,7 @@
  */
 import initParquet, { readParquet } from "npm:parquet-wasm";
 import { tableFromIPC } from "npm:apache-arrow";
+import { asciiStrings } from "./arrow-strings.js";
 import type { ParquetFile } from "./db.js";
 
 let parquetReady: Promise<unknown> | undefined;
@@ -25,21 +26,18 @@ export async function loadRows<T = Record<string, unknown>>(file: ParquetFile): 
     const table = tableFromIPC(readParquet(new Uint8Array(bytes)).intoIPCStream());
     const names = table.schema.fields.map((f) => f.name);
     const isDate = table.schema.fields.map((f) => /Date|Timestamp/.test(String(f.type)));
-    // typed arrays for plain numbers; element access (Arrow's own conversion) for everything else
+    // whole columns at once, nulls included (Arrow's iteration yields null for a missing value),
+    // so the row loop below makes no per-cell validity lookups
     const columns = names.map((n) => {
       const v = table.getChild(n)!;
-      return /^(Float|Int|Uint)\d*$/.test(String(v.type)) ? (v.toArray() as ArrayLike<unknown>) : Array.from(v as Iterable<unknown>);
+      if (/^(Float|Int|Uint)\d*$/.test(String(v.type)) && v.nullCount === 0) return v.toArray() as ArrayLike<unknown>;
+      return (String(v.type) === "Utf8" && asciiStrings(v)) || Array.from(v as Iterable<unknown>);
     });
-    const valid = names.map((n) => table.getChild(n)!);
     const out: T[] = new Array(table.numRows);
     for (let i = 0; i < table.numRows; i++) {
       const row: Record<string, unknown> = {};
       for (let j = 0; j < names.length; j++) {
-        if (!valid[j]!.isValid(i)) {
-          row[names[j]!] = null;
-          continue;
-        }
-        const v = columns[j]![i];
+        const v = columns[j]![i] ?? null;
         row[names[j]!] = typeof v === "bigint" ? Number(v) : isDate[j] && typeof v === "number" ? new Date(v) : v;
       }
       out[i] = row as T;
