@@ -13,7 +13,7 @@ import {backoffMs, drainOutbox, parseRetryAfter, sendTestAlert} from "../loaders
 import {enqueue, Outbox, readOutbox, replayDeadLetters, type NewMessage} from "../loaders/alerts/outbox.ts";
 import {bodyFor, eventOfAlert, messageIdOf, slackPayload, type AlertEvent} from "../loaders/alerts/payloads.ts";
 import {sign, webhookHeaders} from "../loaders/alerts/signing.ts";
-import {loadTargets, newSecret, parseTargets, TargetConfigError, type AlertTarget} from "../loaders/alerts/targets.ts";
+import {loadTargets, newSecret, parseTargets, type AlertTarget} from "../loaders/alerts/targets.ts";
 import type {AlertRow} from "../loaders/cta.ts";
 import {computeSignature, verifyWebhook, WebhookVerificationError} from "../server/webhook-verify.ts";
 import {startReceiver, type Receiver} from "./helpers/receiver.ts";

@@ -6,7 +6,7 @@
  * is an in-memory lookup (or one small fetch the first time a shard is needed).
  */
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { ACCENT, BAD, GOOD, MIN_WIDTH, MUTED, PLOT_STYLE, TIER_COLOURS } from "./theme.js";
 import { html } from "npm:htl";
 import { config, type RiskTier } from "./config.js";
 import { indexFile, shardFiles } from "./c360-files.js";
@@ -14,7 +14,6 @@ import { addDays, formatDate, formatInt, formatPercent, formatUsd, formatUsdComp
 import { actionTier, priorityLabel, recommendedAction, renewalStage } from "./metrics.js";
 import type { Priority } from "./playbooks.js";
 import type { AccountColumns } from "./accounts.js";
-import { ACCENT, BAD, GOOD, MUTED, PLOT_STYLE, TIER_COLOURS } from "./theme.js";
 import { emptyState, tierBadge, type BuildInfo } from "./ui.js";
 
 /** c360/index.json */

@@ -4,14 +4,13 @@
  * never typed in. Account-level rows come from src/data/risk_scores.parquet (rows.ts).
  */
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { BAD, GOOD, MIN_WIDTH, PLOT_STYLE, tierColorScale } from "./theme.js";
 import * as Inputs from "npm:@observablehq/inputs";
 import { html } from "npm:htl";
 import { config, RISK_TIERS, type RiskTier } from "./config.js";
 import { sample, type Account } from "./accounts.js";
 import { formatInt, formatMultiple, formatPercent, formatUsdCompact } from "./format.js";
 import { actionTier, measureFinding, recommendedAction, type Finding, type SignalBucket } from "./metrics.js";
-import { BAD, GOOD, PLOT_STYLE, tierColorScale } from "./theme.js";
 
 /** probabilities at or above the model's High band are highlighted */
 const HIGH_PROBABILITY = config.modelTiers.find((t) => t.tier === "High")!.minProbability;

@@ -3,12 +3,11 @@
  * Plot only — no DuckDB — so the page stays small and draws fast.
  */
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { BAD, MIN_WIDTH, PLOT_STYLE, TIER_COLOURS, tierColorScale } from "./theme.js";
 import { html } from "npm:htl";
 import { RISK_TIERS, type RiskTier } from "./config.js";
 import { formatDelta, formatInt, formatPercent, formatPercent0, formatUsd, formatUsdCompact, formatDate, formatDateTime, parseUtc } from "./format.js";
 import { normalInterval, type Interval } from "./metrics.js";
-import { PLOT_STYLE, TIER_COLOURS, tierColorScale, BAD } from "./theme.js";
 import { kpiRow, tierBadge, type BuildInfo, type Kpi } from "./ui.js";
 
 export interface ExecFigures {

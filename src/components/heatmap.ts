@@ -4,11 +4,10 @@
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { BAD, HEAT_SCHEME, MIN_WIDTH, PLOT_STYLE, TIER_COLOURS, tierColorScale } from "./theme.js";
 import { html, svg } from "npm:htl";
 import { RISK_TIERS, type RiskTier } from "./config.js";
 import { formatInt, formatPercent, formatUsd, formatUsdCompact } from "./format.js";
-import { HEAT_SCHEME, PLOT_STYLE, TIER_COLOURS, tierColorScale, BAD } from "./theme.js";
 import type { Kpi } from "./ui.js";
 import type { BuildInfo } from "./ui.js";
 

@@ -4,13 +4,12 @@
  * src/data/risk_scores.parquet. Thresholds and labels come from config.quadrant.
  */
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { MIN_WIDTH, MUTED, PLOT_STYLE, QUADRANT_COLOURS } from "./theme.js";
 import * as Inputs from "npm:@observablehq/inputs";
 import { html } from "npm:htl";
 import { config } from "./config.js";
 import { sample } from "./accounts.js";
 import { formatInt, formatPercent, formatUsdCompact } from "./format.js";
-import { PLOT_STYLE, QUADRANT_COLOURS, MUTED } from "./theme.js";
 
 const L = config.quadrant.labels;
 export const QUADRANTS = [L.flightRisk, L.growthEngine, L.churnCandidate, L.stableBase];

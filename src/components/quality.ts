@@ -5,11 +5,10 @@
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { ACCENT, BAD, GOOD, MIN_WIDTH, MUTED, PLOT_STYLE } from "./theme.js";
 import { html } from "npm:htl";
 import { config } from "./config.js";
 import { formatDate, formatDateTime, formatInt, formatMultiple, formatPercent, parseUtc } from "./format.js";
-import { ACCENT, BAD, GOOD, MUTED, PLOT_STYLE } from "./theme.js";
 import type { BuildInfo, Kpi } from "./ui.js";
 
 /**

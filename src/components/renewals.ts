@@ -4,14 +4,13 @@
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
+import { MIN_WIDTH, PLOT_STYLE, tierColorScale } from "./theme.js";
 import * as Inputs from "npm:@observablehq/inputs";
 import { html } from "npm:htl";
 import { config, RISK_TIERS, type RiskTier } from "./config.js";
 import type { Account } from "./accounts.js";
 import { addDays, formatDate, formatDayMonth, formatInt, formatPercent, formatUsdCompact } from "./format.js";
 import { actionTier, renewalStage } from "./metrics.js";
-import { PLOT_STYLE, tierColorScale } from "./theme.js";
 import { tierBadge, type Kpi } from "./ui.js";
 
 export interface RenewalRow {

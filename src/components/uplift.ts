@@ -6,13 +6,11 @@
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH } from "./theme.js";
-import { html } from "npm:htl";
 import { config } from "./config.js";
 import { expectedLoss, type Account } from "./accounts.js";
 import { formatInt, formatMultiple, formatPercent0, formatUsd, formatUsdCompact } from "./format.js";
 import { breakEvenAccounts, roiAt, upliftCurve, type UpliftPoint } from "./metrics.js";
-import { ACCENT, BAD, GOOD, MUTED, PLOT_STYLE } from "./theme.js";
+import { ACCENT, BAD, GOOD, MIN_WIDTH, MUTED, PLOT_STYLE } from "./theme.js";
 import type { Kpi } from "./ui.js";
 
 export interface UpliftAccountRow {
