@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { beforeAll, describe, expect, test } from "vitest";
-import { prepareFramework } from "../loaders/site/prepare-framework.ts";
+import { DUCKDB_GOT_PATCH, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
 import { CTA_QUEUE_COLUMNS, PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
 
@@ -49,6 +49,20 @@ describe("prepareFramework", () => {
       const entries = existsSync(parent) ? (await import("node:fs")).readdirSync(parent) : [];
       expect(entries.some((e) => e.startsWith(`${path.basename(name)}@`)), name).toBe(true);
     }
+  });
+
+  test("the duckdb-wasm workers in the cache carry the GOT patch; the patch refuses glue it does not recognise", async () => {
+    const cache = (await prepareFramework({ log: () => {} })).npmCacheDir;
+    const version = await installed("@duckdb/duckdb-wasm");
+    for (const f of DUCKDB_GOT_PATCH.files) {
+      const original = await readFile(path.join(ROOT, "node_modules/@duckdb/duckdb-wasm", f), "utf-8");
+      const copied = await readFile(path.join(cache, `@duckdb/duckdb-wasm@${version}`, f), "utf-8");
+      expect(copied, f).toBe(patchDuckDBWorker(original, f));
+      expect(copied.length, f).toBe(original.length - DUCKDB_GOT_PATCH.from.length + DUCKDB_GOT_PATCH.to.length);
+      expect(copied).toContain(DUCKDB_GOT_PATCH.to);
+    }
+    expect(() => patchDuckDBWorker("updateGOT=(e,t)=>{}", "x.js")).toThrow(/matches 0 times in x\.js/);
+    expect(() => patchDuckDBWorker(DUCKDB_GOT_PATCH.from + DUCKDB_GOT_PATCH.from, "y.js")).toThrow(/matches 2 times/);
   });
 
   test("is idempotent and fast when already prepared", async () => {

@@ -70,6 +70,34 @@ const BUNDLES: readonly Bundle[] = [
   },
 ];
 
+/**
+ * The one change SaaSGuard makes to a dependency's code: duckdb-wasm's worker glue, applied to the
+ * copies in Framework's cache (node_modules stays untouched).
+ *
+ * duckdb-wasm is an Emscripten MAIN_MODULE (dynamically linked, for extensions), and at start-up
+ * its `updateGOT` creates a WebAssembly.Global and a function-table slot for every one of the
+ * module's 88,220 exports — ~0.4 s of a warm page visit on this machine, the largest single step
+ * of DuckDB-WASM's start-up (emscripten-core/emscripten#9791). The entries are only needed for
+ * symbols some module imports, and those entries already exist: Emscripten's GOT proxy creates
+ * them when a module (the main one or a dlopen'ed side module) is instantiated, and
+ * `reportUndefinedSymbols` fills any still unset from the merged symbol table. So the patch only
+ * updates existing entries instead of creating one per export. SaaSGuard never loads extensions
+ * (no network), and the site tests run real SQL through the patched worker. A new duckdb-wasm
+ * whose glue differs fails the build here instead of shipping unpatched.
+ */
+export const DUCKDB_GOT_PATCH = {
+  files: ["dist/duckdb-browser-mvp.worker.js", "dist/duckdb-browser-eh.worker.js"],
+  from: 'GOT[r]||(GOT[r]=new WebAssembly.Global({value:"i32",mutable:!0})),(t||GOT[r].value==0)&&',
+  to: "GOT[r]&&(t||GOT[r].value==0)&&",
+} as const;
+
+/** `source` (one of DUCKDB_GOT_PATCH.files) with the patch applied; throws unless it applies exactly once. */
+export function patchDuckDBWorker(source: string, file: string): string {
+  const n = source.split(DUCKDB_GOT_PATCH.from).length - 1;
+  if (n !== 1) throw new Error(`prepare-framework: the duckdb-wasm GOT patch matches ${n} times in ${file} (expected once): review DUCKDB_GOT_PATCH for this duckdb-wasm version`);
+  return source.replace(DUCKDB_GOT_PATCH.from, DUCKDB_GOT_PATCH.to);
+}
+
 /** Framework's recommended libraries and implicit imports, besides whatever its client code names. */
 const KNOWN_LIBRARIES = [
   "@observablehq/sample-datasets", "@uwdata/vgplot", "@viz-js/viz", "apache-arrow", "arquero", "d3", "d3-dsv",
@@ -268,7 +296,10 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
       for (const file of b.copy ?? []) {
         const to = path.join(dir, file);
         await mkdir(path.dirname(to), { recursive: true });
-        await copyFile(path.join(projectRoot, "node_modules", b.name, file), `${to}.${process.pid}.tmp`);
+        const from = path.join(projectRoot, "node_modules", b.name, file);
+        if (b.name === "@duckdb/duckdb-wasm" && (DUCKDB_GOT_PATCH.files as readonly string[]).includes(file))
+          await writeFile(`${to}.${process.pid}.tmp`, patchDuckDBWorker(await readFile(from, "utf-8"), from));
+        else await copyFile(from, `${to}.${process.pid}.tmp`);
         await rename(`${to}.${process.pid}.tmp`, to);
       }
     }),
