@@ -20,7 +20,8 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {config} from "../src/components/config.ts";
-import {playbooks, PRIORITIES, type Playbooks} from "../src/components/playbooks.ts";
+import {priorityLabel} from "../src/components/metrics.ts";
+import {playbooks, PRIORITIES, type Playbooks, type Priority} from "../src/components/playbooks.ts";
 import type {MartChecks} from "./quality.ts";
 import {all, lit, one, readSql, run} from "./warehouse.ts";
 
@@ -57,11 +58,11 @@ const num = (x: number | null) => (x === null ? "NULL" : String(x));
 export async function loadPlaybookConfig(conn: DuckDBConnection, asOf: string, p: Playbooks = playbooks): Promise<void> {
   await run(conn, "CREATE SCHEMA IF NOT EXISTS cfg; CREATE SCHEMA IF NOT EXISTS marts");
   // priorities share the tiers' act-within windows: a critical CTA is due in 48 h, and so on
-  const dueHours = (tier: string) => config.riskTiers.find((t) => t.tier.toLowerCase() === tier)?.actWithinHours ?? p.ctas.lowPriorityDueDays * 24;
+  const dueHours = (pr: Priority) => config.riskTiers.find((t) => t.tier === priorityLabel(pr))?.actWithinHours ?? p.ctas.lowPriorityDueDays * 24;
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.priorities AS SELECT * FROM (VALUES ${rows(
-      PRIORITIES.map((pr, i) => `(${lit(pr)}, ${i + 1}, ${lit(pr[0]!.toUpperCase() + pr.slice(1))}, ${dueHours(pr)})`),
+      PRIORITIES.map((pr, i) => `(${lit(pr)}, ${i + 1}, ${lit(priorityLabel(pr))}, ${dueHours(pr)})`),
     )}) t(priority, priority_rank, tier, due_hours)`,
   );
   const pb: string[] = [];

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { beforeAll, describe, expect, test } from "vitest";
 import { DUCKDB_GOT_PATCH, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
 import { CTA_QUEUE_COLUMNS, PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
@@ -80,28 +80,38 @@ describe("site data loaders", () => {
     warehouse = await ensureTestWarehouse();
   });
 
+  /**
+   * Runs `f` with a Parquet file a loader wrote (`bytes`) and an in-memory DuckDB connection that
+   * has the test warehouse attached read-only as `w`; cleans both up.
+   */
+  async function withLoaderParquet(bytes: Buffer, f: (c: DuckDBConnection, file: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    try {
+      const file = path.join(dir, "out.parquet");
+      await writeFile(file, bytes);
+      await c.run(`ATTACH '${warehouse}' AS w (READ_ONLY)`);
+      await f(c, file);
+    } finally {
+      c.closeSync();
+      db.closeSync();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  const count = async (c: DuckDBConnection, from: string) => Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${from}`)).getRowObjectsJson()[0]!.n);
+  const columnsOf = async (c: DuckDBConnection, file: string) => (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRowObjectsJson().map((r) => String(r.column_name));
+
   test("risk_scores.parquet exports the allow-listed columns and no PII", async () => {
     const { code, stdout, stderr } = await runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse });
     expect(code, stderr).toBe(0);
     expect(stdout.subarray(0, 4).toString()).toBe("PAR1");
-    const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
-    try {
-      const file = path.join(dir, "r.parquet");
-      await writeFile(file, stdout);
-      const db = await DuckDBInstance.create(":memory:");
-      const c = await db.connect();
-      const cols = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRowObjectsJson().map((r) => String(r.column_name));
+    await withLoaderParquet(stdout, async (c, file) => {
+      const cols = await columnsOf(c, file);
       expect(cols).toEqual([...RISK_SCORE_COLUMNS]);
       for (const pii of PII_COLUMNS) expect(cols).not.toContain(pii);
-      const n = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM '${file}'`)).getRowObjectsJson()[0]!.n);
-      const w = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
-      const wc = await w.connect();
-      const expected = Number((await wc.runAndReadAll(`SELECT count(*) AS n FROM marts.mart_customer_risk_scores`)).getRowObjectsJson()[0]!.n);
-      wc.closeSync(); w.closeSync(); c.closeSync(); db.closeSync();
-      expect(n).toBe(expected);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      expect(await count(c, `'${file}'`)).toBe(await count(c, "w.marts.mart_customer_risk_scores"));
+    });
   });
 
   test("risk_scores.arrows: an Arrow IPC stream of the same columns and rows as risk_scores.parquet", async () => {
@@ -129,14 +139,8 @@ describe("site data loaders", () => {
   test("cta_queue.parquet exports every open CTA with the allow-listed columns and no PII", async () => {
     const { code, stdout, stderr } = await runLoader("src/data/cta_queue.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse });
     expect(code, stderr).toBe(0);
-    const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
-    try {
-      const file = path.join(dir, "q.parquet");
-      await writeFile(file, stdout);
-      const db = await DuckDBInstance.create(":memory:");
-      const c = await db.connect();
-      await c.run(`ATTACH '${warehouse}' AS w (READ_ONLY)`);
-      const cols = (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRowObjectsJson().map((r) => String(r.column_name));
+    await withLoaderParquet(stdout, async (c, file) => {
+      const cols = await columnsOf(c, file);
       expect(cols).toEqual([...CTA_QUEUE_COLUMNS, "churn_probability"]);
       for (const pii of PII_COLUMNS) expect(cols).not.toContain(pii);
       // the same CTAs and due dates as the mart: nothing recomputed on the way to the page
@@ -144,14 +148,9 @@ describe("site data loaders", () => {
         (SELECT cta_id, csm_owner, due_date, overdue FROM '${file}' EXCEPT SELECT cta_id, csm_owner, due_date, overdue FROM w.marts.mart_cta_queue)
         UNION ALL
         (SELECT cta_id, csm_owner, due_date, overdue FROM w.marts.mart_cta_queue EXCEPT SELECT cta_id, csm_owner, due_date, overdue FROM '${file}')`);
-      const n = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM '${file}'`)).getRowObjectsJson()[0]!.n);
-      c.closeSync();
-      db.closeSync();
       expect(diff.getRowObjectsJson()).toEqual([]);
-      expect(n).toBeGreaterThan(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+      expect(await count(c, `'${file}'`)).toBeGreaterThan(0);
+    });
   });
 
   test("build_info.json is the one build_info row", async () => {

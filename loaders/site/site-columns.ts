@@ -14,6 +14,9 @@ export const RISK_SCORE_COLUMNS = [
   "churn_probability", "model_tier", "model_top_drivers", "expected_arr_loss_90d",
 ] as const;
 
+/** The scored active customers as the site publishes them (risk_scores.parquet and .arrows). */
+export const RISK_SCORES_QUERY = `SELECT ${RISK_SCORE_COLUMNS.join(", ")} FROM marts.mart_customer_risk_scores ORDER BY customer_id`;
+
 /** marts.mart_propensity_quadrant */
 export const QUADRANT_COLUMNS = [
   "customer_id", "plan_tier", "industry", "arr", "churn_probability", "upgrade_propensity_proxy",

@@ -96,24 +96,14 @@ async function startDuckDB(): Promise<DuckDBClient> {
   return new DuckDBClient(db);
 }
 
-let parquetReady: Promise<typeof import("npm:parquet-wasm")> | undefined;
-
-/** Loads and initialises parquet-wasm once, from the copy Framework serves on this site. */
-function parquetWasm(): Promise<typeof import("npm:parquet-wasm")> {
-  parquetReady ??= import("npm:parquet-wasm").then(async (parquet) => {
-    await parquet.default({ module_or_path: import.meta.resolve("npm:parquet-wasm/esm/parquet_wasm_bg.wasm") });
-    return parquet;
-  });
-  return parquetReady;
-}
-
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The file as an Arrow IPC stream: `.arrows` as is, Parquet decoded by parquet-wasm. */
 async function toIpc(file: ParquetFile): Promise<Uint8Array> {
   if (/\.arrows$/i.test(file.name)) return new Uint8Array(await file.arrayBuffer());
   if (!/\.parquet$/i.test(file.name)) throw new Error("expected an .arrows (Arrow IPC stream) or .parquet file");
-  const [bytes, parquet] = await Promise.all([file.arrayBuffer(), parquetWasm()]);
+  // imported on demand: a page passing only .arrows files never downloads parquet-wasm
+  const [bytes, parquet] = await Promise.all([file.arrayBuffer(), import("./parquet.js").then((m) => m.parquetWasm())]);
   return parquet.readParquet(new Uint8Array(bytes)).intoIPCStream();
 }
 

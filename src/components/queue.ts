@@ -11,7 +11,7 @@ import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
 import * as Inputs from "npm:@observablehq/inputs";
 import { html } from "npm:htl";
-import { RISK_TIERS, type RiskTier } from "./config.js";
+import { config, RISK_TIERS, type RiskTier } from "./config.js";
 import type { Priority } from "./playbooks.js";
 import { priorityLabel } from "./metrics.js";
 import { formatDate, formatInt, formatPercent, formatUsdCompact, parseUtc } from "./format.js";
@@ -58,16 +58,19 @@ export function byDue(a: Cta, b: Cta): number {
   return a.due_date.getTime() - b.due_date.getTime() || a.priority_rank - b.priority_rank || b.arr_at_risk - a.arr_at_risk;
 }
 
+/** "Due soon" is the tightest act-within window of the playbooks (Critical: 48 hours). */
+const SOON_HOURS = Math.min(...config.riskTiers.flatMap((t) => (t.actWithinHours === null ? [] : [t.actWithinHours])));
+
 export function queueKpis(mine: readonly Cta[], owner: string, asOf: string): Kpi[] {
   const overdue = mine.filter((c) => c.overdue).length;
-  const dueSoon = mine.filter((c) => !c.overdue && daysUntilDue(c, asOf) <= 2).length;
+  const dueSoon = mine.filter((c) => !c.overdue && daysUntilDue(c, asOf) * 24 <= SOON_HOURS).length;
   const critical = mine.filter((c) => c.priority === "critical").length;
   // ARR at risk counts each account once, however many CTAs it has
   const arr = d3.sum(d3.rollups(mine, (g) => g[0]!.arr_at_risk, (c) => c.customer_id), ([, x]) => x);
   return [
     { id: "queue-size", title: "Open CTAs", value: formatInt(mine.length), sub: `${formatInt(new Set(mine.map((c) => c.customer_id)).size)} accounts · ${owner}` },
     { id: "queue-overdue", title: "Overdue", value: formatInt(overdue), sub: "past the due date set when the CTA opened", tone: overdue ? "alert" : undefined },
-    { id: "queue-due-soon", title: "Due within 48 h", value: formatInt(dueSoon), sub: "not yet overdue", tone: dueSoon ? "alert" : undefined },
+    { id: "queue-due-soon", title: `Due within ${SOON_HOURS} h`, value: formatInt(dueSoon), sub: "not yet overdue", tone: dueSoon ? "alert" : undefined },
     { id: "queue-critical", title: "Critical", value: formatInt(critical), sub: "executive escalation plays" },
     { id: "queue-arr", title: "ARR at risk covered", value: formatUsdCompact(arr), sub: "accounts in this queue" },
   ];

@@ -7,23 +7,16 @@
  * Values come out as JavaScript numbers (64-bit integers converted), strings, booleans, `Date`
  * for DATE/TIMESTAMP columns, or null.
  */
-import initParquet, { readParquet } from "npm:parquet-wasm";
 import { tableFromIPC } from "npm:apache-arrow";
 import { asciiStrings } from "./arrow-strings.js";
 import type { ParquetFile } from "./db.js";
-
-let parquetReady: Promise<unknown> | undefined;
-
-function ensureParquet(): Promise<unknown> {
-  parquetReady ??= initParquet({ module_or_path: import.meta.resolve("npm:parquet-wasm/esm/parquet_wasm_bg.wasm") });
-  return parquetReady;
-}
+import { parquetWasm } from "./parquet.js";
 
 /** Reads every row of a Parquet file (throws naming the file when it cannot). */
 export async function loadRows<T = Record<string, unknown>>(file: ParquetFile): Promise<T[]> {
   try {
-    const [bytes] = await Promise.all([file.arrayBuffer(), ensureParquet()]);
-    const table = tableFromIPC(readParquet(new Uint8Array(bytes)).intoIPCStream());
+    const [bytes, parquet] = await Promise.all([file.arrayBuffer(), parquetWasm()]);
+    const table = tableFromIPC(parquet.readParquet(new Uint8Array(bytes)).intoIPCStream());
     const names = table.schema.fields.map((f) => f.name);
     const isDate = table.schema.fields.map((f) => /Date|Timestamp/.test(String(f.type)));
     // whole columns at once, nulls included (Arrow's iteration yields null for a missing value),

@@ -3,7 +3,7 @@
 // `c360/index.json`, the picker's list. A page fetches the index and only the shard of the
 // account on screen, so switching accounts stays fast at 100,000 customers.
 import { RISK_SCORE_COLUMNS } from "../../loaders/site/site-columns.ts";
-import { tarArchive, withWarehouse } from "./_lib/warehouse.ts";
+import { modelCard, tarArchive, withWarehouse } from "./_lib/warehouse.ts";
 
 /** Must match src/components/c360-files.ts, which names every shard for Framework. */
 const SHARDS = 64;
@@ -12,7 +12,7 @@ const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 const files = await withWarehouse(async (w) => {
   const R = "marts.mart_customer_risk_scores";
   // the model card of the model that scored this build (the what-if panel encodes its features)
-  const card = JSON.parse((await w.row<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json) as { features: { name: string }[] };
+  const card = await modelCard<{ features: { name: string }[] }>(w);
   const available = card.features.map((f) => f.name);
   const featureColumns = new Set((await w.rows<{ column_name: string }>(`
     SELECT column_name FROM information_schema.columns

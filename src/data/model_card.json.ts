@@ -5,11 +5,11 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
+import { modelCard, withWarehouse, writeJson } from "./_lib/warehouse.ts";
 
 const onnxFile = fileURLToPath(new URL("../../models/churn_model.onnx", import.meta.url));
 
-const card = JSON.parse(await withWarehouse(async (w) => (await w.row<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json)) as Record<string, unknown>;
+const card = await withWarehouse((w) => modelCard(w));
 const fileSha = existsSync(onnxFile) ? createHash("sha256").update(await readFile(onnxFile)).digest("hex") : null;
 writeJson({
   version: card.version,

@@ -1,6 +1,6 @@
 // Model and score quality: the model card plus back-test figures computed from the warehouse
 // (calibration and lift by decile, metrics per cutoff, drift, and the health-score back-test).
-import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
+import { modelCard, withWarehouse, writeJson } from "./_lib/warehouse.ts";
 
 /** AUC (Mann–Whitney, ties at average rank) of `score` against `label`, per cutoff. */
 const aucSql = (score: string) => `
@@ -17,7 +17,7 @@ writeJson(
   await withWarehouse(async (w) => {
     const build = await w.row(`SELECT built_at, as_of, source, customers FROM marts.build_info`);
     // the card of the model that scored this warehouse
-    const card: unknown = JSON.parse((await w.row<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json);
+    const card = await modelCard(w);
     // "scored healthy": below the lowest band that is not Green (rule score) / not Low (model)
     const healthyBelow = `(SELECT min(min_score) FROM cfg.risk_tiers WHERE colour <> 'Green')`;
     const lowBelow = `(SELECT min(min_probability) FROM cfg.model_tiers WHERE min_probability > 0)`;

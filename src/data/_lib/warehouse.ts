@@ -63,6 +63,11 @@ export async function withWarehouse<T>(f: (w: Warehouse) => Promise<T>): Promise
   }
 }
 
+/** The card of the churn model that scored this warehouse (marts.model_card, written by the build). */
+export async function modelCard<T = Record<string, unknown>>(w: Warehouse): Promise<T> {
+  return JSON.parse((await w.row<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json) as T;
+}
+
 /** Writes a JSON value to stdout (a loader's output). */
 export function writeJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + "\n");
