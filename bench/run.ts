@@ -14,7 +14,7 @@ import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./model.ts";
 import {benchAlerts} from "./alerts.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
-import {benchPages, type PagesBench} from "./pages.ts";
+import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
 
 const {values} = parseArgs({options: {sizes: {type: "string", default: "5000,100000"}, only: {type: "string", default: "build,marts,pages,model,api,alerts"}}});
 const sizes = values.sizes.split(",").map(Number);
@@ -146,7 +146,7 @@ for (const [k, v] of Object.entries(figures)) {
   if (!k.startsWith("pages_")) continue;
   const p = v as PagesBench;
   for (const pg of p.pages)
-    console.log(`${k.padEnd(14)} /${pg.page.padEnd(22)} cold ${Math.round(pg.coldMs)} ms | warm ${Math.round(pg.warmMs)} ms | ${(pg.transferBytes / 1e6).toFixed(2)} MB in ${pg.requests} requests${pg.duckdb ? " | DuckDB-WASM" : ""}`);
+    console.log(`${k.padEnd(14)} /${pg.page.padEnd(22)} cold ${Math.round(pg.coldMs)} ms | warm ${Math.round(pg.warmMs)} ms (median of ${WARM_VISITS}) | ${(pg.transferBytes / 1e6).toFixed(2)} MB in ${pg.requests} requests${pg.duckdb ? " | DuckDB-WASM" : ""}`);
   if (p.customerSwitch) console.log(`${k.padEnd(14)} Customer 360 switch: median ${Math.round(p.customerSwitch.medianMs)} ms, max ${Math.round(p.customerSwitch.maxMs)} ms`);
 }
 if (figures.api) for (const line of formatApiFigures(figures.api as ApiBenchFigures)) console.log(line);

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { beforeAll, describe, expect, test } from "vitest";
-import { DUCKDB_GOT_PATCH, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
+import { DUCKDB_PATCHED_WORKERS, DUCKDB_WORKER_PATCHES, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
 import { CTA_QUEUE_COLUMNS, PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
 
@@ -51,18 +51,25 @@ describe("prepareFramework", () => {
     }
   });
 
-  test("the duckdb-wasm workers in the cache carry the GOT patch; the patch refuses glue it does not recognise", async () => {
+  test("the duckdb-wasm workers in the cache carry every glue patch; a patch refuses glue it does not recognise", async () => {
     const cache = (await prepareFramework({ log: () => {} })).npmCacheDir;
     const version = await installed("@duckdb/duckdb-wasm");
-    for (const f of DUCKDB_GOT_PATCH.files) {
+    for (const f of DUCKDB_PATCHED_WORKERS) {
       const original = await readFile(path.join(ROOT, "node_modules/@duckdb/duckdb-wasm", f), "utf-8");
       const copied = await readFile(path.join(cache, `@duckdb/duckdb-wasm@${version}`, f), "utf-8");
       expect(copied, f).toBe(patchDuckDBWorker(original, f));
-      expect(copied.length, f).toBe(original.length - DUCKDB_GOT_PATCH.from.length + DUCKDB_GOT_PATCH.to.length);
-      expect(copied).toContain(DUCKDB_GOT_PATCH.to);
+      const grown = DUCKDB_WORKER_PATCHES.reduce((n, p) => n + p.to.length - p.from.length, 0);
+      expect(copied.length, f).toBe(original.length + grown);
+      for (const p of DUCKDB_WORKER_PATCHES) {
+        expect(copied, `${f}: ${p.why}`).toContain(p.to);
+        expect(copied, `${f}: ${p.why}`).not.toContain(p.from);
+      }
     }
-    expect(() => patchDuckDBWorker("updateGOT=(e,t)=>{}", "x.js")).toThrow(/matches 0 times in x\.js/);
-    expect(() => patchDuckDBWorker(DUCKDB_GOT_PATCH.from + DUCKDB_GOT_PATCH.from, "y.js")).toThrow(/matches 2 times/);
+    const [first, second] = DUCKDB_WORKER_PATCHES;
+    expect(() => patchDuckDBWorker("updateGOT=(e,t)=>{}", "x.js")).toThrow(/"updateGOT: .*" matches 0 times in x\.js/);
+    expect(() => patchDuckDBWorker(first!.from + first!.from, "y.js")).toThrow(/matches 2 times/);
+    // all or nothing: glue with the first patch's code but not the second's is refused
+    expect(() => patchDuckDBWorker(first!.from, "z.js")).toThrow(`"${second!.why}" matches 0 times in z.js`);
   });
 
   test("is idempotent and fast when already prepared", async () => {

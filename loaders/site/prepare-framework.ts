@@ -71,31 +71,58 @@ const BUNDLES: readonly Bundle[] = [
 ];
 
 /**
- * The one change SaaSGuard makes to a dependency's code: duckdb-wasm's worker glue, applied to the
+ * The one change SaaSGuard makes to a dependency's code: duckdb-wasm's worker glue, patched in the
  * copies in Framework's cache (node_modules stays untouched).
  *
- * duckdb-wasm is an Emscripten MAIN_MODULE (dynamically linked, for extensions), and at start-up
- * its `updateGOT` creates a WebAssembly.Global and a function-table slot for every one of the
- * module's 88,220 exports — ~0.4 s of a warm page visit on this machine, the largest single step
- * of DuckDB-WASM's start-up (emscripten-core/emscripten#9791). The entries are only needed for
- * symbols some module imports, and those entries already exist: Emscripten's GOT proxy creates
- * them when a module (the main one or a dlopen'ed side module) is instantiated, and
- * `reportUndefinedSymbols` fills any still unset from the merged symbol table. So the patch only
- * updates existing entries instead of creating one per export. SaaSGuard never loads extensions
- * (no network), and the site tests run real SQL through the patched worker. A new duckdb-wasm
- * whose glue differs fails the build here instead of shipping unpatched.
+ * duckdb-wasm is an Emscripten MAIN_MODULE (dynamically linked, for extensions), and its start-up
+ * glue walks all of the module's 88,220 exports several times in JavaScript
+ * (emscripten-core/emscripten#9791) — on a warm visit that was longer than DuckDB's own start.
+ * Each patch below keeps the glue's meaning and drops one walk or copy. SaaSGuard never loads
+ * extensions (no network), the e2e tests run a battery of SQL through the patched worker and
+ * compare it with native DuckDB, and a duckdb-wasm whose glue differs fails the build here
+ * instead of shipping half-patched.
  */
-export const DUCKDB_GOT_PATCH = {
-  files: ["dist/duckdb-browser-mvp.worker.js", "dist/duckdb-browser-eh.worker.js"],
-  from: 'GOT[r]||(GOT[r]=new WebAssembly.Global({value:"i32",mutable:!0})),(t||GOT[r].value==0)&&',
-  to: "GOT[r]&&(t||GOT[r].value==0)&&",
-} as const;
+export const DUCKDB_WORKER_PATCHES: readonly { why: string; from: string; to: string }[] = [
+  {
+    // Emscripten's GOT proxy already creates an entry for every symbol a module imports, and
+    // reportUndefinedSymbols fills any still unset from the symbol table: creating a
+    // WebAssembly.Global and a table slot for each export is not needed. Skipping exports that
+    // have no entry (before the per-symbol isInternalSym check) leaves those entries as they were.
+    why: "updateGOT: update the GOT entries that exist instead of creating one per export",
+    from: 'updateGOT=(e,t)=>{for(var r in e)if(!isInternalSym(r)){var n=e[r];r.startsWith("orig$")&&(r=r.split("$")[1],t=!0),GOT[r]||(GOT[r]=new WebAssembly.Global({value:"i32",mutable:!0})),(t||GOT[r].value==0)&&',
+    to: 'updateGOT=(e,t)=>{for(var r in e)if((GOT[r]||r.startsWith("orig$"))&&!isInternalSym(r)){var n=e[r];r.startsWith("orig$")&&(r=r.split("$")[1],t=!0),GOT[r]&&(t||GOT[r].value==0)&&',
+  },
+  {
+    // mergeLibSymbols copies every export the JavaScript imports do not define into wasmImports
+    // (88,220 property insertions). Making the exports wasmImports' prototype gives every lookup
+    // (`wasmImports[name]`, `name in wasmImports`) the same answer; only the two stubs
+    // wasmImports holds are replaced by the exports, as mergeLibSymbols would. Nothing
+    // enumerates wasmImports. The dynCall_ registration is kept.
+    why: "main module's symbols: the exports become wasmImports' prototype instead of being copied in",
+    from: 'mergeLibSymbols(wasmExports,"main")',
+    to: '((e)=>{for(var k in e)k.startsWith("dynCall_")&&!Module.hasOwnProperty(k)&&(Module[k]=e[k]);for(var k of Object.keys(wasmImports))!isSymbolDefined(k)&&k in e&&(wasmImports[k]=e[k]);Object.setPrototypeOf(wasmImports,e)})(wasmExports)',
+  },
+  {
+    // the copy only exists so a few exports can be wrapped without touching the original;
+    // an object inheriting from it serves the same reads (nothing enumerates wasmExports)
+    why: "applySignatureConversions: wrap on an object inheriting the exports instead of copying all of them",
+    from: "function applySignatureConversions(e){e=Object.assign({},e);",
+    to: "function applySignatureConversions(e){e=Object.create(e);",
+  },
+];
 
-/** `source` (one of DUCKDB_GOT_PATCH.files) with the patch applied; throws unless it applies exactly once. */
+/** The worker scripts DUCKDB_WORKER_PATCHES apply to (paths inside the package). */
+export const DUCKDB_PATCHED_WORKERS: readonly string[] = ["dist/duckdb-browser-mvp.worker.js", "dist/duckdb-browser-eh.worker.js"];
+
+/** `source` (one of DUCKDB_PATCHED_WORKERS) with every patch applied; throws unless each applies exactly once. */
 export function patchDuckDBWorker(source: string, file: string): string {
-  const n = source.split(DUCKDB_GOT_PATCH.from).length - 1;
-  if (n !== 1) throw new Error(`prepare-framework: the duckdb-wasm GOT patch matches ${n} times in ${file} (expected once): review DUCKDB_GOT_PATCH for this duckdb-wasm version`);
-  return source.replace(DUCKDB_GOT_PATCH.from, DUCKDB_GOT_PATCH.to);
+  let out = source;
+  for (const patch of DUCKDB_WORKER_PATCHES) {
+    const n = out.split(patch.from).length - 1;
+    if (n !== 1) throw new Error(`prepare-framework: the duckdb-wasm patch "${patch.why}" matches ${n} times in ${file} (expected once): review DUCKDB_WORKER_PATCHES for this duckdb-wasm version`);
+    out = out.replace(patch.from, () => patch.to);
+  }
+  return out;
 }
 
 /** Framework's recommended libraries and implicit imports, besides whatever its client code names. */
@@ -297,7 +324,7 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
         const to = path.join(dir, file);
         await mkdir(path.dirname(to), { recursive: true });
         const from = path.join(projectRoot, "node_modules", b.name, file);
-        if (b.name === "@duckdb/duckdb-wasm" && (DUCKDB_GOT_PATCH.files as readonly string[]).includes(file))
+        if (b.name === "@duckdb/duckdb-wasm" && DUCKDB_PATCHED_WORKERS.includes(file))
           await writeFile(`${to}.${process.pid}.tmp`, patchDuckDBWorker(await readFile(from, "utf-8"), from));
         else await copyFile(from, `${to}.${process.pid}.tmp`);
         await rename(`${to}.${process.pid}.tmp`, to);
