@@ -5,7 +5,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { DataType } from "apache-arrow";
 import { beforeAll, describe, expect, test } from "vitest";
+import { dictionaryEncodeStrings } from "../loaders/site/export-parquet.ts";
 import { DUCKDB_PATCHED_WORKERS, DUCKDB_WORKER_PATCHES, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
 import { CTA_QUEUE_COLUMNS, PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
@@ -138,9 +140,38 @@ describe("site data loaders", () => {
     const decoded = tableFromIPC(readParquet(new Uint8Array(parquet.stdout)).intoIPCStream());
     expect(table.numRows).toBe(decoded.numRows);
     expect(table.numRows).toBeGreaterThan(0);
-    expect(table.schema.fields.map((f) => String(f.type))).toEqual(decoded.schema.fields.map((f) => String(f.type)));
-    expect(JSON.stringify(table.toArray().slice(0, 50), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)))
-      .toBe(JSON.stringify(decoded.toArray().slice(0, 50), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+    // same types, but repeated strings (tiers, industries, drivers) travel dictionary-encoded
+    const typeOf = (t: DataType) => String(DataType.isDictionary(t) ? t.dictionary : t);
+    expect(table.schema.fields.map((f) => typeOf(f.type))).toEqual(decoded.schema.fields.map((f) => String(f.type)));
+    const dictionaries = table.schema.fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name);
+    expect(dictionaries).toEqual(expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]));
+    expect(dictionaries).not.toContain("customer_id");
+    const json = (t: typeof table) => JSON.stringify(t.toArray(), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+    expect(json(table)).toBe(json(decoded));
+  });
+
+  test("dictionaryEncodeStrings: repeated strings become dictionaries, everything else is left as it is", async () => {
+    const { tableFromArrays, tableFromIPC, tableToIPC, vectorFromArray, Table, Utf8 } = await import("apache-arrow");
+    const n = 1_000;
+    const rows = {
+      id: vectorFromArray(Array.from({ length: n }, (_, i) => `C${i}`), new Utf8()),
+      tier: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : ["Low", "High", "Critical"][i % 3]!)), new Utf8()),
+      owner: vectorFromArray(Array.from({ length: n }, (_, i) => `csm-${i % 200}`), new Utf8()),
+      arr: tableFromArrays({ arr: Float64Array.from({ length: n }, (_, i) => i * 1.5) }).getChild("arr")!,
+    };
+    const out = tableFromIPC(await dictionaryEncodeStrings(tableToIPC(new Table(rows), "stream")));
+    const type = (name: string) => out.schema.fields.find((f) => f.name === name)!.type;
+    expect(String(type("id"))).toBe("Utf8"); // every value distinct: a dictionary would only add bytes
+    expect(DataType.isDictionary(type("tier")) && String(type("tier").indices)).toBe("Int8");
+    expect(DataType.isDictionary(type("owner")) && String(type("owner").indices)).toBe("Int16"); // 200 values > 127
+    expect(String(type("arr"))).toBe("Float64");
+    expect(out.getChild("tier")!.toArray()).toEqual(rows.tier.toArray()); // nulls kept
+    expect(out.getChild("owner")!.toArray()).toEqual(rows.owner.toArray());
+    expect(out.getChild("id")!.toArray()).toEqual(rows.id.toArray());
+    expect([...out.getChild("arr")!]).toEqual([...rows.arr]);
+    const empty = tableFromIPC(await dictionaryEncodeStrings(tableToIPC(new Table({ s: vectorFromArray([] as string[], new Utf8()) }), "stream")));
+    expect(empty.numRows).toBe(0);
+    expect(String(empty.schema.fields[0]!.type)).toBe("Utf8");
   });
 
   test("cta_queue.parquet exports every open CTA with the allow-listed columns and no PII", async () => {

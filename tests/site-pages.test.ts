@@ -312,6 +312,8 @@ describe("dashboard pages in headless Chromium", () => {
     // string, regex, date, list, parameter, large-memory and error queries through it and through
     // native DuckDB on the same rows, and require the same answers
     const battery: { sql: string; params?: unknown[] }[] = [
+      // dictionary-encoded columns in the Arrow export arrive as plain VARCHAR, like the warehouse's
+      { sql: "SELECT typeof(industry) AS industry, typeof(risk_tier) AS tier, typeof(customer_id) AS id, typeof(renewal_date) AS renewal, typeof(arr) AS arr FROM risk LIMIT 1" },
       { sql: "SELECT risk_tier, plan_tier, count(*)::INTEGER AS n, round(sum(arr))::DOUBLE AS arr, round(avg(churn_probability), 6)::DOUBLE AS p FROM risk GROUP BY ALL ORDER BY ALL" },
       { sql: "SELECT industry, customer_id, upper(company_name) AS name, rank() OVER (PARTITION BY industry ORDER BY churn_probability DESC, customer_id)::INTEGER AS r FROM risk QUALIFY r <= 3 ORDER BY industry, r" },
       { sql: "SELECT count(*) FILTER (WHERE regexp_matches(customer_id, '^C0*1'))::INTEGER AS a, string_agg(DISTINCT left(industry, 4), '|' ORDER BY left(industry, 4)) AS b, max(length(company_name))::INTEGER AS c FROM risk" },
