@@ -24,6 +24,8 @@ import { launchBrowser, openRecordedPage } from "../tests/helpers/browser.ts";
 
 /** Warm visits per page; the median is reported. */
 export const WARM_VISITS = 5;
+/** Pause before each warm visit, so the visit before it has finished and settled. */
+const SETTLE_MS = 500;
 
 export interface PageTiming {
   /** route, "" for the home page */
@@ -145,7 +147,12 @@ export async function benchPages(siteDir: string, options: { switches?: number; 
         const duckdb = rec.requests.some((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url));
         // warm: the median of several visits — one visit on a 2-core machine varies by ±20%
         const visits: { ms: number; marks?: { start: number; ready: number } }[] = [];
-        for (let i = 0; i < WARM_VISITS; ++i) visits.push({ ms: await timeToDrawn(rec.page, url, timeoutMs), marks: await duckdbMarks(rec.page) });
+        for (let i = 0; i < WARM_VISITS; ++i) {
+          // a revisit, not a reload racing the previous visit's teardown (its DuckDB worker and
+          // wasm heap are freed as the next page starts, on the same two cores)
+          await rec.page.waitForTimeout(SETTLE_MS);
+          visits.push({ ms: await timeToDrawn(rec.page, url, timeoutMs), marks: await duckdbMarks(rec.page) });
+        }
         const median = visits.sort((a, b) => a.ms - b.ms)[Math.floor(visits.length / 2)]!;
         const warmMs = median.ms;
         const warmDuckdb = median.marks;

@@ -1,15 +1,14 @@
 /** The pieces of the site build: Framework cache preparation and the data-loader exports. */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { DataType } from "apache-arrow";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { DataType, tableFromIPC } from "apache-arrow";
 import { beforeAll, describe, expect, test } from "vitest";
-import { dictionaryEncodeStrings } from "../loaders/site/export-parquet.ts";
+import { dictionaryEncodeStrings } from "../loaders/site/export.ts";
 import { DUCKDB_PATCHED_WORKERS, DUCKDB_WORKER_PATCHES, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
-import { CTA_QUEUE_COLUMNS, PII_COLUMNS, RISK_SCORE_COLUMNS } from "../loaders/site/site-columns.ts";
+import { CTA_QUEUE_COLUMNS, PII_COLUMNS, QUADRANT_COLUMNS, RISK_SCORE_COLUMNS, RISK_SCORES_QUERY } from "../loaders/site/site-columns.ts";
 import { ensureTestWarehouse } from "./helpers/warehouse.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -89,65 +88,40 @@ describe("site data loaders", () => {
     warehouse = await ensureTestWarehouse();
   });
 
-  /**
-   * Runs `f` with a Parquet file a loader wrote (`bytes`) and an in-memory DuckDB connection that
-   * has the test warehouse attached read-only as `w`; cleans both up.
-   */
-  async function withLoaderParquet(bytes: Buffer, f: (c: DuckDBConnection, file: string) => Promise<void>): Promise<void> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
-    const db = await DuckDBInstance.create(":memory:");
-    const c = await db.connect();
+  /** Rows of the Arrow IPC stream a loader wrote, as DuckDB's JSON rows would show them. */
+  async function arrowRows(bytes: Buffer): Promise<{ names: string[]; dictionaries: string[]; rows: Record<string, unknown>[] }> {
+    const table = tableFromIPC(bytes); // throws unless it is a well-formed IPC stream
+    const fields = table.schema.fields;
+    const rows = table.toArray().map((r: Record<string, unknown>) => Object.fromEntries(fields.map((f) => {
+      const v = r[f.name];
+      if (typeof v === "bigint") return [f.name, String(v)];
+      if (DataType.isDate(f.type) && typeof v === "number") return [f.name, new Date(v).toISOString().slice(0, 10)];
+      return [f.name, v ?? null];
+    })));
+    return { names: fields.map((f) => f.name), dictionaries: fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name), rows };
+  }
+  async function warehouseRows(sql: string): Promise<Record<string, unknown>[]> {
+    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
     try {
-      const file = path.join(dir, "out.parquet");
-      await writeFile(file, bytes);
-      await c.run(`ATTACH '${warehouse}' AS w (READ_ONLY)`);
-      await f(c, file);
+      return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
     } finally {
       c.closeSync();
-      db.closeSync();
-      await rm(dir, { recursive: true, force: true });
+      instance.closeSync();
     }
   }
-  const count = async (c: DuckDBConnection, from: string) => Number((await c.runAndReadAll(`SELECT count(*) AS n FROM ${from}`)).getRowObjectsJson()[0]!.n);
-  const columnsOf = async (c: DuckDBConnection, file: string) => (await c.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)).getRowObjectsJson().map((r) => String(r.column_name));
 
-  test("risk_scores.parquet exports the allow-listed columns and no PII", async () => {
-    const { code, stdout, stderr } = await runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse });
+  test("risk_scores.arrows: the allow-listed columns of every scored account, value for value, repeated strings as dictionaries", async () => {
+    const { code, stdout, stderr } = await runLoader("src/data/risk_scores.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse });
     expect(code, stderr).toBe(0);
-    expect(stdout.subarray(0, 4).toString()).toBe("PAR1");
-    await withLoaderParquet(stdout, async (c, file) => {
-      const cols = await columnsOf(c, file);
-      expect(cols).toEqual([...RISK_SCORE_COLUMNS]);
-      for (const pii of PII_COLUMNS) expect(cols).not.toContain(pii);
-      expect(await count(c, `'${file}'`)).toBe(await count(c, "w.marts.mart_customer_risk_scores"));
-    });
-  });
-
-  test("risk_scores.arrows: an Arrow IPC stream of the same columns and rows as risk_scores.parquet", async () => {
-    const [arrows, parquet] = await Promise.all([
-      runLoader("src/data/risk_scores.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse }),
-      runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse }),
-    ]);
-    expect(arrows.code, arrows.stderr).toBe(0);
-    expect(parquet.code, parquet.stderr).toBe(0);
-    const { tableFromIPC } = await import("apache-arrow");
-    const { readParquet } = await import("parquet-wasm/node");
-    const table = tableFromIPC(arrows.stdout); // throws unless it is a well-formed IPC stream
-    const names = table.schema.fields.map((f) => f.name);
-    expect(names).toEqual([...RISK_SCORE_COLUMNS]);
-    for (const pii of PII_COLUMNS) expect(names).not.toContain(pii);
-    // exactly what the browser would have decoded from the Parquet file
-    const decoded = tableFromIPC(readParquet(new Uint8Array(parquet.stdout)).intoIPCStream());
-    expect(table.numRows).toBe(decoded.numRows);
-    expect(table.numRows).toBeGreaterThan(0);
-    // same types, but repeated strings (tiers, industries, drivers) travel dictionary-encoded
-    const typeOf = (t: DataType) => String(DataType.isDictionary(t) ? t.dictionary : t);
-    expect(table.schema.fields.map((f) => typeOf(f.type))).toEqual(decoded.schema.fields.map((f) => String(f.type)));
-    const dictionaries = table.schema.fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name);
-    expect(dictionaries).toEqual(expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]));
-    expect(dictionaries).not.toContain("customer_id");
-    const json = (t: typeof table) => JSON.stringify(t.toArray(), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
-    expect(json(table)).toBe(json(decoded));
+    const got = await arrowRows(stdout);
+    expect(got.names).toEqual([...RISK_SCORE_COLUMNS]);
+    for (const pii of PII_COLUMNS) expect(got.names).not.toContain(pii);
+    expect(got.dictionaries).toEqual(expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]));
+    expect(got.dictionaries).not.toContain("customer_id");
+    const expected = await warehouseRows(RISK_SCORES_QUERY);
+    expect(got.rows.length).toBeGreaterThan(0);
+    expect(got.rows).toEqual(expected);
   });
 
   test("dictionaryEncodeStrings: repeated strings become dictionaries, everything else is left as it is", async () => {
@@ -174,21 +148,28 @@ describe("site data loaders", () => {
     expect(String(empty.schema.fields[0]!.type)).toBe("Utf8");
   });
 
-  test("cta_queue.parquet exports every open CTA with the allow-listed columns and no PII", async () => {
-    const { code, stdout, stderr } = await runLoader("src/data/cta_queue.parquet.ts", { SAASGUARD_WAREHOUSE: warehouse });
+  test("cta_queue.arrows exports every open CTA with the allow-listed columns and no PII", async () => {
+    const { code, stdout, stderr } = await runLoader("src/data/cta_queue.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse });
     expect(code, stderr).toBe(0);
-    await withLoaderParquet(stdout, async (c, file) => {
-      const cols = await columnsOf(c, file);
-      expect(cols).toEqual([...CTA_QUEUE_COLUMNS, "churn_probability"]);
-      for (const pii of PII_COLUMNS) expect(cols).not.toContain(pii);
-      // the same CTAs and due dates as the mart: nothing recomputed on the way to the page
-      const diff = await c.runAndReadAll(`
-        (SELECT cta_id, csm_owner, due_date, overdue FROM '${file}' EXCEPT SELECT cta_id, csm_owner, due_date, overdue FROM w.marts.mart_cta_queue)
-        UNION ALL
-        (SELECT cta_id, csm_owner, due_date, overdue FROM w.marts.mart_cta_queue EXCEPT SELECT cta_id, csm_owner, due_date, overdue FROM '${file}')`);
-      expect(diff.getRowObjectsJson()).toEqual([]);
-      expect(await count(c, `'${file}'`)).toBeGreaterThan(0);
-    });
+    const got = await arrowRows(stdout);
+    expect(got.names).toEqual([...CTA_QUEUE_COLUMNS, "churn_probability"]);
+    for (const pii of PII_COLUMNS) expect(got.names).not.toContain(pii);
+    // the same CTAs and due dates as the mart: nothing recomputed on the way to the page
+    const key = (r: Record<string, unknown>) => `${r.cta_id}|${r.csm_owner}|${r.due_date}|${r.overdue}`;
+    const mart = await warehouseRows("SELECT cta_id, csm_owner, due_date, overdue FROM marts.mart_cta_queue");
+    expect(got.rows.length).toBeGreaterThan(0);
+    expect(got.rows.map(key).sort()).toEqual(mart.map(key).sort());
+  });
+
+  test("quadrant.arrows exports every account of the quadrant mart with the allow-listed columns and no PII", async () => {
+    const { code, stdout, stderr } = await runLoader("src/data/quadrant.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse });
+    expect(code, stderr).toBe(0);
+    const got = await arrowRows(stdout);
+    expect(got.names).toEqual([...QUADRANT_COLUMNS, "company_name"]);
+    for (const pii of PII_COLUMNS) expect(got.names).not.toContain(pii);
+    const mart = await warehouseRows("SELECT customer_id FROM marts.mart_propensity_quadrant ORDER BY customer_id");
+    expect(got.rows.length).toBeGreaterThan(0);
+    expect(got.rows.map((r) => r.customer_id)).toEqual(mart.map((r) => r.customer_id));
   });
 
   test("build_info.json is the one build_info row", async () => {
@@ -202,7 +183,7 @@ describe("site data loaders", () => {
   });
 
   test("a missing warehouse fails with a clear message", async () => {
-    const { code, stderr } = await runLoader("src/data/risk_scores.parquet.ts", { SAASGUARD_WAREHOUSE: "/nonexistent/w.duckdb" });
+    const { code, stderr } = await runLoader("src/data/risk_scores.arrows.ts", { SAASGUARD_WAREHOUSE: "/nonexistent/w.duckdb" });
     expect(code).not.toBe(0);
     expect(stderr).toContain("warehouse not found: /nonexistent/w.duckdb");
   });

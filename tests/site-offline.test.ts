@@ -74,7 +74,7 @@ describe("static site, fully offline", () => {
     expect(existsSync(path.join(outDir, "index.html"))).toBe(true);
 
     const files = await listFiles(outDir);
-    expect(files.some((f) => /\/_file\/data\/risk_scores\.[0-9a-f]+\.parquet$/.test(f))).toBe(true);
+    expect(files.some((f) => /\/_file\/data\/risk_scores\.[0-9a-f]+\.arrows$/.test(f))).toBe(true);
     // duckdb-wasm ships precompressed (brotli for browsers that take it, gzip for the rest)
     expect(files.some((f) => f.endsWith("duckdb-eh.wasm.gz"))).toBe(true);
     expect(files.some((f) => f.endsWith("duckdb-eh.wasm.br"))).toBe(true);
@@ -112,6 +112,8 @@ describe("static site, fully offline", () => {
         expect(visit.failed.map((r) => `${r.status ?? r.failure} ${r.url}`), `${page}: failed requests`).toEqual([]);
         expect(visit.consoleErrors, `${page}: console errors`).toEqual([]);
         expect(visit.cellErrors, `${page}: cells that failed`).toEqual([]);
+        // the site's tables travel as Arrow IPC, read as they are: no page downloads parquet-wasm
+        expect(visit.requests.map((r) => r.url).filter((u) => /parquet/.test(u)), `${page}: loads parquet-wasm or Parquet`).toEqual([]);
 
         if (page === "") {
           const kpis = await visit.page.$$eval("[data-kpi]", (nodes) =>
@@ -137,8 +139,6 @@ describe("static site, fully offline", () => {
           // Chromium offers brotli on localhost; brotli'd (5.3 MB) the wasm also fits the in-memory HTTP cache
           const wasm = visit.requests.find((r) => r.url.endsWith("/duckdb-eh.wasm"));
           expect(wasm?.contentEncoding, "duckdb-eh.wasm is served brotli-compressed").toBe("br");
-          // its table arrives as Arrow IPC, straight into DuckDB: no parquet-wasm on this page
-          expect(visit.requests.map((r) => r.url).filter((u) => /parquet/.test(u)), "report-template loads parquet-wasm or Parquet").toEqual([]);
         }
       } finally {
         await visit.close();

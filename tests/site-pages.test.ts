@@ -20,7 +20,7 @@ import { serveSite, type SiteServer } from "../server/site.ts";
 import { RISK_SCORES_QUERY } from "../loaders/site/site-columns.ts";
 import { config } from "../src/components/config.ts";
 import { PRIORITIES } from "../src/components/playbooks.ts";
-import { asciiStrings } from "../src/components/arrow-strings.ts";
+import { asciiStrings, dictionaryStrings } from "../src/components/arrow-strings.ts";
 import { formatInt } from "../src/components/format.ts";
 import { actionTier, breakEvenAccounts, encodeRow, measureFinding, normalInterval, normalQuantile, priorityLabel, renewalStage, roiAt, upliftCurve, type SignalBucket } from "../src/components/metrics.ts";
 import { launchBrowser } from "./helpers/browser.ts";
@@ -84,6 +84,19 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
     expect(asciiStrings(chunked.slice(2))).toEqual([...chunked.slice(2)]);
     expect(asciiStrings(vectorFromArray(["Société Générale", "Acme"], new Utf8()))).toBeNull();
     expect(asciiStrings(vectorFromArray(["a", null], new Utf8()))).toBeNull();
+  });
+
+  test("dictionary-encoded string columns decode each dictionary once, exactly as Arrow would", async () => {
+    const { vectorFromArray, Dictionary, Int8, Int16, Utf8 } = await import("apache-arrow");
+    const tiers = vectorFromArray(["Low", null, "Critical", "Low"], new Dictionary(new Utf8(), new Int8()));
+    expect(dictionaryStrings(tiers)).toEqual(["Low", null, "Critical", "Low"]);
+    // chunks with their own dictionaries, a slice starting inside one, non-ASCII words, Int16 indices
+    const chunked = tiers.concat(vectorFromArray(["Société", "Low", null], new Dictionary(new Utf8(), new Int8())));
+    expect(dictionaryStrings(chunked)).toEqual([...chunked]);
+    expect(dictionaryStrings(chunked.slice(1, 6))).toEqual([...chunked.slice(1, 6)]);
+    const owners = vectorFromArray(Array.from({ length: 500 }, (_, i) => (i % 11 === 0 ? null : `csm-${i % 200}`)), new Dictionary(new Utf8(), new Int16()));
+    expect(dictionaryStrings(owners)).toEqual([...owners]);
+    expect(dictionaryStrings(vectorFromArray(["a", "b"], new Utf8()))).toBeNull();
   });
 
   test("what-if rows are encoded as the model card says", () => {

@@ -14,7 +14,7 @@ export const RISK_SCORE_COLUMNS = [
   "churn_probability", "model_tier", "model_top_drivers", "expected_arr_loss_90d",
 ] as const;
 
-/** The scored active customers as the site publishes them (risk_scores.parquet and .arrows). */
+/** The scored active customers as the site publishes them (risk_scores.arrows). */
 export const RISK_SCORES_QUERY = `SELECT ${RISK_SCORE_COLUMNS.join(", ")} FROM marts.mart_customer_risk_scores ORDER BY customer_id`;
 
 /** marts.mart_propensity_quadrant */

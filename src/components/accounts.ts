@@ -1,7 +1,7 @@
 /**
  * One active account: the allow-listed columns of marts.mart_customer_risk_scores
  * (loaders/site/site-columns.ts → RISK_SCORE_COLUMNS). Pages read them two ways: as `Account`
- * rows of src/data/risk_scores.parquet (`loadRows<Account>(...)`, rows.ts; dates are `Date`s),
+ * rows of src/data/risk_scores.arrows (`loadRows<Account>(...)`, rows.ts; dates are `Date`s),
  * and inside Customer 360's JSON dossiers (customer360.ts → Dossier; dates stay ISO strings).
  */
 import type { RiskTier } from "./config.js";
@@ -37,7 +37,7 @@ export interface AccountColumns<D> {
   model_top_drivers: string;
 }
 
-/** A row of src/data/risk_scores.parquet. */
+/** A row of src/data/risk_scores.arrows. */
 export interface Account extends AccountColumns<Date> {
   health_colour: string;
   recommended_action: string;

@@ -27,3 +27,25 @@ export function asciiStrings(v: Pick<Vector, "nullCount" | "data">): string[] | 
   }
   return out;
 }
+
+/**
+ * The strings of a dictionary-encoded Utf8 column (how `exportArrow` ships repeated strings):
+ * each chunk's dictionary is decoded once and its indices looked up, nulls kept. Null when the
+ * column is not one (the caller then lets Arrow decode it).
+ */
+export function dictionaryStrings(v: Pick<Vector, "type" | "data">): (string | null)[] | null {
+  if (!/^Dictionary<Int(8|16|32), Utf8>$/.test(String(v.type))) return null;
+  const out: (string | null)[] = [];
+  for (const d of v.data) {
+    const dict = d.dictionary!;
+    const words = asciiStrings(dict) ?? Array.from(dict as Iterable<string>);
+    const indices = d.values as Int8Array | Int16Array | Int32Array;
+    // indices are narrowed to the chunk; the validity bitmap is not (bit `offset + i`)
+    const valid = d.nullCount > 0 ? d.nullBitmap : undefined;
+    for (let i = 0; i < d.length; i++) {
+      const bit = d.offset + i;
+      out.push(valid && !(valid[bit >> 3]! & (1 << (bit & 7))) ? null : words[indices[i]!]!);
+    }
+  }
+  return out;
+}

@@ -3,12 +3,8 @@
  *
  * DuckDB-WASM cannot read Parquet offline (its `read_parquet` downloads the parquet extension
  * from the internet), so tables reach it as Arrow IPC streams through
- * `insertArrowFromIPCStream`:
- *
- * - `.arrows` files (Arrow IPC stream, written at build time by `exportArrow`, see
- *   src/data/risk_scores.arrows.ts) are inserted as they are — the fast path: no decoding in the
- *   page and no parquet-wasm download (≈1.2 MB compressed, 5 MB of wasm to compile);
- * - `.parquet` files are decoded by parquet-wasm first (loaded only when a page passes one).
+ * `insertArrowFromIPCStream` (see ipc.ts): the site's `.arrows` files as they are, a `.parquet`
+ * file decoded by parquet-wasm first.
  *
  * The database is Framework's own `DuckDBClient`, so ```sql cells work too once a page binds
  * `sql` to it.
@@ -30,12 +26,7 @@
  */
 import * as duckdb from "npm:@duckdb/duckdb-wasm";
 import { DuckDBClient } from "npm:@observablehq/duckdb";
-
-/** What `loadTables` needs from a Framework FileAttachment. */
-export interface ParquetFile {
-  readonly name: string;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}
+import { arrowIpc, type DataFile } from "./ipc.js";
 
 /** One result row: column name → value (numbers, strings, booleans, Dates, or null). */
 export type Row = Record<string, unknown>;
@@ -98,15 +89,6 @@ async function startDuckDB(): Promise<DuckDBClient> {
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The file as an Arrow IPC stream: `.arrows` as is, Parquet decoded by parquet-wasm. */
-async function toIpc(file: ParquetFile): Promise<Uint8Array> {
-  if (/\.arrows$/i.test(file.name)) return new Uint8Array(await file.arrayBuffer());
-  if (!/\.parquet$/i.test(file.name)) throw new Error("expected an .arrows (Arrow IPC stream) or .parquet file");
-  // imported on demand: a page passing only .arrows files never downloads parquet-wasm
-  const [bytes, parquet] = await Promise.all([file.arrayBuffer(), import("./parquet.js").then((m) => m.parquetWasm())]);
-  return parquet.readParquet(new Uint8Array(bytes)).intoIPCStream();
-}
-
 /** Converts an Arrow row proxy (or a plain object) to a plain object. */
 function toPlainRow(row: unknown): Row {
   const maybe = row as { toJSON?: () => Row };
@@ -118,15 +100,15 @@ function toPlainRow(row: unknown): Row {
  * starts while the files download (and decode), not after. Throws (naming the file) if a file
  * cannot be fetched, decoded or inserted.
  */
-export async function loadTables(files: Record<string, ParquetFile>): Promise<Tables> {
+export async function loadTables(files: Record<string, DataFile>): Promise<Tables> {
   for (const name of Object.keys(files)) {
     if (!TABLE_NAME.test(name)) throw new Error(`loadTables: invalid table name ${JSON.stringify(name)}`);
   }
   const names = Object.keys(files);
-  const fail = (name: string, file: ParquetFile) => (error: unknown) => {
+  const fail = (name: string, file: DataFile) => (error: unknown) => {
     throw new Error(`loadTables: cannot load ${file.name} as table ${name}: ${error instanceof Error ? error.message : error}`);
   };
-  const [client, ...ipcs] = await Promise.all([startDuckDB(), ...names.map((name) => toIpc(files[name]!).catch(fail(name, files[name]!)))]);
+  const [client, ...ipcs] = await Promise.all([startDuckDB(), ...names.map((name) => arrowIpc(files[name]!).catch(fail(name, files[name]!)))]);
   const connection = await client._db.connect();
   try {
     for (let i = 0; i < names.length; ++i) {

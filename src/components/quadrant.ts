@@ -1,7 +1,7 @@
 /**
  * Propensity Quadrant (seed 002, dashboard 5): churn risk × expansion propensity per account,
- * from marts.mart_propensity_quadrant (src/data/quadrant.parquet) with account names from
- * src/data/risk_scores.parquet. Thresholds and labels come from config.quadrant.
+ * from marts.mart_propensity_quadrant (src/data/quadrant.arrows) with account names from
+ * src/data/risk_scores.arrows. Thresholds and labels come from config.quadrant.
  */
 import * as Plot from "npm:@observablehq/plot";
 import { MIN_WIDTH, MUTED, PLOT_STYLE, QUADRANT_COLOURS } from "./theme.js";

@@ -1,22 +1,20 @@
 /**
- * Parquet → plain row objects in the browser, without DuckDB: parquet-wasm decodes the file to
- * Arrow and apache-arrow reads it. For dashboards that filter, sort and aggregate a few thousand
- * to a hundred thousand accounts in JavaScript, this costs a fraction of DuckDB-WASM's start-up
- * (a ~5 MB wasm instead of ~36 MB); pages that need real SQL use db.ts.
+ * A site data file (`.arrows`, or `.parquet` via parquet-wasm: see ipc.ts) → plain row objects in
+ * the browser, without DuckDB: apache-arrow reads the Arrow IPC stream. For dashboards that
+ * filter, sort and aggregate a few thousand to a hundred thousand accounts in JavaScript, this
+ * costs a fraction of DuckDB-WASM's start-up; pages that need real SQL use db.ts.
  *
  * Values come out as JavaScript numbers (64-bit integers converted), strings, booleans, `Date`
  * for DATE/TIMESTAMP columns, or null.
  */
 import { tableFromIPC } from "npm:apache-arrow";
-import { asciiStrings } from "./arrow-strings.js";
-import type { ParquetFile } from "./db.js";
-import { parquetWasm } from "./parquet.js";
+import { asciiStrings, dictionaryStrings } from "./arrow-strings.js";
+import { arrowIpc, type DataFile } from "./ipc.js";
 
-/** Reads every row of a Parquet file (throws naming the file when it cannot). */
-export async function loadRows<T = Record<string, unknown>>(file: ParquetFile): Promise<T[]> {
+/** Reads every row of an `.arrows` or `.parquet` file (throws naming the file when it cannot). */
+export async function loadRows<T = Record<string, unknown>>(file: DataFile): Promise<T[]> {
   try {
-    const [bytes, parquet] = await Promise.all([file.arrayBuffer(), parquetWasm()]);
-    const table = tableFromIPC(parquet.readParquet(new Uint8Array(bytes)).intoIPCStream());
+    const table = tableFromIPC(await arrowIpc(file));
     const names = table.schema.fields.map((f) => f.name);
     const isDate = table.schema.fields.map((f) => /Date|Timestamp/.test(String(f.type)));
     // whole columns at once, nulls included (Arrow's iteration yields null for a missing value),
@@ -24,7 +22,7 @@ export async function loadRows<T = Record<string, unknown>>(file: ParquetFile): 
     const columns = names.map((n) => {
       const v = table.getChild(n)!;
       if (/^(Float|Int|Uint)\d*$/.test(String(v.type)) && v.nullCount === 0) return v.toArray() as ArrayLike<unknown>;
-      return (String(v.type) === "Utf8" && asciiStrings(v)) || Array.from(v as Iterable<unknown>);
+      return (String(v.type) === "Utf8" && asciiStrings(v)) || dictionaryStrings(v) || Array.from(v as Iterable<unknown>);
     });
     const out: T[] = new Array(table.numRows);
     for (let i = 0; i < table.numRows; i++) {

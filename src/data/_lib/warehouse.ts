@@ -1,7 +1,7 @@
 /**
  * Node-side helpers for the site's data loaders that need query results in the loader process
  * (to combine several queries into one small JSON file, or to pack per-customer files into an
- * archive) rather than streamed straight to stdout like `exportJson` / `exportParquet` do.
+ * archive) rather than streamed straight to stdout like `exportJson` / `exportArrow` do.
  *
  * Results go through DuckDB's own JSON writer (`COPY … (FORMAT json)`), so types come out the
  * same as in `exportJson`: integers of any width as numbers, DATE as "YYYY-MM-DD", TIMESTAMP as
@@ -15,7 +15,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { warehousePath } from "../../../loaders/site/export-parquet.ts";
+import { warehousePath } from "../../../loaders/site/export.ts";
 
 /** An open read-only warehouse connection with typed helpers. */
 export interface Warehouse {

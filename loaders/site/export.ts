@@ -1,5 +1,5 @@
 /**
- * Helpers behind the site's thin data loaders (`src/data/*.parquet.ts`, `src/data/*.json.ts`).
+ * Helpers behind the site's thin data loaders (`src/data/*.arrows.ts`, `src/data/*.json.ts`).
  *
  * A loader is three lines: it names a SQL query over the warehouse, and this module runs it
  * against the warehouse opened READ-ONLY and streams the result to stdout, which is where
@@ -51,16 +51,6 @@ async function copyToTempFile(sql: string, fileName: string, format: string): Pr
 
 async function streamToStdout(file: string): Promise<void> {
   await pipeline(createReadStream(file), process.stdout, { end: false });
-}
-
-/** Streams the result of `sql` as a zstd-compressed Parquet file to stdout. */
-export async function exportParquet(sql: string): Promise<void> {
-  const { file, cleanup } = await copyToTempFile(sql, "out.parquet", "FORMAT parquet, COMPRESSION zstd");
-  try {
-    await streamToStdout(file);
-  } finally {
-    await cleanup();
-  }
 }
 
 /**

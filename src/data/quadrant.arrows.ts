@@ -1,8 +1,8 @@
 // Propensity Quadrant: churn risk × expansion proxy per active account, with the account name
 // (allow-listed columns only, no PII).
-import { exportParquet } from "../../loaders/site/export-parquet.ts";
+import { exportArrow } from "../../loaders/site/export.ts";
 import { QUADRANT_COLUMNS } from "../../loaders/site/site-columns.ts";
-await exportParquet(`
+await exportArrow(`
   SELECT ${QUADRANT_COLUMNS.map((c) => `q.${c}`).join(", ")}, r.company_name
   FROM marts.mart_propensity_quadrant q JOIN marts.mart_customer_risk_scores r USING (customer_id)
   ORDER BY q.customer_id`);
