@@ -9,7 +9,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -369,6 +369,51 @@ describe("dashboard pages in headless Chromium", () => {
       })(${JSON.stringify(battery)})`)) as unknown[];
       for (let i = 0; i < battery.length; ++i) expect(wasm[i], battery[i]!.sql).toEqual(native[i]);
       expect(native.slice(-3)).toEqual([{ error: "Catalog Error" }, { error: "Conversion Error" }, [{ still_working: 42 }]]);
+    });
+  }, 180_000);
+
+  test("rows.ts and db.ts read a Parquet file exactly as the Arrow export, and name a file they cannot read", async () => {
+    // the site ships .arrows only; a report author's own Parquet file goes through parquet-wasm
+    const dist = path.join(work, "dist");
+    const components = await readdir(path.join(dist, "_import/components"));
+    const module = (name: string) => `/_import/components/${components.find((f) => new RegExp(`^${name}\\.\\w+\\.js$`).test(f))}`;
+    await mkdir(path.join(dist, "_file/test"), { recursive: true });
+    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
+    await c.run(`COPY (${RISK_SCORES_QUERY}) TO '${path.join(dist, "_file/test/risk.parquet")}' (FORMAT parquet)`);
+    c.closeSync();
+    instance.closeSync();
+    await writeFile(path.join(dist, "_file/test/broken.arrows"), "not an Arrow stream");
+    const real = (await readdir(path.join(dist, "_file/data"))).find((f) => /^risk_scores\.\w+\.arrows$/.test(f))!;
+    const bytes = await readFile(path.join(dist, "_file/data", real));
+    await writeFile(path.join(dist, "_file/test/truncated.arrows"), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await onPage(PAGES[3]!, async (page) => {
+      const r = (await page.evaluate(`(async () => {
+        const { loadRows } = await import(${JSON.stringify(module("rows"))});
+        const { loadTables } = await import(${JSON.stringify(module("db"))});
+        const arrows = performance.getEntriesByType("resource").map((e) => e.name).find((n) => /risk_scores\\.\\w+\\.arrows$/.test(n));
+        const file = (name, url) => ({ name, arrayBuffer: () => fetch(url).then((res) => res.arrayBuffer()) });
+        const fromArrows = await loadRows(file("risk_scores.arrows", arrows));
+        const fromParquet = await loadRows(file("risk.parquet", "/_file/test/risk.parquet"));
+        const db = await loadTables({ a: file("risk_scores.arrows", arrows), p: file("risk.parquet", "/_file/test/risk.parquet") });
+        const [diff] = await db.query("SELECT count(*)::INTEGER AS n FROM (SELECT * FROM a EXCEPT SELECT * FROM p UNION ALL SELECT * FROM p EXCEPT SELECT * FROM a)");
+        const errors = [];
+        const attempt = (f) => f().then(() => "no error", (e) => e.message);
+        errors.push(await attempt(() => loadRows(file("broken.arrows", "/_file/test/broken.arrows"))));
+        errors.push(await attempt(() => loadRows(file("risk.csv", "/_file/test/risk.parquet"))));
+        errors.push(await attempt(() => loadTables({ x: file("broken.arrows", "/_file/test/broken.arrows") })));
+        errors.push(await attempt(() => loadRows(file("truncated.arrows", "/_file/test/truncated.arrows"))));
+        errors.push(await attempt(() => loadTables({ t: file("truncated.arrows", "/_file/test/truncated.arrows") })));
+        return { n: fromArrows.length, same: JSON.stringify(fromArrows) === JSON.stringify(fromParquet), diff: diff.n, errors };
+      })()`)) as { n: number; same: boolean; diff: number; errors: string[] };
+      expect(r.n).toBeGreaterThan(0);
+      expect(r.same, "loadRows: Parquet rows equal the Arrow export's rows").toBe(true);
+      expect(r.diff, "DuckDB-WASM: rows in one table but not the other").toBe(0);
+      expect(r.errors[0]).toMatch(/^loadRows: cannot read broken\.arrows: ./);
+      expect(r.errors[1]).toBe("loadRows: cannot read risk.csv: expected an .arrows (Arrow IPC stream) or .parquet file");
+      expect(r.errors[2]).toBe("loadTables: cannot load broken.arrows as table x: not an Arrow IPC stream (it does not start with the stream's continuation marker)");
+      expect(r.errors[3]).toMatch(/^loadRows: cannot read truncated\.arrows: ./);
+      expect(r.errors[4]).toBe("loadTables: cannot load truncated.arrows as table t: the Arrow IPC stream is incomplete (it does not end with the end-of-stream marker)");
     });
   }, 180_000);
 

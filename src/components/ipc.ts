@@ -15,7 +15,18 @@ export interface DataFile {
 
 /** The file's table as an Arrow IPC stream (throws for a file that is neither format). */
 export async function arrowIpc(file: DataFile): Promise<Uint8Array> {
-  if (/\.arrows$/i.test(file.name)) return new Uint8Array(await file.arrayBuffer());
+  if (/\.arrows$/i.test(file.name)) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    // DuckDB-WASM quietly loads nothing, or part of a table, from bytes that are not one whole
+    // stream: check its framing here (it starts with a continuation marker, and writers end it
+    // with the end-of-stream marker, which a cut-off download lacks)
+    const n = bytes.length;
+    const marker = (at: number) => bytes[at] === 0xff && bytes[at + 1] === 0xff && bytes[at + 2] === 0xff && bytes[at + 3] === 0xff;
+    if (n < 16 || !marker(0)) throw new Error("not an Arrow IPC stream (it does not start with the stream's continuation marker)");
+    if (!marker(n - 8) || bytes[n - 4] !== 0 || bytes[n - 3] !== 0 || bytes[n - 2] !== 0 || bytes[n - 1] !== 0)
+      throw new Error("the Arrow IPC stream is incomplete (it does not end with the end-of-stream marker)");
+    return bytes;
+  }
   if (!/\.parquet$/i.test(file.name)) throw new Error("expected an .arrows (Arrow IPC stream) or .parquet file");
   const [bytes, parquet] = await Promise.all([file.arrayBuffer(), import("./parquet.js").then((m) => m.parquetWasm())]);
   return parquet.readParquet(new Uint8Array(bytes)).intoIPCStream();
