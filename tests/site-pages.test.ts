@@ -399,13 +399,18 @@ describe("dashboard pages in headless Chromium", () => {
         const [diff] = await db.query("SELECT count(*)::INTEGER AS n FROM (SELECT * FROM a EXCEPT SELECT * FROM p UNION ALL SELECT * FROM p EXCEPT SELECT * FROM a)");
         const errors = [];
         const attempt = (f) => f().then(() => "no error", (e) => e.message);
+        // a failed loadTables stops the DuckDB worker it started
+        let terminated = 0;
+        const terminate = Worker.prototype.terminate;
+        Worker.prototype.terminate = function () { terminated++; return terminate.call(this); };
         errors.push(await attempt(() => loadRows(file("broken.arrows", "/_file/test/broken.arrows"))));
         errors.push(await attempt(() => loadRows(file("risk.csv", "/_file/test/risk.parquet"))));
         errors.push(await attempt(() => loadTables({ x: file("broken.arrows", "/_file/test/broken.arrows") })));
         errors.push(await attempt(() => loadRows(file("truncated.arrows", "/_file/test/truncated.arrows"))));
         errors.push(await attempt(() => loadTables({ t: file("truncated.arrows", "/_file/test/truncated.arrows") })));
-        return { n: fromArrows.length, same: JSON.stringify(fromArrows) === JSON.stringify(fromParquet), diff: diff.n, errors };
-      })()`)) as { n: number; same: boolean; diff: number; errors: string[] };
+        for (let t = 0; terminated < 2 && t < 200; t++) await new Promise((r) => setTimeout(r, 50));
+        return { n: fromArrows.length, same: JSON.stringify(fromArrows) === JSON.stringify(fromParquet), diff: diff.n, errors, terminated };
+      })()`)) as { n: number; same: boolean; diff: number; errors: string[]; terminated: number };
       expect(r.n).toBeGreaterThan(0);
       expect(r.same, "loadRows: Parquet rows equal the Arrow export's rows").toBe(true);
       expect(r.diff, "DuckDB-WASM: rows in one table but not the other").toBe(0);
@@ -413,6 +418,7 @@ describe("dashboard pages in headless Chromium", () => {
       expect(r.errors[1]).toBe("loadRows: cannot read risk.csv: expected an .arrows (Arrow IPC stream) or .parquet file");
       expect(r.errors[2]).toBe("loadTables: cannot load broken.arrows as table x: not an Arrow IPC stream (it does not start with the stream's continuation marker)");
       expect(r.errors[3]).toMatch(/^loadRows: cannot read truncated\.arrows: ./);
+      expect(r.terminated, "DuckDB workers stopped after the two failed loadTables").toBe(2);
       expect(r.errors[4]).toBe("loadTables: cannot load truncated.arrows as table t: the Arrow IPC stream is incomplete (it does not end with the end-of-stream marker)");
     });
   }, 180_000);

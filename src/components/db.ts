@@ -108,14 +108,29 @@ export async function loadTables(files: Record<string, DataFile>): Promise<Table
   const fail = (name: string, file: DataFile) => (error: unknown) => {
     throw new Error(`loadTables: cannot load ${file.name} as table ${name}: ${error instanceof Error ? error.message : error}`);
   };
-  const [client, ...ipcs] = await Promise.all([startDuckDB(), ...names.map((name) => arrowIpc(files[name]!).catch(fail(name, files[name]!)))]);
-  const connection = await client._db.connect();
+  const started = startDuckDB();
+  started.catch(() => {}); // awaited below, after the files (no unhandled-rejection report meanwhile)
+  let ipcs: Uint8Array[];
   try {
-    for (let i = 0; i < names.length; ++i) {
-      await connection.insertArrowFromIPCStream(ipcs[i]!, { name: names[i]!, create: true }).catch(fail(names[i]!, files[names[i]!]!));
+    ipcs = await Promise.all(names.map((name) => arrowIpc(files[name]!).catch(fail(name, files[name]!))));
+  } catch (error) {
+    // no half-loaded database left running: stop the worker that was starting
+    void started.then((c) => c._db.terminate(), () => {});
+    throw error;
+  }
+  const client = await started;
+  try {
+    const connection = await client._db.connect();
+    try {
+      for (let i = 0; i < names.length; ++i) {
+        await connection.insertArrowFromIPCStream(ipcs[i]!, { name: names[i]!, create: true }).catch(fail(names[i]!, files[names[i]!]!));
+      }
+    } finally {
+      await connection.close();
     }
-  } finally {
-    await connection.close();
+  } catch (error) {
+    await client._db.terminate();
+    throw error;
   }
   performance.mark("saasguard:tables-loaded");
   return {
