@@ -118,7 +118,8 @@ export function signalChart(rows: readonly SignalBucket[], analysis: string, xLa
   return Plot.plot({
     width: Math.max(width, MIN_WIDTH), height: 240, marginLeft: 50, style: PLOT_STYLE,
     x: { domain: data.map((d) => d.bucket), label: xLabel },
-    y: { label: "churned within 90 days ↑", tickFormat: "%", grid: true },
+    // headroom above the tallest bar, so its value label clears the axis label
+    y: { label: "churned within 90 days ↑", tickFormat: "%", grid: true, domain: [0, 1.15 * Math.max(0.001, base ?? 0, ...data.map((d) => d.rate))] },
     marks: [
       Plot.barY(data, { x: "bucket", y: "rate", fill: (d: { in_signal: boolean }) => (d.in_signal ? BAD : "#0072b2"), tip: { format: { y: (v: number) => formatPercent(v) } }, channels: { Observations: "observations", Churned: "churned" } }),
       Plot.text(data, { x: "bucket", y: "rate", text: (d: { rate: number }) => formatPercent(d.rate), dy: -8 }),
