@@ -78,7 +78,7 @@ const BUNDLES: readonly Bundle[] = [
  * glue walks all of the module's 88,220 exports several times in JavaScript
  * (emscripten-core/emscripten#9791) — on a warm visit that was longer than DuckDB's own start.
  * Each patch below keeps the glue's meaning and drops one walk or copy. SaaSGuard never loads
- * extensions (no network), the e2e tests run a battery of SQL through the patched worker and
+ * extensions (no network), the e2e tests run a battery of SQL through both patched workers and
  * compare it with native DuckDB, and a duckdb-wasm whose glue differs fails the build here
  * instead of shipping half-patched.
  */
