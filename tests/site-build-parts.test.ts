@@ -88,17 +88,27 @@ describe("site data loaders", () => {
     warehouse = await ensureTestWarehouse();
   });
 
-  /** Rows of the Arrow IPC stream a loader wrote, as DuckDB's JSON rows would show them. */
-  async function arrowRows(bytes: Buffer): Promise<{ names: string[]; dictionaries: string[]; rows: Record<string, unknown>[] }> {
-    const table = tableFromIPC(bytes); // throws unless it is a well-formed IPC stream
+  /**
+   * Runs an `.arrows` loader and checks what every export promises: it exits cleanly, writes a
+   * well-formed Arrow IPC stream with exactly the allow-listed `columns` and no PII, and has rows.
+   * Returns the rows as DuckDB's JSON rows would show them, and the dictionary-encoded columns.
+   */
+  async function loaderExport(loader: string, columns: readonly string[]): Promise<{ dictionaries: string[]; rows: Record<string, unknown>[] }> {
+    const { code, stdout, stderr } = await runLoader(loader, { SAASGUARD_WAREHOUSE: warehouse });
+    expect(code, stderr).toBe(0);
+    const table = tableFromIPC(stdout); // throws unless it is a well-formed IPC stream
     const fields = table.schema.fields;
+    const names = fields.map((f) => f.name);
+    expect(names).toEqual([...columns]);
+    for (const pii of PII_COLUMNS) expect(names).not.toContain(pii);
     const rows = table.toArray().map((r: Record<string, unknown>) => Object.fromEntries(fields.map((f) => {
       const v = r[f.name];
       if (typeof v === "bigint") return [f.name, String(v)];
       if (DataType.isDate(f.type) && typeof v === "number") return [f.name, new Date(v).toISOString().slice(0, 10)];
       return [f.name, v ?? null];
     })));
-    return { names: fields.map((f) => f.name), dictionaries: fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name), rows };
+    expect(rows.length).toBeGreaterThan(0);
+    return { dictionaries: fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name), rows };
   }
   async function warehouseRows(sql: string): Promise<Record<string, unknown>[]> {
     const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
@@ -112,16 +122,10 @@ describe("site data loaders", () => {
   }
 
   test("risk_scores.arrows: the allow-listed columns of every scored account, value for value, repeated strings as dictionaries", async () => {
-    const { code, stdout, stderr } = await runLoader("src/data/risk_scores.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse });
-    expect(code, stderr).toBe(0);
-    const got = await arrowRows(stdout);
-    expect(got.names).toEqual([...RISK_SCORE_COLUMNS]);
-    for (const pii of PII_COLUMNS) expect(got.names).not.toContain(pii);
+    const got = await loaderExport("src/data/risk_scores.arrows.ts", RISK_SCORE_COLUMNS);
     expect(got.dictionaries).toEqual(expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]));
     expect(got.dictionaries).not.toContain("customer_id");
-    const expected = await warehouseRows(RISK_SCORES_QUERY);
-    expect(got.rows.length).toBeGreaterThan(0);
-    expect(got.rows).toEqual(expected);
+    expect(got.rows).toEqual(await warehouseRows(RISK_SCORES_QUERY));
   });
 
   test("dictionaryEncodeStrings: repeated strings become dictionaries, everything else is left as it is", async () => {
@@ -149,26 +153,16 @@ describe("site data loaders", () => {
   });
 
   test("cta_queue.arrows exports every open CTA with the allow-listed columns and no PII", async () => {
-    const { code, stdout, stderr } = await runLoader("src/data/cta_queue.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse });
-    expect(code, stderr).toBe(0);
-    const got = await arrowRows(stdout);
-    expect(got.names).toEqual([...CTA_QUEUE_COLUMNS, "churn_probability"]);
-    for (const pii of PII_COLUMNS) expect(got.names).not.toContain(pii);
+    const got = await loaderExport("src/data/cta_queue.arrows.ts", [...CTA_QUEUE_COLUMNS, "churn_probability"]);
     // the same CTAs and due dates as the mart: nothing recomputed on the way to the page
     const key = (r: Record<string, unknown>) => `${r.cta_id}|${r.csm_owner}|${r.due_date}|${r.overdue}`;
     const mart = await warehouseRows("SELECT cta_id, csm_owner, due_date, overdue FROM marts.mart_cta_queue");
-    expect(got.rows.length).toBeGreaterThan(0);
     expect(got.rows.map(key).sort()).toEqual(mart.map(key).sort());
   });
 
   test("quadrant.arrows exports every account of the quadrant mart with the allow-listed columns and no PII", async () => {
-    const { code, stdout, stderr } = await runLoader("src/data/quadrant.arrows.ts", { SAASGUARD_WAREHOUSE: warehouse });
-    expect(code, stderr).toBe(0);
-    const got = await arrowRows(stdout);
-    expect(got.names).toEqual([...QUADRANT_COLUMNS, "company_name"]);
-    for (const pii of PII_COLUMNS) expect(got.names).not.toContain(pii);
+    const got = await loaderExport("src/data/quadrant.arrows.ts", [...QUADRANT_COLUMNS, "company_name"]);
     const mart = await warehouseRows("SELECT customer_id FROM marts.mart_propensity_quadrant ORDER BY customer_id");
-    expect(got.rows.length).toBeGreaterThan(0);
     expect(got.rows.map((r) => r.customer_id)).toEqual(mart.map((r) => r.customer_id));
   });
 

@@ -173,6 +173,15 @@ describe("dashboard pages in headless Chromium", () => {
     }
   }
 
+  /** URL of a built component module (Framework names it `<name>.<hash>.js`). */
+  async function componentUrl(name: string): Promise<string> {
+    const file = (await readdir(path.join(work, "dist/_import/components"))).find((f) => new RegExp(`^${name}\\.\\w+\\.js$`).test(f));
+    if (!file) throw new Error(`no built component ${name}`);
+    return `/_import/components/${file}`;
+  }
+  /** In-page expression: the URL the page fetched risk_scores.arrows from. */
+  const RISK_ARROWS_URL = `performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\\/_file\\/data\\/risk_scores\\.\\w+\\.arrows$/.test(n))`;
+
   test("every page loads cleanly, shows its build, and draws every chart", async () => {
     for (const p of PAGES) {
       await onPage(p, async (_page, visit) => {
@@ -357,7 +366,7 @@ describe("dashboard pages in headless Chromium", () => {
     await onPage(PAGES[9]!, async (page) => {
       // a string, not a function: vitest would rewrite a function's import() for Node
       const [eh, mvp] = (await page.evaluate(`(async (queries) => {
-        const arrows = performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\\/_file\\/data\\/risk_scores\\.\\w+\\.arrows$/.test(n));
+        const arrows = ${RISK_ARROWS_URL};
         const run = async (query) => {
           const out = [];
           for (const q of queries) {
@@ -369,13 +378,13 @@ describe("dashboard pages in headless Chromium", () => {
           }
           return out;
         };
-        const { loadTables } = await import(document.querySelector('link[rel=modulepreload][href*="/components/db."]').href);
+        const { loadTables, QUERY_CONFIG } = await import(${JSON.stringify(await componentUrl("db"))});
         const tables = await loadTables({ risk: { name: "risk_scores.arrows", arrayBuffer: () => fetch(arrows).then((r) => r.arrayBuffer()) } });
         const viaDbTs = await run((sql, params) => tables.query(sql, params));
         const duckdb = await import(document.querySelector('link[rel=modulepreload][href*="/@duckdb/duckdb-wasm@"]').href);
         const db = new duckdb.AsyncDuckDB(new duckdb.ConsoleLogger(duckdb.LogLevel.WARNING), new Worker("/${duckdbDir}/${mvpWorker}"));
         await db.instantiate("/${duckdbDir}/duckdb-mvp.wasm");
-        await db.open({ query: { castTimestampToDate: true, castBigIntToDouble: true } });
+        await db.open({ query: QUERY_CONFIG });
         const c = await db.connect();
         await c.insertArrowFromIPCStream(new Uint8Array(await (await fetch(arrows)).arrayBuffer()), { name: "risk", create: true });
         const rows = (t) => t.toArray().map((r) => r.toJSON());
@@ -399,8 +408,6 @@ describe("dashboard pages in headless Chromium", () => {
   test("rows.ts and db.ts read a Parquet file exactly as the Arrow export, and name a file they cannot read", async () => {
     // the site ships .arrows only; a report author's own Parquet file goes through parquet-wasm
     const dist = path.join(work, "dist");
-    const components = await readdir(path.join(dist, "_import/components"));
-    const module = (name: string) => `/_import/components/${components.find((f) => new RegExp(`^${name}\\.\\w+\\.js$`).test(f))}`;
     await mkdir(path.join(dist, "_file/test"), { recursive: true });
     const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
     const c = await instance.connect();
@@ -413,9 +420,9 @@ describe("dashboard pages in headless Chromium", () => {
     await writeFile(path.join(dist, "_file/test/truncated.arrows"), bytes.subarray(0, Math.floor(bytes.length / 2)));
     await onPage(PAGES[3]!, async (page) => {
       const r = (await page.evaluate(`(async () => {
-        const { loadRows } = await import(${JSON.stringify(module("rows"))});
-        const { loadTables } = await import(${JSON.stringify(module("db"))});
-        const arrows = performance.getEntriesByType("resource").map((e) => e.name).find((n) => /risk_scores\\.\\w+\\.arrows$/.test(n));
+        const { loadRows } = await import(${JSON.stringify(await componentUrl("rows"))});
+        const { loadTables } = await import(${JSON.stringify(await componentUrl("db"))});
+        const arrows = ${RISK_ARROWS_URL};
         const file = (name, url) => ({ name, arrayBuffer: () => fetch(url).then((res) => res.arrayBuffer()) });
         const fromArrows = await loadRows(file("risk_scores.arrows", arrows));
         const fromParquet = await loadRows(file("risk.parquet", "/_file/test/risk.parquet"));

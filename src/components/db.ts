@@ -58,11 +58,16 @@ const BUNDLES: duckdb.DuckDBBundles = {
 };
 
 /**
+ * Framework's DuckDB client defaults, so results look the same as in ```sql cells: DATE and
+ * TIMESTAMP values as Dates, BIGINT as numbers.
+ */
+export const QUERY_CONFIG = { castTimestampToDate: true, castBigIntToDouble: true } as const;
+
+/**
  * Starts DuckDB-WASM. Framework's `DuckDBClient.of()` would do the same, but fetches the worker
  * script into a Blob before starting the worker (one more round trip on the critical path, and
  * a blob: worker never gets V8's script cache) — the worker is same-origin here, so it starts
- * from its URL. Query options are Framework's defaults, so results look the same as in
- * ```sql cells.
+ * from its URL.
  */
 async function startDuckDB(): Promise<DuckDBClient> {
   // marks for bench/pages.ts: DuckDB's start-up, not the SQL, is what these pages wait for
@@ -78,7 +83,7 @@ async function startDuckDB(): Promise<DuckDBClient> {
   const db = new duckdb.AsyncDuckDB(new duckdb.ConsoleLogger(duckdb.LogLevel.WARNING), worker);
   try {
     await db.instantiate(bundle.mainModule);
-    await db.open({ query: { castTimestampToDate: true, castBigIntToDouble: true } });
+    await db.open({ query: QUERY_CONFIG });
   } catch (error) {
     worker.terminate();
     throw error;
