@@ -16,22 +16,22 @@ export default {
   root: "src",
   output,
   pages: [
-    { name: "Executive overview", path: "/" },
-    { name: "Customer 360", path: "/customer-360" },
-    { name: "CSM queue", path: "/csm-queue" },
-    { name: "Renewals", path: "/renewals" },
+    {name: "Executive overview", path: "/"},
+    {name: "Customer 360", path: "/customer-360"},
+    {name: "CSM queue", path: "/csm-queue"},
+    {name: "Renewals", path: "/renewals"},
     {
       name: "Portfolio",
       open: true,
       pages: [
-        { name: "Churn Heatmap", path: "/churn-heatmap" },
-        { name: "Risk Drill-Down", path: "/risk-drill-down" },
-        { name: "Propensity Quadrant", path: "/propensity-quadrant" },
-        { name: "Uplift Simulator", path: "/uplift-simulator" },
+        {name: "Churn Heatmap", path: "/churn-heatmap"},
+        {name: "Risk Drill-Down", path: "/risk-drill-down"},
+        {name: "Propensity Quadrant", path: "/propensity-quadrant"},
+        {name: "Uplift Simulator", path: "/uplift-simulator"},
       ],
     },
-    { name: "Model and score quality", path: "/model-quality" },
-    { name: "Report template", path: "/report-template" },
+    {name: "Model and score quality", path: "/model-quality"},
+    {name: "Report template", path: "/report-template"},
   ],
   // Framework's default global stylesheet fetches a Google web font on every page view.
   globalStylesheets: [],
@@ -46,6 +46,6 @@ export default {
   search: false,
   // DuckDB-WASM without extension downloads: Parquet is decoded by parquet-wasm in the browser
   // (src/components/db.ts), and nothing needs JSON support inside DuckDB.
-  duckdb: { extensions: { json: null, parquet: null } },
+  duckdb: {extensions: {json: null, parquet: null}},
   // data loaders are TypeScript run with tsx (Framework's default interpreter for .ts)
 };

@@ -17,11 +17,27 @@ import {startReceiver} from "../tests/helpers/receiver.ts";
 function alerts(prefix: string, n: number, target: string): NewMessage[] {
   return Array.from({length: n}, (_, i): NewMessage => {
     const row: AlertRow = {
-      alert_id: `${prefix}${i}`, raised_on: "2026-07-01", previous_as_of: "2026-06-30", kind: "tier_entered", customer_id: `C${i}`,
-      company_name: `Bench Account ${i}`, csm_owner: "Casey Kim", plan_tier: "Growth", risk_tier: "High", previous_risk_tier: "Medium",
-      risk_score: 66, health_score: 34, previous_health_score: 52, health_colour: "Red", arr: 42_000, arr_at_risk: 27_720,
-      renewal_date: "2026-08-15", days_to_renewal: 45, top_risk_drivers: "usage_level, support_load",
-      recommended_action: "HIGH RISK — outreach within 48 hours", summary: `Bench Account ${i} entered High risk (was Medium).`,
+      alert_id: `${prefix}${i}`,
+      raised_on: "2026-07-01",
+      previous_as_of: "2026-06-30",
+      kind: "tier_entered",
+      customer_id: `C${i}`,
+      company_name: `Bench Account ${i}`,
+      csm_owner: "Casey Kim",
+      plan_tier: "Growth",
+      risk_tier: "High",
+      previous_risk_tier: "Medium",
+      risk_score: 66,
+      health_score: 34,
+      previous_health_score: 52,
+      health_colour: "Red",
+      arr: 42_000,
+      arr_at_risk: 27_720,
+      renewal_date: "2026-08-15",
+      days_to_renewal: 45,
+      top_risk_drivers: "usage_level, support_load",
+      recommended_action: "HIGH RISK — outreach within 48 hours",
+      summary: `Bench Account ${i} entered High risk (was Medium).`,
     };
     return {id: messageIdOf(row.alert_id), target, event: eventOfAlert(row)};
   });
@@ -45,13 +61,20 @@ export async function benchAlerts(): Promise<{deliveriesPerSecond: number; drain
     const outage = join(root, "outage");
     await enqueue(outage, alerts("o", 10_000, target.name));
     receiver.mode = {kind: "status", status: 503};
-    const down = await drainOutbox({outboxDir: outage, targets: [target], settings: {backoffBaseMs: 50, backoffMaxMs: 200}, deadlineMs: 1000});
-    if (down.delivered !== 0 || down.pending !== 10_000) throw new Error(`bench: expected 10,000 pending during the outage, got ${down.pending}`);
+    const down = await drainOutbox({
+      outboxDir: outage,
+      targets: [target],
+      settings: {backoffBaseMs: 50, backoffMaxMs: 200},
+      deadlineMs: 1000,
+    });
+    if (down.delivered !== 0 || down.pending !== 10_000)
+      throw new Error(`bench: expected 10,000 pending during the outage, got ${down.pending}`);
     receiver.mode = {kind: "ok"};
     const t1 = performance.now();
     const r2 = await drainOutbox({outboxDir: outage, targets: [target]});
     const drain10kSeconds = (performance.now() - t1) / 1000;
-    if (r2.delivered !== 10_000 || receiver.processed.size !== 12_000) throw new Error(`bench: drained ${r2.delivered} of 10,000 (receiver processed ${receiver.processed.size})`);
+    if (r2.delivered !== 10_000 || receiver.processed.size !== 12_000)
+      throw new Error(`bench: drained ${r2.delivered} of 10,000 (receiver processed ${receiver.processed.size})`);
     return {deliveriesPerSecond, drain10kSeconds};
   } finally {
     await receiver.close();

@@ -1,5 +1,5 @@
 /**
- * Load test of the API server (issue 5): the server runs in a child process (`tsx server/api.ts`,
+ * Load test of the API server (issue 5): the server runs in a child process (`tsx server/serve-api.ts`,
  * as in production, request logging on), autocannon runs in this process, both on 127.0.0.1.
  *
  * 1. throughput: as many requests as 32 connections get through for each of `/health`,
@@ -18,7 +18,7 @@ import {createServer} from "node:net";
 import {resolve} from "node:path";
 import {fileURLToPath, pathToFileURL} from "node:url";
 import {parseArgs} from "node:util";
-import {all, openWarehouse} from "../loaders/warehouse.ts";
+import {all, openWarehouse} from "../loaders/duckdb.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
 
 export interface EndpointFigures {
@@ -66,7 +66,13 @@ export interface ApiTarget {
 /** The issue's targets for the figures, in bench/run.ts's Target shape. */
 export function apiTargets(f: ApiBenchFigures): ApiTarget[] {
   return [
-    {name: "API: predictions throughput ÷ /health throughput", value: f.predictionsVsHealth, unit: "×", limit: 0.5, kind: "min"},
+    {
+      name: "API: predictions throughput ÷ /health throughput",
+      value: f.predictionsVsHealth,
+      unit: "×",
+      limit: 0.5,
+      kind: "min",
+    },
     {name: "API: worst p99 latency at 500 req/s", value: f.worstP99At500Ms, unit: "ms", limit: 25, kind: "max"},
     {name: "API: 5xx responses", value: f.total5xx, unit: "", limit: 0, kind: "max"},
   ];
@@ -86,7 +92,8 @@ function freePort(): Promise<number> {
 async function waitHealthy(url: string, child: ChildProcess, ms = 60_000): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
-    if (child.exitCode !== null) throw new Error(`the API server exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null)
+      throw new Error(`the API server exited with code ${child.exitCode} before it was ready`);
     try {
       const r = await fetch(`${url}/health`);
       if (r.ok && ((await r.json()) as {status: string}).status === "ok") return;
@@ -100,7 +107,11 @@ async function waitHealthy(url: string, child: ChildProcess, ms = 60_000): Promi
 
 type Req = {method: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: string};
 
-function run(url: string, next: () => Req, opts: {seconds: number; connections: number; overallRate?: number}): Promise<autocannon.Result> {
+function run(
+  url: string,
+  next: () => Req,
+  opts: {seconds: number; connections: number; overallRate?: number},
+): Promise<autocannon.Result> {
   return new Promise((res, rej) => {
     const first = next();
     const inst = autocannon(
@@ -115,7 +126,13 @@ function run(url: string, next: () => Req, opts: {seconds: number; connections: 
           {
             setupRequest: (req: autocannon.Request) => {
               const r = next();
-              return {...req, method: r.method, path: r.path, headers: {...(req.headers ?? {}), ...(r.headers ?? {})}, body: r.body};
+              return {
+                ...req,
+                method: r.method,
+                path: r.path,
+                headers: {...(req.headers ?? {}), ...(r.headers ?? {})},
+                body: r.body,
+              };
             },
           },
         ],
@@ -132,19 +149,33 @@ function count5xx(r: autocannon.Result): number {
   return n;
 }
 
-export async function benchApi(options: {warehousePath?: string; modelsDir?: string; seconds?: number; connections?: number; log?: (m: string) => void} = {}): Promise<ApiBenchFigures> {
+export async function benchApi(
+  options: {
+    warehousePath?: string;
+    modelsDir?: string;
+    seconds?: number;
+    connections?: number;
+    log?: (m: string) => void;
+  } = {},
+): Promise<ApiBenchFigures> {
   const warehousePath = resolve(options.warehousePath ?? "data/warehouse.duckdb");
   const modelsDir = resolve(options.modelsDir ?? "models");
   const seconds = options.seconds ?? 8;
   const connections = options.connections ?? 32;
   const log = options.log ?? ((m: string) => console.error(m));
-  if (!existsSync(warehousePath)) throw new Error(`benchApi: ${warehousePath} does not exist — run \`npm run build\` first`);
+  if (!existsSync(warehousePath))
+    throw new Error(`benchApi: ${warehousePath} does not exist — run \`npm run build\` first`);
 
   // request material: real ids and real feature rows
   const w = await openWarehouse(warehousePath, {readOnly: true});
   let ids: string[];
   try {
-    ids = (await all<{customer_id: string}>(w.conn, "SELECT customer_id FROM marts.mart_customer_risk_scores ORDER BY customer_id")).map((r) => r.customer_id);
+    ids = (
+      await all<{customer_id: string}>(
+        w.conn,
+        "SELECT customer_id FROM marts.mart_customer_risk_scores ORDER BY customer_id",
+      )
+    ).map((r) => r.customer_id);
   } finally {
     w.close();
   }
@@ -154,23 +185,27 @@ export async function benchApi(options: {warehousePath?: string; modelsDir?: str
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const serverLog: string[] = [];
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../server/api.ts", import.meta.url))], {
-    env: {
-      ...process.env,
-      API_PORT: String(port),
-      API_HOST: "127.0.0.1",
-      WAREHOUSE_PATH: warehousePath,
-      MODELS_DIR: modelsDir,
-      // the benchmark measures capacity, so the per-client limit is set out of the way
-      RATE_LIMIT_PER_MINUTE: "10000000",
-      RATE_LIMIT_BURST: "1000000",
-      LOG_LEVEL: "info",
-      API_KEYS: "",
-      LLM_BASE_URL: "",
-      LLM_MODEL: "",
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("../server/serve-api.ts", import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        API_PORT: String(port),
+        API_HOST: "127.0.0.1",
+        WAREHOUSE_PATH: warehousePath,
+        MODELS_DIR: modelsDir,
+        // the benchmark measures capacity, so the per-client limit is set out of the way
+        RATE_LIMIT_PER_MINUTE: "10000000",
+        RATE_LIMIT_BURST: "1000000",
+        LOG_LEVEL: "info",
+        API_KEYS: "",
+        LLM_BASE_URL: "",
+        LLM_MODEL: "",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
     },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  );
   child.stderr!.on("data", (d: Buffer) => serverLog.push(...d.toString().split("\n").filter(Boolean)));
   try {
     await waitHealthy(url, child).catch((e: Error) => {
@@ -179,7 +214,12 @@ export async function benchApi(options: {warehousePath?: string; modelsDir?: str
     let i = 0;
     const health = (): Req => ({method: "GET", path: "/health"});
     const customer = (): Req => ({method: "GET", path: `/customers/${ids[i++ % ids.length]}`});
-    const prediction = (): Req => ({method: "POST", path: "/predictions/churn", headers: {"content-type": "application/json"}, body: bodies[i++ % bodies.length]});
+    const prediction = (): Req => ({
+      method: "POST",
+      path: "/predictions/churn",
+      headers: {"content-type": "application/json"},
+      body: bodies[i++ % bodies.length],
+    });
 
     log(`== API: warm-up (${ids.length} ids, ${bodies.length} feature rows)`);
     await run(url, prediction, {seconds: 3, connections});
@@ -187,14 +227,24 @@ export async function benchApi(options: {warehousePath?: string; modelsDir?: str
     await run(url, health, {seconds: 1, connections});
 
     const out: Record<"health" | "customers" | "predictions", EndpointFigures> = {} as never;
-    for (const [name, next] of [["health", health], ["customers", customer], ["predictions", prediction]] as const) {
+    for (const [name, next] of [
+      ["health", health],
+      ["customers", customer],
+      ["predictions", prediction],
+    ] as const) {
       log(`== API: ${name} at full load (${connections} connections, ${seconds} s)`);
       const full = await run(url, next, {seconds, connections});
       log(`== API: ${name} at 500 requests/s (${seconds} s)`);
       await fetch(`${url}/metrics?reset_loop_delay=1`).then((r) => r.text());
       const fixed = await run(url, next, {seconds, connections: 16, overallRate: 500});
       const loop = await fetch(`${url}/metrics`).then((r) => r.text());
-      const q = (k: string) => Number(loop.split("\n").find((l) => l.startsWith(`nodejs_eventloop_delay_seconds{quantile="${k}"}`))?.split(" ")[1] ?? NaN) * 1000;
+      const q = (k: string) =>
+        Number(
+          loop
+            .split("\n")
+            .find((l) => l.startsWith(`nodejs_eventloop_delay_seconds{quantile="${k}"}`))
+            ?.split(" ")[1] ?? NaN,
+        ) * 1000;
       out[name] = {
         rps: full.requests.average,
         p50Ms: full.latency.p50,
@@ -249,14 +299,22 @@ export function formatApiFigures(f: ApiBenchFigures): string[] {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const {values} = parseArgs({options: {warehouse: {type: "string"}, models: {type: "string"}, seconds: {type: "string"}}});
-  const f = await benchApi({warehousePath: values.warehouse, modelsDir: values.models, seconds: values.seconds ? Number(values.seconds) : undefined});
+  const {values} = parseArgs({
+    options: {warehouse: {type: "string"}, models: {type: "string"}, seconds: {type: "string"}},
+  });
+  const f = await benchApi({
+    warehousePath: values.warehouse,
+    modelsDir: values.models,
+    seconds: values.seconds ? Number(values.seconds) : undefined,
+  });
   for (const l of formatApiFigures(f)) console.log(l);
   let failed = 0;
   for (const t of apiTargets(f)) {
     const ok = t.kind === "max" ? t.value <= t.limit : t.value >= t.limit;
     if (!ok) failed++;
-    console.log(`${ok ? "PASS" : "FAIL"}  ${t.name}: ${t.value.toFixed(2)} ${t.unit} (${t.kind === "max" ? "≤" : "≥"} ${t.limit})`);
+    console.log(
+      `${ok ? "PASS" : "FAIL"}  ${t.name}: ${t.value.toFixed(2)} ${t.unit} (${t.kind === "max" ? "≤" : "≥"} ${t.limit})`,
+    );
   }
   process.exit(failed ? 1 : 0);
 }

@@ -6,7 +6,14 @@ import {parseArgs} from "node:util";
 import {join} from "node:path";
 import {build} from "../loaders/build.ts";
 
-const {values} = parseArgs({options: {customers: {type: "string"}, "as-of": {type: "string"}, out: {type: "string"}, site: {type: "boolean", default: false}}});
+const {values} = parseArgs({
+  options: {
+    customers: {type: "string"},
+    "as-of": {type: "string"},
+    out: {type: "string"},
+    site: {type: "boolean", default: false},
+  },
+});
 const out = values.out!;
 const result = await build({
   customers: Number(values.customers),

@@ -5,20 +5,28 @@
  */
 import {join} from "node:path";
 import {buildMarts, loadConfig, MART_FILES, martSql} from "../loaders/marts.ts";
-import {lit, openWarehouse, type Warehouse} from "../loaders/warehouse.ts";
+import {lit, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 
 async function freshCopy(source: string): Promise<Warehouse> {
   const w = await openWarehouse(":memory:");
   await w.conn.run(`ATTACH ${lit(source)} AS src (READ_ONLY); CREATE SCHEMA raw`);
-  const tables = await w.conn.runAndReadAll("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'raw'");
+  const tables = await w.conn.runAndReadAll(
+    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'raw'",
+  );
   for (const [t] of tables.getRows()) await w.conn.run(`CREATE TABLE raw.${t} AS FROM src.raw.${t}`);
   // the model's outputs are inputs of the score-phase marts (the model itself is timed elsewhere)
-  await w.conn.run("CREATE SCHEMA marts; CREATE TABLE marts.model_scores AS FROM src.marts.model_scores; CREATE TABLE marts.mart_customer_drivers AS FROM src.marts.mart_customer_drivers");
+  await w.conn.run(
+    "CREATE SCHEMA marts; CREATE TABLE marts.model_scores AS FROM src.marts.model_scores; CREATE TABLE marts.mart_customer_drivers AS FROM src.marts.mart_customer_drivers",
+  );
   await w.conn.run("DETACH src");
   return w;
 }
 
-export async function martsOverhead(warehouse: string, asOf: string, repeats = 3): Promise<{pipelineSeconds: number; directSeconds: number; ratio: number}> {
+export async function martsOverhead(
+  warehouse: string,
+  asOf: string,
+  repeats = 3,
+): Promise<{pipelineSeconds: number; directSeconds: number; ratio: number}> {
   const script = MART_FILES.map((f) => martSql(f)).join("\n");
   const pipeline: number[] = [];
   const direct: number[] = [];

@@ -7,7 +7,7 @@
  */
 import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
-import {config, validateConfig} from "../src/components/config.ts";
+import {config, validateConfig} from "../src/rules/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
 import {buildMarts, FEATURE_MARTS, SCORE_MARTS, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
@@ -16,7 +16,7 @@ import {enqueueWarehouseAlerts} from "./alerts/enqueue.ts";
 import {loadTargets} from "./alerts/targets.ts";
 import {runQualityChecks} from "./quality.ts";
 import {generateSynthetic} from "./synthetic/generate.ts";
-import {lit, one, openWarehouse, run} from "./warehouse.ts";
+import {lit, one, openWarehouse, run} from "./duckdb.ts";
 
 export interface BuildOptions {
   /** the as-of date (YYYY-MM-DD): features use data up to and including it; default today (UTC) */
@@ -49,14 +49,26 @@ export interface BuildResult {
   checks: number;
 }
 
-export const DEFAULTS = {customers: 5000, seed: 42, rawDir: "data/raw", warehousePath: "data/warehouse.duckdb", distDir: "dist", modelsDir: "models", duckdbMemory: "4GB"} as const;
+export const DEFAULTS = {
+  customers: 5000,
+  seed: 42,
+  rawDir: "data/raw",
+  warehousePath: "data/warehouse.duckdb",
+  distDir: "dist",
+  modelsDir: "models",
+  duckdbMemory: "4GB",
+} as const;
 
 export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
 export function parseIsoDate(s: string, what: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s + "T00:00:00Z")) || new Date(s + "T00:00:00Z").toISOString().slice(0, 10) !== s)
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(s) ||
+    Number.isNaN(Date.parse(s + "T00:00:00Z")) ||
+    new Date(s + "T00:00:00Z").toISOString().slice(0, 10) !== s
+  )
     throw new Error(`${what}: "${s}" is not a valid date (expected YYYY-MM-DD)`);
   return s;
 }
@@ -64,20 +76,23 @@ export function parseIsoDate(s: string, what: string): string {
 export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const log = opts.log ?? ((line: string) => console.log(line));
-  const say = (stage: string, msg: string) => log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${stage.padEnd(8)} ${msg}`);
+  const say = (stage: string, msg: string) =>
+    log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${stage.padEnd(8)} ${msg}`);
   const configProblems = validateConfig();
-  if (configProblems.length) throw new Error(`src/components/config.ts is invalid:\n  ${configProblems.join("\n  ")}`);
+  if (configProblems.length) throw new Error(`src/rules/config.ts is invalid:\n  ${configProblems.join("\n  ")}`);
 
   // a bad alert-target config fails the build before any work
   const alertTargets = loadTargets().targets;
   const asOf = parseIsoDate(opts.asOf ?? todayUtc(), "--as-of");
   const customers = opts.customers ?? DEFAULTS.customers;
-  if (!Number.isInteger(customers) || customers < 10 || customers > 1_000_000) throw new Error(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
+  if (!Number.isInteger(customers) || customers < 10 || customers > 1_000_000)
+    throw new Error(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
   const seed = opts.seed ?? DEFAULTS.seed;
   const rawDir = resolve(opts.rawDir ?? DEFAULTS.rawDir);
   const files = findRawFiles(rawDir);
   const source = opts.source === "files" || (opts.source !== "synthetic" && files.size > 0) ? "files" : "synthetic";
-  if (source === "files" && files.size === 0) throw new Error(`--source files: ${rawDir} holds no raw CSV or Parquet files`);
+  if (source === "files" && files.size === 0)
+    throw new Error(`--source files: ${rawDir} holds no raw CSV or Parquet files`);
 
   const finalWarehouse = resolve(opts.warehousePath ?? DEFAULTS.warehousePath);
   const finalDist = resolve(opts.distDir ?? DEFAULTS.distDir);
@@ -97,26 +112,40 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   };
 
   try {
-    say("start", `as of ${asOf}, source ${source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`);
-    const w = await openWarehouse(tmpWarehouse, {memoryLimit: process.env.SAASGUARD_DUCKDB_MEMORY ?? DEFAULTS.duckdbMemory});
+    say(
+      "start",
+      `as of ${asOf}, source ${source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`,
+    );
+    const w = await openWarehouse(tmpWarehouse, {
+      memoryLimit: process.env.SAASGUARD_DUCKDB_MEMORY ?? DEFAULTS.duckdbMemory,
+    });
     let marts: MartTiming[];
     let checks: number;
     const rawRows: Record<string, number> = {};
     try {
       if (source === "files") {
         const report: IngestReport = await timed("ingest", () =>
-          ingestFiles(w.conn, rawDir, {asOf, lenient: opts.lenient, progress: (m) => say("ingest", m), reportPath: resolve(dirname(finalWarehouse), "ingest-problems.csv")}),
+          ingestFiles(w.conn, rawDir, {
+            asOf,
+            lenient: opts.lenient,
+            progress: (m) => say("ingest", m),
+            reportPath: resolve(dirname(finalWarehouse), "ingest-problems.csv"),
+          }),
         );
         for (const [t, r] of Object.entries(report.tables)) rawRows[t] = r.rows;
       } else {
-        const summary = await timed("generate", () => generateSynthetic(w.conn, {customers, seed, asOf}, (m) => say("generate", m)));
+        const summary = await timed("generate", () =>
+          generateSynthetic(w.conn, {customers, seed, asOf}, (m) => say("generate", m)),
+        );
         Object.assign(rawRows, summary.tables);
         await timed("validate", () => checkRawTables(w.conn, {asOf, label: "synthetic"}));
         say("validate", "synthetic tables satisfy the raw data contract");
       }
       marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), FEATURE_MARTS));
       const modelsDir = resolve(opts.modelsDir ?? DEFAULTS.modelsDir);
-      const model = await timed("model", () => ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}));
+      const model = await timed("model", () =>
+        ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}),
+      );
       const scoring = await timed("scoring", () => scoreWarehouse(w.conn, model, asOf, (m) => say("scoring", m)));
       await model.scorer.release();
       if (scoring.drift) {
@@ -124,12 +153,15 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         const limit = config.governance.maxCalibrationDrift;
         const line = `model ${model.card.version} on the cohort of ${cutoff} (${rows} accounts, 90 days matured): calibration drift ${(value * 100).toFixed(1)} pp (gate ${limit * 100} pp)`;
         if (value <= limit) say("drift", line);
-        else if (config.governance.driftAction === "fail") throw new Error(`${line} — retrain with \`npm run train\` (config.governance.driftAction is "fail")`);
+        else if (config.governance.driftAction === "fail")
+          throw new Error(`${line} — retrain with \`npm run train\` (config.governance.driftAction is "fail")`);
         else say("drift", `WARNING ${line} — retrain with \`npm run train\``);
       }
       marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), SCORE_MARTS))));
       // CTAs carried over from the previous build (still in place until the swap below)
-      await timed("ctas", () => carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, log: (m) => say("ctas", m)}));
+      await timed("ctas", () =>
+        carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, log: (m) => say("ctas", m)}),
+      );
       checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
       say("checks", `${checks} data-quality checks passed`);
       await run(
@@ -147,7 +179,9 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     let distDir: string | null = null;
     if (opts.site !== false) {
       const {buildSite} = await import("./site/build-site.ts");
-      await timed("site", () => buildSite({warehouse: tmpWarehouse, outDir: tmpDist, log: (m: string) => say("site", m)}));
+      await timed("site", () =>
+        buildSite({warehouse: tmpWarehouse, outDir: tmpDist, log: (m: string) => say("site", m)}),
+      );
       distDir = finalDist;
     }
 
@@ -162,8 +196,15 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     }
     // Alerts are enqueued only once the build is in place; enqueuing again is harmless.
     if (alertTargets.length) {
-      const q = await enqueueWarehouseAlerts({warehouse: finalWarehouse, outboxDir: resolve(dirname(finalWarehouse), "outbox"), targets: alertTargets});
-      say("alerts", `${q.alerts} alert(s) → ${q.messages} delivery(ies) in the outbox (\`npm run alerts\` delivers them)`);
+      const q = await enqueueWarehouseAlerts({
+        warehouse: finalWarehouse,
+        outboxDir: resolve(dirname(finalWarehouse), "outbox"),
+        targets: alertTargets,
+      });
+      say(
+        "alerts",
+        `${q.alerts} alert(s) → ${q.messages} delivery(ies) in the outbox (\`npm run alerts\` delivers them)`,
+      );
     }
     const seconds = (performance.now() - t0) / 1000;
     say("done", `warehouse ${finalWarehouse}${distDir ? `, site ${distDir}` : ""} in ${seconds.toFixed(1)} s`);

@@ -19,7 +19,7 @@ export interface ColumnSpec {
   min?: number;
   max?: number;
   /** foreign key: value must exist in that table's key column */
-  references?: { table: string; column: string };
+  references?: {table: string; column: string};
   /** the value may not lie more than config.dataQuality.maxFutureDays after the as-of date */
   notFarFuture?: boolean;
   /** holds personal data: never exported to the site, logs or prompts */
@@ -33,11 +33,20 @@ export interface TableSpec {
   key: readonly string[];
   columns: readonly ColumnSpec[];
   /** row-level rules across columns, as SQL predicates over the typed row that must be true */
-  rowRules?: readonly { rule: string; sql: string; column: string }[];
+  rowRules?: readonly {rule: string; sql: string; column: string}[];
 }
 
 export const PLAN_TIERS = ["Starter", "Growth", "Enterprise"] as const;
-export const INDUSTRIES = ["FinTech", "HealthTech", "Retail", "Manufacturing", "Media", "Education", "Logistics", "Software"] as const;
+export const INDUSTRIES = [
+  "FinTech",
+  "HealthTech",
+  "Retail",
+  "Manufacturing",
+  "Media",
+  "Education",
+  "Logistics",
+  "Software",
+] as const;
 export const COMPANY_SIZES = ["1-50", "51-200", "201-1000", "1001-5000", "5000+"] as const;
 export const LIFECYCLE_STAGES = ["Onboarding", "Adoption", "Mature", "Renewal"] as const;
 export const USAGE_EVENT_TYPES = [
@@ -51,16 +60,37 @@ export const USAGE_EVENT_TYPES = [
   "active_users",
 ] as const;
 /** event types that count as "engagement events" (events_last_30d etc.) */
-export const ENGAGEMENT_EVENT_TYPES = ["login", "feature_use", "integration_connect", "api_call", "report_export"] as const;
+export const ENGAGEMENT_EVENT_TYPES = [
+  "login",
+  "feature_use",
+  "integration_connect",
+  "api_call",
+  "report_export",
+] as const;
 export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export const TICKET_CATEGORIES = ["bug", "how_to", "billing", "integration", "outage", "feature_request"] as const;
 export const OPPORTUNITY_TYPES = ["renewal", "expansion"] as const;
-export const OPPORTUNITY_STAGES = ["prospecting", "qualification", "proposal", "negotiation", "closed_won", "closed_lost"] as const;
+export const OPPORTUNITY_STAGES = [
+  "prospecting",
+  "qualification",
+  "proposal",
+  "negotiation",
+  "closed_won",
+  "closed_lost",
+] as const;
 export const SUBSCRIPTION_CHANGE_TYPES = ["upgrade", "downgrade", "seat_add", "seat_remove"] as const;
 export const OUTREACH_CHANNELS = ["email", "call", "meeting", "ebr", "in_app"] as const;
-export const CHURN_REASONS = ["budget", "competitor", "low_adoption", "product_gaps", "support_experience", "acquired", "other"] as const;
+export const CHURN_REASONS = [
+  "budget",
+  "competitor",
+  "low_adoption",
+  "product_gaps",
+  "support_experience",
+  "acquired",
+  "other",
+] as const;
 
-const customerRef = { table: "customers", column: "customer_id" } as const;
+const customerRef = {table: "customers", column: "customer_id"} as const;
 const customerIdColumn: ColumnSpec = {
   name: "customer_id",
   type: "VARCHAR",
@@ -75,23 +105,63 @@ export const CONTRACT: readonly TableSpec[] = [
     description: "One row per account ever served, churned ones included.",
     key: ["customer_id"],
     columns: [
-      { name: "customer_id", type: "VARCHAR", required: true, description: "Stable account id (CRM id)." },
-      { name: "company_name", type: "VARCHAR", required: true, description: "Account name. Shown in the site to CSMs; never sent to an LLM.", pii: true },
-      { name: "primary_contact_email", type: "VARCHAR", required: false, description: "Main contact. Personal data: never exported to the site, logs or prompts.", pii: true },
-      { name: "industry", type: "VARCHAR", required: true, description: "Vertical.", accepted: INDUSTRIES },
-      { name: "company_size", type: "VARCHAR", required: true, description: "Employee band.", accepted: COMPANY_SIZES },
-      { name: "plan_tier", type: "VARCHAR", required: true, description: "Current plan.", accepted: PLAN_TIERS },
-      { name: "arr", type: "DOUBLE", required: true, description: "Current annual recurring revenue in USD.", min: 0 },
-      { name: "seats_purchased", type: "INTEGER", required: true, description: "Licensed seats.", min: 1 },
-      { name: "signup_date", type: "DATE", required: true, description: "First day as a customer (onboarding starts).", notFarFuture: true },
-      { name: "contract_start_date", type: "DATE", required: true, description: "Start of the current contract term.", notFarFuture: true },
-      { name: "renewal_date", type: "DATE", required: true, description: "End of the current contract term.", notFarFuture: true },
-      { name: "lifecycle_stage", type: "VARCHAR", required: true, description: "CS lifecycle stage.", accepted: LIFECYCLE_STAGES },
-      { name: "csm_owner", type: "VARCHAR", required: true, description: "Owning CSM (name or id)." },
+      {name: "customer_id", type: "VARCHAR", required: true, description: "Stable account id (CRM id)."},
+      {
+        name: "company_name",
+        type: "VARCHAR",
+        required: true,
+        description: "Account name. Shown in the site to CSMs; never sent to an LLM.",
+        pii: true,
+      },
+      {
+        name: "primary_contact_email",
+        type: "VARCHAR",
+        required: false,
+        description: "Main contact. Personal data: never exported to the site, logs or prompts.",
+        pii: true,
+      },
+      {name: "industry", type: "VARCHAR", required: true, description: "Vertical.", accepted: INDUSTRIES},
+      {name: "company_size", type: "VARCHAR", required: true, description: "Employee band.", accepted: COMPANY_SIZES},
+      {name: "plan_tier", type: "VARCHAR", required: true, description: "Current plan.", accepted: PLAN_TIERS},
+      {name: "arr", type: "DOUBLE", required: true, description: "Current annual recurring revenue in USD.", min: 0},
+      {name: "seats_purchased", type: "INTEGER", required: true, description: "Licensed seats.", min: 1},
+      {
+        name: "signup_date",
+        type: "DATE",
+        required: true,
+        description: "First day as a customer (onboarding starts).",
+        notFarFuture: true,
+      },
+      {
+        name: "contract_start_date",
+        type: "DATE",
+        required: true,
+        description: "Start of the current contract term.",
+        notFarFuture: true,
+      },
+      {
+        name: "renewal_date",
+        type: "DATE",
+        required: true,
+        description: "End of the current contract term.",
+        notFarFuture: true,
+      },
+      {
+        name: "lifecycle_stage",
+        type: "VARCHAR",
+        required: true,
+        description: "CS lifecycle stage.",
+        accepted: LIFECYCLE_STAGES,
+      },
+      {name: "csm_owner", type: "VARCHAR", required: true, description: "Owning CSM (name or id)."},
     ],
     rowRules: [
-      { rule: "contract_start_date <= renewal_date", sql: "contract_start_date <= renewal_date", column: "renewal_date" },
-      { rule: "signup_date <= contract_start_date", sql: "signup_date <= contract_start_date", column: "contract_start_date" },
+      {rule: "contract_start_date <= renewal_date", sql: "contract_start_date <= renewal_date", column: "renewal_date"},
+      {
+        rule: "signup_date <= contract_start_date",
+        sql: "signup_date <= contract_start_date",
+        column: "contract_start_date",
+      },
     ],
   },
   {
@@ -100,9 +170,21 @@ export const CONTRACT: readonly TableSpec[] = [
     key: ["customer_id", "event_date", "event_type"],
     columns: [
       customerIdColumn,
-      { name: "event_date", type: "DATE", required: true, description: "Day of the activity (UTC).", notFarFuture: true },
-      { name: "event_type", type: "VARCHAR", required: true, description: "What happened; `active_users` counts distinct active users that day.", accepted: USAGE_EVENT_TYPES },
-      { name: "event_count", type: "INTEGER", required: true, description: "How many events of that type that day.", min: 0 },
+      {name: "event_date", type: "DATE", required: true, description: "Day of the activity (UTC).", notFarFuture: true},
+      {
+        name: "event_type",
+        type: "VARCHAR",
+        required: true,
+        description: "What happened; `active_users` counts distinct active users that day.",
+        accepted: USAGE_EVENT_TYPES,
+      },
+      {
+        name: "event_count",
+        type: "INTEGER",
+        required: true,
+        description: "How many events of that type that day.",
+        min: 0,
+      },
     ],
   },
   {
@@ -110,29 +192,67 @@ export const CONTRACT: readonly TableSpec[] = [
     description: "Support tickets from the help desk.",
     key: ["ticket_id"],
     columns: [
-      { name: "ticket_id", type: "VARCHAR", required: true, description: "Help-desk ticket id." },
+      {name: "ticket_id", type: "VARCHAR", required: true, description: "Help-desk ticket id."},
       customerIdColumn,
-      { name: "opened_at", type: "TIMESTAMP", required: true, description: "When the ticket was opened (UTC).", notFarFuture: true },
-      { name: "resolved_at", type: "TIMESTAMP", required: false, description: "When it was resolved; empty while open.", notFarFuture: true },
-      { name: "priority", type: "VARCHAR", required: true, description: "Ticket priority.", accepted: TICKET_PRIORITIES },
-      { name: "category", type: "VARCHAR", required: true, description: "Ticket category.", accepted: TICKET_CATEGORIES },
-      { name: "csat_score", type: "INTEGER", required: false, description: "Customer satisfaction 1–5 after resolution.", min: 1, max: 5 },
-      { name: "subject", type: "VARCHAR", required: false, description: "Free-text subject. Untrusted text: sanitised before any prompt." },
+      {
+        name: "opened_at",
+        type: "TIMESTAMP",
+        required: true,
+        description: "When the ticket was opened (UTC).",
+        notFarFuture: true,
+      },
+      {
+        name: "resolved_at",
+        type: "TIMESTAMP",
+        required: false,
+        description: "When it was resolved; empty while open.",
+        notFarFuture: true,
+      },
+      {name: "priority", type: "VARCHAR", required: true, description: "Ticket priority.", accepted: TICKET_PRIORITIES},
+      {name: "category", type: "VARCHAR", required: true, description: "Ticket category.", accepted: TICKET_CATEGORIES},
+      {
+        name: "csat_score",
+        type: "INTEGER",
+        required: false,
+        description: "Customer satisfaction 1–5 after resolution.",
+        min: 1,
+        max: 5,
+      },
+      {
+        name: "subject",
+        type: "VARCHAR",
+        required: false,
+        description: "Free-text subject. Untrusted text: sanitised before any prompt.",
+      },
     ],
-    rowRules: [{ rule: "resolved_at >= opened_at", sql: "resolved_at IS NULL OR resolved_at >= opened_at", column: "resolved_at" }],
+    rowRules: [
+      {rule: "resolved_at >= opened_at", sql: "resolved_at IS NULL OR resolved_at >= opened_at", column: "resolved_at"},
+    ],
   },
   {
     name: "gtm_opportunities",
     description: "Renewal and expansion opportunities from the CRM.",
     key: ["opportunity_id"],
     columns: [
-      { name: "opportunity_id", type: "VARCHAR", required: true, description: "CRM opportunity id." },
+      {name: "opportunity_id", type: "VARCHAR", required: true, description: "CRM opportunity id."},
       customerIdColumn,
-      { name: "opportunity_type", type: "VARCHAR", required: true, description: "Renewal or expansion.", accepted: OPPORTUNITY_TYPES },
-      { name: "stage", type: "VARCHAR", required: true, description: "Pipeline stage.", accepted: OPPORTUNITY_STAGES },
-      { name: "amount", type: "DOUBLE", required: true, description: "Opportunity ARR in USD.", min: 0 },
-      { name: "created_date", type: "DATE", required: true, description: "When it was opened.", notFarFuture: true },
-      { name: "close_date", type: "DATE", required: true, description: "Expected or actual close date.", notFarFuture: true },
+      {
+        name: "opportunity_type",
+        type: "VARCHAR",
+        required: true,
+        description: "Renewal or expansion.",
+        accepted: OPPORTUNITY_TYPES,
+      },
+      {name: "stage", type: "VARCHAR", required: true, description: "Pipeline stage.", accepted: OPPORTUNITY_STAGES},
+      {name: "amount", type: "DOUBLE", required: true, description: "Opportunity ARR in USD.", min: 0},
+      {name: "created_date", type: "DATE", required: true, description: "When it was opened.", notFarFuture: true},
+      {
+        name: "close_date",
+        type: "DATE",
+        required: true,
+        description: "Expected or actual close date.",
+        notFarFuture: true,
+      },
     ],
   },
   {
@@ -140,12 +260,18 @@ export const CONTRACT: readonly TableSpec[] = [
     description: "Plan and seat changes from billing.",
     key: ["change_id"],
     columns: [
-      { name: "change_id", type: "VARCHAR", required: true, description: "Billing event id." },
+      {name: "change_id", type: "VARCHAR", required: true, description: "Billing event id."},
       customerIdColumn,
-      { name: "change_date", type: "DATE", required: true, description: "Effective date.", notFarFuture: true },
-      { name: "change_type", type: "VARCHAR", required: true, description: "What changed.", accepted: SUBSCRIPTION_CHANGE_TYPES },
-      { name: "arr_delta", type: "DOUBLE", required: true, description: "ARR change in USD (negative for downgrades)." },
-      { name: "seats_delta", type: "INTEGER", required: false, description: "Seat change." },
+      {name: "change_date", type: "DATE", required: true, description: "Effective date.", notFarFuture: true},
+      {
+        name: "change_type",
+        type: "VARCHAR",
+        required: true,
+        description: "What changed.",
+        accepted: SUBSCRIPTION_CHANGE_TYPES,
+      },
+      {name: "arr_delta", type: "DOUBLE", required: true, description: "ARR change in USD (negative for downgrades)."},
+      {name: "seats_delta", type: "INTEGER", required: false, description: "Seat change."},
     ],
   },
   {
@@ -153,24 +279,30 @@ export const CONTRACT: readonly TableSpec[] = [
     description: "Invoices and their payment.",
     key: ["invoice_id"],
     columns: [
-      { name: "invoice_id", type: "VARCHAR", required: true, description: "Invoice number." },
+      {name: "invoice_id", type: "VARCHAR", required: true, description: "Invoice number."},
       customerIdColumn,
-      { name: "issued_date", type: "DATE", required: true, description: "Issue date.", notFarFuture: true },
-      { name: "due_date", type: "DATE", required: true, description: "Payment due date.", notFarFuture: true },
-      { name: "paid_date", type: "DATE", required: false, description: "When it was paid; empty while unpaid.", notFarFuture: true },
-      { name: "amount", type: "DOUBLE", required: true, description: "Invoice amount in USD.", min: 0 },
+      {name: "issued_date", type: "DATE", required: true, description: "Issue date.", notFarFuture: true},
+      {name: "due_date", type: "DATE", required: true, description: "Payment due date.", notFarFuture: true},
+      {
+        name: "paid_date",
+        type: "DATE",
+        required: false,
+        description: "When it was paid; empty while unpaid.",
+        notFarFuture: true,
+      },
+      {name: "amount", type: "DOUBLE", required: true, description: "Invoice amount in USD.", min: 0},
     ],
-    rowRules: [{ rule: "due_date >= issued_date", sql: "due_date >= issued_date", column: "due_date" }],
+    rowRules: [{rule: "due_date >= issued_date", sql: "due_date >= issued_date", column: "due_date"}],
   },
   {
     name: "nps_responses",
     description: "Net Promoter Score survey answers.",
     key: ["response_id"],
     columns: [
-      { name: "response_id", type: "VARCHAR", required: true, description: "Survey response id." },
+      {name: "response_id", type: "VARCHAR", required: true, description: "Survey response id."},
       customerIdColumn,
-      { name: "response_date", type: "DATE", required: true, description: "Answer date.", notFarFuture: true },
-      { name: "score", type: "INTEGER", required: true, description: "0–10 answer.", min: 0, max: 10 },
+      {name: "response_date", type: "DATE", required: true, description: "Answer date.", notFarFuture: true},
+      {name: "score", type: "INTEGER", required: true, description: "0–10 answer.", min: 0, max: 10},
     ],
   },
   {
@@ -178,11 +310,17 @@ export const CONTRACT: readonly TableSpec[] = [
     description: "Customer Success touches logged by CSMs.",
     key: ["outreach_id"],
     columns: [
-      { name: "outreach_id", type: "VARCHAR", required: true, description: "Activity id." },
+      {name: "outreach_id", type: "VARCHAR", required: true, description: "Activity id."},
       customerIdColumn,
-      { name: "outreach_date", type: "DATE", required: true, description: "Day of the touch.", notFarFuture: true },
-      { name: "channel", type: "VARCHAR", required: true, description: "How the CSM reached out.", accepted: OUTREACH_CHANNELS },
-      { name: "csm_owner", type: "VARCHAR", required: true, description: "Who reached out." },
+      {name: "outreach_date", type: "DATE", required: true, description: "Day of the touch.", notFarFuture: true},
+      {
+        name: "channel",
+        type: "VARCHAR",
+        required: true,
+        description: "How the CSM reached out.",
+        accepted: OUTREACH_CHANNELS,
+      },
+      {name: "csm_owner", type: "VARCHAR", required: true, description: "Who reached out."},
     ],
   },
   {
@@ -191,9 +329,9 @@ export const CONTRACT: readonly TableSpec[] = [
     key: ["customer_id"],
     columns: [
       customerIdColumn,
-      { name: "churn_date", type: "DATE", required: true, description: "Last day of service.", notFarFuture: true },
-      { name: "reason", type: "VARCHAR", required: false, description: "Stated reason.", accepted: CHURN_REASONS },
-      { name: "arr_lost", type: "DOUBLE", required: true, description: "ARR lost in USD.", min: 0 },
+      {name: "churn_date", type: "DATE", required: true, description: "Last day of service.", notFarFuture: true},
+      {name: "reason", type: "VARCHAR", required: false, description: "Stated reason.", accepted: CHURN_REASONS},
+      {name: "arr_lost", type: "DOUBLE", required: true, description: "ARR lost in USD.", min: 0},
     ],
   },
 ];

@@ -19,11 +19,11 @@
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
-import {config} from "../src/components/config.ts";
-import {priorityLabel} from "../src/components/metrics.ts";
-import {playbooks, PRIORITIES, type Playbooks, type Priority} from "../src/components/playbooks.ts";
+import {config} from "../src/rules/config.ts";
+import {priorityLabel} from "../src/rules/dashboard-math.ts";
+import {playbooks, PRIORITIES, type Playbooks, type Priority} from "../src/rules/playbooks.ts";
 import type {MartChecks} from "./quality.ts";
-import {all, lit, one, readSql, run} from "./warehouse.ts";
+import {all, lit, one, readSql, run} from "./duckdb.ts";
 
 const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
 
@@ -55,10 +55,15 @@ const listLit = (xs: readonly string[]) => `[${xs.map(lit).join(", ")}]::VARCHAR
 const num = (x: number | null) => (x === null ? "NULL" : String(x));
 
 /** Puts the playbooks into cfg.* tables and SQL variables (like loadConfig does for config.ts). */
-export async function loadPlaybookConfig(conn: DuckDBConnection, asOf: string, p: Playbooks = playbooks): Promise<void> {
+export async function loadPlaybookConfig(
+  conn: DuckDBConnection,
+  asOf: string,
+  p: Playbooks = playbooks,
+): Promise<void> {
   await run(conn, "CREATE SCHEMA IF NOT EXISTS cfg; CREATE SCHEMA IF NOT EXISTS marts");
   // priorities share the tiers' act-within windows: a critical CTA is due in 48 h, and so on
-  const dueHours = (pr: Priority) => config.riskTiers.find((t) => t.tier === priorityLabel(pr))?.actWithinHours ?? p.ctas.lowPriorityDueDays * 24;
+  const dueHours = (pr: Priority) =>
+    config.riskTiers.find((t) => t.tier === priorityLabel(pr))?.actWithinHours ?? p.ctas.lowPriorityDueDays * 24;
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.priorities AS SELECT * FROM (VALUES ${rows(
@@ -69,12 +74,23 @@ export async function loadPlaybookConfig(conn: DuckDBConnection, asOf: string, p
   const steps: string[] = [];
   for (const r of p.riskPlaybooks) {
     pb.push(`(${lit(r.id)}, ${lit(r.name)})`);
-    r.steps.forEach((s, i) => steps.push(`(${lit(r.id)}, ${lit(s.id)}, ${i + 1}, ${lit(s.title)}, ${s.startDay}, ${num(s.endDay)})`));
+    r.steps.forEach((s, i) =>
+      steps.push(`(${lit(r.id)}, ${lit(s.id)}, ${i + 1}, ${lit(s.title)}, ${s.startDay}, ${num(s.endDay)})`),
+    );
   }
   pb.push(`(${lit(p.onboarding.id)}, ${lit(p.onboarding.name)})`, `(${lit(p.renewal.id)}, ${lit(p.renewal.name)})`);
-  p.onboarding.phases.forEach((ph, i) => steps.push(`(${lit(p.onboarding.id)}, ${lit(ph.id)}, ${i + 1}, ${lit(`Phase ${i + 1}: ${ph.name}`)}, ${ph.startDay}, ${ph.endDay})`));
-  p.renewal.stages.forEach((s, i) => steps.push(`(${lit(p.renewal.id)}, ${lit(s.id)}, ${i + 1}, ${lit(s.name)}, NULL, NULL)`));
-  await run(conn, `CREATE OR REPLACE TABLE cfg.playbooks AS SELECT * FROM (VALUES ${rows(pb)}) t(playbook_id, playbook)`);
+  p.onboarding.phases.forEach((ph, i) =>
+    steps.push(
+      `(${lit(p.onboarding.id)}, ${lit(ph.id)}, ${i + 1}, ${lit(`Phase ${i + 1}: ${ph.name}`)}, ${ph.startDay}, ${ph.endDay})`,
+    ),
+  );
+  p.renewal.stages.forEach((s, i) =>
+    steps.push(`(${lit(p.renewal.id)}, ${lit(s.id)}, ${i + 1}, ${lit(s.name)}, NULL, NULL)`),
+  );
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE cfg.playbooks AS SELECT * FROM (VALUES ${rows(pb)}) t(playbook_id, playbook)`,
+  );
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.playbook_steps AS SELECT playbook_id, step_id, step_no::INTEGER AS step_no, title, start_day::INTEGER AS start_day, end_day::INTEGER AS end_day
@@ -83,14 +99,18 @@ export async function loadPlaybookConfig(conn: DuckDBConnection, asOf: string, p
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.cta_rules AS SELECT * FROM (VALUES ${rows(
-      p.ctaRules.map((r) => `(${lit(r.type)}, ${lit(r.reason)}, ${lit(r.label)}, ${lit(r.playbook)}, ${r.stepId === null ? "NULL::VARCHAR" : lit(r.stepId)}, ${lit(r.minPriority)})`),
+      p.ctaRules.map(
+        (r) =>
+          `(${lit(r.type)}, ${lit(r.reason)}, ${lit(r.label)}, ${lit(r.playbook)}, ${r.stepId === null ? "NULL::VARCHAR" : lit(r.stepId)}, ${lit(r.minPriority)})`,
+      ),
     )}) t(cta_type, reason, reason_label, playbook_id, step_id, min_priority)`,
   );
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.escalation_matrix AS SELECT * FROM (VALUES ${rows(
       p.escalationMatrix.map(
-        (e, i) => `(${i + 1}, ${lit(e.id)}, ${lit(e.trigger)}, ${lit(e.level)}, ${e.responseHours}, ${lit(e.urgency)}, ${e.detectedBy !== null}, ${lit(e.brief)}, ${lit(e.recommendedAction)})`,
+        (e, i) =>
+          `(${i + 1}, ${lit(e.id)}, ${lit(e.trigger)}, ${lit(e.level)}, ${e.responseHours}, ${lit(e.urgency)}, ${e.detectedBy !== null}, ${lit(e.brief)}, ${lit(e.recommendedAction)})`,
       ),
     )}) t(matrix_row, trigger_id, trigger, level, response_hours, urgency, detectable, brief, recommended_action)`,
   );
@@ -124,8 +144,14 @@ const PREVIOUS_TABLES: Record<string, {source: string; empty: string}> = {
     empty: `cta_id VARCHAR, customer_id VARCHAR, company_name VARCHAR, csm_owner VARCHAR, cta_type VARCHAR, reason VARCHAR, playbook_id VARCHAR,
             priority VARCHAR, created_date DATE, due_date DATE, last_seen_date DATE, status VARCHAR, closed_date DATE, detail VARCHAR, arr_at_risk DOUBLE`,
   },
-  prev_risk_scores: {source: "marts.mart_customer_risk_scores", empty: "customer_id VARCHAR, risk_tier VARCHAR, health_score DOUBLE, days_to_renewal INTEGER"},
-  prev_escalations: {source: "marts.mart_escalations", empty: "customer_id VARCHAR, trigger_id VARCHAR, first_raised_date DATE"},
+  prev_risk_scores: {
+    source: "marts.mart_customer_risk_scores",
+    empty: "customer_id VARCHAR, risk_tier VARCHAR, health_score DOUBLE, days_to_renewal INTEGER",
+  },
+  prev_escalations: {
+    source: "marts.mart_escalations",
+    empty: "customer_id VARCHAR, trigger_id VARCHAR, first_raised_date DATE",
+  },
   prev_alert_history: {
     source: "marts.alert_history",
     empty: `alert_id VARCHAR, raised_on DATE, previous_as_of DATE, kind VARCHAR, customer_id VARCHAR, company_name VARCHAR, csm_owner VARCHAR, plan_tier VARCHAR,
@@ -134,7 +160,13 @@ const PREVIOUS_TABLES: Record<string, {source: string; empty: string}> = {
   },
 };
 const PREVIOUS_COLUMNS: Record<string, string> = Object.fromEntries(
-  Object.entries(PREVIOUS_TABLES).map(([k, v]) => [k, v.empty.split(",").map((c) => c.trim().split(/\s+/)[0]!).join(", ")]),
+  Object.entries(PREVIOUS_TABLES).map(([k, v]) => [
+    k,
+    v.empty
+      .split(",")
+      .map((c) => c.trim().split(/\s+/)[0]!)
+      .join(", "),
+  ]),
 );
 
 async function tableExists(conn: DuckDBConnection, catalog: string, qualified: string): Promise<boolean> {
@@ -170,21 +202,34 @@ export async function carryOverCtas(conn: DuckDBConnection, opts: CarryOverOptio
       }
       attached = true;
       if (await tableExists(conn, alias, "marts.build_info")) {
-        const info = await one<{as_of: string}>(conn, `SELECT CAST(as_of AS VARCHAR) AS as_of FROM ${alias}.marts.build_info`);
+        const info = await one<{as_of: string}>(
+          conn,
+          `SELECT CAST(as_of AS VARCHAR) AS as_of FROM ${alias}.marts.build_info`,
+        );
         // a backfill of an older date must not inherit CTAs from the future
         if (info.as_of <= opts.asOf) previousAsOf = info.as_of;
-        else opts.log?.(`previous warehouse is as of ${info.as_of}, after ${opts.asOf}: CTA history starts afresh for this backfill`);
+        else
+          opts.log?.(
+            `previous warehouse is as of ${info.as_of}, after ${opts.asOf}: CTA history starts afresh for this backfill`,
+          );
       }
     }
     const created: string[] = [];
     for (const [view, spec] of Object.entries(PREVIOUS_TABLES)) {
       const fromPrevious = previousAsOf !== null && (await tableExists(conn, alias, spec.source));
-      if (fromPrevious) await run(conn, `CREATE OR REPLACE TEMP VIEW ${view} AS SELECT ${PREVIOUS_COLUMNS[view]} FROM ${alias}.${spec.source}`);
+      if (fromPrevious)
+        await run(
+          conn,
+          `CREATE OR REPLACE TEMP VIEW ${view} AS SELECT ${PREVIOUS_COLUMNS[view]} FROM ${alias}.${spec.source}`,
+        );
       else await run(conn, `CREATE OR REPLACE TEMP TABLE ${view} (${spec.empty})`);
       created.push(`DROP ${fromPrevious ? "VIEW" : "TABLE"} ${view}`);
     }
     await run(conn, `SET VARIABLE has_previous = ${previousAsOf !== null}`);
-    await run(conn, `SET VARIABLE previous_as_of = ${previousAsOf === null ? "NULL::DATE" : `DATE ${lit(previousAsOf)}`}`);
+    await run(
+      conn,
+      `SET VARIABLE previous_as_of = ${previousAsOf === null ? "NULL::DATE" : `DATE ${lit(previousAsOf)}`}`,
+    );
 
     for (const name of CTA_MART_FILES) {
       try {
@@ -218,7 +263,19 @@ export const CTA_MART_CHECKS: readonly MartChecks[] = [
   {
     table: "marts.mart_cta_queue",
     unique: ["customer_id", "cta_type", "reason"],
-    notNull: ["cta_id", "customer_id", "csm_owner", "cta_type", "reason", "playbook", "step", "created_date", "due_date", "priority", "arr_at_risk"],
+    notNull: [
+      "cta_id",
+      "customer_id",
+      "csm_owner",
+      "cta_type",
+      "reason",
+      "playbook",
+      "step",
+      "created_date",
+      "due_date",
+      "priority",
+      "arr_at_risk",
+    ],
     accepted: {priority: PRIORITIES},
     ranges: {days_open: [0, null], arr_at_risk: [0, null]},
   },
@@ -234,7 +291,12 @@ export const CTA_MART_CHECKS: readonly MartChecks[] = [
     notNull: ["escalation_id", "customer_id", "trigger_id", "level", "subject", "body", "urgency", "first_raised_date"],
     accepted: {urgency: ["critical", "high", "medium"]},
   },
-  {table: "marts.alert_history", unique: ["alert_id"], notNull: ["alert_id", "raised_on", "kind", "customer_id", "company_name"], accepted: {kind: ["tier_entered", "health_drop", "renewal_at_risk"]}},
+  {
+    table: "marts.alert_history",
+    unique: ["alert_id"],
+    notNull: ["alert_id", "raised_on", "kind", "customer_id", "company_name"],
+    accepted: {kind: ["tier_entered", "health_drop", "renewal_at_risk"]},
+  },
 ];
 
 /** Tonight's alerts (raised on the as-of date of marts.build_info), as plain rows. */

@@ -4,9 +4,9 @@
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {fileURLToPath} from "node:url";
-import {config} from "../src/components/config.ts";
+import {config} from "../src/rules/config.ts";
 import {ENGAGEMENT_EVENT_TYPES} from "./contract.ts";
-import {lit, one, readSql, run} from "./warehouse.ts";
+import {lit, one, readSql, run} from "./duckdb.ts";
 
 const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
 
@@ -17,7 +17,12 @@ const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
  */
 /** Files that define table macros (parameterised SQL) rather than tables. */
 export const MACRO_FILES = ["customer_features_as_of", "health_components_of"] as const;
-export const FEATURE_MARTS = ["usage_daily", ...MACRO_FILES, "mart_customer_churn_features", "mart_health_components"] as const;
+export const FEATURE_MARTS = [
+  "usage_daily",
+  ...MACRO_FILES,
+  "mart_customer_churn_features",
+  "mart_health_components",
+] as const;
 export const SCORE_MARTS = [
   "mart_customer_risk_scores",
   "mart_customer_expansion_features",
@@ -25,7 +30,8 @@ export const SCORE_MARTS = [
   "mart_segment_risk",
   "mart_portfolio_kpis",
   "mart_churn_monthly",
-  "mart_risk_signals", "mart_customer_usage_90d", // dashboards (issue 4): Risk Drill-Down findings, Customer 360 usage
+  "mart_risk_signals",
+  "mart_customer_usage_90d", // dashboards (issue 4): Risk Drill-Down findings, Customer 360 usage
 ] as const;
 export const MART_FILES = [...FEATURE_MARTS, ...SCORE_MARTS] as const;
 
@@ -47,13 +53,19 @@ export async function loadConfig(conn: DuckDBConnection, asOf: string): Promise<
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.health_components AS SELECT * FROM (VALUES ${rows(
-      config.healthScore.components.map((h) => `(${lit(h.id)}, ${lit(h.label)}, ${lit(h.feature)}, ${h.weight}, ${h.worst}, ${h.best}, ${h.whenMissing})`),
+      config.healthScore.components.map(
+        (h) =>
+          `(${lit(h.id)}, ${lit(h.label)}, ${lit(h.feature)}, ${h.weight}, ${h.worst}, ${h.best}, ${h.whenMissing})`,
+      ),
     )}) t(component_id, label, feature, weight, worst, best, when_missing)`,
   );
   await run(
     conn,
     `CREATE OR REPLACE TABLE cfg.risk_tiers AS SELECT * FROM (VALUES ${rows(
-      config.riskTiers.map((t) => `(${lit(t.tier)}, CAST(${t.minScore} AS DOUBLE), ${lit(t.colour)}, ${lit(t.recommendedAction)}, ${t.actWithinHours ?? "NULL"})`),
+      config.riskTiers.map(
+        (t) =>
+          `(${lit(t.tier)}, CAST(${t.minScore} AS DOUBLE), ${lit(t.colour)}, ${lit(t.recommendedAction)}, ${t.actWithinHours ?? "NULL"})`,
+      ),
     )}) t(tier, min_score, colour, recommended_action, act_within_hours)`,
   );
   await run(
@@ -103,7 +115,12 @@ export interface MartTiming {
 }
 
 /** Runs mart SQL files (all by default) in order; returns per-file timings and row counts. */
-export async function buildMarts(conn: DuckDBConnection, asOf: string, progress?: (msg: string) => void, files: readonly string[] = MART_FILES): Promise<MartTiming[]> {
+export async function buildMarts(
+  conn: DuckDBConnection,
+  asOf: string,
+  progress?: (msg: string) => void,
+  files: readonly string[] = MART_FILES,
+): Promise<MartTiming[]> {
   await loadConfig(conn, asOf);
   const timings: MartTiming[] = [];
   for (const name of files) {
@@ -117,7 +134,9 @@ export async function buildMarts(conn: DuckDBConnection, asOf: string, progress?
     const rows = isTable ? (await one<{n: number}>(conn, `SELECT count(*) AS n FROM marts.${name}`)).n : null;
     const seconds = (performance.now() - t0) / 1000;
     timings.push({table: name, rows, seconds});
-    progress?.(`marts.${name}: ${rows === null ? "macro" : `${rows.toLocaleString("en-US")} rows`} (${seconds.toFixed(2)} s)`);
+    progress?.(
+      `marts.${name}: ${rows === null ? "macro" : `${rows.toLocaleString("en-US")} rows`} (${seconds.toFixed(2)} s)`,
+    );
   }
   return timings;
 }

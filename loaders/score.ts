@@ -5,14 +5,14 @@
  * cutoffs and the drift of the current model on the latest matured cohort.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {config} from "../src/components/config.ts";
+import {config} from "../src/rules/config.ts";
 import type {Dataset} from "./model/dataset.ts";
 import {toRowMajor} from "./model/dataset.ts";
 import {hasModel, loadModel, saveModel, type LoadedModel} from "./model/registry.ts";
 import {readDataset} from "./model/table.ts";
 import {decileDrift, driftBins, maturedCutoffs, trainChurnModel} from "./model/train.ts";
-import {calibrationCurve} from "./model/metrics.ts";
-import {all, lit, one, run} from "./warehouse.ts";
+import {calibrationCurve} from "./model/evaluation.ts";
+import {all, lit, one, run} from "./duckdb.ts";
 
 /** How many drivers per account are stored (the pages show the top few). */
 export const DRIVERS_PER_ACCOUNT = 5;
@@ -20,7 +20,10 @@ export const DRIVERS_PER_ACCOUNT = 5;
 export const HISTORY_MONTHS = 6;
 
 /** Loads the model in `dir`; when there is none, trains the embedded default first. */
-export async function ensureModel(conn: DuckDBConnection, opts: {dir: string; asOf: string; log: (m: string) => void}): Promise<LoadedModel> {
+export async function ensureModel(
+  conn: DuckDBConnection,
+  opts: {dir: string; asOf: string; log: (m: string) => void},
+): Promise<LoadedModel> {
   if (!hasModel(opts.dir)) {
     opts.log(`no model in ${opts.dir}/: training the default churn model on this data`);
     saveModel(opts.dir, await trainChurnModel(conn, {asOf: opts.asOf, log: opts.log}));
@@ -43,11 +46,29 @@ export interface Scored {
  * TreeSHAP drivers are computed unless `explain` is false: the history, back-test and drift
  * cohorts need only probabilities, and SHAP costs more than the model itself.
  */
-export async function scoreRelation(conn: DuckDBConnection, model: LoadedModel, relation: string, extra: string[] = [], explain = true): Promise<Scored> {
-  const cols = new Set((await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)).map((c) => c.column_name));
+export async function scoreRelation(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  relation: string,
+  extra: string[] = [],
+  explain = true,
+): Promise<Scored> {
+  const cols = new Set(
+    (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)).map(
+      (c) => c.column_name,
+    ),
+  );
   const missing = model.features.filter((f) => !cols.has(f.name)).map((f) => f.name);
-  if (missing.length) throw new Error(`the model in ${model.dir}/ needs feature(s) the warehouse does not have: ${missing.join(", ")} — retrain with \`npm run train\``);
-  const {data, extra: ex} = await readDataset(conn, `(SELECT * FROM ${relation} ORDER BY customer_id)`, model.features, ["customer_id", ...extra]);
+  if (missing.length)
+    throw new Error(
+      `the model in ${model.dir}/ needs feature(s) the warehouse does not have: ${missing.join(", ")} — retrain with \`npm run train\``,
+    );
+  const {data, extra: ex} = await readDataset(
+    conn,
+    `(SELECT * FROM ${relation} ORDER BY customer_id)`,
+    model.features,
+    ["customer_id", ...extra],
+  );
   const {probability, raw} = await model.scorer.score(toRowMajor(data), data.nRows);
   let shap: Float64Array | null = null;
   if (model.explainer && explain) {
@@ -56,7 +77,9 @@ export async function scoreRelation(conn: DuckDBConnection, model: LoadedModel, 
     // The trees behind the drivers must be the trees inside the ONNX file.
     for (let i = 0; i < data.nRows; i++)
       if (Math.abs(e.raw[i]! - raw[i]!) > 1e-3 * Math.max(1, Math.abs(raw[i]!)))
-        throw new Error(`${model.dir}/: the tree file and the ONNX model disagree (row ${i}: ${e.raw[i]} vs ${raw[i]})`);
+        throw new Error(
+          `${model.dir}/: the tree file and the ONNX model disagree (row ${i}: ${e.raw[i]} vs ${raw[i]})`,
+        );
   }
   return {ids: ex.customer_id as string[], data, probability, raw, shap, extra: ex};
 }
@@ -69,7 +92,10 @@ function featureText(data: Dataset, j: number, i: number): string | null {
 }
 
 async function writeScores(conn: DuckDBConnection, table: string, s: Scored, asOf: string | null): Promise<void> {
-  await run(conn, `CREATE OR REPLACE TABLE ${table} (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE, raw_score DOUBLE)`);
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${table} (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE, raw_score DOUBLE)`,
+  );
   const [schema, name] = table.split(".");
   const app = await conn.createAppender(name!, schema!);
   for (let i = 0; i < s.ids.length; i++) {
@@ -84,7 +110,10 @@ async function writeScores(conn: DuckDBConnection, table: string, s: Scored, asO
 }
 
 async function writeDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
-  await run(conn, "CREATE OR REPLACE TABLE marts.mart_customer_drivers (customer_id VARCHAR, rank INTEGER, feature VARCHAR, feature_value VARCHAR, contribution DOUBLE)");
+  await run(
+    conn,
+    "CREATE OR REPLACE TABLE marts.mart_customer_drivers (customer_id VARCHAR, rank INTEGER, feature VARCHAR, feature_value VARCHAR, contribution DOUBLE)",
+  );
   if (!s.shap) return;
   const F = s.data.features.length;
   const app = await conn.createAppender("mart_customer_drivers", "marts");
@@ -92,7 +121,9 @@ async function writeDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
   for (let i = 0; i < s.ids.length; i++) {
     for (let j = 0; j < F; j++) order[j] = j;
     const row = s.shap.subarray(i * F, (i + 1) * F);
-    const top = Array.from(order).sort((a, b) => Math.abs(row[b]!) - Math.abs(row[a]!) || a - b).slice(0, DRIVERS_PER_ACCOUNT);
+    const top = Array.from(order)
+      .sort((a, b) => Math.abs(row[b]!) - Math.abs(row[a]!) || a - b)
+      .slice(0, DRIVERS_PER_ACCOUNT);
     top.forEach((j, r) => {
       app.appendVarchar(s.ids[i]!);
       app.appendInteger(r + 1);
@@ -117,30 +148,55 @@ export interface ScoringResult {
  * marts.mart_churn_score_history, marts.model_backtest_predictions, marts.model_drift and
  * marts.model_card. Runs after the feature marts and before mart_customer_risk_scores.
  */
-export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel, asOf: string, log: (m: string) => void): Promise<ScoringResult> {
+export async function scoreWarehouse(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  asOf: string,
+  log: (m: string) => void,
+): Promise<ScoringResult> {
   const horizon = config.dataQuality.churnHorizonDays;
   let t0 = performance.now();
   const today = await scoreRelation(conn, model, "marts.mart_customer_churn_features");
   await writeScores(conn, "marts.model_scores", today, asOf);
   await writeDrivers(conn, today);
-  log(`scored ${today.ids.length.toLocaleString("en-US")} accounts${model.explainer ? " with exact TreeSHAP drivers" : " (no tree file: drivers unavailable for this model)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `scored ${today.ids.length.toLocaleString("en-US")} accounts${model.explainer ? " with exact TreeSHAP drivers" : " (no tree file: drivers unavailable for this model)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // Score history (the same model at the last monthly cutoffs) and back-test (the model's own
   // out-of-time test cutoffs, with the rule-based risk score then). The two sets overlap, so
   // each distinct cutoff's features are computed and scored once.
   t0 = performance.now();
-  await run(conn, "CREATE OR REPLACE TABLE marts.mart_churn_score_history (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE)");
-  await run(conn, "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)");
-  const months = (await all<{c: string}>(conn, `SELECT CAST(date_trunc('month', DATE ${lit(asOf)}) - INTERVAL (k) MONTH AS DATE)::VARCHAR AS c FROM range(0, ${HISTORY_MONTHS}) t(k) ORDER BY c`)).map((r) => r.c);
+  await run(
+    conn,
+    "CREATE OR REPLACE TABLE marts.mart_churn_score_history (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE)",
+  );
+  await run(
+    conn,
+    "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)",
+  );
+  const months = (
+    await all<{c: string}>(
+      conn,
+      `SELECT CAST(date_trunc('month', DATE ${lit(asOf)}) - INTERVAL (k) MONTH AS DATE)::VARCHAR AS c FROM range(0, ${HISTORY_MONTHS}) t(k) ORDER BY c`,
+    )
+  ).map((r) => r.c);
   // The card's test cutoffs whose labels have matured in this data; else the latest matured months.
   const matured = await maturedCutoffs(conn, asOf);
   let backtestCutoffs = (model.card.training?.cutoffs?.test ?? []).filter((c) => matured.includes(c));
   if (!backtestCutoffs.length) backtestCutoffs = matured.slice(-3);
   for (const c of [...new Set([...months, ...backtestCutoffs])].sort()) {
     if (c === asOf) continue; // tonight's scores are added below
-    await run(conn, `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.customer_features_as_of(DATE ${lit(c)})`);
+    await run(
+      conn,
+      `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.customer_features_as_of(DATE ${lit(c)})`,
+    );
     await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features", [], false), c);
-    if (months.includes(c)) await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores");
+    if (months.includes(c))
+      await run(
+        conn,
+        "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores",
+      );
     if (!backtestCutoffs.includes(c)) continue;
     await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_of('cutoff_features')");
     await run(
@@ -150,15 +206,32 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
        FROM marts.tmp_scores s JOIN marts.health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
     );
   }
-  await run(conn, "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores");
-  await run(conn, "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features");
-  log(`score history (${months.length} months) and back-test (${backtestCutoffs.join(", ") || "no matured cutoff"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await run(
+    conn,
+    "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores",
+  );
+  await run(
+    conn,
+    "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features",
+  );
+  log(
+    `score history (${months.length} months) and back-test (${backtestCutoffs.join(", ") || "no matured cutoff"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // Drift: tonight's model on the newest cohort whose 90 days have matured.
   const cutoff = (await one<{c: string}>(conn, `SELECT CAST(DATE ${lit(asOf)} - ${horizon} AS VARCHAR) AS c`)).c;
-  await run(conn, "CREATE OR REPLACE TABLE marts.model_drift (decile INTEGER, n INTEGER, predicted DOUBLE, observed DOUBLE)");
+  await run(
+    conn,
+    "CREATE OR REPLACE TABLE marts.model_drift (decile INTEGER, n INTEGER, predicted DOUBLE, observed DOUBLE)",
+  );
   let drift: ScoringResult["drift"] = null;
-  const cohort = await scoreRelation(conn, model, `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`, ["churned"], false);
+  const cohort = await scoreRelation(
+    conn,
+    model,
+    `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`,
+    ["churned"],
+    false,
+  );
   if (cohort.ids.length >= 100) {
     const y = (cohort.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
     const curve = calibrationCurve(y, cohort.probability, driftBins(y.length), "equal-mass");
@@ -166,6 +239,9 @@ export async function scoreWarehouse(conn: DuckDBConnection, model: LoadedModel,
     await run(conn, `INSERT INTO marts.model_drift VALUES ${values.join(", ")}`);
     drift = {cutoff, value: decileDrift(y, cohort.probability), rows: cohort.ids.length};
   }
-  await run(conn, `CREATE OR REPLACE TABLE marts.model_card AS SELECT ${lit(JSON.stringify(model.card))} AS card_json, ${lit(model.card.version)} AS version, ${drift ? drift.value : "NULL"}::DOUBLE AS drift, ${drift ? `DATE ${lit(drift.cutoff)}` : "NULL::DATE"} AS drift_cutoff`);
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE marts.model_card AS SELECT ${lit(JSON.stringify(model.card))} AS card_json, ${lit(model.card.version)} AS version, ${drift ? drift.value : "NULL"}::DOUBLE AS drift, ${drift ? `DATE ${lit(drift.cutoff)}` : "NULL::DATE"} AS drift_cutoff`,
+  );
   return {accounts: today.ids.length, drift};
 }

@@ -9,18 +9,27 @@ import {readFileSync, writeFileSync} from "node:fs";
 
 const lock = JSON.parse(readFileSync("package-lock.json", "utf8"));
 const out = execSync("npm ci --dry-run --no-audit --no-fund 2>&1 || true").toString();
-const missing = out.split("\n").filter((l) => l.includes("Missing: ")).map((l) => l.split("Missing: ")[1].replace(/@[^@]* from lock file$/, ""));
+const missing = out
+  .split("\n")
+  .filter((l) => l.includes("Missing: "))
+  .map((l) => l.split("Missing: ")[1].replace(/@[^@]* from lock file$/, ""));
 const pk = lock.packages;
 for (const name of missing) {
   const parent = Object.values(pk).find((v) => v.optionalDependencies?.[name]);
   if (!parent) throw new Error(`${name}: no package in the lockfile lists it as an optional dependency`);
-  const [os, cpu, abi] = name.split("/").pop().replace(/^(rollup|node-bindings)-/, "").split("-");
+  const [os, cpu, abi] = name
+    .split("/")
+    .pop()
+    .replace(/^(rollup|node-bindings)-/, "")
+    .split("-");
   const entry = {version: parent.optionalDependencies[name], cpu: [cpu], os: [os], optional: true};
   if (parent.dev) entry.dev = true;
   if (abi === "musl") entry.libc = ["musl"];
   else if (abi?.startsWith("gnu")) entry.libc = ["glibc"];
   pk[`node_modules/${name}`] = entry;
 }
-lock.packages = Object.fromEntries(Object.entries(pk).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(pk).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync("package-lock.json", JSON.stringify(lock, null, 2) + "\n");
 console.log(`package-lock.json: added ${missing.length} optional platform entr${missing.length === 1 ? "y" : "ies"}`);

@@ -3,7 +3,7 @@
  * the API_KEYS entry that stores only its sha256 hash. Put the entry in the server's
  * environment (comma-separate several), give the key to the client, and keep no copy of the key.
  */
-import {ROLES, type Role} from "./api/config.ts";
+import {ROLES, type Role} from "./api/settings.ts";
 import {newApiKey} from "./api/security.ts";
 
 const [name = "", role = "read"] = process.argv.slice(2);

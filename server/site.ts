@@ -18,14 +18,14 @@
  *   If-None-Match / If-Modified-Since gets 304 Not Modified.
  * - Never serves files outside `dir`, dot-files, or the `.gz`/`.br` siblings directly.
  */
-import { createReadStream, existsSync } from "node:fs";
-import { stat } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
+import {createReadStream, existsSync} from "node:fs";
+import {stat} from "node:fs/promises";
+import type {AddressInfo} from "node:net";
 import path from "node:path";
-import { Readable } from "node:stream";
-import { serve, type ServerType } from "@hono/node-server";
-import { Hono, type Context } from "hono";
-import { compress } from "hono/compress";
+import {Readable} from "node:stream";
+import {serve, type ServerType} from "@hono/node-server";
+import {Hono, type Context} from "hono";
+import {compress} from "hono/compress";
 
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -76,10 +76,10 @@ export interface SiteServer {
   close(): Promise<void>;
 }
 
-async function fileAt(p: string): Promise<{ size: number; mtime: Date } | undefined> {
+async function fileAt(p: string): Promise<{size: number; mtime: Date} | undefined> {
   try {
     const s = await stat(p);
-    return s.isFile() ? { size: s.size, mtime: s.mtime } : undefined;
+    return s.isFile() ? {size: s.size, mtime: s.mtime} : undefined;
   } catch {
     return undefined;
   }
@@ -110,8 +110,8 @@ const ON_THE_FLY_MIN_BYTES = 1024;
 
 /** Precompressed siblings, best first: suffix and Content-Encoding. */
 const PRECOMPRESSED = [
-  { suffix: ".br", encoding: "br" },
-  { suffix: ".gz", encoding: "gzip" },
+  {suffix: ".br", encoding: "br"},
+  {suffix: ".gz", encoding: "gzip"},
 ] as const;
 const PRECOMPRESSED_SUFFIX = /\.(br|gz)$/;
 
@@ -127,7 +127,7 @@ function acceptedEncodings(c: Context): Set<string> {
 }
 
 /** Weak validator from size and mtime (strong enough for files replaced atomically by the build). */
-function etagOf(info: { size: number; mtime: Date }, encoding: string | undefined): string {
+function etagOf(info: {size: number; mtime: Date}, encoding: string | undefined): string {
   return `W/"${info.size.toString(36)}-${Math.floor(info.mtime.getTime()).toString(36)}${encoding ? `-${encoding}` : ""}"`;
 }
 
@@ -153,7 +153,7 @@ async function sendFile(c: Context, file: string, status: 200 | 404, root: strin
   const accepted = acceptedEncodings(c);
   if (compressible) {
     headers.vary = "Accept-Encoding";
-    for (const { suffix, encoding } of PRECOMPRESSED) {
+    for (const {suffix, encoding} of PRECOMPRESSED) {
       if (accepted.has(encoding) && (await fileAt(`${file}${suffix}`))) {
         body = `${file}${suffix}`;
         headers["content-encoding"] = encoding;
@@ -163,24 +163,25 @@ async function sendFile(c: Context, file: string, status: 200 | 404, root: strin
   }
   const info = (await fileAt(body))!;
   // each representation has its own validator (the compress middleware below gzips the rest)
-  const onTheFly = compressible && !headers["content-encoding"] && accepted.has("gzip") && info.size >= ON_THE_FLY_MIN_BYTES;
+  const onTheFly =
+    compressible && !headers["content-encoding"] && accepted.has("gzip") && info.size >= ON_THE_FLY_MIN_BYTES;
   headers.etag = etagOf(info, headers["content-encoding"] ?? (onTheFly ? "gzip" : undefined));
   headers["last-modified"] = info.mtime.toUTCString();
   if (status === 200 && notModified(c, headers.etag, info.mtime)) {
     delete headers["content-type"];
-    return new Response(null, { status: 304, headers });
+    return new Response(null, {status: 304, headers});
   }
   headers["content-length"] = String(info.size);
-  if (c.req.method === "HEAD") return new Response(null, { status, headers });
+  if (c.req.method === "HEAD") return new Response(null, {status, headers});
   const stream = Readable.toWeb(createReadStream(body)) as ReadableStream<Uint8Array>;
-  return new Response(stream, { status, headers });
+  return new Response(stream, {status, headers});
 }
 
 /** The Hono app serving `dir` (exported for tests and for mounting in a bigger app). */
 export function createSiteApp(dir: string): Hono {
   const root = path.resolve(dir);
   const app = new Hono();
-  app.use("*", compress({ encoding: "gzip", contentTypeFilter: COMPRESSIBLE, threshold: ON_THE_FLY_MIN_BYTES }));
+  app.use("*", compress({encoding: "gzip", contentTypeFilter: COMPRESSIBLE, threshold: ON_THE_FLY_MIN_BYTES}));
   app.on(["GET", "HEAD"], "*", async (c) => {
     const file = await resolveFile(root, c.req.path);
     if (file) return sendFile(c, file, 200, root);
@@ -188,17 +189,17 @@ export function createSiteApp(dir: string): Hono {
     if (existsSync(notFound)) return sendFile(c, notFound, 404, root);
     return c.text("Not found", 404);
   });
-  app.all("*", (c) => c.text("Method not allowed", 405, { allow: "GET, HEAD" }));
+  app.all("*", (c) => c.text("Method not allowed", 405, {allow: "GET, HEAD"}));
   return app;
 }
 
 /** Serves the built site; resolves once listening. */
-export async function serveSite({ dir, port = 3000, host = "127.0.0.1" }: SiteServerOptions): Promise<SiteServer> {
+export async function serveSite({dir, port = 3000, host = "127.0.0.1"}: SiteServerOptions): Promise<SiteServer> {
   if (!existsSync(path.join(dir, "index.html")))
     throw new Error(`serveSite: ${path.resolve(dir)} has no index.html — build the site first (npm run build)`);
   const app = createSiteApp(dir);
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
+    const s = serve({fetch: app.fetch, port, hostname: host}, () => resolve(s));
     s.once("error", reject);
   });
   const actualPort = (server.address() as AddressInfo).port;
@@ -208,7 +209,7 @@ export async function serveSite({ dir, port = 3000, host = "127.0.0.1" }: SiteSe
     port: actualPort,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        const s = server as ServerType & { closeAllConnections?: () => void };
+        const s = server as ServerType & {closeAllConnections?: () => void};
         server.close((error) => (error ? reject(error) : resolve()));
         s.closeAllConnections?.();
       }),

@@ -1,13 +1,13 @@
 /**
  * `npm start`: builds the embedded default (synthetic data, 5,000 customers) when there is no
  * warehouse or site yet, then serves the static site on :3000 (SITE_PORT) and the API on :8000
- * (API_PORT; settings in server/api/config.ts), and prints both URLs.
+ * (API_PORT; settings in server/api/settings.ts), and prints both URLs.
  * Rebuild explicitly with `npm run build`: the running API picks the new warehouse up by itself.
  */
 import {existsSync} from "node:fs";
 import {resolve} from "node:path";
 import {build, DEFAULTS} from "../loaders/build.ts";
-import {describeApi, startApi} from "./api.ts";
+import {describeApi, startApi} from "./serve-api.ts";
 import {serveSite} from "./site.ts";
 
 const dist = resolve(DEFAULTS.distDir);
@@ -25,7 +25,9 @@ try {
     await build();
   }
   const site = await serveSite({dir: dist, port, host});
-  const api = await startApi({env: {LOG_LEVEL: "warn", ...process.env, WAREHOUSE_PATH: process.env.WAREHOUSE_PATH ?? warehouse}});
+  const api = await startApi({
+    env: {LOG_LEVEL: "warn", ...process.env, WAREHOUSE_PATH: process.env.WAREHOUSE_PATH ?? warehouse},
+  });
   console.log(`SaaSGuard site: ${site.url}`);
   for (const line of describeApi(api)) console.log(line);
   const stop = () => void Promise.all([site.close(), api.close()]).then(() => process.exit(0));

@@ -27,9 +27,16 @@ function header(headers: HeaderBag, name: string): string | undefined {
 }
 
 /** "v1," + base64 HMAC-SHA256 of `${id}.${timestamp}.${body}` with the secret's key bytes. */
-export function computeSignature(secret: string, id: string, timestamp: number | string, body: string | Uint8Array): string {
+export function computeSignature(
+  secret: string,
+  id: string,
+  timestamp: number | string,
+  body: string | Uint8Array,
+): string {
   const key = Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
-  const mac = createHmac("sha256", key).update(`${id}.${timestamp}.`).update(typeof body === "string" ? Buffer.from(body, "utf8") : body);
+  const mac = createHmac("sha256", key)
+    .update(`${id}.${timestamp}.`)
+    .update(typeof body === "string" ? Buffer.from(body, "utf8") : body);
   return `v1,${mac.digest("base64")}`;
 }
 
@@ -44,16 +51,25 @@ export interface VerifyOptions {
  * Throws WebhookVerificationError unless the delivery is genuine and fresh; returns the id,
  * timestamp and parsed JSON payload.
  */
-export function verifyWebhook(secret: string, body: string | Uint8Array, headers: HeaderBag, opts: VerifyOptions = {}): {id: string; timestamp: number; payload: unknown} {
+export function verifyWebhook(
+  secret: string,
+  body: string | Uint8Array,
+  headers: HeaderBag,
+  opts: VerifyOptions = {},
+): {id: string; timestamp: number; payload: unknown} {
   const id = header(headers, "webhook-id");
   const ts = header(headers, "webhook-timestamp");
   const sigs = header(headers, "webhook-signature");
-  if (!id || !ts || !sigs) throw new WebhookVerificationError("missing webhook-id, webhook-timestamp or webhook-signature header");
+  if (!id || !ts || !sigs)
+    throw new WebhookVerificationError("missing webhook-id, webhook-timestamp or webhook-signature header");
   if (!/^\d+$/.test(ts)) throw new WebhookVerificationError("webhook-timestamp is not a Unix time in seconds");
   const timestamp = Number(ts);
   const now = Math.floor((opts.now ?? Date.now()) / 1000);
   const tolerance = opts.toleranceSeconds ?? 300;
-  if (Math.abs(now - timestamp) > tolerance) throw new WebhookVerificationError(`webhook-timestamp is ${now - timestamp} s from now (tolerance ${tolerance} s): stale or replayed`);
+  if (Math.abs(now - timestamp) > tolerance)
+    throw new WebhookVerificationError(
+      `webhook-timestamp is ${now - timestamp} s from now (tolerance ${tolerance} s): stale or replayed`,
+    );
   const expected = Buffer.from(computeSignature(secret, id, timestamp, body).slice(3), "base64");
   const ok = sigs.split(" ").some((s) => {
     const [version, value] = s.split(",", 2);

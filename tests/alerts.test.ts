@@ -7,8 +7,8 @@ import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, afterEach, describe, expect, it} from "vitest";
-import {config} from "../src/components/config.ts";
-import {playbooks, validatePlaybooks} from "../src/components/playbooks.ts";
+import {config} from "../src/rules/config.ts";
+import {playbooks, validatePlaybooks} from "../src/rules/playbooks.ts";
 import {backoffMs, drainOutbox, parseRetryAfter, sendTestAlert} from "../loaders/alerts/deliver.ts";
 import {enqueue, Outbox, readOutbox, replayDeadLetters, type NewMessage} from "../loaders/alerts/outbox.ts";
 import {bodyFor, eventOfAlert, messageIdOf, slackPayload, type AlertEvent} from "../loaders/alerts/payloads.ts";
@@ -54,10 +54,16 @@ function alertRow(i: number): AlertRow {
 }
 
 function messages(count: number, targets: readonly AlertTarget[]): NewMessage[] {
-  return Array.from({length: count}, (_, i) => alertRow(i)).flatMap((r) => targets.map((t) => ({id: messageIdOf(r.alert_id), target: t.name, event: eventOfAlert(r)})));
+  return Array.from({length: count}, (_, i) => alertRow(i)).flatMap((r) =>
+    targets.map((t) => ({id: messageIdOf(r.alert_id), target: t.name, event: eventOfAlert(r)})),
+  );
 }
 
-async function receiverTarget(name: string, format: "slack" | "generic", opts: Omit<Parameters<typeof startReceiver>[0], "secret"> = {}): Promise<{r: Receiver; t: AlertTarget}> {
+async function receiverTarget(
+  name: string,
+  format: "slack" | "generic",
+  opts: Omit<Parameters<typeof startReceiver>[0], "secret"> = {},
+): Promise<{r: Receiver; t: AlertTarget}> {
   const secret = newSecret();
   const r = await startReceiver({...opts, secret});
   receivers.push(r);
@@ -95,38 +101,71 @@ describe("signatures (Standard Webhooks style) and the receivers' verification h
     reject(() => verifyWebhook(secret, body, stale), /stale/);
     reject(() => verifyWebhook(secret, body, webhookHeaders(secret, "msg_1", body, Date.now() + 10 * 60_000)), /stale/);
     expect(verifyWebhook(secret, body, stale, {now: old + 1000}).id).toBe("msg_1"); // fine at its own time
-    reject(() => verifyWebhook(secret, body, {"webhook-id": "msg_1", "webhook-timestamp": headers["webhook-timestamp"]}), /missing/);
+    reject(
+      () => verifyWebhook(secret, body, {"webhook-id": "msg_1", "webhook-timestamp": headers["webhook-timestamp"]}),
+      /missing/,
+    );
   });
 
   it("accepts any one valid signature among several (secret rotation)", () => {
     const ts = Number(headers["webhook-timestamp"]);
     const other = sign(newSecret(), "msg_1", ts, body);
-    expect(verifyWebhook(secret, body, {...headers, "webhook-signature": `${other} ${headers["webhook-signature"]}`}).id).toBe("msg_1");
+    expect(
+      verifyWebhook(secret, body, {...headers, "webhook-signature": `${other} ${headers["webhook-signature"]}`}).id,
+    ).toBe("msg_1");
   });
 });
 
 describe("targets configuration", () => {
   it("validates with clear errors naming the JSON path", () => {
     const secret = newSecret();
-    expect(() => parseTargets({targets: [{name: "a", url: "ftp://x", secret}]}, "alerts.targets.json")).toThrow(/alerts\.targets\.json: invalid webhook targets\n {2}targets\.0\.url: must be an http\(s\) URL/);
-    expect(() => parseTargets([{name: "a", url: "http://x", secret: "nope"}], "f.json")).toThrow(/0\.secret: must look like "whsec_"/);
-    expect(() => parseTargets([{name: "a", url: "http://x"}], "f.json")).toThrow(/exactly one of "secret" or "secretEnv"/);
-    expect(() => parseTargets([{name: "a", url: "http://x", secretEnv: "NOPE_UNSET"}], "f.json", {})).toThrow(/NOPE_UNSET is not set/);
-    expect(() => parseTargets([{name: "a", url: "http://x", secret}, {name: "a", url: "http://y", secret}], "f.json")).toThrow(/duplicate target name/);
-    expect(() => parseTargets([{name: "a", url: "http://x", secret, colour: "red"}], "f.json")).toThrow(/Unrecognized key/);
-    const [t] = parseTargets([{name: "crm", url: "http://x/h", secretEnv: "CRM_SECRET"}], "f.json", {CRM_SECRET: secret});
+    expect(() => parseTargets({targets: [{name: "a", url: "ftp://x", secret}]}, "alerts.targets.json")).toThrow(
+      /alerts\.targets\.json: invalid webhook targets\n {2}targets\.0\.url: must be an http\(s\) URL/,
+    );
+    expect(() => parseTargets([{name: "a", url: "http://x", secret: "nope"}], "f.json")).toThrow(
+      /0\.secret: must look like "whsec_"/,
+    );
+    expect(() => parseTargets([{name: "a", url: "http://x"}], "f.json")).toThrow(
+      /exactly one of "secret" or "secretEnv"/,
+    );
+    expect(() => parseTargets([{name: "a", url: "http://x", secretEnv: "NOPE_UNSET"}], "f.json", {})).toThrow(
+      /NOPE_UNSET is not set/,
+    );
+    expect(() =>
+      parseTargets(
+        [
+          {name: "a", url: "http://x", secret},
+          {name: "a", url: "http://y", secret},
+        ],
+        "f.json",
+      ),
+    ).toThrow(/duplicate target name/);
+    expect(() => parseTargets([{name: "a", url: "http://x", secret, colour: "red"}], "f.json")).toThrow(
+      /Unrecognized key/,
+    );
+    const [t] = parseTargets([{name: "crm", url: "http://x/h", secretEnv: "CRM_SECRET"}], "f.json", {
+      CRM_SECRET: secret,
+    });
     expect(t).toEqual({name: "crm", url: "http://x/h", format: "generic", secret, enabled: true});
   });
 
   it("reads SAASGUARD_WEBHOOKS first, else the JSON file", () => {
     const secret = newSecret();
     expect(() => loadTargets({env: {SAASGUARD_WEBHOOKS: "{not json"}})).toThrow(/SAASGUARD_WEBHOOKS: not valid JSON/);
-    expect(loadTargets({env: {SAASGUARD_WEBHOOKS: JSON.stringify([{name: "s", url: "https://hooks.example/x", format: "slack", secret}])}}).targets[0]!.format).toBe("slack");
+    expect(
+      loadTargets({
+        env: {
+          SAASGUARD_WEBHOOKS: JSON.stringify([{name: "s", url: "https://hooks.example/x", format: "slack", secret}]),
+        },
+      }).targets[0]!.format,
+    ).toBe("slack");
     const file = join(root, "targets.json");
     writeFileSync(file, JSON.stringify({targets: [{name: "f", url: "http://127.0.0.1:1/x", secret}]}));
     expect(loadTargets({file, env: {}}).targets.map((t) => t.name)).toEqual(["f"]);
     expect(() => loadTargets({file: join(root, "missing.json"), env: {}})).toThrow(/not found/);
-    expect(loadTargets({env: {SAASGUARD_ALERT_TARGETS: undefined}}).source === null || existsSync("alerts.targets.json")).toBe(true);
+    expect(
+      loadTargets({env: {SAASGUARD_ALERT_TARGETS: undefined}}).source === null || existsSync("alerts.targets.json"),
+    ).toBe(true);
   });
 });
 
@@ -136,7 +175,10 @@ describe("payloads", () => {
     const slack = slackPayload(e);
     expect(Object.keys(slack).sort()).toEqual(["blocks", "text"]);
     expect(slack.text).toContain("Acme &lt;1&gt; &amp; Co");
-    expect(slack.blocks[0]).toEqual({type: "header", text: {type: "plain_text", text: "Health score drop: Acme <1> & Co"}}); // plain_text: no escaping
+    expect(slack.blocks[0]).toEqual({
+      type: "header",
+      text: {type: "plain_text", text: "Health score drop: Acme <1> & Co"},
+    }); // plain_text: no escaping
     const generic = JSON.parse(bodyFor("generic", e)) as AlertEvent;
     expect(generic.type).toBe("customer.health_score_dropped");
     expect(generic.timestamp).toBe("2026-07-01T00:00:00Z");
@@ -163,7 +205,9 @@ describe("payloads", () => {
     expect(validatePlaybooks(playbooks, config)).toEqual([]);
     // a hand edit that breaks the rules is caught with the path of the bad value
     const broken = {...playbooks, ctaRules: [...playbooks.ctaRules, {...playbooks.ctaRules[0]!, stepId: "nope"}]};
-    expect(validatePlaybooks(broken, config).join("\n")).toMatch(/ctaRules\[10\]\.stepId: "nope" is not a step of critical_risk[\s\S]*duplicate type\+reason/);
+    expect(validatePlaybooks(broken, config).join("\n")).toMatch(
+      /ctaRules\[10\]\.stepId: "nope" is not a step of critical_risk[\s\S]*duplicate type\+reason/,
+    );
     expect(playbooks.alerting.delivery.maxAttempts).toBeGreaterThan(1);
   });
 });
@@ -171,9 +215,20 @@ describe("payloads", () => {
 describe("delivery through the outbox", () => {
   it("every alert arrives and is acknowledged exactly once, through 500s, a 429 with Retry-After and hangs", async () => {
     const slack = await receiverTarget("slack", "slack", {
-      script: [{kind: "status", status: 500}, {kind: "status", status: 503}, {kind: "hang"}, {kind: "status", status: 429, retryAfter: "1"}, {kind: "hang"}],
+      script: [
+        {kind: "status", status: 500},
+        {kind: "status", status: 503},
+        {kind: "hang"},
+        {kind: "status", status: 429, retryAfter: "1"},
+        {kind: "hang"},
+      ],
     });
-    const crm = await receiverTarget("crm", "generic", {script: [{kind: "status", status: 429, retryAfter: "1"}, {kind: "status", status: 502}]});
+    const crm = await receiverTarget("crm", "generic", {
+      script: [
+        {kind: "status", status: 429, retryAfter: "1"},
+        {kind: "status", status: 502},
+      ],
+    });
     const dir = freshDir();
     const count = 40;
     await enqueue(dir, messages(count, [slack.t, crm.t]));
@@ -182,7 +237,9 @@ describe("delivery through the outbox", () => {
     expect(report).toMatchObject({delivered: 2 * count, deadLettered: 0, pending: 0});
     for (const {r} of [slack, crm]) {
       expect(r.processed.size).toBe(count);
-      expect([...r.processed.keys()].sort()).toEqual(Array.from({length: count}, (_, i) => messageIdOf(alertRow(i).alert_id)).sort());
+      expect([...r.processed.keys()].sort()).toEqual(
+        Array.from({length: count}, (_, i) => messageIdOf(alertRow(i).alert_id)).sort(),
+      );
       expect(r.rejected).toBe(0);
     }
     expect(slack.r.log.map((d) => d.outcome).slice(0, 5)).toEqual(["status", "status", "hang", "status", "hang"]);
@@ -223,17 +280,27 @@ describe("delivery through the outbox", () => {
     const gone = await receiverTarget("old", "generic", {mode: {kind: "status", status: 410}});
     const dir = freshDir();
     await enqueue(dir, [...messages(3, [t]), ...messages(1, [gone.t])]);
-    const report = await drainOutbox({outboxDir: dir, targets: [t, gone.t], settings: {...fast, maxAttempts: 3}, deadlineMs: 30_000});
+    const report = await drainOutbox({
+      outboxDir: dir,
+      targets: [t, gone.t],
+      settings: {...fast, maxAttempts: 3},
+      deadlineMs: 30_000,
+    });
     expect(report.deadLettered).toBe(4);
     expect(gone.r.log).toHaveLength(1); // 410: not retried
     const state = await readOutbox(dir);
     const dead = [...state.values()].filter((e) => e.status === "dead");
     expect(dead).toHaveLength(4);
-    expect(dead.filter((e) => e.target === "crm").every((e) => e.attempts === 3 && e.lastError === "HTTP 500: not now")).toBe(true);
+    expect(
+      dead.filter((e) => e.target === "crm").every((e) => e.attempts === 3 && e.lastError === "HTTP 500: not now"),
+    ).toBe(true);
 
     r.mode = {kind: "ok"};
     // by key, or by message id (which would also match the same alert for other targets)
-    const replayed = await replayDeadLetters(dir, [`crm/${messageIdOf(alertRow(0).alert_id)}`, messageIdOf(alertRow(1).alert_id)]);
+    const replayed = await replayDeadLetters(dir, [
+      `crm/${messageIdOf(alertRow(0).alert_id)}`,
+      messageIdOf(alertRow(1).alert_id),
+    ]);
     expect(replayed).toHaveLength(2);
     expect((await drainOutbox({outboxDir: dir, targets: [t, gone.t], settings: fast})).delivered).toBe(2);
     await replayDeadLetters(dir, "all");
@@ -263,7 +330,11 @@ describe("delivery through the outbox", () => {
     await enqueue(dir, messages(3, [t]));
     const box = await Outbox.open(dir);
     await box.close();
-    writeFileSync(join(dir, "journal.jsonl"), readFileSync(join(dir, "journal.jsonl"), "utf8") + '{"op":"delivered","key":"crm/msg_a0', {flag: "w"});
+    writeFileSync(
+      join(dir, "journal.jsonl"),
+      readFileSync(join(dir, "journal.jsonl"), "utf8") + '{"op":"delivered","key":"crm/msg_a0',
+      {flag: "w"},
+    );
     expect((await drainOutbox({outboxDir: dir, targets: [t], settings: fast})).delivered).toBe(3);
     expect(r.processed.size).toBe(3);
   });
@@ -284,7 +355,11 @@ describe("delivery through the outbox", () => {
 describe("the sender process killed mid-delivery", () => {
   function runCli(args: string[], env: NodeJS.ProcessEnv = {}): {exit: Promise<number | null>; kill: () => void} {
     // detached = own process group, so SIGKILL reaches npx, tsx and node alike
-    const child = spawn("npx", ["tsx", "loaders/alerts/cli.ts", ...args], {detached: true, stdio: ["ignore", "pipe", "pipe"], env: {...process.env, ...env}});
+    const child = spawn("npx", ["tsx", "loaders/cli/alerts.ts", ...args], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {...process.env, ...env},
+    });
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -308,7 +383,19 @@ describe("the sender process killed mid-delivery", () => {
     await enqueue(dir, messages(count, [t]));
     const targetsFile = join(root, "kill-targets.json");
     writeFileSync(targetsFile, JSON.stringify({targets: [{name: t.name, url: t.url, secret: t.secret}]}));
-    const args = (timeoutMs: number) => ["--outbox", dir, "--targets", targetsFile, "--no-enqueue", "--concurrency", "4", "--backoff-base-ms", "50", "--timeout-ms", String(timeoutMs)];
+    const args = (timeoutMs: number) => [
+      "--outbox",
+      dir,
+      "--targets",
+      targetsFile,
+      "--no-enqueue",
+      "--concurrency",
+      "4",
+      "--backoff-base-ms",
+      "50",
+      "--timeout-ms",
+      String(timeoutMs),
+    ];
 
     const first = runCli(args(2000));
     await r.waitForProcessed(60, 60_000);

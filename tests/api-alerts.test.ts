@@ -5,11 +5,11 @@
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {newSecret} from "../loaders/alerts/targets.ts";
-import {startApi, type ApiServer} from "../server/api.ts";
-import {loadApiConfig} from "../server/api/config.ts";
+import {startApi, type ApiServer} from "../server/serve-api.ts";
+import {loadApiConfig} from "../server/api/settings.ts";
 import {newApiKey} from "../server/api/security.ts";
 import {startReceiver, type Receiver} from "./helpers/receiver.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 let srv: ApiServer;
 let receiver: Receiver;
@@ -20,10 +20,20 @@ beforeAll(async () => {
   const warehousePath = await ensureTestWarehouse();
   const secret = newSecret();
   receiver = await startReceiver({secret});
-  process.env.SAASGUARD_WEBHOOKS = JSON.stringify({targets: [{name: "cs-slack", url: receiver.url, format: "slack", secret}]});
+  process.env.SAASGUARD_WEBHOOKS = JSON.stringify({
+    targets: [{name: "cs-slack", url: receiver.url, format: "slack", secret}],
+  });
   srv = await startApi({
     env: {},
-    overrides: {port: 0, host: "127.0.0.1", warehousePath, modelsDir: join(dirname(warehousePath), "models"), logLevel: "silent", reloadPollMs: 0, apiKeys: loadApiConfig({API_KEYS: `${admin.entry},${reader.entry}`}).apiKeys},
+    overrides: {
+      port: 0,
+      host: "127.0.0.1",
+      warehousePath,
+      modelsDir: join(dirname(warehousePath), "models"),
+      logLevel: "silent",
+      reloadPollMs: 0,
+      apiKeys: loadApiConfig({API_KEYS: `${admin.entry},${reader.entry}`}).apiKeys,
+    },
   });
 });
 afterAll(async () => {
@@ -33,7 +43,11 @@ afterAll(async () => {
 });
 
 const send = (key: string, body: unknown) =>
-  fetch(`${srv.url}/admin/alerts/test`, {method: "POST", headers: {"content-type": "application/json", authorization: `Bearer ${key}`}, body: JSON.stringify(body)});
+  fetch(`${srv.url}/admin/alerts/test`, {
+    method: "POST",
+    headers: {"content-type": "application/json", authorization: `Bearer ${key}`},
+    body: JSON.stringify(body),
+  });
 
 describe("POST /admin/alerts/test", () => {
   it("delivers a signed test alert the receiver verifies", async () => {

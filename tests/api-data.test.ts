@@ -4,10 +4,10 @@
  * the per-snapshot memo shares concurrent loads, forgets failures and stays bounded.
  */
 import {afterAll, beforeAll, expect, it} from "vitest";
-import {all, openWarehouse} from "../loaders/warehouse.ts";
+import {all, openWarehouse} from "../loaders/duckdb.ts";
 import {openSnapshot, type WarehouseSnapshot} from "../server/api/data.ts";
 import {loadCustomer, loadReadModel, warehouseModelVersion} from "../server/api/queries.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 let path = "";
 let snap: WarehouseSnapshot;
@@ -19,7 +19,13 @@ beforeAll(async () => {
 
 afterAll(() => snap?.close());
 
-const list = (s: unknown) => (typeof s === "string" && s.trim() ? s.split(",").map((x) => x.trim()).filter(Boolean) : []);
+const list = (s: unknown) =>
+  typeof s === "string" && s.trim()
+    ? s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 
 it("the read model holds every account exactly as the marts have it", async () => {
   const w = await openWarehouse(path, {readOnly: true});
@@ -62,8 +68,16 @@ it("the read model holds every account exactly as the marts have it", async () =
       top_risk_drivers: list(r.top_risk_drivers),
       rule_recommended_action: r.recommended_action,
     });
-    expect(c.risk_flags).toEqual({low_events: r.low_events, support_overload: r.support_overload, onboarding_at_risk: r.onboarding_at_risk});
-    expect(c.usage).toEqual({events_last_30d: r.events_last_30d, high_priority_tickets_30d: r.high_priority_tickets_30d, open_tickets: r.open_tickets});
+    expect(c.risk_flags).toEqual({
+      low_events: r.low_events,
+      support_overload: r.support_overload,
+      onboarding_at_risk: r.onboarding_at_risk,
+    });
+    expect(c.usage).toEqual({
+      events_last_30d: r.events_last_30d,
+      high_priority_tickets_30d: r.high_priority_tickets_30d,
+      open_tickets: r.open_tickets,
+    });
   }
   expect(await loadCustomer(snap, "no-such-id")).toBeNull();
   expect(await warehouseModelVersion(snap)).toBe(version ?? null);
@@ -72,7 +86,8 @@ it("the read model holds every account exactly as the marts have it", async () =
 });
 
 it("scan reads what query reads, column by column", async () => {
-  const sql = "SELECT customer_id, rank, feature, feature_value, contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank";
+  const sql =
+    "SELECT customer_id, rank, feature, feature_value, contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank";
   const rows = await snap.query<Record<string, unknown>>(sql);
   const cols = await snap.scan(sql);
   expect(Object.keys(cols)).toEqual(["customer_id", "rank", "feature", "feature_value", "contribution"]);

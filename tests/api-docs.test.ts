@@ -5,16 +5,26 @@
 import {dirname, join} from "node:path";
 import type {Browser} from "playwright-core";
 import {afterAll, beforeAll, expect, it} from "vitest";
-import {startApi, type ApiServer} from "../server/api.ts";
+import {startApi, type ApiServer} from "../server/serve-api.ts";
 import {launchBrowser, openRecordedPage} from "./helpers/browser.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 let srv: ApiServer;
 let browser: Browser;
 
 beforeAll(async () => {
   const wh = await ensureTestWarehouse();
-  srv = await startApi({env: {}, overrides: {port: 0, host: "127.0.0.1", warehousePath: wh, modelsDir: join(dirname(wh), "models"), logLevel: "silent", reloadPollMs: 0}});
+  srv = await startApi({
+    env: {},
+    overrides: {
+      port: 0,
+      host: "127.0.0.1",
+      warehousePath: wh,
+      modelsDir: join(dirname(wh), "models"),
+      logLevel: "silent",
+      reloadPollMs: 0,
+    },
+  });
   browser = await launchBrowser();
 });
 
@@ -28,8 +38,17 @@ it("renders the API docs from local assets only", async () => {
   try {
     await rec.page.goto(`${srv.url}/docs`);
     await rec.page.waitForSelector(".opblock-summary-path", {timeout: 30_000});
-    const paths = await rec.page.$$eval(".opblock-summary-path", (els) => els.map((e) => e.getAttribute("data-path") ?? e.textContent ?? ""));
-    for (const p of ["/health", "/customers/{id}", "/predictions/churn", "/predictions/customers/{id}/360", "/summaries/customer"]) expect(paths.map((x) => x.replace(/\u200b/g, ""))).toContain(p);
+    const paths = await rec.page.$$eval(".opblock-summary-path", (els) =>
+      els.map((e) => e.getAttribute("data-path") ?? e.textContent ?? ""),
+    );
+    for (const p of [
+      "/health",
+      "/customers/{id}",
+      "/predictions/churn",
+      "/predictions/customers/{id}/360",
+      "/summaries/customer",
+    ])
+      expect(paths.map((x) => x.replace(/\u200b/g, ""))).toContain(p);
     expect(rec.foreignRequests([new URL(srv.url).origin])).toEqual([]);
     expect(rec.requests.some((r) => r.url.endsWith("/openapi.json") && r.status === 200)).toBe(true);
     expect(rec.consoleErrors).toEqual([]);

@@ -7,9 +7,9 @@ import {dirname, join} from "node:path";
 import type {Worker} from "node:worker_threads";
 import {afterAll, beforeAll, expect, it} from "vitest";
 import {loadModel} from "../loaders/model/registry.ts";
-import {ServedModel, type FeatureValue} from "../server/api/model.ts";
+import {ServedModel, type FeatureValue} from "../server/api/served-model.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 let modelsDir = "";
 let rows: Record<string, FeatureValue>[] = [];
@@ -34,7 +34,10 @@ const workerOf = (m: ServedModel) => (m as unknown as {drivers: {worker: Worker 
 
 it("the worker's drivers equal the in-process ones, row by row, in concurrent batches", async () => {
   expect(workerOf(withWorker)).not.toBeNull();
-  const [a, b] = await Promise.all([Promise.all(rows.map((r) => withWorker.predict(r))), Promise.all(rows.map((r) => inProcess.predict(r)))]);
+  const [a, b] = await Promise.all([
+    Promise.all(rows.map((r) => withWorker.predict(r))),
+    Promise.all(rows.map((r) => inProcess.predict(r))),
+  ]);
   expect(a).toEqual(b);
   expect(a.every((p) => p.top_drivers.length > 0)).toBe(true);
 });

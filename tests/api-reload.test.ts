@@ -8,10 +8,10 @@ import {cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeF
 import os from "node:os";
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, expect, it} from "vitest";
-import {all, lit, openWarehouse, run} from "../loaders/warehouse.ts";
-import {startApi, type ApiServer} from "../server/api.ts";
+import {all, lit, openWarehouse, run} from "../loaders/duckdb.ts";
+import {startApi, type ApiServer} from "../server/serve-api.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 let dir = "";
 let base = "";
@@ -28,8 +28,14 @@ async function makeBuild(name: string, builtAt: string, flightRiskId: string): P
   const w = await openWarehouse(p);
   try {
     await run(w.conn, `UPDATE marts.build_info SET built_at = TIMESTAMP ${lit(builtAt)}`);
-    await run(w.conn, `UPDATE marts.mart_customer_risk_scores SET churn_probability = 0.7, model_tier = 'Critical' WHERE customer_id = ${lit(flightRiskId)}`);
-    await run(w.conn, `UPDATE marts.mart_customer_expansion_features SET upgrade_propensity_proxy = 0.8 WHERE customer_id = ${lit(flightRiskId)}`);
+    await run(
+      w.conn,
+      `UPDATE marts.mart_customer_risk_scores SET churn_probability = 0.7, model_tier = 'Critical' WHERE customer_id = ${lit(flightRiskId)}`,
+    );
+    await run(
+      w.conn,
+      `UPDATE marts.mart_customer_expansion_features SET upgrade_propensity_proxy = 0.8 WHERE customer_id = ${lit(flightRiskId)}`,
+    );
     await run(w.conn, "CHECKPOINT");
   } finally {
     w.close();
@@ -59,11 +65,28 @@ beforeAll(async () => {
   features = (await sampleFeatureRows(base, join(dir, "models"), 30)).map((s) => s.features);
   const w = await openWarehouse(base, {readOnly: true});
   try {
-    ids = (await all<{customer_id: string}>(w.conn, "SELECT customer_id FROM marts.mart_customer_risk_scores ORDER BY customer_id LIMIT 50")).map((r) => r.customer_id);
+    ids = (
+      await all<{customer_id: string}>(
+        w.conn,
+        "SELECT customer_id FROM marts.mart_customer_risk_scores ORDER BY customer_id LIMIT 50",
+      )
+    ).map((r) => r.customer_id);
   } finally {
     w.close();
   }
-  srv = await startApi({env: {}, overrides: {port: 0, host: "127.0.0.1", warehousePath: live(), modelsDir: join(dir, "models"), logLevel: "silent", reloadPollMs: 200, rateLimitPerMinute: 1_000_000, rateLimitBurst: 100_000}});
+  srv = await startApi({
+    env: {},
+    overrides: {
+      port: 0,
+      host: "127.0.0.1",
+      warehousePath: live(),
+      modelsDir: join(dir, "models"),
+      logLevel: "silent",
+      reloadPollMs: 200,
+      rateLimitPerMinute: 1_000_000,
+      rateLimitBurst: 100_000,
+    },
+  });
 });
 
 afterAll(async () => {
@@ -74,7 +97,9 @@ afterAll(async () => {
 it("swaps in a new warehouse build and a new model under load without a failed request", async () => {
   const before = await health();
   const flight = ids[7]!;
-  const first = (await (await fetch(`${srv.url}/predictions/customers/${flight}/360`)).json()) as {is_flight_risk: boolean};
+  const first = (await (await fetch(`${srv.url}/predictions/customers/${flight}/360`)).json()) as {
+    is_flight_risk: boolean;
+  };
   expect(first.is_flight_risk).toBe(false);
 
   const statuses = new Map<number, number>();
@@ -92,7 +117,11 @@ it("swaps in a new warehouse build and a new model under load without a failed r
             ? await fetch(`${srv.url}/customers/${id}`)
             : kind === 1
               ? await fetch(`${srv.url}/predictions/customers/${id}/360`)
-              : await fetch(`${srv.url}/predictions/churn`, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({features: features[i % features.length]})});
+              : await fetch(`${srv.url}/predictions/churn`, {
+                  method: "POST",
+                  headers: {"content-type": "application/json"},
+                  body: JSON.stringify({features: features[i % features.length]}),
+                });
         await r.arrayBuffer();
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       } catch (e) {
@@ -135,11 +164,21 @@ it("swaps in a new warehouse build and a new model under load without a failed r
   expect([...statuses.keys()]).toEqual([200]);
   expect(statuses.get(200)!).toBeGreaterThan(100);
   expect(before.data.built_at).not.toBe((await health()).data.built_at);
-  const after = (await (await fetch(`${srv.url}/predictions/customers/${flight}/360`)).json()) as {is_flight_risk: boolean; quadrant: {label: string}; scores: {churn_probability: number}};
+  const after = (await (await fetch(`${srv.url}/predictions/customers/${flight}/360`)).json()) as {
+    is_flight_risk: boolean;
+    quadrant: {label: string};
+    scores: {churn_probability: number};
+  };
   expect(after.scores.churn_probability).toBe(0.7);
   expect(after.is_flight_risk).toBe(true);
   expect(after.quadrant.label).toBe("Flight Risk");
-  const pred = (await (await fetch(`${srv.url}/predictions/churn`, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify({features: features[0]})})).json()) as {model_version: string};
+  const pred = (await (
+    await fetch(`${srv.url}/predictions/churn`, {
+      method: "POST",
+      headers: {"content-type": "application/json"},
+      body: JSON.stringify({features: features[0]}),
+    })
+  ).json()) as {model_version: string};
   expect(pred.model_version).toBe("20310101T000000Z");
   expect(srv.metrics.reloads.get({kind: "warehouse", outcome: "ok"})).toBe(2);
   expect(srv.metrics.reloads.get({kind: "model", outcome: "ok"})).toBe(1);

@@ -8,10 +8,10 @@
 import {dirname, join} from "node:path";
 import {beforeAll, expect, it} from "vitest";
 import {loadModel} from "../loaders/model/registry.ts";
-import {ServedModel, type FeatureValue} from "../server/api/model.ts";
+import {ServedModel, type FeatureValue} from "../server/api/served-model.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
 import {predictionRequestSchema, provenPredictionItems} from "../server/api/schemas.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 const LIMIT = 5;
 let m: ServedModel;
@@ -28,7 +28,9 @@ beforeAll(async () => {
 function zodRows(body: unknown): {id: string | null; features: unknown}[] | null {
   const r = predictionRequestSchema(LIMIT).safeParse(body);
   if (!r.success) return null;
-  const items = r.data.instances ? r.data.instances.map((x) => ({id: x.id ?? null, features: x.features})) : [{id: null, features: r.data.features}];
+  const items = r.data.instances
+    ? r.data.instances.map((x) => ({id: x.id ?? null, features: x.features}))
+    : [{id: null, features: r.data.features}];
   const out: {id: string | null; features: unknown}[] = [];
   for (const it of items) {
     const f = m.schema.safeParse(it.features);
@@ -48,7 +50,23 @@ function rng(seed: number) {
   };
 }
 
-const ODD_VALUES: unknown[] = [null, true, false, 0, -1.5, 1e300, "", "x", "Growth", "y".repeat(201), "1", [], [1], {}, {a: 1}];
+const ODD_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1.5,
+  1e300,
+  "",
+  "x",
+  "Growth",
+  "y".repeat(201),
+  "1",
+  [],
+  [1],
+  {},
+  {a: 1},
+];
 const ODD_KEYS = ["__proto__", "constructor", "toString", "k".repeat(101), "", "extra"];
 
 function mutateFeatures(f: Record<string, FeatureValue>, r: () => number): unknown {
@@ -60,7 +78,13 @@ function mutateFeatures(f: Record<string, FeatureValue>, r: () => number): unkno
     const what = r();
     if (what < 0.35) out[pick(names)] = pick(ODD_VALUES);
     else if (what < 0.5) delete out[pick(names)];
-    else if (what < 0.65) Object.defineProperty(out, pick(ODD_KEYS), {value: pick(ODD_VALUES), enumerable: true, configurable: true, writable: true});
+    else if (what < 0.65)
+      Object.defineProperty(out, pick(ODD_KEYS), {
+        value: pick(ODD_VALUES),
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
     else if (what < 0.8) {
       const cat = m.model.features.find((x) => x.kind === "categorical");
       if (cat) out[cat.name] = pick([...cat.categories!, "Nope", cat.categories![0]!.toLowerCase(), null]);
@@ -78,7 +102,9 @@ it("proves real accounts' bodies valid, single and batched, with zod's result", 
     expect(items!.map((i) => ({id: i.id, features: i.features}))).toEqual(zodRows(body));
   }
   const batch = {instances: rows.slice(0, LIMIT).map((f, i) => (i % 2 ? {features: f} : {id: `a${i}`, features: f}))};
-  expect(provenPredictionItems(m, batch, LIMIT)!.map((i) => ({id: i.id, features: i.features}))).toEqual(zodRows(batch));
+  expect(provenPredictionItems(m, batch, LIMIT)!.map((i) => ({id: i.id, features: i.features}))).toEqual(
+    zodRows(batch),
+  );
 });
 
 it("never accepts a body the zod route refuses, over thousands of mutated bodies", () => {
@@ -93,8 +119,29 @@ it("never accepts a body the zod route refuses, over thousands of mutated bodies
     else if (shape < 0.7) body = {features: f};
     else if (shape < 0.9) {
       const n = Math.floor(r() * (LIMIT + 2));
-      body = {instances: Array.from({length: n}, (_, i) => (r() < 0.8 ? {id: r() < 0.5 ? `id${i}` : undefined, features: r() < 0.7 ? rows[(k + i) % rows.length] : mutateFeatures(f, r)} : {id: r() < 0.5 ? 5 : "z".repeat(129), features: f}))};
-    } else body = [{features: f}, {features: f, instances: [{features: f}]}, {features: f, other: 1}, {instances: {}}, {}, [], null, "x", {features: null}, {instances: [{features: f, x: 1}]}][Math.floor(r() * 10)];
+      body = {
+        instances: Array.from({length: n}, (_, i) =>
+          r() < 0.8
+            ? {
+                id: r() < 0.5 ? `id${i}` : undefined,
+                features: r() < 0.7 ? rows[(k + i) % rows.length] : mutateFeatures(f, r),
+              }
+            : {id: r() < 0.5 ? 5 : "z".repeat(129), features: f},
+        ),
+      };
+    } else
+      body = [
+        {features: f},
+        {features: f, instances: [{features: f}]},
+        {features: f, other: 1},
+        {instances: {}},
+        {},
+        [],
+        null,
+        "x",
+        {features: null},
+        {instances: [{features: f, x: 1}]},
+      ][Math.floor(r() * 10)];
     body = JSON.parse(JSON.stringify(body) ?? "null");
     const fast = provenPredictionItems(m, body, LIMIT);
     const slow = zodRows(body);

@@ -1,19 +1,19 @@
 /**
- * The API server over real HTTP on 127.0.0.1, against a real warehouse (tests/helpers/warehouse)
+ * The API server over real HTTP on 127.0.0.1, against a real warehouse (tests/helpers/test-warehouse)
  * and the real ONNX model: every endpoint, the OpenAPI document and offline docs page, metrics,
  * API keys and roles, CORS, rate limits, body limits, request ids, security headers and the
  * configuration rules.
  */
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {config as business, tierOfProbability} from "../src/components/config.ts";
-import {all, openWarehouse} from "../loaders/warehouse.ts";
-import {startApi, type ApiServer} from "../server/api.ts";
-import {ConfigError, loadApiConfig, type ApiConfig} from "../server/api/config.ts";
+import {config as business, tierOfProbability} from "../src/rules/config.ts";
+import {all, openWarehouse} from "../loaders/duckdb.ts";
+import {startApi, type ApiServer} from "../server/serve-api.ts";
+import {ConfigError, loadApiConfig, type ApiConfig} from "../server/api/settings.ts";
 import {quadrantOf} from "../server/api/queries.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
 import {newApiKey} from "../server/api/security.ts";
-import {ensureTestWarehouse} from "./helpers/warehouse.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 let warehousePath = "";
 let modelsDir = "";
@@ -22,19 +22,37 @@ let samples: Awaited<ReturnType<typeof sampleFeatureRows>> = [];
 let dbRows: Record<string, Record<string, unknown>> = {};
 
 async function start(overrides: Partial<ApiConfig> = {}): Promise<ApiServer> {
-  return startApi({env: {}, overrides: {port: 0, host: "127.0.0.1", warehousePath, modelsDir, logLevel: "silent", reloadPollMs: 0, ...overrides}});
+  return startApi({
+    env: {},
+    overrides: {
+      port: 0,
+      host: "127.0.0.1",
+      warehousePath,
+      modelsDir,
+      logLevel: "silent",
+      reloadPollMs: 0,
+      ...overrides,
+    },
+  });
 }
 
 const PROBLEM = /^application\/problem\+json/;
 
-async function getJson(url: string, init?: RequestInit): Promise<{status: number; headers: Headers; body: Record<string, unknown>}> {
+async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{status: number; headers: Headers; body: Record<string, unknown>}> {
   const r = await fetch(url, init);
   const text = await r.text();
   return {status: r.status, headers: r.headers, body: text ? JSON.parse(text) : {}};
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  getJson(url, {method: "POST", headers: {"content-type": "application/json", ...headers}, body: typeof body === "string" ? body : JSON.stringify(body)});
+  getJson(url, {
+    method: "POST",
+    headers: {"content-type": "application/json", ...headers},
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 beforeAll(async () => {
   warehousePath = await ensureTestWarehouse();
@@ -42,7 +60,8 @@ beforeAll(async () => {
   samples = await sampleFeatureRows(warehousePath, modelsDir, 40);
   const w = await openWarehouse(warehousePath, {readOnly: true});
   try {
-    for (const r of await all(w.conn, "SELECT * FROM marts.mart_customer_risk_scores")) dbRows[String(r.customer_id)] = r;
+    for (const r of await all(w.conn, "SELECT * FROM marts.mart_customer_risk_scores"))
+      dbRows[String(r.customer_id)] = r;
   } finally {
     w.close();
   }
@@ -102,7 +121,14 @@ describe("endpoints", () => {
     const w = await openWarehouse(warehousePath, {readOnly: true});
     let withTickets: string;
     try {
-      withTickets = String((await all(w.conn, "SELECT customer_id FROM marts.mart_customer_risk_scores WHERE open_tickets > 0 ORDER BY customer_id LIMIT 1"))[0]!.customer_id);
+      withTickets = String(
+        (
+          await all(
+            w.conn,
+            "SELECT customer_id FROM marts.mart_customer_risk_scores WHERE open_tickets > 0 ORDER BY customer_id LIMIT 1",
+          )
+        )[0]!.customer_id,
+      );
     } finally {
       w.close();
     }
@@ -113,8 +139,13 @@ describe("endpoints", () => {
       const q = body.quadrant as {label: string; churn_probability: number; upgrade_propensity_proxy: number};
       expect(q.churn_probability).toBe(scores.churn_probability);
       expect(q.label).toBe(quadrantOf(scores.churn_probability, q.upgrade_propensity_proxy));
-      expect(body.is_flight_risk).toBe(scores.churn_probability >= business.quadrant.highChurn && q.upgrade_propensity_proxy >= business.quadrant.highExpansion);
-      expect(body.recommended_action).toBe(business.riskTiers.find((t) => t.tier === scores.model_tier)!.recommendedAction);
+      expect(body.is_flight_risk).toBe(
+        scores.churn_probability >= business.quadrant.highChurn &&
+          q.upgrade_propensity_proxy >= business.quadrant.highExpansion,
+      );
+      expect(body.recommended_action).toBe(
+        business.riskTiers.find((t) => t.tier === scores.model_tier)!.recommendedAction,
+      );
       const drivers = body.drivers as {rank: number; feature: string}[];
       expect(drivers.length).toBeGreaterThan(0);
       expect(drivers.map((d) => d.rank)).toEqual(drivers.map((_, i) => i + 1));
@@ -133,14 +164,21 @@ describe("endpoints", () => {
     const {status, body} = await post(`${srv.url}/predictions/churn`, {features: s.features});
     expect(status).toBe(200);
     expect(body.model_version).toBe(srv.models.current!.version);
-    const [p] = body.predictions as {id: string | null; churn_probability: number; risk_tier: string; top_drivers: {feature: string; contribution: number; direction: string}[]}[];
+    const [p] = body.predictions as {
+      id: string | null;
+      churn_probability: number;
+      risk_tier: string;
+      top_drivers: {feature: string; contribution: number; direction: string}[];
+    }[];
     expect(p!.id).toBeNull();
     expect(p!.churn_probability).toBeCloseTo(Number(dbRows[s.customer_id]!.churn_probability), 6);
     expect(p!.risk_tier).toBe(tierOfProbability(p!.churn_probability));
     expect(p!.top_drivers).toHaveLength(5);
     for (const d of p!.top_drivers) expect(d.direction).toBe(d.contribution > 0 ? "raises_risk" : "lowers_risk");
     const positive = p!.top_drivers.filter((d) => d.contribution > 0).map((d) => d.feature);
-    expect(String(dbRows[s.customer_id]!.model_top_drivers)).toBe(positive.slice(0, business.healthScore.topDrivers).join(", "));
+    expect(String(dbRows[s.customer_id]!.model_top_drivers)).toBe(
+      positive.slice(0, business.healthScore.topDrivers).join(", "),
+    );
   });
 
   it("POST /predictions/churn scores a batch in input order, up to the configured limit", async () => {
@@ -163,22 +201,39 @@ describe("endpoints", () => {
   });
 
   it("POST /predictions/churn names every bad feature", async () => {
-    const f = {...samples[0]!.features, arr: "lots", plan_tier: "Platinum", not_a_feature: 1} as Record<string, unknown>;
+    const f = {...samples[0]!.features, arr: "lots", plan_tier: "Platinum", not_a_feature: 1} as Record<
+      string,
+      unknown
+    >;
     delete f.seats;
     const {status, headers, body} = await post(`${srv.url}/predictions/churn`, {features: f});
     expect(status).toBe(422);
     expect(headers.get("content-type")).toMatch(PROBLEM);
     const fields = (body.errors as {field: string; message: string}[]).map((e) => e.field);
-    expect(fields).toEqual(expect.arrayContaining(["body.features", "body.features.arr", "body.features.plan_tier", "body.features.not_a_feature"]));
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        "body.features",
+        "body.features.arr",
+        "body.features.plan_tier",
+        "body.features.not_a_feature",
+      ]),
+    );
     expect(JSON.stringify(body.errors)).toContain("missing feature(s): seats");
-    const both = await post(`${srv.url}/predictions/churn`, {features: samples[0]!.features, instances: [{features: samples[0]!.features}]});
+    const both = await post(`${srv.url}/predictions/churn`, {
+      features: samples[0]!.features,
+      instances: [{features: samples[0]!.features}],
+    });
     expect(both.status).toBe(422);
     const neither = await post(`${srv.url}/predictions/churn`, {});
     expect(neither.status).toBe(422);
     const badJson = await post(`${srv.url}/predictions/churn`, "{features:");
     expect(badJson.status).toBe(400);
     expect(badJson.body.errors).toEqual([{field: "body", message: "not valid JSON"}]);
-    const notJson = await getJson(`${srv.url}/predictions/churn`, {method: "POST", headers: {"content-type": "text/plain"}, body: "hello"});
+    const notJson = await getJson(`${srv.url}/predictions/churn`, {
+      method: "POST",
+      headers: {"content-type": "text/plain"},
+      body: "hello",
+    });
     expect(notJson.status).toBe(415);
   });
 
@@ -187,9 +242,27 @@ describe("endpoints", () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
     const paths = Object.keys(body.paths as object);
-    for (const p of ["/health", "/metrics", "/customers/{id}", "/predictions/churn", "/predictions/customers/{id}/360", "/summaries/customer"]) expect(paths).toContain(p);
+    for (const p of [
+      "/health",
+      "/metrics",
+      "/customers/{id}",
+      "/predictions/churn",
+      "/predictions/customers/{id}/360",
+      "/summaries/customer",
+    ])
+      expect(paths).toContain(p);
     const schemas = (body.components as {schemas: Record<string, unknown>}).schemas;
-    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(["Problem", "Customer", "Customer360", "PredictionRequest", "PredictionResponse", "SummaryRequest", "SummaryResponse"]));
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        "Problem",
+        "Customer",
+        "Customer360",
+        "PredictionRequest",
+        "PredictionResponse",
+        "SummaryRequest",
+        "SummaryResponse",
+      ]),
+    );
 
     const page = await fetch(`${srv.url}/docs`);
     expect(page.status).toBe(200);
@@ -216,7 +289,9 @@ describe("endpoints", () => {
     expect(r.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await r.text();
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/customers\/:id",status="200"\} \d+/);
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{method="GET",route="\/customers\/:id",le="0\.025"\} \d+/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{method="GET",route="\/customers\/:id",le="0\.025"\} \d+/,
+    );
     expect(text).toContain("# TYPE guardrail_passed_total counter");
     expect(text).toContain("# TYPE guardrail_failed_total counter");
     expect(text).toContain("# TYPE llm_request_duration_seconds histogram");
@@ -230,7 +305,14 @@ describe("endpoints", () => {
     expect(r.headers.get("x-request-id")).toBe("trace-1234567890");
     const r2 = await fetch(`${srv.url}/health`, {headers: {"x-request-id": "<script>"}});
     expect(r2.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    for (const h of ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "strict-transport-security"]) expect(r.headers.get(h), h).toBeTruthy();
+    for (const h of [
+      "content-security-policy",
+      "x-content-type-options",
+      "x-frame-options",
+      "referrer-policy",
+      "strict-transport-security",
+    ])
+      expect(r.headers.get(h), h).toBeTruthy();
     expect(r.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
@@ -240,7 +322,10 @@ describe("security", () => {
   const admin = newApiKey("ops", "admin");
   let sec: ApiServer;
   beforeAll(async () => {
-    const cfg = loadApiConfig({API_KEYS: `${reader.entry},${admin.entry}`, ALLOWED_ORIGINS: "https://crm.example.com, http://localhost:3000"});
+    const cfg = loadApiConfig({
+      API_KEYS: `${reader.entry},${admin.entry}`,
+      ALLOWED_ORIGINS: "https://crm.example.com, http://localhost:3000",
+    });
     expect(cfg.apiKeys.map((k) => k.hash.length)).toEqual([32, 32]);
     sec = await start({apiKeys: cfg.apiKeys, allowedOrigins: cfg.allowedOrigins});
   });
@@ -290,11 +375,21 @@ describe("security", () => {
     expect(good.headers.get("vary")).toContain("Origin");
     const bad = await fetch(`${sec.url}/customers/${id}`, {headers: {...auth, origin: "https://evil.example.net"}});
     expect(bad.headers.get("access-control-allow-origin")).toBeNull();
-    const pre = await fetch(`${sec.url}/predictions/churn`, {method: "OPTIONS", headers: {origin: "http://localhost:3000", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type"}});
+    const pre = await fetch(`${sec.url}/predictions/churn`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:3000",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
     expect(pre.headers.get("access-control-allow-headers")).toContain("Authorization");
-    const evil = await fetch(`${sec.url}/predictions/churn`, {method: "OPTIONS", headers: {origin: "https://evil.example.net", "access-control-request-method": "POST"}});
+    const evil = await fetch(`${sec.url}/predictions/churn`, {
+      method: "OPTIONS",
+      headers: {origin: "https://evil.example.net", "access-control-request-method": "POST"},
+    });
     expect(evil.status).toBe(403);
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
     expect(evil.headers.get("content-type")).toMatch(PROBLEM);
@@ -306,7 +401,8 @@ describe("security", () => {
     try {
       const auth = {authorization: `Bearer ${reader.key}`};
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) statuses.push((await fetch(`${limited.url}/customers/${samples[0]!.customer_id}`, {headers: auth})).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await fetch(`${limited.url}/customers/${samples[0]!.customer_id}`, {headers: auth})).status);
       expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
       expect(statuses.slice(5)).toEqual([429, 429]);
       const r = await getJson(`${limited.url}/customers/${samples[0]!.customer_id}`, {headers: auth});
@@ -314,7 +410,13 @@ describe("security", () => {
       expect(r.headers.get("content-type")).toMatch(PROBLEM);
       expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       // another key has its own bucket
-      expect((await fetch(`${limited.url}/customers/${samples[0]!.customer_id}`, {headers: {authorization: `Bearer ${admin.key}`}})).status).toBe(200);
+      expect(
+        (
+          await fetch(`${limited.url}/customers/${samples[0]!.customer_id}`, {
+            headers: {authorization: `Bearer ${admin.key}`},
+          })
+        ).status,
+      ).toBe(200);
       const m = await (await fetch(`${limited.url}/metrics`, {headers: {authorization: `Bearer ${admin.key}`}})).text();
       expect(m).toMatch(/rate_limited_total\{key="crm"\} 3/);
     } finally {
@@ -355,7 +457,9 @@ describe("security", () => {
   });
 
   it("listens on loopback only without keys, and refuses other addresses without keys", async () => {
-    await expect(start({host: "0.0.0.0"})).rejects.toThrow(/refusing to listen on a non-loopback address without API keys/);
+    await expect(start({host: "0.0.0.0"})).rejects.toThrow(
+      /refusing to listen on a non-loopback address without API keys/,
+    );
     const cfg = loadApiConfig({API_KEYS: reader.entry});
     const open = await start({host: "0.0.0.0", apiKeys: cfg.apiKeys});
     try {
@@ -370,13 +474,20 @@ describe("security", () => {
   it("validates the environment with clear errors naming each variable", () => {
     let err: unknown;
     try {
-      loadApiConfig({API_PORT: "80a", API_KEYS: "just-a-key", ALLOWED_ORIGINS: "https://ok.example.com,ftp://x.example.com/path", RATE_LIMIT_PER_MINUTE: "0", LOG_LEVEL: "loud"});
+      loadApiConfig({
+        API_PORT: "80a",
+        API_KEYS: "just-a-key",
+        ALLOWED_ORIGINS: "https://ok.example.com,ftp://x.example.com/path",
+        RATE_LIMIT_PER_MINUTE: "0",
+        LOG_LEVEL: "loud",
+      });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const msg = (err as Error).message;
-    for (const v of ["API_PORT", "API_KEYS", "ALLOWED_ORIGINS", "RATE_LIMIT_PER_MINUTE", "LOG_LEVEL"]) expect(msg).toContain(`${v}:`);
+    for (const v of ["API_PORT", "API_KEYS", "ALLOWED_ORIGINS", "RATE_LIMIT_PER_MINUTE", "LOG_LEVEL"])
+      expect(msg).toContain(`${v}:`);
     expect(() => loadApiConfig({LLM_MODEL: "m"})).toThrow(/LLM_BASE_URL: must be set/);
     const ok = loadApiConfig({});
     expect(ok.port).toBe(8000);

@@ -6,16 +6,16 @@ import {copyFileSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {config, type RiskTier} from "../src/components/config.ts";
-import {actionTier} from "../src/components/metrics.ts";
-import {escalationMatrix, escalationTemplate, renderTemplate} from "../src/components/playbooks.ts";
+import {config, type RiskTier} from "../src/rules/config.ts";
+import {actionTier} from "../src/rules/dashboard-math.ts";
+import {escalationMatrix, escalationTemplate, renderTemplate} from "../src/rules/playbooks.ts";
 import {drainOutbox} from "../loaders/alerts/deliver.ts";
 import {enqueueWarehouseAlerts} from "../loaders/alerts/enqueue.ts";
 import {newSecret} from "../loaders/alerts/targets.ts";
 import {build} from "../loaders/build.ts";
 import {carryOverCtas, CTA_MART_CHECKS} from "../loaders/cta.ts";
 import {runQualityChecks} from "../loaders/quality.ts";
-import {all, one, openWarehouse, run} from "../loaders/warehouse.ts";
+import {all, one, openWarehouse, run} from "../loaders/duckdb.ts";
 import {startReceiver} from "./helpers/receiver.ts";
 
 type Row = Record<string, string | number | boolean | null>;
@@ -25,7 +25,10 @@ let root: string;
 const wA = () => join(root, "a.duckdb"); // night 1
 const wB = () => join(root, "b.duckdb"); // night 2, a week later: different data
 
-async function withWarehouse<T>(path: string, f: (conn: Awaited<ReturnType<typeof openWarehouse>>["conn"]) => Promise<T>): Promise<T> {
+async function withWarehouse<T>(
+  path: string,
+  f: (conn: Awaited<ReturnType<typeof openWarehouse>>["conn"]) => Promise<T>,
+): Promise<T> {
   const w = await openWarehouse(path);
   try {
     return await f(w.conn);
@@ -33,7 +36,8 @@ async function withWarehouse<T>(path: string, f: (conn: Awaited<ReturnType<typeo
     w.close();
   }
 }
-const addDays = (d: string, n: number) => new Date(Date.parse(d + "T00:00:00Z") + n * 86_400_000).toISOString().slice(0, 10);
+const addDays = (d: string, n: number) =>
+  new Date(Date.parse(d + "T00:00:00Z") + n * 86_400_000).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "saasguard-cta-"));
@@ -48,9 +52,14 @@ afterAll(() => rmSync(root, {recursive: true, force: true}));
 describe("CTA queue", () => {
   it("raises the configured triggers with playbook, step, priority, due date from the tier timelines, and ARR at risk", async () => {
     await withWarehouse(wA(), async (c) => {
-      const q = await all<Row>(c, "SELECT q.*, s.low_events, s.support_overload, s.onboarding_at_risk, s.risk_tier, s.model_tier FROM marts.mart_cta_queue q JOIN marts.mart_customer_risk_scores s USING (customer_id)");
+      const q = await all<Row>(
+        c,
+        "SELECT q.*, s.low_events, s.support_overload, s.onboarding_at_risk, s.risk_tier, s.model_tier FROM marts.mart_cta_queue q JOIN marts.mart_customer_risk_scores s USING (customer_id)",
+      );
       expect(q.length).toBeGreaterThan(20);
-      expect(new Set(q.map((r) => r.cta_type))).toEqual(new Set(["risk", "onboarding", "support", "engagement", "renewal"]));
+      expect(new Set(q.map((r) => r.cta_type))).toEqual(
+        new Set(["risk", "onboarding", "support", "engagement", "renewal"]),
+      );
       const hours = Object.fromEntries(config.riskTiers.map((t) => [t.tier.toLowerCase(), t.actWithinHours]));
       for (const r of q) {
         expect(r.created_date).toBe(D1);
@@ -67,10 +76,14 @@ describe("CTA queue", () => {
         if (r.reason === "onboarding_at_risk") expect(r.onboarding_at_risk).toBe(true);
       }
       // every High/Critical account has its risk CTA, first step of the tier's playbook
-      const atRisk = await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores WHERE risk_tier IN ('High', 'Critical') OR model_tier IN ('High', 'Critical')");
+      const atRisk = await one<{n: number}>(
+        c,
+        "SELECT count(*) AS n FROM marts.mart_customer_risk_scores WHERE risk_tier IN ('High', 'Critical') OR model_tier IN ('High', 'Critical')",
+      );
       const risk = q.filter((r) => r.cta_type === "risk");
       expect(risk).toHaveLength(atRisk.n);
-      for (const r of risk) expect(r.step).toBe(r.play_tier === "Critical" ? "Executive Escalation" : "Root Cause Analysis");
+      for (const r of risk)
+        expect(r.step).toBe(r.play_tier === "Critical" ? "Executive Escalation" : "Root Cause Analysis");
       // renewal CTAs carry the stage the account is in
       for (const r of q.filter((x) => x.cta_type === "renewal" && x.reason !== "renewal_post")) {
         const stage = Math.min(...config.renewalStagesDays.filter((d) => d >= (r.days_to_renewal as number)));
@@ -129,16 +142,37 @@ describe("CTA queue", () => {
     copyFileSync(wA(), next);
     const D = addDays(D1, 1);
     await withWarehouse(next, async (c) => {
-      const [cleared] = await all<Row>(c, "SELECT customer_id FROM marts.mart_cta_queue WHERE reason = 'low_events' ORDER BY customer_id LIMIT 1");
-      const [fresh] = await all<Row>(c, "SELECT customer_id FROM marts.mart_customer_risk_scores WHERE NOT support_overload AND risk_tier = 'Low' ORDER BY customer_id LIMIT 1");
-      await run(c, `UPDATE marts.mart_customer_risk_scores SET low_events = false WHERE customer_id = '${cleared!.customer_id}'`);
-      await run(c, `UPDATE marts.mart_customer_risk_scores SET support_overload = true WHERE customer_id = '${fresh!.customer_id}'`);
+      const [cleared] = await all<Row>(
+        c,
+        "SELECT customer_id FROM marts.mart_cta_queue WHERE reason = 'low_events' ORDER BY customer_id LIMIT 1",
+      );
+      const [fresh] = await all<Row>(
+        c,
+        "SELECT customer_id FROM marts.mart_customer_risk_scores WHERE NOT support_overload AND risk_tier = 'Low' ORDER BY customer_id LIMIT 1",
+      );
+      await run(
+        c,
+        `UPDATE marts.mart_customer_risk_scores SET low_events = false WHERE customer_id = '${cleared!.customer_id}'`,
+      );
+      await run(
+        c,
+        `UPDATE marts.mart_customer_risk_scores SET support_overload = true WHERE customer_id = '${fresh!.customer_id}'`,
+      );
       await run(c, `UPDATE marts.build_info SET as_of = DATE '${D}'`);
       const r1 = await carryOverCtas(c, {previousWarehouse: prev, asOf: D});
       expect(r1.previousAsOf).toBe(D1);
       const h = await all<Row>(c, "SELECT * FROM marts.cta_history");
-      expect(h.find((x) => x.customer_id === cleared!.customer_id && x.reason === "low_events")).toMatchObject({status: "closed", closed_date: D, created_date: D1});
-      expect(h.find((x) => x.customer_id === fresh!.customer_id && x.reason === "support_overload")).toMatchObject({status: "open", created_date: D, priority: "high", due_date: addDays(D, 7)});
+      expect(h.find((x) => x.customer_id === cleared!.customer_id && x.reason === "low_events")).toMatchObject({
+        status: "closed",
+        closed_date: D,
+        created_date: D1,
+      });
+      expect(h.find((x) => x.customer_id === fresh!.customer_id && x.reason === "support_overload")).toMatchObject({
+        status: "open",
+        created_date: D,
+        priority: "high",
+        due_date: addDays(D, 7),
+      });
       expect(r1.closedCtas).toBe(1);
       expect(r1.newCtas).toBe(1);
       // the rest (dates move on by one day, so renewal stages may not change overnight) stay open with their first date
@@ -147,13 +181,17 @@ describe("CTA queue", () => {
       expect(prevOpen.filter((x) => open.get(x.cta_id)?.created_date === D1)).toHaveLength(prevOpen.length - 1);
       // running the same night again against the same previous build gives the same history
       await carryOverCtas(c, {previousWarehouse: prev, asOf: D});
-      expect(await all<Row>(c, "SELECT * FROM marts.cta_history ORDER BY cta_id")).toEqual([...h].sort((x, y) => String(x.cta_id).localeCompare(String(y.cta_id))));
+      expect(await all<Row>(c, "SELECT * FROM marts.cta_history ORDER BY cta_id")).toEqual(
+        [...h].sort((x, y) => String(x.cta_id).localeCompare(String(y.cta_id))),
+      );
     });
     // a backfill older than the previous build starts afresh instead of inheriting the future
     await withWarehouse(next, async (c) => {
       const r = await carryOverCtas(c, {previousWarehouse: wB(), asOf: D});
       expect(r.previousAsOf).toBeNull();
-      expect((await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.cta_history WHERE status = 'closed'")).n).toBe(0);
+      expect((await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.cta_history WHERE status = 'closed'")).n).toBe(
+        0,
+      );
     });
   });
 });
@@ -161,7 +199,10 @@ describe("CTA queue", () => {
 describe("escalation messages", () => {
   it("fill seed 004's template for every detectable matrix trigger that fires, and only those", async () => {
     await withWarehouse(wB(), async (c) => {
-      const e = await all<Row>(c, "SELECT e.*, s.plan_tier, s.health_colour, s.days_to_renewal AS d, s.risk_tier AS tier FROM marts.mart_escalations e JOIN marts.mart_customer_risk_scores s USING (customer_id)");
+      const e = await all<Row>(
+        c,
+        "SELECT e.*, s.plan_tier, s.health_colour, s.days_to_renewal AS d, s.risk_tier AS tier FROM marts.mart_escalations e JOIN marts.mart_customer_risk_scores s USING (customer_id)",
+      );
       expect(e.length).toBeGreaterThan(0);
       const detectable = new Set(escalationMatrix.filter((m) => m.detectedBy !== null).map((m) => m.id));
       expect(detectable).toEqual(new Set(["health_red", "renewal_at_risk", "critical_bug"]));
@@ -188,10 +229,14 @@ describe("escalation messages", () => {
         );
         expect(r.body).not.toContain("@");
         if (r.trigger_id === "health_red") expect(r.health_colour).toBe("Red");
-        if (r.trigger_id === "renewal_at_risk") expect((r.d as number) <= 60 && ["High", "Critical"].includes(r.tier as string)).toBe(true);
+        if (r.trigger_id === "renewal_at_risk")
+          expect((r.d as number) <= 60 && ["High", "Critical"].includes(r.tier as string)).toBe(true);
         expect(r.urgency).toBe(m.urgency === "tier" ? (r.tier === "Critical" ? "critical" : "high") : m.urgency);
       }
-      const red = await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores WHERE health_colour = 'Red'");
+      const red = await one<{n: number}>(
+        c,
+        "SELECT count(*) AS n FROM marts.mart_customer_risk_scores WHERE health_colour = 'Red'",
+      );
       expect(e.filter((r) => r.trigger_id === "health_red")).toHaveLength(red.n);
     });
   });
@@ -200,13 +245,29 @@ describe("escalation messages", () => {
     const path = join(root, "bug.duckdb");
     copyFileSync(wB(), path);
     await withWarehouse(path, async (c) => {
-      const [acct] = await all<Row>(c, "SELECT customer_id, company_name FROM marts.mart_customer_risk_scores WHERE risk_tier = 'Low' ORDER BY customer_id LIMIT 1");
-      await run(c, `INSERT INTO raw.support_tickets (ticket_id, customer_id, opened_at, resolved_at, priority, category, csat_score, subject)
-                    VALUES ('T-BUG-1', '${acct!.customer_id}', TIMESTAMP '${D2} 09:00:00', NULL, 'urgent', 'outage', NULL, 'Everything is down')`);
+      const [acct] = await all<Row>(
+        c,
+        "SELECT customer_id, company_name FROM marts.mart_customer_risk_scores WHERE risk_tier = 'Low' ORDER BY customer_id LIMIT 1",
+      );
+      await run(
+        c,
+        `INSERT INTO raw.support_tickets (ticket_id, customer_id, opened_at, resolved_at, priority, category, csat_score, subject)
+                    VALUES ('T-BUG-1', '${acct!.customer_id}', TIMESTAMP '${D2} 09:00:00', NULL, 'urgent', 'outage', NULL, 'Everything is down')`,
+      );
       await carryOverCtas(c, {previousWarehouse: wA(), asOf: D2});
-      const e = await one<Row>(c, `SELECT * FROM marts.mart_escalations WHERE customer_id = '${acct!.customer_id}' AND trigger_id = 'critical_bug'`);
-      expect(e).toMatchObject({level: "VP Engineering + VP CS", response_hours: 4, urgency: "critical", subject: `[ESCALATION] ${acct!.company_name} -- Critical bug affecting the customer`});
-      expect(e.body).toContain("- Issue Summary: 1 open outage ticket(s) of priority urgent, the oldest opened on 2026-06-30.");
+      const e = await one<Row>(
+        c,
+        `SELECT * FROM marts.mart_escalations WHERE customer_id = '${acct!.customer_id}' AND trigger_id = 'critical_bug'`,
+      );
+      expect(e).toMatchObject({
+        level: "VP Engineering + VP CS",
+        response_hours: 4,
+        urgency: "critical",
+        subject: `[ESCALATION] ${acct!.company_name} -- Critical bug affecting the customer`,
+      });
+      expect(e.body).toContain(
+        "- Issue Summary: 1 open outage ticket(s) of priority urgent, the oldest opened on 2026-06-30.",
+      );
       expect(e.body).toContain("- Urgency: critical");
       expect(e.body).not.toContain("Everything is down"); // ticket text never goes into messages
     });
@@ -215,25 +276,33 @@ describe("escalation messages", () => {
 
 describe("alerts from two builds", () => {
   it("raises edge-triggered alerts only against a previous build, with stable ids", async () => {
-    expect(await withWarehouse(wA(), (c) => one<{n: number}>(c, "SELECT count(*) AS n FROM marts.alert_history"))).toEqual({n: 0});
+    expect(
+      await withWarehouse(wA(), (c) => one<{n: number}>(c, "SELECT count(*) AS n FROM marts.alert_history")),
+    ).toEqual({n: 0});
     await withWarehouse(wB(), async (c) => {
-      const a = await all<Row>(c, "SELECT a.*, s.risk_tier AS tier_now FROM marts.alert_history a JOIN marts.mart_customer_risk_scores s USING (customer_id)");
+      const a = await all<Row>(
+        c,
+        "SELECT a.*, s.risk_tier AS tier_now FROM marts.alert_history a JOIN marts.mart_customer_risk_scores s USING (customer_id)",
+      );
       expect(a.length).toBeGreaterThan(0);
-      const rank = (t: string | null) => (t === null ? -1 : config.riskTiers.length - config.riskTiers.findIndex((x) => x.tier === t));
+      const rank = (t: string | null) =>
+        t === null ? -1 : config.riskTiers.length - config.riskTiers.findIndex((x) => x.tier === t);
       for (const r of a) {
         expect(r.raised_on).toBe(D2);
         if (r.kind === "tier_entered") {
           expect(["High", "Critical"]).toContain(r.risk_tier);
           expect(rank(r.previous_risk_tier as string | null)).toBeLessThan(rank(r.risk_tier as string));
         }
-        if (r.kind === "health_drop") expect((r.previous_health_score as number) - (r.health_score as number)).toBeGreaterThanOrEqual(15);
+        if (r.kind === "health_drop")
+          expect((r.previous_health_score as number) - (r.health_score as number)).toBeGreaterThanOrEqual(15);
         if (r.kind === "renewal_at_risk") expect(r.days_to_renewal as number).toBeLessThanOrEqual(60);
       }
     });
     // re-running the same night against the same previous build raises the same ids
     const copy = join(root, "b-again.duckdb");
     copyFileSync(wB(), copy);
-    const ids = async (p: string) => withWarehouse(p, (c) => all<Row>(c, "SELECT alert_id FROM marts.alert_history ORDER BY 1"));
+    const ids = async (p: string) =>
+      withWarehouse(p, (c) => all<Row>(c, "SELECT alert_id FROM marts.alert_history ORDER BY 1"));
     await withWarehouse(copy, (c) => carryOverCtas(c, {previousWarehouse: wA(), asOf: D2}));
     expect(await ids(copy)).toEqual(await ids(wB()));
   });
@@ -250,7 +319,12 @@ describe("alerts from two builds", () => {
       const report = await drainOutbox({outboxDir, targets});
       expect(report.delivered).toBe(q.alerts);
       expect(r.processed.size).toBe(q.alerts);
-      const emails = await withWarehouse(wB(), (c) => all<{e: string}>(c, "SELECT primary_contact_email AS e FROM raw.customers WHERE primary_contact_email IS NOT NULL"));
+      const emails = await withWarehouse(wB(), (c) =>
+        all<{e: string}>(
+          c,
+          "SELECT primary_contact_email AS e FROM raw.customers WHERE primary_contact_email IS NOT NULL",
+        ),
+      );
       expect(emails.length).toBeGreaterThan(0);
       const wire = JSON.stringify([...r.processed.values()]);
       expect(wire).not.toContain("@");

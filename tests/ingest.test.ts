@@ -8,7 +8,7 @@ import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {IngestError, ingestFiles} from "../loaders/ingest.ts";
-import {all, lit, openWarehouse} from "../loaders/warehouse.ts";
+import {all, lit, openWarehouse} from "../loaders/duckdb.ts";
 import {makeRawCsvDir, readCell, setCell, TEST_AS_OF} from "./helpers/raw-files.ts";
 
 let clean: string;
@@ -50,7 +50,10 @@ describe("ingest of raw files", () => {
       const report = await ingestFiles(w.conn, clean, {asOf: TEST_AS_OF});
       expect(report.problems).toBe(0);
       for (const [table, r] of Object.entries(report.tables)) {
-        const lines = readFileSync(join(clean, `${table}.csv`), "utf8").trimEnd().split("\n").length - 1;
+        const lines =
+          readFileSync(join(clean, `${table}.csv`), "utf8")
+            .trimEnd()
+            .split("\n").length - 1;
         expect(r.rows, table).toBe(lines);
       }
       const [row] = await all<{n: number}>(w.conn, "SELECT count(*) AS n FROM raw.customers WHERE arr >= 0");
@@ -76,8 +79,12 @@ describe("ingest of raw files", () => {
     expect(text).toMatch(/customers\.csv:4 column "plan_tier" value "Platinum": not an accepted value/);
     expect(text).toMatch(/customers\.csv:5 column "seats_purchased" value "many": type: not a valid INTEGER/);
     expect(text).toMatch(/usage_events\.csv:2 column "event_date" value "2025-13-40": type: not a valid DATE/);
-    expect(text).toMatch(/usage_events\.csv:3 column "customer_id" value "C999999": unknown customer_id \(not in customers\)/);
-    expect(text).toMatch(/usage_events\.csv:4 column "event_date" value "2031-01-01": date more than 400 days after the as-of date/);
+    expect(text).toMatch(
+      /usage_events\.csv:3 column "customer_id" value "C999999": unknown customer_id \(not in customers\)/,
+    );
+    expect(text).toMatch(
+      /usage_events\.csv:4 column "event_date" value "2031-01-01": date more than 400 days after the as-of date/,
+    );
     expect(e.total).toBeGreaterThanOrEqual(6);
   });
 
@@ -91,13 +98,21 @@ describe("ingest of raw files", () => {
     const customers = join(dir, "customers.csv");
     setCell(customers, 2, "renewal_date", "2000-01-01");
     const e = await ingestError(dir);
-    expect(e.message).toMatch(/usage_events\.csv:3 column "customer_id, event_date, event_type" value "[^"]+": duplicate key/);
-    expect(e.message).toMatch(/usage_events\.csv:5 column "customer_id, event_date, event_type" value "[^"]+": duplicate key/);
+    expect(e.message).toMatch(
+      /usage_events\.csv:3 column "customer_id, event_date, event_type" value "[^"]+": duplicate key/,
+    );
+    expect(e.message).toMatch(
+      /usage_events\.csv:5 column "customer_id, event_date, event_type" value "[^"]+": duplicate key/,
+    );
     expect(e.message).toMatch(/usage_events\.csv:7 value "C000001,2026-01-01": malformed CSV line/);
-    expect(e.message).toMatch(/customers\.csv:2 column "renewal_date" value "2000-01-01": violates contract_start_date <= renewal_date/);
+    expect(e.message).toMatch(
+      /customers\.csv:2 column "renewal_date" value "2000-01-01": violates contract_start_date <= renewal_date/,
+    );
     // a row after the malformed line keeps its true line number
     setCell(usage, 9, "event_count", "-1");
-    expect((await ingestError(dir)).message).toMatch(/usage_events\.csv:9 column "event_count" value "-1": must be ≥ 0/);
+    expect((await ingestError(dir)).message).toMatch(
+      /usage_events\.csv:9 column "event_count" value "-1": must be ≥ 0/,
+    );
   });
 
   it("reports missing required columns, tables and unreadable files", async () => {
@@ -133,13 +148,23 @@ describe("ingest of raw files", () => {
     const w = await openWarehouse(":memory:");
     try {
       const messages: string[] = [];
-      const report = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, lenient: true, progress: (m) => messages.push(m)});
+      const report = await ingestFiles(w.conn, dir, {
+        asOf: TEST_AS_OF,
+        lenient: true,
+        progress: (m) => messages.push(m),
+      });
       expect(report.tables.customers!.rejected).toBe(1);
       expect(report.tables.usage_events!.rejected).toBeGreaterThanOrEqual(1);
       expect(messages.join("\n")).toMatch(/--lenient: \d+ problem\(s\); customers: 1 row\(s\) quarantined/);
-      const left = await all<{n: number}>(w.conn, `SELECT count(*) AS n FROM raw.usage_events WHERE customer_id = ${lit(badCustomer)}`);
+      const left = await all<{n: number}>(
+        w.conn,
+        `SELECT count(*) AS n FROM raw.usage_events WHERE customer_id = ${lit(badCustomer)}`,
+      );
       expect(left[0]!.n).toBe(0);
-      const q = await all<{row_number: number; rules: string}>(w.conn, "SELECT row_number, rules FROM ingest.rejected_rows WHERE table_name = 'customers'");
+      const q = await all<{row_number: number; rules: string}>(
+        w.conn,
+        "SELECT row_number, rules FROM ingest.rejected_rows WHERE table_name = 'customers'",
+      );
       expect(q).toEqual([{row_number: 3, rules: "arr: must be ≥ 0"}]);
     } finally {
       w.close();
@@ -150,7 +175,9 @@ describe("ingest of raw files", () => {
     const dir = copyRaw();
     const w = await openWarehouse(":memory:");
     try {
-      await w.conn.run(`COPY (FROM read_csv(${lit(join(dir, "customers.csv"))})) TO ${lit(join(dir, "customers.parquet"))} (FORMAT parquet)`);
+      await w.conn.run(
+        `COPY (FROM read_csv(${lit(join(dir, "customers.csv"))})) TO ${lit(join(dir, "customers.parquet"))} (FORMAT parquet)`,
+      );
       rmSync(join(dir, "customers.csv"));
       const report = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF});
       expect(report.tables.customers!.rows).toBe(150);
@@ -163,12 +190,21 @@ describe("ingest of raw files", () => {
     const root = mkdtempSync(join(tmpdir(), "saasguard-build-"));
     work.push(root);
     const warehousePath = join(root, "warehouse.duckdb");
-    const first = await build({asOf: TEST_AS_OF, source: "files", rawDir: clean, warehousePath, site: false, log: () => {}});
+    const first = await build({
+      asOf: TEST_AS_OF,
+      source: "files",
+      rawDir: clean,
+      warehousePath,
+      site: false,
+      log: () => {},
+    });
     expect(first.source).toBe("files");
     const before = statSync(warehousePath);
     const dir = copyRaw();
     setCell(join(dir, "customers.csv"), 2, "arr", "free");
-    await expect(build({asOf: TEST_AS_OF, source: "files", rawDir: dir, warehousePath, site: false, log: () => {}})).rejects.toThrow(/customers\.csv:2 column "arr" value "free"/);
+    await expect(
+      build({asOf: TEST_AS_OF, source: "files", rawDir: dir, warehousePath, site: false, log: () => {}}),
+    ).rejects.toThrow(/customers\.csv:2 column "arr" value "free"/);
     const after = statSync(warehousePath);
     expect(after.mtimeMs).toBe(before.mtimeMs);
     expect(after.size).toBe(before.size);

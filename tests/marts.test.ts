@@ -8,11 +8,11 @@ import {mkdtempSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {config, tierOfRiskScore, validateConfig} from "../src/components/config.ts";
+import {config, tierOfRiskScore, validateConfig} from "../src/rules/config.ts";
 import {build} from "../loaders/build.ts";
 import {buildMarts} from "../loaders/marts.ts";
 import {DataQualityError, MART_CHECKS, runQualityChecks} from "../loaders/quality.ts";
-import {all, one, openWarehouse, type Warehouse} from "../loaders/warehouse.ts";
+import {all, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {TEST_AS_OF} from "./helpers/raw-files.ts";
 
 let root: string;
@@ -20,7 +20,15 @@ let w: Warehouse;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "saasguard-marts-"));
-  await build({asOf: TEST_AS_OF, customers: 400, seed: 11, source: "synthetic", warehousePath: join(root, "w.duckdb"), site: false, log: () => {}});
+  await build({
+    asOf: TEST_AS_OF,
+    customers: 400,
+    seed: 11,
+    source: "synthetic",
+    warehousePath: join(root, "w.duckdb"),
+    site: false,
+    log: () => {},
+  });
   w = await openWarehouse(join(root, "w.duckdb"));
 });
 afterAll(() => {
@@ -37,8 +45,16 @@ describe("marts", () => {
       `SELECT count(*) AS n FROM raw.customers c LEFT JOIN raw.churn_events ch USING (customer_id) WHERE c.signup_date <= DATE '${TEST_AS_OF}' AND (ch.churn_date IS NULL OR ch.churn_date > DATE '${TEST_AS_OF}')`,
     );
     expect(active.n).toBeGreaterThan(200);
-    for (const t of ["mart_customer_churn_features", "mart_customer_risk_scores", "mart_customer_expansion_features", "mart_propensity_quadrant"]) {
-      const r = await one<{n: number; u: number}>(w.conn, `SELECT count(*) AS n, count(DISTINCT customer_id) AS u FROM marts.${t}`);
+    for (const t of [
+      "mart_customer_churn_features",
+      "mart_customer_risk_scores",
+      "mart_customer_expansion_features",
+      "mart_propensity_quadrant",
+    ]) {
+      const r = await one<{n: number; u: number}>(
+        w.conn,
+        `SELECT count(*) AS n, count(DISTINCT customer_id) AS u FROM marts.${t}`,
+      );
       expect(r, t).toEqual({n: active.n, u: active.n});
     }
   });
@@ -51,7 +67,10 @@ describe("marts", () => {
       m.set(c.component_id as string, c.value as number | null);
       byCustomer.set(c.customer_id as string, m);
     }
-    const scores = await all<Row>(w.conn, "SELECT customer_id, health_score, risk_score, risk_tier, health_colour, recommended_action FROM marts.mart_customer_risk_scores");
+    const scores = await all<Row>(
+      w.conn,
+      "SELECT customer_id, health_score, risk_score, risk_tier, health_colour, recommended_action FROM marts.mart_customer_risk_scores",
+    );
     for (const s of scores) {
       const values = byCustomer.get(s.customer_id as string)!;
       let health = 0;
@@ -78,24 +97,36 @@ describe("marts", () => {
     for (const r of rows) {
       expect(r.low_events).toBe((r.events_last_30d as number) < f.lowEventsThreshold30d);
       expect(r.support_overload).toBe((r.high_priority_tickets_30d as number) >= f.supportOverloadHighTickets);
-      expect(r.onboarding_at_risk).toBe((r.tenure_days as number) < f.onboardingWindowDays && (r.integrations_first_30d as number) < f.activationGateIntegrations);
+      expect(r.onboarding_at_risk).toBe(
+        (r.tenure_days as number) < f.onboardingWindowDays &&
+          (r.integrations_first_30d as number) < f.activationGateIntegrations,
+      );
     }
     expect(rows.some((r) => r.low_events)).toBe(true);
   });
 
   it("expansion proxy and quadrants follow seed 002's weights and rules", async () => {
-    const rows = await all<Row>(w.conn, "SELECT e.*, q.churn_probability, q.quadrant_label FROM marts.mart_customer_expansion_features e JOIN marts.mart_propensity_quadrant q USING (customer_id, upgrade_propensity_proxy)");
+    const rows = await all<Row>(
+      w.conn,
+      "SELECT e.*, q.churn_probability, q.quadrant_label FROM marts.mart_customer_expansion_features e JOIN marts.mart_propensity_quadrant q USING (customer_id, upgrade_propensity_proxy)",
+    );
     const q = config.quadrant;
     for (const r of rows) {
-      const proxy = config.expansion.inputs.reduce((s, i) => s + i.weight * Math.min(Number(r[i.feature]) / i.cap, 1), 0);
+      const proxy = config.expansion.inputs.reduce(
+        (s, i) => s + i.weight * Math.min(Number(r[i.feature]) / i.cap, 1),
+        0,
+      );
       expect(r.upgrade_propensity_proxy as number).toBeCloseTo(proxy, 3);
       const c = r.churn_probability as number;
       const e = r.upgrade_propensity_proxy as number;
       const label =
-        c >= q.highChurn && e >= q.highExpansion ? q.labels.flightRisk
-        : c < q.lowChurn && e >= q.highExpansion ? q.labels.growthEngine
-        : c >= q.highChurn && e < q.lowExpansion ? q.labels.churnCandidate
-        : q.labels.stableBase;
+        c >= q.highChurn && e >= q.highExpansion
+          ? q.labels.flightRisk
+          : c < q.lowChurn && e >= q.highExpansion
+            ? q.labels.growthEngine
+            : c >= q.highChurn && e < q.lowExpansion
+              ? q.labels.churnCandidate
+              : q.labels.stableBase;
       expect(r.quadrant_label).toBe(label);
     }
   });
@@ -110,13 +141,23 @@ describe("marts", () => {
     const before = await snapshot();
     // rewrite the future: more usage, tickets, churn, ARR changes and outreach after the cutoff
     await w.conn.run(`CREATE TEMP TABLE saved_usage AS FROM raw.usage_events`);
-    await w.conn.run(`UPDATE raw.usage_events SET event_count = event_count * 7 + 3 WHERE event_date > DATE '${cutoff}'`);
-    await w.conn.run(`UPDATE raw.support_tickets SET priority = 'urgent', csat_score = 1 WHERE CAST(opened_at AS DATE) > DATE '${cutoff}'`);
+    await w.conn.run(
+      `UPDATE raw.usage_events SET event_count = event_count * 7 + 3 WHERE event_date > DATE '${cutoff}'`,
+    );
+    await w.conn.run(
+      `UPDATE raw.support_tickets SET priority = 'urgent', csat_score = 1 WHERE CAST(opened_at AS DATE) > DATE '${cutoff}'`,
+    );
     await w.conn.run(`UPDATE raw.nps_responses SET score = 0 WHERE response_date > DATE '${cutoff}'`);
-    await w.conn.run(`INSERT INTO raw.cs_outreach SELECT 'X' || customer_id, customer_id, DATE '${cutoff}' + 1, 'call', 'someone' FROM raw.customers`);
+    await w.conn.run(
+      `INSERT INTO raw.cs_outreach SELECT 'X' || customer_id, customer_id, DATE '${cutoff}' + 1, 'call', 'someone' FROM raw.customers`,
+    );
     await w.conn.run(`UPDATE raw.customers SET arr = arr * 3, lifecycle_stage = 'Renewal'`);
-    await w.conn.run(`INSERT INTO raw.subscription_changes SELECT 'Y' || customer_id, customer_id, DATE '${cutoff}' + 10, 'upgrade', 0, 0 FROM raw.customers`);
-    await w.conn.run(`UPDATE raw.subscription_changes SET arr_delta = arr_delta + (SELECT 2 * arr / 3 FROM raw.customers c WHERE c.customer_id = subscription_changes.customer_id) WHERE change_id LIKE 'Y%'`);
+    await w.conn.run(
+      `INSERT INTO raw.subscription_changes SELECT 'Y' || customer_id, customer_id, DATE '${cutoff}' + 10, 'upgrade', 0, 0 FROM raw.customers`,
+    );
+    await w.conn.run(
+      `UPDATE raw.subscription_changes SET arr_delta = arr_delta + (SELECT 2 * arr / 3 FROM raw.customers c WHERE c.customer_id = subscription_changes.customer_id) WHERE change_id LIKE 'Y%'`,
+    );
     const after = await snapshot();
     expect(after).toEqual(before);
     expect(before.length).toBeGreaterThan(100);
@@ -128,7 +169,10 @@ describe("marts", () => {
 
   it("portfolio KPIs are consistent with the customer rows", async () => {
     const k = await one<Row>(w.conn, "SELECT * FROM marts.mart_portfolio_kpis");
-    const s = await one<Row>(w.conn, "SELECT count(*) AS n, sum(arr) AS arr, sum(arr_at_risk) AS risk FROM marts.mart_customer_risk_scores");
+    const s = await one<Row>(
+      w.conn,
+      "SELECT count(*) AS n, sum(arr) AS arr, sum(arr_at_risk) AS risk FROM marts.mart_customer_risk_scores",
+    );
     expect(k.active_customers).toBe(s.n);
     expect(k.total_arr as number).toBeCloseTo(s.arr as number, 2);
     expect(k.arr_at_risk as number).toBeCloseTo(s.risk as number, 2);
@@ -140,15 +184,23 @@ describe("marts", () => {
   it("data-quality checks pass on the built marts and fail loudly on broken ones", async () => {
     expect(await runQualityChecks(w.conn, TEST_AS_OF)).toBeGreaterThan(40);
     await buildMarts(w.conn, TEST_AS_OF);
-    await w.conn.run("INSERT INTO marts.mart_customer_risk_scores SELECT * FROM marts.mart_customer_risk_scores LIMIT 1");
-    await w.conn.run("UPDATE marts.mart_propensity_quadrant SET quadrant_label = 'Moonshot' WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_propensity_quadrant)");
-    await w.conn.run("UPDATE marts.mart_customer_churn_features SET seat_utilisation = -1 WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_customer_churn_features)");
+    await w.conn.run(
+      "INSERT INTO marts.mart_customer_risk_scores SELECT * FROM marts.mart_customer_risk_scores LIMIT 1",
+    );
+    await w.conn.run(
+      "UPDATE marts.mart_propensity_quadrant SET quadrant_label = 'Moonshot' WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_propensity_quadrant)",
+    );
+    await w.conn.run(
+      "UPDATE marts.mart_customer_churn_features SET seat_utilisation = -1 WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_customer_churn_features)",
+    );
     const err = await runQualityChecks(w.conn, TEST_AS_OF).catch((e) => e);
     expect(err).toBeInstanceOf(DataQualityError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/marts\.mart_customer_risk_scores\(customer_id\): unique failed for 1 key/);
     expect(msg).toMatch(/marts\.mart_customer_risk_scores: row count \d+, expected \d+/);
-    expect(msg).toMatch(/marts\.mart_propensity_quadrant\.quadrant_label: accepted_values failed on 1 row\(s\), e\.g\. Moonshot/);
+    expect(msg).toMatch(
+      /marts\.mart_propensity_quadrant\.quadrant_label: accepted_values failed on 1 row\(s\), e\.g\. Moonshot/,
+    );
     expect(msg).toMatch(/marts\.mart_customer_churn_features\.seat_utilisation: range \[0, ∞\] failed on 1 row/);
     // freshness: an as-of date long after the newest event fails
     const stale = await runQualityChecks(w.conn, "2027-06-30", []).catch((e) => e);
@@ -161,7 +213,10 @@ describe("marts", () => {
 describe("config module", () => {
   it("is valid as shipped and rejects broken edits with the path of the bad value", () => {
     expect(validateConfig()).toEqual([]);
-    const broken = structuredClone(config) as unknown as {healthScore: {components: {weight: number}[]}; riskTiers: {minScore: number}[]};
+    const broken = structuredClone(config) as unknown as {
+      healthScore: {components: {weight: number}[]};
+      riskTiers: {minScore: number}[];
+    };
     broken.healthScore.components[0]!.weight = 0.9;
     broken.riskTiers[1]!.minScore = 95;
     const problems = validateConfig(broken as unknown as typeof config);

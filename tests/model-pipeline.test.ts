@@ -9,21 +9,22 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {promisify} from "node:util";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {config, tierOfProbability} from "../src/components/config.ts";
+import {config, tierOfProbability} from "../src/rules/config.ts";
 import {build} from "../loaders/build.ts";
 import {toRowMajor} from "../loaders/model/dataset.ts";
 import {predictRaw} from "../loaders/model/gbt.ts";
 import {calibrate} from "../loaders/model/calibration.ts";
 import {loadModel, promotionGate, type LoadedModel} from "../loaders/model/registry.ts";
 import {readDataset} from "../loaders/model/table.ts";
-import {all, lit, one, openWarehouse, type Warehouse} from "../loaders/warehouse.ts";
-import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/warehouse.ts";
+import {all, lit, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
+import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/test-warehouse.ts";
 
 const run = promisify(execFile);
-const tsx = (args: string[]) => run("npx", ["tsx", ...args], {maxBuffer: 1 << 24}).then(
-  (r) => ({code: 0, out: r.stdout + r.stderr}),
-  (e: {code: number; stdout: string; stderr: string}) => ({code: e.code, out: e.stdout + e.stderr}),
-);
+const tsx = (args: string[]) =>
+  run("npx", ["tsx", ...args], {maxBuffer: 1 << 24}).then(
+    (r) => ({code: 0, out: r.stdout + r.stderr}),
+    (e: {code: number; stdout: string; stderr: string}) => ({code: e.code, out: e.stdout + e.stderr}),
+  );
 
 let w: Warehouse;
 let model: LoadedModel;
@@ -48,7 +49,7 @@ afterAll(async () => {
 function handMadeCsv(path: string, opts: {rows?: number; shuffleLabels?: boolean; extra?: string} = {}): void {
   const n = opts.rows ?? 2000;
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const lines = [`account,logins,tickets,plan,annual,churned${opts.extra ? "," + opts.extra.split("=")[0] : ""}`];
   for (let i = 0; i < n; i++) {
     const logins = Math.floor(rnd() * 60);
@@ -57,7 +58,9 @@ function handMadeCsv(path: string, opts: {rows?: number; shuffleLabels?: boolean
     const annual = rnd() < 0.5;
     const p = 1 / (1 + Math.exp(-(-1 - logins / 12 + tickets * 0.6 + (plan === "basic" ? 1 : 0))));
     const label = opts.shuffleLabels ? rnd() < 0.3 : rnd() < p;
-    lines.push(`A${i},${logins},${tickets},${plan},${annual},${label ? 1 : 0}${opts.extra ? "," + opts.extra.split("=")[1] : ""}`);
+    lines.push(
+      `A${i},${logins},${tickets},${plan},${annual},${label ? 1 : 0}${opts.extra ? "," + opts.extra.split("=")[1] : ""}`,
+    );
   }
   writeFileSync(path, lines.join("\n") + "\n");
 }
@@ -74,10 +77,16 @@ describe("scoring in the build", () => {
     expect(r.p).toBe(r.n);
     expect(r.drivers).toBe(r.n);
     expect(r.tiers).toBeGreaterThanOrEqual(3);
-    const rows = await all<{churn_probability: number; model_tier: string}>(w.conn, "SELECT churn_probability, model_tier FROM marts.mart_customer_risk_scores");
+    const rows = await all<{churn_probability: number; model_tier: string}>(
+      w.conn,
+      "SELECT churn_probability, model_tier FROM marts.mart_customer_risk_scores",
+    );
     for (const row of rows) expect(row.model_tier).toBe(tierOfProbability(row.churn_probability));
     // the calibrated mean is close to the observed 90-day churn rate of the back-test
-    const bt = await one<{pred: number; obs: number}>(w.conn, "SELECT avg(probability) AS pred, avg(label::INT) AS obs FROM marts.model_backtest_predictions");
+    const bt = await one<{pred: number; obs: number}>(
+      w.conn,
+      "SELECT avg(probability) AS pred, avg(label::INT) AS obs FROM marts.model_backtest_predictions",
+    );
     expect(Math.abs(bt.pred - bt.obs)).toBeLessThan(0.03);
     const drift = await all<{n: number}>(w.conn, "SELECT * FROM marts.model_drift");
     expect(drift.length).toBeGreaterThanOrEqual(2);
@@ -92,7 +101,8 @@ describe("scoring in the build", () => {
     const onnx = await model.scorer.score(toRowMajor(data), data.nRows);
     const raw = predictRaw(model.gbt!, data);
     let maxRaw = 0;
-    for (let i = 0; i < data.nRows; i++) maxRaw = Math.max(maxRaw, Math.abs(raw[i]! - onnx.raw[i]!) / Math.max(1, Math.abs(raw[i]!)));
+    for (let i = 0; i < data.nRows; i++)
+      maxRaw = Math.max(maxRaw, Math.abs(raw[i]! - onnx.raw[i]!) / Math.max(1, Math.abs(raw[i]!)));
     expect(maxRaw).toBeLessThan(1e-5);
     const {a, b} = model.card.calibration.params as {a: number; b: number};
     const tsProb = calibrate({method: "platt", a, b}, raw);
@@ -102,7 +112,11 @@ describe("scoring in the build", () => {
   });
 
   it("drivers are exact TreeSHAP: values plus the base value equal the model's raw score", async () => {
-    const {data} = await readDataset(w.conn, "(SELECT * FROM marts.mart_customer_churn_features ORDER BY customer_id)", model.features);
+    const {data} = await readDataset(
+      w.conn,
+      "(SELECT * FROM marts.mart_customer_churn_features ORDER BY customer_id)",
+      model.features,
+    );
     const {shap, raw} = model.explainer!.explainBatch(data);
     const onnx = await model.scorer.score(toRowMajor(data), data.nRows);
     const F = data.features.length;
@@ -114,8 +128,16 @@ describe("scoring in the build", () => {
     }
     expect(model.card.explainer!.expected_value).toBeCloseTo(model.explainer!.expectedValue, 9);
     // the stored top drivers are the largest |SHAP| values of each account
-    const stored = await all<{customer_id: string; feature: string; contribution: number}>(w.conn, "SELECT customer_id, feature, contribution FROM marts.mart_customer_drivers WHERE rank = 1 ORDER BY customer_id LIMIT 50");
-    const ids = (await all<{customer_id: string}>(w.conn, "SELECT customer_id FROM marts.mart_customer_churn_features ORDER BY customer_id")).map((r) => r.customer_id);
+    const stored = await all<{customer_id: string; feature: string; contribution: number}>(
+      w.conn,
+      "SELECT customer_id, feature, contribution FROM marts.mart_customer_drivers WHERE rank = 1 ORDER BY customer_id LIMIT 50",
+    );
+    const ids = (
+      await all<{customer_id: string}>(
+        w.conn,
+        "SELECT customer_id FROM marts.mart_customer_churn_features ORDER BY customer_id",
+      )
+    ).map((r) => r.customer_id);
     for (const d of stored) {
       const i = ids.indexOf(d.customer_id);
       const row = Array.from(shap.subarray(i * F, (i + 1) * F));
@@ -132,11 +154,14 @@ describe("scoring in the build", () => {
     expect(c.metrics.roc_auc).toBeGreaterThanOrEqual(0.97 * c.truth_auc!);
     expect(c.metrics.ece).toBeLessThanOrEqual(0.02);
     expect(c.calibration.curve.length).toBeGreaterThan(3);
-    expect(c.training!.cutoffs!.train.length + c.training!.cutoffs!.valid.length + c.training!.cutoffs!.test.length).toBeGreaterThanOrEqual(6);
+    expect(
+      c.training!.cutoffs!.train.length + c.training!.cutoffs!.valid.length + c.training!.cutoffs!.test.length,
+    ).toBeGreaterThanOrEqual(6);
     // time-ordered: train < validation < test, with the label horizon between validation and test
     const last = (xs: string[]) => xs.at(-1)!;
     expect(last(c.training!.cutoffs!.train) < c.training!.cutoffs!.valid[0]!).toBe(true);
-    const gapDays = (Date.parse(c.training!.cutoffs!.test[0]!) - Date.parse(last(c.training!.cutoffs!.valid))) / 86_400_000;
+    const gapDays =
+      (Date.parse(c.training!.cutoffs!.test[0]!) - Date.parse(last(c.training!.cutoffs!.valid))) / 86_400_000;
     expect(gapDays).toBeGreaterThanOrEqual(config.dataQuality.churnHorizonDays);
   });
 });
@@ -160,23 +185,64 @@ describe("promotion gate", () => {
     handMadeCsv(good);
     handMadeCsv(noise, {shuffleLabels: true});
     const out = join(dir, "models");
-    const first = await tsx(["loaders/cli/train.ts", "--table", good, "--id", "account", "--label", "churned", "--out", out]);
+    const first = await tsx([
+      "loaders/cli/train.ts",
+      "--table",
+      good,
+      "--id",
+      "account",
+      "--label",
+      "churned",
+      "--out",
+      out,
+    ]);
     expect(first.out).toMatch(/promoted to/);
     expect(first.code).toBe(0);
     const before = readFileSync(join(out, "churn_model.onnx"));
-    const second = await tsx(["loaders/cli/train.ts", "--table", noise, "--id", "account", "--label", "churned", "--out", out]);
+    const second = await tsx([
+      "loaders/cli/train.ts",
+      "--table",
+      noise,
+      "--id",
+      "account",
+      "--label",
+      "churned",
+      "--out",
+      out,
+    ]);
     expect(second.code).toBe(3);
     expect(second.out).toMatch(/\| ROC-AUC \(test cutoffs\) \| 0\.\d+ \| 0\.\d+ \| ≥ 0\.\d+ \| FAIL \|/);
     expect(second.out).toMatch(/NOT promoted/);
     expect(readFileSync(join(out, "churn_model.onnx")).equals(before)).toBe(true);
     expect(existsSync(join(out, "candidate", "churn_model.onnx"))).toBe(true);
-    const forced = await tsx(["loaders/cli/train.ts", "--table", noise, "--id", "account", "--label", "churned", "--out", out, "--force"]);
+    const forced = await tsx([
+      "loaders/cli/train.ts",
+      "--table",
+      noise,
+      "--id",
+      "account",
+      "--label",
+      "churned",
+      "--out",
+      out,
+      "--force",
+    ]);
     expect(forced.out).toMatch(/promoted to .*\(--force: the gates failed\)/);
     expect(readFileSync(join(out, "churn_model.onnx")).equals(before)).toBe(false);
 
     // and npm run score uses it on a table, writing probability, tier and drivers
     const scored = join(dir, "scored.csv");
-    const s = await tsx(["loaders/cli/score.ts", "--table", good, "--id", "account", "--model", out, "--out", scored]);
+    const s = await tsx([
+      "loaders/cli/score-table.ts",
+      "--table",
+      good,
+      "--id",
+      "account",
+      "--model",
+      out,
+      "--out",
+      scored,
+    ]);
     expect(s.code, s.out).toBe(0);
     const lines = readFileSync(scored, "utf8").trim().split("\n");
     expect(lines[0]).toBe("account,churn_probability,tier,drivers");
@@ -189,7 +255,17 @@ describe("promotion gate", () => {
     const out = join(dir, "models");
     const dates = join(dir, "dates.csv");
     handMadeCsv(dates, {extra: "signed_up=2024-01-01"});
-    let r = await tsx(["loaders/cli/train.ts", "--table", dates, "--id", "account", "--label", "churned", "--out", out]);
+    let r = await tsx([
+      "loaders/cli/train.ts",
+      "--table",
+      dates,
+      "--id",
+      "account",
+      "--label",
+      "churned",
+      "--out",
+      out,
+    ]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/"signed_up" is a DATE: convert it to a number/);
     const badLabel = join(dir, "label.csv");
@@ -199,7 +275,17 @@ describe("promotion gate", () => {
     expect(r.out).toMatch(/label column "churned" row \d+ is "maybe"; labels must be 0\/1 or true\/false/);
     r = await tsx(["loaders/cli/train.ts", "--table", badLabel, "--id", "acct", "--label", "churned", "--out", out]);
     expect(r.out).toMatch(/no column "acct" \(columns: account, logins/);
-    r = await tsx(["loaders/cli/train.ts", "--table", join(dir, "missing.csv"), "--id", "a", "--label", "b", "--out", out]);
+    r = await tsx([
+      "loaders/cli/train.ts",
+      "--table",
+      join(dir, "missing.csv"),
+      "--id",
+      "a",
+      "--label",
+      "b",
+      "--out",
+      out,
+    ]);
     expect(r.out).toMatch(/missing\.csv does not exist/);
     expect(existsSync(join(out, "churn_model.onnx"))).toBe(false);
   }, 120_000);
@@ -209,9 +295,28 @@ describe("promotion gate", () => {
     const models = join(dir, "models");
     cpSync("models", models, {recursive: true});
     const warehousePath = join(dir, "w.duckdb");
-    await build({asOf: TEST_WAREHOUSE_AS_OF, customers: 200, seed: 3, source: "synthetic", warehousePath, modelsDir: models, site: false, log: () => {}});
+    await build({
+      asOf: TEST_WAREHOUSE_AS_OF,
+      customers: 200,
+      seed: 3,
+      source: "synthetic",
+      warehousePath,
+      modelsDir: models,
+      site: false,
+      log: () => {},
+    });
     const before = readFileSync(warehousePath);
-    const go = () => build({asOf: TEST_WAREHOUSE_AS_OF, customers: 200, seed: 3, source: "synthetic", warehousePath, modelsDir: models, site: false, log: () => {}});
+    const go = () =>
+      build({
+        asOf: TEST_WAREHOUSE_AS_OF,
+        customers: 200,
+        seed: 3,
+        source: "synthetic",
+        warehousePath,
+        modelsDir: models,
+        site: false,
+        log: () => {},
+      });
 
     writeFileSync(join(models, "churn_model.onnx"), "this is not a model");
     await expect(go()).rejects.toThrow(/churn_model\.onnx: not an ONNX file/);

@@ -1,59 +1,106 @@
 /** The pieces of the site build: Framework cache preparation and the data-loader exports. */
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import {spawn} from "node:child_process";
+import {existsSync} from "node:fs";
+import {readFile} from "node:fs/promises";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { DataType, tableFromIPC } from "apache-arrow";
-import { beforeAll, describe, expect, test } from "vitest";
-import { dictionaryEncodeStrings } from "../loaders/site/export.ts";
-import { DUCKDB_PATCHED_WORKERS, DUCKDB_WORKER_PATCHES, patchDuckDBWorker, prepareFramework } from "../loaders/site/prepare-framework.ts";
-import { CTA_QUEUE_COLUMNS, PII_COLUMNS, QUADRANT_COLUMNS, RISK_SCORE_COLUMNS, RISK_SCORES_QUERY } from "../loaders/site/site-columns.ts";
-import { ensureTestWarehouse } from "./helpers/warehouse.ts";
+import {DuckDBInstance} from "@duckdb/node-api";
+import {DataType, tableFromIPC} from "apache-arrow";
+import {beforeAll, describe, expect, test} from "vitest";
+import {dictionaryEncodeStrings} from "../loaders/site/export.ts";
+import {
+  DUCKDB_PATCHED_WORKERS,
+  DUCKDB_WORKER_PATCHES,
+  patchDuckDBWorker,
+  prepareFramework,
+} from "../loaders/site/prepare-framework.ts";
+import {
+  CTA_QUEUE_COLUMNS,
+  PII_COLUMNS,
+  QUADRANT_COLUMNS,
+  RISK_SCORE_COLUMNS,
+  RISK_SCORES_QUERY,
+} from "../loaders/site/site-columns.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const installed = async (name: string) =>
-  (JSON.parse(await readFile(path.join(ROOT, "node_modules", name, "package.json"), "utf-8")) as { version: string }).version;
+  (JSON.parse(await readFile(path.join(ROOT, "node_modules", name, "package.json"), "utf-8")) as {version: string})
+    .version;
 
-function runLoader(loader: string, env: Record<string, string>): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+function runLoader(
+  loader: string,
+  env: Record<string, string>,
+): Promise<{code: number | null; stdout: Buffer; stderr: string}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [loader], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), [loader], {cwd: ROOT, env: {...process.env, ...env}});
     const out: Buffer[] = [];
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => out.push(c));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.on("close", (code) => resolve({code, stdout: Buffer.concat(out), stderr}));
   });
 }
 
 describe("prepareFramework", () => {
   test("fills Framework's npm cache at the paths it expects, with installed versions", async () => {
-    const result = await prepareFramework({ log: () => {} });
+    const result = await prepareFramework({log: () => {}});
     const cache = result.npmCacheDir;
     expect(cache).toBe(path.join(ROOT, "src/.observablehq/cache/_npm"));
-    for (const name of ["@observablehq/plot", "d3", "htl", "isoformat", "apache-arrow", "parquet-wasm", "@duckdb/duckdb-wasm", "d3-dsv"]) {
+    for (const name of [
+      "@observablehq/plot",
+      "d3",
+      "htl",
+      "isoformat",
+      "apache-arrow",
+      "parquet-wasm",
+      "@duckdb/duckdb-wasm",
+      "d3-dsv",
+    ]) {
       const version = await installed(name);
       expect(result.versions[name]).toBe(version);
       expect(existsSync(path.join(cache, `${name}@${version}`, "_esm.js")), name).toBe(true);
     }
     const duck = path.join(cache, `@duckdb/duckdb-wasm@${await installed("@duckdb/duckdb-wasm")}/dist`);
-    for (const f of ["duckdb-eh.wasm", "duckdb-mvp.wasm", "duckdb-browser-eh.worker.js", "duckdb-browser-mvp.worker.js"])
+    for (const f of [
+      "duckdb-eh.wasm",
+      "duckdb-mvp.wasm",
+      "duckdb-browser-eh.worker.js",
+      "duckdb-browser-mvp.worker.js",
+    ])
       expect(existsSync(path.join(duck, f)), f).toBe(true);
-    expect(existsSync(path.join(cache, `parquet-wasm@${await installed("parquet-wasm")}/esm/parquet_wasm_bg.wasm`))).toBe(true);
+    expect(
+      existsSync(path.join(cache, `parquet-wasm@${await installed("parquet-wasm")}/esm/parquet_wasm_bg.wasm`)),
+    ).toBe(true);
     // Plot shares the d3 bundle through a relative import, as Framework rewrites jsDelivr imports
-    const plot = await readFile(path.join(cache, `@observablehq/plot@${await installed("@observablehq/plot")}/_esm.js`), "utf-8");
+    const plot = await readFile(
+      path.join(cache, `@observablehq/plot@${await installed("@observablehq/plot")}/_esm.js`),
+      "utf-8",
+    );
     expect(plot).toContain(`"../../d3@${await installed("d3")}/_esm.js"`);
     // every library Framework may look up has a version folder, so it never asks the registry
-    for (const name of ["lodash", "arquero", "echarts", "leaflet", "mapbox-gl", "react", "react-dom", "topojson-client", "@observablehq/sample-datasets"]) {
+    for (const name of [
+      "lodash",
+      "arquero",
+      "echarts",
+      "leaflet",
+      "mapbox-gl",
+      "react",
+      "react-dom",
+      "topojson-client",
+      "@observablehq/sample-datasets",
+    ]) {
       const parent = path.join(cache, path.dirname(name));
       const entries = existsSync(parent) ? (await import("node:fs")).readdirSync(parent) : [];
-      expect(entries.some((e) => e.startsWith(`${path.basename(name)}@`)), name).toBe(true);
+      expect(
+        entries.some((e) => e.startsWith(`${path.basename(name)}@`)),
+        name,
+      ).toBe(true);
     }
   });
 
   test("the duckdb-wasm workers in the cache carry every glue patch; a patch refuses glue it does not recognise", async () => {
-    const cache = (await prepareFramework({ log: () => {} })).npmCacheDir;
+    const cache = (await prepareFramework({log: () => {}})).npmCacheDir;
     const version = await installed("@duckdb/duckdb-wasm");
     for (const f of DUCKDB_PATCHED_WORKERS) {
       const original = await readFile(path.join(ROOT, "node_modules/@duckdb/duckdb-wasm", f), "utf-8");
@@ -74,9 +121,9 @@ describe("prepareFramework", () => {
   });
 
   test("is idempotent and fast when already prepared", async () => {
-    await prepareFramework({ log: () => {} });
+    await prepareFramework({log: () => {}});
     const t = performance.now();
-    const again = await prepareFramework({ log: () => {} });
+    const again = await prepareFramework({log: () => {}});
     expect(again.rebuilt).toBe(false);
     expect(performance.now() - t).toBeLessThan(2000);
   });
@@ -93,25 +140,32 @@ describe("site data loaders", () => {
    * well-formed Arrow IPC stream with exactly the allow-listed `columns` and no PII, and has rows.
    * Returns the rows as DuckDB's JSON rows would show them, and the dictionary-encoded columns.
    */
-  async function loaderExport(loader: string, columns: readonly string[]): Promise<{ dictionaries: string[]; rows: Record<string, unknown>[] }> {
-    const { code, stdout, stderr } = await runLoader(loader, { SAASGUARD_WAREHOUSE: warehouse });
+  async function loaderExport(
+    loader: string,
+    columns: readonly string[],
+  ): Promise<{dictionaries: string[]; rows: Record<string, unknown>[]}> {
+    const {code, stdout, stderr} = await runLoader(loader, {SAASGUARD_WAREHOUSE: warehouse});
     expect(code, stderr).toBe(0);
     const table = tableFromIPC(stdout); // throws unless it is a well-formed IPC stream
     const fields = table.schema.fields;
     const names = fields.map((f) => f.name);
     expect(names).toEqual([...columns]);
     for (const pii of PII_COLUMNS) expect(names).not.toContain(pii);
-    const rows = table.toArray().map((r: Record<string, unknown>) => Object.fromEntries(fields.map((f) => {
-      const v = r[f.name];
-      if (typeof v === "bigint") return [f.name, String(v)];
-      if (DataType.isDate(f.type) && typeof v === "number") return [f.name, new Date(v).toISOString().slice(0, 10)];
-      return [f.name, v ?? null];
-    })));
+    const rows = table.toArray().map((r: Record<string, unknown>) =>
+      Object.fromEntries(
+        fields.map((f) => {
+          const v = r[f.name];
+          if (typeof v === "bigint") return [f.name, String(v)];
+          if (DataType.isDate(f.type) && typeof v === "number") return [f.name, new Date(v).toISOString().slice(0, 10)];
+          return [f.name, v ?? null];
+        }),
+      ),
+    );
     expect(rows.length).toBeGreaterThan(0);
-    return { dictionaries: fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name), rows };
+    return {dictionaries: fields.filter((f) => DataType.isDictionary(f.type)).map((f) => f.name), rows};
   }
   async function warehouseRows(sql: string): Promise<Record<string, unknown>[]> {
-    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
     try {
       return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
@@ -123,19 +177,30 @@ describe("site data loaders", () => {
 
   test("risk_scores.arrows: the allow-listed columns of every scored account, value for value, repeated strings as dictionaries", async () => {
     const got = await loaderExport("src/data/risk_scores.arrows.ts", RISK_SCORE_COLUMNS);
-    expect(got.dictionaries).toEqual(expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]));
+    expect(got.dictionaries).toEqual(
+      expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]),
+    );
     expect(got.dictionaries).not.toContain("customer_id");
     expect(got.rows).toEqual(await warehouseRows(RISK_SCORES_QUERY));
   });
 
   test("dictionaryEncodeStrings: repeated strings become dictionaries, everything else is left as it is", async () => {
-    const { tableFromArrays, tableFromIPC, tableToIPC, vectorFromArray, Table, Utf8 } = await import("apache-arrow");
+    const {tableFromArrays, tableFromIPC, tableToIPC, vectorFromArray, Table, Utf8} = await import("apache-arrow");
     const n = 1_000;
     const rows = {
-      id: vectorFromArray(Array.from({ length: n }, (_, i) => `C${i}`), new Utf8()),
-      tier: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 7 === 0 ? null : ["Low", "High", "Critical"][i % 3]!)), new Utf8()),
-      owner: vectorFromArray(Array.from({ length: n }, (_, i) => `csm-${i % 200}`), new Utf8()),
-      arr: tableFromArrays({ arr: Float64Array.from({ length: n }, (_, i) => i * 1.5) }).getChild("arr")!,
+      id: vectorFromArray(
+        Array.from({length: n}, (_, i) => `C${i}`),
+        new Utf8(),
+      ),
+      tier: vectorFromArray(
+        Array.from({length: n}, (_, i) => (i % 7 === 0 ? null : ["Low", "High", "Critical"][i % 3]!)),
+        new Utf8(),
+      ),
+      owner: vectorFromArray(
+        Array.from({length: n}, (_, i) => `csm-${i % 200}`),
+        new Utf8(),
+      ),
+      arr: tableFromArrays({arr: Float64Array.from({length: n}, (_, i) => i * 1.5)}).getChild("arr")!,
     };
     const out = tableFromIPC(await dictionaryEncodeStrings(tableToIPC(new Table(rows), "stream")));
     const type = (name: string) => out.schema.fields.find((f) => f.name === name)!.type;
@@ -147,7 +212,9 @@ describe("site data loaders", () => {
     expect(out.getChild("owner")!.toArray()).toEqual(rows.owner.toArray());
     expect(out.getChild("id")!.toArray()).toEqual(rows.id.toArray());
     expect([...out.getChild("arr")!]).toEqual([...rows.arr]);
-    const empty = tableFromIPC(await dictionaryEncodeStrings(tableToIPC(new Table({ s: vectorFromArray([] as string[], new Utf8()) }), "stream")));
+    const empty = tableFromIPC(
+      await dictionaryEncodeStrings(tableToIPC(new Table({s: vectorFromArray([] as string[], new Utf8())}), "stream")),
+    );
     expect(empty.numRows).toBe(0);
     expect(String(empty.schema.fields[0]!.type)).toBe("Utf8");
   });
@@ -167,7 +234,7 @@ describe("site data loaders", () => {
   });
 
   test("build_info.json is the one build_info row", async () => {
-    const { code, stdout, stderr } = await runLoader("src/data/build_info.json.ts", { SAASGUARD_WAREHOUSE: warehouse });
+    const {code, stdout, stderr} = await runLoader("src/data/build_info.json.ts", {SAASGUARD_WAREHOUSE: warehouse});
     expect(code, stderr).toBe(0);
     const info = JSON.parse(stdout.toString()) as Record<string, unknown>;
     expect(Object.keys(info).sort()).toEqual(["as_of", "built_at", "customers", "source"]);
@@ -177,7 +244,9 @@ describe("site data loaders", () => {
   });
 
   test("a missing warehouse fails with a clear message", async () => {
-    const { code, stderr } = await runLoader("src/data/risk_scores.arrows.ts", { SAASGUARD_WAREHOUSE: "/nonexistent/w.duckdb" });
+    const {code, stderr} = await runLoader("src/data/risk_scores.arrows.ts", {
+      SAASGUARD_WAREHOUSE: "/nonexistent/w.duckdb",
+    });
     expect(code).not.toBe(0);
     expect(stderr).toContain("warehouse not found: /nonexistent/w.duckdb");
   });

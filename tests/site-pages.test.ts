@@ -4,31 +4,43 @@
  * Chromium. Every page loads with no console errors and no off-origin request, every chart
  * draws marks, the inputs change what is shown, the Customer 360 picker and the in-browser
  * what-if work, and the measured findings match the warehouse. Screenshots land in
- * test-results/. The pure arithmetic behind the pages (components/metrics.ts) is unit-tested
+ * test-results/. The pure arithmetic behind the pages (rules/dashboard-math.ts) is unit-tested
  * at the top.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import {createServer, type Server} from "node:http";
+import type {AddressInfo} from "node:net";
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildSite } from "../loaders/site/build-site.ts";
-import { serveSite, type SiteServer } from "../server/site.ts";
-import { RISK_SCORES_QUERY } from "../loaders/site/site-columns.ts";
-import { config } from "../src/components/config.ts";
-import { PRIORITIES } from "../src/components/playbooks.ts";
-import { asciiStrings, dictionaryStrings } from "../src/components/arrow-strings.ts";
-import { formatInt } from "../src/components/format.ts";
-import { actionTier, breakEvenAccounts, encodeRow, measureFinding, normalInterval, normalQuantile, priorityLabel, renewalStage, roiAt, upliftCurve, type SignalBucket } from "../src/components/metrics.ts";
-import { launchBrowser } from "./helpers/browser.ts";
-import { ensureTestWarehouse } from "./helpers/warehouse.ts";
-import { chartMarks, kpiValues, waitForCharts } from "./e2e/checks.ts";
-import { visitPage } from "./e2e/site-pages.ts";
+import {DuckDBInstance} from "@duckdb/node-api";
+import type {Browser, Page} from "playwright-core";
+import {afterAll, beforeAll, describe, expect, test} from "vitest";
+import {buildSite} from "../loaders/site/build-site.ts";
+import {serveSite, type SiteServer} from "../server/site.ts";
+import {RISK_SCORES_QUERY} from "../loaders/site/site-columns.ts";
+import {config} from "../src/rules/config.ts";
+import {PRIORITIES} from "../src/rules/playbooks.ts";
+import {asciiStrings, dictionaryStrings} from "../src/components/arrow-strings.ts";
+import {formatInt} from "../src/components/format.ts";
+import {
+  actionTier,
+  breakEvenAccounts,
+  encodeRow,
+  measureFinding,
+  normalInterval,
+  normalQuantile,
+  priorityLabel,
+  renewalStage,
+  roiAt,
+  upliftCurve,
+  type SignalBucket,
+} from "../src/rules/dashboard-math.ts";
+import {launchBrowser} from "./helpers/browser.ts";
+import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
+import {chartMarks, kpiValues, waitForCharts} from "./e2e/checks.ts";
+import {visitPage} from "./e2e/site-pages.ts";
 
-describe("dashboard arithmetic (components/metrics.ts)", () => {
+describe("dashboard arithmetic (rules/dashboard-math.ts)", () => {
   test("normal quantiles and the expected-churn interval", () => {
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
     expect(normalQuantile(0.05)).toBeCloseTo(-1.644854, 5);
@@ -39,7 +51,7 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
   });
 
   test("uplift curve, ROI at account counts and break-even", () => {
-    const accounts = [100, 4000, 1000, 10000].map((expected) => ({ expected }));
+    const accounts = [100, 4000, 1000, 10000].map((expected) => ({expected}));
     const curve = upliftCurve(accounts, 0.15, 600);
     expect(curve.map((p) => p.atRisk)).toEqual([10000, 14000, 15000, 15100]);
     expect(curve[0]!.recoverable).toBeCloseTo(1500);
@@ -63,8 +75,8 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
 
   test("findings: multipliers against the rest or the base rate", () => {
     const rows: SignalBucket[] = [
-      { analysis: "usage_decay", bucket_order: 0, bucket: "0", in_signal: true, observations: 100, churned: 30 },
-      { analysis: "usage_decay", bucket_order: 1, bucket: "5+", in_signal: false, observations: 900, churned: 90 },
+      {analysis: "usage_decay", bucket_order: 0, bucket: "0", in_signal: true, observations: 100, churned: 30},
+      {analysis: "usage_decay", bucket_order: 1, bucket: "5+", in_signal: false, observations: 900, churned: 90},
     ];
     const rest = measureFinding(rows, "usage_decay", "rest");
     expect(rest.multiplier).toBeCloseTo(3);
@@ -74,7 +86,7 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
   });
 
   test("ASCII string columns decode once per chunk, exactly as Arrow would; others are left to Arrow", async () => {
-    const { vectorFromArray, Utf8 } = await import("apache-arrow");
+    const {vectorFromArray, Utf8} = await import("apache-arrow");
     const names = ["Acme Corp", "", "Zenith Partners Corp", "C000001"];
     const whole = vectorFromArray(names, new Utf8());
     expect(asciiStrings(whole)).toEqual(names);
@@ -87,46 +99,73 @@ describe("dashboard arithmetic (components/metrics.ts)", () => {
   });
 
   test("dictionary-encoded string columns decode each dictionary once, exactly as Arrow would", async () => {
-    const { vectorFromArray, Dictionary, Int8, Int16, Utf8 } = await import("apache-arrow");
+    const {vectorFromArray, Dictionary, Int8, Int16, Utf8} = await import("apache-arrow");
     const tiers = vectorFromArray(["Low", null, "Critical", "Low"], new Dictionary(new Utf8(), new Int8()));
     expect(dictionaryStrings(tiers)).toEqual(["Low", null, "Critical", "Low"]);
     // chunks with their own dictionaries, a slice starting inside one, non-ASCII words, Int16 indices
     const chunked = tiers.concat(vectorFromArray(["Société", "Low", null], new Dictionary(new Utf8(), new Int8())));
     expect(dictionaryStrings(chunked)).toEqual([...chunked]);
     expect(dictionaryStrings(chunked.slice(1, 6))).toEqual([...chunked.slice(1, 6)]);
-    const owners = vectorFromArray(Array.from({ length: 500 }, (_, i) => (i % 11 === 0 ? null : `csm-${i % 200}`)), new Dictionary(new Utf8(), new Int16()));
+    const owners = vectorFromArray(
+      Array.from({length: 500}, (_, i) => (i % 11 === 0 ? null : `csm-${i % 200}`)),
+      new Dictionary(new Utf8(), new Int16()),
+    );
     expect(dictionaryStrings(owners)).toEqual([...owners]);
     expect(dictionaryStrings(vectorFromArray(["a", "b"], new Utf8()))).toBeNull();
   });
 
   test("what-if rows are encoded as the model card says", () => {
     const features = [
-      { name: "plan_tier", kind: "categorical" as const, categories: ["Enterprise", "Growth", "Starter"] },
-      { name: "arr", kind: "numeric" as const },
-      { name: "has_open_expansion_opp", kind: "numeric" as const },
-      { name: "latest_nps", kind: "numeric" as const },
+      {name: "plan_tier", kind: "categorical" as const, categories: ["Enterprise", "Growth", "Starter"]},
+      {name: "arr", kind: "numeric" as const},
+      {name: "has_open_expansion_opp", kind: "numeric" as const},
+      {name: "latest_nps", kind: "numeric" as const},
     ];
-    const x = encodeRow(features, { plan_tier: "Starter", arr: 1234.5, has_open_expansion_opp: true, latest_nps: null });
+    const x = encodeRow(features, {plan_tier: "Starter", arr: 1234.5, has_open_expansion_opp: true, latest_nps: null});
     expect(x[0]).toBe(2);
     expect(x[1]).toBeCloseTo(1234.5);
     expect(x[2]).toBe(1);
     expect(Number.isNaN(x[3])).toBe(true);
-    expect(Number.isNaN(encodeRow(features, { plan_tier: "Unknown" })[0])).toBe(true);
+    expect(Number.isNaN(encodeRow(features, {plan_tier: "Unknown"})[0])).toBe(true);
   });
 });
 
 /** Every page of the site and what must be on it. */
-const PAGES: { path: string; name: string; charts: string[] }[] = [
-  { path: "", name: "home", charts: ["tier-mix", "tier-chart", "churn-trend", "top-risk"] },
-  { path: "customer-360", name: "customer-360", charts: ["c360-action-card", "c360-flags-card", "c360-usage", "c360-drivers", "c360-gtm-card", "c360-tickets-card"] },
-  { path: "churn-heatmap", name: "churn-heatmap", charts: ["heatmap", "tier-donut", "arr-at-risk-plan", "churn-industry", "score-histogram"] },
-  { path: "risk-drill-down", name: "risk-drill-down", charts: ["at-risk-table", "usage-scatter", "usage-funnel", "support-churn", "activation-gate"] },
-  { path: "uplift-simulator", name: "uplift-simulator", charts: ["recovery-curve", "roi", "segment-uplift", "early-stage"] },
-  { path: "propensity-quadrant", name: "propensity-quadrant", charts: ["quadrant-scatter", "quadrant-table", "quadrant-priority"] },
-  { path: "renewals", name: "renewals", charts: ["renewals-by-week", "renewal-stages-card", "renewal-list"] },
-  { path: "csm-queue", name: "csm-queue", charts: ["csm-queue-table", "csm-workload"] },
-  { path: "model-quality", name: "model-quality", charts: ["calibration", "lift", "healthy-churn", "auc-cutoff", "drift", "metrics", "backtest"] },
-  { path: "report-template", name: "report-template", charts: ["report-chart"] },
+const PAGES: {path: string; name: string; charts: string[]}[] = [
+  {path: "", name: "home", charts: ["tier-mix", "tier-chart", "churn-trend", "top-risk"]},
+  {
+    path: "customer-360",
+    name: "customer-360",
+    charts: ["c360-action-card", "c360-flags-card", "c360-usage", "c360-drivers", "c360-gtm-card", "c360-tickets-card"],
+  },
+  {
+    path: "churn-heatmap",
+    name: "churn-heatmap",
+    charts: ["heatmap", "tier-donut", "arr-at-risk-plan", "churn-industry", "score-histogram"],
+  },
+  {
+    path: "risk-drill-down",
+    name: "risk-drill-down",
+    charts: ["at-risk-table", "usage-scatter", "usage-funnel", "support-churn", "activation-gate"],
+  },
+  {
+    path: "uplift-simulator",
+    name: "uplift-simulator",
+    charts: ["recovery-curve", "roi", "segment-uplift", "early-stage"],
+  },
+  {
+    path: "propensity-quadrant",
+    name: "propensity-quadrant",
+    charts: ["quadrant-scatter", "quadrant-table", "quadrant-priority"],
+  },
+  {path: "renewals", name: "renewals", charts: ["renewals-by-week", "renewal-stages-card", "renewal-list"]},
+  {path: "csm-queue", name: "csm-queue", charts: ["csm-queue-table", "csm-workload"]},
+  {
+    path: "model-quality",
+    name: "model-quality",
+    charts: ["calibration", "lift", "healthy-churn", "auc-cutoff", "drift", "metrics", "backtest"],
+  },
+  {path: "report-template", name: "report-template", charts: ["report-chart"]},
 ];
 
 describe("dashboard pages in headless Chromium", () => {
@@ -139,8 +178,8 @@ describe("dashboard pages in headless Chromium", () => {
   beforeAll(async () => {
     warehouse = await ensureTestWarehouse();
     work = await mkdtemp(path.join(os.tmpdir(), "saasguard-pages-test-"));
-    await buildSite({ warehouse, outDir: path.join(work, "dist"), log: () => {} });
-    server = await serveSite({ dir: path.join(work, "dist"), port: 0 });
+    await buildSite({warehouse, outDir: path.join(work, "dist"), log: () => {}});
+    server = await serveSite({dir: path.join(work, "dist"), port: 0});
     browser = await launchBrowser();
   }, 600_000);
 
@@ -148,24 +187,43 @@ describe("dashboard pages in headless Chromium", () => {
     await browser?.close();
     await server?.close();
     await new Promise((r) => (stub ? stub.close(r) : r(undefined)));
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await rm(work, {recursive: true, force: true});
   });
 
   /** Opens a page, waits for its charts, checks the universal promises, runs `f`, closes it. */
-  async function onPage(p: (typeof PAGES)[number], f: (page: Page, visit: Awaited<ReturnType<typeof visitPage>>) => Promise<void>, query = ""): Promise<void> {
-    const visit = await visitPage(browser, new URL(p.path + query, server.url).href, p.name + (query ? "-q" : ""), (page) => waitForCharts(page));
+  async function onPage(
+    p: (typeof PAGES)[number],
+    f: (page: Page, visit: Awaited<ReturnType<typeof visitPage>>) => Promise<void>,
+    query = "",
+  ): Promise<void> {
+    const visit = await visitPage(
+      browser,
+      new URL(p.path + query, server.url).href,
+      p.name + (query ? "-q" : ""),
+      (page) => waitForCharts(page),
+    );
     try {
-      expect(visit.foreign.map((r) => r.url), `${p.path}: requests off the local server`).toEqual([]);
-      expect(visit.failed.map((r) => `${r.status ?? r.failure} ${r.url}`), `${p.path}: failed requests`).toEqual([]);
+      expect(
+        visit.foreign.map((r) => r.url),
+        `${p.path}: requests off the local server`,
+      ).toEqual([]);
+      expect(
+        visit.failed.map((r) => `${r.status ?? r.failure} ${r.url}`),
+        `${p.path}: failed requests`,
+      ).toEqual([]);
       expect(visit.consoleErrors, `${p.path}: console errors`).toEqual([]);
       expect(visit.cellErrors, `${p.path}: cells that failed`).toEqual([]);
-      expect(await visit.page.textContent("#build-info"), `${p.path}: build stamp`).toMatch(/data as of \d{1,2} \w{3} \d{4} · built \d{1,2} \w{3} \d{4}/);
+      expect(await visit.page.textContent("#build-info"), `${p.path}: build stamp`).toMatch(
+        /data as of \d{1,2} \w{3} \d{4} · built \d{1,2} \w{3} \d{4}/,
+      );
       const marks = await chartMarks(visit.page);
       for (const id of p.charts) {
         const c = marks.find((m) => m.id === id);
         expect(c, `${p.path}: chart #${id} missing`).toBeDefined();
         // a chart draws marks; a table may legitimately say it has nothing to list (no open tickets)
-        expect(c!.marks > 0 || (c!.empty && id === "c360-tickets-card"), `${p.path}: chart #${id} drew nothing`).toBe(true);
+        expect(c!.marks > 0 || (c!.empty && id === "c360-tickets-card"), `${p.path}: chart #${id} drew nothing`).toBe(
+          true,
+        );
       }
       await f(visit.page, visit);
     } finally {
@@ -175,7 +233,9 @@ describe("dashboard pages in headless Chromium", () => {
 
   /** URL of a built component module (Framework names it `<name>.<hash>.js`). */
   async function componentUrl(name: string): Promise<string> {
-    const file = (await readdir(path.join(work, "dist/_import/components"))).find((f) => new RegExp(`^${name}\\.\\w+\\.js$`).test(f));
+    const file = (await readdir(path.join(work, "dist/_import/components"))).find((f) =>
+      new RegExp(`^${name}\\.\\w+\\.js$`).test(f),
+    );
     if (!file) throw new Error(`no built component ${name}`);
     return `/_import/components/${file}`;
   }
@@ -195,14 +255,28 @@ describe("dashboard pages in headless Chromium", () => {
   test("executive overview: headline figures, the 90-day interval, small and DuckDB-free", async () => {
     await onPage(PAGES[0]!, async (page, visit) => {
       const k = await kpiValues(page);
-      for (const id of ["total-arr", "active-customers", "churn-rate", "grr", "nrr", "expected-churn", "arr-at-risk", "high-critical"]) expect(k[id], id).toBeTruthy();
+      for (const id of [
+        "total-arr",
+        "active-customers",
+        "churn-rate",
+        "grr",
+        "nrr",
+        "expected-churn",
+        "arr-at-risk",
+        "high-critical",
+      ])
+        expect(k[id], id).toBeTruthy();
       expect(k["total-arr"]).toMatch(/^\$\d+(\.\d)?[KMB]?$/);
       expect(Number(k["active-customers"]!.replace(/,/g, ""))).toBeGreaterThan(0);
       expect(k["grr"]).toMatch(/%$/);
       expect(k["expected-churn"]).toMatch(/^\$\d/);
       const interval = await page.textContent("[data-kpi=expected-churn] [data-interval]");
-      const [lo, hi] = [...interval!.matchAll(/\$([\d.]+)([KMB]?)/g)].map((m) => Number(m[1]) * ({ "": 1, K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[m[2]!]!);
-      const mean = Number(k["expected-churn"]!.replace(/[$KMB]/g, "")) * ({ K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[k["expected-churn"]!.slice(-1)]!;
+      const [lo, hi] = [...interval!.matchAll(/\$([\d.]+)([KMB]?)/g)].map(
+        (m) => Number(m[1]) * ({"": 1, K: 1e3, M: 1e6, B: 1e9} as Record<string, number>)[m[2]!]!,
+      );
+      const mean =
+        Number(k["expected-churn"]!.replace(/[$KMB]/g, "")) *
+        ({K: 1e3, M: 1e6, B: 1e9} as Record<string, number>)[k["expected-churn"]!.slice(-1)]!;
       expect(lo).toBeLessThan(mean);
       expect(hi).toBeGreaterThan(mean);
       expect(await page.textContent("#since-previous")).toMatch(/first build|since the build of/);
@@ -212,28 +286,44 @@ describe("dashboard pages in headless Chromium", () => {
 
   test("churn heatmap: the metric switch recolours the cells", async () => {
     await onPage(PAGES[2]!, async (page) => {
-      const fills = () => page.$$eval("#heatmap svg [aria-label=cell] rect", (r) => r.map((x) => x.getAttribute("fill")).join());
+      const fills = () =>
+        page.$$eval("#heatmap svg [aria-label=cell] rect", (r) => r.map((x) => x.getAttribute("fill")).join());
       const before = await fills();
       expect(before.split(",").length).toBeGreaterThanOrEqual(3 * 8);
       await page.getByLabel("12-month churn rate").check();
-      await page.waitForFunction((b) => [...document.querySelectorAll("#heatmap svg [aria-label=cell] rect")].map((x) => x.getAttribute("fill")).join() !== b, before);
+      await page.waitForFunction(
+        (b) =>
+          [...document.querySelectorAll("#heatmap svg [aria-label=cell] rect")]
+            .map((x) => x.getAttribute("fill"))
+            .join() !== b,
+        before,
+      );
     });
   }, 120_000);
 
   test("risk drill-down: the findings carry the multipliers measured in the warehouse; filters change the table", async () => {
-    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
-    const rows = (await c.runAndReadAll(`SELECT analysis, bucket_order, bucket, in_signal, observations, churned FROM marts.mart_risk_signals`)).getRowObjectsJson() as unknown as SignalBucket[];
+    const rows = (
+      await c.runAndReadAll(
+        `SELECT analysis, bucket_order, bucket, in_signal, observations, churned FROM marts.mart_risk_signals`,
+      )
+    ).getRowObjectsJson() as unknown as SignalBucket[];
     c.closeSync();
     instance.closeSync();
-    const usage = measureFinding(rows.map((r) => ({ ...r, observations: Number(r.observations), churned: Number(r.churned) })), "usage_decay");
+    const usage = measureFinding(
+      rows.map((r) => ({...r, observations: Number(r.observations), churned: Number(r.churned)})),
+      "usage_decay",
+    );
     await onPage(PAGES[3]!, async (page) => {
-      expect(await page.textContent("[data-finding=usage-decay] .sg-finding-big")).toBe(`${usage.multiplier.toFixed(1)}×`);
+      expect(await page.textContent("[data-finding=usage-decay] .sg-finding-big")).toBe(
+        `${usage.multiplier.toFixed(1)}×`,
+      );
       expect(await page.textContent("[data-finding=support-overload] .sg-finding-big")).toMatch(/^\d+\.\d×$/);
       expect(await page.textContent("[data-finding=activation-gate] .sg-finding-big")).toMatch(/^-?\d+(\.\d)?%$/);
       const title = () => page.textContent("#at-risk-table h2");
       const before = await title();
-      await page.getByRole("checkbox", { name: "Medium" }).check();
+      await page.getByRole("checkbox", {name: "Medium"}).check();
       await page.waitForFunction((b) => document.querySelector("#at-risk-table h2")?.textContent !== b, before);
       const n = (s: string | null) => Number(/\(([\d,]+)\)/.exec(s ?? "")![1]!.replace(/,/g, ""));
       expect(n(await title())).toBeGreaterThan(n(before));
@@ -242,61 +332,98 @@ describe("dashboard pages in headless Chromium", () => {
 
   test("uplift simulator: assumptions come from the config and the inputs move the figures", async () => {
     await onPage(PAGES[4]!, async (page) => {
-      expect(await page.getByLabel("Cost per intervention ($)").inputValue()).toBe(String(config.uplift.costPerIntervention));
+      expect(await page.getByLabel("Cost per intervention ($)").inputValue()).toBe(
+        String(config.uplift.costPerIntervention),
+      );
       const before = (await kpiValues(page)).recoverable;
       const range = page.locator("input[type=range]").first();
-      await range.evaluate((el: HTMLInputElement) => { el.value = "0.3"; el.dispatchEvent(new Event("input", { bubbles: true })); });
-      await page.waitForFunction((b) => document.querySelector("[data-kpi=recoverable] .big")?.textContent !== b, before);
+      await range.evaluate((el: HTMLInputElement) => {
+        el.value = "0.3";
+        el.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+      await page.waitForFunction(
+        (b) => document.querySelector("[data-kpi=recoverable] .big")?.textContent !== b,
+        before,
+      );
       expect(await page.$$eval("#roi-table tbody tr", (r) => r.length)).toBe(config.uplift.accountCounts.length);
     });
   }, 120_000);
 
   test("propensity quadrant: the contacted filter changes the counts", async () => {
     await onPage(PAGES[5]!, async (page) => {
-      const counts = () => page.$$eval("#quadrant-summary tbody tr td:nth-child(2)", (t) => t.map((x) => x.textContent).join());
+      const counts = () =>
+        page.$$eval("#quadrant-summary tbody tr td:nth-child(2)", (t) => t.map((x) => x.textContent).join());
       const before = await counts();
       await page.getByLabel("Not contacted").check();
-      await page.waitForFunction((b) => [...document.querySelectorAll("#quadrant-summary tbody tr td:nth-child(2)")].map((x) => x.textContent).join() !== b, before);
+      await page.waitForFunction(
+        (b) =>
+          [...document.querySelectorAll("#quadrant-summary tbody tr td:nth-child(2)")]
+            .map((x) => x.textContent)
+            .join() !== b,
+        before,
+      );
       expect(await page.$$eval("#quadrant-scatter svg circle", (c) => c.length)).toBeGreaterThan(0);
     });
   }, 120_000);
 
   test("renewals: stages 120/90/60/30 and the tier filter", async () => {
     await onPage(PAGES[6]!, async (page) => {
-      expect(await page.$$eval("#renewal-stages tbody tr", (r) => r.map((x) => x.getAttribute("data-stage")))).toEqual(["120", "90", "60", "30"]);
+      expect(await page.$$eval("#renewal-stages tbody tr", (r) => r.map((x) => x.getAttribute("data-stage")))).toEqual([
+        "120",
+        "90",
+        "60",
+        "30",
+      ]);
       const before = (await kpiValues(page)).renewals;
-      await page.getByRole("checkbox", { name: "Low" }).uncheck();
+      await page.getByRole("checkbox", {name: "Low"}).uncheck();
       await page.waitForFunction((b) => document.querySelector("[data-kpi=renewals] .big")?.textContent !== b, before);
     });
   }, 120_000);
 
   test("CSM queue: each CSM's open CTAs from marts.mart_cta_queue, with their due dates", async () => {
-    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
-    const perOwner = new Map((await c.runAndReadAll(`SELECT csm_owner, count(*)::INTEGER AS n, CAST(min(due_date) AS VARCHAR) AS first_due FROM marts.mart_cta_queue GROUP BY ALL`))
-      .getRowObjectsJson().map((r) => [String(r.csm_owner), { n: Number(r.n), firstDue: String(r.first_due) }]));
+    const perOwner = new Map(
+      (
+        await c.runAndReadAll(
+          `SELECT csm_owner, count(*)::INTEGER AS n, CAST(min(due_date) AS VARCHAR) AS first_due FROM marts.mart_cta_queue GROUP BY ALL`,
+        )
+      )
+        .getRowObjectsJson()
+        .map((r) => [String(r.csm_owner), {n: Number(r.n), firstDue: String(r.first_due)}]),
+    );
     c.closeSync();
     instance.closeSync();
     await onPage(PAGES[7]!, async (page) => {
       const check = async (owner: string) => {
         const want = perOwner.get(owner)!;
-        await page.waitForFunction((t) => document.querySelector("#csm-queue-table h2")?.textContent === t, `${owner}'s queue (${want.n})`);
+        await page.waitForFunction(
+          (t) => document.querySelector("#csm-queue-table h2")?.textContent === t,
+          `${owner}'s queue (${want.n})`,
+        );
         expect((await kpiValues(page))["queue-size"]).toBe(formatInt(want.n));
         // soonest due first: the first row carries the owner's earliest due date from the mart
-        expect(await page.getAttribute("#csm-queue-table tbody tr:first-child [data-due]", "data-due")).toBe(want.firstDue);
+        expect(await page.getAttribute("#csm-queue-table tbody tr:first-child [data-due]", "data-due")).toBe(
+          want.firstDue,
+        );
       };
       const title = (await page.textContent("#csm-queue-table h2"))!;
       const first = [...perOwner.keys()].find((o) => title.startsWith(`${o}'s`))!;
-      expect(first, "opens on the CSM with the most open CTAs").toBe([...perOwner].sort((x, y) => y[1].n - x[1].n)[0]![0]);
+      expect(first, "opens on the CSM with the most open CTAs").toBe(
+        [...perOwner].sort((x, y) => y[1].n - x[1].n)[0]![0],
+      );
       await check(first);
       const select = page.locator("select").first();
       const other = (await select.locator("option").allTextContents()).find((o) => o !== first)!;
-      await select.selectOption({ label: other });
+      await select.selectOption({label: other});
       await check(other);
       // the priority filter narrows the queue
       const before = (await kpiValues(page))["queue-size"];
-      await page.getByRole("checkbox", { name: "High" }).uncheck();
-      await page.waitForFunction((b) => document.querySelector("[data-kpi=queue-size] .big")?.textContent !== b, before);
+      await page.getByRole("checkbox", {name: "High"}).uncheck();
+      await page.waitForFunction(
+        (b) => document.querySelector("[data-kpi=queue-size] .big")?.textContent !== b,
+        before,
+      );
     });
   }, 120_000);
 
@@ -311,9 +438,13 @@ describe("dashboard pages in headless Chromium", () => {
   }, 120_000);
 
   test("report template: SQL in DuckDB-WASM over the Arrow export gives the warehouse's figures", async () => {
-    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
-    const [expected] = (await c.runAndReadAll(`SELECT count(DISTINCT industry)::INTEGER AS industries, sum(arr)::DOUBLE AS arr FROM marts.mart_customer_risk_scores`)).getRowObjectsJson() as unknown as { industries: number; arr: number }[];
+    const [expected] = (
+      await c.runAndReadAll(
+        `SELECT count(DISTINCT industry)::INTEGER AS industries, sum(arr)::DOUBLE AS arr FROM marts.mart_customer_risk_scores`,
+      )
+    ).getRowObjectsJson() as unknown as {industries: number; arr: number}[];
     c.closeSync();
     instance.closeSync();
     await onPage(PAGES[9]!, async (page) => {
@@ -322,7 +453,7 @@ describe("dashboard pages in headless Chromium", () => {
       // compare the value, not the text: Node's and Chromium's ICU differ ("$26.0M" / "$26M")
       const m = /^\$([\d.]+)([KMB]?)$/.exec(k["arr"] ?? "");
       expect(m, `ARR KPI ${k["arr"]}`).not.toBeNull();
-      const unit = ({ "": 1, K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[m![2]!]!;
+      const unit = ({"": 1, K: 1e3, M: 1e6, B: 1e9} as Record<string, number>)[m![2]!]!;
       expect(Math.abs(Number(m![1]) * unit - Number(expected!.arr))).toBeLessThanOrEqual(0.05 * unit);
       // DuckDB-WASM and nothing else did the SQL: the tables were loaded and the bars drawn
       expect(await page.evaluate(() => performance.getEntriesByName("saasguard:tables-loaded").length)).toBe(1);
@@ -333,28 +464,44 @@ describe("dashboard pages in headless Chromium", () => {
     // the worker glue is patched at build time (DUCKDB_WORKER_PATCHES): run aggregation, window,
     // string, regex, date, list, parameter, large-memory and error queries through it and through
     // native DuckDB on the same rows, and require the same answers
-    const battery: { sql: string; params?: unknown[] }[] = [
+    const battery: {sql: string; params?: unknown[]}[] = [
       // dictionary-encoded columns in the Arrow export arrive as plain VARCHAR, like the warehouse's
-      { sql: "SELECT typeof(industry) AS industry, typeof(risk_tier) AS tier, typeof(customer_id) AS id, typeof(renewal_date) AS renewal, typeof(arr) AS arr FROM risk LIMIT 1" },
-      { sql: "SELECT risk_tier, plan_tier, count(*)::INTEGER AS n, round(sum(arr))::DOUBLE AS arr, round(avg(churn_probability), 6)::DOUBLE AS p FROM risk GROUP BY ALL ORDER BY ALL" },
-      { sql: "SELECT industry, customer_id, upper(company_name) AS name, rank() OVER (PARTITION BY industry ORDER BY churn_probability DESC, customer_id)::INTEGER AS r FROM risk QUALIFY r <= 3 ORDER BY industry, r" },
-      { sql: "SELECT count(*) FILTER (WHERE regexp_matches(customer_id, '^C0*1'))::INTEGER AS a, string_agg(DISTINCT left(industry, 4), '|' ORDER BY left(industry, 4)) AS b, max(length(company_name))::INTEGER AS c FROM risk" },
-      { sql: "SELECT strftime(min(renewal_date), '%Y-%m-%d') AS first, strftime(max(renewal_date), '%Y-%m-%d') AS last, count(*) FILTER (WHERE date_diff('day', DATE '2026-01-01', renewal_date) > 90)::INTEGER AS later FROM risk" },
-      { sql: "SELECT array_to_string(list_sort(list(DISTINCT plan_tier)), ',') AS tiers, array_to_string(list_transform([1, 2, 3], x -> x * 2), ',') AS doubled FROM risk" },
-      { sql: "SELECT count(*)::INTEGER AS n FROM risk WHERE arr > ? AND risk_tier = ?", params: [50_000, "Critical"] },
-      { sql: "SELECT count(DISTINCT i)::INTEGER AS n, sum(i % 7)::INTEGER AS s FROM range(2000000) t(i)" },
-      { sql: "SELECT * FROM no_such_table" },
-      { sql: "SELECT CAST('twelve' AS INTEGER) AS x" },
-      { sql: "SELECT 42::INTEGER AS still_working" },
+      {
+        sql: "SELECT typeof(industry) AS industry, typeof(risk_tier) AS tier, typeof(customer_id) AS id, typeof(renewal_date) AS renewal, typeof(arr) AS arr FROM risk LIMIT 1",
+      },
+      {
+        sql: "SELECT risk_tier, plan_tier, count(*)::INTEGER AS n, round(sum(arr))::DOUBLE AS arr, round(avg(churn_probability), 6)::DOUBLE AS p FROM risk GROUP BY ALL ORDER BY ALL",
+      },
+      {
+        sql: "SELECT industry, customer_id, upper(company_name) AS name, rank() OVER (PARTITION BY industry ORDER BY churn_probability DESC, customer_id)::INTEGER AS r FROM risk QUALIFY r <= 3 ORDER BY industry, r",
+      },
+      {
+        sql: "SELECT count(*) FILTER (WHERE regexp_matches(customer_id, '^C0*1'))::INTEGER AS a, string_agg(DISTINCT left(industry, 4), '|' ORDER BY left(industry, 4)) AS b, max(length(company_name))::INTEGER AS c FROM risk",
+      },
+      {
+        sql: "SELECT strftime(min(renewal_date), '%Y-%m-%d') AS first, strftime(max(renewal_date), '%Y-%m-%d') AS last, count(*) FILTER (WHERE date_diff('day', DATE '2026-01-01', renewal_date) > 90)::INTEGER AS later FROM risk",
+      },
+      {
+        sql: "SELECT array_to_string(list_sort(list(DISTINCT plan_tier)), ',') AS tiers, array_to_string(list_transform([1, 2, 3], x -> x * 2), ',') AS doubled FROM risk",
+      },
+      {sql: "SELECT count(*)::INTEGER AS n FROM risk WHERE arr > ? AND risk_tier = ?", params: [50_000, "Critical"]},
+      {sql: "SELECT count(DISTINCT i)::INTEGER AS n, sum(i % 7)::INTEGER AS s FROM range(2000000) t(i)"},
+      {sql: "SELECT * FROM no_such_table"},
+      {sql: "SELECT CAST('twelve' AS INTEGER) AS x"},
+      {sql: "SELECT 42::INTEGER AS still_working"},
     ];
-    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
     const native: unknown[] = [];
     for (const q of battery) {
       try {
-        native.push((await c.runAndReadAll(`WITH risk AS (${RISK_SCORES_QUERY}) ${q.sql}`, q.params as never)).getRowObjectsJson());
+        native.push(
+          (
+            await c.runAndReadAll(`WITH risk AS (${RISK_SCORES_QUERY}) ${q.sql}`, q.params as never)
+          ).getRowObjectsJson(),
+        );
       } catch (error) {
-        native.push({ error: /^(\w+ Error)/.exec((error as Error).message)?.[1] ?? (error as Error).message });
+        native.push({error: /^(\w+ Error)/.exec((error as Error).message)?.[1] ?? (error as Error).message});
       }
     }
     c.closeSync();
@@ -362,7 +509,9 @@ describe("dashboard pages in headless Chromium", () => {
     // the patches go into both workers: the `eh` one Chromium picks through db.ts, and the `mvp`
     // one (browsers without wasm exceptions), started here by hand
     const duckdbDir = path.join("_npm/@duckdb", (await readdir(path.join(work, "dist/_npm/@duckdb")))[0]!, "dist");
-    const mvpWorker = (await readdir(path.join(work, "dist", duckdbDir))).find((f) => /^duckdb-browser-mvp\.worker\.\w+\.js$/.test(f))!;
+    const mvpWorker = (await readdir(path.join(work, "dist", duckdbDir))).find((f) =>
+      /^duckdb-browser-mvp\.worker\.\w+\.js$/.test(f),
+    )!;
     await onPage(PAGES[9]!, async (page) => {
       // a string, not a function: vitest would rewrite a function's import() for Node
       const [eh, mvp] = (await page.evaluate(`(async (queries) => {
@@ -396,20 +545,22 @@ describe("dashboard pages in headless Chromium", () => {
         expect(eh[i], `eh worker: ${battery[i]!.sql}`).toEqual(native[i]);
         // duckdb-wasm 1.29's mvp glue never defines _setThrew, so a SQL error surfaces as
         // "_setThrew is not defined" there, patched or not (duckdb/duckdb-wasm#1966)
-        const upstream = { error: "_setThrew is not defined" };
-        expect(mvp[i], `mvp worker: ${battery[i]!.sql}`).toEqual("error" in (native[i] as object) ? upstream : native[i]);
+        const upstream = {error: "_setThrew is not defined"};
+        expect(mvp[i], `mvp worker: ${battery[i]!.sql}`).toEqual(
+          "error" in (native[i] as object) ? upstream : native[i],
+        );
       }
       expect(native.every((r) => Array.isArray(r) || "error" in (r as object))).toBe(true);
-      expect(native.filter((r) => !Array.isArray(r))).toEqual([{ error: "Catalog Error" }, { error: "Conversion Error" }]);
-      expect(native.at(-1)).toEqual([{ still_working: 42 }]);
+      expect(native.filter((r) => !Array.isArray(r))).toEqual([{error: "Catalog Error"}, {error: "Conversion Error"}]);
+      expect(native.at(-1)).toEqual([{still_working: 42}]);
     });
   }, 180_000);
 
   test("rows.ts and db.ts read a Parquet file exactly as the Arrow export, and name a file they cannot read", async () => {
     // the site ships .arrows only; a report author's own Parquet file goes through parquet-wasm
     const dist = path.join(work, "dist");
-    await mkdir(path.join(dist, "_file/test"), { recursive: true });
-    const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+    await mkdir(path.join(dist, "_file/test"), {recursive: true});
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
     await c.run(`COPY (${RISK_SCORES_QUERY}) TO '${path.join(dist, "_file/test/risk.parquet")}' (FORMAT parquet)`);
     c.closeSync();
@@ -441,16 +592,22 @@ describe("dashboard pages in headless Chromium", () => {
         errors.push(await attempt(() => loadTables({ t: file("truncated.arrows", "/_file/test/truncated.arrows") })));
         for (let t = 0; terminated < 2 && t < 200; t++) await new Promise((r) => setTimeout(r, 50));
         return { n: fromArrows.length, same: JSON.stringify(fromArrows) === JSON.stringify(fromParquet), diff: diff.n, errors, terminated };
-      })()`)) as { n: number; same: boolean; diff: number; errors: string[]; terminated: number };
+      })()`)) as {n: number; same: boolean; diff: number; errors: string[]; terminated: number};
       expect(r.n).toBeGreaterThan(0);
       expect(r.same, "loadRows: Parquet rows equal the Arrow export's rows").toBe(true);
       expect(r.diff, "DuckDB-WASM: rows in one table but not the other").toBe(0);
       expect(r.errors[0]).toMatch(/^loadRows: cannot read broken\.arrows: ./);
-      expect(r.errors[1]).toBe("loadRows: cannot read risk.csv: expected an .arrows (Arrow IPC stream) or .parquet file");
-      expect(r.errors[2]).toBe("loadTables: cannot load broken.arrows as table x: not an Arrow IPC stream (it does not start with the stream's continuation marker)");
+      expect(r.errors[1]).toBe(
+        "loadRows: cannot read risk.csv: expected an .arrows (Arrow IPC stream) or .parquet file",
+      );
+      expect(r.errors[2]).toBe(
+        "loadTables: cannot load broken.arrows as table x: not an Arrow IPC stream (it does not start with the stream's continuation marker)",
+      );
       expect(r.errors[3]).toMatch(/^loadRows: cannot read truncated\.arrows: ./);
       expect(r.terminated, "DuckDB workers stopped after the two failed loadTables").toBe(2);
-      expect(r.errors[4]).toBe("loadTables: cannot load truncated.arrows as table t: the Arrow IPC stream is incomplete (it does not end with the end-of-stream marker)");
+      expect(r.errors[4]).toBe(
+        "loadTables: cannot load truncated.arrows as table t: the Arrow IPC stream is incomplete (it does not end with the end-of-stream marker)",
+      );
     });
   }, 180_000);
 
@@ -459,29 +616,45 @@ describe("dashboard pages in headless Chromium", () => {
       const first = await page.getAttribute("#c360-account", "data-customer");
       expect(first).toMatch(/^C\d+/);
       // the action card lists the account's open CTAs from the mart, with their fixed due dates
-      const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+      const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
       const conn = await instance.connect();
-      const ctas = (await conn.runAndReadAll(`SELECT CAST(due_date AS VARCHAR) AS due FROM marts.mart_cta_queue WHERE customer_id = '${first}' ORDER BY due_date, priority_rank, cta_id`)).getRowObjectsJson();
+      const ctas = (
+        await conn.runAndReadAll(
+          `SELECT CAST(due_date AS VARCHAR) AS due FROM marts.mart_cta_queue WHERE customer_id = '${first}' ORDER BY due_date, priority_rank, cta_id`,
+        )
+      ).getRowObjectsJson();
       conn.closeSync();
       instance.closeSync();
       expect(ctas.length, "the riskiest account has open CTAs").toBeGreaterThan(0);
-      expect(await page.$$eval("#c360-ctas [data-due]", (t) => t.map((x) => x.getAttribute("data-due")))).toEqual(ctas.map((r) => String(r.due)));
+      expect(await page.$$eval("#c360-ctas [data-due]", (t) => t.map((x) => x.getAttribute("data-due")))).toEqual(
+        ctas.map((r) => String(r.due)),
+      );
       // search by name: type part of another account's name and pick it with the keyboard
-      const other = await page.$eval("#c360-results", (s, id) => [...(s as HTMLSelectElement).options].find((o) => o.value !== id)!.textContent!.split(" · ")[0]!, first);
+      const other = await page.$eval(
+        "#c360-results",
+        (s, id) => [...(s as HTMLSelectElement).options].find((o) => o.value !== id)!.textContent!.split(" · ")[0]!,
+        first,
+      );
       await page.fill("#c360-search", other!);
       await page.focus("#c360-search");
       await page.keyboard.press("ArrowDown");
       await page.keyboard.press("Enter");
-      await page.waitForFunction((id) => document.querySelector("#c360-account")?.getAttribute("data-customer") !== id, first);
+      await page.waitForFunction(
+        (id) => document.querySelector("#c360-account")?.getAttribute("data-customer") !== id,
+        first,
+      );
       expect(await page.textContent("#c360-account h2")).toContain(other!);
       expect(page.url()).toMatch(/[?&]id=C\d+/);
       // search by id
       await page.fill("#c360-search", first!);
       await page.keyboard.press("Enter");
-      await page.waitForFunction((id) => document.querySelector("#c360-account")?.getAttribute("data-customer") === id, first);
+      await page.waitForFunction(
+        (id) => document.querySelector("#c360-account")?.getAttribute("data-customer") === id,
+        first,
+      );
       await waitForCharts(page);
       // the what-if scores in the browser and reacts to its inputs
-      await page.waitForSelector("#whatif-result[data-probability]", { timeout: 60_000 });
+      await page.waitForSelector("#whatif-result[data-probability]", {timeout: 60_000});
       const p0 = Number(await page.getAttribute("#whatif-result", "data-probability"));
       expect(p0).toBeGreaterThan(0);
       expect(p0).toBeLessThan(1);
@@ -489,13 +662,22 @@ describe("dashboard pages in headless Chromium", () => {
       // the browser's score of the unchanged account equals the nightly build's
       const [inBrowser, build] = [...nightly!.matchAll(/([\d.]+)%/g)].map((m) => m[1]);
       expect(inBrowser).toBe(build);
-      await page.locator("#whatif-events_last_30d").evaluate((el: HTMLInputElement) => { el.value = "0"; el.dispatchEvent(new Event("input", { bubbles: true })); });
-      await page.locator("#whatif-high_priority_tickets_30d").evaluate((el: HTMLInputElement) => { el.value = "6"; el.dispatchEvent(new Event("input", { bubbles: true })); });
-      await page.waitForFunction((p) => Number(document.querySelector("#whatif-result")?.getAttribute("data-probability")) !== p, p0);
+      await page.locator("#whatif-events_last_30d").evaluate((el: HTMLInputElement) => {
+        el.value = "0";
+        el.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+      await page.locator("#whatif-high_priority_tickets_30d").evaluate((el: HTMLInputElement) => {
+        el.value = "6";
+        el.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+      await page.waitForFunction(
+        (p) => Number(document.querySelector("#whatif-result")?.getAttribute("data-probability")) !== p,
+        p0,
+      );
       // without ?api= the summary is clearly unavailable
       expect(await page.getAttribute("#c360-summary-note", "data-state")).toBe("unavailable");
       expect(await page.isDisabled("#c360-summary button")).toBe(true);
-      await page.screenshot({ path: path.resolve("test-results", "site-customer-360-whatif.png"), fullPage: true });
+      await page.screenshot({path: path.resolve("test-results", "site-customer-360-whatif.png"), fullPage: true});
     });
   }, 180_000);
 
@@ -509,12 +691,19 @@ describe("dashboard pages in headless Chromium", () => {
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
         calls.push(`${req.method} ${req.url} ${body}`);
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ summary: "Usage fell 40% in 30 days.", watermark: config.governance.watermark }));
+        res
+          .writeHead(200, {"content-type": "application/json"})
+          .end(JSON.stringify({summary: "Usage fell 40% in 30 days.", watermark: config.governance.watermark}));
       });
     });
     await new Promise<void>((r) => stub!.listen(0, "127.0.0.1", r));
     const api = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
-    const visit = await visitPage(browser, new URL(`customer-360?api=${encodeURIComponent(api)}`, server.url).href, "customer-360-api", (page) => waitForCharts(page));
+    const visit = await visitPage(
+      browser,
+      new URL(`customer-360?api=${encodeURIComponent(api)}`, server.url).href,
+      "customer-360-api",
+      (page) => waitForCharts(page),
+    );
     try {
       expect(visit.consoleErrors).toEqual([]);
       await visit.page.click("#c360-summary button");
@@ -522,9 +711,13 @@ describe("dashboard pages in headless Chromium", () => {
       expect(await visit.page.textContent("#c360-summary-output")).toContain("Usage fell 40% in 30 days.");
       expect(await visit.page.textContent("#c360-summary-output")).toContain(config.governance.watermark);
       const id = await visit.page.getAttribute("#c360-account", "data-customer");
-      expect(calls).toEqual([`POST /summaries/customer ${JSON.stringify({ customer_id: id })}`]);
+      expect(calls).toEqual([`POST /summaries/customer ${JSON.stringify({customer_id: id})}`]);
       // the only request off the site's origin is the configured API
-      expect(visit.requests.filter((r) => !r.url.startsWith(server.url) && !r.url.startsWith(api) && !/^(data|blob):/.test(r.url))).toEqual([]);
+      expect(
+        visit.requests.filter(
+          (r) => !r.url.startsWith(server.url) && !r.url.startsWith(api) && !/^(data|blob):/.test(r.url),
+        ),
+      ).toEqual([]);
     } finally {
       await visit.close();
     }

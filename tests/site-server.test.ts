@@ -1,10 +1,10 @@
 /** The static site server: clean URLs, content types, brotli/gzip (precompressed and on the fly), validators, safety. */
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import {mkdtemp, mkdir, rm, writeFile} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { serveSite, type SiteServer } from "../server/site.ts";
+import {brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync} from "node:zlib";
+import {afterAll, beforeAll, describe, expect, test} from "vitest";
+import {serveSite, type SiteServer} from "../server/site.ts";
 
 describe("serveSite", () => {
   let dir: string;
@@ -14,9 +14,9 @@ describe("serveSite", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-site-server-"));
-    await mkdir(path.join(dir, "_npm/pkg@1.0.0/dist"), { recursive: true });
-    await mkdir(path.join(dir, "_file/data"), { recursive: true });
-    await mkdir(path.join(dir, "reports"), { recursive: true });
+    await mkdir(path.join(dir, "_npm/pkg@1.0.0/dist"), {recursive: true});
+    await mkdir(path.join(dir, "_file/data"), {recursive: true});
+    await mkdir(path.join(dir, "reports"), {recursive: true});
     await writeFile(path.join(dir, "index.html"), "<!doctype html><title>home</title>");
     await writeFile(path.join(dir, "customers.html"), "<!doctype html><title>customers</title>");
     await writeFile(path.join(dir, "reports/index.html"), "<!doctype html><title>reports</title>");
@@ -28,12 +28,12 @@ describe("serveSite", () => {
     await writeFile(path.join(dir, "_file/data/t.abc123.arrows"), Buffer.alloc(5_000, 1));
     await writeFile(path.join(dir, "_file/data/t.abc123.parquet"), Buffer.from("PAR1....PAR1"));
     await writeFile(path.join(dir, ".env"), "SECRET=1");
-    server = await serveSite({ dir, port: 0 });
+    server = await serveSite({dir, port: 0});
   });
 
   afterAll(async () => {
     await server?.close();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, {recursive: true, force: true});
   });
 
   const get = (p: string, init: RequestInit = {}) => fetch(new URL(p, server.url), init);
@@ -51,8 +51,12 @@ describe("serveSite", () => {
 
   test("content types for wasm, parquet and js", async () => {
     expect((await get("/_npm/pkg@1.0.0/dist/x.wasm")).headers.get("content-type")).toBe("application/wasm");
-    expect((await get("/_file/data/t.abc123.parquet")).headers.get("content-type")).toBe("application/vnd.apache.parquet");
-    expect((await get("/_file/data/t.abc123.arrows")).headers.get("content-type")).toBe("application/vnd.apache.arrow.stream");
+    expect((await get("/_file/data/t.abc123.parquet")).headers.get("content-type")).toBe(
+      "application/vnd.apache.parquet",
+    );
+    expect((await get("/_file/data/t.abc123.arrows")).headers.get("content-type")).toBe(
+      "application/vnd.apache.arrow.stream",
+    );
     const js = await get("/_npm/pkg@1.0.0/app.js");
     expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(js.headers.get("cache-control")).toContain("immutable");
@@ -60,10 +64,10 @@ describe("serveSite", () => {
 
   test("sends the precompressed .gz sibling when gzip is accepted, the raw file otherwise", async () => {
     // node's fetch decodes gzip transparently; compare the bytes we get back
-    const gz = await get("/_npm/pkg@1.0.0/dist/x.wasm", { headers: { "accept-encoding": "gzip" } });
+    const gz = await get("/_npm/pkg@1.0.0/dist/x.wasm", {headers: {"accept-encoding": "gzip"}});
     expect(gz.headers.get("content-encoding")).toBe("gzip");
     expect(Buffer.from(await gz.arrayBuffer()).equals(wasm)).toBe(true);
-    const raw = await get("/_npm/pkg@1.0.0/dist/x.wasm", { headers: { "accept-encoding": "identity" } });
+    const raw = await get("/_npm/pkg@1.0.0/dist/x.wasm", {headers: {"accept-encoding": "identity"}});
     expect(raw.headers.get("content-encoding")).toBeNull();
     expect(Number(raw.headers.get("content-length"))).toBe(wasm.length);
     // the .gz file itself is not addressable
@@ -71,14 +75,16 @@ describe("serveSite", () => {
   });
 
   test("prefers the precompressed .br sibling when brotli is accepted (as Chromium does on localhost)", async () => {
-    const { request } = await import("node:http");
+    const {request} = await import("node:http");
     const raw = (encoding: string) =>
-      new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
-        request(new URL("/_npm/pkg@1.0.0/dist/x.wasm", server.url), { headers: { "accept-encoding": encoding } }, (res) => {
+      new Promise<{encoding?: string; body: Buffer}>((resolve, reject) => {
+        request(new URL("/_npm/pkg@1.0.0/dist/x.wasm", server.url), {headers: {"accept-encoding": encoding}}, (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }));
-        }).on("error", reject).end();
+          res.on("end", () => resolve({encoding: res.headers["content-encoding"], body: Buffer.concat(chunks)}));
+        })
+          .on("error", reject)
+          .end();
       });
     const br = await raw("gzip, deflate, br, zstd");
     expect(br.encoding).toBe("br");
@@ -94,32 +100,34 @@ describe("serveSite", () => {
     const lastModified = first.headers.get("last-modified");
     expect(etag).toMatch(/^W\/".+"$/);
     expect(lastModified).toBeTruthy();
-    const again = await get("/customers", { headers: { "if-none-match": etag! } });
+    const again = await get("/customers", {headers: {"if-none-match": etag!}});
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
     expect(again.headers.get("etag")).toBe(etag);
-    expect((await get("/customers", { headers: { "if-modified-since": lastModified! } })).status).toBe(304);
+    expect((await get("/customers", {headers: {"if-modified-since": lastModified!}})).status).toBe(304);
     // another representation (or an old version) is sent in full
-    expect((await get("/customers", { headers: { "if-none-match": 'W/"other"' } })).status).toBe(200);
-    expect((await get("/customers", { headers: { "if-modified-since": new Date(0).toUTCString() } })).status).toBe(200);
+    expect((await get("/customers", {headers: {"if-none-match": 'W/"other"'}})).status).toBe(200);
+    expect((await get("/customers", {headers: {"if-modified-since": new Date(0).toUTCString()}})).status).toBe(200);
     // compressed and identity representations carry different validators
-    const gz = await get("/_npm/pkg@1.0.0/dist/x.wasm", { headers: { "accept-encoding": "gzip" } });
-    const id = await get("/_npm/pkg@1.0.0/dist/x.wasm", { headers: { "accept-encoding": "identity" } });
+    const gz = await get("/_npm/pkg@1.0.0/dist/x.wasm", {headers: {"accept-encoding": "gzip"}});
+    const id = await get("/_npm/pkg@1.0.0/dist/x.wasm", {headers: {"accept-encoding": "identity"}});
     expect(gz.headers.get("etag")).not.toBe(id.headers.get("etag"));
   });
 
   test("gzips compressible responses on the fly, leaves parquet alone", async () => {
-    const { request } = await import("node:http");
-    const raw = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
-      request(new URL("/_npm/pkg@1.0.0/app.js", server.url), { headers: { "accept-encoding": "gzip" } }, (res) => {
+    const {request} = await import("node:http");
+    const raw = await new Promise<{encoding?: string; body: Buffer}>((resolve, reject) => {
+      request(new URL("/_npm/pkg@1.0.0/app.js", server.url), {headers: {"accept-encoding": "gzip"}}, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) }));
-      }).on("error", reject).end();
+        res.on("end", () => resolve({encoding: res.headers["content-encoding"], body: Buffer.concat(chunks)}));
+      })
+        .on("error", reject)
+        .end();
     });
     expect(raw.encoding).toBe("gzip");
     expect(gunzipSync(raw.body).toString()).toBe(bigJs);
-    const parquet = await get("/_file/data/t.abc123.parquet", { headers: { "accept-encoding": "gzip" } });
+    const parquet = await get("/_file/data/t.abc123.parquet", {headers: {"accept-encoding": "gzip"}});
     expect(parquet.headers.get("content-encoding")).toBeNull();
   });
 
@@ -130,10 +138,10 @@ describe("serveSite", () => {
     expect((await get("/.env")).status).toBe(404);
     expect((await get("/..%2f..%2fetc%2fpasswd")).status).toBe(404);
     expect((await get("/%2e%2e/%2e%2e/etc/passwd")).status).toBe(404);
-    expect((await get("/", { method: "POST" })).status).toBe(405);
+    expect((await get("/", {method: "POST"})).status).toBe(405);
   });
 
   test("refuses to serve a directory without a built site", async () => {
-    await expect(serveSite({ dir: path.join(dir, "reports", "missing"), port: 0 })).rejects.toThrow(/no index\.html/);
+    await expect(serveSite({dir: path.join(dir, "reports", "missing"), port: 0})).rejects.toThrow(/no index\.html/);
   });
 });

@@ -16,7 +16,7 @@
 import {randomUUID} from "node:crypto";
 import {Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders} from "node:http";
 import {Agent as HttpsAgent, request as httpsRequest} from "node:https";
-import {playbooks} from "../../src/components/playbooks.ts";
+import {playbooks} from "../../src/rules/playbooks.ts";
 import {Outbox, type OutboxEntry} from "./outbox.ts";
 import {bodyFor, testEvent, type AlertEvent} from "./payloads.ts";
 import {webhookHeaders} from "./signing.ts";
@@ -56,27 +56,43 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 }
 
 /** Exponential backoff with jitter for the n-th consecutive failure (n ≥ 1). */
-export function backoffMs(n: number, s: Pick<DeliverySettings, "backoffBaseMs" | "backoffMaxMs">, random: () => number = Math.random): number {
+export function backoffMs(
+  n: number,
+  s: Pick<DeliverySettings, "backoffBaseMs" | "backoffMaxMs">,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(s.backoffMaxMs, s.backoffBaseMs * 2 ** Math.min(n - 1, 30));
   return Math.round(exp * (0.5 + random()));
 }
 
 // node:http with keep-alive agents rather than fetch(): measured here, fetch() managed ~400
 // POSTs/s to a local receiver and http.request ~1,300, and the outbox drain is bound by it.
-const agents = {http: new HttpAgent({keepAlive: true, maxSockets: 64}), https: new HttpsAgent({keepAlive: true, maxSockets: 64})};
+const agents = {
+  http: new HttpAgent({keepAlive: true, maxSockets: 64}),
+  https: new HttpsAgent({keepAlive: true, maxSockets: 64}),
+};
 
 class TimeoutError extends Error {
   override name = "TimeoutError";
 }
 
 /** POST `body`; resolves with the status, headers and the first 200 characters of the answer. */
-function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{status: number; headers: IncomingHttpHeaders; text: string}> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<{status: number; headers: IncomingHttpHeaders; text: string}> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const isHttps = u.protocol === "https:";
     const req = (isHttps ? httpsRequest : httpRequest)(
       u,
-      {method: "POST", agent: isHttps ? agents.https : agents.http, headers: {...headers, "content-length": String(Buffer.byteLength(body))}},
+      {
+        method: "POST",
+        agent: isHttps ? agents.https : agents.http,
+        headers: {...headers, "content-length": String(Buffer.byteLength(body))},
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -101,13 +117,19 @@ function post(url: string, headers: Record<string, string>, body: string, timeou
 }
 
 /** One signed POST of `event` to `target`. Never throws: failures come back as results. */
-export async function attemptDelivery(target: AlertTarget, id: string, event: AlertEvent, timeoutMs: number): Promise<AttemptResult> {
+export async function attemptDelivery(
+  target: AlertTarget,
+  id: string,
+  event: AlertEvent,
+  timeoutMs: number,
+): Promise<AttemptResult> {
   const t0 = performance.now();
   const body = bodyFor(target.format, event);
   const done = (r: Omit<AttemptResult, "durationMs">): AttemptResult => ({...r, durationMs: performance.now() - t0});
   try {
     const res = await post(target.url, webhookHeaders(target.secret, id, body), body, target.timeoutMs ?? timeoutMs);
-    if (res.status >= 200 && res.status < 300) return done({ok: true, status: res.status, retryAfterMs: null, permanent: false, error: null});
+    if (res.status >= 200 && res.status < 300)
+      return done({ok: true, status: res.status, retryAfterMs: null, permanent: false, error: null});
     // redirects are not followed (a moved webhook is a configuration error), so 3xx is permanent too
     const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
     const retryAfter = res.headers["retry-after"];
@@ -120,7 +142,13 @@ export async function attemptDelivery(target: AlertTarget, id: string, event: Al
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return done({ok: false, status: null, retryAfterMs: null, permanent: false, error: err.name === "TimeoutError" ? err.message : (err.code ?? err.message)});
+    return done({
+      ok: false,
+      status: null,
+      retryAfterMs: null,
+      permanent: false,
+      error: err.name === "TimeoutError" ? err.message : (err.code ?? err.message),
+    });
   }
 }
 
@@ -128,7 +156,10 @@ export async function attemptDelivery(target: AlertTarget, id: string, event: Al
  * Sends one test alert to a target right now (not through the outbox) and reports what it
  * answered. The API exposes it as an admin endpoint; `npm run alerts -- --test <name>` too.
  */
-export async function sendTestAlert(target: AlertTarget, opts: {timeoutMs?: number} = {}): Promise<AttemptResult & {id: string; target: string}> {
+export async function sendTestAlert(
+  target: AlertTarget,
+  opts: {timeoutMs?: number} = {},
+): Promise<AttemptResult & {id: string; target: string}> {
   const id = `msg_test_${randomUUID().replaceAll("-", "")}`;
   const r = await attemptDelivery(target, id, testEvent(), opts.timeoutMs ?? DEFAULT_DELIVERY.requestTimeoutMs);
   return {...r, id, target: target.name};
@@ -172,7 +203,11 @@ export async function drainOutbox(opts: DrainOptions): Promise<DrainReport> {
   const deadline = start + (opts.deadlineMs ?? s.drainDeadlineMs);
   const box = await Outbox.open(opts.outboxDir, {deliveredRetentionDays: s.deliveredRetentionDays});
   const report: DrainReport = {delivered: 0, failedAttempts: 0, deadLettered: 0, pending: 0, skipped: 0, seconds: 0};
-  const targets = new Map<string, TargetState>(opts.targets.filter((t) => t.enabled).map((t) => [t.name, {target: t, inFlight: 0, pausedUntil: 0, failures: 0, proven: false}]));
+  const targets = new Map<string, TargetState>(
+    opts.targets
+      .filter((t) => t.enabled)
+      .map((t) => [t.name, {target: t, inFlight: 0, pausedUntil: 0, failures: 0, proven: false}]),
+  );
   const inFlight = new Set<Promise<void>>();
   const busy = new Set<string>();
   // journal writes are batched: one fsync for many outcomes, at most ~25 ms apart
@@ -238,7 +273,7 @@ export async function drainOutbox(opts: DrainOptions): Promise<DrainReport> {
         lastAbsorb = now;
       }
       while (head < queue.length && queue[head]!.status !== "pending") head++;
-      if (head > 4096) (queue = queue.slice(head)), (head = 0);
+      if (head > 4096) ((queue = queue.slice(head)), (head = 0));
       // start every due delivery a target has room for; stop scanning once every target is
       // full or paused (so a 10,000-entry outbox costs a few checks per delivery, not 10,000)
       let nextDue = Infinity;
@@ -279,7 +314,8 @@ export async function drainOutbox(opts: DrainOptions): Promise<DrainReport> {
       report.pending++;
       if (!targets.has(e.target)) report.skipped++;
     }
-    if (report.skipped) log(`${report.skipped} pending delivery(ies) for targets that are not configured or disabled: kept for later`);
+    if (report.skipped)
+      log(`${report.skipped} pending delivery(ies) for targets that are not configured or disabled: kept for later`);
   } finally {
     await Promise.allSettled([...inFlight]);
     await box.close();

@@ -8,7 +8,7 @@
  */
 import {existsSync} from "node:fs";
 import {tonightsAlerts} from "../cta.ts";
-import {all, openWarehouse} from "../warehouse.ts";
+import {all, openWarehouse} from "../duckdb.ts";
 import {enqueue} from "./outbox.ts";
 import {eventOfAlert, messageIdOf} from "./payloads.ts";
 import type {AlertTarget} from "./targets.ts";
@@ -18,7 +18,11 @@ export interface EnqueueResult {
   messages: number;
 }
 
-export async function enqueueWarehouseAlerts(opts: {warehouse: string; outboxDir: string; targets: readonly AlertTarget[]}): Promise<EnqueueResult> {
+export async function enqueueWarehouseAlerts(opts: {
+  warehouse: string;
+  outboxDir: string;
+  targets: readonly AlertTarget[];
+}): Promise<EnqueueResult> {
   if (!existsSync(opts.warehouse)) return {alerts: 0, messages: 0};
   const w = await openWarehouse(opts.warehouse, {readOnly: true});
   try {
@@ -29,7 +33,9 @@ export async function enqueueWarehouseAlerts(opts: {warehouse: string; outboxDir
     if (has[0]!.n < 2) return {alerts: 0, messages: 0}; // a warehouse built before alerts existed
     const rows = await tonightsAlerts(w.conn);
     const enabled = opts.targets.filter((t) => t.enabled);
-    const messages = rows.flatMap((r) => enabled.map((t) => ({id: messageIdOf(r.alert_id), target: t.name, event: eventOfAlert(r)})));
+    const messages = rows.flatMap((r) =>
+      enabled.map((t) => ({id: messageIdOf(r.alert_id), target: t.name, event: eventOfAlert(r)})),
+    );
     await enqueue(opts.outboxDir, messages);
     return {alerts: rows.length, messages: messages.length};
   } finally {

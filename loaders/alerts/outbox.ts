@@ -50,10 +50,27 @@ export interface NewMessage {
 }
 
 const EventShape = z.object({type: z.string(), timestamp: z.string(), data: z.record(z.string(), z.unknown())});
-const EventSchema = z.custom<AlertEvent>((v) => EventShape.safeParse(v).success, "not an alert event {type, timestamp, data}");
+const EventSchema = z.custom<AlertEvent>(
+  (v) => EventShape.safeParse(v).success,
+  "not an alert event {type, timestamp, data}",
+);
 const OpSchema = z.discriminatedUnion("op", [
-  z.object({op: z.literal("enqueue"), key: z.string(), id: z.string(), target: z.string(), event: EventSchema, at: z.number()}),
-  z.object({op: z.literal("attempt"), key: z.string(), at: z.number(), attempts: z.number(), next: z.number(), error: z.string()}),
+  z.object({
+    op: z.literal("enqueue"),
+    key: z.string(),
+    id: z.string(),
+    target: z.string(),
+    event: EventSchema,
+    at: z.number(),
+  }),
+  z.object({
+    op: z.literal("attempt"),
+    key: z.string(),
+    at: z.number(),
+    attempts: z.number(),
+    next: z.number(),
+    error: z.string(),
+  }),
   z.object({op: z.literal("delivered"), key: z.string(), at: z.number(), attempts: z.number()}),
   z.object({op: z.literal("dead"), key: z.string(), at: z.number(), attempts: z.number(), error: z.string()}),
   z.object({op: z.literal("replay"), key: z.string(), at: z.number()}),
@@ -71,7 +88,16 @@ function apply(state: Map<string, OutboxEntry>, op: Op): boolean {
   switch (op.op) {
     case "enqueue":
       if (e) return false;
-      state.set(op.key, {key: op.key, id: op.id, target: op.target, event: op.event, enqueuedAt: op.at, status: "pending", attempts: 0, nextAttemptAt: op.at});
+      state.set(op.key, {
+        key: op.key,
+        id: op.id,
+        target: op.target,
+        event: op.event,
+        enqueuedAt: op.at,
+        status: "pending",
+        attempts: 0,
+        nextAttemptAt: op.at,
+      });
       return true;
     case "attempt":
       if (!e || e.status !== "pending") return false;
@@ -79,7 +105,17 @@ function apply(state: Map<string, OutboxEntry>, op: Op): boolean {
       return true;
     case "delivered":
       // a tombstone kept by compaction has no enqueue before it
-      if (!e) state.set(op.key, {key: op.key, id: op.key.slice(op.key.indexOf("/") + 1), target: op.key.slice(0, op.key.indexOf("/")), enqueuedAt: op.at, status: "delivered", attempts: op.attempts, nextAttemptAt: 0, doneAt: op.at});
+      if (!e)
+        state.set(op.key, {
+          key: op.key,
+          id: op.key.slice(op.key.indexOf("/") + 1),
+          target: op.key.slice(0, op.key.indexOf("/")),
+          enqueuedAt: op.at,
+          status: "delivered",
+          attempts: op.attempts,
+          nextAttemptAt: 0,
+          doneAt: op.at,
+        });
       else Object.assign(e, {status: "delivered", attempts: op.attempts, doneAt: op.at});
       return true;
     case "dead":
@@ -106,7 +142,10 @@ function parseLines(text: string, file: string, allowTornTail: boolean): Op[] {
       throw new Error(`${file}:${i + 1}: not valid JSON — the outbox is damaged; move the file away to start afresh`);
     }
     const r = OpSchema.safeParse(parsed);
-    if (!r.success) throw new Error(`${file}:${i + 1}: ${r.error.issues.map((x) => `${x.path.join(".") || "(line)"}: ${x.message}`).join("; ")}`);
+    if (!r.success)
+      throw new Error(
+        `${file}:${i + 1}: ${r.error.issues.map((x) => `${x.path.join(".") || "(line)"}: ${x.message}`).join("; ")}`,
+      );
     ops.push(r.data);
   });
   return ops;
@@ -145,7 +184,11 @@ function ensureDirs(dir: string): void {
 async function writeIncoming(dir: string, ops: Op[]): Promise<void> {
   if (!ops.length) return;
   ensureDirs(dir);
-  await writeAtomic(incomingDir(dir), `${Date.now()}-${process.pid}-${randomUUID()}.jsonl`, ops.map((o) => JSON.stringify(o)).join("\n") + "\n");
+  await writeAtomic(
+    incomingDir(dir),
+    `${Date.now()}-${process.pid}-${randomUUID()}.jsonl`,
+    ops.map((o) => JSON.stringify(o)).join("\n") + "\n",
+  );
 }
 
 async function incomingFiles(dir: string): Promise<string[]> {
@@ -160,7 +203,10 @@ async function incomingFiles(dir: string): Promise<string[]> {
 export async function enqueue(dir: string, messages: readonly NewMessage[], now: number = Date.now()): Promise<number> {
   await writeIncoming(
     dir,
-    messages.map((m) => ({op: "enqueue", key: keyOf(m.target, m.id), id: m.id, target: m.target, event: m.event, at: now}) satisfies Op),
+    messages.map(
+      (m) =>
+        ({op: "enqueue", key: keyOf(m.target, m.id), id: m.id, target: m.target, event: m.event, at: now}) satisfies Op,
+    ),
   );
   return messages.length;
 }
@@ -168,7 +214,8 @@ export async function enqueue(dir: string, messages: readonly NewMessage[], now:
 /** The outbox's current state, read without the lock (for listings and status). */
 export async function readOutbox(dir: string): Promise<Map<string, OutboxEntry>> {
   const state = new Map<string, OutboxEntry>();
-  if (existsSync(journalPath(dir))) for (const op of parseLines(await readFile(journalPath(dir), "utf8"), journalPath(dir), true)) apply(state, op);
+  if (existsSync(journalPath(dir)))
+    for (const op of parseLines(await readFile(journalPath(dir), "utf8"), journalPath(dir), true)) apply(state, op);
   for (const f of await incomingFiles(dir)) {
     const path = join(incomingDir(dir), f);
     try {
@@ -184,10 +231,17 @@ export async function readOutbox(dir: string): Promise<Map<string, OutboxEntry>>
  * Admin replay of dead letters: moves them back to pending with a fresh attempt count.
  * `which` is "all" or a list of message ids or target/id keys. Returns the keys requested.
  */
-export async function replayDeadLetters(dir: string, which: "all" | readonly string[] = "all", now: number = Date.now()): Promise<string[]> {
+export async function replayDeadLetters(
+  dir: string,
+  which: "all" | readonly string[] = "all",
+  now: number = Date.now(),
+): Promise<string[]> {
   const dead = [...(await readOutbox(dir)).values()].filter((e) => e.status === "dead");
   const wanted = which === "all" ? dead : dead.filter((e) => which.includes(e.key) || which.includes(e.id));
-  await writeIncoming(dir, wanted.map((e) => ({op: "replay", key: e.key, at: now})));
+  await writeIncoming(
+    dir,
+    wanted.map((e) => ({op: "replay", key: e.key, at: now})),
+  );
   return wanted.map((e) => e.key);
 }
 
@@ -213,7 +267,8 @@ async function acquireLock(dir: string): Promise<string> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new OutboxBusyError(`${dir} is being drained by process ${pid}; try again when it has finished`);
+      if (Number.isInteger(pid) && pid > 0 && alive(pid))
+        throw new OutboxBusyError(`${dir} is being drained by process ${pid}; try again when it has finished`);
       await rm(path, {force: true}); // the holder died (e.g. killed mid-delivery): take over
     }
   }
@@ -267,7 +322,8 @@ export class Outbox {
     let added = 0;
     for (const f of await incomingFiles(this.dir)) {
       const path = join(incomingDir(this.dir), f);
-      for (const op of parseLines(await readFile(path, "utf8"), path, false)) if (apply(this.entries, op)) (this.buffer.push(op), added++);
+      for (const op of parseLines(await readFile(path, "utf8"), path, false))
+        if (apply(this.entries, op)) (this.buffer.push(op), added++);
       // durable in the journal before the batch is removed; a crash in between re-reads it, and duplicates are no-ops
       await this.flush();
       await rm(path, {force: true});
@@ -307,17 +363,48 @@ export class Outbox {
    */
   async compact(now: number = Date.now(), force = false): Promise<void> {
     await this.flush();
-    for (const [k, e] of this.entries) if (e.status === "delivered" && now - (e.doneAt ?? 0) > this.retentionMs) this.entries.delete(k);
+    for (const [k, e] of this.entries)
+      if (e.status === "delivered" && now - (e.doneAt ?? 0) > this.retentionMs) this.entries.delete(k);
     if (!force && this.journalLines < 2 * this.entries.size + 1000) return;
     const lines: string[] = [];
     for (const e of this.entries.values()) {
       if (e.status === "delivered") {
-        lines.push(JSON.stringify({op: "delivered", key: e.key, at: e.doneAt ?? now, attempts: e.attempts} satisfies Op));
+        lines.push(
+          JSON.stringify({op: "delivered", key: e.key, at: e.doneAt ?? now, attempts: e.attempts} satisfies Op),
+        );
         continue;
       }
-      lines.push(JSON.stringify({op: "enqueue", key: e.key, id: e.id, target: e.target, event: e.event!, at: e.enqueuedAt} satisfies Op));
-      if (e.status === "dead") lines.push(JSON.stringify({op: "dead", key: e.key, at: e.doneAt ?? now, attempts: e.attempts, error: e.lastError ?? ""} satisfies Op));
-      else if (e.attempts > 0) lines.push(JSON.stringify({op: "attempt", key: e.key, at: now, attempts: e.attempts, next: e.nextAttemptAt, error: e.lastError ?? ""} satisfies Op));
+      lines.push(
+        JSON.stringify({
+          op: "enqueue",
+          key: e.key,
+          id: e.id,
+          target: e.target,
+          event: e.event!,
+          at: e.enqueuedAt,
+        } satisfies Op),
+      );
+      if (e.status === "dead")
+        lines.push(
+          JSON.stringify({
+            op: "dead",
+            key: e.key,
+            at: e.doneAt ?? now,
+            attempts: e.attempts,
+            error: e.lastError ?? "",
+          } satisfies Op),
+        );
+      else if (e.attempts > 0)
+        lines.push(
+          JSON.stringify({
+            op: "attempt",
+            key: e.key,
+            at: now,
+            attempts: e.attempts,
+            next: e.nextAttemptAt,
+            error: e.lastError ?? "",
+          } satisfies Op),
+        );
     }
     await this.fh.close();
     await writeAtomic(this.dir, "journal.jsonl", lines.length ? lines.join("\n") + "\n" : "");

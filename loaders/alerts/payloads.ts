@@ -7,7 +7,8 @@
  */
 import type {AlertRow} from "../cta.ts";
 
-export type AlertEventType = "customer.risk_tier_entered" | "customer.health_score_dropped" | "customer.renewal_at_risk" | "saasguard.test";
+export type AlertEventType =
+  "customer.risk_tier_entered" | "customer.health_score_dropped" | "customer.renewal_at_risk" | "saasguard.test";
 
 const TYPE_OF_KIND: Record<AlertRow["kind"], AlertEventType> = {
   tier_entered: "customer.risk_tier_entered",
@@ -120,8 +121,15 @@ export function slackPayload(e: AlertEvent): {text: string; blocks: unknown[]} {
       {type: "header", text: {type: "plain_text", text: `${HEADLINE[e.type]}: ${d.company_name}`.slice(0, 150)}},
       {type: "section", text: {type: "mrkdwn", text: esc(d.summary)}},
       {type: "section", fields: fields.map((text) => ({type: "mrkdwn", text}))},
-      ...(d.recommended_action ? [{type: "section", text: {type: "mrkdwn", text: `*Recommended action:* ${esc(d.recommended_action)}`}}] : []),
-      {type: "context", elements: [{type: "mrkdwn", text: `SaaSGuard · ${esc(d.customer_id)} · as of ${d.as_of} · alert ${esc(d.alert_id)}`}]},
+      ...(d.recommended_action
+        ? [{type: "section", text: {type: "mrkdwn", text: `*Recommended action:* ${esc(d.recommended_action)}`}}]
+        : []),
+      {
+        type: "context",
+        elements: [
+          {type: "mrkdwn", text: `SaaSGuard · ${esc(d.customer_id)} · as of ${d.as_of} · alert ${esc(d.alert_id)}`},
+        ],
+      },
     ],
   };
 }

@@ -16,7 +16,12 @@ export function sign(secret: string, id: string, timestamp: number, body: string
   return `v1,${createHmac("sha256", secretKey(secret)).update(`${id}.${timestamp}.${body}`).digest("base64")}`;
 }
 
-export function webhookHeaders(secret: string, id: string, body: string, now: number = Date.now()): Record<string, string> {
+export function webhookHeaders(
+  secret: string,
+  id: string,
+  body: string,
+  now: number = Date.now(),
+): Record<string, string> {
   const timestamp = Math.floor(now / 1000);
   return {
     "content-type": "application/json",

@@ -34,7 +34,10 @@ const TargetSchema = z
     /** "slack": Slack incoming-webhook JSON ({text, blocks}); "generic": a JSON event {type, timestamp, data} */
     format: z.enum(["slack", "generic"]).default("generic"),
     secret: z.string().optional(),
-    secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name").optional(),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")
+      .optional(),
     enabled: z.boolean().default(true),
     /** overrides alerting.delivery.requestTimeoutMs for this target */
     timeoutMs: z.number().int().positive().max(120_000).optional(),
@@ -84,9 +87,17 @@ export function parseTargets(json: unknown, source: string, env: NodeJS.ProcessE
     }
     const bad = secretProblem(secret);
     if (bad) problems.push(`${at}.${t.secret !== undefined ? "secret" : `secretEnv (${t.secretEnv})`}: ${bad}`);
-    targets.push({name: t.name, url: t.url, format: t.format, secret, enabled: t.enabled, ...(t.timeoutMs ? {timeoutMs: t.timeoutMs} : {})});
+    targets.push({
+      name: t.name,
+      url: t.url,
+      format: t.format,
+      secret,
+      enabled: t.enabled,
+      ...(t.timeoutMs ? {timeoutMs: t.timeoutMs} : {}),
+    });
   });
-  if (problems.length) throw new TargetConfigError(`${source}: invalid webhook targets\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  if (problems.length)
+    throw new TargetConfigError(`${source}: invalid webhook targets\n${problems.map((p) => `  ${p}`).join("\n")}`);
   return targets;
 }
 
@@ -94,7 +105,10 @@ export function parseTargets(json: unknown, source: string, env: NodeJS.ProcessE
  * The configured targets: SAASGUARD_WEBHOOKS wins over the file. Returns [] when neither is
  * set (alerts then stay in the warehouse's alert_history only).
  */
-export function loadTargets(opts: {file?: string; env?: NodeJS.ProcessEnv} = {}): {targets: AlertTarget[]; source: string | null} {
+export function loadTargets(opts: {file?: string; env?: NodeJS.ProcessEnv} = {}): {
+  targets: AlertTarget[];
+  source: string | null;
+} {
   const env = opts.env ?? process.env;
   const inline = env.SAASGUARD_WEBHOOKS;
   if (inline !== undefined && inline.trim() !== "" && opts.file === undefined) {
@@ -108,7 +122,8 @@ export function loadTargets(opts: {file?: string; env?: NodeJS.ProcessEnv} = {})
   }
   const file = resolve(opts.file ?? env.SAASGUARD_ALERT_TARGETS ?? "alerts.targets.json");
   if (!existsSync(file)) {
-    if (opts.file !== undefined || env.SAASGUARD_ALERT_TARGETS !== undefined) throw new TargetConfigError(`${file}: webhook targets file not found`);
+    if (opts.file !== undefined || env.SAASGUARD_ALERT_TARGETS !== undefined)
+      throw new TargetConfigError(`${file}: webhook targets file not found`);
     return {targets: [], source: null};
   }
   let json: unknown;

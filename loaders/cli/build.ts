@@ -32,7 +32,8 @@ try {
     process.exit(0);
   }
   const source = values.source;
-  if (source !== "auto" && source !== "synthetic" && source !== "files") throw new Error(`--source: "${source}" must be auto, synthetic or files`);
+  if (source !== "auto" && source !== "synthetic" && source !== "files")
+    throw new Error(`--source: "${source}" must be auto, synthetic or files`);
   await build({
     asOf: values["as-of"],
     customers: intArg("customers", values.customers),
@@ -44,7 +45,8 @@ try {
   });
 } catch (e) {
   console.error(`build failed: ${(e as Error).message}`);
-  if (!(e instanceof Error) || !/^(--|usage)/.test(e.message)) console.error("(nothing was changed: the previous warehouse and site are intact)");
+  if (!(e instanceof Error) || !/^(--|usage)/.test(e.message))
+    console.error("(nothing was changed: the previous warehouse and site are intact)");
   else console.error(USAGE);
   process.exit(1);
 }

@@ -10,7 +10,9 @@ import {REQUIRED_TABLES} from "../ingest.ts";
 export function contractMarkdown(): string {
   const out: string[] = [];
   for (const t of CONTRACT) {
-    out.push(`#### raw.${t.name} — \`${t.name}.csv\` or \`${t.name}.parquet\`${REQUIRED_TABLES.includes(t.name) ? " (required)" : " (optional)"}`);
+    out.push(
+      `#### raw.${t.name} — \`${t.name}.csv\` or \`${t.name}.parquet\`${REQUIRED_TABLES.includes(t.name) ? " (required)" : " (optional)"}`,
+    );
     out.push("", `${t.description} Unique key: ${t.key.map((k) => `\`${k}\``).join(" + ")}.`, "");
     out.push("| column | type | required | rules | meaning |", "|---|---|---|---|---|");
     for (const c of t.columns) {
@@ -41,6 +43,7 @@ export function readmeWithContract(readme: string): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes("--write")) writeFileSync("README.md", readmeWithContract(readFileSync("README.md", "utf8")));
+  if (process.argv.includes("--write"))
+    writeFileSync("README.md", readmeWithContract(readFileSync("README.md", "utf8")));
   else console.log(contractMarkdown());
 }

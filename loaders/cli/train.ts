@@ -16,23 +16,31 @@ import {MACRO_FILES, buildMarts} from "../marts.ts";
 import {formatGate, hasModel, loadModel, promote, promotionGate, saveModel} from "../model/registry.ts";
 import {openTableFile, readDataset} from "../model/table.ts";
 import {toRowMajor} from "../model/dataset.ts";
-import {rocAuc} from "../model/metrics.ts";
+import {rocAuc} from "../model/evaluation.ts";
 import {trainChurnModel, trainOnTable, LABEL_COLUMN, type TrainedModel} from "../model/train.ts";
 import {CONTRACT} from "../contract.ts";
-import {lit, one, openWarehouse, type Warehouse} from "../warehouse.ts";
+import {lit, one, openWarehouse, type Warehouse} from "../duckdb.ts";
 
 const USAGE = `usage: npm run train -- [--force] [--warehouse FILE] [--models DIR]
        npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR] [--force]`;
 
 /** The warehouse's raw tables seen through an in-memory database (the warehouse stays read-only). */
 async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: string}> {
-  if (!existsSync(path)) throw new Error(`${path} does not exist: run \`npm run build\` first (training reads its raw tables)`);
+  if (!existsSync(path))
+    throw new Error(`${path} does not exist: run \`npm run build\` first (training reads its raw tables)`);
   const w = await openWarehouse(":memory:");
   await w.conn.run(`ATTACH ${lit(path)} AS wh (READ_ONLY); CREATE SCHEMA raw; CREATE SCHEMA marts`);
   for (const t of CONTRACT) await w.conn.run(`CREATE VIEW raw.${t.name} AS FROM wh.raw.${t.name}`);
   await w.conn.run("CREATE VIEW marts.usage_daily AS FROM wh.marts.usage_daily");
-  const hasTruth = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'truth'")).n > 0;
-  if (hasTruth) await w.conn.run("CREATE SCHEMA truth; CREATE VIEW truth.churn_probability AS FROM wh.truth.churn_probability");
+  const hasTruth =
+    (
+      await one<{n: number}>(
+        w.conn,
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'wh' AND schema_name = 'truth'",
+      )
+    ).n > 0;
+  if (hasTruth)
+    await w.conn.run("CREATE SCHEMA truth; CREATE VIEW truth.churn_probability AS FROM wh.truth.churn_probability");
   const asOf = (await one<{a: string}>(w.conn, "SELECT CAST(as_of AS VARCHAR) AS a FROM wh.marts.build_info")).a;
   await buildMarts(w.conn, asOf, undefined, MACRO_FILES);
   return {w, asOf};
@@ -69,7 +77,14 @@ async function main(): Promise<void> {
     w = await openWarehouse(":memory:");
     const rel = await openTableFile(w, resolve(values.table));
     console.log(`training on ${values.table} (id ${values.id}, label ${values.label})`);
-    trained = await trainOnTable(w.conn, rel, {idColumn: values.id, labelColumn: values.label, exclude: values.exclude?.split(",").map((s) => s.trim()), seed, source: values.table, log});
+    trained = await trainOnTable(w.conn, rel, {
+      idColumn: values.id,
+      labelColumn: values.label,
+      exclude: values.exclude?.split(",").map((s) => s.trim()),
+      seed,
+      source: values.table,
+      log,
+    });
   } else {
     dir = resolve(values.models);
     const a = await attachWarehouse(resolve(values.warehouse));
@@ -79,12 +94,19 @@ async function main(): Promise<void> {
     const test = trained.card.training!.cutoffs!.test;
     // the current model scored on exactly the candidate's test rows, when it has the same inputs
     currentAucOnTest = async (current) => {
-      const cols = new Set((await w.conn.runAndReadAll("SELECT column_name FROM (DESCRIBE marts.model_training_snapshots)")).getRows().map((r) => String(r[0])));
+      const cols = new Set(
+        (await w.conn.runAndReadAll("SELECT column_name FROM (DESCRIBE marts.model_training_snapshots)"))
+          .getRows()
+          .map((r) => String(r[0])),
+      );
       if (!current.features.every((f) => cols.has(f.name))) return null;
       const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${test.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
       const {data, extra} = await readDataset(w.conn, rel, current.features, [LABEL_COLUMN]);
       const {probability} = await current.scorer.score(toRowMajor(data), data.nRows);
-      return rocAuc((extra[LABEL_COLUMN] as boolean[]).map((b) => (b ? 1 : 0)), probability);
+      return rocAuc(
+        (extra[LABEL_COLUMN] as boolean[]).map((b) => (b ? 1 : 0)),
+        probability,
+      );
     };
   }
 
@@ -98,20 +120,26 @@ async function main(): Promise<void> {
       current = {auc: (currentAucOnTest && (await currentAucOnTest(m))) ?? m.card.metrics.roc_auc};
       await m.scorer.release();
     } catch (e) {
-      console.log(`the current model in ${dir}/ cannot be loaded (${(e as Error).message.split("\n")[0]}); comparing without it`);
+      console.log(
+        `the current model in ${dir}/ cannot be loaded (${(e as Error).message.split("\n")[0]}); comparing without it`,
+      );
     }
   }
   const gate = promotionGate(trained.card, current);
   const m = trained.card.metrics;
   const b = trained.card.baseline.metrics;
-  console.log(`\ncandidate ${trained.card.version}: test ROC-AUC ${m.roc_auc.toFixed(4)} (baseline ${b.roc_auc.toFixed(4)}${trained.card.truth_auc !== null ? `, generator's true probabilities ${trained.card.truth_auc.toFixed(4)}` : ""}), PR-AUC ${m.pr_auc.toFixed(4)}, Brier ${m.brier.toFixed(4)}, ECE ${m.ece.toFixed(4)}, top-decile lift ${m.lift_top_decile.toFixed(2)}`);
+  console.log(
+    `\ncandidate ${trained.card.version}: test ROC-AUC ${m.roc_auc.toFixed(4)} (baseline ${b.roc_auc.toFixed(4)}${trained.card.truth_auc !== null ? `, generator's true probabilities ${trained.card.truth_auc.toFixed(4)}` : ""}), PR-AUC ${m.pr_auc.toFixed(4)}, Brier ${m.brier.toFixed(4)}, ECE ${m.ece.toFixed(4)}, top-decile lift ${m.lift_top_decile.toFixed(2)}`,
+  );
   console.log(formatGate(gate.rows));
   if (gate.passed || values.force) {
     promote(candidateDir, dir);
     rmSync(candidateDir, {recursive: true, force: true});
     console.log(`\npromoted to ${dir}/${gate.passed ? "" : " (--force: the gates failed)"}`);
   } else {
-    console.log(`\nNOT promoted: the candidate stays in ${candidateDir}/ and ${dir}/ is unchanged (use --force to promote anyway)`);
+    console.log(
+      `\nNOT promoted: the candidate stays in ${candidateDir}/ and ${dir}/ is unchanged (use --force to promote anyway)`,
+    );
     process.exitCode = 3;
   }
   w.close();

@@ -16,9 +16,7 @@
  */
 
 export type Calibration =
-  | {method: "none"}
-  | {method: "platt"; a: number; b: number}
-  | {method: "isotonic"; x: number[]; y: number[]};
+  {method: "none"} | {method: "platt"; a: number; b: number} | {method: "isotonic"; x: number[]; y: number[]};
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
@@ -90,7 +88,11 @@ export function fitPlatt(raw: ArrayLike<number>, y: ArrayLike<number>): {method:
  * merged by weight. Interpolating between block centres (rather than stepping at block edges)
  * keeps slopes bounded, so the float32 margin of ONNX maps to the same probability (≤ ~1e-5).
  */
-export function fitIsotonic(raw: ArrayLike<number>, y: ArrayLike<number>, minGap = 0.05): {method: "isotonic"; x: number[]; y: number[]} {
+export function fitIsotonic(
+  raw: ArrayLike<number>,
+  y: ArrayLike<number>,
+  minGap = 0.05,
+): {method: "isotonic"; x: number[]; y: number[]} {
   check(raw, y);
   const n = raw.length;
   const o = Int32Array.from({length: n}, (_, i) => i).sort((p, q) => raw[p] - raw[q] || p - q);

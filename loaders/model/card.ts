@@ -44,7 +44,9 @@ export const ModelCardSchema = z
     calibration: z.object({
       method: z.enum(["none", "platt", "isotonic"]),
       /** calibration curve on the evaluation set (equal-width bins) */
-      curve: z.array(z.object({lo: unit, hi: unit, count: z.number().int().nonnegative(), meanPredicted: unit, observedRate: unit})),
+      curve: z.array(
+        z.object({lo: unit, hi: unit, count: z.number().int().nonnegative(), meanPredicted: unit, observedRate: unit}),
+      ),
       /** the fitted map from raw margin to probability: Platt {a, b} or isotonic {x[], y[]} */
       params: z.record(z.string(), z.union([finite, z.array(finite)])).optional(),
       /** mean |predicted − observed| over the test set's score deciles (the drift gate's measure) */
@@ -58,24 +60,42 @@ export const ModelCardSchema = z
       .object({
         source: z.enum(["warehouse", "table"]),
         label: z.string().min(1),
-        rows: z.object({train: z.number().int().positive(), valid: z.number().int().positive(), test: z.number().int().positive()}),
+        rows: z.object({
+          train: z.number().int().positive(),
+          valid: z.number().int().positive(),
+          test: z.number().int().positive(),
+        }),
         positive_rate: unit,
-        cutoffs: z.object({train: z.array(z.iso.date()), valid: z.array(z.iso.date()), test: z.array(z.iso.date())}).nullable(),
+        cutoffs: z
+          .object({train: z.array(z.iso.date()), valid: z.array(z.iso.date()), test: z.array(z.iso.date())})
+          .nullable(),
       })
       .optional(),
     /** exact TreeSHAP drivers: the tree structure beside the ONNX file (absent for foreign models) */
-    explainer: z.object({kind: z.literal("treeshap"), file: z.string().min(1), sha256: z.string().length(64), expected_value: finite}).nullable().optional(),
+    explainer: z
+      .object({
+        kind: z.literal("treeshap"),
+        file: z.string().min(1),
+        sha256: z.string().length(64),
+        expected_value: finite,
+      })
+      .nullable()
+      .optional(),
     /** sha256 of the ONNX file the card describes; a mismatch means the files are out of step */
     onnx_sha256: z.string().length(64).optional(),
     onnx: z.object({
-      input: z.object({name: z.string().min(1), shape: z.tuple([z.union([z.string(), z.number()]), z.number().int().positive()])}),
+      input: z.object({
+        name: z.string().min(1),
+        shape: z.tuple([z.union([z.string(), z.number()]), z.number().int().positive()]),
+      }),
       outputs: z.array(z.object({name: z.string().min(1), shape: z.array(z.union([z.string(), z.number()]))})).min(1),
     }),
   })
   .superRefine((card, ctx) => {
     const names = new Set<string>();
     card.features.forEach((f, i) => {
-      if (names.has(f.name)) ctx.addIssue({code: "custom", path: ["features", i, "name"], message: `duplicate feature name "${f.name}"`});
+      if (names.has(f.name))
+        ctx.addIssue({code: "custom", path: ["features", i, "name"], message: `duplicate feature name "${f.name}"`});
       names.add(f.name);
     });
     if (card.onnx.input.shape[1] !== card.features.length) {

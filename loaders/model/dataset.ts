@@ -36,11 +36,13 @@ export function validateDataset(ds: Dataset): void {
   }
   ds.features.forEach((f, j) => {
     const col = ds.columns[j];
-    if (col.length !== ds.nRows) throw new Error(`feature "${f.name}": column has ${col.length} rows, expected ${ds.nRows}`);
+    if (col.length !== ds.nRows)
+      throw new Error(`feature "${f.name}": column has ${col.length} rows, expected ${ds.nRows}`);
     if (f.kind === "categorical") {
       const k = f.categories?.length ?? 0;
       if (k === 0) throw new Error(`categorical feature "${f.name}" has no categories`);
-      if (k > MAX_CATEGORIES) throw new Error(`categorical feature "${f.name}" has ${k} categories (max ${MAX_CATEGORIES})`);
+      if (k > MAX_CATEGORIES)
+        throw new Error(`categorical feature "${f.name}" has ${k} categories (max ${MAX_CATEGORIES})`);
       for (let i = 0; i < col.length; i++) {
         const v = col[i];
         if (!Number.isNaN(v) && (!Number.isInteger(v) || v < 0 || v >= k)) {
@@ -52,7 +54,10 @@ export function validateDataset(ds: Dataset): void {
 }
 
 /** Builds a dataset from row-major JS numbers (NaN/null/undefined = missing). */
-export function fromRows(rows: ReadonlyArray<ReadonlyArray<number | null | undefined>>, features: FeatureMeta[]): Dataset {
+export function fromRows(
+  rows: ReadonlyArray<ReadonlyArray<number | null | undefined>>,
+  features: FeatureMeta[],
+): Dataset {
   const nRows = rows.length;
   const columns = features.map(() => new Float32Array(nRows));
   for (let i = 0; i < nRows; i++) {

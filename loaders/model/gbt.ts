@@ -346,7 +346,12 @@ function logloss(y: ArrayLike<number>, raw: Float64Array): number {
 /**
  * Fits a GBT classifier. `y` holds 0/1 labels. With `valid`, early stopping on its log-loss.
  */
-export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<GbtParams> = {}, valid?: ValidationSet): GbtModel {
+export function fitGbt(
+  train: Dataset,
+  y: ArrayLike<number>,
+  params: Partial<GbtParams> = {},
+  valid?: ValidationSet,
+): GbtModel {
   const P: GbtParams = {...DEFAULT_GBT_PARAMS, ...params};
   validateDataset(train);
   if (y.length !== train.nRows) throw new Error(`labels: ${y.length} values for ${train.nRows} rows`);
@@ -381,7 +386,8 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
   const validRaw = valid ? new Float64Array(valid.data.nRows).fill(baseScore) : null;
   if (valid) {
     validateDataset(valid.data);
-    if (valid.data.columns.length !== F) throw new Error(`validation set has ${valid.data.columns.length} features, expected ${F}`);
+    if (valid.data.columns.length !== F)
+      throw new Error(`validation set has ${valid.data.columns.length} features, expected ${F}`);
   }
 
   const trees: Tree[] = [];
@@ -416,7 +422,15 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
     // update margins (all training rows, also out-of-bag) via the binned data
     for (let i = 0; i < n; i++) raw[i] += leafValueBinned(tree, i);
     if (valid && validRaw) {
-      const single: GbtModel = {format: "saasguard-gbt-1", baseScore: 0, trees: [tree], features: train.features, params: P, bestIteration: 1, history: {valid: []}};
+      const single: GbtModel = {
+        format: "saasguard-gbt-1",
+        baseScore: 0,
+        trees: [tree],
+        features: train.features,
+        params: P,
+        bestIteration: 1,
+        history: {valid: []},
+      };
       const c = compile(single);
       const vc = valid.data.columns;
       const row = new Float64Array(F);
@@ -434,7 +448,15 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
   }
   if (P.earlyStoppingRounds === 0) bestIter = trees.length;
   const kept = trees.slice(0, bestIter).map(stripBuildInfo);
-  return {format: "saasguard-gbt-1", baseScore, trees: kept, features: train.features, params: P, bestIteration: bestIter, history};
+  return {
+    format: "saasguard-gbt-1",
+    baseScore,
+    trees: kept,
+    features: train.features,
+    params: P,
+    bestIteration: bestIter,
+    history,
+  };
 
   // ---- helpers (closures over the training state)
 
@@ -486,7 +508,15 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
     let bestS: Split | null = null;
     const ok = (gl: number, hl: number, cl: number) =>
       cl >= P.minSamplesLeaf && C - cl >= P.minSamplesLeaf && hl >= P.minHessianLeaf && H - hl >= P.minHessianLeaf;
-    const consider = (f: number, bin: number, mask: Uint8Array | null, gl: number, hl: number, cl: number, defLeft: boolean) => {
+    const consider = (
+      f: number,
+      bin: number,
+      mask: Uint8Array | null,
+      gl: number,
+      hl: number,
+      cl: number,
+      defLeft: boolean,
+    ) => {
       if (!ok(gl, hl, cl)) return;
       const gain = score(gl, hl) + score(G - gl, H - hl) - parent;
       if (gain > P.minSplitGain && gain > 1e-12 && (bestS === null || gain > bestS.gain)) {
@@ -556,7 +586,17 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
   function growTree(m: number, cols: Int32Array): Tree {
     const nodes: TreeNodeBuild[] = [];
     const newNode = (G: number, H: number, C: number): number => {
-      nodes.push({feature: -1, threshold: 0, defaultLeft: false, left: -1, right: -1, value: Math.fround((-G / (H + lambda)) * P.learningRate), cover: C, hessian: H, gain: 0});
+      nodes.push({
+        feature: -1,
+        threshold: 0,
+        defaultLeft: false,
+        left: -1,
+        right: -1,
+        value: Math.fround((-G / (H + lambda)) * P.learningRate),
+        cover: C,
+        hessian: H,
+        gain: 0,
+      });
       return nodes.length - 1;
     };
     let G = 0;
@@ -565,7 +605,17 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
       G += grad[idx[s]];
       H += hess[idx[s]];
     }
-    const root: OpenLeaf = {node: newNode(G, H, m), start: 0, end: m, depth: 0, hist: getHist(), G, H, C: m, best: null};
+    const root: OpenLeaf = {
+      node: newNode(G, H, m),
+      start: 0,
+      end: m,
+      depth: 0,
+      hist: getHist(),
+      G,
+      H,
+      C: m,
+      best: null,
+    };
     buildHist(root.hist, 0, m, cols);
     root.best = findBest(root, cols);
     const open: OpenLeaf[] = [root];
@@ -613,8 +663,28 @@ export function fitGbt(train: Dataset, y: ArrayLike<number>, params: Partial<Gbt
       const rightNode = newNode(GR, HR, leaf.C - cl);
       nd.left = leftNode;
       nd.right = rightNode;
-      const L: OpenLeaf = {node: leftNode, start: leaf.start, end: l, depth: leaf.depth + 1, hist: leaf.hist, G: sp.GL, H: sp.HL, C: cl, best: null};
-      const R: OpenLeaf = {node: rightNode, start: l, end: leaf.end, depth: leaf.depth + 1, hist: leaf.hist, G: GR, H: HR, C: leaf.C - cl, best: null};
+      const L: OpenLeaf = {
+        node: leftNode,
+        start: leaf.start,
+        end: l,
+        depth: leaf.depth + 1,
+        hist: leaf.hist,
+        G: sp.GL,
+        H: sp.HL,
+        C: cl,
+        best: null,
+      };
+      const R: OpenLeaf = {
+        node: rightNode,
+        start: l,
+        end: leaf.end,
+        depth: leaf.depth + 1,
+        hist: leaf.hist,
+        G: GR,
+        H: HR,
+        C: leaf.C - cl,
+        best: null,
+      };
       const canSplit = leaf.depth + 1 < P.maxDepth && (L.C >= 2 * P.minSamplesLeaf || R.C >= 2 * P.minSamplesLeaf);
       if (canSplit) {
         const small = L.C <= R.C ? L : R;

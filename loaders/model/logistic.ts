@@ -46,7 +46,11 @@ function design(features: FeatureMeta[], data: Dataset, mean: number[], std: num
   return {X, d};
 }
 
-export function fitLogistic(train: Dataset, y: ArrayLike<number>, options: {l2?: number; maxIter?: number} = {}): LogisticModel {
+export function fitLogistic(
+  train: Dataset,
+  y: ArrayLike<number>,
+  options: {l2?: number; maxIter?: number} = {},
+): LogisticModel {
   const l2 = options.l2 ?? 1e-3;
   const maxIter = options.maxIter ?? 200;
   const features = train.features;

@@ -33,7 +33,8 @@ export async function loadOnnxScorer(bytes: Uint8Array, options: {maxBatch?: num
   if (meta && meta.isTensor && meta.shape.length === 2 && typeof meta.shape[1] === "number") nFeatures = meta.shape[1];
   const maxBatch = options.maxBatch ?? 65536;
   for (const o of ["probability", "raw_score"]) {
-    if (!session.outputNames.includes(o)) throw new Error(`ONNX model has no output "${o}" (outputs: ${session.outputNames.join(", ")})`);
+    if (!session.outputNames.includes(o))
+      throw new Error(`ONNX model has no output "${o}" (outputs: ${session.outputNames.join(", ")})`);
   }
   const runChunk = async (rows: Float32Array, n: number, f: number): Promise<OnnxScores> => {
     const out = await session.run({[inputName]: new ort.Tensor("float32", rows, [n, f])});
@@ -47,7 +48,8 @@ export async function loadOnnxScorer(bytes: Uint8Array, options: {maxBatch?: num
       if (n === 0) return {probability: new Float32Array(0), raw: new Float32Array(0)};
       if (rows.length % n !== 0) throw new Error(`score: ${rows.length} values do not split into ${n} rows`);
       const f = rows.length / n;
-      if (nFeatures !== null && f !== nFeatures) throw new Error(`score: rows have ${f} features, the model expects ${nFeatures}`);
+      if (nFeatures !== null && f !== nFeatures)
+        throw new Error(`score: rows have ${f} features, the model expects ${nFeatures}`);
       if (n <= maxBatch) return runChunk(rows, n, f);
       const probability = new Float32Array(n);
       const raw = new Float32Array(n);
@@ -69,7 +71,11 @@ export async function loadOnnxScorer(bytes: Uint8Array, options: {maxBatch?: num
  */
 export function createBatcher(scorer: OnnxScorer, nFeatures: number, options: {maxRows?: number} = {}) {
   const maxRows = options.maxRows ?? 1024;
-  let queue: {row: Float32Array; resolve: (v: {probability: number; raw: number}) => void; reject: (e: unknown) => void}[] = [];
+  let queue: {
+    row: Float32Array;
+    resolve: (v: {probability: number; raw: number}) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   let scheduled = false;
   const flush = async () => {
     scheduled = false;
@@ -87,7 +93,8 @@ export function createBatcher(scorer: OnnxScorer, nFeatures: number, options: {m
   };
   return {
     scoreOne(row: ArrayLike<number>): Promise<{probability: number; raw: number}> {
-      if (row.length !== nFeatures) return Promise.reject(new Error(`scoreOne: row has ${row.length} values, expected ${nFeatures}`));
+      if (row.length !== nFeatures)
+        return Promise.reject(new Error(`scoreOne: row has ${row.length} values, expected ${nFeatures}`));
       return new Promise((resolve, reject) => {
         queue.push({row: Float32Array.from(row), resolve, reject});
         if (queue.length >= maxRows) void flush();

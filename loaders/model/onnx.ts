@@ -44,7 +44,12 @@ const floatTensor = (name: string, dims: number[], values: ArrayLike<number>): I
   dims,
   floatData: Array.from(values, (v) => Math.fround(v)),
 });
-const int64Tensor = (name: string, dims: number[], values: number[]): ITensorProto => ({name, dataType: DT.INT64, dims, int64Data: values});
+const int64Tensor = (name: string, dims: number[], values: number[]): ITensorProto => ({
+  name,
+  dataType: DT.INT64,
+  dims,
+  int64Data: values,
+});
 
 const MODE_LEQ = 0;
 const MODE_MEMBER = 6;
@@ -125,17 +130,32 @@ function treeEnsembleNode(model: GbtModel, output: string): INodeProto {
     attrInts("nodes_falsenodeids", falseIds),
     attrInts("nodes_falseleafs", falseLeafs),
     attrInts("nodes_missing_value_tracks_true", missingTrue),
-    attrInts("leaf_targetids", leafWeights.map(() => 0)),
+    attrInts(
+      "leaf_targetids",
+      leafWeights.map(() => 0),
+    ),
     attrTensor("leaf_weights", floatTensor("", [leafWeights.length], leafWeights)),
   ];
   if (members.length > 0) attribute.push(attrTensor("membership_values", floatTensor("", [members.length], members)));
-  return {opType: "TreeEnsemble", domain: "ai.onnx.ml", name: "trees", input: [ONNX_INPUT], output: [output], attribute};
+  return {
+    opType: "TreeEnsemble",
+    domain: "ai.onnx.ml",
+    name: "trees",
+    input: [ONNX_INPUT],
+    output: [output],
+    attribute,
+  };
 }
 
 function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
   return {
     name,
-    type: {tensorType: {elemType: DT.FLOAT, shape: {dim: dims.map((d) => (typeof d === "number" ? {dimValue: d} : {dimParam: d}))}}},
+    type: {
+      tensorType: {
+        elemType: DT.FLOAT,
+        shape: {dim: dims.map((d) => (typeof d === "number" ? {dimValue: d} : {dimParam: d}))},
+      },
+    },
   };
 }
 
@@ -180,7 +200,13 @@ export function exportOnnx(model: GbtModel, calibration: Calibration, options: E
         {opType: "Min", input: ["iso_max", "iso_hi"], output: ["iso_clip"], name: "iso_min"},
         {opType: "Sub", input: ["iso_clip", "iso_lo"], output: ["iso_dx"], name: "iso_sub"},
         {opType: "Mul", input: ["iso_dx", "iso_slope"], output: ["iso_dy"], name: "iso_mul"},
-        {opType: "ReduceSum", input: ["iso_dy", "iso_axes"], output: ["iso_sum"], name: "iso_sum", attribute: [attrInt("keepdims", 1)]},
+        {
+          opType: "ReduceSum",
+          input: ["iso_dy", "iso_axes"],
+          output: ["iso_sum"],
+          name: "iso_sum",
+          attribute: [attrInt("keepdims", 1)],
+        },
         {opType: "Add", input: ["iso_sum", "iso_y0"], output: ["probability"], name: "iso_add"},
       );
       break;

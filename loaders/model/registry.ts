@@ -9,7 +9,7 @@
  */
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
-import {config} from "../../src/components/config.ts";
+import {config} from "../../src/rules/config.ts";
 import type {ModelCard} from "./card.ts";
 import type {FeatureMeta} from "./dataset.ts";
 import {modelFromJSON, type GbtModel} from "./gbt.ts";
@@ -19,7 +19,11 @@ import {sha256, type TrainedModel} from "./train.ts";
 import {createExplainer, type Explainer} from "./treeshap.ts";
 import {validateOnnxModel} from "./validate-onnx.ts";
 
-export const MODEL_FILES = {onnx: "churn_model.onnx", card: "churn_model.card.json", trees: "churn_model.trees.json"} as const;
+export const MODEL_FILES = {
+  onnx: "churn_model.onnx",
+  card: "churn_model.card.json",
+  trees: "churn_model.trees.json",
+} as const;
 export const DEFAULT_MODELS_DIR = "models";
 
 export interface LoadedModel {
@@ -40,7 +44,9 @@ export function hasModel(dir: string): boolean {
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const onnxPath = join(dir, MODEL_FILES.onnx);
   const cardPath = join(dir, MODEL_FILES.card);
-  for (const p of [onnxPath, cardPath]) if (!existsSync(p)) throw new Error(`${p} is missing: a model needs ${MODEL_FILES.onnx} and ${MODEL_FILES.card} side by side`);
+  for (const p of [onnxPath, cardPath])
+    if (!existsSync(p))
+      throw new Error(`${p} is missing: a model needs ${MODEL_FILES.onnx} and ${MODEL_FILES.card} side by side`);
   const bytes = new Uint8Array(readFileSync(onnxPath));
   let cardJson: unknown;
   try {
@@ -49,7 +55,10 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     throw new Error(`${cardPath}: not valid JSON (${(e as Error).message})`);
   }
   const {card} = await validateOnnxModel(bytes, cardJson, {source: onnxPath});
-  if (card.onnx_sha256 && card.onnx_sha256 !== sha256(bytes)) throw new Error(`${cardPath} describes a different ONNX file than ${onnxPath} (sha256 mismatch): the files are out of step`);
+  if (card.onnx_sha256 && card.onnx_sha256 !== sha256(bytes))
+    throw new Error(
+      `${cardPath} describes a different ONNX file than ${onnxPath} (sha256 mismatch): the files are out of step`,
+    );
   const features = fromCardFeatures(card.features);
   let gbt: GbtModel | null = null;
   let explainer: Explainer | null = null;
@@ -57,10 +66,12 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     const treesPath = join(dir, card.explainer.file);
     if (!existsSync(treesPath)) throw new Error(`${treesPath} is missing (named by ${cardPath} for TreeSHAP drivers)`);
     const text = readFileSync(treesPath, "utf8");
-    if (sha256(text) !== card.explainer.sha256) throw new Error(`${treesPath} does not match ${cardPath} (sha256 mismatch): the files are out of step`);
+    if (sha256(text) !== card.explainer.sha256)
+      throw new Error(`${treesPath} does not match ${cardPath} (sha256 mismatch): the files are out of step`);
     gbt = modelFromJSON(text);
     const names = gbt.features.map((f) => f.name).join(",");
-    if (names !== features.map((f) => f.name).join(",")) throw new Error(`${treesPath}: its features differ from the card's`);
+    if (names !== features.map((f) => f.name).join(","))
+      throw new Error(`${treesPath}: its features differ from the card's`);
     explainer = createExplainer(gbt);
   }
   const scorer = await loadOnnxScorer(bytes);
@@ -98,8 +109,20 @@ export function promotionGate(candidate: ModelCard, current: {auc: number} | nul
   const auc = candidate.metrics.roc_auc;
   const drift = candidate.calibration.decile_drift ?? candidate.metrics.ece;
   const rows: GateRow[] = [
-    {check: "ROC-AUC (test cutoffs)", current: current?.auc ?? null, candidate: auc, limit: current ? `≥ ${(current.auc - g.maxAucDrop).toFixed(3)}` : "no current model", ok: !current || auc >= current.auc - g.maxAucDrop},
-    {check: "calibration drift (decile mean |pred − obs|)", current: null, candidate: drift, limit: `≤ ${g.maxCalibrationDrift}`, ok: drift <= g.maxCalibrationDrift},
+    {
+      check: "ROC-AUC (test cutoffs)",
+      current: current?.auc ?? null,
+      candidate: auc,
+      limit: current ? `≥ ${(current.auc - g.maxAucDrop).toFixed(3)}` : "no current model",
+      ok: !current || auc >= current.auc - g.maxAucDrop,
+    },
+    {
+      check: "calibration drift (decile mean |pred − obs|)",
+      current: null,
+      candidate: drift,
+      limit: `≤ ${g.maxCalibrationDrift}`,
+      ok: drift <= g.maxCalibrationDrift,
+    },
   ];
   return {passed: rows.every((r) => r.ok), rows};
 }
@@ -107,7 +130,8 @@ export function promotionGate(candidate: ModelCard, current: {auc: number} | nul
 export function formatGate(rows: GateRow[]): string {
   const f = (x: number | null) => (x === null ? "—" : x.toFixed(4));
   const lines = ["| check | current | candidate | gate | result |", "|---|---|---|---|---|"];
-  for (const r of rows) lines.push(`| ${r.check} | ${f(r.current)} | ${f(r.candidate)} | ${r.limit} | ${r.ok ? "pass" : "FAIL"} |`);
+  for (const r of rows)
+    lines.push(`| ${r.check} | ${f(r.current)} | ${f(r.candidate)} | ${r.limit} | ${r.ok ? "pass" : "FAIL"} |`);
   return lines.join("\n");
 }
 

@@ -7,16 +7,19 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import type {CardFeature} from "./card.ts";
 import {MAX_CATEGORIES, type Dataset, type FeatureMeta} from "./dataset.ts";
 import {existsSync} from "node:fs";
-import {all, ident, lit, type Warehouse} from "../warehouse.ts";
+import {all, ident, lit, type Warehouse} from "../duckdb.ts";
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 
 export class UnusableColumnsError extends Error {
   constructor(
     readonly source: string,
     readonly problems: string[],
   ) {
-    super(`${source}: cannot train on ${problems.length} column(s):\n  - ${problems.join("\n  - ")}\n  drop or convert them (e.g. with --exclude), then try again`);
+    super(
+      `${source}: cannot train on ${problems.length} column(s):\n  - ${problems.join("\n  - ")}\n  drop or convert them (e.g. with --exclude), then try again`,
+    );
     this.name = "UnusableColumnsError";
   }
 }
@@ -25,13 +28,26 @@ export class UnusableColumnsError extends Error {
  * Inspects `relation` and returns feature descriptions for every column not in `exclude`.
  * Categories are the sorted distinct values, so the encoding is deterministic.
  */
-export async function detectFeatures(conn: DuckDBConnection, relation: string, exclude: readonly string[], source: string): Promise<FeatureMeta[]> {
-  const cols = await all<{column_name: string; column_type: string}>(conn, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${relation})`);
+export async function detectFeatures(
+  conn: DuckDBConnection,
+  relation: string,
+  exclude: readonly string[],
+  source: string,
+): Promise<FeatureMeta[]> {
+  const cols = await all<{column_name: string; column_type: string}>(
+    conn,
+    `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${relation})`,
+  );
   const features: FeatureMeta[] = [];
   const problems: string[] = [];
   for (const {column_name: name, column_type: type} of cols) {
     if (exclude.includes(name)) continue;
-    const stats = (await all<{n: number; distinct: number}>(conn, `SELECT count(${ident(name)}) AS n, count(DISTINCT ${ident(name)}) AS distinct FROM ${relation}`))[0]!;
+    const stats = (
+      await all<{n: number; distinct: number}>(
+        conn,
+        `SELECT count(${ident(name)}) AS n, count(DISTINCT ${ident(name)}) AS distinct FROM ${relation}`,
+      )
+    )[0]!;
     if (stats.n === 0) {
       problems.push(`"${name}" (${type}) has no values`);
       continue;
@@ -39,25 +55,40 @@ export async function detectFeatures(conn: DuckDBConnection, relation: string, e
     if (NUMERIC.test(type) || type === "BOOLEAN") features.push({name, kind: "numeric"});
     else if (type === "VARCHAR") {
       if (stats.distinct > MAX_CATEGORIES) {
-        problems.push(`"${name}" is text with ${stats.distinct} distinct values (at most ${MAX_CATEGORIES} categories are supported; an id or free-text column?)`);
+        problems.push(
+          `"${name}" is text with ${stats.distinct} distinct values (at most ${MAX_CATEGORIES} categories are supported; an id or free-text column?)`,
+        );
         continue;
       }
-      const cats = await all<{v: string}>(conn, `SELECT DISTINCT ${ident(name)} AS v FROM ${relation} WHERE ${ident(name)} IS NOT NULL ORDER BY v`);
+      const cats = await all<{v: string}>(
+        conn,
+        `SELECT DISTINCT ${ident(name)} AS v FROM ${relation} WHERE ${ident(name)} IS NOT NULL ORDER BY v`,
+      );
       features.push({name, kind: "categorical", categories: cats.map((c) => c.v)});
-    } else if (/^(DATE|TIMESTAMP|TIME)/.test(type)) problems.push(`"${name}" is a ${type}: convert it to a number (for example days since an event) first`);
+    } else if (/^(DATE|TIMESTAMP|TIME)/.test(type))
+      problems.push(`"${name}" is a ${type}: convert it to a number (for example days since an event) first`);
     else problems.push(`"${name}" has type ${type}, which is neither numeric, boolean nor text`);
   }
   if (problems.length) throw new UnusableColumnsError(source, problems);
-  if (!features.length) throw new UnusableColumnsError(source, ["no feature columns are left after excluding the id and label"]);
+  if (!features.length)
+    throw new UnusableColumnsError(source, ["no feature columns are left after excluding the id and label"]);
   return features;
 }
 
 /** Card features from dataset features (and back). */
 export function toCardFeatures(features: readonly FeatureMeta[]): CardFeature[] {
-  return features.map((f) => (f.kind === "categorical" ? {name: f.name, kind: "categorical", encoding: "index", categories: f.categories!} : {name: f.name, kind: "numeric", encoding: "float32"}));
+  return features.map((f) =>
+    f.kind === "categorical"
+      ? {name: f.name, kind: "categorical", encoding: "index", categories: f.categories!}
+      : {name: f.name, kind: "numeric", encoding: "float32"},
+  );
 }
 export function fromCardFeatures(features: readonly CardFeature[]): FeatureMeta[] {
-  return features.map((f) => (f.kind === "categorical" ? {name: f.name, kind: "categorical", categories: f.categories} : {name: f.name, kind: "numeric"}));
+  return features.map((f) =>
+    f.kind === "categorical"
+      ? {name: f.name, kind: "categorical", categories: f.categories}
+      : {name: f.name, kind: "numeric"},
+  );
 }
 
 /** Encodes JS values (numbers, booleans, strings, null) of one feature into float32. */
@@ -69,7 +100,8 @@ export function encodeValue(f: FeatureMeta, v: unknown, where: string): number {
   }
   if (typeof v === "boolean") return v ? 1 : 0;
   const n = typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : Number.NaN;
-  if (typeof v !== "number" && typeof v !== "bigint") throw new Error(`${where}: feature "${f.name}" must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" && typeof v !== "bigint")
+    throw new Error(`${where}: feature "${f.name}" must be a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -84,7 +116,11 @@ export async function readDataset(
   extra: readonly string[] = [],
 ): Promise<{data: Dataset; extra: Record<string, unknown[]>}> {
   const select = [
-    ...features.map((f) => (f.kind === "categorical" ? `CAST(${ident(f.name)} AS VARCHAR)` : `CAST(${ident(f.name)} AS DOUBLE)`) + ` AS ${ident(f.name)}`),
+    ...features.map(
+      (f) =>
+        (f.kind === "categorical" ? `CAST(${ident(f.name)} AS VARCHAR)` : `CAST(${ident(f.name)} AS DOUBLE)`) +
+        ` AS ${ident(f.name)}`,
+    ),
     ...extra.map((e) => ident(e)),
   ];
   const reader = await conn.runAndReadAll(`SELECT ${select.join(", ")} FROM ${relation}`);
@@ -100,14 +136,20 @@ export async function readDataset(
     return out;
   });
   const extraCols: Record<string, unknown[]> = {};
-  extra.forEach((e, k) => (extraCols[e] = cols[features.length + k]!.map((v) => (typeof v === "bigint" ? Number(v) : v))));
+  extra.forEach(
+    (e, k) => (extraCols[e] = cols[features.length + k]!.map((v) => (typeof v === "bigint" ? Number(v) : v))),
+  );
   return {data: {nRows, features: [...features], columns}, extra: extraCols};
 }
 
 /** A table file as a DuckDB relation, with a clear error for anything unreadable. */
 export async function openTableFile(w: Warehouse, file: string): Promise<string> {
   if (!existsSync(file)) throw new Error(`--table: ${file} does not exist`);
-  const reader = /\.parquet$/i.test(file) ? `read_parquet(${lit(file)})` : /\.csv$/i.test(file) ? `read_csv(${lit(file)}, header = true)` : null;
+  const reader = /\.parquet$/i.test(file)
+    ? `read_parquet(${lit(file)})`
+    : /\.csv$/i.test(file)
+      ? `read_csv(${lit(file)}, header = true)`
+      : null;
   if (!reader) throw new Error(`--table: ${file} must be a .csv or .parquet file`);
   try {
     await w.conn.run(`CREATE OR REPLACE TABLE user_table AS SELECT * FROM ${reader}`);

@@ -12,14 +12,14 @@
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {createHash} from "node:crypto";
-import {config} from "../../src/components/config.ts";
-import {all, lit, one, run} from "../warehouse.ts";
+import {config} from "../../src/rules/config.ts";
+import {all, lit, one, run} from "../duckdb.ts";
 import {fitPlatt, calibrate, type Calibration} from "./calibration.ts";
 import {parseModelCard, type ModelCard} from "./card.ts";
 import {subsetRows, type Dataset, type FeatureMeta} from "./dataset.ts";
 import {fitGbt, modelToJSON, predictRaw, type GbtModel, type GbtParams} from "./gbt.ts";
 import {fitLogistic, predictLogisticRaw} from "./logistic.ts";
-import {calibrationCurve, expectedCalibrationError, rocAuc, summarize, type MetricSummary} from "./metrics.ts";
+import {calibrationCurve, expectedCalibrationError, rocAuc, summarize, type MetricSummary} from "./evaluation.ts";
 import {exportOnnx, ONNX_INPUT, ONNX_OUTPUTS} from "./onnx.ts";
 import {makeRng} from "./rng.ts";
 import {detectFeatures, readDataset, toCardFeatures} from "./table.ts";
@@ -77,8 +77,22 @@ export const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b)
 function labelsOf(values: unknown[], column: string, source: string): Float64Array {
   const y = new Float64Array(values.length);
   values.forEach((v, i) => {
-    const n = v === true ? 1 : v === false ? 0 : typeof v === "number" ? v : typeof v === "string" && /^(0|1|true|false)$/i.test(v) ? (/^(1|true)$/i.test(v) ? 1 : 0) : NaN;
-    if (n !== 0 && n !== 1) throw new Error(`${source}: label column "${column}" row ${i + 1} is ${JSON.stringify(v)}; labels must be 0/1 or true/false`);
+    const n =
+      v === true
+        ? 1
+        : v === false
+          ? 0
+          : typeof v === "number"
+            ? v
+            : typeof v === "string" && /^(0|1|true|false)$/i.test(v)
+              ? /^(1|true)$/i.test(v)
+                ? 1
+                : 0
+              : NaN;
+    if (n !== 0 && n !== 1)
+      throw new Error(
+        `${source}: label column "${column}" row ${i + 1} is ${JSON.stringify(v)}; labels must be 0/1 or true/false`,
+      );
     y[i] = n;
   });
   return y;
@@ -96,12 +110,21 @@ interface Split {
 /** Fits trees + baseline, calibrates on validation, measures on test, exports ONNX and the card. */
 function fitAndPackage(
   split: Split,
-  opts: {seed: number; params?: Partial<GbtParams>; truthAuc: number | null; fingerprint: string; training: NonNullable<ModelCard["training"]>; log: (m: string) => void},
+  opts: {
+    seed: number;
+    params?: Partial<GbtParams>;
+    truthAuc: number | null;
+    fingerprint: string;
+    training: NonNullable<ModelCard["training"]>;
+    log: (m: string) => void;
+  },
 ): TrainedModel {
   const params = {...CHURN_GBT_PARAMS, ...opts.params, seed: opts.seed};
   let t0 = performance.now();
   const gbt = fitGbt(split.train, split.yTrain, params, {data: split.valid, y: split.yValid});
-  opts.log(`trees: ${gbt.trees.length} (best round ${gbt.bestIteration + 1}) on ${split.train.nRows.toLocaleString("en-US")} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  opts.log(
+    `trees: ${gbt.trees.length} (best round ${gbt.bestIteration + 1}) on ${split.train.nRows.toLocaleString("en-US")} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const calibration = fitPlatt(predictRaw(gbt, split.valid), split.yValid);
   const testProb = calibrate(calibration, predictRaw(gbt, split.test));
   const lowBand = config.modelTiers.find((t) => t.tier === "Medium")!.minProbability;
@@ -111,11 +134,18 @@ function fitAndPackage(
   const lr = fitLogistic(split.train, split.yTrain, {l2: 1});
   const lrCal = fitPlatt(predictLogisticRaw(lr, split.valid), split.yValid);
   const baseline: MetricSummary = summarize(split.yTest, calibrate(lrCal, predictLogisticRaw(lr, split.test)), lowBand);
-  opts.log(`baseline logistic regression in ${((performance.now() - t0) / 1000).toFixed(1)} s: test AUC ${baseline.roc_auc.toFixed(3)} vs trees ${metrics.roc_auc.toFixed(3)}`);
+  opts.log(
+    `baseline logistic regression in ${((performance.now() - t0) / 1000).toFixed(1)} s: test AUC ${baseline.roc_auc.toFixed(3)} vs trees ${metrics.roc_auc.toFixed(3)}`,
+  );
 
   const treesJson = modelToJSON(gbt);
-  const version = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const onnx = exportOnnx(gbt, calibration, {metadata: {version, feature_names: gbt.features.map((f) => f.name).join(",")}});
+  const version = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  const onnx = exportOnnx(gbt, calibration, {
+    metadata: {version, feature_names: gbt.features.map((f) => f.name).join(",")},
+  });
   const explainer = createExplainer(gbt);
   const card = parseModelCard(
     {
@@ -125,13 +155,26 @@ function fitAndPackage(
       features: toCardFeatures(gbt.features),
       hyperparameters: {...params, trees: gbt.trees.length},
       metrics,
-      calibration: {method: calibration.method, params: calibrationParams(calibration), curve: calibrationCurve(split.yTest, testProb), decile_drift: decileDrift(split.yTest, testProb)},
+      calibration: {
+        method: calibration.method,
+        params: calibrationParams(calibration),
+        curve: calibrationCurve(split.yTest, testProb),
+        decile_drift: decileDrift(split.yTest, testProb),
+      },
       baseline: {model: "logistic regression (L2, Platt-calibrated)", metrics: baseline},
       truth_auc: opts.truthAuc,
       training: opts.training,
-      explainer: {kind: "treeshap", file: "churn_model.trees.json", sha256: sha256(treesJson), expected_value: explainer.expectedValue},
+      explainer: {
+        kind: "treeshap",
+        file: "churn_model.trees.json",
+        sha256: sha256(treesJson),
+        expected_value: explainer.expectedValue,
+      },
       onnx_sha256: sha256(onnx),
-      onnx: {input: {name: ONNX_INPUT, shape: ["N", gbt.features.length]}, outputs: ONNX_OUTPUTS.map((name) => ({name, shape: ["N", 1]}))},
+      onnx: {
+        input: {name: ONNX_INPUT, shape: ["N", gbt.features.length]},
+        outputs: ONNX_OUTPUTS.map((name) => ({name, shape: ["N", 1]})),
+      },
     },
     "trained model card",
   );
@@ -153,7 +196,9 @@ export async function maturedCutoffs(conn: DuckDBConnection, asOf: string): Prom
 /** Splits matured cutoffs: last 3 test; a 90-day gap; 3 validation; the rest train. */
 export function splitCutoffs(cutoffs: string[]): {train: string[]; valid: string[]; test: string[]} {
   if (cutoffs.length < MIN_CUTOFFS)
-    throw new Error(`not enough history to train: ${cutoffs.length} monthly cutoff(s) with a matured 90-day label, at least ${MIN_CUTOFFS} needed (about ${MIN_CUTOFFS + 6} months of usage data)`);
+    throw new Error(
+      `not enough history to train: ${cutoffs.length} monthly cutoff(s) with a matured 90-day label, at least ${MIN_CUTOFFS} needed (about ${MIN_CUTOFFS + 6} months of usage data)`,
+    );
   const nTest = cutoffs.length >= 12 ? 3 : 1;
   const nValid = cutoffs.length >= 12 ? 3 : 1;
   const gap = Math.ceil(config.dataQuality.churnHorizonDays / 30);
@@ -161,7 +206,10 @@ export function splitCutoffs(cutoffs: string[]): {train: string[]; valid: string
   const validEnd = cutoffs.length - nTest - gap;
   const valid = cutoffs.slice(Math.max(validEnd - nValid, 1), validEnd);
   const train = cutoffs.slice(0, Math.max(validEnd - nValid, 1));
-  if (!valid.length || !train.length) throw new Error(`not enough cutoffs (${cutoffs.length}) for a train / validation / test split with a ${gap}-month gap`);
+  if (!valid.length || !train.length)
+    throw new Error(
+      `not enough cutoffs (${cutoffs.length}) for a train / validation / test split with a ${gap}-month gap`,
+    );
   return {train, valid, test};
 }
 
@@ -172,35 +220,64 @@ export async function buildTrainingSnapshots(conn: DuckDBConnection, cutoffs: re
   for (const [i, c] of cutoffs.entries()) {
     const body = `SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS ${LABEL_COLUMN}
       FROM marts.customer_features_as_of(DATE ${lit(c)}) f LEFT JOIN raw.churn_events ch USING (customer_id)`;
-    await run(conn, i === 0 ? `CREATE TABLE marts.model_training_snapshots AS ${body}` : `INSERT INTO marts.model_training_snapshots ${body}`);
+    await run(
+      conn,
+      i === 0
+        ? `CREATE TABLE marts.model_training_snapshots AS ${body}`
+        : `INSERT INTO marts.model_training_snapshots ${body}`,
+    );
   }
   return (await one<{n: number}>(conn, "SELECT count(*) AS n FROM marts.model_training_snapshots")).n;
 }
 
 async function fingerprintOf(conn: DuckDBConnection, relation: string, cols: string[]): Promise<string> {
-  const r = await one<{n: number; h: string}>(conn, `SELECT count(*) AS n, CAST(bit_xor(hash(${cols.join(", ")})) AS VARCHAR) AS h FROM ${relation}`);
+  const r = await one<{n: number; h: string}>(
+    conn,
+    `SELECT count(*) AS n, CAST(bit_xor(hash(${cols.join(", ")})) AS VARCHAR) AS h FROM ${relation}`,
+  );
   return sha256(`${r.n}:${r.h}`).slice(0, 16);
 }
 
 /** Trains the churn model on the warehouse's raw tables; writes the snapshot table. */
-export async function trainChurnModel(conn: DuckDBConnection, opts: {asOf: string; seed?: number; log?: (m: string) => void}): Promise<TrainedModel> {
+export async function trainChurnModel(
+  conn: DuckDBConnection,
+  opts: {asOf: string; seed?: number; log?: (m: string) => void},
+): Promise<TrainedModel> {
   const log = opts.log ?? (() => {});
   const cutoffs = splitCutoffs(await maturedCutoffs(conn, opts.asOf));
   const all_ = [...cutoffs.train, ...cutoffs.valid, ...cutoffs.test];
   const rows = await buildTrainingSnapshots(conn, all_);
-  log(`snapshots: ${rows.toLocaleString("en-US")} rows at ${all_.length} monthly cutoffs (train ${cutoffs.train[0]}…${cutoffs.train.at(-1)}, validate ${cutoffs.valid.join(", ")}, test ${cutoffs.test.join(", ")})`);
-  const features = await detectFeatures(conn, "marts.model_training_snapshots", NON_FEATURE_COLUMNS, "marts.model_training_snapshots");
+  log(
+    `snapshots: ${rows.toLocaleString("en-US")} rows at ${all_.length} monthly cutoffs (train ${cutoffs.train[0]}…${cutoffs.train.at(-1)}, validate ${cutoffs.valid.join(", ")}, test ${cutoffs.test.join(", ")})`,
+  );
+  const features = await detectFeatures(
+    conn,
+    "marts.model_training_snapshots",
+    NON_FEATURE_COLUMNS,
+    "marts.model_training_snapshots",
+  );
   const part = async (cs: string[]) => {
     const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${cs.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
     const r = await readDataset(conn, rel, features, [LABEL_COLUMN, "customer_id", "as_of_date"]);
-    return {data: r.data, y: labelsOf(r.extra[LABEL_COLUMN]!, LABEL_COLUMN, "marts.model_training_snapshots"), ids: r.extra.customer_id as string[], dates: r.extra.as_of_date as unknown[]};
+    return {
+      data: r.data,
+      y: labelsOf(r.extra[LABEL_COLUMN]!, LABEL_COLUMN, "marts.model_training_snapshots"),
+      ids: r.extra.customer_id as string[],
+      dates: r.extra.as_of_date as unknown[],
+    };
   };
   const [train, valid, test] = [await part(cutoffs.train), await part(cutoffs.valid), await part(cutoffs.test)];
 
   // The generator's true probabilities (synthetic data only) give the best AUC reachable on the
   // same test rows. Read here, for the card only — never by features or the model.
   let truthAuc: number | null = null;
-  const hasTruth = (await one<{n: number}>(conn, "SELECT count(*) AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'truth' AND table_name = 'churn_probability'")).n > 0;
+  const hasTruth =
+    (
+      await one<{n: number}>(
+        conn,
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'truth' AND table_name = 'churn_probability'",
+      )
+    ).n > 0;
   if (hasTruth) {
     const truth = await all<{p: number | null}>(
       conn,
@@ -209,10 +286,18 @@ export async function trainChurnModel(conn: DuckDBConnection, opts: {asOf: strin
     );
     // accounts that signed up on the cutoff day itself have no truth row: compare on the rest
     const keep = truth.flatMap((t, i) => (t.p === null ? [] : [i]));
-    truthAuc = rocAuc(keep.map((i) => test.y[i]!), keep.map((i) => truth[i]!.p!));
-    if (keep.length < truth.length) log(`truth AUC on ${keep.length} of ${truth.length} test rows (the rest have no generator probability)`);
+    truthAuc = rocAuc(
+      keep.map((i) => test.y[i]!),
+      keep.map((i) => truth[i]!.p!),
+    );
+    if (keep.length < truth.length)
+      log(`truth AUC on ${keep.length} of ${truth.length} test rows (the rest have no generator probability)`);
   }
-  const fingerprint = await fingerprintOf(conn, "marts.model_training_snapshots", ["customer_id", "as_of_date", LABEL_COLUMN]);
+  const fingerprint = await fingerprintOf(conn, "marts.model_training_snapshots", [
+    "customer_id",
+    "as_of_date",
+    LABEL_COLUMN,
+  ]);
   const positives = [train.y, valid.y, test.y].reduce((s, y) => s + y.reduce((a, b) => a + b, 0), 0);
   return fitAndPackage(
     {train: train.data, yTrain: train.y, valid: valid.data, yValid: valid.y, test: test.data, yTest: test.y},
@@ -236,19 +321,44 @@ export async function trainChurnModel(conn: DuckDBConnection, opts: {asOf: strin
 export async function trainOnTable(
   conn: DuckDBConnection,
   relation: string,
-  opts: {idColumn: string; labelColumn: string; exclude?: string[]; seed?: number; source: string; log?: (m: string) => void},
+  opts: {
+    idColumn: string;
+    labelColumn: string;
+    exclude?: string[];
+    seed?: number;
+    source: string;
+    log?: (m: string) => void;
+  },
 ): Promise<TrainedModel> {
   const log = opts.log ?? (() => {});
-  const cols = (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)).map((c) => c.column_name);
-  for (const c of [opts.idColumn, opts.labelColumn]) if (!cols.includes(c)) throw new Error(`${opts.source}: no column "${c}" (columns: ${cols.join(", ")})`);
-  const dup = await one<{n: number}>(conn, `SELECT count(*) - count(DISTINCT "${opts.idColumn}") AS n FROM ${relation}`);
-  if (dup.n > 0) throw new Error(`${opts.source}: id column "${opts.idColumn}" has ${dup.n} duplicate value(s); one row per customer is expected`);
-  const features: FeatureMeta[] = await detectFeatures(conn, relation, [opts.idColumn, opts.labelColumn, ...(opts.exclude ?? [])], opts.source);
-  const {data, extra} = await readDataset(conn, `(SELECT * FROM ${relation} ORDER BY "${opts.idColumn}")`, features, [opts.labelColumn]);
+  const cols = (
+    await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)
+  ).map((c) => c.column_name);
+  for (const c of [opts.idColumn, opts.labelColumn])
+    if (!cols.includes(c)) throw new Error(`${opts.source}: no column "${c}" (columns: ${cols.join(", ")})`);
+  const dup = await one<{n: number}>(
+    conn,
+    `SELECT count(*) - count(DISTINCT "${opts.idColumn}") AS n FROM ${relation}`,
+  );
+  if (dup.n > 0)
+    throw new Error(
+      `${opts.source}: id column "${opts.idColumn}" has ${dup.n} duplicate value(s); one row per customer is expected`,
+    );
+  const features: FeatureMeta[] = await detectFeatures(
+    conn,
+    relation,
+    [opts.idColumn, opts.labelColumn, ...(opts.exclude ?? [])],
+    opts.source,
+  );
+  const {data, extra} = await readDataset(conn, `(SELECT * FROM ${relation} ORDER BY "${opts.idColumn}")`, features, [
+    opts.labelColumn,
+  ]);
   const y = labelsOf(extra[opts.labelColumn]!, opts.labelColumn, opts.source);
   const positives = y.reduce((a, b) => a + b, 0);
   if (data.nRows < 50 || positives < 5 || data.nRows - positives < 5)
-    throw new Error(`${opts.source}: ${data.nRows} rows with ${positives} positive label(s) is too little to train and evaluate (need ≥ 50 rows and ≥ 5 of each class)`);
+    throw new Error(
+      `${opts.source}: ${data.nRows} rows with ${positives} positive label(s) is too little to train and evaluate (need ≥ 50 rows and ≥ 5 of each class)`,
+    );
   // deterministic shuffle, then 60 / 20 / 20
   const idx = Array.from({length: data.nRows}, (_, i) => i);
   const rng = makeRng(opts.seed ?? 42);
@@ -260,7 +370,9 @@ export async function trainOnTable(
   const b = Math.floor(idx.length * 0.8);
   const pick = (ix: number[]) => ({data: subsetRows(data, ix), y: Float64Array.from(ix, (i) => y[i]!)});
   const [tr, va, te] = [pick(idx.slice(0, a)), pick(idx.slice(a, b)), pick(idx.slice(b))];
-  log(`table: ${data.nRows} rows, ${features.length} features (${features.filter((f) => f.kind === "categorical").length} categorical), ${positives} positives`);
+  log(
+    `table: ${data.nRows} rows, ${features.length} features (${features.filter((f) => f.kind === "categorical").length} categorical), ${positives} positives`,
+  );
   return fitAndPackage(
     {train: tr.data, yTrain: tr.y, valid: va.data, yValid: va.y, test: te.data, yTest: te.y},
     {
@@ -268,7 +380,13 @@ export async function trainOnTable(
       truthAuc: null,
       fingerprint: await fingerprintOf(conn, relation, [`"${opts.idColumn}"`, `"${opts.labelColumn}"`]),
       log,
-      training: {source: "table", label: opts.labelColumn, rows: {train: tr.data.nRows, valid: va.data.nRows, test: te.data.nRows}, positive_rate: positives / data.nRows, cutoffs: null},
+      training: {
+        source: "table",
+        label: opts.labelColumn,
+        rows: {train: tr.data.nRows, valid: va.data.nRows, test: te.data.nRows},
+        positive_rate: positives / data.nRows,
+        cutoffs: null,
+      },
     },
   );
 }

@@ -101,7 +101,8 @@ function coverOf(n: TreeNode, kind: CoverKind): number {
 }
 
 function treeDepth(nodes: TreeNode[]): number {
-  const depth = (k: number): number => (nodes[k].feature < 0 ? 0 : 1 + Math.max(depth(nodes[k].left), depth(nodes[k].right)));
+  const depth = (k: number): number =>
+    nodes[k].feature < 0 ? 0 : 1 + Math.max(depth(nodes[k].left), depth(nodes[k].right));
   return depth(0);
 }
 
@@ -109,7 +110,12 @@ function treeDepth(nodes: TreeNode[]): number {
  * Algorithm 2 of the paper for one row: adds the SHAP values of every tree to `phi`
  * (length nFeatures). Reference implementation.
  */
-export function shapAlgorithm2(model: GbtModel, x: ArrayLike<number>, phi: Float64Array, cover: CoverKind = "count"): Float64Array {
+export function shapAlgorithm2(
+  model: GbtModel,
+  x: ArrayLike<number>,
+  phi: Float64Array,
+  cover: CoverKind = "count",
+): Float64Array {
   let maxD = 0;
   for (const t of model.trees) maxD = Math.max(maxD, treeDepth(t.nodes));
   const path = makePath(((maxD + 2) * (maxD + 3)) / 2);
@@ -118,12 +124,13 @@ export function shapAlgorithm2(model: GbtModel, x: ArrayLike<number>, phi: Float
     const recurse = (k: number, b: number, d: number, pz: number, po: number, pf: number): void => {
       // copy the parent's path (d + 1 elements from block b) into the next block
       const nb = b + d + 1;
-      if (b >= 0) for (let i = 0; i <= d; i++) {
-        path.fi[nb + i] = path.fi[b + i];
-        path.zf[nb + i] = path.zf[b + i];
-        path.of[nb + i] = path.of[b + i];
-        path.pw[nb + i] = path.pw[b + i];
-      }
+      if (b >= 0)
+        for (let i = 0; i <= d; i++) {
+          path.fi[nb + i] = path.fi[b + i];
+          path.zf[nb + i] = path.zf[b + i];
+          path.of[nb + i] = path.of[b + i];
+          path.pw[nb + i] = path.pw[b + i];
+        }
       extend(path, nb, d, pz, po, pf);
       const n = nodes[k];
       if (n.feature < 0) {
@@ -260,7 +267,8 @@ export function createExplainer(model: GbtModel, options: {cover?: CoverKind} = 
   }
   const {flat, binner} = built;
   const masks = new Int32Array(flat.feat.length);
-  const evalBlock = (XB: Uint8Array, nb: number, phi: Float64Array, raw: Float64Array): void => evalTables(flat, F, masks, XB, nb, phi, raw);
+  const evalBlock = (XB: Uint8Array, nb: number, phi: Float64Array, raw: Float64Array): void =>
+    evalTables(flat, F, masks, XB, nb, phi, raw);
   const BLOCK = 256;
   const XB = new Uint8Array(BLOCK * F);
   const explainBatch = (data: Dataset): {shap: Float64Array; raw: Float64Array} => {
@@ -300,8 +308,31 @@ export function createExplainer(model: GbtModel, options: {cover?: CoverKind} = 
  * pattern (bit cleared when the row does not follow that branch); then each leaf adds its
  * table row for its pattern.
  */
-function evalTables(flat: FlatTrees, F: number, masks: Int32Array, XB: Uint8Array, nb: number, phi: Float64Array, raw: Float64Array): void {
-  const {treeStart, treeNI, treeNL, feat, clearBit, left, right, lut, value, leafD, tableOff, leafFeatOff, leafFeat, tables} = flat;
+function evalTables(
+  flat: FlatTrees,
+  F: number,
+  masks: Int32Array,
+  XB: Uint8Array,
+  nb: number,
+  phi: Float64Array,
+  raw: Float64Array,
+): void {
+  const {
+    treeStart,
+    treeNI,
+    treeNL,
+    feat,
+    clearBit,
+    left,
+    right,
+    lut,
+    value,
+    leafD,
+    tableOff,
+    leafFeatOff,
+    leafFeat,
+    tables,
+  } = flat;
   const nTrees = treeStart.length;
   for (let t = 0; t < nTrees; t++) {
     const s = treeStart[t];
@@ -336,7 +367,8 @@ function buildTables(model: GbtModel, coverKind: CoverKind): {flat: FlatTrees; b
   const F = model.features.length;
   // input binning preserving all decisions
   const thrSets = Array.from({length: F}, () => new Set<number>());
-  for (const t of model.trees) for (const n of t.nodes) if (n.feature >= 0 && !n.categories) thrSets[n.feature].add(n.threshold);
+  for (const t of model.trees)
+    for (const n of t.nodes) if (n.feature >= 0 && !n.categories) thrSets[n.feature].add(n.threshold);
   const binner: Binner = {
     thresholds: thrSets.map((s) => Float64Array.from(s).sort()),
     categorical: model.features.map((f) => f.kind === "categorical"),
@@ -424,7 +456,8 @@ function buildTables(model: GbtModel, coverKind: CoverKind): {flat: FlatTrees; b
           // Algorithm 2's unique path: dummy element 0, then (z_q, o_q) per distinct feature
           extend(path, 0, 0, 1, 1, -1);
           for (let q = 0; q < d; q++) extend(path, 0, q + 1, zs[q], (mask >> q) & 1, feats[q]);
-          for (let q = 0; q < d; q++) tables.push(unwoundSum(path, 0, d, q + 1) * (((mask >> q) & 1) - zs[q]) * n.value);
+          for (let q = 0; q < d; q++)
+            tables.push(unwoundSum(path, 0, d, q + 1) * (((mask >> q) & 1) - zs[q]) * n.value);
         }
         return;
       }
@@ -465,7 +498,8 @@ export interface Driver {
 
 /** The k features with the largest |SHAP|, signed, largest first (ties by feature index). */
 export function topDrivers(shap: ArrayLike<number>, featureNames: readonly string[], k: number): Driver[] {
-  if (shap.length !== featureNames.length) throw new Error(`topDrivers: ${shap.length} values but ${featureNames.length} names`);
+  if (shap.length !== featureNames.length)
+    throw new Error(`topDrivers: ${shap.length} values but ${featureNames.length} names`);
   const idx = Array.from({length: shap.length}, (_, i) => i).filter((i) => shap[i] !== 0);
   idx.sort((a, b) => Math.abs(shap[b]) - Math.abs(shap[a]) || a - b);
   return idx.slice(0, k).map((i) => ({feature: featureNames[i], contribution: shap[i]}));

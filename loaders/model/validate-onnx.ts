@@ -42,7 +42,11 @@ function dimText(d: onnxProto.onnx.TensorShapeProto.IDimension): string {
   return "?";
 }
 
-export async function validateOnnxModel(bytes: Uint8Array, cardJson: unknown, options: {source?: string} = {}): Promise<ValidatedModel> {
+export async function validateOnnxModel(
+  bytes: Uint8Array,
+  cardJson: unknown,
+  options: {source?: string} = {},
+): Promise<ValidatedModel> {
   const source = options.source ?? "ONNX model";
   // 1. card
   let card: ModelCard;
@@ -56,11 +60,15 @@ export async function validateOnnxModel(bytes: Uint8Array, cardJson: unknown, op
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new OnnxValidationError(source, [`not an ONNX file: the bytes are not a valid ONNX protobuf (${(e as Error).message})`]);
+    throw new OnnxValidationError(source, [
+      `not an ONNX file: the bytes are not a valid ONNX protobuf (${(e as Error).message})`,
+    ]);
   }
   const graph = model.graph;
   if (!graph || (graph.node?.length ?? 0) === 0) {
-    throw new OnnxValidationError(source, ["not an ONNX file: no graph with nodes found (is this really a .onnx model?)"]);
+    throw new OnnxValidationError(source, [
+      "not an ONNX file: no graph with nodes found (is this really a .onnx model?)",
+    ]);
   }
   // 3. signature
   const problems: string[] = [];
@@ -69,35 +77,48 @@ export async function validateOnnxModel(bytes: Uint8Array, cardJson: unknown, op
   const expectedF = card.features.length;
   let inputName = "";
   if (inputs.length !== 1) {
-    problems.push(`expected exactly 1 input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ") || "none"})`);
+    problems.push(
+      `expected exactly 1 input, found ${inputs.length} (${inputs.map((i) => i.name).join(", ") || "none"})`,
+    );
   } else {
     const inp = inputs[0];
     inputName = inp.name ?? "";
-    if (inp.name !== card.onnx.input.name) problems.push(`input is named "${inp.name}" but the model card says "${card.onnx.input.name}"`);
+    if (inp.name !== card.onnx.input.name)
+      problems.push(`input is named "${inp.name}" but the model card says "${card.onnx.input.name}"`);
     const tt = inp.type?.tensorType;
     if (!tt) problems.push(`input "${inp.name}" is not a tensor`);
     else {
-      if (tt.elemType !== FLOAT) problems.push(`input "${inp.name}" has element type ${onnx.TensorProto.DataType[tt.elemType ?? 0] ?? tt.elemType}, expected FLOAT (float32)`);
+      if (tt.elemType !== FLOAT)
+        problems.push(
+          `input "${inp.name}" has element type ${onnx.TensorProto.DataType[tt.elemType ?? 0] ?? tt.elemType}, expected FLOAT (float32)`,
+        );
       const dims = tt.shape?.dim ?? [];
-      if (dims.length !== 2) problems.push(`input "${inp.name}" has shape [${dims.map(dimText).join(", ")}], expected [N, ${expectedF}]`);
+      if (dims.length !== 2)
+        problems.push(`input "${inp.name}" has shape [${dims.map(dimText).join(", ")}], expected [N, ${expectedF}]`);
       else {
         const w = dims[1].dimValue;
         if (w === null || w === undefined || Number(w) !== expectedF) {
-          problems.push(`input "${inp.name}" has shape [${dims.map(dimText).join(", ")}]: ${dimText(dims[1])} features, but the model card lists ${expectedF}`);
+          problems.push(
+            `input "${inp.name}" has shape [${dims.map(dimText).join(", ")}]: ${dimText(dims[1])} features, but the model card lists ${expectedF}`,
+          );
         }
       }
     }
   }
   const outputNames = (graph.output ?? []).map((o) => o.name ?? "");
   const required = new Set(["probability", ...card.onnx.outputs.map((o) => o.name)]);
-  for (const name of required) if (!outputNames.includes(name)) problems.push(`missing output "${name}" (outputs: ${outputNames.join(", ") || "none"})`);
+  for (const name of required)
+    if (!outputNames.includes(name))
+      problems.push(`missing output "${name}" (outputs: ${outputNames.join(", ") || "none"})`);
   const fnProp = (model.metadataProps ?? []).find((p) => p.key === "feature_names");
   if (fnProp?.value) {
     try {
       const names = JSON.parse(fnProp.value) as unknown;
       const cardNames = card.features.map((f) => f.name);
       if (!Array.isArray(names) || names.length !== cardNames.length || names.some((n, i) => n !== cardNames[i])) {
-        problems.push(`feature_names metadata ${fnProp.value} differs from the model card's features ${JSON.stringify(cardNames)}`);
+        problems.push(
+          `feature_names metadata ${fnProp.value} differs from the model card's features ${JSON.stringify(cardNames)}`,
+        );
       }
     } catch {
       problems.push("feature_names metadata is not JSON");
@@ -116,11 +137,18 @@ export async function validateOnnxModel(bytes: Uint8Array, cardJson: unknown, op
     probe.fill(NaN, expectedF);
     const out = await session.run({[inputName]: new ort.Tensor("float32", probe, [2, expectedF])});
     const p = out.probability;
-    if (!p || p.type !== "float32") throw new OnnxValidationError(source, [`output "probability" is ${p ? p.type : "absent"}, expected float32`]);
+    if (!p || p.type !== "float32")
+      throw new OnnxValidationError(source, [`output "probability" is ${p ? p.type : "absent"}, expected float32`]);
     const data = p.data as Float32Array;
-    if (data.length !== 2) throw new OnnxValidationError(source, [`output "probability" has ${data.length} values for 2 rows, expected shape [N, 1]`]);
+    if (data.length !== 2)
+      throw new OnnxValidationError(source, [
+        `output "probability" has ${data.length} values for 2 rows, expected shape [N, 1]`,
+      ]);
     for (const v of data) {
-      if (!Number.isFinite(v) || v < 0 || v > 1) throw new OnnxValidationError(source, [`output "probability" returned ${v} for a probe row, expected a value in [0, 1]`]);
+      if (!Number.isFinite(v) || v < 0 || v > 1)
+        throw new OnnxValidationError(source, [
+          `output "probability" returned ${v} for a probe row, expected a value in [0, 1]`,
+        ]);
     }
   } catch (e) {
     if (e instanceof OnnxValidationError) throw e;

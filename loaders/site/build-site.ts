@@ -16,15 +16,15 @@
  *
  * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
  */
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import {spawn} from "node:child_process";
+import {createHash} from "node:crypto";
+import {createReadStream, createWriteStream, existsSync} from "node:fs";
+import {copyFile, mkdir, readdir, rename, rm, stat} from "node:fs/promises";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { pathToFileURL } from "node:url";
-import { constants as zlibConstants, createBrotliCompress, createGzip } from "node:zlib";
-import { PROJECT_ROOT, prepareFramework } from "./prepare-framework.ts";
+import {pipeline} from "node:stream/promises";
+import {pathToFileURL} from "node:url";
+import {constants as zlibConstants, createBrotliCompress, createGzip} from "node:zlib";
+import {PROJECT_ROOT, prepareFramework} from "./prepare-framework.ts";
 
 export interface BuildSiteOptions {
   /** DuckDB warehouse the loaders read (opened read-only) */
@@ -48,7 +48,20 @@ export interface BuildSiteResult {
 }
 
 /** Extensions worth precompressing (Parquet is already zstd-compressed; `.arrows` is raw Arrow IPC). */
-const PRECOMPRESS = new Set([".html", ".js", ".css", ".json", ".wasm", ".svg", ".csv", ".tsv", ".txt", ".map", ".arrow", ".arrows"]);
+const PRECOMPRESS = new Set([
+  ".html",
+  ".js",
+  ".css",
+  ".json",
+  ".wasm",
+  ".svg",
+  ".csv",
+  ".tsv",
+  ".txt",
+  ".map",
+  ".arrow",
+  ".arrows",
+]);
 const PRECOMPRESS_MIN_BYTES = 1024;
 
 /**
@@ -57,7 +70,7 @@ const PRECOMPRESS_MIN_BYTES = 1024;
  * duckdb-eh.wasm, vs 4.6 MB at quality 11, 7.1 MB gzip); the cache key holds the quality.
  */
 const ENCODINGS = [
-  { suffix: ".gz", key: () => "gz", create: () => createGzip({ level: 9 }) },
+  {suffix: ".gz", key: () => "gz", create: () => createGzip({level: 9})},
   {
     suffix: ".br",
     key: (size: number) => `q${brotliQuality(size)}.br`,
@@ -78,7 +91,7 @@ function brotliQuality(size: number): number {
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+  for (const entry of await readdir(dir, {withFileTypes: true})) {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walk(p)));
     else if (entry.isFile()) out.push(p);
@@ -94,20 +107,20 @@ async function sha256(file: string): Promise<string> {
 
 /** Writes `file.br` and `file.gz` next to every compressible file ≥ 1 KB, reusing cached results. */
 async function precompressDir(dir: string, cacheDir: string): Promise<number> {
-  await mkdir(cacheDir, { recursive: true });
+  await mkdir(cacheDir, {recursive: true});
   const files = (await walk(dir)).filter((f) => PRECOMPRESS.has(path.extname(f)));
   let written = 0;
   const used = new Set<string>();
   // largest first, so the long brotli runs on the wasm files start at once and overlap the rest
-  const jobs: { file: string; size: number; encoding: (typeof ENCODINGS)[number] }[] = [];
+  const jobs: {file: string; size: number; encoding: (typeof ENCODINGS)[number]}[] = [];
   for (const file of files) {
-    const { size } = await stat(file);
-    if (size >= PRECOMPRESS_MIN_BYTES) for (const encoding of ENCODINGS) jobs.push({ file, size, encoding });
+    const {size} = await stat(file);
+    if (size >= PRECOMPRESS_MIN_BYTES) for (const encoding of ENCODINGS) jobs.push({file, size, encoding});
   }
   jobs.sort((a, b) => b.size - a.size);
   const worker = async () => {
     for (let job = jobs.shift(); job; job = jobs.shift()) {
-      const { file, size, encoding } = job;
+      const {file, size, encoding} = job;
       const cached = path.join(cacheDir, `${await sha256(file)}.${encoding.key(size)}`);
       used.add(path.basename(cached));
       if (!existsSync(cached)) {
@@ -119,25 +132,31 @@ async function precompressDir(dir: string, cacheDir: string): Promise<number> {
       written++;
     }
   };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  await Promise.all(Array.from({length: 4}, worker));
   // keep the cache to what this build used (pages change every build; the wasm files rarely do)
   for (const entry of await readdir(cacheDir)) {
-    if (/\.(gz|br)$/.test(entry) && !used.has(entry)) await rm(path.join(cacheDir, entry), { force: true });
+    if (/\.(gz|br)$/.test(entry) && !used.has(entry)) await rm(path.join(cacheDir, entry), {force: true});
   }
   return written;
 }
 
 /** Runs a command, collecting its interleaved stdout/stderr; rejects with that output on failure. */
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+function run(command: string, args: string[], options: {cwd: string; env: NodeJS.ProcessEnv}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"]});
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("error", (error) => reject(new Error(`cannot run ${command}: ${error.message}`)));
     child.on("close", (code, signal) => {
       if (code === 0) resolve(output);
-      else reject(Object.assign(new Error(`${path.basename(command)} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${output}`), { output }));
+      else
+        reject(
+          Object.assign(
+            new Error(`${path.basename(command)} ${args.join(" ")} failed (${signal ?? `exit ${code}`}):\n${output}`),
+            {output},
+          ),
+        );
     });
   });
 }
@@ -149,14 +168,15 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const log = options.log ?? ((line: string) => console.log(line));
   const warehouse = path.resolve(options.warehouse);
   const outDir = path.resolve(projectRoot, options.outDir);
-  if (!existsSync(warehouse)) throw new Error(`buildSite: warehouse not found: ${warehouse} (run the data build first)`);
+  if (!existsSync(warehouse))
+    throw new Error(`buildSite: warehouse not found: ${warehouse} (run the data build first)`);
 
-  await prepareFramework({ projectRoot, log });
+  await prepareFramework({projectRoot, log});
   const cacheRoot = path.join(projectRoot, "src", ".observablehq", "cache");
-  await rm(path.join(cacheRoot, "data"), { recursive: true, force: true });
+  await rm(path.join(cacheRoot, "data"), {recursive: true, force: true});
 
   const tmpOut = `${outDir}.tmp-${process.pid}`;
-  await rm(tmpOut, { recursive: true, force: true });
+  await rm(tmpOut, {recursive: true, force: true});
   const bin = path.join(projectRoot, "node_modules", ".bin");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -168,17 +188,19 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   };
   let output: string;
   try {
-    output = await run(path.join(bin, "observable"), ["build"], { cwd: projectRoot, env });
+    output = await run(path.join(bin, "observable"), ["build"], {cwd: projectRoot, env});
     // Framework logs a failed loader but may still finish; never publish a page with missing data
     const failures = output.split("\n").filter((line) => /\berror\b.*in \d|unable to fetch|Error:/.test(line));
-    if (failures.length > 0) throw new Error(`observable build reported errors:\n${failures.join("\n")}\n\nfull output:\n${output}`);
-    if (!existsSync(path.join(tmpOut, "index.html"))) throw new Error(`observable build wrote no index.html:\n${output}`);
+    if (failures.length > 0)
+      throw new Error(`observable build reported errors:\n${failures.join("\n")}\n\nfull output:\n${output}`);
+    if (!existsSync(path.join(tmpOut, "index.html")))
+      throw new Error(`observable build wrote no index.html:\n${output}`);
     if (options.precompress !== false) {
       const n = await precompressDir(tmpOut, path.join(cacheRoot, "saasguard-gzip"));
       log(`build-site: precompressed ${n} files`);
     }
   } catch (error) {
-    await rm(tmpOut, { recursive: true, force: true });
+    await rm(tmpOut, {recursive: true, force: true});
     throw error;
   }
 
@@ -186,13 +208,16 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const oldOut = `${outDir}.old-${process.pid}`;
   if (existsSync(outDir)) await rename(outDir, oldOut);
   await rename(tmpOut, outDir);
-  await rm(oldOut, { recursive: true, force: true });
+  await rm(oldOut, {recursive: true, force: true});
 
-  const pages = (await walk(outDir)).filter((f) => f.endsWith(".html")).map((f) => path.relative(outDir, f).split(path.sep).join("/")).sort();
+  const pages = (await walk(outDir))
+    .filter((f) => f.endsWith(".html"))
+    .map((f) => path.relative(outDir, f).split(path.sep).join("/"))
+    .sort();
   const durationMs = Math.round(performance.now() - started);
   const shown = outDir.startsWith(projectRoot + path.sep) ? path.relative(projectRoot, outDir) : outDir;
   log(`build-site: ${pages.length} page(s) → ${shown} in ${(durationMs / 1000).toFixed(1)} s`);
-  return { outDir, pages, durationMs, output };
+  return {outDir, pages, durationMs, output};
 }
 
 function argValue(name: string): string | undefined {

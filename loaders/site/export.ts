@@ -9,13 +9,13 @@
  * Only columns the query names are exported: loaders must never select PII columns
  * (`primary_contact_email` and the like), because everything under dist/ is public to its viewers.
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createReadStream } from "node:fs";
+import {existsSync} from "node:fs";
+import {mkdtemp, readFile, rm, stat} from "node:fs/promises";
+import {createReadStream} from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pipeline } from "node:stream/promises";
-import { DuckDBInstance } from "@duckdb/node-api";
+import {pipeline} from "node:stream/promises";
+import {DuckDBInstance} from "@duckdb/node-api";
 
 /** Absolute path of the warehouse the loaders read. */
 export function warehousePath(): string {
@@ -23,14 +23,20 @@ export function warehousePath(): string {
 }
 
 /** Runs `COPY (<sql>) TO <tmp file> (<format>)` on the read-only warehouse; returns the file. */
-async function copyToTempFile(sql: string, fileName: string, format: string): Promise<{ file: string; cleanup: () => Promise<void> }> {
+async function copyToTempFile(
+  sql: string,
+  fileName: string,
+  format: string,
+): Promise<{file: string; cleanup: () => Promise<void>}> {
   const warehouse = warehousePath();
   if (!existsSync(warehouse))
-    throw new Error(`warehouse not found: ${warehouse} — run \`npm run build\` first, or set SAASGUARD_WAREHOUSE to an existing DuckDB file`);
+    throw new Error(
+      `warehouse not found: ${warehouse} — run \`npm run build\` first, or set SAASGUARD_WAREHOUSE to an existing DuckDB file`,
+    );
   const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-export-"));
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const cleanup = () => rm(dir, {recursive: true, force: true});
   const file = path.join(dir, fileName);
-  const instance = await DuckDBInstance.create(warehouse, { access_mode: "READ_ONLY" });
+  const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
   try {
     const connection = await instance.connect();
     try {
@@ -46,11 +52,11 @@ async function copyToTempFile(sql: string, fileName: string, format: string): Pr
   } finally {
     instance.closeSync();
   }
-  return { file, cleanup };
+  return {file, cleanup};
 }
 
 async function streamToStdout(file: string): Promise<void> {
-  await pipeline(createReadStream(file), process.stdout, { end: false });
+  await pipeline(createReadStream(file), process.stdout, {end: false});
 }
 
 /**
@@ -62,11 +68,13 @@ async function streamToStdout(file: string): Promise<void> {
  * and the server compress the bytes (≈8× smaller with brotli).
  */
 export async function exportArrow(sql: string): Promise<void> {
-  const { file, cleanup } = await copyToTempFile(sql, "out.parquet", "FORMAT parquet, COMPRESSION zstd");
+  const {file, cleanup} = await copyToTempFile(sql, "out.parquet", "FORMAT parquet, COMPRESSION zstd");
   try {
-    const { readParquet } = await import("parquet-wasm/node");
+    const {readParquet} = await import("parquet-wasm/node");
     const ipc = await dictionaryEncodeStrings(readParquet(new Uint8Array(await readFile(file))).intoIPCStream());
-    await new Promise<void>((resolve, reject) => process.stdout.write(ipc, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      process.stdout.write(ipc, (error) => (error ? reject(error) : resolve())),
+    );
   } finally {
     await cleanup();
   }
@@ -80,7 +88,8 @@ export async function exportArrow(sql: string): Promise<void> {
  * ~0.4 s less to decompress, copy and insert. DuckDB reads a dictionary column as VARCHAR.
  */
 export async function dictionaryEncodeStrings(ipc: Uint8Array): Promise<Uint8Array> {
-  const { Dictionary, Int8, Int16, Table, Type, Utf8, tableFromIPC, tableToIPC, vectorFromArray } = await import("apache-arrow");
+  const {Dictionary, Int8, Int16, Table, Type, Utf8, tableFromIPC, tableToIPC, vectorFromArray} =
+    await import("apache-arrow");
   const table = tableFromIPC(ipc);
   const columns: Record<string, import("apache-arrow").Vector> = {};
   for (const field of table.schema.fields) {
@@ -89,7 +98,10 @@ export async function dictionaryEncodeStrings(ipc: Uint8Array): Promise<Uint8Arr
       const values = column.toArray() as (string | null)[];
       const distinct = new Set(values).size;
       if (values.length > 0 && distinct <= Math.min(32_767, values.length / 4)) {
-        columns[field.name] = vectorFromArray(values, new Dictionary(new Utf8(), distinct <= 127 ? new Int8() : new Int16()));
+        columns[field.name] = vectorFromArray(
+          values,
+          new Dictionary(new Utf8(), distinct <= 127 ? new Int8() : new Int16()),
+        );
         continue;
       }
     }
@@ -103,14 +115,17 @@ export async function dictionaryEncodeStrings(ipc: Uint8Array): Promise<Uint8Arr
  * `{single: true}` — the one row itself (an error if the query returns any other number of rows).
  * DATE values become "YYYY-MM-DD" strings, TIMESTAMPs "YYYY-MM-DD HH:MM:SS" strings (UTC).
  */
-export async function exportJson(sql: string, options: { single?: boolean } = {}): Promise<void> {
-  const { file, cleanup } = await copyToTempFile(sql, "out.json", "FORMAT json, ARRAY true");
+export async function exportJson(sql: string, options: {single?: boolean} = {}): Promise<void> {
+  const {file, cleanup} = await copyToTempFile(sql, "out.json", "FORMAT json, ARRAY true");
   try {
     if (!options.single) return await streamToStdout(file);
-    if ((await stat(file)).size > 1_000_000) throw new Error(`exportJson({single: true}): result is too large to be one row`);
+    if ((await stat(file)).size > 1_000_000)
+      throw new Error(`exportJson({single: true}): result is too large to be one row`);
     const rows: unknown = JSON.parse(await readFile(file, "utf-8"));
     if (!Array.isArray(rows) || rows.length !== 1)
-      throw new Error(`exportJson({single: true}): expected exactly one row, got ${Array.isArray(rows) ? rows.length : "no array"}\n  query: ${sql.trim()}`);
+      throw new Error(
+        `exportJson({single: true}): expected exactly one row, got ${Array.isArray(rows) ? rows.length : "no array"}\n  query: ${sql.trim()}`,
+      );
     process.stdout.write(JSON.stringify(rows[0]) + "\n");
   } finally {
     await cleanup();

@@ -26,11 +26,11 @@
  *
  * Run: `tsx loaders/site/prepare-framework.ts` (also run by `npm run dev` and by buildSite()).
  */
-import { createHash } from "node:crypto";
-import { existsSync, realpathSync } from "node:fs";
-import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import {createHash} from "node:crypto";
+import {existsSync, realpathSync} from "node:fs";
+import {copyFile, mkdir, readFile, readdir, rename, rm, writeFile} from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import {fileURLToPath, pathToFileURL} from "node:url";
 import * as esbuild from "esbuild";
 
 /** The project root (this file lives in `<root>/loaders/site/`). */
@@ -48,16 +48,16 @@ interface Bundle {
 
 /** What the site uses: Plot, d3, htl, Inputs' deps, the DuckDB client, Parquet decoding, CSV, ONNX. */
 const BUNDLES: readonly Bundle[] = [
-  { name: "d3", entry: "d3" },
-  { name: "htl", entry: "htl" },
-  { name: "isoformat", entry: "isoformat" },
-  { name: "d3-dsv", entry: "d3-dsv" },
-  { name: "@observablehq/plot", entry: "@observablehq/plot" },
-  { name: "apache-arrow", entry: "apache-arrow" },
-  { name: "parquet-wasm", entry: "parquet-wasm/esm", copy: ["esm/parquet_wasm_bg.wasm"] },
+  {name: "d3", entry: "d3"},
+  {name: "htl", entry: "htl"},
+  {name: "isoformat", entry: "isoformat"},
+  {name: "d3-dsv", entry: "d3-dsv"},
+  {name: "@observablehq/plot", entry: "@observablehq/plot"},
+  {name: "apache-arrow", entry: "apache-arrow"},
+  {name: "parquet-wasm", entry: "parquet-wasm/esm", copy: ["esm/parquet_wasm_bg.wasm"]},
   // the Customer 360 what-if panel scores the churn model in the browser (wasm backend only;
   // the glue code is inside the bundle, the .wasm is loaded from the site: see components/whatif.ts)
-  { name: "onnxruntime-web", entry: "onnxruntime-web/wasm", copy: ["dist/ort-wasm-simd-threaded.wasm"] },
+  {name: "onnxruntime-web", entry: "onnxruntime-web/wasm", copy: ["dist/ort-wasm-simd-threaded.wasm"]},
   {
     name: "@duckdb/duckdb-wasm",
     entry: "@duckdb/duckdb-wasm",
@@ -82,7 +82,7 @@ const BUNDLES: readonly Bundle[] = [
  * compare it with native DuckDB, and a duckdb-wasm whose glue differs fails the build here
  * instead of shipping half-patched.
  */
-export const DUCKDB_WORKER_PATCHES: readonly { why: string; from: string; to: string }[] = [
+export const DUCKDB_WORKER_PATCHES: readonly {why: string; from: string; to: string}[] = [
   {
     // Emscripten's GOT proxy already creates an entry for every symbol a module imports, and
     // reportUndefinedSymbols fills any still unset from the symbol table: creating a
@@ -112,14 +112,20 @@ export const DUCKDB_WORKER_PATCHES: readonly { why: string; from: string; to: st
 ];
 
 /** The worker scripts DUCKDB_WORKER_PATCHES apply to (paths inside the package). */
-export const DUCKDB_PATCHED_WORKERS: readonly string[] = ["dist/duckdb-browser-mvp.worker.js", "dist/duckdb-browser-eh.worker.js"];
+export const DUCKDB_PATCHED_WORKERS: readonly string[] = [
+  "dist/duckdb-browser-mvp.worker.js",
+  "dist/duckdb-browser-eh.worker.js",
+];
 
 /** `source` (one of DUCKDB_PATCHED_WORKERS) with every patch applied; throws unless each applies exactly once. */
 export function patchDuckDBWorker(source: string, file: string): string {
   let out = source;
   for (const patch of DUCKDB_WORKER_PATCHES) {
     const n = out.split(patch.from).length - 1;
-    if (n !== 1) throw new Error(`prepare-framework: the duckdb-wasm patch "${patch.why}" matches ${n} times in ${file} (expected once): review DUCKDB_WORKER_PATCHES for this duckdb-wasm version`);
+    if (n !== 1)
+      throw new Error(
+        `prepare-framework: the duckdb-wasm patch "${patch.why}" matches ${n} times in ${file} (expected once): review DUCKDB_WORKER_PATCHES for this duckdb-wasm version`,
+      );
     out = out.replace(patch.from, () => patch.to);
   }
   return out;
@@ -127,9 +133,31 @@ export function patchDuckDBWorker(source: string, file: string): string {
 
 /** Framework's recommended libraries and implicit imports, besides whatever its client code names. */
 const KNOWN_LIBRARIES = [
-  "@observablehq/sample-datasets", "@uwdata/vgplot", "@viz-js/viz", "apache-arrow", "arquero", "d3", "d3-dsv",
-  "echarts", "exceljs", "htl", "isoformat", "jszip", "katex", "leaflet", "lodash", "mapbox-gl", "mermaid",
-  "parquet-wasm", "react", "react-dom", "sql.js", "topojson-client", "vega", "vega-lite", "vega-lite-api",
+  "@observablehq/sample-datasets",
+  "@uwdata/vgplot",
+  "@viz-js/viz",
+  "apache-arrow",
+  "arquero",
+  "d3",
+  "d3-dsv",
+  "echarts",
+  "exceljs",
+  "htl",
+  "isoformat",
+  "jszip",
+  "katex",
+  "leaflet",
+  "lodash",
+  "mapbox-gl",
+  "mermaid",
+  "parquet-wasm",
+  "react",
+  "react-dom",
+  "sql.js",
+  "topojson-client",
+  "vega",
+  "vega-lite",
+  "vega-lite-api",
 ];
 
 /** Version-folder name used for a library Framework knows of that is not installed. */
@@ -180,7 +208,7 @@ async function frameworkLibraryNames(projectRoot: string): Promise<string[]> {
   const dist = path.join(projectRoot, "node_modules/@observablehq/framework/dist");
   const files = [path.join(dist, "libraries.js")];
   const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
+    for (const entry of await readdir(dir, {withFileTypes: true})) {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(p);
       else if (entry.name.endsWith(".js")) files.push(p);
@@ -188,8 +216,16 @@ async function frameworkLibraryNames(projectRoot: string): Promise<string[]> {
   };
   await walk(path.join(dist, "client"));
   const names = new Set(KNOWN_LIBRARIES);
-  const builtins = new Set(["@observablehq/runtime", "@observablehq/stdlib", "@observablehq/dot", "@observablehq/duckdb",
-    "@observablehq/inputs", "@observablehq/mermaid", "@observablehq/tex", "@observablehq/sqlite"]);
+  const builtins = new Set([
+    "@observablehq/runtime",
+    "@observablehq/stdlib",
+    "@observablehq/dot",
+    "@observablehq/duckdb",
+    "@observablehq/inputs",
+    "@observablehq/mermaid",
+    "@observablehq/tex",
+    "@observablehq/sqlite",
+  ]);
   for (const file of files) {
     const text = await readFile(file, "utf-8");
     for (const m of text.matchAll(/["'`]npm:((?:@[\w.-]+\/)?[\w.-]+)/g)) if (!builtins.has(m[1]!)) names.add(m[1]!);
@@ -218,7 +254,7 @@ async function bundleOne(
   projectRoot: string,
   bundle: Bundle,
   version: string,
-  shared: Map<string, { dir: string; version: string }>,
+  shared: Map<string, {dir: string; version: string}>,
   outFile: string,
 ): Promise<void> {
   const self = esmPath(bundle.name, version);
@@ -228,13 +264,13 @@ async function bundleOne(
       const names = [...shared.keys()].filter((n) => n !== bundle.name);
       if (names.length === 0) return;
       const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})$`);
-      build.onResolve({ filter }, (args) => {
+      build.onResolve({filter}, (args) => {
         const target = shared.get(args.path)!;
         // only share when the importer would get the very same installed copy (duckdb-wasm, for
         // example, has its own nested apache-arrow@17, which must stay inside its bundle)
         if (packageDirFor(args.path, args.importer) !== target.dir) return undefined;
         const rel = path.posix.relative(path.posix.dirname(self), esmPath(args.path, target.version));
-        return { path: rel.startsWith(".") ? rel : `./${rel}`, external: true };
+        return {path: rel.startsWith(".") ? rel : `./${rel}`, external: true};
       });
     },
   };
@@ -251,7 +287,7 @@ async function bundleOne(
     logLevel: "silent",
     outfile: tmp,
     plugins: [externals],
-    define: { "process.env.NODE_ENV": '"production"' },
+    define: {"process.env.NODE_ENV": '"production"'},
   });
   await rename(tmp, outFile);
 }
@@ -266,7 +302,8 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
   const versions: Record<string, string> = {};
   for (const b of BUNDLES) {
     const v = await installedVersion(projectRoot, b.name);
-    if (!v) throw new Error(`prepare-framework: ${b.name} is not installed in ${projectRoot}/node_modules (run npm ci)`);
+    if (!v)
+      throw new Error(`prepare-framework: ${b.name} is not installed in ${projectRoot}/node_modules (run npm ci)`);
     versions[b.name] = v;
   }
   const pinned = await frameworkDuckDBWasmVersion(projectRoot);
@@ -288,18 +325,22 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
   ]);
   const thisFile = fileURLToPath(import.meta.url);
   const stamp = createHash("sha256")
-    .update(JSON.stringify({ versions, placeholders, bundles: BUNDLES }))
+    .update(JSON.stringify({versions, placeholders, bundles: BUNDLES}))
     .update(await readFile(thisFile))
     .digest("hex");
 
   const stampOk = existsSync(stampFile) && (await readFile(stampFile, "utf-8")).includes(stamp);
-  if (!options.force && stampOk && expectedFiles.every((f) => existsSync(f)) &&
-      Object.entries(placeholders).every(([n, v]) => existsSync(path.join(npmCacheDir, `${n}@${v}`)))) {
-    return { npmCacheDir, versions, rebuilt: false };
+  if (
+    !options.force &&
+    stampOk &&
+    expectedFiles.every((f) => existsSync(f)) &&
+    Object.entries(placeholders).every(([n, v]) => existsSync(path.join(npmCacheDir, `${n}@${v}`)))
+  ) {
+    return {npmCacheDir, versions, rebuilt: false};
   }
 
   const started = performance.now();
-  await mkdir(npmCacheDir, { recursive: true });
+  await mkdir(npmCacheDir, {recursive: true});
   // drop version folders of our libraries that no longer match the installed version, so Framework
   // (which picks the newest folder) cannot pick a stale or empty one
   for (const name of [...Object.keys(versions), ...Object.keys(placeholders)]) {
@@ -308,21 +349,23 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
     const base = path.basename(name);
     const wanted = `${base}@${versions[name] ?? placeholders[name]}`;
     for (const entry of await readdir(parent)) {
-      if (entry.startsWith(`${base}@`) && entry !== wanted) await rm(path.join(parent, entry), { recursive: true, force: true });
+      if (entry.startsWith(`${base}@`) && entry !== wanted)
+        await rm(path.join(parent, entry), {recursive: true, force: true});
     }
   }
 
-  const shared = new Map<string, { dir: string; version: string }>();
-  for (const b of BUNDLES) shared.set(b.name, { dir: realpathSync(path.join(projectRoot, "node_modules", b.name)), version: versions[b.name]! });
+  const shared = new Map<string, {dir: string; version: string}>();
+  for (const b of BUNDLES)
+    shared.set(b.name, {dir: realpathSync(path.join(projectRoot, "node_modules", b.name)), version: versions[b.name]!});
 
   await Promise.all(
     BUNDLES.map(async (b) => {
       const dir = path.join(npmCacheDir, `${b.name}@${versions[b.name]}`);
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, {recursive: true});
       await bundleOne(projectRoot, b, versions[b.name]!, shared, path.join(dir, "_esm.js"));
       for (const file of b.copy ?? []) {
         const to = path.join(dir, file);
-        await mkdir(path.dirname(to), { recursive: true });
+        await mkdir(path.dirname(to), {recursive: true});
         const from = path.join(projectRoot, "node_modules", b.name, file);
         if (b.name === "@duckdb/duckdb-wasm" && DUCKDB_PATCHED_WORKERS.includes(file))
           await writeFile(`${to}.${process.pid}.tmp`, patchDuckDBWorker(await readFile(from, "utf-8"), from));
@@ -331,17 +374,22 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
       }
     }),
   );
-  for (const [name, version] of Object.entries(placeholders)) await mkdir(path.join(npmCacheDir, `${name}@${version}`), { recursive: true });
+  for (const [name, version] of Object.entries(placeholders))
+    await mkdir(path.join(npmCacheDir, `${name}@${version}`), {recursive: true});
 
-  await writeFile(stampFile, JSON.stringify({ stamp, versions, placeholders }, null, 2) + "\n");
-  log(`prepare-framework: bundled ${BUNDLES.length} libraries into ${path.relative(projectRoot, npmCacheDir)} ` +
-      `(${Object.keys(placeholders).length} placeholder folders) in ${Math.round(performance.now() - started)} ms`);
-  return { npmCacheDir, versions, rebuilt: true };
+  await writeFile(stampFile, JSON.stringify({stamp, versions, placeholders}, null, 2) + "\n");
+  log(
+    `prepare-framework: bundled ${BUNDLES.length} libraries into ${path.relative(projectRoot, npmCacheDir)} ` +
+      `(${Object.keys(placeholders).length} placeholder folders) in ${Math.round(performance.now() - started)} ms`,
+  );
+  return {npmCacheDir, versions, rebuilt: true};
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  prepareFramework({ force: process.argv.includes("--force") }).then(
-    (r) => { if (!r.rebuilt) console.log("prepare-framework: Framework cache already prepared"); },
+  prepareFramework({force: process.argv.includes("--force")}).then(
+    (r) => {
+      if (!r.rebuilt) console.log("prepare-framework: Framework cache already prepared");
+    },
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);
       process.exit(1);

@@ -4,14 +4,37 @@
  * cannot leak into dist/ by accident.
  */
 export const RISK_SCORE_COLUMNS = [
-  "customer_id", "company_name", "industry", "company_size", "plan_tier", "csm_owner",
-  "arr", "seats_purchased", "renewal_date", "days_to_renewal", "lifecycle_stage", "tenure_days", "events_last_30d",
-  "high_priority_tickets_30d", "open_tickets", "integrations_first_30d",
-  "health_score", "risk_score", "risk_tier", "health_colour",
-  "low_events", "support_overload", "onboarding_at_risk",
-  "recommended_action", "top_risk_drivers", "arr_at_risk",
+  "customer_id",
+  "company_name",
+  "industry",
+  "company_size",
+  "plan_tier",
+  "csm_owner",
+  "arr",
+  "seats_purchased",
+  "renewal_date",
+  "days_to_renewal",
+  "lifecycle_stage",
+  "tenure_days",
+  "events_last_30d",
+  "high_priority_tickets_30d",
+  "open_tickets",
+  "integrations_first_30d",
+  "health_score",
+  "risk_score",
+  "risk_tier",
+  "health_colour",
+  "low_events",
+  "support_overload",
+  "onboarding_at_risk",
+  "recommended_action",
+  "top_risk_drivers",
+  "arr_at_risk",
   // the churn model's columns (every build scores with a model)
-  "churn_probability", "model_tier", "model_top_drivers", "expected_arr_loss_90d",
+  "churn_probability",
+  "model_tier",
+  "model_top_drivers",
+  "expected_arr_loss_90d",
 ] as const;
 
 /** The scored active customers as the site publishes them (risk_scores.arrows). */
@@ -19,16 +42,45 @@ export const RISK_SCORES_QUERY = `SELECT ${RISK_SCORE_COLUMNS.join(", ")} FROM m
 
 /** marts.mart_propensity_quadrant */
 export const QUADRANT_COLUMNS = [
-  "customer_id", "plan_tier", "industry", "arr", "churn_probability", "upgrade_propensity_proxy",
-  "quadrant_label", "expected_arr_uplift_proxy", "was_contacted", "days_since_last_outreach",
+  "customer_id",
+  "plan_tier",
+  "industry",
+  "arr",
+  "churn_probability",
+  "upgrade_propensity_proxy",
+  "quadrant_label",
+  "expected_arr_uplift_proxy",
+  "was_contacted",
+  "days_since_last_outreach",
 ] as const;
 
 /** marts.mart_cta_queue: tonight's open CTAs, for the CSM queue page */
 export const CTA_QUEUE_COLUMNS = [
-  "cta_id", "customer_id", "company_name", "csm_owner", "cta_type", "reason_label", "detail",
-  "playbook", "step", "priority", "priority_rank", "created_date", "due_date", "days_open", "overdue",
-  "play_tier", "arr_at_risk", "days_to_renewal",
+  "cta_id",
+  "customer_id",
+  "company_name",
+  "csm_owner",
+  "cta_type",
+  "reason_label",
+  "detail",
+  "playbook",
+  "step",
+  "priority",
+  "priority_rank",
+  "created_date",
+  "due_date",
+  "days_open",
+  "overdue",
+  "play_tier",
+  "arr_at_risk",
+  "days_to_renewal",
 ] as const;
 
 /** Columns that must never appear in any site export. */
-export const PII_COLUMNS = ["primary_contact_email", "primary_contact_name", "contact_email", "email", "phone"] as const;
+export const PII_COLUMNS = [
+  "primary_contact_email",
+  "primary_contact_name",
+  "contact_email",
+  "email",
+  "phone",
+] as const;

@@ -1,13 +1,13 @@
 -- Tonight's CTA triggers: one row per account + CTA type + reason that fires at the as-of date,
 -- with the priority, the due date it would get if raised today and the facts behind it.
 -- Which triggers raise CTAs, and which playbook step they point to, is cfg.cta_rules
--- (src/components/playbooks.ts → ctaRules). loaders/cta.ts merges these rows with the
+-- (src/rules/playbooks.ts → ctaRules). loaders/cta.ts merges these rows with the
 -- previous build's CTAs (mart_cta_queue.sql).
 CREATE OR REPLACE TEMP TABLE cta_candidates AS
 WITH accounts AS (
   SELECT s.*,
     -- The tier that drives the plays: the more severe of the health-score tier and the churn
-    -- model's tier (the dashboards' actionTier in src/components/metrics.ts, the same rule)
+    -- model's tier (the dashboards' actionTier in src/rules/dashboard-math.ts, the same rule)
     (SELECT t.tier FROM cfg.risk_tiers t WHERE t.tier IN (s.risk_tier, s.model_tier) ORDER BY t.min_score DESC LIMIT 1) AS play_tier
   FROM marts.mart_customer_risk_scores s
 ),

@@ -79,7 +79,7 @@ export class MonthGrid {
     this.y0 = y;
     this.m0 = m;
     const [ya, ma] = ymd(asOf);
-    this.count = (ya * 12 + ma) - (y * 12 + m) + 1;
+    this.count = ya * 12 + ma - (y * 12 + m) + 1;
     for (let k = 0; k < this.count + 6; k++) {
       this.starts.push(dayOf(y, m + k, 1));
       this.ends.push(dayOf(y, m + k + 1, 0));
@@ -105,10 +105,10 @@ export class MonthGrid {
    * Each comes with `known`: the last month whose latent health is already realised at the cutoff
    * (the months that started before it).
    */
-  cutoffs(): { day: number; known: number }[] {
-    const out: { day: number; known: number }[] = [];
-    for (let k = 1; k < this.count; k++) out.push({ day: this.start(k), known: k - 1 });
-    if (this.start(this.count - 1) !== this.asOf) out.push({ day: this.asOf, known: this.count - 1 });
+  cutoffs(): {day: number; known: number}[] {
+    const out: {day: number; known: number}[] = [];
+    for (let k = 1; k < this.count; k++) out.push({day: this.start(k), known: k - 1});
+    if (this.start(this.count - 1) !== this.asOf) out.push({day: this.asOf, known: this.count - 1});
     return out;
   }
 }

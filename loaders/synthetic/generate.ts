@@ -9,21 +9,42 @@
  * Same options ⇒ identical table contents. JS-side randomness comes from pure-rand (one stream
  * per customer), the daily usage expansion from DuckDB's hash() of (seed, customer, day, type).
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
-import { z as zod } from "zod";
-import { config } from "../../src/components/config.ts";
-import { CONTRACT, createTableSql, INDUSTRIES, COMPANY_SIZES, OUTREACH_CHANNELS, TICKET_CATEGORIES } from "../contract.ts";
-import type { ColumnType } from "../contract.ts";
-import { ChunkWriter } from "./append.ts";
-import { addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate } from "./calendar.ts";
+import type {DuckDBConnection} from "@duckdb/node-api";
+import {z as zod} from "zod";
+import {config} from "../../src/rules/config.ts";
 import {
-  atRisk, churnProbability90, enterpriseDowngradeAtRenewal, growthUpgradeAtRenewal, MU_ACTIVATED, MU_INDUSTRY, MU_NOT_ACTIVATED, MU_SD, MU_TIER,
-  nextMean, renewalChurn, SIGMA, sigmoid, starterHazard, starterUpgrade, Z_SD,
-} from "./model.ts";
-import { Rng } from "./rng.ts";
-import type { PlanTier } from "./types.ts";
-import { createScratch, dropScratch, expandUsage, monthKeys, MONTH_KEY_COLUMNS, SCRATCH } from "./usage.ts";
-import { companyName, contactEmail, csmNames, ticketSubject } from "./words.ts";
+  CONTRACT,
+  createTableSql,
+  INDUSTRIES,
+  COMPANY_SIZES,
+  OUTREACH_CHANNELS,
+  TICKET_CATEGORIES,
+} from "../contract.ts";
+import type {ColumnType} from "../contract.ts";
+import {ChunkWriter} from "./append.ts";
+import {addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate} from "./calendar.ts";
+import {
+  atRisk,
+  churnProbability90,
+  enterpriseDowngradeAtRenewal,
+  growthUpgradeAtRenewal,
+  MU_ACTIVATED,
+  MU_INDUSTRY,
+  MU_NOT_ACTIVATED,
+  MU_SD,
+  MU_TIER,
+  nextMean,
+  renewalChurn,
+  SIGMA,
+  sigmoid,
+  starterHazard,
+  starterUpgrade,
+  Z_SD,
+} from "./latent-health.ts";
+import {Rng} from "./rng.ts";
+import type {PlanTier} from "./types.ts";
+import {createScratch, dropScratch, expandUsage, monthKeys, MONTH_KEY_COLUMNS, SCRATCH} from "./usage.ts";
+import {companyName, contactEmail, csmNames, ticketSubject} from "./words.ts";
 
 export interface SyntheticOptions {
   customers: number;
@@ -54,14 +75,14 @@ const HORIZON = config.dataQuality.churnHorizonDays;
 /** seed 002: the activation gate counts integration connects in an account's first 30 days */
 const ACTIVATION_WINDOW_DAYS = 30;
 const TIERS: readonly PlanTier[] = ["Starter", "Growth", "Enterprise"];
-const TIER_MIN: Record<PlanTier, number> = { Starter: 3_000, Growth: 15_000, Enterprise: 80_000 };
+const TIER_MIN: Record<PlanTier, number> = {Starter: 3_000, Growth: 15_000, Enterprise: 80_000};
 const TIER_CEIL: Record<PlanTier, number> = {
   Starter: config.expansion.tierArrCeiling.Starter!,
   Growth: config.expansion.tierArrCeiling.Growth!,
   Enterprise: config.expansion.tierArrCeiling.Enterprise!,
 };
-const SEAT_PRICE: Record<PlanTier, number> = { Starter: 1_000, Growth: 1_000, Enterprise: 900 };
-const SEATS: Record<PlanTier, [number, number]> = { Starter: [3, 15], Growth: [12, 80], Enterprise: [50, 330] };
+const SEAT_PRICE: Record<PlanTier, number> = {Starter: 1_000, Growth: 1_000, Enterprise: 900};
+const SEATS: Record<PlanTier, [number, number]> = {Starter: [3, 15], Growth: [12, 80], Enterprise: [50, 330]};
 /** company-size weights per tier (COMPANY_SIZES order) */
 const SIZE_WEIGHTS: Record<PlanTier, number[]> = {
   Starter: [0.6, 0.3, 0.08, 0.02, 0],
@@ -71,10 +92,18 @@ const SIZE_WEIGHTS: Record<PlanTier, number[]> = {
 /** seat multiplier per company size */
 const SIZE_SEATS = [0.6, 0.9, 1.2, 1.5, 1.9];
 const INDUSTRY_WEIGHTS = [0.16, 0.12, 0.13, 0.11, 0.09, 0.1, 0.1, 0.19];
-const OUTREACH_BASE: Record<PlanTier, number> = { Starter: 0.12, Growth: 0.45, Enterprise: 1.1 };
+const OUTREACH_BASE: Record<PlanTier, number> = {Starter: 0.12, Growth: 0.45, Enterprise: 1.1};
 /** limit-hit multiplier: smaller plans hit limits sooner */
-const LIMIT_FACTOR: Record<PlanTier, number> = { Starter: 1.6, Growth: 1.0, Enterprise: 0.5 };
-const CHURN_REASON_BASE = { budget: 0.24, competitor: 0.2, low_adoption: 0.14, product_gaps: 0.16, support_experience: 0.1, acquired: 0.06, other: 0.1 };
+const LIMIT_FACTOR: Record<PlanTier, number> = {Starter: 1.6, Growth: 1.0, Enterprise: 0.5};
+const CHURN_REASON_BASE = {
+  budget: 0.24,
+  competitor: 0.2,
+  low_adoption: 0.14,
+  product_gaps: 0.16,
+  support_experience: 0.1,
+  acquired: 0.06,
+  other: 0.1,
+};
 /** share of customers that signed up during the history window */
 const NEW_SHARE = 0.34;
 
@@ -96,14 +125,18 @@ interface Pending {
 }
 
 /** Generates every raw table and the truth table into `conn`. Replaces existing tables. */
-export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticOptions, progress: (msg: string) => void = () => {}): Promise<SyntheticSummary> {
+export async function generateSynthetic(
+  conn: DuckDBConnection,
+  opts: SyntheticOptions,
+  progress: (msg: string) => void = () => {},
+): Promise<SyntheticSummary> {
   const parsed = SyntheticOptionsSchema.safeParse(opts);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`generateSynthetic: invalid option ${issue.path.join(".") || "(options)"}: ${issue.message}`);
   }
   const t0 = performance.now();
-  const { customers: N, seed } = parsed.data;
+  const {customers: N, seed} = parsed.data;
   const months = parsed.data.months ?? 24;
   const asOf = parseIsoDate(parsed.data.asOf);
   const grid = new MonthGrid(asOf, months);
@@ -139,7 +172,12 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
     churn_events: await open("churn_events"),
   };
   const truthW = await ChunkWriter.open(conn, "truth", "churn_probability", ["VARCHAR", "DATE", "DOUBLE"]);
-  const monthsW = await ChunkWriter.open(conn, SCRATCH, "months", Array<ColumnType>(4 + MONTH_KEY_COLUMNS.length).fill("INTEGER"));
+  const monthsW = await ChunkWriter.open(
+    conn,
+    SCRATCH,
+    "months",
+    Array<ColumnType>(4 + MONTH_KEY_COLUMNS.length).fill("INTEGER"),
+  );
   const onbW = await ChunkWriter.open(conn, SCRATCH, "onboarding", ["INTEGER", "INTEGER", "INTEGER"]);
 
   // ---- signup dates, ids assigned in signup order ----
@@ -158,7 +196,12 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
   signups.sort();
   const csms = csmNames(Math.max(1, Math.round(N / 60)));
 
-  let ticketSeq = 0, oppSeq = 0, changeSeq = 0, invoiceSeq = 0, npsSeq = 0, outreachSeq = 0;
+  let ticketSeq = 0,
+    oppSeq = 0,
+    changeSeq = 0,
+    invoiceSeq = 0,
+    npsSeq = 0,
+    outreachSeq = 0;
   const nextId = (prefix: string, n: number, width: number) => prefix + String(n).padStart(width, "0");
 
   for (let i = 1; i <= N; i++) {
@@ -170,8 +213,13 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
     const industry = INDUSTRIES[rng.weighted(INDUSTRY_WEIGHTS)]!;
     const sizeIdx = rng.weighted(SIZE_WEIGHTS[tier]);
     const [sLo, sHi] = SEATS[tier];
-    let seats = Math.max(1, Math.round(clamp(Math.exp(Math.log(sLo) + rng.u() * Math.log(sHi / sLo)) * SIZE_SEATS[sizeIdx]!, sLo, sHi * 1.2)));
-    let arr = roundMoney(clamp(seats * SEAT_PRICE[tier] * Math.exp(0.15 * rng.normal()), TIER_MIN[tier], TIER_CEIL[tier]));
+    let seats = Math.max(
+      1,
+      Math.round(clamp(Math.exp(Math.log(sLo) + rng.u() * Math.log(sHi / sLo)) * SIZE_SEATS[sizeIdx]!, sLo, sHi * 1.2)),
+    );
+    let arr = roundMoney(
+      clamp(seats * SEAT_PRICE[tier] * Math.exp(0.15 * rng.normal()), TIER_MIN[tier], TIER_CEIL[tier]),
+    );
     let mu = MU_TIER[tier] + (MU_INDUSTRY[industry] ?? 0) + MU_SD * rng.normal();
     const e = rng.normal();
     const api = rng.u() < (tier === "Enterprise" ? 0.25 : 0.45) ? 0 : Math.exp(0.5 * rng.normal());
@@ -214,7 +262,15 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
       w.subscription_changes.push([nextId("S", ++changeSeq, 8), id, date, type, roundMoney(arrDelta), seatsDelta]);
     };
     const resolveOpp = (p: Pending, closeDate: number, won: boolean) => {
-      w.gtm_opportunities.push([p.id, id, "expansion", won ? "closed_won" : "closed_lost", p.amount, p.created, closeDate]);
+      w.gtm_opportunities.push([
+        p.id,
+        id,
+        "expansion",
+        won ? "closed_won" : "closed_lost",
+        p.amount,
+        p.created,
+        closeDate,
+      ]);
     };
 
     for (let k = kFirst; k < K; k++) {
@@ -230,7 +286,7 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
       let seatsMin = seats;
 
       // expansion opportunities closing this month
-      for (let j = 0; j < pending.length; ) {
+      for (let j = 0; j < pending.length;) {
         const p = pending[j]!;
         if (p.close <= dTo) {
           resolveOpp(p, p.close, p.won);
@@ -262,7 +318,14 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
         const close = created + rng.int(30, 100);
         const won = rng.u() < sigmoid(0.1 + 0.9 * e + 0.6 * z);
         const amount = roundMoney(Math.max(500, arr * (0.1 + 0.25 * rng.u())));
-        pending.push({ id: nextId("O", ++oppSeq, 8), created, close, won, amount, seatsDelta: Math.max(1, Math.round(seats * (0.1 + 0.2 * rng.u()))) });
+        pending.push({
+          id: nextId("O", ++oppSeq, 8),
+          created,
+          close,
+          won,
+          amount,
+          seatsDelta: Math.max(1, Math.round(seats * (0.1 + 0.2 * rng.u()))),
+        });
       }
 
       // churn / renewal / upgrade decisions dated inside this month and not after as-of
@@ -282,7 +345,13 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
           if (newTier !== tier) {
             const up = newTier === "Enterprise";
             const newSeats = Math.max(1, Math.round(seats * (up ? 1.5 : 0.6)));
-            const newArr = roundMoney(clamp(newSeats * SEAT_PRICE[newTier] * Math.exp(0.1 * rng.normal()), TIER_MIN[newTier], TIER_CEIL[newTier]));
+            const newArr = roundMoney(
+              clamp(
+                newSeats * SEAT_PRICE[newTier] * Math.exp(0.1 * rng.normal()),
+                TIER_MIN[newTier],
+                TIER_CEIL[newTier],
+              ),
+            );
             change(termStart, up ? "upgrade" : "downgrade", newArr - arr, newSeats - seats);
             arr = newArr;
             seats = newSeats;
@@ -300,7 +369,9 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
           }
           if (rng.u() < starterUpgrade(z, e)) {
             const newSeats = Math.max(SEATS.Growth[0], Math.round(seats * 1.5));
-            const newArr = roundMoney(clamp(newSeats * SEAT_PRICE.Growth * Math.exp(0.1 * rng.normal()), TIER_MIN.Growth, TIER_CEIL.Growth));
+            const newArr = roundMoney(
+              clamp(newSeats * SEAT_PRICE.Growth * Math.exp(0.1 * rng.normal()), TIER_MIN.Growth, TIER_CEIL.Growth),
+            );
             termStart = mEnd + 1;
             termEnd = addMonths(termStart, 12) - 1;
             change(termStart, "upgrade", newArr - arr, newSeats - seats);
@@ -316,7 +387,7 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
         const span = dTo - dFrom;
         // usage rates for the SQL expansion
         // (the fewest seats held during the month, so active users never exceed the licence)
-        monthsW.push([i, dFrom, dTo, onbEnd, ...monthKeys({ seats: seatsMin, z, e, api, lim: LIMIT_FACTOR[tier] })]);
+        monthsW.push([i, dFrom, dTo, onbEnd, ...monthKeys({seats: seatsMin, z, e, api, lim: LIMIT_FACTOR[tier]})]);
 
         // CS outreach: more touches for at-risk accounts and before renewals
         const renewalPrep = tier !== "Starter" && termEnd - mEnd < 120 ? 0.5 : 0;
@@ -324,7 +395,11 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
         for (let j = 0; j < nOut; j++) {
           const d = dFrom + rng.int(0, span);
           const risky = atRisk(zPrev);
-          const ch = rng.weighted(tier === "Starter" ? [0.55, 0.15, 0.05, 0, 0.25] : [0.35, 0.25 + 0.2 * risky, 0.2, tier === "Enterprise" ? 0.1 + 0.2 * risky : 0.03, 0.1]);
+          const ch = rng.weighted(
+            tier === "Starter"
+              ? [0.55, 0.15, 0.05, 0, 0.25]
+              : [0.35, 0.25 + 0.2 * risky, 0.2, tier === "Enterprise" ? 0.1 + 0.2 * risky : 0.03, 0.1],
+          );
           w.cs_outreach.push([nextId("A", ++outreachSeq, 9), id, d, OUTREACH_CHANNELS[ch]!, csm]);
         }
 
@@ -333,7 +408,9 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
         const nFr = rng.poisson(0.03 * Math.pow(seatsAtStart, 0.4) * Math.exp(0.9 * e) * frac);
         for (let j = 0; j < nIssue + nFr; j++) {
           const fr = j >= nIssue;
-          const category = fr ? "feature_request" : TICKET_CATEGORIES[rng.weighted([0.35, 0.3, 0.1, 0.15, 0.1 * Math.exp(-0.3 * z), 0])]!;
+          const category = fr
+            ? "feature_request"
+            : TICKET_CATEGORIES[rng.weighted([0.35, 0.3, 0.1, 0.15, 0.1 * Math.exp(-0.3 * z), 0])]!;
           let priority: string;
           if (fr) priority = rng.u() < 0.6 ? "low" : "medium";
           else if (rng.u() < sigmoid(-1.8 - 1.0 * z)) priority = rng.u() < 0.3 ? "urgent" : "high";
@@ -345,8 +422,18 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
           const resolvedUs = openedUs + Math.max(60, Math.round(hours * 3600)) * 1e6;
           const resolved = resolvedUs < (asOf + 1) * DAY_US ? resolvedUs : null;
           let csat: number | null = null;
-          if (resolved !== null && rng.u() < 0.45) csat = Math.round(clamp(3.7 + 0.8 * z - (priority === "urgent" ? 0.4 : 0) + 0.8 * rng.normal(), 1, 5));
-          w.support_tickets.push([nextId("T", ++ticketSeq, 9), id, openedUs, resolved, priority, category, csat, ticketSubject(rng, category)]);
+          if (resolved !== null && rng.u() < 0.45)
+            csat = Math.round(clamp(3.7 + 0.8 * z - (priority === "urgent" ? 0.4 : 0) + 0.8 * rng.normal(), 1, 5));
+          w.support_tickets.push([
+            nextId("T", ++ticketSeq, 9),
+            id,
+            openedUs,
+            resolved,
+            priority,
+            category,
+            csat,
+            ticketSubject(rng, category),
+          ]);
         }
 
         // quarterly NPS survey
@@ -376,7 +463,13 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
       if (churnDate === null) {
         for (const c of cutoffs) {
           if (c.known !== k || signup >= c.day) continue;
-          const p = churnProbability90({ tier, mu, e, act, signup, knownMonth: k, zKnown: z, termEnd, firstEligibleMonth: firstEligible }, c.day, HORIZON, monthEnd, monthOf);
+          const p = churnProbability90(
+            {tier, mu, e, act, signup, knownMonth: k, zKnown: z, termEnd, firstEligibleMonth: firstEligible},
+            c.day,
+            HORIZON,
+            monthEnd,
+            monthOf,
+          );
           truthW.push([id, c.day, p]);
         }
       }
@@ -389,15 +482,31 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
         if (p.created <= churnDate) resolveOpp(p, Math.max(p.created, churnDate), false);
       } else {
         const progressShare = (asOf - p.created) / Math.max(1, p.close - p.created);
-        const stage = progressShare < 0.25 ? "prospecting" : progressShare < 0.5 ? "qualification" : progressShare < 0.75 ? "proposal" : "negotiation";
+        const stage =
+          progressShare < 0.25
+            ? "prospecting"
+            : progressShare < 0.5
+              ? "qualification"
+              : progressShare < 0.75
+                ? "proposal"
+                : "negotiation";
         w.gtm_opportunities.push([p.id, id, "expansion", stage, p.amount, p.created, p.close]);
       }
     }
     // the renewal in flight
     if (churnDate === null && tier !== "Starter" && termEnd - 120 <= asOf) {
       const daysLeft = termEnd - asOf;
-      const stage = daysLeft > 90 ? "prospecting" : daysLeft > 60 ? "qualification" : daysLeft > 30 ? "proposal" : "negotiation";
-      w.gtm_opportunities.push([nextId("O", ++oppSeq, 8), id, "renewal", stage, arr, Math.min(asOf, termEnd - 120 + rng.int(-6, 6)), termEnd]);
+      const stage =
+        daysLeft > 90 ? "prospecting" : daysLeft > 60 ? "qualification" : daysLeft > 30 ? "proposal" : "negotiation";
+      w.gtm_opportunities.push([
+        nextId("O", ++oppSeq, 8),
+        id,
+        "renewal",
+        stage,
+        arr,
+        Math.min(asOf, termEnd - 120 + rng.int(-6, 6)),
+        termEnd,
+      ]);
     }
 
     // onboarding integration connects (first 30 days), aggregated per day
@@ -421,8 +530,29 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
 
     const ref = churnDate ?? asOf;
     const tenure = ref - signup;
-    const stage = tenure < HORIZON ? "Onboarding" : termEnd - ref <= 120 && termEnd >= ref ? "Renewal" : tenure < 365 ? "Adoption" : "Mature";
-    w.customers.push([id, name, email, industry, COMPANY_SIZES[sizeIdx]!, tier, arr, seats, signup, termStart, termEnd, stage, csm]);
+    const stage =
+      tenure < HORIZON
+        ? "Onboarding"
+        : termEnd - ref <= 120 && termEnd >= ref
+          ? "Renewal"
+          : tenure < 365
+            ? "Adoption"
+            : "Mature";
+    w.customers.push([
+      id,
+      name,
+      email,
+      industry,
+      COMPANY_SIZES[sizeIdx]!,
+      tier,
+      arr,
+      seats,
+      signup,
+      termStart,
+      termEnd,
+      stage,
+      csm,
+    ]);
 
     if (i % 10_000 === 0) progress(`simulated ${i} of ${N} customers`);
   }
@@ -444,5 +574,5 @@ export async function generateSynthetic(conn: DuckDBConnection, opts: SyntheticO
   }
   const seconds = (performance.now() - t0) / 1000;
   progress(`synthetic data ready in ${seconds.toFixed(1)} s`);
-  return { tables, seconds };
+  return {tables, seconds};
 }

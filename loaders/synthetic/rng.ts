@@ -1,7 +1,7 @@
 /** Seeded randomness for the JS side of the generator (pure-rand's xoroshiro128+). */
-import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
-import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
-import type { RandomGenerator } from "pure-rand/types/RandomGenerator";
+import {xoroshiro128plus} from "pure-rand/generator/xoroshiro128plus";
+import {uniformFloat64} from "pure-rand/distribution/uniformFloat64";
+import type {RandomGenerator} from "pure-rand/types/RandomGenerator";
 
 /** 32-bit integer mix (murmur3 finaliser) used to derive independent per-stream seeds. */
 export function mix32(a: number, b: number): number {

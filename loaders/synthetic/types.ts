@@ -1,3 +1,3 @@
-import type { PLAN_TIERS } from "../contract.ts";
+import type {PLAN_TIERS} from "../contract.ts";
 
 export type PlanTier = (typeof PLAN_TIERS)[number];

@@ -13,9 +13,9 @@
  * Active users per day ~ Poisson(seats · p_active(z) · weekday factor), capped at seats; each event
  * type on an active day ~ Poisson(per-user rate · E[active users | active day]).
  */
-import type { DuckDBConnection } from "@duckdb/node-api";
-import { USAGE_EVENT_TYPES } from "../contract.ts";
-import { ChunkWriter } from "./append.ts";
+import type {DuckDBConnection} from "@duckdb/node-api";
+import {USAGE_EVENT_TYPES} from "../contract.ts";
+import {ChunkWriter} from "./append.ts";
 
 export const SCRATCH = "syn_scratch";
 
@@ -96,11 +96,17 @@ export function monthKeys(m: MonthUsage): number[] {
 export async function createScratch(conn: DuckDBConnection, customers: number, idWidth: number): Promise<void> {
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${SCRATCH}`);
   const keyCols = MONTH_KEY_COLUMNS.map((c) => `${c} INTEGER`).join(", ");
-  await conn.run(`CREATE OR REPLACE TABLE ${SCRATCH}.months (cid INTEGER, d_from INTEGER, d_to INTEGER, onb_end INTEGER, ${keyCols})`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${SCRATCH}.months (cid INTEGER, d_from INTEGER, d_to INTEGER, onb_end INTEGER, ${keyCols})`,
+  );
   await conn.run(`CREATE OR REPLACE TABLE ${SCRATCH}.onboarding (cid INTEGER, di INTEGER, cnt INTEGER)`);
-  await conn.run(`CREATE OR REPLACE TABLE ${SCRATCH}.ids AS SELECT i::INTEGER AS cid, 'C' || lpad(i::VARCHAR, ${idWidth}, '0') AS customer_id FROM range(1, ${customers + 1}) r(i)`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${SCRATCH}.ids AS SELECT i::INTEGER AS cid, 'C' || lpad(i::VARCHAR, ${idWidth}, '0') AS customer_id FROM range(1, ${customers + 1}) r(i)`,
+  );
   const types = ["active_users", ...EVENT_TYPES].map((t, i) => `(${i}, '${t}')`).join(", ");
-  await conn.run(`CREATE OR REPLACE TABLE ${SCRATCH}.types (t INTEGER, event_type VARCHAR); INSERT INTO ${SCRATCH}.types VALUES ${types}`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${SCRATCH}.types (t INTEGER, event_type VARCHAR); INSERT INTO ${SCRATCH}.types VALUES ${types}`,
+  );
   // Poisson inverse CDF: key = q·UQ + j → count at u = (j + ½)/UQ, non-zero counts only
   await conn.run(`CREATE OR REPLACE TABLE ${SCRATCH}.pois (key INTEGER, cnt INTEGER)`);
   const w = await ChunkWriter.open(conn, SCRATCH, "pois", ["INTEGER", "INTEGER"]);
@@ -127,7 +133,12 @@ export async function dropScratch(conn: DuckDBConnection): Promise<void> {
   await conn.run(`DROP SCHEMA IF EXISTS ${SCRATCH} CASCADE`);
 }
 
-export async function expandUsage(conn: DuckDBConnection, seed: number, customers: number, progress: (msg: string) => void): Promise<void> {
+export async function expandUsage(
+  conn: DuckDBConnection,
+  seed: number,
+  customers: number,
+  progress: (msg: string) => void,
+): Promise<void> {
   const kCols = EVENT_TYPES.map((_, i) => `k${i + 1}`);
   const pick = kCols.map((c, i) => `WHEN ${i + 1} THEN ${c}`).join(" ");
   const integ = 1 + EVENT_TYPES.indexOf("integration_connect");

@@ -12,14 +12,14 @@ import {HTTPException} from "hono/http-exception";
 import {routePath} from "hono/route";
 import {randomUUID} from "node:crypto";
 import {monitorEventLoopDelay} from "node:perf_hooks";
-import type {ApiConfig} from "./config.ts";
+import type {ApiConfig} from "./settings.ts";
 import type {WarehouseStore} from "./data.ts";
 import {docsRoutes} from "./docs.ts";
 import {loadTargets} from "../../loaders/alerts/targets.ts";
 import {sendTestAlert} from "../../loaders/alerts/deliver.ts";
 import type {Logger} from "./log.ts";
-import type {ApiMetrics} from "./metrics.ts";
-import type {ModelStore, ServedModel} from "./model.ts";
+import type {ApiMetrics} from "./prometheus.ts";
+import type {ModelStore, ServedModel} from "./served-model.ts";
 import {ApiError, errorResponse, fieldPath, invalid, notFound, problemResponse, type FieldError} from "./problem.ts";
 import {loadCustomer, loadCustomer360, warehouseModelVersion} from "./queries.ts";
 import {
@@ -38,10 +38,19 @@ import {
   TestAlertResponseSchema,
   SummaryResponseSchema,
 } from "./schemas.ts";
-import {CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, CORS_EXPOSE_HEADERS, presentedKey, RateLimiter, ROLE_RANK, verifyKey, type Principal} from "./security.ts";
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  CORS_EXPOSE_HEADERS,
+  presentedKey,
+  RateLimiter,
+  ROLE_RANK,
+  verifyKey,
+  type Principal,
+} from "./security.ts";
 import {accountTokenFactory, loadFactSheet} from "./summaries/facts.ts";
 import {checkScope, type SummaryService} from "./summaries/service.ts";
-import type {FeatureValue} from "./model.ts";
+import type {FeatureValue} from "./served-model.ts";
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -64,7 +73,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 const JSON_BODY = /^application\/json(;\s*charset=utf-8)?$/i;
 
 const JSON_API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-const DOCS_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
   const {config, warehouse, models, summaries, metrics, log} = deps;
@@ -79,8 +89,17 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     defaultHook: (result, c) => {
       if (!result.success) {
         const where = result.target === "json" ? "body" : result.target === "param" ? "path" : result.target;
-        const errors: FieldError[] = result.error.issues.map((i) => ({field: fieldPath(where, i.path), message: i.message}));
-        throw invalid(`${errors.length} input error${errors.length === 1 ? "" : "s"}: ${errors.slice(0, 3).map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors);
+        const errors: FieldError[] = result.error.issues.map((i) => ({
+          field: fieldPath(where, i.path),
+          message: i.message,
+        }));
+        throw invalid(
+          `${errors.length} input error${errors.length === 1 ? "" : "s"}: ${errors
+            .slice(0, 3)
+            .map((e) => `${e.field}: ${e.message}`)
+            .join("; ")}`,
+          errors,
+        );
       }
       return undefined;
     },
@@ -106,7 +125,14 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       const status = c.res.status;
       metrics.requests.inc({method: c.req.method, route, status: String(status)});
       metrics.latency.observe({method: c.req.method, route}, seconds);
-      const fields = {request_id: rid, method: c.req.method, route, status, duration_ms: Math.round(seconds * 10000) / 10, key: c.get("principal")?.name ?? null};
+      const fields = {
+        request_id: rid,
+        method: c.req.method,
+        route,
+        status,
+        duration_ms: Math.round(seconds * 10000) / 10,
+        key: c.get("principal")?.name ?? null,
+      };
       if (status >= 500) log.error("request", fields);
       else log.info("request", fields);
     }
@@ -137,8 +163,19 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     }
     if (c.req.method === "OPTIONS") {
       if (!ok || !c.req.header("access-control-request-method"))
-        return problemResponse(c, 403, "cors-rejected", "CORS preflight rejected", origin ? `origin ${origin.slice(0, 100)} is not in ALLOWED_ORIGINS` : "a preflight needs an Origin header", [{field: "header.origin", message: "not an allowed origin"}]);
-      return c.body(null, 204, {"access-control-allow-methods": CORS_ALLOW_METHODS, "access-control-allow-headers": CORS_ALLOW_HEADERS, "access-control-max-age": "600"});
+        return problemResponse(
+          c,
+          403,
+          "cors-rejected",
+          "CORS preflight rejected",
+          origin ? `origin ${origin.slice(0, 100)} is not in ALLOWED_ORIGINS` : "a preflight needs an Origin header",
+          [{field: "header.origin", message: "not an allowed origin"}],
+        );
+      return c.body(null, 204, {
+        "access-control-allow-methods": CORS_ALLOW_METHODS,
+        "access-control-allow-headers": CORS_ALLOW_HEADERS,
+        "access-control-max-age": "600",
+      });
     }
     if (ok) c.header("access-control-expose-headers", CORS_EXPOSE_HEADERS);
     await next();
@@ -156,10 +193,33 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     if (principal) c.set("principal", principal);
     if (PUBLIC_PATH.test(path)) return next();
     const challenge = {"www-authenticate": 'Bearer realm="saasguard"'};
-    if (key === undefined) throw new ApiError(401, "unauthorized", "Unauthorized", "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`", [{field: "header.authorization", message: "missing"}], challenge);
-    if (!principal) throw new ApiError(401, "unauthorized", "Unauthorized", "the API key is not valid", [{field: "header.authorization", message: "unknown or malformed API key"}], challenge);
+    if (key === undefined)
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+        [{field: "header.authorization", message: "missing"}],
+        challenge,
+      );
+    if (!principal)
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        "the API key is not valid",
+        [{field: "header.authorization", message: "unknown or malformed API key"}],
+        challenge,
+      );
     const need = ADMIN_PATH.test(path) ? "admin" : "read";
-    if (ROLE_RANK[principal.role] < ROLE_RANK[need]) throw new ApiError(403, "forbidden", "Forbidden", `this endpoint needs the ${need} role; the key "${principal.name}" has the ${principal.role} role`, [{field: "header.authorization", message: `role ${principal.role} is not enough`}]);
+    if (ROLE_RANK[principal.role] < ROLE_RANK[need])
+      throw new ApiError(
+        403,
+        "forbidden",
+        "Forbidden",
+        `this endpoint needs the ${need} role; the key "${principal.name}" has the ${principal.role} role`,
+        [{field: "header.authorization", message: `role ${principal.role} is not enough`}],
+      );
     return next();
   });
 
@@ -181,7 +241,14 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     c.header("ratelimit-limit", String(config.rateLimitPerMinute));
     if (!r.ok) {
       metrics.rateLimited.inc({key: p && authRequired ? p.name : "anonymous"});
-      throw new ApiError(429, "rate-limited", "Too many requests", `rate limit of ${config.rateLimitPerMinute} requests per minute (burst ${config.rateLimitBurst}) exceeded; retry in ${r.retryAfterS} s`, undefined, {"retry-after": String(r.retryAfterS), "ratelimit-remaining": "0"});
+      throw new ApiError(
+        429,
+        "rate-limited",
+        "Too many requests",
+        `rate limit of ${config.rateLimitPerMinute} requests per minute (burst ${config.rateLimitBurst}) exceeded; retry in ${r.retryAfterS} s`,
+        undefined,
+        {"retry-after": String(r.retryAfterS), "ratelimit-remaining": "0"},
+      );
     }
     c.header("ratelimit-remaining", String(r.remaining));
     return next();
@@ -190,7 +257,14 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
   // ---- body size limit and request timeout --------------------------------------------------
   const tooLarge = (): never => {
     // the rest of the body is not read: close the connection so it is not reused
-    throw new ApiError(413, "payload-too-large", "Payload too large", `the request body is larger than ${config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`, [{field: "body", message: "too large"}], {connection: "close"});
+    throw new ApiError(
+      413,
+      "payload-too-large",
+      "Payload too large",
+      `the request body is larger than ${config.bodyLimitBytes} bytes (BODY_LIMIT_BYTES)`,
+      [{field: "body", message: "too large"}],
+      {connection: "close"},
+    );
   };
   const streamedBodyLimit = bodyLimit({maxSize: config.bodyLimitBytes, onError: tooLarge});
   app.use("*", async (c, next) => {
@@ -202,7 +276,8 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD") return next(); // a fetch Request of these has no body
     const length = c.req.header("content-length");
-    if (length !== undefined && c.req.header("transfer-encoding") === undefined) return parseInt(length, 10) > config.bodyLimitBytes ? tooLarge() : next();
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined)
+      return parseInt(length, 10) > config.bodyLimitBytes ? tooLarge() : next();
     return streamedBodyLimit(c, next);
   });
   const timeout: MiddlewareHandler<Env> = async (c, next) => {
@@ -213,7 +288,16 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         ac?.abort();
-        reject(new ApiError(503, "timeout", "Request timed out", `the request took longer than ${config.requestTimeoutMs} ms (REQUEST_TIMEOUT_MS) and was cancelled`, undefined, {"retry-after": "5"}));
+        reject(
+          new ApiError(
+            503,
+            "timeout",
+            "Request timed out",
+            `the request took longer than ${config.requestTimeoutMs} ms (REQUEST_TIMEOUT_MS) and was cancelled`,
+            undefined,
+            {"retry-after": "5"},
+          ),
+        );
       }, config.requestTimeoutMs);
     });
     try {
@@ -229,20 +313,60 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     if (err instanceof ApiError) return errorResponse(c, err);
     if (err instanceof HTTPException) {
       const s = err.status;
-      if (s === 400) return problemResponse(c, 400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", [{field: "body", message: "not valid JSON"}]);
-      if (s === 415) return problemResponse(c, 415, "unsupported-media-type", "Unsupported media type", "send the body as application/json", [{field: "header.content-type", message: "must be application/json"}]);
+      if (s === 400)
+        return problemResponse(c, 400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", [
+          {field: "body", message: "not valid JSON"},
+        ]);
+      if (s === 415)
+        return problemResponse(
+          c,
+          415,
+          "unsupported-media-type",
+          "Unsupported media type",
+          "send the body as application/json",
+          [{field: "header.content-type", message: "must be application/json"}],
+        );
       return problemResponse(c, s, "http-error", err.message || "Error", err.message || "request failed");
     }
-    log.error("unhandled error", {request_id: c.get("requestId"), error: (err as Error).message?.split("\n")[0]?.slice(0, 300)});
-    return problemResponse(c, 500, "internal", "Internal server error", "an unexpected error occurred; the request id identifies it in the server log");
+    log.error("unhandled error", {
+      request_id: c.get("requestId"),
+      error: (err as Error).message?.split("\n")[0]?.slice(0, 300),
+    });
+    return problemResponse(
+      c,
+      500,
+      "internal",
+      "Internal server error",
+      "an unexpected error occurred; the request id identifies it in the server log",
+    );
   });
-  app.notFound((c) => problemResponse(c, 404, "not-found", "Not found", `no endpoint ${c.req.method} ${c.req.path.slice(0, 200)} (see /docs)`, [{field: "path", message: "unknown endpoint"}]));
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      404,
+      "not-found",
+      "Not found",
+      `no endpoint ${c.req.method} ${c.req.path.slice(0, 200)} (see /docs)`,
+      [{field: "path", message: "unknown endpoint"}],
+    ),
+  );
 
   // ---- routes -----------------------------------------------------------------------------
-  const common = {401: problem("Missing or invalid API key"), 403: problem("The key's role is not enough"), 429: problem("Rate limit exceeded"), 503: problem("Data or model not available yet, or timed out")};
+  const common = {
+    401: problem("Missing or invalid API key"),
+    403: problem("The key's role is not enough"),
+    429: problem("Rate limit exceeded"),
+    503: problem("Data or model not available yet, or timed out"),
+  };
 
   app.openapi(
-    createRoute({method: "get", path: "/health", tags: ["ops"], summary: "Liveness, data build time and model version", responses: {200: {content: {"application/json": {schema: HealthSchema}}, description: "Server is up"}}}),
+    createRoute({
+      method: "get",
+      path: "/health",
+      tags: ["ops"],
+      summary: "Liveness, data build time and model version",
+      responses: {200: {content: {"application/json": {schema: HealthSchema}}, description: "Server is up"}},
+    }),
     (c) => {
       const snap = warehouse.current;
       const m = models.current;
@@ -250,9 +374,25 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
         {
           status: snap && m ? ("ok" as const) : ("degraded" as const),
           uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
-          data: {available: !!snap, built_at: snap?.info.built_at ?? null, as_of: snap?.info.as_of ?? null, customers: snap?.info.customers ?? null, source: snap?.info.source ?? null, error: snap ? null : (warehouse.lastError ?? "no warehouse yet")},
-          model: {available: !!m, version: m?.version ?? null, trained_at: m?.model.card.trained_at ?? null, drivers: m ? (m.model.explainer ? ("treeshap" as const) : ("none" as const)) : null, error: m ? null : (models.lastError ?? "no model yet")},
-          summaries: {generator: summaries.llmConfigured ? ("llm" as const) : ("builtin" as const), llm_circuit_open: metrics.circuitOpen.get() === 1},
+          data: {
+            available: !!snap,
+            built_at: snap?.info.built_at ?? null,
+            as_of: snap?.info.as_of ?? null,
+            customers: snap?.info.customers ?? null,
+            source: snap?.info.source ?? null,
+            error: snap ? null : (warehouse.lastError ?? "no warehouse yet"),
+          },
+          model: {
+            available: !!m,
+            version: m?.version ?? null,
+            trained_at: m?.model.card.trained_at ?? null,
+            drivers: m ? (m.model.explainer ? ("treeshap" as const) : ("none" as const)) : null,
+            error: m ? null : (models.lastError ?? "no model yet"),
+          },
+          summaries: {
+            generator: summaries.llmConfigured ? ("llm" as const) : ("builtin" as const),
+            llm_circuit_open: metrics.circuitOpen.get() === 1,
+          },
         },
         200,
       );
@@ -260,13 +400,27 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
   );
 
   app.openapi(
-    createRoute({method: "get", path: "/metrics", tags: ["ops"], summary: "Prometheus metrics (admin)", responses: {200: {content: {"text/plain": {schema: HealthSchema.shape.status}}, description: "Prometheus text format 0.0.4"}, ...common}}),
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      tags: ["ops"],
+      summary: "Prometheus metrics (admin)",
+      responses: {
+        200: {
+          content: {"text/plain": {schema: HealthSchema.shape.status}},
+          description: "Prometheus text format 0.0.4",
+        },
+        ...common,
+      },
+    }),
     (c) => {
       metrics.eventLoopDelay.set({quantile: "0.5"}, loopDelay.percentile(50) / 1e9);
       metrics.eventLoopDelay.set({quantile: "0.99"}, loopDelay.percentile(99) / 1e9);
       metrics.eventLoopDelay.set({quantile: "1"}, loopDelay.max / 1e9);
       if (c.req.query("reset_loop_delay") === "1") loopDelay.reset();
-      return c.body(metrics.registry.render(), 200, {"content-type": "text/plain; version=0.0.4; charset=utf-8"}) as never;
+      return c.body(metrics.registry.render(), 200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      }) as never;
     },
   );
 
@@ -277,13 +431,19 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       tags: ["customers"],
       summary: "An account's profile and current scores",
       request: {params: CustomerIdParam},
-      responses: {200: {content: {"application/json": {schema: CustomerSchema}}, description: "The account"}, 404: problem("Unknown customer id"), 422: problem("Invalid id"), ...common},
+      responses: {
+        200: {content: {"application/json": {schema: CustomerSchema}}, description: "The account"},
+        404: problem("Unknown customer id"),
+        422: problem("Invalid id"),
+        ...common,
+      },
     }),
     async (c) => {
       const {id} = c.req.valid("param");
       const body = await warehouse.use(async (snap) => {
         const r = await loadCustomer(snap, id);
-        if (!r) throw notFound(`no active customer with id ${id}`, [{field: "path.id", message: "unknown customer id"}]);
+        if (!r)
+          throw notFound(`no active customer with id ${id}`, [{field: "path.id", message: "unknown customer id"}]);
         return {...r, data: {built_at: snap.info.built_at, as_of: snap.info.as_of}};
       });
       return c.json(body, 200);
@@ -297,23 +457,38 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       tags: ["predictions"],
       summary: "Customer 360: scores, flight risk, quadrant, drivers, action, open tickets and opportunities",
       request: {params: CustomerIdParam},
-      responses: {200: {content: {"application/json": {schema: Customer360Schema}}, description: "The 360 view"}, 404: problem("Unknown customer id"), 422: problem("Invalid id"), ...common},
+      responses: {
+        200: {content: {"application/json": {schema: Customer360Schema}}, description: "The 360 view"},
+        404: problem("Unknown customer id"),
+        422: problem("Invalid id"),
+        ...common,
+      },
     }),
     async (c) => {
       const {id} = c.req.valid("param");
       const body = await warehouse.use(async (snap) => {
         const v = await loadCustomer360(snap, id);
-        if (!v) throw notFound(`no active customer with id ${id}`, [{field: "path.id", message: "unknown customer id"}]);
+        if (!v)
+          throw notFound(`no active customer with id ${id}`, [{field: "path.id", message: "unknown customer id"}]);
         const {data_as_of: _asOf, ...rest} = v;
-        return {customer_id: id, data: {built_at: snap.info.built_at, as_of: snap.info.as_of}, scored_by_model_version: await warehouseModelVersion(snap), ...rest};
+        return {
+          customer_id: id,
+          data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
+          scored_by_model_version: await warehouseModelVersion(snap),
+          ...rest,
+        };
       });
       return c.json(body, 200);
     },
   );
 
   const current = models.current;
-  const example = current ? Object.fromEntries(current.model.features.map((f) => [f.name, f.kind === "categorical" ? f.categories![0]! : 0])) : undefined;
-  const PredictionRequest = predictionRequestSchema(config.predictionBatchLimit).openapi(example ? {example: {features: example}} : {});
+  const example = current
+    ? Object.fromEntries(current.model.features.map((f) => [f.name, f.kind === "categorical" ? f.categories![0]! : 0]))
+    : undefined;
+  const PredictionRequest = predictionRequestSchema(config.predictionBatchLimit).openapi(
+    example ? {example: {features: example}} : {},
+  );
 
   /** Each item's features checked with the model's zod schema; throws a 422 naming every bad field. */
   const parseFeatures = (m: ServedModel, items: PredictionItem[]): Record<string, FeatureValue>[] => {
@@ -322,17 +497,32 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       const r = m.schema.safeParse(it.features);
       if (r.success) return r.data;
       const missing = m.featureNames.filter((f) => !Object.hasOwn(it.features, f));
-      if (missing.length) errors.push({field: it.where, message: `missing feature(s): ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ` and ${missing.length - 8} more` : ""} (send null for an unknown value)`});
+      if (missing.length)
+        errors.push({
+          field: it.where,
+          message: `missing feature(s): ${missing.slice(0, 8).join(", ")}${missing.length > 8 ? ` and ${missing.length - 8} more` : ""} (send null for an unknown value)`,
+        });
       for (const i of r.error.issues) {
         if (errors.length >= 100) break;
         if (i.path.length === 1 && missing.includes(String(i.path[0]))) continue;
         if (i.code === "unrecognized_keys") {
-          for (const k of i.keys.slice(0, 10)) errors.push({field: fieldPath(it.where, [k]), message: "unknown feature (the model's features are listed in its card)"});
+          for (const k of i.keys.slice(0, 10))
+            errors.push({
+              field: fieldPath(it.where, [k]),
+              message: "unknown feature (the model's features are listed in its card)",
+            });
         } else errors.push({field: fieldPath(it.where, i.path), message: i.message});
       }
       return null;
     });
-    if (errors.length) throw invalid(`${errors.length} feature error${errors.length === 1 ? "" : "s"}: ${errors.slice(0, 3).map((e) => `${e.field}: ${e.message}`).join("; ")}`, errors.slice(0, 100));
+    if (errors.length)
+      throw invalid(
+        `${errors.length} feature error${errors.length === 1 ? "" : "s"}: ${errors
+          .slice(0, 3)
+          .map((e) => `${e.field}: ${e.message}`)
+          .join("; ")}`,
+        errors.slice(0, 100),
+      );
     return rows as Record<string, FeatureValue>[];
   };
 
@@ -358,7 +548,13 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     }
     const out = await models.use(async (m) => {
       const items = provenPredictionItems(m, body, config.predictionBatchLimit);
-      return items ? score(m, items, items.map((it) => it.features)) : null;
+      return items
+        ? score(
+            m,
+            items,
+            items.map((it) => it.features),
+          )
+        : null;
     });
     return out ? c.json(out, 200) : next();
   };
@@ -373,7 +569,10 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       middleware: [provenPredictions] as const,
       request: {body: {content: {"application/json": {schema: PredictionRequest}}, required: true}},
       responses: {
-        200: {content: {"application/json": {schema: PredictionResponseSchema}}, description: "Predictions in input order"},
+        200: {
+          content: {"application/json": {schema: PredictionResponseSchema}},
+          description: "Predictions in input order",
+        },
         400: problem("Malformed JSON"),
         413: problem("Body too large"),
         415: problem("Not JSON"),
@@ -384,7 +583,11 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     async (c) => {
       const body = c.req.valid("json");
       const items: PredictionItem[] = body.instances
-        ? body.instances.map((x, i) => ({id: x.id ?? null, features: x.features, where: `body.instances[${i}].features`}))
+        ? body.instances.map((x, i) => ({
+            id: x.id ?? null,
+            features: x.features,
+            where: `body.instances[${i}].features`,
+          }))
         : [{id: null, features: body.features!, where: "body.features"}];
       return c.json(await models.use((m) => score(m, items, parseFeatures(m, items))), 200);
     },
@@ -400,7 +603,10 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
         "Built from an allow-list of aggregate facts and an opaque account token (no names, emails or phone numbers reach the model). The answer is validated and every number and name is checked against the facts; one retry, then the built-in summary (flagged). Requests that are not account summaries are refused with 422.",
       request: {body: {content: {"application/json": {schema: SummaryRequestSchema}}, required: true}},
       responses: {
-        200: {content: {"application/json": {schema: SummaryResponseSchema}}, description: "The summary, ending with the governance watermark"},
+        200: {
+          content: {"application/json": {schema: SummaryResponseSchema}},
+          description: "The summary, ending with the governance watermark",
+        },
         400: problem("Malformed JSON"),
         404: problem("Unknown customer id"),
         413: problem("Body too large"),
@@ -414,13 +620,25 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       const instructions = body.instructions?.trim() || null;
       if (instructions) {
         const v = checkScope(instructions);
-        if (!v.ok) throw new ApiError(422, "out-of-scope", "Out of scope", `body.instructions ${v.message}`, [{field: "body.instructions", message: v.message}]);
+        if (!v.ok)
+          throw new ApiError(422, "out-of-scope", "Out of scope", `body.instructions ${v.message}`, [
+            {field: "body.instructions", message: v.message},
+          ]);
       }
       const result = await warehouse.use(async (snap) => {
         const sheet = await loadFactSheet(snap, body.customer_id, tokenOf(body.customer_id));
-        if (!sheet) throw notFound(`no active customer with id ${body.customer_id}`, [{field: "body.customer_id", message: "unknown customer id"}]);
+        if (!sheet)
+          throw notFound(`no active customer with id ${body.customer_id}`, [
+            {field: "body.customer_id", message: "unknown customer id"},
+          ]);
         const modelVersion = (await warehouseModelVersion(snap)) ?? models.current?.version ?? "unknown";
-        return summaries.summarise(sheet, {dataVersion: snap.version, modelVersion, focus: body.focus, instructions, signal: c.get("abortSignal")()});
+        return summaries.summarise(sheet, {
+          dataVersion: snap.version,
+          modelVersion,
+          focus: body.focus,
+          instructions,
+          signal: c.get("abortSignal")(),
+        });
       });
       return c.json(result, 200);
     },
@@ -432,11 +650,20 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       path: "/admin/reload",
       tags: ["ops"],
       summary: "Check for a new warehouse build or model now (admin)",
-      responses: {200: {content: {"application/json": {schema: ReloadResponseSchema}}, description: "What is served after the check"}, ...common},
+      responses: {
+        200: {
+          content: {"application/json": {schema: ReloadResponseSchema}},
+          description: "What is served after the check",
+        },
+        ...common,
+      },
     }),
     async (c) => {
       await Promise.all([warehouse.check(), models.check()]);
-      return c.json({data: {built_at: warehouse.current?.info.built_at ?? null}, model: {version: models.current?.version ?? null}}, 200);
+      return c.json(
+        {data: {built_at: warehouse.current?.info.built_at ?? null}, model: {version: models.current?.version ?? null}},
+        200,
+      );
     },
   );
 
@@ -447,12 +674,20 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
       tags: ["ops"],
       summary: "Send a signed test alert to a configured webhook target (admin)",
       request: {body: {content: {"application/json": {schema: TestAlertRequestSchema}}, required: true}},
-      responses: {200: {content: {"application/json": {schema: TestAlertResponseSchema}}, description: "The delivery attempt"}, 404: problem("Unknown target"), 422: problem("Invalid body"), ...common},
+      responses: {
+        200: {content: {"application/json": {schema: TestAlertResponseSchema}}, description: "The delivery attempt"},
+        404: problem("Unknown target"),
+        422: problem("Invalid body"),
+        ...common,
+      },
     }),
     async (c) => {
       const {target} = c.req.valid("json");
       const t = loadTargets().targets.find((x) => x.name === target);
-      if (!t) throw notFound(`no webhook target named ${target} (see SAASGUARD_WEBHOOKS / alerts.targets.json)`, [{field: "body.target", message: "unknown target"}]);
+      if (!t)
+        throw notFound(`no webhook target named ${target} (see SAASGUARD_WEBHOOKS / alerts.targets.json)`, [
+          {field: "body.target", message: "unknown target"},
+        ]);
       const r = await sendTestAlert(t);
       return c.json({id: r.id, target: r.target, ok: r.ok, status: r.status, detail: r.ok ? null : r.error}, 200);
     },
@@ -468,7 +703,11 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<Env> {
     },
     security: authRequired ? [{bearer: []}] : [],
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {type: "http", scheme: "bearer", description: "an API key made with `npm run api:key`"});
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "an API key made with `npm run api:key`",
+  });
   docsRoutes(app as unknown as OpenAPIHono);
 
   return app;

@@ -14,9 +14,9 @@
 import type {DuckDBConnection, DuckDBInstance, DuckDBValue} from "@duckdb/node-api";
 import {existsSync, statSync, watch, type FSWatcher} from "node:fs";
 import {basename, dirname, resolve} from "node:path";
-import {all, openWarehouse} from "../../loaders/warehouse.ts";
+import {all, openWarehouse} from "../../loaders/duckdb.ts";
 import type {Logger} from "./log.ts";
-import type {ApiMetrics} from "./metrics.ts";
+import type {ApiMetrics} from "./prometheus.ts";
 import {unavailable} from "./problem.ts";
 import {ReloadingStore, Versioned} from "./refcount.ts";
 
@@ -156,7 +156,8 @@ function identityOf(path: string): FileIdentity | null {
   }
 }
 
-const sameIdentity = (a: FileIdentity | null, b: FileIdentity | null) => !!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+const sameIdentity = (a: FileIdentity | null, b: FileIdentity | null) =>
+  !!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /** Opens and checks one warehouse file (read-only). */
 export async function openSnapshot(path: string): Promise<WarehouseSnapshot> {
@@ -166,10 +167,22 @@ export async function openSnapshot(path: string): Promise<WarehouseSnapshot> {
   try {
     const conns = [w.conn];
     for (let i = 1; i < POOL_SIZE; i++) conns.push(await w.instance.connect());
-    const rows = await all<BuildInfo>(w.conn, "SELECT CAST(built_at AS VARCHAR) AS built_at, CAST(as_of AS VARCHAR) AS as_of, source, customers FROM marts.build_info");
-    if (rows.length !== 1) throw new Error(`${path}: marts.build_info has ${rows.length} rows (a finished build writes exactly one)`);
+    const rows = await all<BuildInfo>(
+      w.conn,
+      "SELECT CAST(built_at AS VARCHAR) AS built_at, CAST(as_of AS VARCHAR) AS as_of, source, customers FROM marts.build_info",
+    );
+    if (rows.length !== 1)
+      throw new Error(`${path}: marts.build_info has ${rows.length} rows (a finished build writes exactly one)`);
     // the tables the endpoints read must be there
-    for (const t of ["marts.mart_customer_risk_scores", "marts.mart_customer_drivers", "marts.mart_customer_expansion_features", "marts.mart_propensity_quadrant", "raw.support_tickets", "raw.gtm_opportunities", "raw.customers"])
+    for (const t of [
+      "marts.mart_customer_risk_scores",
+      "marts.mart_customer_drivers",
+      "marts.mart_customer_expansion_features",
+      "marts.mart_propensity_quadrant",
+      "raw.support_tickets",
+      "raw.gtm_opportunities",
+      "raw.customers",
+    ])
       await all(w.conn, `SELECT 1 FROM ${t} LIMIT 0`);
     return new WarehouseSnapshot(path, identity, rows[0]!, w.instance, conns);
   } catch (e) {
@@ -182,7 +195,10 @@ export class WarehouseStore extends ReloadingStore<WarehouseSnapshot> {
   readonly path: string;
   protected readonly versions = new Versioned<WarehouseSnapshot>(
     (s) => s.close(),
-    () => unavailable(`the warehouse (${basename(this.path)}) is not available yet${this.lastError ? `: ${this.lastError}` : ""} — run \`npm run build\`; the server picks it up without a restart`),
+    () =>
+      unavailable(
+        `the warehouse (${basename(this.path)}) is not available yet${this.lastError ? `: ${this.lastError}` : ""} — run \`npm run build\`; the server picks it up without a restart`,
+      ),
   );
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -215,12 +231,21 @@ export class WarehouseStore extends ReloadingStore<WarehouseSnapshot> {
       this.versions.swap(snap);
       this.lastError = null;
       if (cur) this.metrics.reloads.inc({kind: "warehouse", outcome: "ok"});
-      this.log.info(cur ? "warehouse reloaded" : "warehouse opened", {path: this.path, built_at: snap.info.built_at, as_of: snap.info.as_of, customers: snap.info.customers, previous_built_at: previous});
+      this.log.info(cur ? "warehouse reloaded" : "warehouse opened", {
+        path: this.path,
+        built_at: snap.info.built_at,
+        as_of: snap.info.as_of,
+        customers: snap.info.customers,
+        previous_built_at: previous,
+      });
     } catch (e) {
       this.lastError = (e as Error).message;
       this.failed = id; // not retried until the file changes again
       this.metrics.reloads.inc({kind: "warehouse", outcome: "error"});
-      this.log.warn("warehouse not (re)loaded; still serving the previous one", {path: this.path, error: this.lastError});
+      this.log.warn("warehouse not (re)loaded; still serving the previous one", {
+        path: this.path,
+        error: this.lastError,
+      });
     }
   }
 

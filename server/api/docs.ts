@@ -53,13 +53,18 @@ export function docsRoutes(app: OpenAPIHono): void {
   const dir = swaggerDistDir();
   const files = new Map<string, Uint8Array>();
   for (const name of Object.keys(ASSETS)) files.set(name, new Uint8Array(readFileSync(join(dir, name))));
-  const html = (body: string, type: string) => (c: {body: (b: string, s: 200, h: Record<string, string>) => Response}) => c.body(body, 200, {"content-type": type, "cache-control": "no-cache"});
+  const html =
+    (body: string, type: string) => (c: {body: (b: string, s: 200, h: Record<string, string>) => Response}) =>
+      c.body(body, 200, {"content-type": type, "cache-control": "no-cache"});
   app.get("/docs", html(PAGE, "text/html; charset=utf-8"));
   app.get("/docs/init.js", html(INIT, "text/javascript; charset=utf-8"));
   app.get("/docs/:asset", (c) => {
     const name = c.req.param("asset");
     const data = files.get(name);
     if (!data) return c.notFound();
-    return c.body(data as unknown as ArrayBuffer, 200, {"content-type": ASSETS[name]!, "cache-control": "public, max-age=86400"});
+    return c.body(data as unknown as ArrayBuffer, 200, {
+      "content-type": ASSETS[name]!,
+      "cache-control": "public, max-age=86400",
+    });
   });
 }

@@ -3,7 +3,7 @@
  * (route patterns, status codes, durations, key names, reasons) — never request bodies, customer
  * names, emails, prompts or API keys — so logs carry no PII.
  */
-import type {LogLevel} from "./config.ts";
+import type {LogLevel} from "./settings.ts";
 
 const ORDER: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40, silent: 99};
 

@@ -37,20 +37,45 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) => new ApiError(400, "bad-request", "Bad request", detail, errors);
-export const invalid = (detail: string, errors: FieldError[]) => new ApiError(422, "validation-failed", "Validation failed", detail, errors);
-export const notFound = (detail: string, errors?: FieldError[]) => new ApiError(404, "not-found", "Not found", detail, errors);
-export const unavailable = (detail: string) => new ApiError(503, "unavailable", "Service unavailable", detail, undefined, {"retry-after": "5"});
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new ApiError(400, "bad-request", "Bad request", detail, errors);
+export const invalid = (detail: string, errors: FieldError[]) =>
+  new ApiError(422, "validation-failed", "Validation failed", detail, errors);
+export const notFound = (detail: string, errors?: FieldError[]) =>
+  new ApiError(404, "not-found", "Not found", detail, errors);
+export const unavailable = (detail: string) =>
+  new ApiError(503, "unavailable", "Service unavailable", detail, undefined, {"retry-after": "5"});
 
-export function problemBody(c: Context, status: number, slug: string, title: string, detail: string, errors?: FieldError[]): Problem {
-  const p: Problem = {type: PROBLEM_TYPE_BASE + slug, title, status, detail, instance: c.req.path.length <= 200 ? c.req.path : c.req.path.slice(0, 200)};
+export function problemBody(
+  c: Context,
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  errors?: FieldError[],
+): Problem {
+  const p: Problem = {
+    type: PROBLEM_TYPE_BASE + slug,
+    title,
+    status,
+    detail,
+    instance: c.req.path.length <= 200 ? c.req.path : c.req.path.slice(0, 200),
+  };
   const rid = c.get("requestId" as never) as string | undefined;
   if (rid) p.request_id = rid;
   if (errors?.length) p.errors = errors;
   return p;
 }
 
-export function problemResponse(c: Context, status: number, slug: string, title: string, detail: string, errors?: FieldError[], headers?: Record<string, string>): Response {
+export function problemResponse(
+  c: Context,
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  errors?: FieldError[],
+  headers?: Record<string, string>,
+): Response {
   const body = JSON.stringify(problemBody(c, status, slug, title, detail, errors));
   const h = new Headers(c.res?.headers);
   // keep headers set earlier by middleware (request id, CORS, security, rate limits)
@@ -67,6 +92,12 @@ export function errorResponse(c: Context, e: ApiError): Response {
 /** JSON path of a zod issue, prefixed with where the value came from. */
 export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
   let s = prefix;
-  for (const p of path) s += typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`;
+  for (const p of path)
+    s +=
+      typeof p === "number"
+        ? `[${p}]`
+        : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p))
+          ? `.${String(p)}`
+          : `[${JSON.stringify(String(p))}]`;
   return s;
 }

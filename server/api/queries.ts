@@ -8,7 +8,7 @@
  * conversion and no callback burst on the request path. Only the 360 view's ticket and
  * opportunity lists are queried per account (and memoised).
  */
-import {config, type RiskTier} from "../../src/components/config.ts";
+import {config, type RiskTier} from "../../src/rules/config.ts";
 import {TimeSlicer, type WarehouseSnapshot} from "./data.ts";
 
 export interface CustomerProfile {
@@ -161,8 +161,16 @@ function toRecord(c: Columns, i: number): CustomerRecord {
       top_risk_drivers: splitList(v("top_risk_drivers")),
       rule_recommended_action: String(v("recommended_action") ?? ""),
     },
-    risk_flags: {low_events: v("low_events") === true, support_overload: v("support_overload") === true, onboarding_at_risk: v("onboarding_at_risk") === true},
-    usage: {events_last_30d: num(v("events_last_30d")), high_priority_tickets_30d: num(v("high_priority_tickets_30d")), open_tickets: num(v("open_tickets"))},
+    risk_flags: {
+      low_events: v("low_events") === true,
+      support_overload: v("support_overload") === true,
+      onboarding_at_risk: v("onboarding_at_risk") === true,
+    },
+    usage: {
+      events_last_30d: num(v("events_last_30d")),
+      high_priority_tickets_30d: num(v("high_priority_tickets_30d")),
+      open_tickets: num(v("open_tickets")),
+    },
   };
 }
 
@@ -194,7 +202,8 @@ const EXPANSION_SQL = `SELECT customer_id, CAST(upgrade_propensity_proxy AS DOUB
   CAST(has_open_expansion_opp AS DOUBLE) AS has_open_expansion_opp, CAST(mrr_tier_ceiling_pct AS DOUBLE) AS mrr_tier_ceiling_pct
 FROM marts.mart_customer_expansion_features`;
 const QUADRANT_SQL = "SELECT customer_id, quadrant_label FROM marts.mart_propensity_quadrant";
-const DRIVERS_SQL = "SELECT customer_id, CAST(rank AS DOUBLE) AS rank, feature, feature_value, CAST(contribution AS DOUBLE) AS contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank";
+const DRIVERS_SQL =
+  "SELECT customer_id, CAST(rank AS DOUBLE) AS rank, feature, feature_value, CAST(contribution AS DOUBLE) AS contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank";
 
 async function buildReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
   // one table at a time: the reads share the event loop with requests, in short slices
@@ -228,14 +237,21 @@ async function buildReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
     if (i % 256 === 255) await slicer.tick();
   }
   const ruleQuadrant = new Map<string, string>();
-  for (let i = 0; i < quad.customer_id!.length; i++) ruleQuadrant.set(quad.customer_id![i] as string, quad.quadrant_label![i] as string);
+  for (let i = 0; i < quad.customer_id!.length; i++)
+    ruleQuadrant.set(quad.customer_id![i] as string, quad.quadrant_label![i] as string);
   const drivers = new Map<string, Driver[]>();
   for (let i = 0; i < drv.customer_id!.length; i++) {
     const id = drv.customer_id![i] as string;
     const contribution = drv.contribution![i] as number;
     let list = drivers.get(id);
     if (!list) drivers.set(id, (list = []));
-    list.push({rank: drv.rank![i] as number, feature: drv.feature![i] as string, value: drv.feature_value![i] as string | null, contribution, direction: contribution > 0 ? "raises_risk" : "lowers_risk"});
+    list.push({
+      rank: drv.rank![i] as number,
+      feature: drv.feature![i] as string,
+      value: drv.feature_value![i] as string | null,
+      contribution,
+      direction: contribution > 0 ? "raises_risk" : "lowers_risk",
+    });
     if (i % 256 === 255) await slicer.tick();
   }
   return {customers, expansion, ruleQuadrant, drivers, modelVersion};
@@ -282,7 +298,14 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
         [id, asOf],
       ),
     ]);
-    const expansion = index.expansion.get(id) ?? {upgrade_propensity_proxy: 0, premium_feature_trials_30d: 0, feature_limit_hits_30d: 0, feature_request_tickets_90d: 0, has_open_expansion_opp: false, mrr_tier_ceiling_pct: 0};
+    const expansion = index.expansion.get(id) ?? {
+      upgrade_propensity_proxy: 0,
+      premium_feature_trials_30d: 0,
+      feature_limit_hits_30d: 0,
+      feature_request_tickets_90d: 0,
+      has_open_expansion_opp: false,
+      mrr_tier_ceiling_pct: 0,
+    };
     const p = base.scores.churn_probability;
     const label = quadrantOf(p, expansion.upgrade_propensity_proxy);
     return {
@@ -294,7 +317,8 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
         label,
         churn_probability: p,
         upgrade_propensity_proxy: expansion.upgrade_propensity_proxy,
-        basis: "seed 002 quadrant rule on the model's calibrated P(churn in 90 days) and the rule-based expansion proxy",
+        basis:
+          "seed 002 quadrant rule on the model's calibrated P(churn in 90 days) and the rule-based expansion proxy",
         rule_based_label: index.ruleQuadrant.get(id) ?? null,
       },
       drivers: index.drivers.get(id) ?? [],

@@ -3,8 +3,8 @@
  * generate the OpenAPI document served at /openapi.json (and rendered at /docs).
  */
 import {z} from "@hono/zod-openapi";
-import {RISK_TIERS} from "../../src/components/config.ts";
-import type {FeatureValue, ServedModel} from "./model.ts";
+import {RISK_TIERS} from "../../src/rules/config.ts";
+import type {FeatureValue, ServedModel} from "./served-model.ts";
 
 const Tier = z.enum(RISK_TIERS as unknown as [string, ...string[]]).openapi({example: "High"});
 
@@ -16,11 +16,16 @@ export const ProblemSchema = z
     detail: z.string().openapi({example: "1 input error: body.customer_id: must be a customer id"}),
     instance: z.string().optional(),
     request_id: z.string().optional(),
-    errors: z.array(z.object({field: z.string().openapi({example: "body.customer_id"}), message: z.string()})).optional(),
+    errors: z
+      .array(z.object({field: z.string().openapi({example: "body.customer_id"}), message: z.string()}))
+      .optional(),
   })
   .openapi("Problem");
 
-export const problem = (description: string) => ({content: {"application/problem+json": {schema: ProblemSchema}}, description});
+export const problem = (description: string) => ({
+  content: {"application/problem+json": {schema: ProblemSchema}},
+  description,
+});
 
 export const CustomerIdParam = z.object({
   id: z
@@ -33,14 +38,29 @@ export const HealthSchema = z
   .object({
     status: z.enum(["ok", "degraded"]),
     uptime_s: z.number(),
-    data: z.object({available: z.boolean(), built_at: z.string().nullable(), as_of: z.string().nullable(), customers: z.number().nullable(), source: z.string().nullable(), error: z.string().nullable()}),
-    model: z.object({available: z.boolean(), version: z.string().nullable(), trained_at: z.string().nullable(), drivers: z.enum(["treeshap", "none"]).nullable(), error: z.string().nullable()}),
+    data: z.object({
+      available: z.boolean(),
+      built_at: z.string().nullable(),
+      as_of: z.string().nullable(),
+      customers: z.number().nullable(),
+      source: z.string().nullable(),
+      error: z.string().nullable(),
+    }),
+    model: z.object({
+      available: z.boolean(),
+      version: z.string().nullable(),
+      trained_at: z.string().nullable(),
+      drivers: z.enum(["treeshap", "none"]).nullable(),
+      error: z.string().nullable(),
+    }),
     summaries: z.object({generator: z.enum(["llm", "builtin"]), llm_circuit_open: z.boolean()}),
   })
   .openapi("Health");
 
 const ScoresSchema = z.object({
-  churn_probability: z.number().openapi({description: "the model's calibrated P(churn in the next 90 days)", example: 0.19}),
+  churn_probability: z
+    .number()
+    .openapi({description: "the model's calibrated P(churn in the next 90 days)", example: 0.19}),
   model_tier: Tier,
   expected_arr_loss_90d: z.number(),
   model_top_drivers: z.array(z.string()),
@@ -69,11 +89,21 @@ const ProfileSchema = z.object({
 });
 
 const FlagsSchema = z.object({low_events: z.boolean(), support_overload: z.boolean(), onboarding_at_risk: z.boolean()});
-const UsageSchema = z.object({events_last_30d: z.number(), high_priority_tickets_30d: z.number(), open_tickets: z.number()});
+const UsageSchema = z.object({
+  events_last_30d: z.number(),
+  high_priority_tickets_30d: z.number(),
+  open_tickets: z.number(),
+});
 const DataRefSchema = z.object({built_at: z.string(), as_of: z.string()});
 
 export const CustomerSchema = z
-  .object({profile: ProfileSchema, scores: ScoresSchema, risk_flags: FlagsSchema, usage: UsageSchema, data: DataRefSchema})
+  .object({
+    profile: ProfileSchema,
+    scores: ScoresSchema,
+    risk_flags: FlagsSchema,
+    usage: UsageSchema,
+    data: DataRefSchema,
+  })
   .openapi("Customer");
 
 export const Customer360Schema = z
@@ -93,13 +123,48 @@ export const Customer360Schema = z
       has_open_expansion_opp: z.boolean(),
       mrr_tier_ceiling_pct: z.number(),
     }),
-    is_flight_risk: z.boolean().openapi({description: "seed 002's Flight Risk quadrant: model churn probability ≥ 0.5 and expansion proxy ≥ 0.5 (thresholds from config)"}),
-    quadrant: z.object({label: z.string(), churn_probability: z.number(), upgrade_propensity_proxy: z.number(), basis: z.string(), rule_based_label: z.string().nullable()}),
-    drivers: z.array(z.object({rank: z.number(), feature: z.string(), value: z.string().nullable(), contribution: z.number(), direction: z.enum(["raises_risk", "lowers_risk"])})),
+    is_flight_risk: z
+      .boolean()
+      .openapi({
+        description:
+          "seed 002's Flight Risk quadrant: model churn probability ≥ 0.5 and expansion proxy ≥ 0.5 (thresholds from config)",
+      }),
+    quadrant: z.object({
+      label: z.string(),
+      churn_probability: z.number(),
+      upgrade_propensity_proxy: z.number(),
+      basis: z.string(),
+      rule_based_label: z.string().nullable(),
+    }),
+    drivers: z.array(
+      z.object({
+        rank: z.number(),
+        feature: z.string(),
+        value: z.string().nullable(),
+        contribution: z.number(),
+        direction: z.enum(["raises_risk", "lowers_risk"]),
+      }),
+    ),
     recommended_action: z.string(),
-    open_tickets: z.array(z.object({ticket_id: z.string(), opened_at: z.string(), priority: z.string(), category: z.string().nullable(), subject: z.string().nullable()})),
+    open_tickets: z.array(
+      z.object({
+        ticket_id: z.string(),
+        opened_at: z.string(),
+        priority: z.string(),
+        category: z.string().nullable(),
+        subject: z.string().nullable(),
+      }),
+    ),
     opportunities: z.array(
-      z.object({opportunity_id: z.string(), opportunity_type: z.string(), stage: z.string(), amount: z.number(), created_date: z.string().nullable(), close_date: z.string().nullable(), open: z.boolean()}),
+      z.object({
+        opportunity_id: z.string(),
+        opportunity_type: z.string(),
+        stage: z.string(),
+        amount: z.number(),
+        created_date: z.string().nullable(),
+        close_date: z.string().nullable(),
+        open: z.boolean(),
+      }),
     ),
   })
   .openapi("Customer360");
@@ -112,7 +177,10 @@ const INSTANCE_ID_MAX = 128;
 const FeatureValueSchema = z.union([z.number(), z.string().max(FEATURE_TEXT_MAX), z.boolean(), z.null()]);
 const Features = z
   .record(z.string().max(FEATURE_NAME_MAX), FeatureValueSchema)
-  .openapi({description: "feature values keyed by the model card's feature names (every feature; null = missing)", example: {plan_tier: "Growth", arr: 62792.3, events_last_30d: 1588}});
+  .openapi({
+    description: "feature values keyed by the model card's feature names (every feature; null = missing)",
+    example: {plan_tier: "Growth", arr: 62792.3, events_last_30d: 1588},
+  });
 
 export function predictionRequestSchema(batchLimit: number) {
   return z
@@ -124,7 +192,9 @@ export function predictionRequestSchema(batchLimit: number) {
         .max(batchLimit, {message: `must hold at most ${batchLimit} instances (PREDICTION_BATCH_LIMIT)`})
         .optional(),
     })
-    .refine((b) => (b.features === undefined) !== (b.instances === undefined), {message: "send either `features` (one account) or `instances` (a batch), not both and not neither"})
+    .refine((b) => (b.features === undefined) !== (b.instances === undefined), {
+      message: "send either `features` (one account) or `instances` (a batch), not both and not neither",
+    })
     .openapi("PredictionRequest");
 }
 
@@ -145,13 +215,20 @@ export function provenPredictionItems(m: ServedModel, body: unknown, limit: numb
   const keys = Object.keys(body);
   if (keys.length !== 1) return null;
   const b = body as {features?: unknown; instances?: unknown};
-  if (keys[0] === "features") return m.isValidFeatures(b.features) ? [{id: null, features: b.features, where: "body.features"}] : null;
-  if (keys[0] !== "instances" || !Array.isArray(b.instances) || b.instances.length < 1 || b.instances.length > limit) return null;
+  if (keys[0] === "features")
+    return m.isValidFeatures(b.features) ? [{id: null, features: b.features, where: "body.features"}] : null;
+  if (keys[0] !== "instances" || !Array.isArray(b.instances) || b.instances.length < 1 || b.instances.length > limit)
+    return null;
   const items: PredictionItem[] = [];
   for (const x of b.instances as unknown[]) {
     if (typeof x !== "object" || x === null || Object.getPrototypeOf(x) !== Object.prototype) return null;
     const {id, features, ...rest} = x as {id?: unknown; features?: unknown};
-    if (Object.keys(rest).length || !Object.hasOwn(x, "features") || (id !== undefined && (typeof id !== "string" || id.length > INSTANCE_ID_MAX))) return null;
+    if (
+      Object.keys(rest).length ||
+      !Object.hasOwn(x, "features") ||
+      (id !== undefined && (typeof id !== "string" || id.length > INSTANCE_ID_MAX))
+    )
+      return null;
     if (!m.isValidFeatures(features)) return null;
     items.push({id: (id as string | undefined) ?? null, features, where: `body.instances[${items.length}].features`});
   }
@@ -167,7 +244,14 @@ export const PredictionResponseSchema = z
         churn_probability: z.number(),
         raw_score: z.number(),
         risk_tier: Tier,
-        top_drivers: z.array(z.object({feature: z.string(), value: FeatureValueSchema, contribution: z.number(), direction: z.enum(["raises_risk", "lowers_risk"])})),
+        top_drivers: z.array(
+          z.object({
+            feature: z.string(),
+            value: FeatureValueSchema,
+            contribution: z.number(),
+            direction: z.enum(["raises_risk", "lowers_risk"]),
+          }),
+        ),
       }),
     ),
   })
@@ -182,7 +266,12 @@ export const SummaryRequestSchema = z
       .regex(/^[A-Za-z0-9_-]{1,64}$/, {message: "must be a customer id: 1–64 letters, digits, _ or -"})
       .openapi({example: "C000001"}),
     focus: z.enum(FOCUS, {message: `must be one of ${FOCUS.join(", ")}`}).default("overall"),
-    instructions: z.string().max(500, {message: "must be at most 500 characters"}).nullable().optional().openapi({example: "Focus on renewal risk before the EBR"}),
+    instructions: z
+      .string()
+      .max(500, {message: "must be at most 500 characters"})
+      .nullable()
+      .optional()
+      .openapi({example: "Focus on renewal risk before the EBR"}),
   })
   .openapi("SummaryRequest");
 
@@ -211,12 +300,25 @@ export const SummaryResponseSchema = z
   })
   .openapi("SummaryResponse");
 
-export const ReloadResponseSchema = z.object({data: z.object({built_at: z.string().nullable()}), model: z.object({version: z.string().nullable()})}).openapi("ReloadResult");
+export const ReloadResponseSchema = z
+  .object({data: z.object({built_at: z.string().nullable()}), model: z.object({version: z.string().nullable()})})
+  .openapi("ReloadResult");
 
 /** POST /admin/alerts/test: send a signed test alert to one configured webhook target. */
 export const TestAlertRequestSchema = z
-  .strictObject({target: z.string({message: "must be a string"}).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {message: "must be a target name"}).openapi({example: "cs-slack"})})
+  .strictObject({
+    target: z
+      .string({message: "must be a string"})
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {message: "must be a target name"})
+      .openapi({example: "cs-slack"}),
+  })
   .openapi("TestAlertRequest");
 export const TestAlertResponseSchema = z
-  .object({id: z.string(), target: z.string(), ok: z.boolean(), status: z.number().int().nullable(), detail: z.string().nullable()})
+  .object({
+    id: z.string(),
+    target: z.string(),
+    ok: z.boolean(),
+    status: z.number().int().nullable(),
+    detail: z.string().nullable(),
+  })
   .openapi("TestAlertResult");

@@ -10,7 +10,7 @@
  *   refused with 403 and no CORS headers.
  */
 import {createHash, randomBytes, timingSafeEqual} from "node:crypto";
-import type {ApiKeyEntry, Role} from "./config.ts";
+import type {ApiKeyEntry, Role} from "./settings.ts";
 
 export function hashKey(key: string): Buffer {
   return createHash("sha256").update(key, "utf8").digest();
@@ -42,7 +42,10 @@ export function verifyKey(presented: string, keys: readonly ApiKeyEntry[]): Prin
 export const ROLE_RANK: Record<Role, number> = {read: 1, admin: 2};
 
 /** Reads the key from `Authorization: Bearer …` or `X-API-Key`. Undefined when none was sent. */
-export function presentedKey(authorization: string | undefined, xApiKey: string | undefined): string | undefined | null {
+export function presentedKey(
+  authorization: string | undefined,
+  xApiKey: string | undefined,
+): string | undefined | null {
   if (xApiKey !== undefined) return xApiKey.trim() || null;
   if (authorization === undefined) return undefined;
   const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(authorization);

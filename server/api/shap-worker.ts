@@ -23,7 +23,12 @@ export interface DriversRequest {
 export type DriversReply = {id: number; index: Int32Array; contribution: Float64Array} | {id: number; error: string};
 
 /** Top-k drivers of n explained rows, flattened (shared by the worker and the in-process fallback). */
-export function driversOf(shap: Float64Array, n: number, names: readonly string[], k: number): {index: Int32Array; contribution: Float64Array} {
+export function driversOf(
+  shap: Float64Array,
+  n: number,
+  names: readonly string[],
+  k: number,
+): {index: Int32Array; contribution: Float64Array} {
   const F = names.length;
   const position = new Map(names.map((name, j) => [name, j]));
   const index = new Int32Array(n * k).fill(-1);
@@ -49,7 +54,10 @@ if (parentPort && workerData?.gbt) {
       for (let i = 0; i < n; i++) for (let j = 0; j < F; j++) columns[j]![i] = rows[i * F + j]!;
       const {shap} = explainer.explainBatch({nRows: n, features, columns});
       const out = driversOf(shap, n, names, k);
-      port.postMessage({id, ...out} satisfies DriversReply, [out.index.buffer as ArrayBuffer, out.contribution.buffer as ArrayBuffer]);
+      port.postMessage({id, ...out} satisfies DriversReply, [
+        out.index.buffer as ArrayBuffer,
+        out.contribution.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
       port.postMessage({id, error: (e as Error).message} satisfies DriversReply);
     }

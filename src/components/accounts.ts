@@ -4,7 +4,7 @@
  * rows of src/data/risk_scores.arrows (`loadRows<Account>(...)`, rows.ts; dates are `Date`s),
  * and inside Customer 360's JSON dossiers (customer360.ts → Dossier; dates stay ISO strings).
  */
-import type { RiskTier } from "./config.js";
+import type {RiskTier} from "../rules/config.js";
 
 /** The account columns both forms share; `D` is how a date arrives (Date from Parquet, string from JSON). */
 export interface AccountColumns<D> {
@@ -55,7 +55,10 @@ export function sample<T>(rows: readonly T[], limit: number, seed = 42): T[] {
   let s = seed >>> 0;
   const keyed = rows.map((r) => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return { r, k: s };
+    return {r, k: s};
   });
-  return keyed.sort((a, b) => a.k - b.k).slice(0, limit).map((x) => x.r);
+  return keyed
+    .sort((a, b) => a.k - b.k)
+    .slice(0, limit)
+    .map((x) => x.r);
 }

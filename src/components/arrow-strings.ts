@@ -2,7 +2,7 @@
  * Fast string columns for rows.ts. Kept apart from it (no npm: imports at run time) so Node's
  * unit tests can run it against real apache-arrow vectors.
  */
-import type { Vector } from "npm:apache-arrow";
+import type {Vector} from "npm:apache-arrow";
 
 const ascii = new TextDecoder("latin1");
 

@@ -3,7 +3,7 @@
  * by static analysis of `FileAttachment("…")` calls). src/data/c360.tar.ts writes them; the
  * count must match its SHARDS.
  */
-import { FileAttachment, type AbstractFile } from "observablehq:stdlib";
+import {FileAttachment, type AbstractFile} from "observablehq:stdlib";
 
 /** `c360/index.json`: the picker's list of accounts and the shard of each. */
 export const indexFile: AbstractFile = FileAttachment("../data/c360/index.json");

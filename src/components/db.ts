@@ -25,8 +25,8 @@
  * SQL should use `FileAttachment(...).json()` or rows.ts instead.
  */
 import * as duckdb from "npm:@duckdb/duckdb-wasm";
-import { DuckDBClient } from "npm:@observablehq/duckdb";
-import { arrowIpc, type DataFile } from "./ipc.js";
+import {DuckDBClient} from "npm:@observablehq/duckdb";
+import {arrowIpc, type DataFile} from "./ipc.js";
 
 /** One result row: column name → value (numbers, strings, booleans, Dates, or null). */
 export type Row = Record<string, unknown>;
@@ -61,7 +61,7 @@ const BUNDLES: duckdb.DuckDBBundles = {
  * Framework's DuckDB client defaults, so results look the same as in ```sql cells: DATE and
  * TIMESTAMP values as Dates, BIGINT as numbers.
  */
-export const QUERY_CONFIG = { castTimestampToDate: true, castBigIntToDouble: true } as const;
+export const QUERY_CONFIG = {castTimestampToDate: true, castBigIntToDouble: true} as const;
 
 /**
  * Starts DuckDB-WASM. Framework's `DuckDBClient.of()` would do the same, but fetches the worker
@@ -83,7 +83,7 @@ async function startDuckDB(): Promise<DuckDBClient> {
   const db = new duckdb.AsyncDuckDB(new duckdb.ConsoleLogger(duckdb.LogLevel.WARNING), worker);
   try {
     await db.instantiate(bundle.mainModule);
-    await db.open({ query: QUERY_CONFIG });
+    await db.open({query: QUERY_CONFIG});
   } catch (error) {
     worker.terminate();
     throw error;
@@ -96,7 +96,7 @@ const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Converts an Arrow row proxy (or a plain object) to a plain object. */
 function toPlainRow(row: unknown): Row {
-  const maybe = row as { toJSON?: () => Row };
+  const maybe = row as {toJSON?: () => Row};
   return typeof maybe?.toJSON === "function" ? maybe.toJSON() : (row as Row);
 }
 
@@ -111,7 +111,9 @@ export async function loadTables(files: Record<string, DataFile>): Promise<Table
   }
   const names = Object.keys(files);
   const fail = (name: string, file: DataFile) => (error: unknown) => {
-    throw new Error(`loadTables: cannot load ${file.name} as table ${name}: ${error instanceof Error ? error.message : error}`);
+    throw new Error(
+      `loadTables: cannot load ${file.name} as table ${name}: ${error instanceof Error ? error.message : error}`,
+    );
   };
   const started = startDuckDB();
   started.catch(() => {}); // awaited below, after the files (no unhandled-rejection report meanwhile)
@@ -120,7 +122,10 @@ export async function loadTables(files: Record<string, DataFile>): Promise<Table
     ipcs = await Promise.all(names.map((name) => arrowIpc(files[name]!).catch(fail(name, files[name]!))));
   } catch (error) {
     // no half-loaded database left running: stop the worker that was starting
-    void started.then((c) => c._db.terminate(), () => {});
+    void started.then(
+      (c) => c._db.terminate(),
+      () => {},
+    );
     throw error;
   }
   const client = await started;
@@ -128,7 +133,9 @@ export async function loadTables(files: Record<string, DataFile>): Promise<Table
     const connection = await client._db.connect();
     try {
       for (let i = 0; i < names.length; ++i) {
-        await connection.insertArrowFromIPCStream(ipcs[i]!, { name: names[i]!, create: true }).catch(fail(names[i]!, files[names[i]!]!));
+        await connection
+          .insertArrowFromIPCStream(ipcs[i]!, {name: names[i]!, create: true})
+          .catch(fail(names[i]!, files[names[i]!]!));
       }
     } finally {
       await connection.close();

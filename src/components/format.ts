@@ -1,10 +1,15 @@
 /** Number and date formatting shared by the dashboard pages (en-US, USD). */
 
-const compactUsd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", notation: "compact", maximumFractionDigits: 1 });
-const fullUsd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: 0 });
-const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const percent = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 1 });
-const percent0 = new Intl.NumberFormat("en-US", { style: "percent", maximumFractionDigits: 0 });
+const compactUsd = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  notation: "compact",
+  maximumFractionDigits: 1,
+});
+const fullUsd = new Intl.NumberFormat("en-US", {style: "currency", currency: "USD", maximumFractionDigits: 0});
+const integer = new Intl.NumberFormat("en-US", {maximumFractionDigits: 0});
+const percent = new Intl.NumberFormat("en-US", {style: "percent", maximumFractionDigits: 1});
+const percent0 = new Intl.NumberFormat("en-US", {style: "percent", maximumFractionDigits: 0});
 
 /** $12.3M, $840K */
 export const formatUsdCompact = (x: number): string => compactUsd.format(x);
@@ -34,24 +39,28 @@ export function formatDelta(delta: number, kind: "usd" | "int" | "pp"): string {
 /** "20 Nov 2026" from a Date or an ISO date / "YYYY-MM-DD HH:MM:SS" string (read as UTC). */
 export function formatDate(value: Date | string): string {
   const d = typeof value === "string" ? parseUtc(value) : value;
-  return d.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  return d.toLocaleDateString("en-GB", {day: "numeric", month: "short", year: "numeric", timeZone: "UTC"});
 }
 
 /** "20 Nov" */
 export function formatDayMonth(value: Date | string): string {
   const d = typeof value === "string" ? parseUtc(value) : value;
-  return d.toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+  return d.toLocaleDateString("en-GB", {day: "numeric", month: "short", timeZone: "UTC"});
 }
 
 /** "20 Nov 2026, 04:00 UTC" */
 export function formatDateTime(value: Date | string): string {
   const d = typeof value === "string" ? parseUtc(value) : value;
-  return `${formatDate(d)}, ${d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" })} UTC`;
+  return `${formatDate(d)}, ${d.toLocaleTimeString("en-GB", {hour: "2-digit", minute: "2-digit", timeZone: "UTC"})} UTC`;
 }
 
 /** Parses "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS[.ffffff]" as UTC. */
 export function parseUtc(s: string): Date {
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : /Z|[+-]\d{2}:?\d{2}$/.test(s) ? s.replace(" ", "T") : `${s.replace(" ", "T")}Z`;
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(s)
+    ? `${s}T00:00:00Z`
+    : /Z|[+-]\d{2}:?\d{2}$/.test(s)
+      ? s.replace(" ", "T")
+      : `${s.replace(" ", "T")}Z`;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) throw new Error(`formatDate: not a date: ${JSON.stringify(s)}`);
   return d;

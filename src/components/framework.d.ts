@@ -6,7 +6,7 @@
  */
 declare module "npm:parquet-wasm" {
   export * from "parquet-wasm/esm/parquet_wasm.js";
-  export { default } from "parquet-wasm/esm/parquet_wasm.js";
+  export {default} from "parquet-wasm/esm/parquet_wasm.js";
 }
 
 declare module "npm:@duckdb/duckdb-wasm" {
@@ -26,8 +26,8 @@ declare module "npm:htl" {
 }
 
 declare module "npm:@observablehq/duckdb" {
-  import type { AsyncDuckDB, DuckDBConfig } from "@duckdb/duckdb-wasm";
-  import type { Table } from "apache-arrow";
+  import type {AsyncDuckDB, DuckDBConfig} from "@duckdb/duckdb-wasm";
+  import type {Table} from "apache-arrow";
 
   /** Framework's DuckDB client (node_modules/@observablehq/framework/dist/client/stdlib/duckdb.js). */
   export class DuckDBClient {
@@ -39,7 +39,7 @@ declare module "npm:@observablehq/duckdb" {
     queryRow(query: string, params?: unknown[]): Promise<Record<string, unknown> | null>;
     /** tagged-template form used by Framework's ```sql cells */
     sql(strings: TemplateStringsArray, ...args: unknown[]): Promise<Table>;
-    describeTables(): Promise<{ name: string }[]>;
+    describeTables(): Promise<{name: string}[]>;
     static of(sources?: Record<string, unknown>, config?: DuckDBConfig): Promise<DuckDBClient>;
   }
   export function sql(strings: TemplateStringsArray, ...args: unknown[]): Promise<Table>;
@@ -63,16 +63,59 @@ declare module "npm:@observablehq/inputs" {
     required?: boolean;
     layout?: "auto" | "fixed";
   }
-  export function table<T>(data: Iterable<T>, options?: TableOptions<T>): HTMLElement & { value: T[] };
-  export function select<T>(data: Iterable<T> | Map<string, T>, options?: { label?: string; value?: T; multiple?: boolean; format?: (x: T) => string; sort?: boolean; unique?: boolean }): HTMLElement & { value: T };
-  export function radio<T>(data: Iterable<T>, options?: { label?: string; value?: T; format?: (x: T) => string }): HTMLElement & { value: T };
-  export function checkbox<T>(data: Iterable<T>, options?: { label?: string; value?: T[]; format?: (x: T) => string }): HTMLElement & { value: T[] };
-  export function range(extent: [number, number], options?: { label?: string; value?: number; step?: number; format?: (x: number) => string; width?: number }): HTMLElement & { value: number };
-  export function search<T>(data: Iterable<T>, options?: { label?: string; placeholder?: string; columns?: string[]; format?: (n: number) => string; autocomplete?: string; filter?: (q: string) => (d: T) => boolean }): HTMLElement & { value: T[] };
-  export function toggle(options?: { label?: string; value?: boolean }): HTMLElement & { value: boolean };
-  export function button(content: string | [string, (v: unknown) => unknown][], options?: { label?: string; value?: unknown; reduce?: (v: unknown) => unknown }): HTMLElement & { value: unknown };
-  export function text(options?: { label?: string; placeholder?: string; value?: string; datalist?: Iterable<string>; submit?: boolean | string; autocomplete?: string; width?: number }): HTMLElement & { value: string };
-  export function number(extent?: [number, number], options?: { label?: string; value?: number; step?: number; width?: number }): HTMLElement & { value: number };
+  export function table<T>(data: Iterable<T>, options?: TableOptions<T>): HTMLElement & {value: T[]};
+  export function select<T>(
+    data: Iterable<T> | Map<string, T>,
+    options?: {
+      label?: string;
+      value?: T;
+      multiple?: boolean;
+      format?: (x: T) => string;
+      sort?: boolean;
+      unique?: boolean;
+    },
+  ): HTMLElement & {value: T};
+  export function radio<T>(
+    data: Iterable<T>,
+    options?: {label?: string; value?: T; format?: (x: T) => string},
+  ): HTMLElement & {value: T};
+  export function checkbox<T>(
+    data: Iterable<T>,
+    options?: {label?: string; value?: T[]; format?: (x: T) => string},
+  ): HTMLElement & {value: T[]};
+  export function range(
+    extent: [number, number],
+    options?: {label?: string; value?: number; step?: number; format?: (x: number) => string; width?: number},
+  ): HTMLElement & {value: number};
+  export function search<T>(
+    data: Iterable<T>,
+    options?: {
+      label?: string;
+      placeholder?: string;
+      columns?: string[];
+      format?: (n: number) => string;
+      autocomplete?: string;
+      filter?: (q: string) => (d: T) => boolean;
+    },
+  ): HTMLElement & {value: T[]};
+  export function toggle(options?: {label?: string; value?: boolean}): HTMLElement & {value: boolean};
+  export function button(
+    content: string | [string, (v: unknown) => unknown][],
+    options?: {label?: string; value?: unknown; reduce?: (v: unknown) => unknown},
+  ): HTMLElement & {value: unknown};
+  export function text(options?: {
+    label?: string;
+    placeholder?: string;
+    value?: string;
+    datalist?: Iterable<string>;
+    submit?: boolean | string;
+    autocomplete?: string;
+    width?: number;
+  }): HTMLElement & {value: string};
+  export function number(
+    extent?: [number, number],
+    options?: {label?: string; value?: number; step?: number; width?: number},
+  ): HTMLElement & {value: number};
 }
 
 declare module "observablehq:stdlib" {

@@ -21,8 +21,10 @@ export async function arrowIpc(file: DataFile): Promise<Uint8Array> {
     // stream: check its framing here (it starts with a continuation marker, and writers end it
     // with the end-of-stream marker, which a cut-off download lacks)
     const n = bytes.length;
-    const marker = (at: number) => bytes[at] === 0xff && bytes[at + 1] === 0xff && bytes[at + 2] === 0xff && bytes[at + 3] === 0xff;
-    if (n < 16 || !marker(0)) throw new Error("not an Arrow IPC stream (it does not start with the stream's continuation marker)");
+    const marker = (at: number) =>
+      bytes[at] === 0xff && bytes[at + 1] === 0xff && bytes[at + 2] === 0xff && bytes[at + 3] === 0xff;
+    if (n < 16 || !marker(0))
+      throw new Error("not an Arrow IPC stream (it does not start with the stream's continuation marker)");
     if (!marker(n - 8) || bytes[n - 4] !== 0 || bytes[n - 3] !== 0 || bytes[n - 2] !== 0 || bytes[n - 1] !== 0)
       throw new Error("the Arrow IPC stream is incomplete (it does not end with the end-of-stream marker)");
     return bytes;

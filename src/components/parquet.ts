@@ -8,7 +8,7 @@ let ready: Promise<ParquetWasm> | undefined;
 
 export function parquetWasm(): Promise<ParquetWasm> {
   ready ??= import("npm:parquet-wasm").then(async (parquet) => {
-    await parquet.default({ module_or_path: import.meta.resolve("npm:parquet-wasm/esm/parquet_wasm_bg.wasm") });
+    await parquet.default({module_or_path: import.meta.resolve("npm:parquet-wasm/esm/parquet_wasm_bg.wasm")});
     return parquet;
   });
   return ready;

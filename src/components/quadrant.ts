@@ -4,12 +4,12 @@
  * src/data/risk_scores.arrows. Thresholds and labels come from config.quadrant.
  */
 import * as Plot from "npm:@observablehq/plot";
-import { MIN_WIDTH, MUTED, PLOT_STYLE, QUADRANT_COLOURS } from "./theme.js";
+import {MIN_WIDTH, MUTED, PLOT_STYLE, QUADRANT_COLOURS} from "./theme.js";
 import * as Inputs from "npm:@observablehq/inputs";
-import { html } from "npm:htl";
-import { config } from "./config.js";
-import { sample } from "./accounts.js";
-import { formatInt, formatPercent, formatUsdCompact } from "./format.js";
+import {html} from "npm:htl";
+import {config} from "../rules/config.js";
+import {sample} from "./accounts.js";
+import {formatInt, formatPercent, formatUsdCompact} from "./format.js";
 
 const L = config.quadrant.labels;
 export const QUADRANTS = [L.flightRisk, L.growthEngine, L.churnCandidate, L.stableBase];
@@ -25,8 +25,15 @@ export const QUADRANT_ACTIONS: Record<string, string> = {
 export type Contacted = "All accounts" | "Contacted" | "Not contacted";
 
 /** The rows the filters keep. */
-export function filterQuadrant(rows: readonly QuadrantPoint[], contacted: Contacted, plans: readonly string[]): QuadrantPoint[] {
-  return rows.filter((r) => plans.includes(r.plan_tier) && (contacted === "All accounts" || r.was_contacted === (contacted === "Contacted")));
+export function filterQuadrant(
+  rows: readonly QuadrantPoint[],
+  contacted: Contacted,
+  plans: readonly string[],
+): QuadrantPoint[] {
+  return rows.filter(
+    (r) =>
+      plans.includes(r.plan_tier) && (contacted === "All accounts" || r.was_contacted === (contacted === "Contacted")),
+  );
 }
 
 export interface QuadrantPoint {
@@ -47,7 +54,11 @@ export interface QuadrantPoint {
  * The points to draw: each quadrant's accounts, a repeatable sample of at most `limit` per
  * quadrant (Stable Base at most `stableLimit`), so 100,000 accounts still draw quickly.
  */
-export function quadrantPoints(rows: readonly QuadrantPoint[], stableLimit = 3000, limit = 4000): { points: QuadrantPoint[]; stableTotal: number; stableShown: number; sampled: boolean } {
+export function quadrantPoints(
+  rows: readonly QuadrantPoint[],
+  stableLimit = 3000,
+  limit = 4000,
+): {points: QuadrantPoint[]; stableTotal: number; stableShown: number; sampled: boolean} {
   const points: QuadrantPoint[] = [];
   let stableTotal = 0;
   let stableShown = 0;
@@ -56,32 +67,107 @@ export function quadrantPoints(rows: readonly QuadrantPoint[], stableLimit = 300
     const all = rows.filter((r) => r.quadrant_label === q);
     const shown = sample(all, q === L.stableBase ? stableLimit : limit, 7);
     sampled ||= shown.length < all.length;
-    if (q === L.stableBase) (stableTotal = all.length), (stableShown = shown.length);
+    if (q === L.stableBase) ((stableTotal = all.length), (stableShown = shown.length));
     points.push(...shown);
   }
-  return { points, stableTotal, stableShown, sampled };
+  return {points, stableTotal, stableShown, sampled};
 }
 
-export function quadrantScatter(points: readonly QuadrantPoint[], { width }: { width: number }): SVGSVGElement | HTMLElement {
+export function quadrantScatter(
+  points: readonly QuadrantPoint[],
+  {width}: {width: number},
+): SVGSVGElement | HTMLElement {
   const q = config.quadrant;
   return Plot.plot({
-    width: Math.max(width, MIN_WIDTH), height: Math.min(560, Math.max(360, width * 0.6)), marginLeft: 50, style: PLOT_STYLE,
-    x: { domain: [0, 1], label: "churn probability (rule-based) →", tickFormat: "%", grid: true },
-    y: { domain: [0, 1], label: "↑ upgrade propensity (expansion proxy)", tickFormat: "%", grid: true },
-    r: { range: [1.5, 14] },
-    color: { domain: QUADRANTS, range: QUADRANTS.map((l) => QUADRANT_COLOURS[l] ?? "#999"), legend: true },
+    width: Math.max(width, MIN_WIDTH),
+    height: Math.min(560, Math.max(360, width * 0.6)),
+    marginLeft: 50,
+    style: PLOT_STYLE,
+    x: {domain: [0, 1], label: "churn probability (rule-based) →", tickFormat: "%", grid: true},
+    y: {domain: [0, 1], label: "↑ upgrade propensity (expansion proxy)", tickFormat: "%", grid: true},
+    r: {range: [1.5, 14]},
+    color: {domain: QUADRANTS, range: QUADRANTS.map((l) => QUADRANT_COLOURS[l] ?? "#999"), legend: true},
     marks: [
-      Plot.rect([{ x1: q.highChurn, x2: 1, y1: q.highExpansion, y2: 1 }], { x1: "x1", x2: "x2", y1: "y1", y2: "y2", fill: QUADRANT_COLOURS[L.flightRisk], fillOpacity: 0.05 }),
-      Plot.rect([{ x1: 0, x2: q.lowChurn, y1: q.highExpansion, y2: 1 }], { x1: "x1", x2: "x2", y1: "y1", y2: "y2", fill: QUADRANT_COLOURS[L.growthEngine], fillOpacity: 0.05 }),
-      Plot.rect([{ x1: q.highChurn, x2: 1, y1: 0, y2: q.lowExpansion }], { x1: "x1", x2: "x2", y1: "y1", y2: "y2", fill: QUADRANT_COLOURS[L.churnCandidate], fillOpacity: 0.05 }),
-      Plot.dot(points, { x: "churn_probability", y: "upgrade_propensity_proxy", r: "expected_arr_uplift_proxy", fill: "quadrant_label", fillOpacity: (d: QuadrantPoint) => (d.quadrant_label === L.stableBase ? 0.3 : 0.65), stroke: (d: QuadrantPoint) => (d.was_contacted ? "#1b2430" : "none"), strokeWidth: 0.6, strokeOpacity: 0.6, tip: { format: { x: (v: number) => formatPercent(v), y: (v: number) => formatPercent(v), r: (v: number) => formatUsdCompact(v) } }, channels: { Account: "company_name", ARR: (d: QuadrantPoint) => formatUsdCompact(d.arr), Contacted: (d: QuadrantPoint) => (d.was_contacted ? "yes" : "no") } }),
-      Plot.ruleX([q.highChurn], { stroke: "#1b2430", strokeDasharray: "4,3" }),
-      Plot.ruleY([q.highExpansion], { stroke: "#1b2430", strokeDasharray: "4,3" }),
-      Plot.ruleX([q.lowChurn], { stroke: MUTED, strokeDasharray: "1,3" }),
-      Plot.ruleY([q.lowExpansion], { stroke: MUTED, strokeDasharray: "1,3" }),
-      Plot.text([L.growthEngine], { x: q.lowChurn / 2, y: 0.98, fill: QUADRANT_COLOURS[L.growthEngine], fontWeight: 700, fontSize: 14, stroke: "white", strokeWidth: 4, paintOrder: "stroke" }),
-      Plot.text([L.flightRisk], { x: (1 + q.highChurn) / 2, y: 0.98, fill: QUADRANT_COLOURS[L.flightRisk], fontWeight: 700, fontSize: 14, stroke: "white", strokeWidth: 4, paintOrder: "stroke" }),
-      Plot.text([L.churnCandidate], { x: (1 + q.highChurn) / 2, y: 0.02, fill: QUADRANT_COLOURS[L.churnCandidate], fontWeight: 700, fontSize: 14, stroke: "white", strokeWidth: 4, paintOrder: "stroke" }),
+      Plot.rect([{x1: q.highChurn, x2: 1, y1: q.highExpansion, y2: 1}], {
+        x1: "x1",
+        x2: "x2",
+        y1: "y1",
+        y2: "y2",
+        fill: QUADRANT_COLOURS[L.flightRisk],
+        fillOpacity: 0.05,
+      }),
+      Plot.rect([{x1: 0, x2: q.lowChurn, y1: q.highExpansion, y2: 1}], {
+        x1: "x1",
+        x2: "x2",
+        y1: "y1",
+        y2: "y2",
+        fill: QUADRANT_COLOURS[L.growthEngine],
+        fillOpacity: 0.05,
+      }),
+      Plot.rect([{x1: q.highChurn, x2: 1, y1: 0, y2: q.lowExpansion}], {
+        x1: "x1",
+        x2: "x2",
+        y1: "y1",
+        y2: "y2",
+        fill: QUADRANT_COLOURS[L.churnCandidate],
+        fillOpacity: 0.05,
+      }),
+      Plot.dot(points, {
+        x: "churn_probability",
+        y: "upgrade_propensity_proxy",
+        r: "expected_arr_uplift_proxy",
+        fill: "quadrant_label",
+        fillOpacity: (d: QuadrantPoint) => (d.quadrant_label === L.stableBase ? 0.3 : 0.65),
+        stroke: (d: QuadrantPoint) => (d.was_contacted ? "#1b2430" : "none"),
+        strokeWidth: 0.6,
+        strokeOpacity: 0.6,
+        tip: {
+          format: {
+            x: (v: number) => formatPercent(v),
+            y: (v: number) => formatPercent(v),
+            r: (v: number) => formatUsdCompact(v),
+          },
+        },
+        channels: {
+          Account: "company_name",
+          ARR: (d: QuadrantPoint) => formatUsdCompact(d.arr),
+          Contacted: (d: QuadrantPoint) => (d.was_contacted ? "yes" : "no"),
+        },
+      }),
+      Plot.ruleX([q.highChurn], {stroke: "#1b2430", strokeDasharray: "4,3"}),
+      Plot.ruleY([q.highExpansion], {stroke: "#1b2430", strokeDasharray: "4,3"}),
+      Plot.ruleX([q.lowChurn], {stroke: MUTED, strokeDasharray: "1,3"}),
+      Plot.ruleY([q.lowExpansion], {stroke: MUTED, strokeDasharray: "1,3"}),
+      Plot.text([L.growthEngine], {
+        x: q.lowChurn / 2,
+        y: 0.98,
+        fill: QUADRANT_COLOURS[L.growthEngine],
+        fontWeight: 700,
+        fontSize: 14,
+        stroke: "white",
+        strokeWidth: 4,
+        paintOrder: "stroke",
+      }),
+      Plot.text([L.flightRisk], {
+        x: (1 + q.highChurn) / 2,
+        y: 0.98,
+        fill: QUADRANT_COLOURS[L.flightRisk],
+        fontWeight: 700,
+        fontSize: 14,
+        stroke: "white",
+        strokeWidth: 4,
+        paintOrder: "stroke",
+      }),
+      Plot.text([L.churnCandidate], {
+        x: (1 + q.highChurn) / 2,
+        y: 0.02,
+        fill: QUADRANT_COLOURS[L.churnCandidate],
+        fontWeight: 700,
+        fontSize: 14,
+        stroke: "white",
+        strokeWidth: 4,
+        paintOrder: "stroke",
+      }),
     ],
   });
 }
@@ -90,21 +176,67 @@ export function quadrantScatter(points: readonly QuadrantPoint[], { width }: { w
 export function quadrantSummary(rows: readonly QuadrantPoint[]): HTMLElement {
   const by = new Map(QUADRANTS.map((q) => [q, rows.filter((r) => r.quadrant_label === q)]));
   const sum = (g: readonly QuadrantPoint[], f: (r: QuadrantPoint) => number) => g.reduce((a, r) => a + f(r), 0);
-  return html`<table class="sg-table" id="quadrant-summary"><thead><tr><th>Quadrant</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">Expected uplift</th><th class="num">Contacted (${config.quadrant.contactedWithinDays} d)</th><th>Action</th></tr></thead><tbody>
-    ${QUADRANTS.map((label) => { const g = by.get(label) ?? []; return html`<tr data-quadrant=${label}><td><span class="sg-swatch" style=${`background:${QUADRANT_COLOURS[label]}`}></span><strong>${label}</strong></td>
-      <td class="num">${formatInt(g.length)}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.arr))}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.expected_arr_uplift_proxy))}</td>
-      <td class="num">${g.length ? formatPercent(g.filter((r) => r.was_contacted).length / g.length) : "—"}</td><td>${QUADRANT_ACTIONS[label]}</td></tr>`; })}</tbody></table>` as HTMLElement;
+  return html`<table class="sg-table" id="quadrant-summary">
+    <thead>
+      <tr>
+        <th>Quadrant</th>
+        <th class="num">Accounts</th>
+        <th class="num">ARR</th>
+        <th class="num">Expected uplift</th>
+        <th class="num">Contacted (${config.quadrant.contactedWithinDays} d)</th>
+        <th>Action</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${QUADRANTS.map((label) => {
+        const g = by.get(label) ?? [];
+        return html`<tr data-quadrant=${label}>
+          <td>
+            <span class="sg-swatch" style=${`background:${QUADRANT_COLOURS[label]}`}></span><strong>${label}</strong>
+          </td>
+          <td class="num">${formatInt(g.length)}</td>
+          <td class="num">${formatUsdCompact(sum(g, (r) => r.arr))}</td>
+          <td class="num">${formatUsdCompact(sum(g, (r) => r.expected_arr_uplift_proxy))}</td>
+          <td class="num">${g.length ? formatPercent(g.filter((r) => r.was_contacted).length / g.length) : "—"}</td>
+          <td>${QUADRANT_ACTIONS[label]}</td>
+        </tr>`;
+      })}
+    </tbody>
+  </table>` as HTMLElement;
 }
 
 /** The largest Flight Risk and Growth Engine accounts (expected uplift first). */
 export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
-  const data = rows.filter((r) => r.quadrant_label === L.flightRisk || r.quadrant_label === L.growthEngine)
-    .sort((a, b) => b.expected_arr_uplift_proxy - a.expected_arr_uplift_proxy).slice(0, 200);
+  const data = rows
+    .filter((r) => r.quadrant_label === L.flightRisk || r.quadrant_label === L.growthEngine)
+    .sort((a, b) => b.expected_arr_uplift_proxy - a.expected_arr_uplift_proxy)
+    .slice(0, 200);
   return Inputs.table(data, {
-    columns: ["company_name", "quadrant_label", "plan_tier", "arr", "churn_probability", "upgrade_propensity_proxy", "expected_arr_uplift_proxy", "was_contacted", "days_since_last_outreach"],
-    header: { company_name: "Account", quadrant_label: "Quadrant", plan_tier: "Plan", arr: "ARR", churn_probability: "Churn", upgrade_propensity_proxy: "Expansion", expected_arr_uplift_proxy: "Expected uplift", was_contacted: "Contacted", days_since_last_outreach: "Days since touch" },
+    columns: [
+      "company_name",
+      "quadrant_label",
+      "plan_tier",
+      "arr",
+      "churn_probability",
+      "upgrade_propensity_proxy",
+      "expected_arr_uplift_proxy",
+      "was_contacted",
+      "days_since_last_outreach",
+    ],
+    header: {
+      company_name: "Account",
+      quadrant_label: "Quadrant",
+      plan_tier: "Plan",
+      arr: "ARR",
+      churn_probability: "Churn",
+      upgrade_propensity_proxy: "Expansion",
+      expected_arr_uplift_proxy: "Expected uplift",
+      was_contacted: "Contacted",
+      days_since_last_outreach: "Days since touch",
+    },
     format: {
-      company_name: ((n: string, i: number) => html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${n}</a>`) as never,
+      company_name: ((n: string, i: number) =>
+        html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${n}</a>`) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
       churn_probability: ((x: number) => formatPercent(x)) as never,
       upgrade_propensity_proxy: ((x: number) => formatPercent(x)) as never,
@@ -112,7 +244,7 @@ export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
       was_contacted: ((x: boolean) => (x ? "yes" : html`<strong style="color:#b34700">no</strong>`)) as never,
       days_since_last_outreach: ((x: number | null) => (x === null ? "never" : formatInt(x))) as never,
     },
-    width: { company_name: 190 },
+    width: {company_name: 190},
     rows: 12,
     select: false,
   });

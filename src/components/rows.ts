@@ -7,9 +7,9 @@
  * Values come out as JavaScript numbers (64-bit integers converted), strings, booleans, `Date`
  * for DATE/TIMESTAMP columns, or null.
  */
-import { tableFromIPC } from "npm:apache-arrow";
-import { asciiStrings, dictionaryStrings } from "./arrow-strings.js";
-import { arrowIpc, type DataFile } from "./ipc.js";
+import {tableFromIPC} from "npm:apache-arrow";
+import {asciiStrings, dictionaryStrings} from "./arrow-strings.js";
+import {arrowIpc, type DataFile} from "./ipc.js";
 
 /** Reads every row of an `.arrows` or `.parquet` file (throws naming the file when it cannot). */
 export async function loadRows<T = Record<string, unknown>>(file: DataFile): Promise<T[]> {
@@ -22,7 +22,9 @@ export async function loadRows<T = Record<string, unknown>>(file: DataFile): Pro
     const columns = names.map((n) => {
       const v = table.getChild(n)!;
       if (/^(Float|Int|Uint)\d*$/.test(String(v.type)) && v.nullCount === 0) return v.toArray() as ArrayLike<unknown>;
-      return (String(v.type) === "Utf8" && asciiStrings(v)) || dictionaryStrings(v) || Array.from(v as Iterable<unknown>);
+      return (
+        (String(v.type) === "Utf8" && asciiStrings(v)) || dictionaryStrings(v) || Array.from(v as Iterable<unknown>)
+      );
     });
     const out: T[] = new Array(table.numRows);
     for (let i = 0; i < table.numRows; i++) {

@@ -3,7 +3,7 @@
  * for the common forms of colour blindness; the order runs warm (Critical) to cool (Low). Tiers
  * are never shown by colour alone: labels, legends and tooltips always name them too.
  */
-import { RISK_TIERS, type RiskTier } from "./config.js";
+import {RISK_TIERS, type RiskTier} from "../rules/config.js";
 
 export const TIER_COLOURS: Record<RiskTier, string> = {
   Critical: "#d55e00", // vermillion
@@ -37,7 +37,7 @@ export const BAD = "#d55e00";
 export const HEAT_SCHEME = "YlOrRd";
 
 /** Default Plot style: system font, readable on a projector. */
-export const PLOT_STYLE = { fontSize: "12px", fontFamily: "var(--sans-serif)", overflow: "visible" } as const;
+export const PLOT_STYLE = {fontSize: "12px", fontFamily: "var(--sans-serif)", overflow: "visible"} as const;
 
 /**
  * Narrowest width a chart is drawn at. Framework's resize() can report 0 before layout; a chart

@@ -3,12 +3,12 @@
  * and the API score with, run by onnxruntime-web (wasm backend, single-threaded, the .wasm served
  * by this site). Inputs are encoded exactly as the model card says (metrics.ts `encodeRow`).
  */
-import type { InferenceSession as Session } from "npm:onnxruntime-web";
-import { encodeRow, type CardFeature } from "./metrics.js";
-import { html } from "npm:htl";
-import { tierOfProbability } from "./config.js";
-import { formatPercent } from "./format.js";
-import { TIER_COLOURS } from "./theme.js";
+import type {InferenceSession as Session} from "npm:onnxruntime-web";
+import {encodeRow, type CardFeature} from "../rules/dashboard-math.js";
+import {html} from "npm:htl";
+import {tierOfProbability} from "../rules/config.js";
+import {formatPercent} from "./format.js";
+import {TIER_COLOURS} from "./theme.js";
 
 /** The part of models/churn_model.card.json the browser needs (src/data/model_card.json). */
 export interface BrowserCard {
@@ -17,7 +17,10 @@ export interface BrowserCard {
   model_file_matches?: boolean | null;
   trained_at: string;
   features: CardFeature[];
-  onnx: { input: { name: string; shape: [string | number, number] }; outputs: { name: string; shape: (string | number)[] }[] };
+  onnx: {
+    input: {name: string; shape: [string | number, number]};
+    outputs: {name: string; shape: (string | number)[]}[];
+  };
 }
 
 export interface Scorer {
@@ -31,22 +34,24 @@ export interface Scorer {
  * message when the model is missing or does not match the card.
  */
 export async function loadScorer(card: BrowserCard | null, model: ArrayBuffer): Promise<Scorer> {
-  if (!card || model.byteLength === 0) throw new Error("no churn model in this build (run `npm run train`, then rebuild)");
+  if (!card || model.byteLength === 0)
+    throw new Error("no churn model in this build (run `npm run train`, then rebuild)");
   const ort = await import("npm:onnxruntime-web");
   ort.env.wasm.numThreads = 1; // no SharedArrayBuffer on a plain static host
   ort.env.wasm.proxy = false;
-  ort.env.wasm.wasmPaths = { wasm: import.meta.resolve("npm:onnxruntime-web/dist/ort-wasm-simd-threaded.wasm") };
-  const session: Session = await ort.InferenceSession.create(new Uint8Array(model), { executionProviders: ["wasm"] });
+  ort.env.wasm.wasmPaths = {wasm: import.meta.resolve("npm:onnxruntime-web/dist/ort-wasm-simd-threaded.wasm")};
+  const session: Session = await ort.InferenceSession.create(new Uint8Array(model), {executionProviders: ["wasm"]});
   const input = card.onnx.input.name;
   const width = card.features.length;
-  if (!session.inputNames.includes(input)) throw new Error(`model input ${JSON.stringify(input)} not found (model has ${session.inputNames.join(", ")})`);
+  if (!session.inputNames.includes(input))
+    throw new Error(`model input ${JSON.stringify(input)} not found (model has ${session.inputNames.join(", ")})`);
   const output = session.outputNames.includes("probability") ? "probability" : session.outputNames[0]!;
   return {
     card,
     async score(rows) {
       const data = new Float32Array(rows.length * width);
       rows.forEach((r, i) => data.set(encodeRow(card.features, r), i * width));
-      const result = await session.run({ [input]: new ort.Tensor("float32", data, [rows.length, width]) });
+      const result = await session.run({[input]: new ort.Tensor("float32", data, [rows.length, width])});
       return Array.from(result[output]!.data as Float32Array, Number);
     },
   };
@@ -77,11 +82,16 @@ const USAGE_30D = ["logins_30d", "feature_uses_30d", "api_calls_30d", "report_ex
  */
 function ticketCount(id: string, label: string, totals: readonly string[]): WhatIfInput {
   return {
-    id, label, min: 0, max: 10, step: 1, needs: [id],
+    id,
+    label,
+    min: 0,
+    max: 10,
+    step: 1,
+    needs: [id],
     read: (v) => num(v[id]),
     write: (v, x) => {
       const d = x - num(v[id]);
-      const out: Record<string, unknown> = { ...v, [id]: x };
+      const out: Record<string, unknown> = {...v, [id]: x};
       for (const t of totals) if (t in v) out[t] = Math.max(num(v[t]) + d, x);
       return out;
     },
@@ -95,14 +105,18 @@ function ticketCount(id: string, label: string, totals: readonly string[]): What
  */
 export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
   {
-    id: "events_last_30d", label: "Engagement events, last 30 days", min: 0, max: 5000, step: 10,
+    id: "events_last_30d",
+    label: "Engagement events, last 30 days",
+    min: 0,
+    max: 5000,
+    step: 10,
     needs: ["events_last_30d"],
     read: (v) => num(v.events_last_30d),
     write: (v, x) => {
       const old = num(v.events_last_30d);
       const k = old > 0 ? x / old : 0;
-      const out: Record<string, unknown> = { ...v, events_last_30d: x };
-      if ("events_last_7d" in v) out.events_last_7d = old > 0 ? num(v.events_last_7d) * k : x / 30 * 7;
+      const out: Record<string, unknown> = {...v, events_last_30d: x};
+      if ("events_last_7d" in v) out.events_last_7d = old > 0 ? num(v.events_last_7d) * k : (x / 30) * 7;
       for (const f of USAGE_30D) if (f in v) out[f] = old > 0 ? num(v[f]) * k : 0;
       if ("events_per_seat_30d" in v) out.events_per_seat_30d = x / Math.max(num(v.seats, 1), 1);
       if ("events_last_90d" in v) out.events_last_90d = num(v.events_prev_60d) + x;
@@ -115,30 +129,47 @@ export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
   ticketCount("high_priority_tickets_30d", "High-priority tickets, last 30 days", ["tickets_30d", "tickets_90d"]),
   ticketCount("open_high_priority_tickets", "Open high-priority tickets", ["open_tickets"]),
   {
-    id: "integrations_90d", label: "Integrations connected, last 90 days", min: 0, max: 20, step: 1,
+    id: "integrations_90d",
+    label: "Integrations connected, last 90 days",
+    min: 0,
+    max: 20,
+    step: 1,
     needs: ["integrations_90d"],
     read: (v) => num(v.integrations_90d),
-    write: (v, x) => ({ ...v, integrations_90d: x }),
+    write: (v, x) => ({...v, integrations_90d: x}),
   },
   {
-    id: "seat_utilisation", label: "Seat utilisation (peak active users ÷ seats)", min: 0, max: 1.5, step: 0.05,
+    id: "seat_utilisation",
+    label: "Seat utilisation (peak active users ÷ seats)",
+    min: 0,
+    max: 1.5,
+    step: 0.05,
     needs: ["seat_utilisation"],
     read: (v) => num(v.seat_utilisation),
-    write: (v, x) => ({ ...v, seat_utilisation: x }),
+    write: (v, x) => ({...v, seat_utilisation: x}),
   },
   {
-    id: "latest_nps", label: "Latest NPS response (0–10)", min: 0, max: 10, step: 1,
+    id: "latest_nps",
+    label: "Latest NPS response (0–10)",
+    min: 0,
+    max: 10,
+    step: 1,
     needs: ["latest_nps"],
     read: (v) => num(v.latest_nps, 7),
-    write: (v, x) => ({ ...v, latest_nps: x }),
+    write: (v, x) => ({...v, latest_nps: x}),
   },
   {
-    id: "outreach_30d", label: "CS touches logged, last 30 days", min: 0, max: 10, step: 1,
+    id: "outreach_30d",
+    label: "CS touches logged, last 30 days",
+    min: 0,
+    max: 10,
+    step: 1,
     needs: ["outreach_30d"],
     read: (v) => num(v.outreach_30d),
     write: (v, x) => {
-      const out: Record<string, unknown> = { ...v, outreach_30d: x };
-      if ("days_since_last_outreach" in v && x > 0) out.days_since_last_outreach = Math.min(num(v.days_since_last_outreach, 999), 7);
+      const out: Record<string, unknown> = {...v, outreach_30d: x};
+      if ("days_since_last_outreach" in v && x > 0)
+        out.days_since_last_outreach = Math.min(num(v.days_since_last_outreach, 999), 7);
       return out;
     },
   },
@@ -149,7 +180,6 @@ export function whatIfInputs(card: BrowserCard): WhatIfInput[] {
   const names = new Set(card.features.map((f) => f.name));
   return WHAT_IF_INPUTS.filter((i) => i.needs.every((n) => names.has(n)));
 }
-
 
 /**
  * The what-if panel: one slider per supported control, rescoring the edited row on every change.
@@ -162,7 +192,11 @@ export function whatIfPanel(scorer: Scorer, row: Record<string, unknown>, nightl
   const result = html`<div class="sg-whatif-result" id="whatif-result" aria-live="polite"></div>` as HTMLElement;
   let baseline: number | null = null;
   let seq = 0;
-  const edited = () => inputs.reduce((r, i) => (values.get(i.id) === i.read(row) ? r : i.write(r, values.get(i.id)!)), { ...row } as Record<string, unknown>);
+  const edited = () =>
+    inputs.reduce((r, i) => (values.get(i.id) === i.read(row) ? r : i.write(r, values.get(i.id)!)), {...row} as Record<
+      string,
+      unknown
+    >);
   const rescore = async () => {
     const mine = ++seq;
     const [base, now] = await scorer.score([row, edited()]);
@@ -171,21 +205,46 @@ export function whatIfPanel(scorer: Scorer, row: Record<string, unknown>, nightl
     const d = now! - base!;
     const tier = tierOfProbability(now!);
     result.dataset.probability = String(now);
-    result.replaceChildren(html`<div class="sg-row"><span class="sg-big-prob" style=${`color:${TIER_COLOURS[tier]}`}>${formatPercent(now!)}</span>
-      <span>${tier} · <span class=${d > 0.0005 ? "sg-delta sg-worse" : d < -0.0005 ? "sg-delta sg-better" : "sg-delta"}>${d >= 0 ? "+" : "−"}${(Math.abs(d) * 100).toFixed(1)} pp</span> vs today</span></div>
-      <div class="sg-meta">Today, scored in this browser: ${formatPercent(baseline)}${nightly === null ? "" : ` (nightly build: ${formatPercent(nightly)})`} · model ${scorer.card.version}</div>` as Node);
+    result.replaceChildren(
+      html`<div class="sg-row">
+          <span class="sg-big-prob" style=${`color:${TIER_COLOURS[tier]}`}>${formatPercent(now!)}</span>
+          <span
+            >${tier} ·
+            <span class=${d > 0.0005 ? "sg-delta sg-worse" : d < -0.0005 ? "sg-delta sg-better" : "sg-delta"}
+              >${d >= 0 ? "+" : "−"}${(Math.abs(d) * 100).toFixed(1)} pp</span
+            >
+            vs today</span
+          >
+        </div>
+        <div class="sg-meta">
+          Today, scored in this browser:
+          ${formatPercent(baseline)}${nightly === null ? "" : ` (nightly build: ${formatPercent(nightly)})`} · model
+          ${scorer.card.version}
+        </div>` as Node,
+    );
   };
   const controls = inputs.map((i) => {
     const id = `whatif-${i.id}`;
     const current = i.read(row);
-    const input = html`<input type="range" id=${id} data-whatif=${i.id} min=${i.min} max=${Math.max(i.max, current)} step=${i.step} value=${current}>` as HTMLInputElement;
+    const input = html`<input
+      type="range"
+      id=${id}
+      data-whatif=${i.id}
+      min=${i.min}
+      max=${Math.max(i.max, current)}
+      step=${i.step}
+      value=${current}
+    />` as HTMLInputElement;
     const out = html`<output for=${id}>${fmt(current, i.step)}</output>` as HTMLOutputElement;
     input.oninput = () => {
       values.set(i.id, input.valueAsNumber);
       out.value = fmt(input.valueAsNumber, i.step);
       void rescore();
     };
-    return html`<div class="sg-whatif-control"><label for=${id}>${i.label}</label><div class="sg-row">${input}${out}<span class="sg-meta">now ${fmt(current, i.step)}</span></div></div>`;
+    return html`<div class="sg-whatif-control">
+      <label for=${id}>${i.label}</label>
+      <div class="sg-row">${input}${out}<span class="sg-meta">now ${fmt(current, i.step)}</span></div>
+    </div>`;
   });
   const reset = html`<button type="button">Reset</button>` as HTMLButtonElement;
   reset.onclick = () => {
@@ -196,10 +255,20 @@ export function whatIfPanel(scorer: Scorer, row: Record<string, unknown>, nightl
       el.dispatchEvent(new Event("input"));
     }
   };
-  const warning = scorer.card.model_file_matches === false
-    ? html`<div class="sg-callout sg-warn">The model file published with this site is not the model that scored this build: rescored numbers may differ from the nightly scores.</div>`
-    : "";
-  const root = html`<div id="whatif" class="sg-whatif"><div class="sg-whatif-controls">${warning}${controls}<div>${reset}</div></div>${result}</div>` as HTMLElement;
+  const warning =
+    scorer.card.model_file_matches === false
+      ? html`<div class="sg-callout sg-warn">
+          The model file published with this site is not the model that scored this build: rescored numbers may differ
+          from the nightly scores.
+        </div>`
+      : "";
+  const root = html`<div id="whatif" class="sg-whatif">
+    <div class="sg-whatif-controls">
+      ${warning}${controls}
+      <div>${reset}</div>
+    </div>
+    ${result}
+  </div>` as HTMLElement;
   void rescore();
   return root;
 }

@@ -3,7 +3,7 @@
 // `c360/index.json`, the picker's list. A page fetches the index and only the shard of the
 // account on screen, so switching accounts stays fast at 100,000 customers.
 import { RISK_SCORE_COLUMNS } from "../../loaders/site/site-columns.ts";
-import { modelCard, tarArchive, withWarehouse } from "./_lib/warehouse.ts";
+import { modelCard, tarArchive, withWarehouse } from "./_lib/read-warehouse.ts";
 
 /** Must match src/components/c360-files.ts, which names every shard for Framework. */
 const SHARDS = 64;

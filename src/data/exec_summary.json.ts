@@ -2,7 +2,7 @@
 // browser), plus the same figures from the previously published build for "change since".
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { withWarehouse, writeJson } from "./_lib/warehouse.ts";
+import { withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
 
 /** Version of this file's shape; a previous build's summary is compared only when it matches. */
 const SCHEMA = 2;

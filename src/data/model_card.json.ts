@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { modelCard, withWarehouse, writeJson } from "./_lib/warehouse.ts";
+import { modelCard, withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
 
 const onnxFile = fileURLToPath(new URL("../../models/churn_model.onnx", import.meta.url));
 

@@ -1,6 +1,6 @@
 // Model and score quality: the model card plus back-test figures computed from the warehouse
 // (calibration and lift by decile, metrics per cutoff, drift, and the health-score back-test).
-import { modelCard, withWarehouse, writeJson } from "./_lib/warehouse.ts";
+import { modelCard, withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
 
 /** AUC (Mann–Whitney, ties at average rank) of `score` against `label`, per cutoff. */
 const aucSql = (score: string) => `

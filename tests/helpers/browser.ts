@@ -4,7 +4,7 @@
  * console error / page error is recorded, so tests can assert "zero requests off the local
  * server" and "no errors".
  */
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import {chromium, type Browser, type BrowserContext, type Page} from "playwright-core";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -40,15 +40,15 @@ export interface PageRecording {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+  return chromium.launch({executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS]});
 }
 
 /** Opens a new page in a fresh context that records requests and console errors. */
 export async function openRecordedPage(
   browser: Browser,
-  options: { viewport?: { width: number; height: number } } = {},
-): Promise<PageRecording & { context: BrowserContext }> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } });
+  options: {viewport?: {width: number; height: number}} = {},
+): Promise<PageRecording & {context: BrowserContext}> {
+  const context = await browser.newContext({viewport: options.viewport ?? {width: 1280, height: 900}});
   const page = await context.newPage();
   const requests: RecordedRequest[] = [];
   const consoleErrors: string[] = [];
@@ -56,7 +56,7 @@ export async function openRecordedPage(
 
   // workers' requests (duckdb-wasm's worker fetching its .wasm) are seen by the context too
   context.on("request", (request) => {
-    const r: RecordedRequest = { url: request.url(), method: request.method(), resourceType: request.resourceType() };
+    const r: RecordedRequest = {url: request.url(), method: request.method(), resourceType: request.resourceType()};
     byRequest.set(request, r);
     requests.push(r);
   });

@@ -18,7 +18,8 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from "node:http";
 import type {AddressInfo} from "node:net";
 
-export type StubMode = "good" | "slow" | "never" | "429" | "500" | "garbage" | "garbage_http" | "invented" | "pii" | "obey" | "entity";
+export type StubMode =
+  "good" | "slow" | "never" | "429" | "500" | "garbage" | "garbage_http" | "invented" | "pii" | "obey" | "entity";
 
 export interface StubRequest {
   body: {model?: string; messages?: {role: string; content: string}[]; response_format?: unknown; [k: string]: unknown};
@@ -69,15 +70,25 @@ function answerFor(mode: StubMode, f: Facts): Record<string, unknown> {
     headline: `${f.account_token}: ${f.model_tier} churn risk at ${f.churn_probability_pct}% with ${f.days_to_renewal} days to renewal`,
     risk_level: f.model_tier,
     summary: `${f.account_token} is a ${f.plan_tier} account with $${f.arr.toLocaleString("en-US")} ARR. The model estimates a ${Math.round(f.churn_probability_pct)}% chance of churn within 90 days; the health score is ${f.health_score} and the account sits in the ${f.quadrant} quadrant.`,
-    key_points: [`${f.events_last_30d} product events in the last 30 days.`, `${f.open_tickets} open support tickets.`, `Renewal in ${f.days_to_renewal} days.`],
+    key_points: [
+      `${f.events_last_30d} product events in the last 30 days.`,
+      `${f.open_tickets} open support tickets.`,
+      `Renewal in ${f.days_to_renewal} days.`,
+    ],
     recommended_actions: ["Review the churn drivers with the account team before the next call."],
     out_of_scope: false,
   };
   switch (mode) {
     case "invented":
-      return {...good, summary: `${good.summary} Revenue grew 37% last quarter to $4,815,162 and 12 executives attended the last EBR.`};
+      return {
+        ...good,
+        summary: `${good.summary} Revenue grew 37% last quarter to $4,815,162 and 12 executives attended the last EBR.`,
+      };
     case "pii":
-      return {...good, key_points: [...good.key_points, "Contact the champion at jane.roe@example.com or +1 415 555 0100."]};
+      return {
+        ...good,
+        key_points: [...good.key_points, "Contact the champion at jane.roe@example.com or +1 415 555 0100."],
+      };
     case "obey":
       return {
         ...good,
@@ -133,14 +144,28 @@ export async function startLlmStub(): Promise<LlmStub> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) {
-        sendJson(res, 404, {error: {message: `Unknown request URL: ${req.method} ${req.url}`, type: "invalid_request_error", param: null, code: "unknown_url"}});
+        sendJson(res, 404, {
+          error: {
+            message: `Unknown request URL: ${req.method} ${req.url}`,
+            type: "invalid_request_error",
+            param: null,
+            code: "unknown_url",
+          },
+        });
         return;
       }
       let body: StubRequest["body"];
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch {
-        sendJson(res, 400, {error: {message: "We could not parse the JSON body of your request.", type: "invalid_request_error", param: null, code: null}});
+        sendJson(res, 400, {
+          error: {
+            message: "We could not parse the JSON body of your request.",
+            type: "invalid_request_error",
+            param: null,
+            code: null,
+          },
+        });
         return;
       }
       const mode = stub.script.shift() ?? stub.mode;
@@ -162,7 +187,15 @@ export async function startLlmStub(): Promise<LlmStub> {
       const model = body.model ?? "stub-model";
       const facts = factsOf(body);
       const answer = () => {
-        if (!facts) return sendJson(res, 400, {error: {message: "stub: no FACTS block in the prompt", type: "invalid_request_error", param: "messages", code: null}});
+        if (!facts)
+          return sendJson(res, 400, {
+            error: {
+              message: "stub: no FACTS block in the prompt",
+              type: "invalid_request_error",
+              param: "messages",
+              code: null,
+            },
+          });
         sendJson(res, 200, completion(model, JSON.stringify(answerFor(mode, facts))));
       };
       switch (mode) {
@@ -174,9 +207,28 @@ export async function startLlmStub(): Promise<LlmStub> {
           return;
         }
         case "429":
-          return sendJson(res, 429, {error: {message: "Rate limit reached for requests", type: "requests", param: null, code: "rate_limit_exceeded"}}, {"retry-after": "1"});
+          return sendJson(
+            res,
+            429,
+            {
+              error: {
+                message: "Rate limit reached for requests",
+                type: "requests",
+                param: null,
+                code: "rate_limit_exceeded",
+              },
+            },
+            {"retry-after": "1"},
+          );
         case "500":
-          return sendJson(res, 500, {error: {message: "The server had an error while processing your request.", type: "server_error", param: null, code: null}});
+          return sendJson(res, 500, {
+            error: {
+              message: "The server had an error while processing your request.",
+              type: "server_error",
+              param: null,
+              code: null,
+            },
+          });
         case "garbage":
           return sendJson(res, 200, completion(model, "Sure! Here is a summary: the account is doing fine :)"));
         case "garbage_http":

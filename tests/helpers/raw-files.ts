@@ -7,7 +7,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {CONTRACT} from "../../loaders/contract.ts";
 import {generateSynthetic} from "../../loaders/synthetic/generate.ts";
-import {lit, openWarehouse} from "../../loaders/warehouse.ts";
+import {lit, openWarehouse} from "../../loaders/duckdb.ts";
 
 export const TEST_AS_OF = "2026-06-30";
 

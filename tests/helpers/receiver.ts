@@ -35,7 +35,13 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(opts: {secret: string; path?: string; mode?: Behaviour; script?: Behaviour[]; delayMs?: number}): Promise<Receiver> {
+export async function startReceiver(opts: {
+  secret: string;
+  path?: string;
+  mode?: Behaviour;
+  script?: Behaviour[];
+  delayMs?: number;
+}): Promise<Receiver> {
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   const waiters: (() => void)[] = [];
@@ -52,7 +58,10 @@ export async function startReceiver(opts: {secret: string; path?: string; mode?:
       return new Promise((resolve, reject) => {
         const check = () => r.processed.size >= n && (resolve(), true);
         if (check()) return;
-        const timer = setTimeout(() => reject(new Error(`receiver: ${r.processed.size} of ${n} processed after ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`receiver: ${r.processed.size} of ${n} processed after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push(() => check() && clearTimeout(timer));
       });
     },

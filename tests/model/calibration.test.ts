@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {applyCalibration, calibrate, fitIsotonic, fitPlatt} from "../../loaders/model/calibration.ts";
-import {expectedCalibrationError, rocAuc} from "../../loaders/model/metrics.ts";
+import {expectedCalibrationError, rocAuc} from "../../loaders/model/evaluation.ts";
 import {makeRng} from "../../loaders/model/rng.ts";
 
 /** raw scores whose true log-odds are 0.5·raw − 1: sigmoid(raw) is badly over-confident */

@@ -1,8 +1,16 @@
 import {describe, expect, it} from "vitest";
 import {fromRows} from "../../loaders/model/dataset.ts";
-import {buildBinMapper, fitGbt, modelFromJSON, modelToJSON, predictProba, predictRaw, predictRawRow} from "../../loaders/model/gbt.ts";
+import {
+  buildBinMapper,
+  fitGbt,
+  modelFromJSON,
+  modelToJSON,
+  predictProba,
+  predictRaw,
+  predictRawRow,
+} from "../../loaders/model/gbt.ts";
 import {fitLogistic, predictLogisticProba} from "../../loaders/model/logistic.ts";
-import {rocAuc} from "../../loaders/model/metrics.ts";
+import {rocAuc} from "../../loaders/model/evaluation.ts";
 import {makeRng} from "../../loaders/model/rng.ts";
 import {synth} from "./synth.ts";
 
@@ -19,7 +27,9 @@ describe("GBT", () => {
     const bayes = rocAuc(test.y, test.prob);
     const lr = fitLogistic(train.data, train.y);
     const aucLr = rocAuc(test.y, predictLogisticProba(lr, test.data));
-    console.log(`GBT AUC ${auc.toFixed(4)} (Bayes ${bayes.toFixed(4)}, logistic ${aucLr.toFixed(4)}, ${m.trees.length} trees)`);
+    console.log(
+      `GBT AUC ${auc.toFixed(4)} (Bayes ${bayes.toFixed(4)}, logistic ${aucLr.toFixed(4)}, ${m.trees.length} trees)`,
+    );
     expect(auc).toBeGreaterThan(bayes - 0.03);
     expect(auc).toBeGreaterThan(aucLr + 0.03);
     // probabilities follow the true ones
@@ -44,14 +54,22 @@ describe("GBT", () => {
     const rootCover = s1.trees[0].nodes[0].cover;
     expect(rootCover).toBeGreaterThan(13500);
     expect(rootCover).toBeLessThan(14500);
-    for (const t of s1.trees) expect(new Set(t.nodes.filter((n) => n.feature >= 0).map((n) => n.feature)).size).toBeLessThanOrEqual(7);
+    for (const t of s1.trees)
+      expect(new Set(t.nodes.filter((n) => n.feature >= 0).map((n) => n.feature)).size).toBeLessThanOrEqual(7);
     // JSON round trip predicts the same
     const back = modelFromJSON(modelToJSON(s1));
-    expect(Array.from(predictRaw(back, test.data).slice(0, 100))).toEqual(Array.from(predictRaw(s1, test.data).slice(0, 100)));
+    expect(Array.from(predictRaw(back, test.data).slice(0, 100))).toEqual(
+      Array.from(predictRaw(s1, test.data).slice(0, 100)),
+    );
   });
 
   it("early stopping stops after `patience` rounds without improvement and keeps the best iteration", () => {
-    const m = fitGbt(train.data, train.y, {nEstimators: 3000, learningRate: 0.5, maxLeaves: 31, minSamplesLeaf: 5, earlyStoppingRounds: 10}, valid);
+    const m = fitGbt(
+      train.data,
+      train.y,
+      {nEstimators: 3000, learningRate: 0.5, maxLeaves: 31, minSamplesLeaf: 5, earlyStoppingRounds: 10},
+      valid,
+    );
     expect(m.history.valid.length).toBeLessThan(3000);
     expect(m.history.valid.length).toBe(m.bestIteration + 10);
     expect(m.trees.length).toBe(m.bestIteration);
@@ -65,7 +83,8 @@ describe("GBT", () => {
       const leaves = t.nodes.filter((n) => n.feature < 0);
       expect(leaves.length).toBeLessThanOrEqual(6);
       for (const l of leaves) expect(l.cover).toBeGreaterThanOrEqual(300);
-      const depth = (k: number): number => (t.nodes[k].feature < 0 ? 0 : 1 + Math.max(depth(t.nodes[k].left), depth(t.nodes[k].right)));
+      const depth = (k: number): number =>
+        t.nodes[k].feature < 0 ? 0 : 1 + Math.max(depth(t.nodes[k].left), depth(t.nodes[k].right));
       expect(depth(0)).toBeLessThanOrEqual(3);
       for (const n of t.nodes) {
         if (n.feature >= 0 && !n.categories) expect(Math.fround(n.threshold)).toBe(n.threshold);
@@ -92,12 +111,18 @@ describe("GBT", () => {
       rows.push([c, rng.next()]);
       y.push(rng.next() < ([0, 3, 5].includes(c) ? 0.8 : 0.2) ? 1 : 0);
     }
-    const ds = fromRows(rows, [{name: "plan", kind: "categorical", categories: ["a", "b", "c", "d", "e", "f"]}, {name: "noise", kind: "numeric"}]);
+    const ds = fromRows(rows, [
+      {name: "plan", kind: "categorical", categories: ["a", "b", "c", "d", "e", "f"]},
+      {name: "noise", kind: "numeric"},
+    ]);
     const m = fitGbt(ds, y, {nEstimators: 1, learningRate: 1, maxDepth: 1, maxLeaves: 2, subsample: 1, colsample: 1});
     const root = m.trees[0].nodes[0];
     expect(root.feature).toBe(0);
     const set = root.categories!;
-    expect([[0, 3, 5], [1, 2, 4]]).toContainEqual(set);
+    expect([
+      [0, 3, 5],
+      [1, 2, 4],
+    ]).toContainEqual(set);
     // the set decides: 0,3,5 score above 1,2,4
     const hi = predictRawRow(m, [3, 0.5]);
     const lo = predictRawRow(m, [2, 0.5]);
@@ -130,6 +155,8 @@ describe("GBT", () => {
     const ds = fromRows([[1], [2]], [{name: "x", kind: "numeric"}]);
     expect(() => fitGbt(ds, [0, 2])).toThrow(/row 1 is 2/);
     expect(() => fitGbt(ds, [1, 1])).toThrow(/both classes/);
-    expect(() => fromRows([[7]], [{name: "plan", kind: "categorical", categories: ["a"]}])).toThrow(/"plan", row 0: code 7/);
+    expect(() => fromRows([[7]], [{name: "plan", kind: "categorical", categories: ["a"]}])).toThrow(
+      /"plan", row 0: code 7/,
+    );
   });
 });

@@ -15,7 +15,10 @@ describe("logistic regression baseline", () => {
       rows.push([rng.next() < 0.05 ? NaN : a, c]);
       y.push(rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0);
     }
-    const ds = fromRows(rows, [{name: "a", kind: "numeric"}, {name: "plan", kind: "categorical", categories: ["x", "y", "z"]}]);
+    const ds = fromRows(rows, [
+      {name: "a", kind: "numeric"},
+      {name: "plan", kind: "categorical", categories: ["x", "y", "z"]},
+    ]);
     const m = fitLogistic(ds, y, {l2: 1e-6});
     expect(designColumns(ds.features)).toEqual(["a", "plan=x", "plan=y", "plan=z"]);
     expect(m.weights[0] / m.std[0]).toBeCloseTo(2, 0);

@@ -10,7 +10,12 @@ describe("ONNX export parity with onnxruntime-web", () => {
   const train = synth(12000, 16, 51);
   const valid = synth(4000, 16, 52);
   const test = synth(6000, 16, 53);
-  const model = fitGbt(train.data, train.y, {nEstimators: 250, learningRate: 0.08, maxLeaves: 31, earlyStoppingRounds: 0});
+  const model = fitGbt(train.data, train.y, {
+    nEstimators: 250,
+    learningRate: 0.08,
+    maxLeaves: 31,
+    earlyStoppingRounds: 0,
+  });
   const validRaw = predictRaw(model, valid.data);
   const rows = toRowMajor(test.data);
   const tsRaw = predictRaw(model, test.data);
@@ -58,7 +63,9 @@ describe("ONNX export parity with onnxruntime-web", () => {
     let runs = 0;
     const counting = {...scorer, score: (r: Float32Array, n: number) => (runs++, scorer.score(r, n))};
     const batcher = createBatcher(counting, 16);
-    const res = await Promise.all(Array.from({length: 50}, (_, i) => batcher.scoreOne(rows.subarray(i * 16, (i + 1) * 16))));
+    const res = await Promise.all(
+      Array.from({length: 50}, (_, i) => batcher.scoreOne(rows.subarray(i * 16, (i + 1) * 16))),
+    );
     expect(runs).toBe(1);
     res.forEach((r, i) => expect(r.raw).toBeCloseTo(tsRaw[i], 4));
   });

@@ -29,7 +29,9 @@ export function synth(nRows: number, nFeatures: number, seed: number): Synth {
   const next = () => rng.next();
   const catIndex = 6;
   const features: FeatureMeta[] = Array.from({length: nFeatures}, (_, j) =>
-    j === catIndex ? {name: "plan", kind: "categorical", categories: ["a", "b", "c", "d", "e", "f"]} : {name: `x${j}`, kind: "numeric"},
+    j === catIndex
+      ? {name: "plan", kind: "categorical", categories: ["a", "b", "c", "d", "e", "f"]}
+      : {name: `x${j}`, kind: "numeric"},
   );
   const columns = features.map(() => new Float32Array(nRows));
   const y = new Uint8Array(nRows);
@@ -43,7 +45,12 @@ export function synth(nRows: number, nFeatures: number, seed: number): Synth {
     const x = (j: number) => columns[j][i];
     const c = x(catIndex);
     const logit =
-      1.5 * Math.sin(2 * x(0)) + (x(1) > 0.5 ? 1 : -0.5) * x(2) + 0.8 * x(3) * x(4) + CAT_EFFECT[c] + (Number.isNaN(x(5)) ? 1 : 0.5 * x(5)) - 1.2;
+      1.5 * Math.sin(2 * x(0)) +
+      (x(1) > 0.5 ? 1 : -0.5) * x(2) +
+      0.8 * x(3) * x(4) +
+      CAT_EFFECT[c] +
+      (Number.isNaN(x(5)) ? 1 : 0.5 * x(5)) -
+      1.2;
     prob[i] = 1 / (1 + Math.exp(-logit));
     y[i] = next() < prob[i] ? 1 : 0;
   }

@@ -45,7 +45,13 @@ function bruteForceShap(model: GbtModel, x: ArrayLike<number>, F: number, cover:
 describe("TreeSHAP", () => {
   const train = synth(8000, 10, 21);
   const test = synth(3000, 10, 22);
-  const model = fitGbt(train.data, train.y, {nEstimators: 80, learningRate: 0.1, maxDepth: 6, maxLeaves: 24, minSamplesLeaf: 10});
+  const model = fitGbt(train.data, train.y, {
+    nEstimators: 80,
+    learningRate: 0.1,
+    maxDepth: 6,
+    maxLeaves: 24,
+    minSamplesLeaf: 10,
+  });
 
   it("is additive: Σ shap + expectedValue = predictRaw to 1e-9 on thousands of rows (categorical + NaN included)", () => {
     for (const cover of ["count", "hessian"] as const) {
@@ -81,8 +87,19 @@ describe("TreeSHAP", () => {
 
   it("matches brute-force Shapley values (all subsets) on a tiny model with 6 features", () => {
     const tiny = synth(3000, 7, 31); // 7 features: drop the last to keep 6 incl. categorical (index 6 → keep 0..5 + plan)
-    const ds = {...tiny.data, features: [0, 1, 2, 3, 5, 6].map((j) => tiny.data.features[j]), columns: [0, 1, 2, 3, 5, 6].map((j) => tiny.data.columns[j])};
-    const m = fitGbt(ds, tiny.y, {nEstimators: 6, learningRate: 0.3, maxDepth: 4, maxLeaves: 8, minSamplesLeaf: 20, colsample: 1});
+    const ds = {
+      ...tiny.data,
+      features: [0, 1, 2, 3, 5, 6].map((j) => tiny.data.features[j]),
+      columns: [0, 1, 2, 3, 5, 6].map((j) => tiny.data.columns[j]),
+    };
+    const m = fitGbt(ds, tiny.y, {
+      nEstimators: 6,
+      learningRate: 0.3,
+      maxDepth: 4,
+      maxLeaves: 8,
+      minSamplesLeaf: 20,
+      colsample: 1,
+    });
     expect(m.trees.some((t) => t.nodes.some((n) => n.categories))).toBe(true);
     const rows = subsetRows(ds, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     rows.columns[4][0] = NaN; // a missing value

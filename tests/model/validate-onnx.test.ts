@@ -13,20 +13,37 @@ describe("validate-onnx", () => {
   const s = synth(3000, 8, 61);
   const model = fitGbt(s.data, s.y, {nEstimators: 20});
   const bytes = exportOnnx(model, {method: "platt", a: 1.1, b: -0.2});
-  const metrics = {roc_auc: 0.8, pr_auc: 0.5, brier: 0.15, ece: 0.02, lift_top_decile: 2.5, precision_at_50: 0.6, precision_at_100: 0.55, churned_scored_low_share: 0.1};
+  const metrics = {
+    roc_auc: 0.8,
+    pr_auc: 0.5,
+    brier: 0.15,
+    ece: 0.02,
+    lift_top_decile: 2.5,
+    precision_at_50: 0.6,
+    precision_at_100: 0.55,
+    churned_scored_low_share: 0.1,
+  };
   const card: ModelCard = {
     version: "2026.11.0",
     trained_at: "2026-11-23T06:00:00Z",
     data_fingerprint: "sha256:0123456789abcdef",
     features: s.data.features.map((f) =>
-      f.kind === "numeric" ? {name: f.name, kind: "numeric" as const, encoding: "float32" as const} : {name: f.name, kind: "categorical" as const, encoding: "index" as const, categories: f.categories!},
+      f.kind === "numeric"
+        ? {name: f.name, kind: "numeric" as const, encoding: "float32" as const}
+        : {name: f.name, kind: "categorical" as const, encoding: "index" as const, categories: f.categories!},
     ),
     hyperparameters: {learningRate: 0.05, maxLeaves: 31},
     metrics,
     calibration: {method: "platt", curve: [{lo: 0, hi: 0.1, count: 10, meanPredicted: 0.05, observedRate: 0.04}]},
     baseline: {model: "logistic", metrics},
     truth_auc: null,
-    onnx: {input: {name: "features", shape: ["N", 8]}, outputs: [{name: "probability", shape: ["N", 1]}, {name: "raw_score", shape: ["N", 1]}]},
+    onnx: {
+      input: {name: "features", shape: ["N", 8]},
+      outputs: [
+        {name: "probability", shape: ["N", 1]},
+        {name: "raw_score", shape: ["N", 1]},
+      ],
+    },
   };
 
   it("accepts the exported model with its card", async () => {
@@ -37,7 +54,9 @@ describe("validate-onnx", () => {
 
   it("rejects garbage bytes as not an ONNX file", async () => {
     const garbage = new TextEncoder().encode("this is a CSV file, not a model\n1,2,3\n");
-    await expect(validateOnnxModel(garbage, card, {source: "models/upload.onnx"})).rejects.toThrow(/models\/upload\.onnx: not an ONNX file/);
+    await expect(validateOnnxModel(garbage, card, {source: "models/upload.onnx"})).rejects.toThrow(
+      /models\/upload\.onnx: not an ONNX file/,
+    );
     await expect(validateOnnxModel(new Uint8Array([0xff, 0xff, 0xff]), card)).rejects.toThrow(/not an ONNX file/);
   });
 
@@ -46,7 +65,9 @@ describe("validate-onnx", () => {
     const wide = exportOnnx(fitGbt(other.data, other.y, {nEstimators: 5}), {method: "none"});
     const err = await validateOnnxModel(wide, card).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxValidationError);
-    expect((err as Error).message).toMatch(/input "features" has shape \[N, 10\]: 10 features, but the model card lists 8/);
+    expect((err as Error).message).toMatch(
+      /input "features" has shape \[N, 10\]: 10 features, but the model card lists 8/,
+    );
   });
 
   it("rejects a wrong input name, a rank-1 input and a missing output, naming each", async () => {
@@ -64,7 +85,12 @@ describe("validate-onnx", () => {
   });
 
   it("rejects a bad card with JSON paths in the message", async () => {
-    const bad = {...card, trained_at: "yesterday", metrics: {...metrics, roc_auc: 1.7}, features: card.features.slice(1)};
+    const bad = {
+      ...card,
+      trained_at: "yesterday",
+      metrics: {...metrics, roc_auc: 1.7},
+      features: card.features.slice(1),
+    };
     const err = (await validateOnnxModel(bytes, bad).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/trained_at: /);
     expect(err.message).toMatch(/metrics\.roc_auc: must be between 0 and 1/);
@@ -72,6 +98,8 @@ describe("validate-onnx", () => {
     expect(() => parseModelCard({...card, calibration: {method: "magic", curve: []}})).toThrow(/calibration\.method/);
     // a card naming different features than the model's metadata
     const renamed = {...card, features: card.features.map((f, i) => (i === 0 ? {...f, name: "renamed"} : f))};
-    await expect(validateOnnxModel(bytes, renamed)).rejects.toThrow(/feature_names metadata .* differs from the model card's features/);
+    await expect(validateOnnxModel(bytes, renamed)).rejects.toThrow(
+      /feature_names metadata .* differs from the model card's features/,
+    );
   });
 });

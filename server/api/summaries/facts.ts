@@ -8,7 +8,7 @@
  * leaks. Customer-written text (open ticket subjects) is sanitised and kept apart as untrusted.
  */
 import {createHmac, randomBytes} from "node:crypto";
-import {config, type RiskTier} from "../../../src/components/config.ts";
+import {config, type RiskTier} from "../../../src/rules/config.ts";
 import type {WarehouseSnapshot} from "../data.ts";
 import {sanitizeFreeText} from "./pii.ts";
 import {loadCustomer360, type Customer360} from "../queries.ts";
@@ -105,8 +105,14 @@ export function factsFrom360(v: Customer360, token: string, priv: PrivateValues)
     high_priority_tickets_30d: v.usage.high_priority_tickets_30d,
     open_tickets: v.open_tickets.length,
     active_risk_flags: flags,
-    model_risk_drivers: v.drivers.filter((d) => d.contribution > 0).slice(0, 3).map((d) => d.feature),
-    model_protective_drivers: v.drivers.filter((d) => d.contribution < 0).slice(0, 2).map((d) => d.feature),
+    model_risk_drivers: v.drivers
+      .filter((d) => d.contribution > 0)
+      .slice(0, 3)
+      .map((d) => d.feature),
+    model_protective_drivers: v.drivers
+      .filter((d) => d.contribution < 0)
+      .slice(0, 2)
+      .map((d) => d.feature),
     health_score_drivers: v.scores.top_risk_drivers,
     recommended_action: v.recommended_action,
     open_ticket_categories: categories,
@@ -118,11 +124,23 @@ export function factsFrom360(v: Customer360, token: string, priv: PrivateValues)
   return {facts, untrusted, redactions, private: priv};
 }
 
-export async function loadFactSheet(snap: WarehouseSnapshot, customerId: string, token: string): Promise<FactSheet | null> {
+export async function loadFactSheet(
+  snap: WarehouseSnapshot,
+  customerId: string,
+  token: string,
+): Promise<FactSheet | null> {
   const v = await loadCustomer360(snap, customerId);
   if (!v) return null;
-  const rows = await snap.query<PrivateValues>("SELECT customer_id, company_name, primary_contact_email, csm_owner FROM raw.customers WHERE customer_id = ?", [customerId]);
-  const priv: PrivateValues = rows[0] ?? {customer_id: customerId, company_name: null, primary_contact_email: null, csm_owner: null};
+  const rows = await snap.query<PrivateValues>(
+    "SELECT customer_id, company_name, primary_contact_email, csm_owner FROM raw.customers WHERE customer_id = ?",
+    [customerId],
+  );
+  const priv: PrivateValues = rows[0] ?? {
+    customer_id: customerId,
+    company_name: null,
+    primary_contact_email: null,
+    csm_owner: null,
+  };
   return factsFrom360(v, token, priv);
 }
 

@@ -11,7 +11,7 @@
  * Each failure has a reason label, used for `guardrail_failed_total{reason}`.
  */
 import {z} from "zod";
-import {RISK_TIERS} from "../../../src/components/config.ts";
+import {RISK_TIERS} from "../../../src/rules/config.ts";
 import type {AccountFacts, PrivateValues} from "./facts.ts";
 import {looksLikeInjection, scanText} from "./pii.ts";
 
@@ -40,7 +40,15 @@ export const SUMMARY_JSON_SCHEMA = {
   },
 } as const;
 
-export type GuardrailReason = "invalid_json" | "schema" | "out_of_scope" | "pii_leak" | "injection" | "risk_mismatch" | "ungrounded_number" | "ungrounded_entity";
+export type GuardrailReason =
+  | "invalid_json"
+  | "schema"
+  | "out_of_scope"
+  | "pii_leak"
+  | "injection"
+  | "risk_mismatch"
+  | "ungrounded_number"
+  | "ungrounded_entity";
 
 export type GuardrailResult = {ok: true; answer: SummaryAnswer} | {ok: false; reason: GuardrailReason; detail: string};
 
@@ -62,13 +70,18 @@ interface Vocabulary {
   identifiers: Set<string>;
 }
 
-function walk(v: unknown, visit: (key: string | null, value: string | number | boolean) => void, key: string | null = null): void {
+function walk(
+  v: unknown,
+  visit: (key: string | null, value: string | number | boolean) => void,
+  key: string | null = null,
+): void {
   if (v === null || v === undefined) return;
   if (Array.isArray(v)) for (const x of v) walk(x, visit, key);
-  else if (typeof v === "object") for (const [k, x] of Object.entries(v)) {
-    visit(null, k);
-    walk(x, visit, k);
-  }
+  else if (typeof v === "object")
+    for (const [k, x] of Object.entries(v)) {
+      visit(null, k);
+      walk(x, visit, k);
+    }
   else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") visit(key, v);
 }
 
@@ -99,7 +112,8 @@ function roundTo(x: number, d: number): number {
 
 /** Is the written number `n` (with `decimals` digits after the point and a suffix) a fact? */
 function grounded(n: number, decimals: number, suffix: string | undefined, facts: readonly number[]): boolean {
-  const scale = suffix === "k" || suffix === "K" ? 1e3 : suffix === "m" || suffix === "M" ? 1e6 : suffix === "bn" ? 1e9 : 1;
+  const scale =
+    suffix === "k" || suffix === "K" ? 1e3 : suffix === "m" || suffix === "M" ? 1e6 : suffix === "bn" ? 1e9 : 1;
   for (const a0 of facts) {
     const a = Math.abs(a0);
     const candidates = [a / scale];
@@ -135,8 +149,12 @@ export function ungroundedEntities(text: string, facts: AccountFacts, vocab: Voc
   while ((m = re.exec(cleaned))) {
     const w = m[0];
     if (!/^[A-Z]/.test(w)) continue;
-    const sentenceStart = /(^|[.!?:;—]|\n)[\s"'“‘(\[*-]*$/.test(cleaned.slice(Math.max(0, m.index - 40), m.index)) || m.index === 0;
-    const parts = w.toLowerCase().split(/[-'’&]+/).filter((p) => p.length > 1);
+    const sentenceStart =
+      /(^|[.!?:;—]|\n)[\s"'“‘(\[*-]*$/.test(cleaned.slice(Math.max(0, m.index - 40), m.index)) || m.index === 0;
+    const parts = w
+      .toLowerCase()
+      .split(/[-'’&]+/)
+      .filter((p) => p.length > 1);
     const known = parts.every((p) => vocab.words.has(p) || vocab.words.has(p.replace(/s$/, "")));
     if (!known && !sentenceStart) bad.push(w);
   }
@@ -170,16 +188,43 @@ export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateV
     return {ok: false, reason: "schema", detail: `answer.${i.path.join(".")}: ${i.message}`};
   }
   const a = r.data;
-  if (a.out_of_scope) return {ok: false, reason: "out_of_scope", detail: "the model flagged the request as out of scope"};
+  if (a.out_of_scope)
+    return {ok: false, reason: "out_of_scope", detail: "the model flagged the request as out of scope"};
   const text = [a.headline, a.summary, ...a.key_points, ...a.recommended_actions].join("\n");
-  const pii = scanText(text, {company_name: priv.company_name, primary_contact_email: priv.primary_contact_email, csm_owner: priv.csm_owner, customer_id: priv.customer_id});
-  if (pii.length) return {ok: false, reason: "pii_leak", detail: `the answer contains ${pii.map((h) => h.what ?? h.kind).join(", ")}`};
-  if (OBEDIENCE.some((re) => re.test(text)) || looksLikeInjection(text)) return {ok: false, reason: "injection", detail: "the answer follows or repeats injected instructions"};
-  if (a.risk_level !== facts.model_tier) return {ok: false, reason: "risk_mismatch", detail: `risk_level "${a.risk_level}" differs from the model tier "${facts.model_tier}"`};
+  const pii = scanText(text, {
+    company_name: priv.company_name,
+    primary_contact_email: priv.primary_contact_email,
+    csm_owner: priv.csm_owner,
+    customer_id: priv.customer_id,
+  });
+  if (pii.length)
+    return {
+      ok: false,
+      reason: "pii_leak",
+      detail: `the answer contains ${pii.map((h) => h.what ?? h.kind).join(", ")}`,
+    };
+  if (OBEDIENCE.some((re) => re.test(text)) || looksLikeInjection(text))
+    return {ok: false, reason: "injection", detail: "the answer follows or repeats injected instructions"};
+  if (a.risk_level !== facts.model_tier)
+    return {
+      ok: false,
+      reason: "risk_mismatch",
+      detail: `risk_level "${a.risk_level}" differs from the model tier "${facts.model_tier}"`,
+    };
   const vocab = vocabularyOf(facts);
   const numbers = ungroundedNumbers(text, vocab);
-  if (numbers.length) return {ok: false, reason: "ungrounded_number", detail: `numbers not in the facts: ${[...new Set(numbers)].slice(0, 5).join(", ")}`};
+  if (numbers.length)
+    return {
+      ok: false,
+      reason: "ungrounded_number",
+      detail: `numbers not in the facts: ${[...new Set(numbers)].slice(0, 5).join(", ")}`,
+    };
   const entities = ungroundedEntities(text, facts, vocab);
-  if (entities.length) return {ok: false, reason: "ungrounded_entity", detail: `names not in the facts: ${[...new Set(entities)].slice(0, 5).join(", ")}`};
+  if (entities.length)
+    return {
+      ok: false,
+      reason: "ungrounded_entity",
+      detail: `names not in the facts: ${[...new Set(entities)].slice(0, 5).join(", ")}`,
+    };
   return {ok: true, answer: a};
 }

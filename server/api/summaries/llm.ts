@@ -7,14 +7,16 @@
  * - no hidden retries (the summary service decides about the one retry).
  */
 import OpenAI from "openai";
-import type {LlmSettings} from "../config.ts";
-import type {ApiMetrics} from "../metrics.ts";
+import type {LlmSettings} from "../settings.ts";
+import type {ApiMetrics} from "../prometheus.ts";
 import type {ChatMessage} from "./prompt.ts";
 import {SUMMARY_JSON_SCHEMA} from "./guardrail.ts";
 
-export type LlmOutcome = "ok" | "timeout" | "rate_limited" | "http_error" | "network_error" | "bad_response" | "busy" | "circuit_open";
+export type LlmOutcome =
+  "ok" | "timeout" | "rate_limited" | "http_error" | "network_error" | "bad_response" | "busy" | "circuit_open";
 
-export type LlmResult = {ok: true; content: string; model: string} | {ok: false; outcome: Exclude<LlmOutcome, "ok">; detail: string};
+export type LlmResult =
+  {ok: true; content: string; model: string} | {ok: false; outcome: Exclude<LlmOutcome, "ok">; detail: string};
 
 export class Semaphore {
   private active = 0;
@@ -97,12 +99,24 @@ export class LlmClient {
   readonly breaker: CircuitBreaker;
   constructor(
     readonly settings: LlmSettings,
-    private readonly opts: {timeoutMs: number; maxConcurrency: number; circuitFailures: number; circuitCooldownMs: number},
+    private readonly opts: {
+      timeoutMs: number;
+      maxConcurrency: number;
+      circuitFailures: number;
+      circuitCooldownMs: number;
+    },
     private readonly metrics: ApiMetrics,
   ) {
-    this.client = new OpenAI({baseURL: settings.baseURL, apiKey: settings.apiKey, maxRetries: 0, timeout: opts.timeoutMs});
+    this.client = new OpenAI({
+      baseURL: settings.baseURL,
+      apiKey: settings.apiKey,
+      maxRetries: 0,
+      timeout: opts.timeoutMs,
+    });
     this.sem = new Semaphore(opts.maxConcurrency);
-    this.breaker = new CircuitBreaker(opts.circuitFailures, opts.circuitCooldownMs, (open) => metrics.circuitOpen.set({}, open ? 1 : 0));
+    this.breaker = new CircuitBreaker(opts.circuitFailures, opts.circuitCooldownMs, (open) =>
+      metrics.circuitOpen.set({}, open ? 1 : 0),
+    );
     metrics.circuitOpen.set({}, 0);
   }
 
@@ -119,7 +133,11 @@ export class LlmClient {
     const release = await this.sem.acquire(this.opts.timeoutMs);
     if (!release) {
       this.record("busy", null);
-      return {ok: false, outcome: "busy", detail: `all ${this.opts.maxConcurrency} LLM slots stayed busy for ${this.opts.timeoutMs} ms`};
+      return {
+        ok: false,
+        outcome: "busy",
+        detail: `all ${this.opts.maxConcurrency} LLM slots stayed busy for ${this.opts.timeoutMs} ms`,
+      };
     }
     const ac = new AbortController();
     const onAbort = () => ac.abort();
@@ -134,7 +152,14 @@ export class LlmClient {
           messages,
           temperature: 0,
           max_tokens: 800,
-          response_format: {type: "json_schema", json_schema: {name: "account_summary", strict: true, schema: SUMMARY_JSON_SCHEMA as unknown as Record<string, unknown>}},
+          response_format: {
+            type: "json_schema",
+            json_schema: {
+              name: "account_summary",
+              strict: true,
+              schema: SUMMARY_JSON_SCHEMA as unknown as Record<string, unknown>,
+            },
+          },
         },
         {signal: ac.signal, timeout: this.opts.timeoutMs},
       );

@@ -33,7 +33,12 @@ const FOCUS_TEXT: Record<Focus, string> = {
   support: "the support situation",
 };
 
-export function buildMessages(sheet: FactSheet, focus: Focus, instructions: string | null, retryFeedback: string | null): ChatMessage[] {
+export function buildMessages(
+  sheet: FactSheet,
+  focus: Focus,
+  instructions: string | null,
+  retryFeedback: string | null,
+): ChatMessage[] {
   const untrusted = {open_ticket_subjects: sheet.untrusted, ...(instructions ? {csm_request: instructions} : {})};
   const user = [
     "FACTS:",
@@ -49,7 +54,11 @@ export function buildMessages(sheet: FactSheet, focus: Focus, instructions: stri
     {role: "system", content: SYSTEM_PROMPT},
     {role: "user", content: user},
   ];
-  if (retryFeedback) messages.push({role: "user", content: `Your previous answer was rejected by validation (${retryFeedback}). Answer again, using only numbers and names from FACTS.`});
+  if (retryFeedback)
+    messages.push({
+      role: "user",
+      content: `Your previous answer was rejected by validation (${retryFeedback}). Answer again, using only numbers and names from FACTS.`,
+    });
   return messages;
 }
 

@@ -5,9 +5,9 @@
  * version, model version, focus and request text.
  */
 import {createHash} from "node:crypto";
-import {config} from "../../../src/components/config.ts";
+import {config} from "../../../src/rules/config.ts";
 import type {Logger} from "../log.ts";
-import type {ApiMetrics} from "../metrics.ts";
+import type {ApiMetrics} from "../prometheus.ts";
 import {BUILTIN_NOTE, builtinSummary, type Focus} from "./builtin.ts";
 import type {FactSheet} from "./facts.ts";
 import {checkAnswer, type GuardrailReason, type SummaryAnswer} from "./guardrail.ts";
@@ -34,17 +34,34 @@ export interface SummaryResult {
 }
 
 /** Words that make a CSM request an account-summary request. */
-const IN_SCOPE = /\b(summar\w*|overview|brief\w*|account|risk\w*|churn\w*|renew\w*|health\w*|usage|adoption|engagement|support|tickets?|expan\w*|upsell|upgrade|opportunit\w*|drivers?|actions?|next steps?|recommend\w*|escalat\w*|ebr|qbr|retention|retain|priorit\w*|focus|concise|short|bullets?|executive|csm|seats?|arr|plan|call|meeting|prepare|status|situation|outlook)\b/i;
+const IN_SCOPE =
+  /\b(summar\w*|overview|brief\w*|account|risk\w*|churn\w*|renew\w*|health\w*|usage|adoption|engagement|support|tickets?|expan\w*|upsell|upgrade|opportunit\w*|drivers?|actions?|next steps?|recommend\w*|escalat\w*|ebr|qbr|retention|retain|priorit\w*|focus|concise|short|bullets?|executive|csm|seats?|arr|plan|call|meeting|prepare|status|situation|outlook)\b/i;
 /** Requests for something else, even when they mention the account. */
-const OUT_OF_SCOPE = /\b(poem|poetry|joke|story|song|lyrics|recipe|weather|translate|translation|code|python|javascript|sql|essay|haiku|bitcoin|stock price|password|passwords|credit card|home address|phone numbers?|e-?mail (address(es)?|them)|emails?|contact details|personal data|social security|who is|tell me about yourself|your (system )?prompt|other (customers|accounts))\b/i;
+const OUT_OF_SCOPE =
+  /\b(poem|poetry|joke|story|song|lyrics|recipe|weather|translate|translation|code|python|javascript|sql|essay|haiku|bitcoin|stock price|password|passwords|credit card|home address|phone numbers?|e-?mail (address(es)?|them)|emails?|contact details|personal data|social security|who is|tell me about yourself|your (system )?prompt|other (customers|accounts))\b/i;
 
 export type ScopeVerdict = {ok: true} | {ok: false; message: string};
 
 export function checkScope(instructions: string): ScopeVerdict {
-  if (looksLikeInjection(instructions)) return {ok: false, message: "looks like an attempt to change the assistant's instructions; only account-summary requests are accepted"};
-  if (scanText(instructions).length) return {ok: false, message: "must not contain personal data (emails, phone numbers, links)"};
-  if (OUT_OF_SCOPE.test(instructions)) return {ok: false, message: "asks for something other than an account summary (this endpoint only summarises the account's risk, usage, support and commercial situation)"};
-  if (!IN_SCOPE.test(instructions)) return {ok: false, message: "is not an account-summary request (say what the summary should focus on, e.g. \"focus on renewal risk\")"};
+  if (looksLikeInjection(instructions))
+    return {
+      ok: false,
+      message:
+        "looks like an attempt to change the assistant's instructions; only account-summary requests are accepted",
+    };
+  if (scanText(instructions).length)
+    return {ok: false, message: "must not contain personal data (emails, phone numbers, links)"};
+  if (OUT_OF_SCOPE.test(instructions))
+    return {
+      ok: false,
+      message:
+        "asks for something other than an account summary (this endpoint only summarises the account's risk, usage, support and commercial situation)",
+    };
+  if (!IN_SCOPE.test(instructions))
+    return {
+      ok: false,
+      message: 'is not an account-summary request (say what the summary should focus on, e.g. "focus on renewal risk")',
+    };
   return {ok: true};
 }
 
@@ -61,20 +78,56 @@ export class SummaryService {
     return this.llm !== null;
   }
 
-  private cacheKey(sheet: FactSheet, dataVersion: string, modelVersion: string, focus: Focus, instructions: string | null): string {
-    const h = createHash("sha256").update(instructions ?? "").digest("hex").slice(0, 16);
+  private cacheKey(
+    sheet: FactSheet,
+    dataVersion: string,
+    modelVersion: string,
+    focus: Focus,
+    instructions: string | null,
+  ): string {
+    const h = createHash("sha256")
+      .update(instructions ?? "")
+      .digest("hex")
+      .slice(0, 16);
     return `${sheet.facts.account_token}|${dataVersion}|${modelVersion}|${focus}|${h}`;
   }
 
-  private finish(sheet: FactSheet, s: Omit<SummaryResult, "text" | "watermark" | "cached" | "generated_at" | "account_token">): SummaryResult {
+  private finish(
+    sheet: FactSheet,
+    s: Omit<SummaryResult, "text" | "watermark" | "cached" | "generated_at" | "account_token">,
+  ): SummaryResult {
     const a = s.summary;
-    const body = [a.headline, "", a.summary, "", "Key points:", ...a.key_points.map((p) => `- ${p}`), "", "Recommended actions:", ...a.recommended_actions.map((p) => `- ${p}`)];
-    if (s.flagged) body.push("", `Note: the AI summary failed validation (${s.fallback_reason}); this is the built-in summary. ${BUILTIN_NOTE}`);
+    const body = [
+      a.headline,
+      "",
+      a.summary,
+      "",
+      "Key points:",
+      ...a.key_points.map((p) => `- ${p}`),
+      "",
+      "Recommended actions:",
+      ...a.recommended_actions.map((p) => `- ${p}`),
+    ];
+    if (s.flagged)
+      body.push(
+        "",
+        `Note: the AI summary failed validation (${s.fallback_reason}); this is the built-in summary. ${BUILTIN_NOTE}`,
+      );
     const watermark = config.governance.watermark;
-    return {...s, account_token: sheet.facts.account_token, text: `${body.join("\n")}\n\n${watermark}`, watermark, cached: false, generated_at: new Date().toISOString()};
+    return {
+      ...s,
+      account_token: sheet.facts.account_token,
+      text: `${body.join("\n")}\n\n${watermark}`,
+      watermark,
+      cached: false,
+      generated_at: new Date().toISOString(),
+    };
   }
 
-  async summarise(sheet: FactSheet, opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal}): Promise<SummaryResult> {
+  async summarise(
+    sheet: FactSheet,
+    opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal},
+  ): Promise<SummaryResult> {
     const key = this.cacheKey(sheet, opts.dataVersion, opts.modelVersion, opts.focus, opts.instructions);
     const hit = this.cache.get(key);
     if (hit) {
@@ -93,7 +146,13 @@ export class SummaryService {
     return result;
   }
 
-  private builtin(sheet: FactSheet, opts: {dataVersion: string; modelVersion: string; focus: Focus}, flagged: string | null, attempts: number, failures: string[]): SummaryResult {
+  private builtin(
+    sheet: FactSheet,
+    opts: {dataVersion: string; modelVersion: string; focus: Focus},
+    flagged: string | null,
+    attempts: number,
+    failures: string[],
+  ): SummaryResult {
     if (flagged) this.metrics.fallbacks.inc({reason: flagged.split(":")[0]!});
     return this.finish(sheet, {
       generator: "builtin",
@@ -107,7 +166,10 @@ export class SummaryService {
     });
   }
 
-  private async generate(sheet: FactSheet, opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal}): Promise<SummaryResult> {
+  private async generate(
+    sheet: FactSheet,
+    opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal},
+  ): Promise<SummaryResult> {
     if (!this.llm) {
       const r = this.builtin(sheet, opts, null, 0, []);
       return {...r, guardrail: {passed: true, attempts: 0, failures: []}};
@@ -119,14 +181,20 @@ export class SummaryService {
       const hits = scanPrompt(messages, sheet);
       if (hits.length) {
         this.metrics.guardrailFailed.inc({reason: "prompt_pii"});
-        this.log.warn("summary prompt blocked: personal data found in the assembled prompt", {kinds: hits.map((h) => h.what ?? h.kind)});
-        return this.builtin(sheet, opts, "prompt_blocked: personal data found in the prompt", attempt - 1, [...failures, "prompt_pii"]);
+        this.log.warn("summary prompt blocked: personal data found in the assembled prompt", {
+          kinds: hits.map((h) => h.what ?? h.kind),
+        });
+        return this.builtin(sheet, opts, "prompt_blocked: personal data found in the prompt", attempt - 1, [
+          ...failures,
+          "prompt_pii",
+        ]);
       }
       const res = await this.llm.complete(messages, opts.signal);
       if (!res.ok) {
         failures.push(`llm_${res.outcome}`);
         this.log.warn("LLM call failed", {outcome: res.outcome, attempt});
-        if (res.outcome === "circuit_open" || res.outcome === "busy") return this.builtin(sheet, opts, `llm_${res.outcome}: ${res.detail}`, attempt, failures);
+        if (res.outcome === "circuit_open" || res.outcome === "busy")
+          return this.builtin(sheet, opts, `llm_${res.outcome}: ${res.detail}`, attempt, failures);
         if (attempt === 2) return this.builtin(sheet, opts, `llm_${res.outcome}: ${res.detail}`, attempt, failures);
         feedback = null;
         continue;

@@ -6,20 +6,21 @@
  * files are byte-identical for the same options. The truth table is not written: the files are a
  * template for users' own data.
  */
-import { mkdirSync, renameSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { z } from "zod";
-import { CONTRACT } from "../contract.ts";
-import { parseIsoDate } from "./calendar.ts";
-import { generateSynthetic } from "./generate.ts";
+import {mkdirSync, renameSync, rmSync} from "node:fs";
+import {join, resolve} from "node:path";
+import {parseArgs} from "node:util";
+import {DuckDBInstance} from "@duckdb/node-api";
+import {z} from "zod";
+import {CONTRACT} from "../contract.ts";
+import {parseIsoDate} from "../synthetic/calendar.ts";
+import {generateSynthetic} from "../synthetic/generate.ts";
 
-const USAGE = "usage: npm run generate -- --customers <n> --seed <int> --as-of <YYYY-MM-DD> --out <dir> [--format csv|parquet] [--months <n>]";
+const USAGE =
+  "usage: npm run generate -- --customers <n> --seed <int> --as-of <YYYY-MM-DD> --out <dir> [--format csv|parquet] [--months <n>]";
 
 const intArg = (name: string, min: number, max: number) =>
   z
-    .string({ error: `--${name} is required` })
+    .string({error: `--${name} is required`})
     .regex(/^-?\d+$/, `--${name} must be an integer`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `--${name} must be between ${min} and ${max}`);
@@ -27,18 +28,16 @@ const intArg = (name: string, min: number, max: number) =>
 const ArgsSchema = z.object({
   customers: intArg("customers", 1, 2_000_000),
   seed: intArg("seed", 0, 4_294_967_295),
-  "as-of": z
-    .string({ error: "--as-of is required" })
-    .refine((s) => {
-      try {
-        parseIsoDate(s);
-        return true;
-      } catch {
-        return false;
-      }
-    }, "--as-of must be a calendar date YYYY-MM-DD"),
-  out: z.string({ error: "--out is required" }).min(1, "--out must not be empty"),
-  format: z.enum(["csv", "parquet"], { error: "--format must be csv or parquet" }).default("csv"),
+  "as-of": z.string({error: "--as-of is required"}).refine((s) => {
+    try {
+      parseIsoDate(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "--as-of must be a calendar date YYYY-MM-DD"),
+  out: z.string({error: "--out is required"}).min(1, "--out must not be empty"),
+  format: z.enum(["csv", "parquet"], {error: "--format must be csv or parquet"}).default("csv"),
   months: intArg("months", 3, 120).optional(),
 });
 
@@ -47,15 +46,15 @@ export type GenerateArgs = z.infer<typeof ArgsSchema>;
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
   let values: Record<string, string | undefined>;
   try {
-    ({ values } = parseArgs({
+    ({values} = parseArgs({
       args: argv,
       options: {
-        customers: { type: "string" },
-        seed: { type: "string" },
-        "as-of": { type: "string" },
-        out: { type: "string" },
-        format: { type: "string" },
-        months: { type: "string" },
+        customers: {type: "string"},
+        seed: {type: "string"},
+        "as-of": {type: "string"},
+        out: {type: "string"},
+        format: {type: "string"},
+        months: {type: "string"},
       },
       strict: true,
       allowPositionals: false,
@@ -72,15 +71,22 @@ function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
-export async function runGenerate(args: GenerateArgs, log: (msg: string) => void = (m) => console.error(m)): Promise<Record<string, number>> {
+export async function runGenerate(
+  args: GenerateArgs,
+  log: (msg: string) => void = (m) => console.error(m),
+): Promise<Record<string, number>> {
   const outDir = resolve(args.out);
   const tmpDir = `${outDir}.tmp-${process.pid}`;
-  rmSync(tmpDir, { recursive: true, force: true });
-  mkdirSync(tmpDir, { recursive: true });
+  rmSync(tmpDir, {recursive: true, force: true});
+  mkdirSync(tmpDir, {recursive: true});
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   try {
-    const summary = await generateSynthetic(conn, { customers: args.customers, seed: args.seed, asOf: args["as-of"], months: args.months }, log);
+    const summary = await generateSynthetic(
+      conn,
+      {customers: args.customers, seed: args.seed, asOf: args["as-of"], months: args.months},
+      log,
+    );
     for (const spec of CONTRACT) {
       const file = join(tmpDir, `${spec.name}.${args.format}`);
       const order = spec.key.map((k) => `"${k}"`).join(", ");
@@ -89,16 +95,16 @@ export async function runGenerate(args: GenerateArgs, log: (msg: string) => void
       log(`wrote ${spec.name}.${args.format} (${summary.tables[spec.name]} rows)`);
     }
     // swap in only complete output: never leave a half-written directory behind
-    mkdirSync(outDir, { recursive: true });
+    mkdirSync(outDir, {recursive: true});
     for (const spec of CONTRACT) {
-      for (const ext of ["csv", "parquet"]) rmSync(join(outDir, `${spec.name}.${ext}`), { force: true });
+      for (const ext of ["csv", "parquet"]) rmSync(join(outDir, `${spec.name}.${ext}`), {force: true});
       renameSync(join(tmpDir, `${spec.name}.${args.format}`), join(outDir, `${spec.name}.${args.format}`));
     }
     return summary.tables;
   } finally {
     conn.closeSync();
     instance.closeSync();
-    rmSync(tmpDir, { recursive: true, force: true });
+    rmSync(tmpDir, {recursive: true, force: true});
   }
 }
 
@@ -114,7 +120,11 @@ if (isMain) {
   const t0 = performance.now();
   runGenerate(args)
     .then((tables) => {
-      console.log(`generated ${Object.entries(tables).map(([t, n]) => `${t}=${n}`).join(" ")} into ${resolve(args.out)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(
+        `generated ${Object.entries(tables)
+          .map(([t, n]) => `${t}=${n}`)
+          .join(" ")} into ${resolve(args.out)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     })
     .catch((err: unknown) => {
       console.error(`generate: ${(err as Error).stack ?? String(err)}`);

@@ -1,8 +1,16 @@
 import {describe, expect, it} from "vitest";
 import {
-  averagePrecision, brier, calibrationCurve, expectedCalibrationError, liftTopDecile, logLoss,
-  positivesInLowBandShare, precisionAtK, rocAuc, summarize,
-} from "../../loaders/model/metrics.ts";
+  averagePrecision,
+  brier,
+  calibrationCurve,
+  expectedCalibrationError,
+  liftTopDecile,
+  logLoss,
+  positivesInLowBandShare,
+  precisionAtK,
+  rocAuc,
+  summarize,
+} from "../../loaders/model/evaluation.ts";
 
 describe("metrics against hand-computed values", () => {
   it("ROC-AUC counts pairs, ties as 1/2", () => {
@@ -34,7 +42,10 @@ describe("metrics against hand-computed values", () => {
     // p = 1 falls in the last bin, not an 11th
     expect(calibrationCurve([1], [1])[0].lo).toBe(0.9);
     const m = calibrationCurve([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], 2, "equal-mass");
-    expect(m.map((b) => [b.count, b.observedRate])).toEqual([[2, 0.5], [2, 0.5]]);
+    expect(m.map((b) => [b.count, b.observedRate])).toEqual([
+      [2, 0.5],
+      [2, 0.5],
+    ]);
   });
   it("precision@k, lift of the top decile, share of positives in the low band", () => {
     const p = Array.from({length: 20}, (_, i) => 1 - i / 20); // descending

@@ -4,7 +4,7 @@
  * `API_PORT: must be an integer between 0 and 65535 (got "80a")`.
  *
  * Business rules (tiers, quadrant thresholds, the watermark …) are NOT here: they live in
- * src/components/config.ts. This module only holds how the server runs.
+ * src/rules/config.ts. This module only holds how the server runs.
  */
 import {z} from "zod";
 
@@ -64,20 +64,35 @@ const int = (min: number, max: number) =>
     .trim()
     .regex(/^\d+$/, {message: `must be an integer between ${min} and ${max}`})
     .transform(Number)
-    .pipe(z.number().int().min(min, {message: `must be at least ${min}`}).max(max, {message: `must be at most ${max}`}));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, {message: `must be at least ${min}`})
+        .max(max, {message: `must be at most ${max}`}),
+    );
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
 const keyEntry = z.string().transform((s, ctx): ApiKeyEntry => {
   const parts = s.trim().split(":");
   if (parts.length !== 3) {
-    ctx.addIssue({code: "custom", message: `entry "${s.trim().slice(0, 40)}" must be NAME:ROLE:SHA256HEX (make one with \`npm run api:key\`)`});
+    ctx.addIssue({
+      code: "custom",
+      message: `entry "${s.trim().slice(0, 40)}" must be NAME:ROLE:SHA256HEX (make one with \`npm run api:key\`)`,
+    });
     return z.NEVER;
   }
   const [name, role, hash] = parts as [string, string, string];
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) ctx.addIssue({code: "custom", message: `key name "${name.slice(0, 40)}" must be 1–64 letters, digits, _ . -`});
-  if (!(ROLES as readonly string[]).includes(role)) ctx.addIssue({code: "custom", message: `key "${name}": role "${role}" must be one of ${ROLES.join(", ")}`});
-  if (!HEX64.test(hash.toLowerCase())) ctx.addIssue({code: "custom", message: `key "${name}": the hash must be 64 hex characters (the sha256 of the key, never the key itself)`});
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
+    ctx.addIssue({code: "custom", message: `key name "${name.slice(0, 40)}" must be 1–64 letters, digits, _ . -`});
+  if (!(ROLES as readonly string[]).includes(role))
+    ctx.addIssue({code: "custom", message: `key "${name}": role "${role}" must be one of ${ROLES.join(", ")}`});
+  if (!HEX64.test(hash.toLowerCase()))
+    ctx.addIssue({
+      code: "custom",
+      message: `key "${name}": the hash must be 64 hex characters (the sha256 of the key, never the key itself)`,
+    });
   return {name, role: role as Role, hash: Buffer.from(hash.toLowerCase(), "hex")};
 });
 
@@ -97,7 +112,12 @@ const origin = z.string().transform((s, ctx) => {
   return u.origin;
 });
 
-const items = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const items = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const EnvSchema = z.object({
   API_PORT: int(0, 65535).optional(),
@@ -113,7 +133,9 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   PREDICTION_BATCH_LIMIT: int(1, 10_000).default(500),
   RELOAD_POLL_MS: int(0, 3_600_000).default(2000),
-  LLM_BASE_URL: z.url({protocol: /^https?$/, message: "must be an http(s) URL like http://127.0.0.1:11434/v1"}).optional(),
+  LLM_BASE_URL: z
+    .url({protocol: /^https?$/, message: "must be an http(s) URL like http://127.0.0.1:11434/v1"})
+    .optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().trim().min(1).optional(),
   LLM_TIMEOUT_MS: int(100, 600_000).default(10_000),
@@ -138,7 +160,10 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
       r.error.issues.map((i) => {
         const name = String(i.path[0] ?? "environment");
         const got = clean[name];
-        const shown = name === "API_KEYS" || name === "LLM_API_KEY" || name === "ACCOUNT_TOKEN_SECRET" || got === undefined ? "" : ` (got "${got.slice(0, 60)}")`;
+        const shown =
+          name === "API_KEYS" || name === "LLM_API_KEY" || name === "ACCOUNT_TOKEN_SECRET" || got === undefined
+            ? ""
+            : ` (got "${got.slice(0, 60)}")`;
         return `${name}: ${i.message}${shown}`;
       }),
     );
@@ -147,9 +172,13 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
   const problems: string[] = [];
   let llm: LlmSettings | null = null;
   if (e.LLM_BASE_URL || e.LLM_MODEL) {
-    if (!e.LLM_BASE_URL) problems.push("LLM_BASE_URL: must be set when LLM_MODEL is (the OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1)");
+    if (!e.LLM_BASE_URL)
+      problems.push(
+        "LLM_BASE_URL: must be set when LLM_MODEL is (the OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1)",
+      );
     if (!e.LLM_MODEL) problems.push("LLM_MODEL: must be set when LLM_BASE_URL is (the model name the endpoint serves)");
-    if (e.LLM_BASE_URL && e.LLM_MODEL) llm = {baseURL: e.LLM_BASE_URL.replace(/\/$/, ""), apiKey: e.LLM_API_KEY ?? "not-needed", model: e.LLM_MODEL};
+    if (e.LLM_BASE_URL && e.LLM_MODEL)
+      llm = {baseURL: e.LLM_BASE_URL.replace(/\/$/, ""), apiKey: e.LLM_API_KEY ?? "not-needed", model: e.LLM_MODEL};
   }
   const names = new Set<string>();
   for (const k of e.API_KEYS) {

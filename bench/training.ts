@@ -6,7 +6,7 @@ import {MACRO_FILES, buildMarts} from "../loaders/marts.ts";
 import {loadModel, saveModel} from "../loaders/model/registry.ts";
 import {trainChurnModel} from "../loaders/model/train.ts";
 import {scoreRelation} from "../loaders/score.ts";
-import {one, openWarehouse} from "../loaders/warehouse.ts";
+import {one, openWarehouse} from "../loaders/duckdb.ts";
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";

@@ -4,28 +4,38 @@
  * simulator, playbook tiers and renewal stages, the measured risk findings, and the
  * encoding of a what-if row for the ONNX model. Business numbers come from config.ts.
  */
-import { config, RISK_TIERS, type RiskTier } from "./config.js";
-import { PRIORITIES, type Priority } from "./playbooks.js";
+import {config, RISK_TIERS, type RiskTier} from "./config.js";
+import {PRIORITIES, type Priority} from "./playbooks.js";
 
 // ---------------------------------------------------------------- expected churn interval
 
 /** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
   }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
-    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }
 
 export interface Interval {
@@ -44,7 +54,7 @@ export interface Interval {
 export function normalInterval(mean: number, variance: number, level = 0.9): Interval {
   const z = normalQuantile(0.5 + level / 2);
   const sd = Math.sqrt(Math.max(variance, 0));
-  return { mean, lo: Math.max(0, mean - z * sd), hi: mean + z * sd, level };
+  return {mean, lo: Math.max(0, mean - z * sd), hi: mean + z * sd, level};
 }
 
 // ---------------------------------------------------------------- uplift simulator
@@ -74,7 +84,12 @@ export interface UpliftPoint {
  * intervention that prevents `effectiveness` of their expected churn, at `cost` each.
  * `accounts` need not be sorted.
  */
-export function upliftCurve(accounts: readonly UpliftAccount[], effectiveness: number, cost: number, maxN = accounts.length): UpliftPoint[] {
+export function upliftCurve(
+  accounts: readonly UpliftAccount[],
+  effectiveness: number,
+  cost: number,
+  maxN = accounts.length,
+): UpliftPoint[] {
   const sorted = accounts.map((a) => a.expected).sort((x, y) => y - x);
   const out: UpliftPoint[] = [];
   let atRisk = 0;
@@ -83,7 +98,7 @@ export function upliftCurve(accounts: readonly UpliftAccount[], effectiveness: n
     const n = i + 1;
     const recoverable = atRisk * effectiveness;
     const c = n * cost;
-    out.push({ n, atRisk, recoverable, cost: c, net: recoverable - c, roi: c > 0 ? recoverable / c : Infinity });
+    out.push({n, atRisk, recoverable, cost: c, net: recoverable - c, roi: c > 0 ? recoverable / c : Infinity});
   }
   return out;
 }
@@ -104,7 +119,7 @@ export function breakEvenAccounts(accounts: readonly UpliftAccount[], effectiven
 
 // ---------------------------------------------------------------- playbook timing
 
-const SEVERITY: Record<RiskTier, number> = { Critical: 3, High: 2, Medium: 1, Low: 0 };
+const SEVERITY: Record<RiskTier, number> = {Critical: 3, High: 2, Medium: 1, Low: 0};
 
 /**
  * The tier whose playbook an account follows: the more severe of its health-score tier and its
@@ -163,10 +178,10 @@ export interface Finding {
   reduction: number;
 }
 
-function rate(rows: readonly SignalBucket[]): { rate: number; n: number } {
+function rate(rows: readonly SignalBucket[]): {rate: number; n: number} {
   const n = rows.reduce((s, r) => s + r.observations, 0);
   const c = rows.reduce((s, r) => s + r.churned, 0);
-  return { rate: n > 0 ? c / n : NaN, n };
+  return {rate: n > 0 ? c / n : NaN, n};
 }
 
 /**
@@ -176,7 +191,11 @@ function rate(rows: readonly SignalBucket[]): { rate: number; n: number } {
  * - compare "all": the risk group against the base rate of everyone
  *   (support overload: "churn at 2.1× the base rate").
  */
-export function measureFinding(rows: readonly SignalBucket[], analysis: string, compare: "rest" | "all" = "rest"): Finding {
+export function measureFinding(
+  rows: readonly SignalBucket[],
+  analysis: string,
+  compare: "rest" | "all" = "rest",
+): Finding {
   const mine = rows.filter((r) => r.analysis === analysis);
   const sig = rate(mine.filter((r) => r.in_signal));
   const base = rate(compare === "all" ? mine : mine.filter((r) => !r.in_signal));
@@ -193,8 +212,7 @@ export function measureFinding(rows: readonly SignalBucket[], analysis: string, 
 // ---------------------------------------------------------------- what-if encoding
 
 export type CardFeature =
-  | { name: string; kind: "numeric" }
-  | { name: string; kind: "categorical"; categories: readonly string[] };
+  {name: string; kind: "numeric"} | {name: string; kind: "categorical"; categories: readonly string[]};
 
 /**
  * Encodes one account's feature values the way the model card says: numeric as float32,

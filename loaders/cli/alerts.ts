@@ -19,10 +19,10 @@
  */
 import {resolve} from "node:path";
 import {parseArgs} from "node:util";
-import {drainOutbox, sendTestAlert, type DeliverySettings} from "./deliver.ts";
-import {enqueueWarehouseAlerts} from "./enqueue.ts";
-import {readOutbox, replayDeadLetters} from "./outbox.ts";
-import {loadTargets} from "./targets.ts";
+import {drainOutbox, sendTestAlert, type DeliverySettings} from "../alerts/deliver.ts";
+import {enqueueWarehouseAlerts} from "../alerts/enqueue.ts";
+import {readOutbox, replayDeadLetters} from "../alerts/outbox.ts";
+import {loadTargets} from "../alerts/targets.ts";
 
 const {values} = parseArgs({
   options: {
@@ -56,7 +56,8 @@ async function main(): Promise<number> {
 
   if (values["list-dead"]) {
     const dead = [...(await readOutbox(outboxDir)).values()].filter((e) => e.status === "dead");
-    for (const e of dead) console.log(`${e.key}\t${e.attempts} attempt(s)\t${new Date(e.doneAt ?? 0).toISOString()}\t${e.lastError ?? ""}`);
+    for (const e of dead)
+      console.log(`${e.key}\t${e.attempts} attempt(s)\t${new Date(e.doneAt ?? 0).toISOString()}\t${e.lastError ?? ""}`);
     log(`${dead.length} dead letter(s) in ${outboxDir}`);
     return 0;
   }
@@ -64,16 +65,25 @@ async function main(): Promise<number> {
   const {targets, source} = loadTargets(values.targets !== undefined ? {file: values.targets} : {});
   if (values.test !== undefined) {
     const t = targets.find((x) => x.name === values.test);
-    if (!t) throw new Error(`--test: no target named "${values.test}" (configured: ${targets.map((x) => x.name).join(", ") || "none"})`);
+    if (!t)
+      throw new Error(
+        `--test: no target named "${values.test}" (configured: ${targets.map((x) => x.name).join(", ") || "none"})`,
+      );
     const r = await sendTestAlert(t);
     console.log(JSON.stringify(r));
     return r.ok ? 0 : 2;
   }
-  if (!targets.length) log(`no webhook targets configured (set SAASGUARD_WEBHOOKS or create alerts.targets.json): alerts stay in marts.alert_history`);
+  if (!targets.length)
+    log(
+      `no webhook targets configured (set SAASGUARD_WEBHOOKS or create alerts.targets.json): alerts stay in marts.alert_history`,
+    );
   else log(`${targets.length} target(s) from ${source}`);
 
   if (values["replay-dead"] !== undefined) {
-    const which = values["replay-dead"] === "" || values["replay-dead"] === "all" ? "all" : values["replay-dead"].split(",").map((x) => x.trim());
+    const which =
+      values["replay-dead"] === "" || values["replay-dead"] === "all"
+        ? "all"
+        : values["replay-dead"].split(",").map((x) => x.trim());
     const keys = await replayDeadLetters(outboxDir, which);
     log(`replaying ${keys.length} dead letter(s)`);
   }
@@ -95,7 +105,9 @@ async function main(): Promise<number> {
   set("concurrency", "concurrency", values.concurrency);
   const deadline = positive("deadline-seconds", values["deadline-seconds"]);
   const r = await drainOutbox({outboxDir, targets, settings, log, ...(deadline ? {deadlineMs: deadline * 1000} : {})});
-  log(`delivered ${r.delivered}, failed attempts ${r.failedAttempts}, dead-lettered ${r.deadLettered}, still pending ${r.pending} (${r.seconds.toFixed(1)} s)`);
+  log(
+    `delivered ${r.delivered}, failed attempts ${r.failedAttempts}, dead-lettered ${r.deadLettered}, still pending ${r.pending} (${r.seconds.toFixed(1)} s)`,
+  );
   console.log(JSON.stringify(r));
   return r.pending > 0 || r.deadLettered > 0 ? 2 : 0;
 }

@@ -11,14 +11,14 @@
 import {statSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {z} from "zod";
-import {tierOfProbability, type RiskTier} from "../../src/components/config.ts";
+import {tierOfProbability, type RiskTier} from "../../src/rules/config.ts";
 import type {FeatureMeta} from "../../loaders/model/dataset.ts";
 import {createBatcher} from "../../loaders/model/onnx-runtime.ts";
 import {loadModel, MODEL_FILES, type LoadedModel} from "../../loaders/model/registry.ts";
 import {encodeValue} from "../../loaders/model/table.ts";
 import {Worker} from "node:worker_threads";
 import type {Logger} from "./log.ts";
-import type {ApiMetrics} from "./metrics.ts";
+import type {ApiMetrics} from "./prometheus.ts";
 import {unavailable} from "./problem.ts";
 import {ReloadingStore, Versioned} from "./refcount.ts";
 import {FEATURE_NAME_MAX, FEATURE_TEXT_MAX} from "./schemas.ts";
@@ -69,17 +69,23 @@ class DriversBatcher {
     if (!this.model.gbt || !this.model.explainer) return;
     // the worker loads TypeScript modules: register tsx's loader in it first (hooks are per thread)
     const entry = new URL("./shap-worker.ts", import.meta.url).href;
-    const w = new Worker(`import("tsx/esm/api").then(({register}) => { register(); return import(${JSON.stringify(entry)}); })`, {
-      eval: true,
-      workerData: {gbt: this.model.gbt, features: this.model.features, k: this.k},
-    });
+    const w = new Worker(
+      `import("tsx/esm/api").then(({register}) => { register(); return import(${JSON.stringify(entry)}); })`,
+      {
+        eval: true,
+        workerData: {gbt: this.model.gbt, features: this.model.features, k: this.k},
+      },
+    );
     w.unref(); // keeps the process alive only while it has batches to answer (see flush/settle)
     let ready: () => void = () => undefined;
     let failed: (e: Error) => void = () => undefined;
     const onExit = (code: number) => failed(new Error(`exited with code ${code}`));
     try {
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`not ready within ${WORKER_START_TIMEOUT_MS / 1000} s`)), WORKER_START_TIMEOUT_MS);
+        const t = setTimeout(
+          () => reject(new Error(`not ready within ${WORKER_START_TIMEOUT_MS / 1000} s`)),
+          WORKER_START_TIMEOUT_MS,
+        );
         ready = () => (clearTimeout(t), resolve());
         failed = (e) => (clearTimeout(t), reject(e));
         w.once("message", ready).once("error", failed).once("exit", onExit);
@@ -159,7 +165,12 @@ class DriversBatcher {
 
   private resolveBatch(batch: DriversBatcher["queue"], d: RowDrivers): void {
     const k = this.k;
-    batch.forEach((b, i) => b.resolve({index: d.index.subarray(i * k, (i + 1) * k), contribution: d.contribution.subarray(i * k, (i + 1) * k)}));
+    batch.forEach((b, i) =>
+      b.resolve({
+        index: d.index.subarray(i * k, (i + 1) * k),
+        contribution: d.contribution.subarray(i * k, (i + 1) * k),
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -175,10 +186,20 @@ function featureSchema(features: readonly FeatureMeta[]) {
   for (const f of features) {
     shape[f.name] =
       f.kind === "categorical"
-        ? z.enum(f.categories! as [string, ...string[]], {message: `must be one of ${f.categories!.map((c) => JSON.stringify(c)).join(", ")} (or null when unknown)`}).nullable()
-        : z.union([z.number().refine(Number.isFinite, {message: "must be a finite number"}), z.boolean()], {message: "must be a number (or a boolean, or null when missing)"}).nullable();
+        ? z
+            .enum(f.categories! as [string, ...string[]], {
+              message: `must be one of ${f.categories!.map((c) => JSON.stringify(c)).join(", ")} (or null when unknown)`,
+            })
+            .nullable()
+        : z
+            .union([z.number().refine(Number.isFinite, {message: "must be a finite number"}), z.boolean()], {
+              message: "must be a number (or a boolean, or null when missing)",
+            })
+            .nullable();
   }
-  return z.strictObject(shape, {message: "must be an object of feature values keyed by the model card's feature names"});
+  return z.strictObject(shape, {
+    message: "must be an object of feature values keyed by the model card's feature names",
+  });
 }
 
 export class ServedModel {
@@ -196,8 +217,12 @@ export class ServedModel {
     this.schema = featureSchema(model.features) as unknown as z.ZodType<Record<string, FeatureValue>>;
     this.batcher = createBatcher(model.scorer, model.features.length);
     this.drivers = new DriversBatcher(model, DRIVERS_PER_PREDICTION);
-    const checkable = model.features.every((f) => f.name.length <= FEATURE_NAME_MAX && (f.categories ?? []).every((c) => c.length <= FEATURE_TEXT_MAX));
-    this.allowed = checkable ? new Map(model.features.map((f) => [f.name, f.kind === "categorical" ? new Set(f.categories) : null])) : null;
+    const checkable = model.features.every(
+      (f) => f.name.length <= FEATURE_NAME_MAX && (f.categories ?? []).every((c) => c.length <= FEATURE_TEXT_MAX),
+    );
+    this.allowed = checkable
+      ? new Map(model.features.map((f) => [f.name, f.kind === "categorical" ? new Set(f.categories) : null]))
+      : null;
   }
 
   /**
@@ -249,7 +274,12 @@ export class ServedModel {
       for (let r = 0; r < drivers.index.length && drivers.index[r]! >= 0; r++) {
         const feature = this.featureNames[drivers.index[r]!]!;
         const contribution = drivers.contribution[r]!;
-        top.push({feature, value: values[feature] ?? null, contribution, direction: contribution > 0 ? "raises_risk" : "lowers_risk"});
+        top.push({
+          feature,
+          value: values[feature] ?? null,
+          contribution,
+          direction: contribution > 0 ? "raises_risk" : "lowers_risk",
+        });
       }
     return {churn_probability: p, raw_score: score.raw, risk_tier: tierOfProbability(p), top_drivers: top};
   }
@@ -273,7 +303,10 @@ export class ModelStore extends ReloadingStore<ServedModel> {
   readonly dir: string;
   protected readonly versions = new Versioned<ServedModel>(
     (m) => m.release(),
-    () => unavailable(`no churn model is loaded from ${this.dir}${this.lastError ? `: ${this.lastError}` : ""} — run \`npm run train\` or \`npm run build\``),
+    () =>
+      unavailable(
+        `no churn model is loaded from ${this.dir}${this.lastError ? `: ${this.lastError}` : ""} — run \`npm run train\` or \`npm run build\``,
+      ),
   );
   private failed: string | null = null;
 
@@ -296,12 +329,20 @@ export class ModelStore extends ReloadingStore<ServedModel> {
       this.versions.swap(served);
       this.lastError = null;
       if (cur) this.metrics.reloads.inc({kind: "model", outcome: "ok"});
-      this.log.info(cur ? "model reloaded" : "model loaded", {dir: this.dir, version: served.version, previous_version: cur?.version ?? null, drivers: served.model.explainer ? "treeshap" : "none"});
+      this.log.info(cur ? "model reloaded" : "model loaded", {
+        dir: this.dir,
+        version: served.version,
+        previous_version: cur?.version ?? null,
+        drivers: served.model.explainer ? "treeshap" : "none",
+      });
     } catch (e) {
       this.lastError = (e as Error).message;
       this.failed = id; // not retried until the card changes again
       this.metrics.reloads.inc({kind: "model", outcome: "error"});
-      this.log.warn("model not (re)loaded; still serving the previous one", {dir: this.dir, error: this.lastError.split("\n")[0]});
+      this.log.warn("model not (re)loaded; still serving the previous one", {
+        dir: this.dir,
+        error: this.lastError.split("\n")[0],
+      });
     }
   }
 

@@ -22,7 +22,7 @@ function hashTree(h: ReturnType<typeof createHash>, p: string): void {
 /** Path of a built warehouse (marts, model scores, build_info) for tests. */
 export async function ensureTestWarehouse(): Promise<string> {
   const h = createHash("sha256");
-  for (const p of ["loaders", "models", "src/components/config.ts"]) hashTree(h, p);
+  for (const p of ["loaders", "models", "src/rules"]) hashTree(h, p);
   const dir = path.join(os.tmpdir(), `saasguard-test-warehouse-${h.digest("hex").slice(0, 12)}`);
   const file = path.join(dir, "warehouse.duckdb");
   if (existsSync(file)) return file;

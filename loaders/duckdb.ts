@@ -11,7 +11,10 @@ export interface Warehouse {
   close(): void;
 }
 
-export async function openWarehouse(path: string, opts: {readOnly?: boolean; threads?: number; memoryLimit?: string} = {}): Promise<Warehouse> {
+export async function openWarehouse(
+  path: string,
+  opts: {readOnly?: boolean; threads?: number; memoryLimit?: string} = {},
+): Promise<Warehouse> {
   const options: Record<string, string> = {};
   if (opts.readOnly) options.access_mode = "READ_ONLY";
   if (opts.threads) options.threads = String(opts.threads);
@@ -45,7 +48,11 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-export async function all<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string, params?: DuckDBValue[] | Record<string, DuckDBValue>): Promise<T[]> {
+export async function all<T = Record<string, unknown>>(
+  conn: DuckDBConnection,
+  sql: string,
+  params?: DuckDBValue[] | Record<string, DuckDBValue>,
+): Promise<T[]> {
   const reader = await conn.runAndReadAll(sql, params);
   const rows = reader.getRowObjects();
   return rows.map((r) => {
@@ -55,13 +62,21 @@ export async function all<T = Record<string, unknown>>(conn: DuckDBConnection, s
   });
 }
 
-export async function one<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string, params?: DuckDBValue[] | Record<string, DuckDBValue>): Promise<T> {
+export async function one<T = Record<string, unknown>>(
+  conn: DuckDBConnection,
+  sql: string,
+  params?: DuckDBValue[] | Record<string, DuckDBValue>,
+): Promise<T> {
   const rows = await all<T>(conn, sql, params);
   if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}: ${sql.slice(0, 120)}`);
   return rows[0]!;
 }
 
-export async function run(conn: DuckDBConnection, sql: string, params?: DuckDBValue[] | Record<string, DuckDBValue>): Promise<void> {
+export async function run(
+  conn: DuckDBConnection,
+  sql: string,
+  params?: DuckDBValue[] | Record<string, DuckDBValue>,
+): Promise<void> {
   await conn.run(sql, params);
 }
 

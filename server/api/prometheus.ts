@@ -7,7 +7,9 @@ type Labels = Record<string, string>;
 
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')}"`).join(",");
+  return keys
+    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')}"`)
+    .join(",");
 }
 
 interface Metric {
@@ -109,19 +111,47 @@ export function createApiMetrics() {
   const registry = new Registry();
   return {
     registry,
-    requests: registry.register(new Counter("http_requests_total", "HTTP requests by method, route pattern and status code")),
-    latency: registry.register(new Histogram("http_request_duration_seconds", "HTTP request latency by method and route pattern", LATENCY_BOUNDS)),
-    guardrailPassed: registry.register(new Counter("guardrail_passed_total", "AI summary answers that passed every guardrail")),
-    guardrailFailed: registry.register(new Counter("guardrail_failed_total", "AI summary guardrail failures by reason")),
-    llmLatency: registry.register(new Histogram("llm_request_duration_seconds", "LLM call latency by outcome", LLM_BOUNDS)),
-    llmRequests: registry.register(new Counter("llm_requests_total", "LLM calls by outcome (ok, timeout, rate_limited, http_error, network_error, bad_response)")),
-    fallbacks: registry.register(new Counter("summary_fallbacks_total", "Summaries written by the built-in summariser instead of the LLM, by reason")),
-    summaries: registry.register(new Counter("summaries_total", "Summaries served, by generator (llm, builtin) and cache use")),
+    requests: registry.register(
+      new Counter("http_requests_total", "HTTP requests by method, route pattern and status code"),
+    ),
+    latency: registry.register(
+      new Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency by method and route pattern",
+        LATENCY_BOUNDS,
+      ),
+    ),
+    guardrailPassed: registry.register(
+      new Counter("guardrail_passed_total", "AI summary answers that passed every guardrail"),
+    ),
+    guardrailFailed: registry.register(
+      new Counter("guardrail_failed_total", "AI summary guardrail failures by reason"),
+    ),
+    llmLatency: registry.register(
+      new Histogram("llm_request_duration_seconds", "LLM call latency by outcome", LLM_BOUNDS),
+    ),
+    llmRequests: registry.register(
+      new Counter(
+        "llm_requests_total",
+        "LLM calls by outcome (ok, timeout, rate_limited, http_error, network_error, bad_response)",
+      ),
+    ),
+    fallbacks: registry.register(
+      new Counter(
+        "summary_fallbacks_total",
+        "Summaries written by the built-in summariser instead of the LLM, by reason",
+      ),
+    ),
+    summaries: registry.register(
+      new Counter("summaries_total", "Summaries served, by generator (llm, builtin) and cache use"),
+    ),
     circuitOpen: registry.register(new Gauge("llm_circuit_open", "1 while the LLM circuit breaker is open")),
     predictions: registry.register(new Counter("predictions_rows_total", "Rows scored by POST /predictions/churn")),
     reloads: registry.register(new Counter("data_reloads_total", "Warehouse and model reloads by kind and outcome")),
     rateLimited: registry.register(new Counter("rate_limited_total", "Requests refused by the per-key rate limit")),
-    eventLoopDelay: registry.register(new Gauge("nodejs_eventloop_delay_seconds", "Event-loop delay percentiles since the last reset (p50, p99, max)")),
+    eventLoopDelay: registry.register(
+      new Gauge("nodejs_eventloop_delay_seconds", "Event-loop delay percentiles since the last reset (p50, p99, max)"),
+    ),
   };
 }
 

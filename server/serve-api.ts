@@ -1,6 +1,6 @@
 /**
  * The SaaSGuard API server (Hono on Node): `npm run api` runs it alone; `npm start` runs it
- * beside the static site. Settings come from environment variables (server/api/config.ts):
+ * beside the static site. Settings come from environment variables (server/api/settings.ts):
  * API_PORT (default 8000), API_HOST (default 127.0.0.1), WAREHOUSE_PATH, MODELS_DIR, API_KEYS,
  * ALLOWED_ORIGINS, LLM_BASE_URL / LLM_API_KEY / LLM_MODEL, and limits.
  *
@@ -10,11 +10,11 @@ import {serve, type ServerType} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
 import {pathToFileURL} from "node:url";
 import {createApiApp, type ApiApp} from "./api/app.ts";
-import {checkExposure, ConfigError, isLoopbackHost, loadApiConfig, type ApiConfig} from "./api/config.ts";
+import {checkExposure, ConfigError, isLoopbackHost, loadApiConfig, type ApiConfig} from "./api/settings.ts";
 import {WarehouseStore} from "./api/data.ts";
 import {createLogger, type Logger} from "./api/log.ts";
-import {createApiMetrics, type ApiMetrics} from "./api/metrics.ts";
-import {ModelStore} from "./api/model.ts";
+import {createApiMetrics, type ApiMetrics} from "./api/prometheus.ts";
+import {ModelStore} from "./api/served-model.ts";
 import {loadReadModel} from "./api/queries.ts";
 import {LlmClient} from "./api/summaries/llm.ts";
 import {SummaryService} from "./api/summaries/service.ts";
@@ -52,7 +52,16 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
   warehouse.watch(config.reloadPollMs);
   models.watch(config.reloadPollMs);
   const llm = config.llm
-    ? new LlmClient(config.llm, {timeoutMs: config.llmTimeoutMs, maxConcurrency: config.llmMaxConcurrency, circuitFailures: config.llmCircuitFailures, circuitCooldownMs: config.llmCircuitCooldownMs}, metrics)
+    ? new LlmClient(
+        config.llm,
+        {
+          timeoutMs: config.llmTimeoutMs,
+          maxConcurrency: config.llmMaxConcurrency,
+          circuitFailures: config.llmCircuitFailures,
+          circuitCooldownMs: config.llmCircuitCooldownMs,
+        },
+        metrics,
+      )
     : null;
   const summaries = new SummaryService(llm, metrics, log, config.summaryCacheSize);
   const app = createApiApp({config, warehouse, models, summaries, metrics, log, startedAt: Date.now()});
@@ -68,7 +77,13 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
     models.close();
     throw e;
   }
-  const http = server as ServerType & {headersTimeout?: number; requestTimeout?: number; keepAliveTimeout?: number; closeAllConnections?: () => void; closeIdleConnections?: () => void};
+  const http = server as ServerType & {
+    headersTimeout?: number;
+    requestTimeout?: number;
+    keepAliveTimeout?: number;
+    closeAllConnections?: () => void;
+    closeIdleConnections?: () => void;
+  };
   // slow-loris protection: headers within 10 s, whole request within the request timeout + 5 s
   http.headersTimeout = 10_000;
   http.requestTimeout = config.requestTimeoutMs + 5_000;
@@ -78,10 +93,14 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
   const url = `http://${urlHost}:${port}`;
   log.info("SaaSGuard API listening", {
     url,
-    auth: config.apiKeys.length ? `${config.apiKeys.length} API key(s)` : "none (no API_KEYS: listening on loopback only; every local caller is admin)",
+    auth: config.apiKeys.length
+      ? `${config.apiKeys.length} API key(s)`
+      : "none (no API_KEYS: listening on loopback only; every local caller is admin)",
     loopback_only: isLoopbackHost(config.host),
     cors_origins: config.allowedOrigins.length,
-    summaries: config.llm ? `LLM at ${new URL(config.llm.baseURL).host} (${config.llm.model})` : "built-in summariser (no LLM_BASE_URL)",
+    summaries: config.llm
+      ? `LLM at ${new URL(config.llm.baseURL).host} (${config.llm.model})`
+      : "built-in summariser (no LLM_BASE_URL)",
     warehouse: warehouse.current ? warehouse.current.info.built_at : `not available: ${warehouse.lastError}`,
     model: models.current ? models.current.version : `not available: ${models.lastError}`,
   });
@@ -119,7 +138,10 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
 /** Human lines for the terminal (the JSON log has the details). */
 export function describeApi(s: ApiServer): string[] {
   const lines = [`SaaSGuard API: ${s.url}/  (docs: ${s.url}/docs)`];
-  if (!s.config.apiKeys.length) lines.push(`  no API keys configured (API_KEYS): listening on ${s.host} only — add keys with \`npm run api:key\` to listen elsewhere`);
+  if (!s.config.apiKeys.length)
+    lines.push(
+      `  no API keys configured (API_KEYS): listening on ${s.host} only — add keys with \`npm run api:key\` to listen elsewhere`,
+    );
   return lines;
 }
 

@@ -99,7 +99,12 @@ export type BinningStrategy = "equal-width" | "equal-mass";
  * the convention of the model card) or equal-mass (sorted by score, `n/nBins` rows per bin).
  * Empty bins are omitted.
  */
-export function calibrationCurve(y: Labels, p: Scores, nBins = 10, strategy: BinningStrategy = "equal-width"): CalibrationBin[] {
+export function calibrationCurve(
+  y: Labels,
+  p: Scores,
+  nBins = 10,
+  strategy: BinningStrategy = "equal-width",
+): CalibrationBin[] {
   check(y, p);
   const n = y.length;
   const binOf = new Int32Array(n);
@@ -137,10 +142,16 @@ export function calibrationCurve(y: Labels, p: Scores, nBins = 10, strategy: Bin
 }
 
 /** Expected calibration error: Σ_b (n_b / n) |mean p_b − rate_b| over `nBins` bins (equal-width by default). */
-export function expectedCalibrationError(y: Labels, p: Scores, nBins = 10, strategy: BinningStrategy = "equal-width"): number {
+export function expectedCalibrationError(
+  y: Labels,
+  p: Scores,
+  nBins = 10,
+  strategy: BinningStrategy = "equal-width",
+): number {
   const n = y.length;
   let e = 0;
-  for (const b of calibrationCurve(y, p, nBins, strategy)) e += (b.count / n) * Math.abs(b.meanPredicted - b.observedRate);
+  for (const b of calibrationCurve(y, p, nBins, strategy))
+    e += (b.count / n) * Math.abs(b.meanPredicted - b.observedRate);
   return e;
 }
 

@@ -16,15 +16,22 @@
  * Enterprise decide only at their annual term end. All contract terms start on the 1st of a month,
  * so every churn date is a month end.
  */
-import type { PlanTier } from "./types.ts";
+import type {PlanTier} from "./types.ts";
 
 export const PHI = 0.82;
 export const SIGMA = 0.36;
 export const OUTREACH_BOOST = 0.12;
 
-export const MU_TIER: Record<PlanTier, number> = { Starter: -0.15, Growth: 0.05, Enterprise: 0.3 };
+export const MU_TIER: Record<PlanTier, number> = {Starter: -0.15, Growth: 0.05, Enterprise: 0.3};
 export const MU_INDUSTRY: Record<string, number> = {
-  FinTech: 0.05, HealthTech: 0.0, Retail: -0.2, Manufacturing: 0.05, Media: -0.15, Education: -0.1, Logistics: 0.0, Software: 0.15,
+  FinTech: 0.05,
+  HealthTech: 0.0,
+  Retail: -0.2,
+  Manufacturing: 0.05,
+  Media: -0.15,
+  Education: -0.1,
+  Logistics: 0.0,
+  Software: 0.15,
 };
 export const MU_SD = 0.55;
 export const MU_ACTIVATED = 0.15;
@@ -50,7 +57,7 @@ export function nextMean(mu: number, zPrev: number): number {
 
 export const STARTER_BASE = -4.35;
 export const STARTER_Z = 1.25;
-export const ANNUAL_BASE: Record<PlanTier, number> = { Starter: -2.6, Growth: -2.0, Enterprise: -2.35 };
+export const ANNUAL_BASE: Record<PlanTier, number> = {Starter: -2.6, Growth: -2.0, Enterprise: -2.35};
 export const ANNUAL_Z = 1.35;
 export const CHURN_E = 0.2;
 /** extra logit of a Starter month-end churn inside the first 90 days, without / with activation */
@@ -117,12 +124,22 @@ function annualRec(s: TruthState, j: number, jr: number, z: number): number {
  * Starter survival over the cancellation chances from month j onward, given z_j. `ends[j − j0]`
  * is month j's end; `eligible[j − j0]` whether that month end is a chance inside the window.
  */
-function starterSurv(s: TruthState, j: number, j0: number, last: number, z: number, ends: number[], eligible: boolean[], horizon: number): number {
+function starterSurv(
+  s: TruthState,
+  j: number,
+  j0: number,
+  last: number,
+  z: number,
+  ends: number[],
+  eligible: boolean[],
+  horizon: number,
+): number {
   let rest = 1;
   if (j < last) {
     const m = nextMean(s.mu, z);
     rest = 0;
-    for (let n = 0; n < 5; n++) rest += GH_W[n]! * starterSurv(s, j + 1, j0, last, m + SIGMA * GH_X[n]!, ends, eligible, horizon);
+    for (let n = 0; n < 5; n++)
+      rest += GH_W[n]! * starterSurv(s, j + 1, j0, last, m + SIGMA * GH_X[n]!, ends, eligible, horizon);
   }
   if (!eligible[j - j0]) return rest;
   const h = starterHazard(z, s.e, ends[j - j0]! - s.signup <= horizon, s.act);
@@ -136,7 +153,13 @@ function starterSurv(s: TruthState, j: number, j0: number, last: number, z: numb
  * the future AR(1) innovations with 5-point Gauss–Hermite quadrature per future month (exact up
  * to quadrature error; the hazards are smooth in z). Never looks at realised future draws.
  */
-export function churnProbability90(s: TruthState, cutoff: number, horizon: number, monthEnd: (k: number) => number, monthOf: (day: number) => number): number {
+export function churnProbability90(
+  s: TruthState,
+  cutoff: number,
+  horizon: number,
+  monthEnd: (k: number) => number,
+  monthOf: (day: number) => number,
+): number {
   const hi = cutoff + horizon;
   if (s.tier !== "Starter") {
     if (!(s.termEnd > cutoff && s.termEnd <= hi)) return 0;

@@ -60,10 +60,34 @@ export interface ExpansionInput {
 export const config = {
   /** Bands on the rule-based 0–100 risk score (seed 004), highest first. */
   riskTiers: [
-    { tier: "Critical", minScore: 80, colour: "Red", recommendedAction: "CRITICAL — escalate same day, EBR within 7 days", actWithinHours: 48 },
-    { tier: "High", minScore: 60, colour: "Red", recommendedAction: "HIGH RISK — outreach within 48 hours", actWithinHours: 24 * 7 },
-    { tier: "Medium", minScore: 40, colour: "Yellow", recommendedAction: "MEDIUM — add to watch list, next weekly review", actWithinHours: 24 * 14 },
-    { tier: "Low", minScore: 0, colour: "Green", recommendedAction: "LOW — standard success cadence", actWithinHours: null },
+    {
+      tier: "Critical",
+      minScore: 80,
+      colour: "Red",
+      recommendedAction: "CRITICAL — escalate same day, EBR within 7 days",
+      actWithinHours: 48,
+    },
+    {
+      tier: "High",
+      minScore: 60,
+      colour: "Red",
+      recommendedAction: "HIGH RISK — outreach within 48 hours",
+      actWithinHours: 24 * 7,
+    },
+    {
+      tier: "Medium",
+      minScore: 40,
+      colour: "Yellow",
+      recommendedAction: "MEDIUM — add to watch list, next weekly review",
+      actWithinHours: 24 * 14,
+    },
+    {
+      tier: "Low",
+      minScore: 0,
+      colour: "Green",
+      recommendedAction: "LOW — standard success cadence",
+      actWithinHours: null,
+    },
   ] satisfies TierBand[],
 
   /**
@@ -73,24 +97,80 @@ export const config = {
    * 0–100 rule-score bands. Tune them to your base rate.
    */
   modelTiers: [
-    { tier: "Critical", minProbability: 0.25 },
-    { tier: "High", minProbability: 0.12 },
-    { tier: "Medium", minProbability: 0.05 },
-    { tier: "Low", minProbability: 0 },
-  ] as { tier: RiskTier; minProbability: number }[],
+    {tier: "Critical", minProbability: 0.25},
+    {tier: "High", minProbability: 0.12},
+    {tier: "Medium", minProbability: 0.05},
+    {tier: "Low", minProbability: 0},
+  ] as {tier: RiskTier; minProbability: number}[],
 
   /** The transparent health score (0–100, higher = healthier). Weights must sum to 1. */
   healthScore: {
     components: [
-      { id: "usage_level", label: "Product usage (30d events per seat)", feature: "events_per_seat_30d", weight: 0.25, worst: 0, best: 20, whenMissing: 0 },
-      { id: "usage_trend", label: "Usage trend (last 30d vs prior 60d)", feature: "usage_trend_ratio", weight: 0.15, worst: 0.5, best: 1.1, whenMissing: 1 },
-      { id: "seat_utilisation", label: "Seat utilisation", feature: "seat_utilisation", weight: 0.15, worst: 0.1, best: 0.8, whenMissing: 0 },
-      { id: "support_load", label: "High-priority tickets (30d)", feature: "high_priority_tickets_30d", weight: 0.15, worst: 3, best: 0, whenMissing: 0 },
-      { id: "support_sentiment", label: "CSAT (90d average)", feature: "avg_csat_90d", weight: 0.1, worst: 2, best: 4.5, whenMissing: 3.5 },
-      { id: "nps", label: "Latest NPS response", feature: "latest_nps", weight: 0.1, worst: 3, best: 9, whenMissing: 7 },
+      {
+        id: "usage_level",
+        label: "Product usage (30d events per seat)",
+        feature: "events_per_seat_30d",
+        weight: 0.25,
+        worst: 0,
+        best: 20,
+        whenMissing: 0,
+      },
+      {
+        id: "usage_trend",
+        label: "Usage trend (last 30d vs prior 60d)",
+        feature: "usage_trend_ratio",
+        weight: 0.15,
+        worst: 0.5,
+        best: 1.1,
+        whenMissing: 1,
+      },
+      {
+        id: "seat_utilisation",
+        label: "Seat utilisation",
+        feature: "seat_utilisation",
+        weight: 0.15,
+        worst: 0.1,
+        best: 0.8,
+        whenMissing: 0,
+      },
+      {
+        id: "support_load",
+        label: "High-priority tickets (30d)",
+        feature: "high_priority_tickets_30d",
+        weight: 0.15,
+        worst: 3,
+        best: 0,
+        whenMissing: 0,
+      },
+      {
+        id: "support_sentiment",
+        label: "CSAT (90d average)",
+        feature: "avg_csat_90d",
+        weight: 0.1,
+        worst: 2,
+        best: 4.5,
+        whenMissing: 3.5,
+      },
+      {id: "nps", label: "Latest NPS response", feature: "latest_nps", weight: 0.1, worst: 3, best: 9, whenMissing: 7},
       // applies to onboarding accounts only: the feature is empty (no penalty) once onboarding is over
-      { id: "activation", label: "Onboarding: integrations in first 30 days", feature: "onboarding_integrations", weight: 0.05, worst: 0, best: 3, whenMissing: 3 },
-      { id: "payment", label: "Late invoices (180d)", feature: "late_invoices_180d", weight: 0.05, worst: 2, best: 0, whenMissing: 0 },
+      {
+        id: "activation",
+        label: "Onboarding: integrations in first 30 days",
+        feature: "onboarding_integrations",
+        weight: 0.05,
+        worst: 0,
+        best: 3,
+        whenMissing: 3,
+      },
+      {
+        id: "payment",
+        label: "Late invoices (180d)",
+        feature: "late_invoices_180d",
+        weight: 0.05,
+        worst: 2,
+        best: 0,
+        whenMissing: 0,
+      },
     ] satisfies HealthComponent[],
     /** how many components are listed in `top_risk_drivers` (seed 002: "the two most active") */
     topDrivers: 2,
@@ -111,14 +191,14 @@ export const config = {
   /** Seed 002's rule-based expansion proxy (weights sum to 1). */
   expansion: {
     inputs: [
-      { feature: "premium_feature_trials_30d", weight: 0.3, cap: 5 },
-      { feature: "feature_limit_hits_30d", weight: 0.25, cap: 10 },
-      { feature: "feature_request_tickets_90d", weight: 0.15, cap: 3 },
-      { feature: "has_open_expansion_opp", weight: 0.2, cap: 1 },
-      { feature: "mrr_tier_ceiling_pct", weight: 0.1, cap: 1 },
+      {feature: "premium_feature_trials_30d", weight: 0.3, cap: 5},
+      {feature: "feature_limit_hits_30d", weight: 0.25, cap: 10},
+      {feature: "feature_request_tickets_90d", weight: 0.15, cap: 3},
+      {feature: "has_open_expansion_opp", weight: 0.2, cap: 1},
+      {feature: "mrr_tier_ceiling_pct", weight: 0.1, cap: 1},
     ] satisfies ExpansionInput[],
     /** ARR ceiling of each plan tier, for mrr_tier_ceiling_pct = ARR / ceiling */
-    tierArrCeiling: { Starter: 15_000, Growth: 80_000, Enterprise: 500_000 } as Record<string, number>,
+    tierArrCeiling: {Starter: 15_000, Growth: 80_000, Enterprise: 500_000} as Record<string, number>,
     /** typical ARR expansion of a won upsell, as a share of current ARR (expected uplift proxy) */
     expectedUpliftShare: 0.3,
   },
@@ -147,7 +227,7 @@ export const config = {
     accountCounts: [10, 25, 50, 100],
   },
 
-  /** Seed 004's playbooks, CTA rules, escalation matrix and alerting rules (src/components/playbooks.ts). */
+  /** Seed 004's playbooks, CTA rules, escalation matrix and alerting rules (src/rules/playbooks.ts). */
   playbooks,
 
   /** Renewal playbook stages: days before renewal (seed 004), from the renewal playbook. */
@@ -203,7 +283,7 @@ export function tierOfProbability(p: number): RiskTier {
  */
 export function validateConfig(c: Config = config): string[] {
   const problems: string[] = [];
-  const sum = (xs: readonly { weight: number }[]) => xs.reduce((s, x) => s + x.weight, 0);
+  const sum = (xs: readonly {weight: number}[]) => xs.reduce((s, x) => s + x.weight, 0);
   if (Math.abs(sum(c.healthScore.components) - 1) > 1e-9)
     problems.push(`config.healthScore.components: weights sum to ${sum(c.healthScore.components)}, must sum to 1`);
   if (Math.abs(sum(c.expansion.inputs) - 1) > 1e-9)
@@ -219,8 +299,10 @@ export function validateConfig(c: Config = config): string[] {
   if (probs.some((b, i) => i > 0 && b >= probs[i - 1]!) || probs.at(-1) !== 0)
     problems.push(`config.modelTiers: minProbability must strictly decrease and end at 0 (got ${probs.join(", ")})`);
   if (!(c.quadrant.lowChurn < c.quadrant.highChurn)) problems.push("config.quadrant: lowChurn must be below highChurn");
-  if (!(c.quadrant.lowExpansion < c.quadrant.highExpansion)) problems.push("config.quadrant: lowExpansion must be below highExpansion");
-  if (!(c.uplift.effectiveness > 0 && c.uplift.effectiveness <= 1)) problems.push("config.uplift.effectiveness: must be in (0, 1]");
+  if (!(c.quadrant.lowExpansion < c.quadrant.highExpansion))
+    problems.push("config.quadrant: lowExpansion must be below highExpansion");
+  if (!(c.uplift.effectiveness > 0 && c.uplift.effectiveness <= 1))
+    problems.push("config.uplift.effectiveness: must be in (0, 1]");
   if (c.uplift.costPerIntervention < 0) problems.push("config.uplift.costPerIntervention: must be ≥ 0");
   problems.push(...validatePlaybooks(c.playbooks, c));
   return problems;
