@@ -4,7 +4,7 @@
  * (and of the model's scores, which the score-phase marts join).
  */
 import {join} from "node:path";
-import {buildMarts, loadConfig, MART_FILES, martSql} from "../loaders/marts.ts";
+import {buildMarts, loadRules, MART_FILES, martSql} from "../loaders/marts.ts";
 import {lit, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 
 async function freshCopy(source: string): Promise<Warehouse> {
@@ -37,7 +37,7 @@ export async function martsOverhead(
     pipeline.push((performance.now() - t0) / 1000);
     w.close();
     w = await freshCopy(warehouse);
-    await loadConfig(w.conn, asOf); // the variables the SQL reads; not timed
+    await loadRules(w.conn, asOf); // the variables the SQL reads; not timed
     t0 = performance.now();
     await w.conn.run(script);
     direct.push((performance.now() - t0) / 1000);

@@ -9,7 +9,7 @@ import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
 import {config, validateConfig} from "../src/rules/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
-import {buildMarts, FEATURE_MARTS, SCORE_MARTS, type MartTiming} from "./marts.ts";
+import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
 import {enqueueWarehouseAlerts} from "./alerts/enqueue.ts";
@@ -141,7 +141,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         await timed("validate", () => checkRawTables(w.conn, {asOf, label: "synthetic"}));
         say("validate", "synthetic tables satisfy the raw data contract");
       }
-      marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), FEATURE_MARTS));
+      marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "features"));
       const modelsDir = resolve(opts.modelsDir ?? DEFAULTS.modelsDir);
       const model = await timed("model", () =>
         ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}),
@@ -157,11 +157,13 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
           throw new Error(`${line} — retrain with \`npm run train\` (config.governance.driftAction is "fail")`);
         else say("drift", `WARNING ${line} — retrain with \`npm run train\``);
       }
-      marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), SCORE_MARTS))));
+      marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "scores"))));
       // CTAs carried over from the previous build (still in place until the swap below)
       await timed("ctas", () =>
         carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, log: (m) => say("ctas", m)}),
       );
+      // per-account dossiers need tonight's CTAs
+      marts.push(...(await timed("dossiers", () => runSteps(w.conn, "dossiers", (m) => say("marts", m)))));
       checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
       say("checks", `${checks} data-quality checks passed`);
       await run(

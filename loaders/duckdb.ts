@@ -2,8 +2,10 @@
  * Thin helpers over @duckdb/node-api: open the warehouse, run SQL files, read rows as plain
  * JavaScript values. Everything in the pipeline talks to DuckDB through these.
  */
-import {DuckDBConnection, DuckDBInstance, type DuckDBValue} from "@duckdb/node-api";
-import {readFileSync} from "node:fs";
+import {DuckDBConnection, DuckDBInstance, listValue, type DuckDBValue} from "@duckdb/node-api";
+import {lit, ident} from "../src/components/sql.ts";
+
+export {lit, ident};
 
 export interface Warehouse {
   instance: DuckDBInstance;
@@ -80,16 +82,68 @@ export async function run(
   await conn.run(sql, params);
 }
 
-export function readSql(path: string): string {
-  return readFileSync(path, "utf8");
+/** Column types the config tables use. */
+export type ColumnType = "VARCHAR" | "DOUBLE" | "INTEGER" | "BOOLEAN";
+
+/**
+ * (Re)creates `table` with the given typed columns and appends `rows` (plain values, in column
+ * order) with DuckDB's appender: no SQL text is built from the values, so nothing needs quoting.
+ */
+export async function writeTable(
+  conn: DuckDBConnection,
+  table: `${string}.${string}`,
+  columns: Readonly<Record<string, ColumnType>>,
+  rows: readonly (readonly (string | number | boolean | null)[])[],
+): Promise<void> {
+  const [schema, name] = table.split(".") as [string, string];
+  const names = Object.keys(columns);
+  await conn.run(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${ident(schema)}.${ident(name)} (${names.map((c) => `${ident(c)} ${columns[c]}`).join(", ")})`,
+  );
+  const appender = await conn.createAppender(name, schema);
+  try {
+    for (const [i, row] of rows.entries()) {
+      if (row.length !== names.length)
+        throw new Error(`${table} row ${i + 1}: ${row.length} values for ${names.length} columns`);
+      for (const v of row) appender.appendValue(v);
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
 }
 
-/** SQL string literal. */
-export function lit(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
+/** A session variable's value: text, a number, a flag, a date (`{date}`) or a list. */
+export type VariableValue =
+  string | number | boolean | null | {date: string | null} | readonly string[] | readonly number[];
 
-/** Quoted identifier. */
-export function ident(s: string): string {
-  return `"${s.replaceAll('"', '""')}"`;
+/**
+ * Sets DuckDB session variables (read in SQL with `getvariable('name')`) from bound parameters.
+ * Whole numbers become INTEGER (dates minus days need integers), others DOUBLE.
+ */
+export async function setVariables(
+  conn: DuckDBConnection,
+  vars: Readonly<Record<string, VariableValue>>,
+): Promise<void> {
+  for (const [name, v] of Object.entries(vars)) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid SQL variable name "${name}"`);
+    let sql = `SET VARIABLE ${name} = $1`;
+    let value: DuckDBValue;
+    if (v === null) value = null;
+    else if (typeof v === "number") {
+      value = v;
+      sql += Number.isInteger(v) ? "::INTEGER" : "::DOUBLE";
+    } else if (typeof v === "string" || typeof v === "boolean") value = v;
+    else if (Array.isArray(v)) {
+      value = listValue([...v]);
+      sql += v.every((x) => typeof x === "number") && v.length ? "::DOUBLE[]" : "::VARCHAR[]";
+      if (v.length && v.every((x) => Number.isInteger(x))) sql = sql.replace("::DOUBLE[]", "::INTEGER[]");
+    } else {
+      value = (v as {date: string | null}).date;
+      sql += "::DATE";
+    }
+    await conn.run(sql, [value]);
+  }
 }

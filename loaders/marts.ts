@@ -1,111 +1,204 @@
 /**
- * Builds the marts: loads the business-rule config into DuckDB (tables in schema `cfg` and
- * session variables), then runs the SQL files of loaders/sql/ in dependency order.
+ * The one engine that turns the rules and the SQL files into tables: `loadRules` puts the
+ * business rules (src/rules/config.ts and playbooks.ts) into DuckDB — list-like rules as cfg.*
+ * tables, scalars as session variables read with getvariable('name') — and `runSteps` runs the
+ * SQL files of loaders/sql/ listed in loaders/sql/steps.ts, in order, timing each and counting
+ * the rows of each table it creates. The build, the CTA carry-over, training and the benchmarks
+ * all go through these two functions.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
+import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {config} from "../src/rules/config.ts";
+import {priorityLabel} from "../src/rules/dashboard-math.ts";
+import {playbooks as defaultPlaybooks, PRIORITIES, type Playbooks, type Priority} from "../src/rules/playbooks.ts";
 import {ENGAGEMENT_EVENT_TYPES} from "./contract.ts";
-import {lit, one, readSql, run} from "./duckdb.ts";
+import {one, setVariables, writeTable} from "./duckdb.ts";
+import {SQL_STEPS, type Phase, type SqlStep} from "./sql/steps.ts";
 
 const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
 
-/**
- * Mart SQL files in dependency order; each is named after the table (or macro) it creates.
- * The model scores tonight's features between the two phases (loaders/score.ts), so the
- * risk-score mart can put the model's probability beside the rule-based score.
- */
-/** Files that define table macros (parameterised SQL) rather than tables. */
-export const MACRO_FILES = ["customer_features_as_of", "health_components_of"] as const;
-export const FEATURE_MARTS = [
-  "usage_daily",
-  ...MACRO_FILES,
-  "mart_customer_churn_features",
-  "mart_health_components",
-] as const;
-export const SCORE_MARTS = [
-  "mart_customer_risk_scores",
-  "mart_customer_expansion_features",
-  "mart_propensity_quadrant",
-  "mart_segment_risk",
-  "mart_portfolio_kpis",
-  "mart_churn_monthly",
-  "mart_risk_signals",
-  "mart_customer_usage_90d", // dashboards (issue 4): Risk Drill-Down findings, Customer 360 usage
-] as const;
-export const MART_FILES = [...FEATURE_MARTS, ...SCORE_MARTS] as const;
+const stepsOf = (phase: Phase): readonly string[] => SQL_STEPS.filter((s) => s.phase === phase).map((s) => s.name);
+
+/** Steps before the model scores tonight's features (the model reads mart_customer_churn_features). */
+export const FEATURE_MARTS = stepsOf("features");
+/** Steps after the model has scored, so the risk-score mart can put its probability beside the health score. */
+export const SCORE_MARTS = stepsOf("scores");
+/** Every step of the build before the CTAs. */
+export const MART_FILES = [...FEATURE_MARTS, ...SCORE_MARTS];
+/** The steps that only define macros (what training and scoring of past cutoffs need). */
+export const MACRO_FILES = SQL_STEPS.filter((s) => s.phase === "features" && s.creates === "macros").map((s) => s.name);
 
 export function martSql(name: string): string {
-  return readSql(`${SQL_DIR}${name}.sql`);
-}
-
-function listLit(xs: readonly (string | number)[]): string {
-  return `[${xs.map((x) => (typeof x === "number" ? String(x) : lit(x))).join(", ")}]`;
+  return readFileSync(`${SQL_DIR}${name}.sql`, "utf8");
 }
 
 /**
- * Puts config.ts into the database so SQL reads the same numbers as the pages and server:
- * list-like rules become cfg.* tables, scalars become variables (getvariable('name')).
+ * Puts the business rules into the database so SQL reads the same numbers as the pages and the
+ * server. `rules` lets tests try variants of the playbooks.
  */
-export async function loadConfig(conn: DuckDBConnection, asOf: string): Promise<void> {
-  const rows = (xs: string[]) => xs.join(", ");
-  await run(conn, "CREATE SCHEMA IF NOT EXISTS cfg; CREATE SCHEMA IF NOT EXISTS marts");
-  await run(
+export async function loadRules(
+  conn: DuckDBConnection,
+  asOf: string,
+  rules: Playbooks = defaultPlaybooks,
+): Promise<void> {
+  await conn.run("CREATE SCHEMA IF NOT EXISTS cfg; CREATE SCHEMA IF NOT EXISTS marts");
+  const h = config.healthScore;
+  await writeTable(
     conn,
-    `CREATE OR REPLACE TABLE cfg.health_components AS SELECT * FROM (VALUES ${rows(
-      config.healthScore.components.map(
-        (h) =>
-          `(${lit(h.id)}, ${lit(h.label)}, ${lit(h.feature)}, ${h.weight}, ${h.worst}, ${h.best}, ${h.whenMissing})`,
-      ),
-    )}) t(component_id, label, feature, weight, worst, best, when_missing)`,
+    "cfg.health_components",
+    {
+      component_id: "VARCHAR",
+      label: "VARCHAR",
+      feature: "VARCHAR",
+      weight: "DOUBLE",
+      worst: "DOUBLE",
+      best: "DOUBLE",
+      when_missing: "DOUBLE",
+    },
+    h.components.map((c) => [c.id, c.label, c.feature, c.weight, c.worst, c.best, c.whenMissing]),
   );
-  await run(
+  await writeTable(
     conn,
-    `CREATE OR REPLACE TABLE cfg.risk_tiers AS SELECT * FROM (VALUES ${rows(
-      config.riskTiers.map(
-        (t) =>
-          `(${lit(t.tier)}, CAST(${t.minScore} AS DOUBLE), ${lit(t.colour)}, ${lit(t.recommendedAction)}, ${t.actWithinHours ?? "NULL"})`,
-      ),
-    )}) t(tier, min_score, colour, recommended_action, act_within_hours)`,
+    "cfg.risk_tiers",
+    {
+      tier: "VARCHAR",
+      min_score: "DOUBLE",
+      colour: "VARCHAR",
+      recommended_action: "VARCHAR",
+      act_within_hours: "INTEGER",
+    },
+    config.riskTiers.map((t) => [t.tier, t.minScore, t.colour, t.recommendedAction, t.actWithinHours ?? null]),
   );
-  await run(
+  await writeTable(
     conn,
-    `CREATE OR REPLACE TABLE cfg.model_tiers AS SELECT * FROM (VALUES ${rows(config.modelTiers.map((t) => `(${lit(t.tier)}, CAST(${t.minProbability} AS DOUBLE))`))}) t(tier, min_probability)`,
+    "cfg.model_tiers",
+    {tier: "VARCHAR", min_probability: "DOUBLE"},
+    config.modelTiers.map((t) => [t.tier, t.minProbability]),
   );
-  await run(
+  await writeTable(
     conn,
-    `CREATE OR REPLACE TABLE cfg.expansion_inputs AS SELECT * FROM (VALUES ${rows(config.expansion.inputs.map((e) => `(${lit(e.feature)}, ${e.weight}, ${e.cap})`))}) t(feature, weight, cap)`,
+    "cfg.expansion_inputs",
+    {feature: "VARCHAR", weight: "DOUBLE", cap: "DOUBLE"},
+    config.expansion.inputs.map((e) => [e.feature, e.weight, e.cap]),
   );
-  await run(
+  await writeTable(
     conn,
-    `CREATE OR REPLACE TABLE cfg.tier_arr_ceiling AS SELECT * FROM (VALUES ${rows(
-      Object.entries(config.expansion.tierArrCeiling).map(([tier, v]) => `(${lit(tier)}, CAST(${v} AS DOUBLE))`),
-    )}) t(plan_tier, arr_ceiling)`,
+    "cfg.tier_arr_ceiling",
+    {plan_tier: "VARCHAR", arr_ceiling: "DOUBLE"},
+    Object.entries(config.expansion.tierArrCeiling),
   );
+
+  // CTA priorities share the risk tiers' act-within windows: a critical CTA is due in 48 h, and so on
+  const dueHours = (pr: Priority) =>
+    config.riskTiers.find((t) => t.tier === priorityLabel(pr))?.actWithinHours ?? rules.ctas.lowPriorityDueDays * 24;
+  await writeTable(
+    conn,
+    "cfg.priorities",
+    {priority: "VARCHAR", priority_rank: "INTEGER", tier: "VARCHAR", due_hours: "INTEGER"},
+    PRIORITIES.map((pr, i) => [pr, i + 1, priorityLabel(pr), dueHours(pr)]),
+  );
+  await writeTable(conn, "cfg.playbooks", {playbook_id: "VARCHAR", playbook: "VARCHAR"}, [
+    ...rules.riskPlaybooks.map((r) => [r.id, r.name]),
+    [rules.onboarding.id, rules.onboarding.name],
+    [rules.renewal.id, rules.renewal.name],
+  ]);
+  await writeTable(
+    conn,
+    "cfg.playbook_steps",
+    {
+      playbook_id: "VARCHAR",
+      step_id: "VARCHAR",
+      step_no: "INTEGER",
+      title: "VARCHAR",
+      start_day: "INTEGER",
+      end_day: "INTEGER",
+    },
+    [
+      ...rules.riskPlaybooks.flatMap((r) => r.steps.map((s, i) => [r.id, s.id, i + 1, s.title, s.startDay, s.endDay])),
+      ...rules.onboarding.phases.map((ph, i) => [
+        rules.onboarding.id,
+        ph.id,
+        i + 1,
+        `Phase ${i + 1}: ${ph.name}`,
+        ph.startDay,
+        ph.endDay,
+      ]),
+      ...rules.renewal.stages.map((s, i) => [rules.renewal.id, s.id, i + 1, s.name, null, null]),
+    ],
+  );
+  await writeTable(
+    conn,
+    "cfg.cta_rules",
+    {
+      cta_type: "VARCHAR",
+      reason: "VARCHAR",
+      reason_label: "VARCHAR",
+      playbook_id: "VARCHAR",
+      step_id: "VARCHAR",
+      min_priority: "VARCHAR",
+    },
+    rules.ctaRules.map((r) => [r.type, r.reason, r.label, r.playbook, r.stepId, r.minPriority]),
+  );
+  await writeTable(
+    conn,
+    "cfg.escalation_matrix",
+    {
+      matrix_row: "INTEGER",
+      trigger_id: "VARCHAR",
+      trigger: "VARCHAR",
+      level: "VARCHAR",
+      response_hours: "INTEGER",
+      urgency: "VARCHAR",
+      detectable: "BOOLEAN",
+      brief: "VARCHAR",
+      recommended_action: "VARCHAR",
+    },
+    rules.escalationMatrix.map((e, i) => [
+      i + 1,
+      e.id,
+      e.trigger,
+      e.level,
+      e.responseHours,
+      e.urgency,
+      e.detectedBy !== null,
+      e.brief,
+      e.recommendedAction,
+    ]),
+  );
+
   const q = config.quadrant;
-  const vars: Record<string, string> = {
-    as_of: `DATE ${lit(asOf)}`,
-    engagement_event_types: listLit(ENGAGEMENT_EVENT_TYPES),
-    health_features: listLit(config.healthScore.components.map((h) => h.feature)),
-    expansion_features: listLit(config.expansion.inputs.map((e) => e.feature)),
-    low_events_threshold: String(config.flags.lowEventsThreshold30d),
-    support_overload_high_tickets: String(config.flags.supportOverloadHighTickets),
-    onboarding_window_days: String(config.flags.onboardingWindowDays),
-    activation_gate_integrations: String(config.flags.activationGateIntegrations),
-    top_drivers: String(config.healthScore.topDrivers),
-    renewal_stages_days: listLit(config.renewalStagesDays),
-    q_high_churn: String(q.highChurn),
-    q_low_churn: String(q.lowChurn),
-    q_high_expansion: String(q.highExpansion),
-    q_low_expansion: String(q.lowExpansion),
-    q_label_flight_risk: lit(q.labels.flightRisk),
-    q_label_growth_engine: lit(q.labels.growthEngine),
-    q_label_churn_candidate: lit(q.labels.churnCandidate),
-    q_label_stable_base: lit(q.labels.stableBase),
-    contacted_within_days: String(q.contactedWithinDays),
-    expected_uplift_share: String(config.expansion.expectedUpliftShare),
-  };
-  for (const [k, v] of Object.entries(vars)) await run(conn, `SET VARIABLE ${k} = ${v}`);
+  const a = rules.alerting;
+  await setVariables(conn, {
+    as_of: {date: asOf},
+    engagement_event_types: ENGAGEMENT_EVENT_TYPES,
+    health_features: h.components.map((c) => c.feature),
+    expansion_features: config.expansion.inputs.map((e) => e.feature),
+    low_events_threshold: config.flags.lowEventsThreshold30d,
+    support_overload_high_tickets: config.flags.supportOverloadHighTickets,
+    onboarding_window_days: config.flags.onboardingWindowDays,
+    activation_gate_integrations: config.flags.activationGateIntegrations,
+    top_drivers: h.topDrivers,
+    renewal_stages_days: config.renewalStagesDays,
+    q_high_churn: q.highChurn,
+    q_low_churn: q.lowChurn,
+    q_high_expansion: q.highExpansion,
+    q_low_expansion: q.lowExpansion,
+    q_label_flight_risk: q.labels.flightRisk,
+    q_label_growth_engine: q.labels.growthEngine,
+    q_label_churn_candidate: q.labels.churnCandidate,
+    q_label_stable_base: q.labels.stableBase,
+    contacted_within_days: q.contactedWithinDays,
+    expected_uplift_share: config.expansion.expectedUpliftShare,
+    post_renewal_days: rules.renewal.postRenewalDays,
+    alert_tiers: a.alertTiers,
+    health_drop_points: a.healthDropPoints,
+    renewal_at_risk_days: a.renewalAtRiskDays,
+    critical_bug_categories: a.criticalBug.categories,
+    critical_bug_priorities: a.criticalBug.priorities,
+    escalation_subject: rules.escalationTemplate.subject,
+    escalation_body: rules.escalationTemplate.body,
+  });
 }
 
 export interface MartTiming {
@@ -114,29 +207,44 @@ export interface MartTiming {
   seconds: number;
 }
 
-/** Runs mart SQL files (all by default) in order; returns per-file timings and row counts. */
+/**
+ * Runs SQL steps (a phase, or steps by name) in order on a connection whose rules are loaded;
+ * returns per-step timings and row counts. A failing file is named in the error.
+ */
+export async function runSteps(
+  conn: DuckDBConnection,
+  steps: Phase | readonly string[],
+  progress?: (msg: string) => void,
+): Promise<MartTiming[]> {
+  const names = typeof steps === "string" ? stepsOf(steps) : steps;
+  const timings: MartTiming[] = [];
+  for (const name of names) {
+    const step: SqlStep | undefined = SQL_STEPS.find((s) => s.name === name);
+    if (!step) throw new Error(`loaders/sql/${name}.sql is not a step of loaders/sql/steps.ts`);
+    const t0 = performance.now();
+    try {
+      await conn.run(martSql(name));
+    } catch (e) {
+      throw new Error(`loaders/sql/${name}.sql failed: ${(e as Error).message}`);
+    }
+    const rows =
+      step.creates === "table" ? (await one<{n: number}>(conn, `SELECT count(*) AS n FROM marts.${name}`)).n : null;
+    const seconds = (performance.now() - t0) / 1000;
+    timings.push({table: name, rows, seconds});
+    progress?.(
+      `marts.${name}: ${rows === null ? step.creates : `${rows.toLocaleString("en-US")} rows`} (${seconds.toFixed(2)} s)`,
+    );
+  }
+  return timings;
+}
+
+/** Loads the rules, then runs the steps (every step before the CTAs by default). */
 export async function buildMarts(
   conn: DuckDBConnection,
   asOf: string,
   progress?: (msg: string) => void,
-  files: readonly string[] = MART_FILES,
+  steps: Phase | readonly string[] = MART_FILES,
 ): Promise<MartTiming[]> {
-  await loadConfig(conn, asOf);
-  const timings: MartTiming[] = [];
-  for (const name of files) {
-    const t0 = performance.now();
-    try {
-      await run(conn, martSql(name));
-    } catch (e) {
-      throw new Error(`loaders/sql/${name}.sql failed: ${(e as Error).message}`);
-    }
-    const isTable = !(MACRO_FILES as readonly string[]).includes(name);
-    const rows = isTable ? (await one<{n: number}>(conn, `SELECT count(*) AS n FROM marts.${name}`)).n : null;
-    const seconds = (performance.now() - t0) / 1000;
-    timings.push({table: name, rows, seconds});
-    progress?.(
-      `marts.${name}: ${rows === null ? "macro" : `${rows.toLocaleString("en-US")} rows`} (${seconds.toFixed(2)} s)`,
-    );
-  }
-  return timings;
+  await loadRules(conn, asOf);
+  return runSteps(conn, steps, progress);
 }

@@ -4,10 +4,10 @@
  * message naming the table, the check and an example of the offending rows.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {config, RISK_TIERS} from "../src/rules/config.ts";
-import {PLAN_TIERS} from "./contract.ts";
+import {config} from "../src/rules/config.ts";
 import {ident, lit, one} from "./duckdb.ts";
-import {CTA_MART_CHECKS} from "./cta.ts";
+import {SCORE_TABLE_CHECKS} from "./score.ts";
+import {SQL_STEPS, type Phase} from "./sql/steps.ts";
 
 export interface MartChecks {
   table: string;
@@ -20,149 +20,16 @@ export interface MartChecks {
   minRows?: number;
 }
 
-const ACTIVE_CUSTOMERS = `(SELECT count(*) FROM raw.customers c LEFT JOIN raw.churn_events ch USING (customer_id)
-  WHERE c.signup_date <= getvariable('as_of') AND (ch.churn_date IS NULL OR ch.churn_date > getvariable('as_of')))`;
-
-const quadrantLabels = Object.values(config.quadrant.labels);
-
+/** Every check the build runs: each SQL step's, beside its file in loaders/sql/steps.ts, and the model tables' from loaders/score.ts. */
 export const MART_CHECKS: readonly MartChecks[] = [
-  {
-    table: "marts.mart_customer_churn_features",
-    unique: ["customer_id"],
-    notNull: [
-      "customer_id",
-      "as_of_date",
-      "plan_tier",
-      "tenure_days",
-      "days_to_renewal",
-      "arr",
-      "seats",
-      "events_last_30d",
-      "events_last_90d",
-      "seat_utilisation",
-    ],
-    accepted: {plan_tier: PLAN_TIERS},
-    ranges: {
-      arr: [0, null],
-      seats: [1, null],
-      tenure_days: [0, null],
-      days_to_renewal: [0, 365],
-      events_last_30d: [0, null],
-      seat_utilisation: [0, null],
-      latest_nps: [0, 10],
-      avg_csat_90d: [1, 5],
-    },
-    rowsEqual: ACTIVE_CUSTOMERS,
-    minRows: 1,
-  },
-  {
-    table: "marts.mart_health_components",
-    unique: ["customer_id", "component_id"],
-    notNull: ["customer_id", "component_id", "component_score", "points_lost"],
-    ranges: {component_score: [0, 100], points_lost: [0, 100]},
-    rowsEqual: `(SELECT count(*) * ${config.healthScore.components.length} FROM marts.mart_customer_churn_features)`,
-  },
-  {
-    table: "marts.mart_customer_risk_scores",
-    unique: ["customer_id"],
-    notNull: [
-      "customer_id",
-      "company_name",
-      "plan_tier",
-      "arr",
-      "health_score",
-      "risk_score",
-      "risk_tier",
-      "health_colour",
-      "recommended_action",
-      "low_events",
-      "support_overload",
-      "onboarding_at_risk",
-      "arr_at_risk",
-      "renewal_date",
-      "churn_probability",
-      "model_tier",
-      "expected_arr_loss_90d",
-    ],
-    accepted: {
-      risk_tier: RISK_TIERS,
-      model_tier: RISK_TIERS,
-      health_colour: ["Red", "Yellow", "Green"],
-      plan_tier: PLAN_TIERS,
-    },
-    ranges: {
-      health_score: [0, 100],
-      risk_score: [0, 100],
-      arr_at_risk: [0, null],
-      churn_probability: [0, 1],
-      expected_arr_loss_90d: [0, null],
-    },
-    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
-  },
-  {
-    table: "marts.mart_customer_expansion_features",
-    unique: ["customer_id"],
-    notNull: ["customer_id", "upgrade_propensity_proxy", "mrr_tier_ceiling_pct"],
-    ranges: {upgrade_propensity_proxy: [0, 1], mrr_tier_ceiling_pct: [0, 1]},
-    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
-  },
-  {
-    table: "marts.mart_propensity_quadrant",
-    unique: ["customer_id"],
-    notNull: [
-      "customer_id",
-      "churn_probability",
-      "upgrade_propensity_proxy",
-      "quadrant_label",
-      "expected_arr_uplift_proxy",
-      "was_contacted",
-    ],
-    accepted: {quadrant_label: quadrantLabels},
-    ranges: {churn_probability: [0, 1], upgrade_propensity_proxy: [0, 1], expected_arr_uplift_proxy: [0, null]},
-    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
-  },
-  {
-    table: "marts.mart_segment_risk",
-    unique: ["plan_tier", "industry"],
-    notNull: ["plan_tier", "industry", "customers", "arr"],
-    ranges: {churn_rate_12m: [0, 1], customers: [1, null]},
-    minRows: 1,
-  },
-  {
-    table: "marts.mart_portfolio_kpis",
-    notNull: ["as_of_date", "active_customers", "total_arr"],
-    ranges: {logo_churn_rate_12m: [0, 1], grr_12m: [0, 1], nrr_12m: [0, null]},
-    rowsEqual: "1",
-  },
-  {table: "marts.mart_churn_monthly", unique: ["month"], notNull: ["month", "churned_customers"]},
-  {
-    table: "marts.model_scores",
-    unique: ["customer_id"],
-    notNull: ["customer_id", "churn_probability", "raw_score"],
-    ranges: {churn_probability: [0, 1]},
-    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
-  },
-  {
-    table: "marts.mart_customer_drivers",
-    unique: ["customer_id", "rank"],
-    notNull: ["customer_id", "rank", "feature", "contribution"],
-    ranges: {rank: [1, 5]},
-  },
-  {
-    table: "marts.mart_churn_score_history",
-    unique: ["customer_id", "as_of_date"],
-    notNull: ["customer_id", "as_of_date", "churn_probability"],
-    ranges: {churn_probability: [0, 1]},
-    minRows: 1,
-  },
-  {
-    table: "marts.model_backtest_predictions",
-    unique: ["customer_id", "cutoff_date"],
-    notNull: ["customer_id", "cutoff_date", "label", "probability", "risk_score"],
-    ranges: {probability: [0, 1], risk_score: [0, 100]},
-  },
-  ...CTA_MART_CHECKS,
+  ...SQL_STEPS.flatMap((s) => (s.checks ? [s.checks] : [])),
+  ...SCORE_TABLE_CHECKS,
 ];
+
+/** The checks of one phase's SQL steps. */
+export function checksOf(phase: Phase): MartChecks[] {
+  return SQL_STEPS.filter((s) => s.phase === phase && s.checks).map((s) => s.checks!);
+}
 
 export class DataQualityError extends Error {
   constructor(readonly failures: string[]) {

@@ -12,7 +12,8 @@ import {hasModel, loadModel, saveModel, type LoadedModel} from "./model/registry
 import {readDataset} from "./model/table.ts";
 import {decileDrift, driftBins, maturedCutoffs, trainChurnModel} from "./model/train.ts";
 import {calibrationCurve} from "./model/evaluation.ts";
-import {all, lit, one, run} from "./duckdb.ts";
+import {all, lit, one, run, writeTable} from "./duckdb.ts";
+import type {MartChecks} from "./quality.ts";
 
 /** How many drivers per account are stored (the pages show the top few). */
 export const DRIVERS_PER_ACCOUNT = 5;
@@ -189,7 +190,7 @@ export async function scoreWarehouse(
     if (c === asOf) continue; // tonight's scores are added below
     await run(
       conn,
-      `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.customer_features_as_of(DATE ${lit(c)})`,
+      `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.int_customer_features_as_of(DATE ${lit(c)})`,
     );
     await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features", [], false), c);
     if (months.includes(c))
@@ -198,12 +199,12 @@ export async function scoreWarehouse(
         "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores",
       );
     if (!backtestCutoffs.includes(c)) continue;
-    await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.health_components_of('cutoff_features')");
+    await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.int_health_components_of('cutoff_features')");
     await run(
       conn,
       `INSERT INTO marts.model_backtest_predictions
        SELECT s.customer_id, s.as_of_date, coalesce(ch.churn_date <= s.as_of_date + ${horizon}, false), s.churn_probability, h.risk_score
-       FROM marts.tmp_scores s JOIN marts.health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
+       FROM marts.tmp_scores s JOIN marts.int_health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
     );
   }
   await run(
@@ -220,28 +221,57 @@ export async function scoreWarehouse(
 
   // Drift: tonight's model on the newest cohort whose 90 days have matured.
   const cutoff = (await one<{c: string}>(conn, `SELECT CAST(DATE ${lit(asOf)} - ${horizon} AS VARCHAR) AS c`)).c;
-  await run(
-    conn,
-    "CREATE OR REPLACE TABLE marts.model_drift (decile INTEGER, n INTEGER, predicted DOUBLE, observed DOUBLE)",
-  );
+  const driftColumns = {decile: "INTEGER", n: "INTEGER", predicted: "DOUBLE", observed: "DOUBLE"} as const;
+  await writeTable(conn, "marts.model_drift", driftColumns, []);
   let drift: ScoringResult["drift"] = null;
   const cohort = await scoreRelation(
     conn,
     model,
-    `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`,
+    `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.int_customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`,
     ["churned"],
     false,
   );
   if (cohort.ids.length >= 100) {
     const y = (cohort.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
     const curve = calibrationCurve(y, cohort.probability, driftBins(y.length), "equal-mass");
-    const values = curve.map((b, k) => `(${k + 1}, ${b.count}, ${b.meanPredicted}, ${b.observedRate})`);
-    await run(conn, `INSERT INTO marts.model_drift VALUES ${values.join(", ")}`);
+    const rows = curve.map((b, k) => [k + 1, b.count, b.meanPredicted, b.observedRate]);
+    await writeTable(conn, "marts.model_drift", driftColumns, rows);
     drift = {cutoff, value: decileDrift(y, cohort.probability), rows: cohort.ids.length};
   }
   await run(
     conn,
-    `CREATE OR REPLACE TABLE marts.model_card AS SELECT ${lit(JSON.stringify(model.card))} AS card_json, ${lit(model.card.version)} AS version, ${drift ? drift.value : "NULL"}::DOUBLE AS drift, ${drift ? `DATE ${lit(drift.cutoff)}` : "NULL::DATE"} AS drift_cutoff`,
+    "CREATE OR REPLACE TABLE marts.model_card AS SELECT $1 AS card_json, $2 AS version, $3::DOUBLE AS drift, $4::DATE AS drift_cutoff",
+    [JSON.stringify(model.card), model.card.version, drift?.value ?? null, drift?.cutoff ?? null],
   );
   return {accounts: today.ids.length, drift};
 }
+
+/** Data-quality checks of the tables written here (loaders/quality.ts runs them with the marts'). */
+export const SCORE_TABLE_CHECKS: readonly MartChecks[] = [
+  {
+    table: "marts.model_scores",
+    unique: ["customer_id"],
+    notNull: ["customer_id", "churn_probability", "raw_score"],
+    ranges: {churn_probability: [0, 1]},
+    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
+  },
+  {
+    table: "marts.mart_customer_drivers",
+    unique: ["customer_id", "rank"],
+    notNull: ["customer_id", "rank", "feature", "contribution"],
+    ranges: {rank: [1, 5]},
+  },
+  {
+    table: "marts.mart_churn_score_history",
+    unique: ["customer_id", "as_of_date"],
+    notNull: ["customer_id", "as_of_date", "churn_probability"],
+    ranges: {churn_probability: [0, 1]},
+    minRows: 1,
+  },
+  {
+    table: "marts.model_backtest_predictions",
+    unique: ["customer_id", "cutoff_date"],
+    notNull: ["customer_id", "cutoff_date", "label", "probability", "risk_score"],
+    ranges: {probability: [0, 1], risk_score: [0, 100]},
+  },
+];

@@ -13,8 +13,8 @@ import {drainOutbox} from "../loaders/alerts/deliver.ts";
 import {enqueueWarehouseAlerts} from "../loaders/alerts/enqueue.ts";
 import {newSecret} from "../loaders/alerts/targets.ts";
 import {build} from "../loaders/build.ts";
-import {carryOverCtas, CTA_MART_CHECKS} from "../loaders/cta.ts";
-import {runQualityChecks} from "../loaders/quality.ts";
+import {carryOverCtas} from "../loaders/cta.ts";
+import {checksOf, runQualityChecks} from "../loaders/quality.ts";
 import {all, one, openWarehouse, run} from "../loaders/duckdb.ts";
 import {startReceiver} from "./helpers/receiver.ts";
 
@@ -93,14 +93,16 @@ describe("CTA queue", () => {
       // most urgent first
       const ranks = q.map((r) => r.priority_rank as number);
       expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
-      await runQualityChecks(c, D1, CTA_MART_CHECKS);
+      await runQualityChecks(c, D1, checksOf("ctas"));
     });
   });
 
   it("carries CTAs across two builds: open ones keep their id and creation date, cleared ones close with the date, new ones appear", async () => {
-    const before = await withWarehouse(wA(), (c) => all<Row>(c, "SELECT * FROM marts.cta_history"));
+    const before = await withWarehouse(wA(), (c) => all<Row>(c, "SELECT * FROM marts.mart_cta_history"));
     await withWarehouse(wB(), async (c) => {
-      const after = new Map((await all<Row>(c, "SELECT * FROM marts.cta_history")).map((r) => [r.cta_id as string, r]));
+      const after = new Map(
+        (await all<Row>(c, "SELECT * FROM marts.mart_cta_history")).map((r) => [r.cta_id as string, r]),
+      );
       const queue = await all<Row>(c, "SELECT * FROM marts.mart_cta_queue");
       const firing = new Set(queue.map((r) => `${r.customer_id}|${r.cta_type}|${r.reason}`));
       let kept = 0;
@@ -131,7 +133,7 @@ describe("CTA queue", () => {
         expect(r.days_open).toBe(7);
         expect(r.step).toBe(r.reason === "risk_tier_critical" ? "Rescue Team Assignment" : "30-Day Recovery Plan");
       }
-      await runQualityChecks(c, D2, CTA_MART_CHECKS);
+      await runQualityChecks(c, D2, checksOf("ctas"));
     });
   });
 
@@ -161,7 +163,7 @@ describe("CTA queue", () => {
       await run(c, `UPDATE marts.build_info SET as_of = DATE '${D}'`);
       const r1 = await carryOverCtas(c, {previousWarehouse: prev, asOf: D});
       expect(r1.previousAsOf).toBe(D1);
-      const h = await all<Row>(c, "SELECT * FROM marts.cta_history");
+      const h = await all<Row>(c, "SELECT * FROM marts.mart_cta_history");
       expect(h.find((x) => x.customer_id === cleared!.customer_id && x.reason === "low_events")).toMatchObject({
         status: "closed",
         closed_date: D,
@@ -181,7 +183,7 @@ describe("CTA queue", () => {
       expect(prevOpen.filter((x) => open.get(x.cta_id)?.created_date === D1)).toHaveLength(prevOpen.length - 1);
       // running the same night again against the same previous build gives the same history
       await carryOverCtas(c, {previousWarehouse: prev, asOf: D});
-      expect(await all<Row>(c, "SELECT * FROM marts.cta_history ORDER BY cta_id")).toEqual(
+      expect(await all<Row>(c, "SELECT * FROM marts.mart_cta_history ORDER BY cta_id")).toEqual(
         [...h].sort((x, y) => String(x.cta_id).localeCompare(String(y.cta_id))),
       );
     });
@@ -189,9 +191,9 @@ describe("CTA queue", () => {
     await withWarehouse(next, async (c) => {
       const r = await carryOverCtas(c, {previousWarehouse: wB(), asOf: D});
       expect(r.previousAsOf).toBeNull();
-      expect((await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.cta_history WHERE status = 'closed'")).n).toBe(
-        0,
-      );
+      expect(
+        (await one<{n: number}>(c, "SELECT count(*) AS n FROM marts.mart_cta_history WHERE status = 'closed'")).n,
+      ).toBe(0);
     });
   });
 });
@@ -277,12 +279,12 @@ describe("escalation messages", () => {
 describe("alerts from two builds", () => {
   it("raises edge-triggered alerts only against a previous build, with stable ids", async () => {
     expect(
-      await withWarehouse(wA(), (c) => one<{n: number}>(c, "SELECT count(*) AS n FROM marts.alert_history")),
+      await withWarehouse(wA(), (c) => one<{n: number}>(c, "SELECT count(*) AS n FROM marts.mart_alert_history")),
     ).toEqual({n: 0});
     await withWarehouse(wB(), async (c) => {
       const a = await all<Row>(
         c,
-        "SELECT a.*, s.risk_tier AS tier_now FROM marts.alert_history a JOIN marts.mart_customer_risk_scores s USING (customer_id)",
+        "SELECT a.*, s.risk_tier AS tier_now FROM marts.mart_alert_history a JOIN marts.mart_customer_risk_scores s USING (customer_id)",
       );
       expect(a.length).toBeGreaterThan(0);
       const rank = (t: string | null) =>
@@ -302,7 +304,7 @@ describe("alerts from two builds", () => {
     const copy = join(root, "b-again.duckdb");
     copyFileSync(wB(), copy);
     const ids = async (p: string) =>
-      withWarehouse(p, (c) => all<Row>(c, "SELECT alert_id FROM marts.alert_history ORDER BY 1"));
+      withWarehouse(p, (c) => all<Row>(c, "SELECT alert_id FROM marts.mart_alert_history ORDER BY 1"));
     await withWarehouse(copy, (c) => carryOverCtas(c, {previousWarehouse: wA(), asOf: D2}));
     expect(await ids(copy)).toEqual(await ids(wB()));
   });

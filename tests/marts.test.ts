@@ -133,10 +133,10 @@ describe("marts", () => {
 
   it("features at a cutoff ignore everything dated after it", async () => {
     const cutoff = "2026-01-31";
-    // the macro reads usage through marts.usage_daily, so rebuild that from raw first
+    // the macro reads usage through marts.int_usage_daily, so rebuild that from raw first
     const snapshot = async () => {
-      await buildMarts(w.conn, TEST_AS_OF, undefined, ["usage_daily"]);
-      return all<Row>(w.conn, `SELECT * FROM marts.customer_features_as_of(DATE '${cutoff}') ORDER BY customer_id`);
+      await buildMarts(w.conn, TEST_AS_OF, undefined, ["int_usage_daily"]);
+      return all<Row>(w.conn, `SELECT * FROM marts.int_customer_features_as_of(DATE '${cutoff}') ORDER BY customer_id`);
     };
     const before = await snapshot();
     // rewrite the future: more usage, tickets, churn, ARR changes and outreach after the cutoff

@@ -94,7 +94,7 @@ describe("scoring in the build", () => {
   });
 
   it("TypeScript trees and onnxruntime-web agree to 1e-5 on thousands of real rows", async () => {
-    const rel = `(SELECT * FROM marts.customer_features_as_of(DATE '2026-03-01') UNION ALL SELECT * FROM marts.customer_features_as_of(DATE '2026-06-30') UNION ALL SELECT * FROM marts.customer_features_as_of(DATE '2025-12-01') UNION ALL SELECT * FROM marts.customer_features_as_of(DATE '2025-09-01') UNION ALL SELECT * FROM marts.customer_features_as_of(DATE '2025-06-01') ORDER BY as_of_date, customer_id)`;
+    const rel = `(SELECT * FROM marts.int_customer_features_as_of(DATE '2026-03-01') UNION ALL SELECT * FROM marts.int_customer_features_as_of(DATE '2026-06-30') UNION ALL SELECT * FROM marts.int_customer_features_as_of(DATE '2025-12-01') UNION ALL SELECT * FROM marts.int_customer_features_as_of(DATE '2025-09-01') UNION ALL SELECT * FROM marts.int_customer_features_as_of(DATE '2025-06-01') ORDER BY as_of_date, customer_id)`;
     await w.conn.run(`SET VARIABLE as_of = DATE ${lit(TEST_WAREHOUSE_AS_OF)}`);
     const {data} = await readDataset(w.conn, rel, model.features);
     expect(data.nRows).toBeGreaterThan(2000);

@@ -1,5 +1,5 @@
 /**
- * Turns tonight's alerts (marts.alert_history rows raised on the warehouse's as-of date) into
+ * Turns tonight's alerts (marts.mart_alert_history rows raised on the warehouse's as-of date) into
  * outbox deliveries, one per alert and enabled target.
  *
  * Idempotent: message ids are derived from alert ids, and the outbox ignores keys it already
@@ -28,7 +28,7 @@ export async function enqueueWarehouseAlerts(opts: {
   try {
     const has = await all<{n: number}>(
       w.conn,
-      "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name IN ('alert_history', 'build_info')",
+      "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name IN ('mart_alert_history', 'build_info')",
     );
     if (has[0]!.n < 2) return {alerts: 0, messages: 0}; // a warehouse built before alerts existed
     const rows = await tonightsAlerts(w.conn);

@@ -1,7 +1,7 @@
 /**
  * What an alert says, and its two wire formats.
  *
- * The event is built field by field from an alert_history row (an allow-list, never a spread),
+ * The event is built field by field from an mart_alert_history row (an allow-list, never a spread),
  * so nothing beyond what a CSM already sees in Customer 360 can leak into a webhook: company
  * name, tier, scores, ARR, renewal date, owning CSM — never contact e-mails or ticket text.
  */

@@ -103,7 +103,7 @@ export function parseTargets(json: unknown, source: string, env: NodeJS.ProcessE
 
 /**
  * The configured targets: SAASGUARD_WEBHOOKS wins over the file. Returns [] when neither is
- * set (alerts then stay in the warehouse's alert_history only).
+ * set (alerts then stay in the warehouse's mart_alert_history only).
  */
 export function loadTargets(opts: {file?: string; env?: NodeJS.ProcessEnv} = {}): {
   targets: AlertTarget[];

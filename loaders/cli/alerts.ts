@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   }
   if (!targets.length)
     log(
-      `no webhook targets configured (set SAASGUARD_WEBHOOKS or create alerts.targets.json): alerts stay in marts.alert_history`,
+      `no webhook targets configured (set SAASGUARD_WEBHOOKS or create alerts.targets.json): alerts stay in marts.mart_alert_history`,
     );
   else log(`${targets.length} target(s) from ${source}`);
 

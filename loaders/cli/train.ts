@@ -31,7 +31,7 @@ async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: strin
   const w = await openWarehouse(":memory:");
   await w.conn.run(`ATTACH ${lit(path)} AS wh (READ_ONLY); CREATE SCHEMA raw; CREATE SCHEMA marts`);
   for (const t of CONTRACT) await w.conn.run(`CREATE VIEW raw.${t.name} AS FROM wh.raw.${t.name}`);
-  await w.conn.run("CREATE VIEW marts.usage_daily AS FROM wh.marts.usage_daily");
+  await w.conn.run("CREATE VIEW marts.int_usage_daily AS FROM wh.marts.int_usage_daily");
   const hasTruth =
     (
       await one<{n: number}>(

@@ -3,7 +3,7 @@
  * ONNX + model card + tree structure (for exact TreeSHAP drivers).
  *
  * Churn model (`trainChurnModel`): one snapshot per monthly cutoff whose 90-day label has
- * matured, built by the SAME SQL macro that scores tonight (marts.customer_features_as_of);
+ * matured, built by the SAME SQL macro that scores tonight (marts.int_customer_features_as_of);
  * label = churned within 90 days after the cutoff. The split is by time — train on the earliest
  * cutoffs, early-stop and calibrate on later ones, test on the latest — with a 90-day gap
  * before the test cutoffs so no label the model or its calibration saw overlaps the test period.
@@ -219,7 +219,7 @@ export async function buildTrainingSnapshots(conn: DuckDBConnection, cutoffs: re
   await run(conn, "DROP TABLE IF EXISTS marts.model_training_snapshots");
   for (const [i, c] of cutoffs.entries()) {
     const body = `SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS ${LABEL_COLUMN}
-      FROM marts.customer_features_as_of(DATE ${lit(c)}) f LEFT JOIN raw.churn_events ch USING (customer_id)`;
+      FROM marts.int_customer_features_as_of(DATE ${lit(c)}) f LEFT JOIN raw.churn_events ch USING (customer_id)`;
     await run(
       conn,
       i === 0

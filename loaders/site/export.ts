@@ -16,6 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import {pipeline} from "node:stream/promises";
 import {DuckDBInstance} from "@duckdb/node-api";
+import {lit} from "../../src/components/sql.ts";
 
 /** Absolute path of the warehouse the loaders read. */
 export function warehousePath(): string {
@@ -41,7 +42,7 @@ async function copyToTempFile(
     const connection = await instance.connect();
     try {
       const body = sql.trim().replace(/;\s*$/, "");
-      await connection.run(`COPY (${body}) TO '${file.replaceAll("'", "''")}' (${format})`);
+      await connection.run(`COPY (${body}) TO ${lit(file)} (${format})`);
     } finally {
       connection.closeSync();
     }

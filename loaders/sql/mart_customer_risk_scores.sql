@@ -7,7 +7,7 @@ CREATE OR REPLACE TABLE marts.mart_customer_risk_scores AS
 WITH scored AS (
   SELECT f.*, h.health_score, h.risk_score, h.drivers
   FROM marts.mart_customer_churn_features f
-  JOIN marts.health_scores_of('marts.mart_health_components') h USING (customer_id)
+  JOIN marts.int_health_scores_of('marts.mart_health_components') h USING (customer_id)
 ),
 model_drivers AS (
   -- the features pushing the account's risk up the most

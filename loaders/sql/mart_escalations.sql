@@ -16,10 +16,8 @@ WITH accounts AS (
 open_bugs AS (
   SELECT customer_id, count(*) AS n, CAST(min(opened_at) AS DATE) AS oldest,
          string_agg(DISTINCT category, '/' ORDER BY category) AS categories
-  FROM raw.support_tickets
-  WHERE CAST(opened_at AS DATE) <= getvariable('as_of')
-    AND (resolved_at IS NULL OR CAST(resolved_at AS DATE) > getvariable('as_of'))
-    AND list_contains(getvariable('critical_bug_categories'), category)
+  FROM marts.int_open_tickets_as_of(getvariable('as_of'))
+  WHERE list_contains(getvariable('critical_bug_categories'), category)
     AND list_contains(getvariable('critical_bug_priorities'), priority)
   GROUP BY customer_id
 ),

@@ -3,7 +3,7 @@
 -- the same accounts' ARR now (0 if churned). GRR caps each account at its starting ARR.
 CREATE OR REPLACE TABLE marts.mart_portfolio_kpis AS
 WITH
-then_active AS (SELECT customer_id, arr AS arr_then FROM marts.customer_features_as_of(getvariable('as_of') - 365)),
+then_active AS (SELECT customer_id, arr AS arr_then FROM marts.int_customer_features_as_of(getvariable('as_of') - 365)),
 now_active AS (SELECT customer_id, arr AS arr_now FROM marts.mart_customer_churn_features),
 cohort AS (
   SELECT t.customer_id, t.arr_then, coalesce(n.arr_now, 0) AS arr_now

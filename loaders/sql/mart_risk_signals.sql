@@ -15,11 +15,11 @@ active AS (
   FROM cutoffs k
   JOIN raw.customers c ON c.signup_date <= k.cutoff
   LEFT JOIN raw.churn_events ch USING (customer_id)
-  WHERE ch.churn_date IS NULL OR ch.churn_date > k.cutoff
+  WHERE marts.is_active_customer(c.signup_date, ch.churn_date, k.cutoff)
 ),
 daily AS (
   SELECT customer_id, event_date, eng AS n
-  FROM marts.usage_daily
+  FROM marts.int_usage_daily
   -- constant bounds (the cutoffs' span), so DuckDB skips row groups of the day-sorted table
   WHERE event_date > CAST(date_trunc('month', getvariable('as_of') - 90 - 365) AS DATE) - 30
     AND event_date <= getvariable('as_of') - 90
@@ -73,11 +73,11 @@ new_accounts AS (
          any_value(ch.churn_date IS NOT NULL AND ch.churn_date <= c.signup_date + 90) AS churned_first_90d
   FROM raw.customers c
   LEFT JOIN raw.churn_events ch USING (customer_id)
-  LEFT JOIN marts.usage_daily u
+  LEFT JOIN marts.int_usage_daily u
     ON u.customer_id = c.customer_id AND u.integrations > 0
    AND u.event_date >= c.signup_date AND u.event_date < c.signup_date + 30
   WHERE c.signup_date <= getvariable('as_of') - 90
-    AND c.signup_date >= (SELECT min(event_date) FROM marts.usage_daily)
+    AND c.signup_date >= (SELECT min(event_date) FROM marts.int_usage_daily)
   GROUP BY c.customer_id
 ),
 activation_buckets AS (

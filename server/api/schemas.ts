@@ -123,12 +123,10 @@ export const Customer360Schema = z
       has_open_expansion_opp: z.boolean(),
       mrr_tier_ceiling_pct: z.number(),
     }),
-    is_flight_risk: z
-      .boolean()
-      .openapi({
-        description:
-          "seed 002's Flight Risk quadrant: model churn probability ≥ 0.5 and expansion proxy ≥ 0.5 (thresholds from config)",
-      }),
+    is_flight_risk: z.boolean().openapi({
+      description:
+        "seed 002's Flight Risk quadrant: model churn probability ≥ 0.5 and expansion proxy ≥ 0.5 (thresholds from config)",
+    }),
     quadrant: z.object({
       label: z.string(),
       churn_probability: z.number(),
@@ -175,12 +173,10 @@ export const FEATURE_TEXT_MAX = 200;
 const INSTANCE_ID_MAX = 128;
 
 const FeatureValueSchema = z.union([z.number(), z.string().max(FEATURE_TEXT_MAX), z.boolean(), z.null()]);
-const Features = z
-  .record(z.string().max(FEATURE_NAME_MAX), FeatureValueSchema)
-  .openapi({
-    description: "feature values keyed by the model card's feature names (every feature; null = missing)",
-    example: {plan_tier: "Growth", arr: 62792.3, events_last_30d: 1588},
-  });
+const Features = z.record(z.string().max(FEATURE_NAME_MAX), FeatureValueSchema).openapi({
+  description: "feature values keyed by the model card's feature names (every feature; null = missing)",
+  example: {plan_tier: "Growth", arr: 62792.3, events_last_30d: 1588},
+});
 
 export function predictionRequestSchema(batchLimit: number) {
   return z

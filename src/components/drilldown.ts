@@ -24,9 +24,6 @@ import {findingCard, tierBadge} from "./ui.js";
 
 export type AtRiskRow = Account;
 
-/** SQL string literal. */
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-
 /** At-risk accounts (the given health tiers and plans), largest ARR at risk first. */
 export function atRiskAccounts(
   accounts: readonly Account[],

@@ -100,7 +100,7 @@ function ticketCount(id: string, label: string, totals: readonly string[]): What
 
 /**
  * The panel's controls. Derived features follow the warehouse's definitions
- * (loaders/sql/customer_features_as_of.sql): events per seat, the 30-vs-prior-60-day trend
+ * (loaders/sql/int_customer_features_as_of.sql): events per seat, the 30-vs-prior-60-day trend
  * ratio (capped at 3) and the 90-day total are recomputed from the edited 30-day events.
  */
 export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [

@@ -1,7 +1,7 @@
 // CSM queue: tonight's open CTAs (marts.mart_cta_queue — due dates fixed when each CTA opened,
 // carried across builds) with the account's churn probability. Allow-listed columns only (no PII).
-import { exportArrow } from "../../loaders/site/export.ts";
-import { CTA_QUEUE_COLUMNS } from "../../loaders/site/site-columns.ts";
+import {exportArrow} from "../../loaders/site/export.ts";
+import {CTA_QUEUE_COLUMNS} from "../../loaders/site/site-columns.ts";
 
 await exportArrow(`
   SELECT ${CTA_QUEUE_COLUMNS.map((c) => `q.${c}`).join(", ")}, r.churn_probability

@@ -1,8 +1,8 @@
 // Executive overview: every figure of the home page in one small JSON file (no DuckDB in the
 // browser), plus the same figures from the previously published build for "change since".
-import { readFile, readdir } from "node:fs/promises";
+import {readFile, readdir} from "node:fs/promises";
 import path from "node:path";
-import { withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
+import {withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 /** Version of this file's shape; a previous build's summary is compared only when it matches. */
 const SCHEMA = 2;
@@ -16,8 +16,12 @@ async function previousSummary(): Promise<unknown> {
   const file = names.find((n) => /^exec_summary\.[0-9a-f]+\.json$/.test(n));
   if (!file) return null;
   try {
-    const prev = JSON.parse(await readFile(path.join(dir, file), "utf-8")) as { schema?: number; build?: unknown; current?: unknown };
-    return prev.schema === SCHEMA ? { build: prev.build, current: prev.current } : null;
+    const prev = JSON.parse(await readFile(path.join(dir, file), "utf-8")) as {
+      schema?: number;
+      build?: unknown;
+      current?: unknown;
+    };
+    return prev.schema === SCHEMA ? {build: prev.build, current: prev.current} : null;
   } catch {
     return null;
   }
@@ -55,7 +59,7 @@ const summary = await withWarehouse(async (w) => {
   return {
     schema: SCHEMA,
     build,
-    current: { ...kpis, expected },
+    current: {...kpis, expected},
     tiers,
     plans,
     churnMonthly,
@@ -63,4 +67,4 @@ const summary = await withWarehouse(async (w) => {
   };
 });
 
-writeJson({ ...summary, previous: await previousSummary() });
+writeJson({...summary, previous: await previousSummary()});

@@ -1,6 +1,6 @@
 // Model and score quality: the model card plus back-test figures computed from the warehouse
 // (calibration and lift by decile, metrics per cutoff, drift, and the health-score back-test).
-import { modelCard, withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
+import {modelCard, withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 /** AUC (Mann–Whitney, ties at average rank) of `score` against `label`, per cutoff. */
 const aucSql = (score: string) => `
@@ -41,7 +41,9 @@ writeJson(
              avg(label::INTEGER) AS observed_rate, count(*) FILTER (WHERE label)::INTEGER AS churned
       FROM d GROUP BY decile ORDER BY decile`);
     const thresholds = await w.row(`SELECT ${healthyBelow} AS healthy_below, ${lowBelow} AS low_below`);
-    const drift = await w.rows(`SELECT decile::INTEGER AS decile, n::INTEGER AS n, predicted, observed FROM marts.model_drift ORDER BY decile`);
-    return { build, card, backtest: { perCutoff, deciles, thresholds }, drift };
+    const drift = await w.rows(
+      `SELECT decile::INTEGER AS decile, n::INTEGER AS n, predicted, observed FROM marts.model_drift ORDER BY decile`,
+    );
+    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift};
   }),
 );

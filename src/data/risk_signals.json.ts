@@ -1,5 +1,5 @@
 // Risk Drill-Down: seed 002's three findings measured on history (marts.mart_risk_signals).
-import { withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
+import {withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 writeJson(
   await withWarehouse(async (w) => ({

@@ -1,6 +1,6 @@
 // Churn Heatmap: plan tier × industry risk concentration and the portfolio's score
 // distribution, pre-aggregated (a few KB) so the page needs no DuckDB in the browser.
-import { withWarehouse, writeJson } from "./_lib/read-warehouse.ts";
+import {withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 writeJson(
   await withWarehouse(async (w) => {

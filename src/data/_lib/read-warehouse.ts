@@ -10,12 +10,13 @@
  * The warehouse is opened READ-ONLY. Queries must name their columns: no PII (see
  * loaders/site/site-columns.ts).
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import {existsSync} from "node:fs";
+import {mkdtemp, readFile, rm} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { warehousePath } from "../../../loaders/site/export.ts";
+import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
+import {warehousePath} from "../../../loaders/site/export.ts";
+import {lit} from "../../components/sql.ts";
 
 /** An open read-only warehouse connection with typed helpers. */
 export interface Warehouse {
@@ -27,13 +28,13 @@ export interface Warehouse {
   readonly connection: DuckDBConnection;
 }
 
-const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** Opens the warehouse read-only, runs `f`, and always closes it again. */
 export async function withWarehouse<T>(f: (w: Warehouse) => Promise<T>): Promise<T> {
   const file = warehousePath();
-  if (!existsSync(file)) throw new Error(`warehouse not found: ${file} — run \`npm run build\` first, or set SAASGUARD_WAREHOUSE`);
-  const instance = await DuckDBInstance.create(file, { access_mode: "READ_ONLY" });
+  if (!existsSync(file))
+    throw new Error(`warehouse not found: ${file} — run \`npm run build\` first, or set SAASGUARD_WAREHOUSE`);
+  const instance = await DuckDBInstance.create(file, {access_mode: "READ_ONLY"});
   const connection = await instance.connect();
   const dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-loader-"));
   let n = 0;
@@ -42,9 +43,11 @@ export async function withWarehouse<T>(f: (w: Warehouse) => Promise<T>): Promise
     async rows<T>(sql: string): Promise<T[]> {
       const out = path.join(dir, `q${n++}.json`);
       try {
-        await connection.run(`COPY (${sql.trim().replace(/;\s*$/, "")}) TO ${q(out)} (FORMAT json, ARRAY true)`);
+        await connection.run(`COPY (${sql.trim().replace(/;\s*$/, "")}) TO ${lit(out)} (FORMAT json, ARRAY true)`);
       } catch (error) {
-        throw new Error(`query on ${file} failed: ${error instanceof Error ? error.message : String(error)}\n  query: ${sql.trim()}`);
+        throw new Error(
+          `query on ${file} failed: ${error instanceof Error ? error.message : String(error)}\n  query: ${sql.trim()}`,
+        );
       }
       return JSON.parse(await readFile(out, "utf-8")) as T[];
     },
@@ -59,13 +62,15 @@ export async function withWarehouse<T>(f: (w: Warehouse) => Promise<T>): Promise
   } finally {
     connection.closeSync();
     instance.closeSync();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, {recursive: true, force: true});
   }
 }
 
 /** The card of the churn model that scored this warehouse (marts.model_card, written by the build). */
 export async function modelCard<T = Record<string, unknown>>(w: Warehouse): Promise<T> {
-  return JSON.parse((await w.row<{ card_json: string }>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json) as T;
+  return JSON.parse(
+    (await w.row<{card_json: string}>(`SELECT card_json FROM marts.model_card LIMIT 1`)).card_json,
+  ) as T;
 }
 
 /** Writes a JSON value to stdout (a loader's output). */
@@ -77,7 +82,7 @@ export function writeJson(value: unknown): void {
  * A minimal POSIX ustar archive (regular files only), which Framework's archive loaders
  * (`name.tar.ts` → `name/<member>`) extract members from.
  */
-export function tarArchive(files: { name: string; data: Buffer }[]): Buffer {
+export function tarArchive(files: {name: string; data: Buffer}[]): Buffer {
   const blocks: Buffer[] = [];
   const mtime = Math.floor(Date.now() / 1000);
   for (const f of files) {

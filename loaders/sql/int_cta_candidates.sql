@@ -2,8 +2,8 @@
 -- with the priority, the due date it would get if raised today and the facts behind it.
 -- Which triggers raise CTAs, and which playbook step they point to, is cfg.cta_rules
 -- (src/rules/playbooks.ts → ctaRules). loaders/cta.ts merges these rows with the
--- previous build's CTAs (mart_cta_queue.sql).
-CREATE OR REPLACE TEMP TABLE cta_candidates AS
+-- previous build's CTAs (mart_cta_history.sql).
+CREATE OR REPLACE TEMP TABLE int_cta_candidates AS
 WITH accounts AS (
   SELECT s.*,
     -- The tier that drives the plays: the more severe of the health-score tier and the churn

@@ -1,22 +1,19 @@
--- marts.customer_features_as_of(as_of): point-in-time features of every account active at
+-- marts.int_customer_features_as_of(as_of): point-in-time features of every account active at
 -- the end of day `as_of`. It reads only rows dated on or before as_of, so the same macro
 -- serves tonight's scoring (as_of = today) and the model's historical training snapshots
 -- (one call per monthly cutoff) without leaking what happened afterwards. Usage comes from
--- marts.usage_daily (raw.usage_events pivoted by day), built first.
+-- marts.int_usage_daily (raw.usage_events pivoted by day), built first.
 --
 -- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
 -- rolled back through raw.subscription_changes, days to renewal uses contract anniversaries,
 -- and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
 -- Counts are cast to BIGINT: DuckDB sums integers into HUGEINT, slow to store and scan in the
--- training snapshots (see usage_daily.sql).
-CREATE OR REPLACE MACRO marts.customer_features_as_of(as_of) AS TABLE
+-- training snapshots (see int_usage_daily.sql).
+CREATE OR REPLACE MACRO marts.int_customer_features_as_of(as_of) AS TABLE
 WITH
 active AS (
-  SELECT c.customer_id, c.plan_tier, c.industry, c.company_size, c.csm_owner,
-         c.signup_date, c.renewal_date, c.arr, c.seats_purchased
-  FROM raw.customers c
-  LEFT JOIN raw.churn_events ch USING (customer_id)
-  WHERE c.signup_date <= as_of AND (ch.churn_date IS NULL OR ch.churn_date > as_of)
+  SELECT customer_id, plan_tier, industry, company_size, csm_owner, signup_date, renewal_date, arr, seats_purchased
+  FROM marts.int_active_customers_as_of(as_of)
 ),
 later_changes AS (
   SELECT customer_id, sum(arr_delta) AS arr_after, CAST(sum(coalesce(seats_delta, 0)) AS BIGINT) AS seats_after
@@ -30,7 +27,7 @@ recent_changes AS (
   FROM raw.subscription_changes WHERE change_date <= as_of AND change_date > as_of - 180 GROUP BY customer_id
 ),
 daily AS (
-  SELECT * FROM marts.usage_daily WHERE event_date <= as_of AND event_date > as_of - 90
+  SELECT * FROM marts.int_usage_daily WHERE event_date <= as_of AND event_date > as_of - 90
 ),
 usage AS (
   SELECT customer_id,
@@ -54,7 +51,7 @@ usage AS (
 activation AS (
   -- integrations connected in the account's first 30 days (so far, for younger accounts)
   SELECT u.customer_id, CAST(sum(u.integrations) AS BIGINT) AS integrations_first_30d
-  FROM marts.usage_daily u JOIN active a USING (customer_id)
+  FROM marts.int_usage_daily u JOIN active a USING (customer_id)
   WHERE u.integrations > 0 AND u.event_date <= as_of AND u.event_date < a.signup_date + 30
   GROUP BY u.customer_id
 ),
@@ -63,8 +60,8 @@ tickets AS (
     count(*) FILTER (WHERE opened_d > as_of - 30) AS tickets_30d,
     count(*) FILTER (WHERE opened_d > as_of - 90) AS tickets_90d,
     count(*) FILTER (WHERE opened_d > as_of - 30 AND priority IN ('high', 'urgent')) AS high_priority_tickets_30d,
-    count(*) FILTER (WHERE resolved_d IS NULL OR resolved_d > as_of) AS open_tickets,
-    count(*) FILTER (WHERE (resolved_d IS NULL OR resolved_d > as_of) AND priority IN ('high', 'urgent')) AS open_high_priority_tickets,
+    count(*) FILTER (WHERE marts.is_open_ticket(opened_at, resolved_at, as_of)) AS open_tickets,
+    count(*) FILTER (WHERE marts.is_open_ticket(opened_at, resolved_at, as_of) AND priority IN ('high', 'urgent')) AS open_high_priority_tickets,
     count(*) FILTER (WHERE opened_d > as_of - 90 AND category = 'feature_request') AS feature_request_tickets_90d,
     -- CSAT and resolution time exist only once a ticket is resolved
     avg(csat_score) FILTER (WHERE resolved_d <= as_of AND resolved_d > as_of - 90) AS avg_csat_90d,
@@ -87,12 +84,11 @@ payments AS (
   FROM raw.invoices WHERE issued_date <= as_of AND issued_date > as_of - 180 GROUP BY customer_id
 ),
 opportunities AS (
-  -- open at as_of = created on or before it and closing after it (stage is today's, so unused)
   SELECT customer_id,
     bool_or(opportunity_type = 'expansion') AS has_open_expansion_opp,
     bool_or(opportunity_type = 'renewal') AS has_open_renewal_opp,
     coalesce(sum(amount) FILTER (WHERE opportunity_type = 'expansion'), 0) AS open_expansion_amount
-  FROM raw.gtm_opportunities WHERE created_date <= as_of AND close_date > as_of GROUP BY customer_id
+  FROM marts.int_open_opportunities_as_of(as_of) GROUP BY customer_id
 ),
 outreach AS (
   SELECT customer_id,

@@ -1,9 +1,9 @@
--- marts.health_components_of(features_table): the transparent health score's components for
+-- marts.int_health_components_of(features_table): the transparent health score's components for
 -- every account of a features table (tonight's mart_customer_churn_features, or a past
 -- cutoff's snapshot for the back-test) — one row per account and component of
 -- config.healthScore: the feature value, the 0–100 component score and the weighted points it
 -- costs the account. One macro, so tonight's score and the back-test use the same formula.
-CREATE OR REPLACE MACRO marts.health_components_of(features_table) AS TABLE
+CREATE OR REPLACE MACRO marts.int_health_components_of(features_table) AS TABLE
 WITH wide AS (
   SELECT customer_id, COLUMNS(c -> list_contains(getvariable('health_features'), c))::DOUBLE
   FROM query_table(features_table)
@@ -21,10 +21,10 @@ SELECT
   h.weight * (100 - 100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst)))) AS points_lost
 FROM long l JOIN cfg.health_components h USING (feature);
 
--- marts.health_scores_of(components_table): health score (0–100), risk score (100 − health)
+-- marts.int_health_scores_of(components_table): health score (0–100), risk score (100 − health)
 -- and the components that cost the most points, per account, from a table of components
 -- (tonight's mart_health_components, or a past cutoff's for the back-test).
-CREATE OR REPLACE MACRO marts.health_scores_of(components_table) AS TABLE
+CREATE OR REPLACE MACRO marts.int_health_scores_of(components_table) AS TABLE
 SELECT customer_id,
        round(sum(weight * component_score) / sum(weight), 1) AS health_score,
        round(100 - round(sum(weight * component_score) / sum(weight), 1), 1) AS risk_score,

@@ -8,9 +8,9 @@
 -- otherwise alert on every at-risk account at once).
 -- alert_id is stable for one transition (customer, kind, previous build): a build re-run
 -- against the same previous warehouse re-raises the same ids, and the outbox ignores ids it
--- already holds. marts.alert_history keeps every alert ever raised.
+-- already holds. marts.mart_alert_history keeps every alert ever raised.
 -- Columns are what a CSM already sees in Customer 360: never the contact e-mail.
-CREATE OR REPLACE TABLE marts.alert_history AS
+CREATE OR REPLACE TABLE marts.mart_alert_history AS
 WITH accounts AS (
   -- the health-score tier (risk_tier), not the model's: it is compared with the previous build's,
   -- and a retrained model would move model tiers overnight and alert on the model, not the account

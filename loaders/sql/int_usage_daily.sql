@@ -1,4 +1,4 @@
--- marts.usage_daily: product usage per account and day, one column per event type, sorted by
+-- marts.int_usage_daily: product usage per account and day, one column per event type, sorted by
 -- day. The feature macro reads 90-day windows of it at every cutoff; the day order lets DuckDB
 -- skip row groups outside the window, and one row per day replaces one per event type.
 --
@@ -12,7 +12,7 @@
 --   hash table outgrows the build's DuckDB memory cap and spills to disk, a quarter does not.
 --   Raw usage is usually stored in customer order (the generator writes customer batches), so
 --   each slice's scan also skips most row groups. Each slice is appended in day order.
-CREATE OR REPLACE MACRO marts.usage_daily_slice(lo, hi) AS TABLE
+CREATE OR REPLACE MACRO marts.int_usage_daily_slice(lo, hi) AS TABLE
 WITH by_day AS (
   SELECT customer_id, event_date,
     coalesce(max(CASE WHEN event_type = 'login' THEN event_count END), 0) AS logins,
@@ -41,12 +41,12 @@ SELECT customer_id, event_date,
 FROM by_day;
 
 SET VARIABLE usage_slice_bounds = (SELECT quantile_disc(customer_id, [0.25, 0.5, 0.75]) FROM raw.customers);
-CREATE OR REPLACE TABLE marts.usage_daily AS
-FROM marts.usage_daily_slice(NULL, getvariable('usage_slice_bounds')[1]) ORDER BY event_date;
-INSERT INTO marts.usage_daily
-FROM marts.usage_daily_slice(getvariable('usage_slice_bounds')[1], getvariable('usage_slice_bounds')[2]) ORDER BY event_date;
-INSERT INTO marts.usage_daily
-FROM marts.usage_daily_slice(getvariable('usage_slice_bounds')[2], getvariable('usage_slice_bounds')[3]) ORDER BY event_date;
-INSERT INTO marts.usage_daily
-FROM marts.usage_daily_slice(getvariable('usage_slice_bounds')[3], NULL) ORDER BY event_date;
-DROP MACRO TABLE marts.usage_daily_slice;
+CREATE OR REPLACE TABLE marts.int_usage_daily AS
+FROM marts.int_usage_daily_slice(NULL, getvariable('usage_slice_bounds')[1]) ORDER BY event_date;
+INSERT INTO marts.int_usage_daily
+FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[1], getvariable('usage_slice_bounds')[2]) ORDER BY event_date;
+INSERT INTO marts.int_usage_daily
+FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[2], getvariable('usage_slice_bounds')[3]) ORDER BY event_date;
+INSERT INTO marts.int_usage_daily
+FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[3], NULL) ORDER BY event_date;
+DROP MACRO TABLE marts.int_usage_daily_slice;

@@ -1,0 +1,315 @@
+/**
+ * The SQL of the pipeline, in the order it runs, with each mart's data-quality checks beside
+ * its file. Every file in this folder is listed here and creates the object it is named after
+ * (`int_*`: intermediate macros and tables the marts are made of; `mart_*`: what pages, the
+ * API and alerts read). loaders/marts.ts runs the steps of a phase; loaders/quality.ts runs the
+ * checks after the build; a test holds the list, the folder and the built warehouse together.
+ *
+ * Phases, in build order:
+ *   features  raw tables → point-in-time features (the model scores them next, loaders/score.ts)
+ *   scores    health score, risk tiers, quadrant, segments… beside the model's probability
+ *   ctas      CTA carry-over, escalations and alerts, with the previous build attached (loaders/cta.ts)
+ *   dossiers  per-account views that need the CTAs (Customer 360)
+ */
+import {PLAN_TIERS} from "../contract.ts";
+import type {MartChecks} from "../quality.ts";
+import {config, RISK_TIERS} from "../../src/rules/config.ts";
+import {PRIORITIES} from "../../src/rules/playbooks.ts";
+
+export type Phase = "features" | "scores" | "ctas" | "dossiers";
+
+export interface SqlStep {
+  /** the file loaders/sql/<name>.sql, and the object it creates (marts.<name>, or a temp table) */
+  name: string;
+  phase: Phase;
+  /** "table" counts its rows after running; "macros" and "temp" are not published */
+  creates: "table" | "macros" | "temp";
+  /** the data-quality checks of the table (required for every published mart) */
+  checks?: MartChecks;
+}
+
+/** Accounts active at the build's as-of date, by the one definition (int_active_customers_as_of.sql). */
+const ACTIVE_CUSTOMERS = "(SELECT count(*) FROM marts.int_active_customers_as_of(getvariable('as_of')))";
+const ONE_ROW_PER_ACCOUNT = "(SELECT count(*) FROM marts.mart_customer_churn_features)";
+const QUADRANTS = Object.values(config.quadrant.labels);
+
+export const SQL_STEPS: readonly SqlStep[] = [
+  // ---- features
+  {name: "int_active_customers_as_of", phase: "features", creates: "macros"},
+  {name: "int_open_tickets_as_of", phase: "features", creates: "macros"},
+  {name: "int_open_opportunities_as_of", phase: "features", creates: "macros"},
+  {name: "int_usage_daily", phase: "features", creates: "table"},
+  {name: "int_customer_features_as_of", phase: "features", creates: "macros"},
+  {name: "int_health_components_of", phase: "features", creates: "macros"},
+  {
+    name: "mart_customer_churn_features",
+    phase: "features",
+    creates: "table",
+    checks: {
+      table: "marts.mart_customer_churn_features",
+      unique: ["customer_id"],
+      notNull: [
+        "customer_id",
+        "as_of_date",
+        "plan_tier",
+        "tenure_days",
+        "days_to_renewal",
+        "arr",
+        "seats",
+        "events_last_30d",
+        "events_last_90d",
+        "seat_utilisation",
+      ],
+      accepted: {plan_tier: PLAN_TIERS},
+      ranges: {
+        arr: [0, null],
+        seats: [1, null],
+        tenure_days: [0, null],
+        days_to_renewal: [0, 365],
+        events_last_30d: [0, null],
+        seat_utilisation: [0, null],
+        latest_nps: [0, 10],
+        avg_csat_90d: [1, 5],
+      },
+      rowsEqual: ACTIVE_CUSTOMERS,
+      minRows: 1,
+    },
+  },
+  {
+    name: "mart_health_components",
+    phase: "features",
+    creates: "table",
+    checks: {
+      table: "marts.mart_health_components",
+      unique: ["customer_id", "component_id"],
+      notNull: ["customer_id", "component_id", "component_score", "points_lost"],
+      ranges: {component_score: [0, 100], points_lost: [0, 100]},
+      rowsEqual: `(SELECT count(*) * ${config.healthScore.components.length} FROM marts.mart_customer_churn_features)`,
+    },
+  },
+  // ---- scores (after the model has scored tonight's features)
+  {
+    name: "mart_customer_risk_scores",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_customer_risk_scores",
+      unique: ["customer_id"],
+      notNull: [
+        "customer_id",
+        "company_name",
+        "plan_tier",
+        "arr",
+        "health_score",
+        "risk_score",
+        "risk_tier",
+        "health_colour",
+        "recommended_action",
+        "low_events",
+        "support_overload",
+        "onboarding_at_risk",
+        "arr_at_risk",
+        "renewal_date",
+        "churn_probability",
+        "model_tier",
+        "expected_arr_loss_90d",
+      ],
+      accepted: {
+        risk_tier: RISK_TIERS,
+        model_tier: RISK_TIERS,
+        health_colour: ["Red", "Yellow", "Green"],
+        plan_tier: PLAN_TIERS,
+      },
+      ranges: {
+        health_score: [0, 100],
+        risk_score: [0, 100],
+        arr_at_risk: [0, null],
+        churn_probability: [0, 1],
+        expected_arr_loss_90d: [0, null],
+      },
+      rowsEqual: ONE_ROW_PER_ACCOUNT,
+    },
+  },
+  {
+    name: "mart_customer_expansion_features",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_customer_expansion_features",
+      unique: ["customer_id"],
+      notNull: ["customer_id", "upgrade_propensity_proxy", "mrr_tier_ceiling_pct"],
+      ranges: {upgrade_propensity_proxy: [0, 1], mrr_tier_ceiling_pct: [0, 1]},
+      rowsEqual: ONE_ROW_PER_ACCOUNT,
+    },
+  },
+  {
+    name: "mart_propensity_quadrant",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_propensity_quadrant",
+      unique: ["customer_id"],
+      notNull: [
+        "customer_id",
+        "health_risk",
+        "health_quadrant",
+        "churn_probability",
+        "model_quadrant",
+        "upgrade_propensity_proxy",
+        "expected_arr_uplift_proxy",
+        "was_contacted",
+      ],
+      accepted: {health_quadrant: QUADRANTS, model_quadrant: QUADRANTS},
+      ranges: {
+        health_risk: [0, 1],
+        churn_probability: [0, 1],
+        upgrade_propensity_proxy: [0, 1],
+        expected_arr_uplift_proxy: [0, null],
+      },
+      rowsEqual: ONE_ROW_PER_ACCOUNT,
+    },
+  },
+  {
+    name: "mart_segment_risk",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_segment_risk",
+      unique: ["plan_tier", "industry"],
+      notNull: ["plan_tier", "industry", "customers", "arr"],
+      ranges: {churn_rate_12m: [0, 1], customers: [1, null]},
+      minRows: 1,
+    },
+  },
+  {
+    name: "mart_portfolio_kpis",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_portfolio_kpis",
+      notNull: ["as_of_date", "active_customers", "total_arr"],
+      ranges: {logo_churn_rate_12m: [0, 1], grr_12m: [0, 1], nrr_12m: [0, null]},
+      rowsEqual: "1",
+    },
+  },
+  {
+    name: "mart_churn_monthly",
+    phase: "scores",
+    creates: "table",
+    checks: {table: "marts.mart_churn_monthly", unique: ["month"], notNull: ["month", "churned_customers"]},
+  },
+  {
+    name: "mart_risk_signals",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_risk_signals",
+      unique: ["analysis", "bucket_order"],
+      notNull: ["analysis", "bucket", "in_signal", "observations", "churned", "churn_rate"],
+      accepted: {analysis: ["usage_decay", "support_load", "activation_gate"]},
+      ranges: {churn_rate: [0, 1], observations: [1, null], churned: [0, null]},
+    },
+  },
+  {
+    name: "mart_customer_usage_90d",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_customer_usage_90d",
+      unique: ["customer_id", "event_date"],
+      notNull: ["customer_id", "event_date", "events"],
+      ranges: {events: [1, null]},
+    },
+  },
+  // ---- CTAs, escalations and alerts (loaders/cta.ts attaches the previous build first)
+  {name: "int_cta_candidates", phase: "ctas", creates: "temp"},
+  {
+    name: "mart_cta_history",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_cta_history",
+      unique: ["cta_id"],
+      notNull: ["cta_id", "customer_id", "cta_type", "reason", "created_date", "due_date", "status", "last_seen_date"],
+      accepted: {status: ["open", "closed"]},
+    },
+  },
+  {
+    name: "mart_cta_queue",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_cta_queue",
+      unique: ["customer_id", "cta_type", "reason"],
+      notNull: [
+        "cta_id",
+        "customer_id",
+        "csm_owner",
+        "cta_type",
+        "reason",
+        "playbook",
+        "step",
+        "created_date",
+        "due_date",
+        "priority",
+        "arr_at_risk",
+      ],
+      accepted: {priority: PRIORITIES},
+      ranges: {days_open: [0, null], arr_at_risk: [0, null]},
+    },
+  },
+  {
+    name: "mart_escalations",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_escalations",
+      unique: ["customer_id", "trigger_id"],
+      notNull: [
+        "escalation_id",
+        "customer_id",
+        "trigger_id",
+        "level",
+        "subject",
+        "body",
+        "urgency",
+        "first_raised_date",
+      ],
+      accepted: {urgency: ["critical", "high", "medium"]},
+    },
+  },
+  {
+    name: "mart_alert_history",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_alert_history",
+      unique: ["alert_id"],
+      notNull: ["alert_id", "raised_on", "kind", "customer_id", "company_name"],
+      accepted: {kind: ["tier_entered", "health_drop", "renewal_at_risk"]},
+    },
+  },
+  // ---- dossiers
+  {
+    name: "mart_customer_360",
+    phase: "dossiers",
+    creates: "table",
+    checks: {
+      table: "marts.mart_customer_360",
+      unique: ["customer_id"],
+      notNull: [
+        "customer_id",
+        "company_name",
+        "model_tier",
+        "risk_tier",
+        "health_quadrant",
+        "model_quadrant",
+        "open_tickets",
+        "open_opportunities",
+        "usage_90d",
+      ],
+      accepted: {model_tier: RISK_TIERS, risk_tier: RISK_TIERS, health_quadrant: QUADRANTS, model_quadrant: QUADRANTS},
+      rowsEqual: ONE_ROW_PER_ACCOUNT,
+    },
+  },
+];
