@@ -36,6 +36,11 @@ async function makeBuild(name: string, builtAt: string, flightRiskId: string): P
       w.conn,
       `UPDATE marts.mart_customer_expansion_features SET upgrade_propensity_proxy = 0.8 WHERE customer_id = ${lit(flightRiskId)}`,
     );
+    // the quadrant mart places the account as a real build would from those numbers
+    await run(
+      w.conn,
+      `UPDATE marts.mart_propensity_quadrant SET churn_probability = 0.7, upgrade_propensity_proxy = 0.8, model_quadrant = 'Flight Risk' WHERE customer_id = ${lit(flightRiskId)}`,
+    );
     await run(w.conn, "CHECKPOINT");
   } finally {
     w.close();
@@ -166,12 +171,12 @@ it("swaps in a new warehouse build and a new model under load without a failed r
   expect(before.data.built_at).not.toBe((await health()).data.built_at);
   const after = (await (await fetch(`${srv.url}/predictions/customers/${flight}/360`)).json()) as {
     is_flight_risk: boolean;
-    quadrant: {label: string};
+    quadrant: {model_quadrant: string};
     scores: {churn_probability: number};
   };
   expect(after.scores.churn_probability).toBe(0.7);
   expect(after.is_flight_risk).toBe(true);
-  expect(after.quadrant.label).toBe("Flight Risk");
+  expect(after.quadrant.model_quadrant).toBe("Flight Risk");
   const pred = (await (
     await fetch(`${srv.url}/predictions/churn`, {
       method: "POST",

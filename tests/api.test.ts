@@ -10,7 +10,6 @@ import {config as business, tierOfProbability} from "../src/rules/config.ts";
 import {all, openWarehouse} from "../loaders/duckdb.ts";
 import {startApi, type ApiServer} from "../server/serve-api.ts";
 import {ConfigError, loadApiConfig, type ApiConfig} from "../server/api/settings.ts";
-import {quadrantOf} from "../server/api/queries.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
 import {newApiKey} from "../server/api/security.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
@@ -136,9 +135,16 @@ describe("endpoints", () => {
       const {status, body} = await getJson(`${srv.url}/predictions/customers/${id}/360`);
       expect(status).toBe(200);
       const scores = body.scores as {churn_probability: number; model_tier: string};
-      const q = body.quadrant as {label: string; churn_probability: number; upgrade_propensity_proxy: number};
+      const q = body.quadrant as {
+        model_quadrant: string;
+        health_quadrant: string;
+        churn_probability: number;
+        health_risk: number;
+        upgrade_propensity_proxy: number;
+      };
       expect(q.churn_probability).toBe(scores.churn_probability);
-      expect(q.label).toBe(quadrantOf(scores.churn_probability, q.upgrade_propensity_proxy));
+      expect(q.model_quadrant).toBe(quadrantOracle(scores.churn_probability, q.upgrade_propensity_proxy));
+      expect(q.health_quadrant).toBe(quadrantOracle(q.health_risk, q.upgrade_propensity_proxy));
       expect(body.is_flight_risk).toBe(
         scores.churn_probability >= business.quadrant.highChurn &&
           q.upgrade_propensity_proxy >= business.quadrant.highExpansion,
@@ -152,11 +158,6 @@ describe("endpoints", () => {
       expect((body.open_tickets as unknown[]).length).toBe(Number(dbRows[id]!.open_tickets));
       expect(Array.isArray(body.opportunities)).toBe(true);
     }
-    // the quadrant rule itself (seed 002), on the model probability
-    expect(quadrantOf(0.6, 0.7)).toBe("Flight Risk");
-    expect(quadrantOf(0.1, 0.7)).toBe("Growth Engine");
-    expect(quadrantOf(0.6, 0.1)).toBe("Churn Candidate");
-    expect(quadrantOf(0.3, 0.3)).toBe("Stable Base");
   });
 
   it("POST /predictions/churn scores one account exactly as the build did (same ONNX model), with tier and TreeSHAP drivers", async () => {
@@ -496,3 +497,12 @@ describe("security", () => {
     expect(loadApiConfig({PORT: "9001", API_PORT: "9002"}).port).toBe(9002);
   });
 });
+
+/** The propensity quadrant rule as the configuration states it: the oracle for both quadrants. */
+function quadrantOracle(churn: number, expansion: number): string {
+  const q = business.quadrant;
+  if (churn >= q.highChurn && expansion >= q.highExpansion) return q.labels.flightRisk;
+  if (churn < q.lowChurn && expansion >= q.highExpansion) return q.labels.growthEngine;
+  if (churn >= q.highChurn && expansion < q.lowExpansion) return q.labels.churnCandidate;
+  return q.labels.stableBase;
+}

@@ -105,10 +105,10 @@ describe("marts", () => {
     expect(rows.some((r) => r.low_events)).toBe(true);
   });
 
-  it("expansion proxy and quadrants follow seed 002's weights and rules", async () => {
+  it("expansion proxy and both quadrants follow the configured weights and thresholds", async () => {
     const rows = await all<Row>(
       w.conn,
-      "SELECT e.*, q.churn_probability, q.quadrant_label FROM marts.mart_customer_expansion_features e JOIN marts.mart_propensity_quadrant q USING (customer_id, upgrade_propensity_proxy)",
+      "SELECT e.*, q.health_risk, q.health_quadrant, q.churn_probability, q.model_quadrant, r.risk_score, r.churn_probability AS model_probability FROM marts.mart_customer_expansion_features e JOIN marts.mart_propensity_quadrant q USING (customer_id, upgrade_propensity_proxy) JOIN marts.mart_customer_risk_scores r USING (customer_id)",
     );
     const q = config.quadrant;
     for (const r of rows) {
@@ -117,9 +117,8 @@ describe("marts", () => {
         0,
       );
       expect(r.upgrade_propensity_proxy as number).toBeCloseTo(proxy, 3);
-      const c = r.churn_probability as number;
       const e = r.upgrade_propensity_proxy as number;
-      const label =
+      const label = (c: number) =>
         c >= q.highChurn && e >= q.highExpansion
           ? q.labels.flightRisk
           : c < q.lowChurn && e >= q.highExpansion
@@ -127,7 +126,11 @@ describe("marts", () => {
             : c >= q.highChurn && e < q.lowExpansion
               ? q.labels.churnCandidate
               : q.labels.stableBase;
-      expect(r.quadrant_label).toBe(label);
+      // the health quadrant on the health score's risk, the model quadrant on the model's probability
+      expect(r.health_risk as number).toBeCloseTo((r.risk_score as number) / 100, 9);
+      expect(r.churn_probability).toBe(r.model_probability);
+      expect(r.health_quadrant).toBe(label(r.health_risk as number));
+      expect(r.model_quadrant).toBe(label(r.churn_probability as number));
     }
   });
 
@@ -188,7 +191,7 @@ describe("marts", () => {
       "INSERT INTO marts.mart_customer_risk_scores SELECT * FROM marts.mart_customer_risk_scores LIMIT 1",
     );
     await w.conn.run(
-      "UPDATE marts.mart_propensity_quadrant SET quadrant_label = 'Moonshot' WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_propensity_quadrant)",
+      "UPDATE marts.mart_propensity_quadrant SET health_quadrant = 'Moonshot' WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_propensity_quadrant)",
     );
     await w.conn.run(
       "UPDATE marts.mart_customer_churn_features SET seat_utilisation = -1 WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_customer_churn_features)",
@@ -199,7 +202,7 @@ describe("marts", () => {
     expect(msg).toMatch(/marts\.mart_customer_risk_scores\(customer_id\): unique failed for 1 key/);
     expect(msg).toMatch(/marts\.mart_customer_risk_scores: row count \d+, expected \d+/);
     expect(msg).toMatch(
-      /marts\.mart_propensity_quadrant\.quadrant_label: accepted_values failed on 1 row\(s\), e\.g\. Moonshot/,
+      /marts\.mart_propensity_quadrant\.health_quadrant: accepted_values failed on 1 row\(s\), e\.g\. Moonshot/,
     );
     expect(msg).toMatch(/marts\.mart_customer_churn_features\.seat_utilisation: range \[0, ∞\] failed on 1 row/);
     // freshness: an as-of date long after the newest event fails

@@ -79,12 +79,13 @@ export interface Opportunity {
   open: boolean;
 }
 
+/** Both quadrants of marts.mart_propensity_quadrant (same thresholds, different churn axis). */
 export interface Quadrant {
-  label: string;
+  model_quadrant: string;
+  health_quadrant: string;
   churn_probability: number;
+  health_risk: number;
   upgrade_propensity_proxy: number;
-  basis: string;
-  rule_based_label: string | null;
 }
 
 export interface Customer360 extends CustomerRecord {
@@ -114,15 +115,6 @@ const splitList = (s: unknown): string[] =>
     : [];
 
 const num = (v: unknown): number => (typeof v === "number" ? v : v === null || v === undefined ? 0 : Number(v));
-
-/** Seed 002's quadrant rule on (churn probability, expansion proxy), thresholds from config. */
-export function quadrantOf(churn: number, expansion: number): string {
-  const q = config.quadrant;
-  if (churn >= q.highChurn && expansion >= q.highExpansion) return q.labels.flightRisk;
-  if (churn < q.lowChurn && expansion >= q.highExpansion) return q.labels.growthEngine;
-  if (churn >= q.highChurn && expansion < q.lowExpansion) return q.labels.churnCandidate;
-  return q.labels.stableBase;
-}
 
 /** The recommended action of a risk tier (config.riskTiers). */
 export function actionOfTier(tier: RiskTier): string {
@@ -180,7 +172,7 @@ type ExpansionRow = Customer360["expansion"];
 export interface ReadModel {
   customers: Map<string, CustomerRecord>;
   expansion: Map<string, ExpansionRow>;
-  ruleQuadrant: Map<string, string>;
+  quadrant: Map<string, {model_quadrant: string; health_quadrant: string; health_risk: number}>;
   drivers: Map<string, Driver[]>;
   /** version of the model that scored the warehouse (marts.model_card), null if it has none */
   modelVersion: string | null;
@@ -201,7 +193,8 @@ const EXPANSION_SQL = `SELECT customer_id, CAST(upgrade_propensity_proxy AS DOUB
   CAST(feature_limit_hits_30d AS DOUBLE) AS feature_limit_hits_30d, CAST(feature_request_tickets_90d AS DOUBLE) AS feature_request_tickets_90d,
   CAST(has_open_expansion_opp AS DOUBLE) AS has_open_expansion_opp, CAST(mrr_tier_ceiling_pct AS DOUBLE) AS mrr_tier_ceiling_pct
 FROM marts.mart_customer_expansion_features`;
-const QUADRANT_SQL = "SELECT customer_id, quadrant_label FROM marts.mart_propensity_quadrant";
+const QUADRANT_SQL =
+  "SELECT customer_id, model_quadrant, health_quadrant, CAST(health_risk AS DOUBLE) AS health_risk FROM marts.mart_propensity_quadrant";
 const DRIVERS_SQL =
   "SELECT customer_id, CAST(rank AS DOUBLE) AS rank, feature, feature_value, CAST(contribution AS DOUBLE) AS contribution FROM marts.mart_customer_drivers ORDER BY customer_id, rank";
 
@@ -236,9 +229,13 @@ async function buildReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
     });
     if (i % 256 === 255) await slicer.tick();
   }
-  const ruleQuadrant = new Map<string, string>();
+  const quadrant: ReadModel["quadrant"] = new Map();
   for (let i = 0; i < quad.customer_id!.length; i++)
-    ruleQuadrant.set(quad.customer_id![i] as string, quad.quadrant_label![i] as string);
+    quadrant.set(quad.customer_id![i] as string, {
+      model_quadrant: quad.model_quadrant![i] as string,
+      health_quadrant: quad.health_quadrant![i] as string,
+      health_risk: num(quad.health_risk![i]),
+    });
   const drivers = new Map<string, Driver[]>();
   for (let i = 0; i < drv.customer_id!.length; i++) {
     const id = drv.customer_id![i] as string;
@@ -254,7 +251,7 @@ async function buildReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
     });
     if (i % 256 === 255) await slicer.tick();
   }
-  return {customers, expansion, ruleQuadrant, drivers, modelVersion};
+  return {customers, expansion, quadrant, drivers, modelVersion};
 }
 
 /** Read models by snapshot: they live exactly as long as their snapshot (no eviction, no reload). */
@@ -284,20 +281,15 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
   if (!base) return null;
   return snap.cached(`c360:${id}`, async () => {
     const asOf = snap.info.as_of;
-    const [tickets, opps] = await Promise.all([
-      snap.query<Ticket>(
-        `SELECT ticket_id, CAST(opened_at AS VARCHAR) AS opened_at, priority, category, subject FROM raw.support_tickets
-         WHERE customer_id = ? AND CAST(opened_at AS DATE) <= CAST(? AS DATE) AND (resolved_at IS NULL OR CAST(resolved_at AS DATE) > CAST(? AS DATE))
-         ORDER BY opened_at DESC, ticket_id LIMIT 50`,
-        [id, asOf, asOf],
-      ),
-      snap.query<Omit<Opportunity, "open">>(
-        `SELECT opportunity_id, opportunity_type, stage, amount, CAST(created_date AS VARCHAR) AS created_date, CAST(close_date AS VARCHAR) AS close_date
-         FROM raw.gtm_opportunities WHERE customer_id = ? AND (created_date IS NULL OR created_date <= CAST(? AS DATE))
-         ORDER BY created_date DESC NULLS LAST, opportunity_id LIMIT 20`,
-        [id, asOf],
-      ),
-    ]);
+    // the same lists the site's Customer 360 shows (marts.mart_customer_360), as JSON text:
+    // lists of structs convert faster and more predictably that way than as DuckDB values
+    const [lists] = await snap.query<{tickets: string | null; opportunities: string | null}>(
+      `SELECT to_json(open_tickets)::VARCHAR AS tickets, to_json(opportunities)::VARCHAR AS opportunities
+       FROM marts.mart_customer_360 WHERE customer_id = ?`,
+      [id],
+    );
+    const tickets = JSON.parse(lists?.tickets ?? "[]") as Ticket[];
+    const opps = JSON.parse(lists?.opportunities ?? "[]") as Opportunity[];
     const expansion = index.expansion.get(id) ?? {
       upgrade_propensity_proxy: 0,
       premium_feature_trials_30d: 0,
@@ -306,25 +298,24 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
       has_open_expansion_opp: false,
       mrr_tier_ceiling_pct: 0,
     };
-    const p = base.scores.churn_probability;
-    const label = quadrantOf(p, expansion.upgrade_propensity_proxy);
+    const q = index.quadrant.get(id);
+    if (!q) throw new Error(`marts.mart_propensity_quadrant has no row for an active account`);
     return {
       ...base,
       data_as_of: asOf,
       expansion,
-      is_flight_risk: label === config.quadrant.labels.flightRisk,
+      is_flight_risk: q.model_quadrant === config.quadrant.labels.flightRisk,
       quadrant: {
-        label,
-        churn_probability: p,
+        model_quadrant: q.model_quadrant,
+        health_quadrant: q.health_quadrant,
+        churn_probability: base.scores.churn_probability,
+        health_risk: q.health_risk,
         upgrade_propensity_proxy: expansion.upgrade_propensity_proxy,
-        basis:
-          "seed 002 quadrant rule on the model's calibrated P(churn in 90 days) and the rule-based expansion proxy",
-        rule_based_label: index.ruleQuadrant.get(id) ?? null,
       },
       drivers: index.drivers.get(id) ?? [],
       recommended_action: actionOfTier(base.scores.model_tier),
       open_tickets: tickets,
-      opportunities: opps.map((o) => ({...o, amount: num(o.amount), open: !/^closed/i.test(o.stage)})),
+      opportunities: opps,
     };
   });
 }

@@ -125,15 +125,24 @@ export const Customer360Schema = z
     }),
     is_flight_risk: z.boolean().openapi({
       description:
-        "seed 002's Flight Risk quadrant: model churn probability ≥ 0.5 and expansion proxy ≥ 0.5 (thresholds from config)",
+        "The account is in the model quadrant's Flight Risk corner: high churn probability from the model and high expansion proxy (thresholds from config.quadrant)",
     }),
-    quadrant: z.object({
-      label: z.string(),
-      churn_probability: z.number(),
-      upgrade_propensity_proxy: z.number(),
-      basis: z.string(),
-      rule_based_label: z.string().nullable(),
-    }),
+    quadrant: z
+      .object({
+        model_quadrant: z
+          .string()
+          .openapi({description: "quadrant on the churn model's calibrated P(churn in 90 days)"}),
+        health_quadrant: z.string().openapi({
+          description: "quadrant on the health score's risk (risk_score / 100), as the Propensity Quadrant page",
+        }),
+        churn_probability: z.number(),
+        health_risk: z.number(),
+        upgrade_propensity_proxy: z.number(),
+      })
+      .openapi({
+        description:
+          "The propensity quadrant on two churn axes, read from marts.mart_propensity_quadrant: they can disagree, and both are shown",
+      }),
     drivers: z.array(
       z.object({
         rank: z.number(),

@@ -1,7 +1,10 @@
 /**
- * Propensity Quadrant (seed 002, dashboard 5): churn risk × expansion propensity per account,
- * from marts.mart_propensity_quadrant (src/data/quadrant.arrows) with account names from
- * src/data/risk_scores.arrows. Thresholds and labels come from config.quadrant.
+ * Propensity Quadrant: churn risk × expansion propensity per account, from
+ * marts.mart_propensity_quadrant (src/data/quadrant.arrows). Thresholds and labels come from
+ * config.quadrant. The mart places every account twice, on two churn axes that can disagree:
+ * the health score's risk (rule-based, transparent; the page's default) and the churn model's
+ * calibrated probability (what the API's is_flight_risk uses). `onAxis` picks one; the
+ * agreement table shows where the two differ.
  */
 import * as Plot from "npm:@observablehq/plot";
 import {MIN_WIDTH, MUTED, PLOT_STYLE, QUADRANT_COLOURS} from "./theme.js";
@@ -14,7 +17,7 @@ import {formatInt, formatPercent, formatUsdCompact} from "./format.js";
 const L = config.quadrant.labels;
 export const QUADRANTS = [L.flightRisk, L.growthEngine, L.churnCandidate, L.stableBase];
 
-/** What to do in each quadrant (seed 002). */
+/** What to do in each quadrant. */
 export const QUADRANT_ACTIONS: Record<string, string> = {
   [L.flightRisk]: "Senior exec intervention — restore health before any upsell motion",
   [L.growthEngine]: "Active upgrade conversation — highest-ROI segment",
@@ -36,18 +39,73 @@ export function filterQuadrant(
   );
 }
 
-export interface QuadrantPoint {
+/** One row of quadrant.arrows: the account on both churn axes. */
+export interface QuadrantRow {
   customer_id: string;
   company_name: string;
   plan_tier: string;
   industry: string;
   days_since_last_outreach: number | null;
+  health_risk: number;
+  health_quadrant: string;
   churn_probability: number;
+  model_quadrant: string;
   upgrade_propensity_proxy: number;
-  quadrant_label: string;
   expected_arr_uplift_proxy: number;
   was_contacted: boolean;
   arr: number;
+}
+
+export type ChurnAxis = "health" | "model";
+
+/** The axis names the page shows. */
+export const AXIS_LABELS: Record<ChurnAxis, string> = {
+  health: "Health-score risk (rule-based)",
+  model: "Churn model probability (90 days)",
+};
+
+/** The rows on one churn axis: `risk` is the x value and `quadrant` the account's quadrant on it. */
+export function onAxis(rows: readonly QuadrantRow[], axis: ChurnAxis): QuadrantPoint[] {
+  return rows.map((r) => ({
+    ...r,
+    risk: axis === "health" ? r.health_risk : r.churn_probability,
+    quadrant: axis === "health" ? r.health_quadrant : r.model_quadrant,
+  }));
+}
+
+/** How many accounts each pair (health quadrant, model quadrant) holds: where the two axes disagree. */
+export function quadrantAgreement(rows: readonly QuadrantRow[]): HTMLElement {
+  const count = (h: string, m: string) => rows.filter((r) => r.health_quadrant === h && r.model_quadrant === m).length;
+  const same = rows.filter((r) => r.health_quadrant === r.model_quadrant).length;
+  return html`<div>
+    <p class="sg-meta" id="quadrant-agreement-share">
+      ${formatInt(same)} of ${formatInt(rows.length)} accounts
+      (${rows.length ? formatPercent(same / rows.length) : "—"}) sit in the same quadrant on both axes.
+    </p>
+    <table class="sg-table" id="quadrant-agreement">
+      <thead>
+        <tr>
+          <th>Health-score quadrant ↓ / model quadrant →</th>
+          ${QUADRANTS.map((m) => html`<th class="num">${m}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${QUADRANTS.map(
+          (h) =>
+            html`<tr data-health-quadrant=${h}>
+              <td><strong>${h}</strong></td>
+              ${QUADRANTS.map((m) => html`<td class="num" data-model-quadrant=${m}>${formatInt(count(h, m))}</td>`)}
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>` as HTMLElement;
+}
+
+/** A row on the chosen churn axis. */
+export interface QuadrantPoint extends QuadrantRow {
+  risk: number;
+  quadrant: string;
 }
 
 /**
@@ -64,7 +122,7 @@ export function quadrantPoints(
   let stableShown = 0;
   let sampled = false;
   for (const q of [L.stableBase, L.churnCandidate, L.growthEngine, L.flightRisk]) {
-    const all = rows.filter((r) => r.quadrant_label === q);
+    const all = rows.filter((r) => r.quadrant === q);
     const shown = sample(all, q === L.stableBase ? stableLimit : limit, 7);
     sampled ||= shown.length < all.length;
     if (q === L.stableBase) ((stableTotal = all.length), (stableShown = shown.length));
@@ -75,7 +133,7 @@ export function quadrantPoints(
 
 export function quadrantScatter(
   points: readonly QuadrantPoint[],
-  {width}: {width: number},
+  {width, axis = "health"}: {width: number; axis?: ChurnAxis},
 ): SVGSVGElement | HTMLElement {
   const q = config.quadrant;
   return Plot.plot({
@@ -83,7 +141,7 @@ export function quadrantScatter(
     height: Math.min(560, Math.max(360, width * 0.6)),
     marginLeft: 50,
     style: PLOT_STYLE,
-    x: {domain: [0, 1], label: "churn probability (rule-based) →", tickFormat: "%", grid: true},
+    x: {domain: [0, 1], label: `${AXIS_LABELS[axis].toLowerCase()} →`, tickFormat: "%", grid: true},
     y: {domain: [0, 1], label: "↑ upgrade propensity (expansion proxy)", tickFormat: "%", grid: true},
     r: {range: [1.5, 14]},
     color: {domain: QUADRANTS, range: QUADRANTS.map((l) => QUADRANT_COLOURS[l] ?? "#999"), legend: true},
@@ -113,11 +171,11 @@ export function quadrantScatter(
         fillOpacity: 0.05,
       }),
       Plot.dot(points, {
-        x: "churn_probability",
+        x: "risk",
         y: "upgrade_propensity_proxy",
         r: "expected_arr_uplift_proxy",
-        fill: "quadrant_label",
-        fillOpacity: (d: QuadrantPoint) => (d.quadrant_label === L.stableBase ? 0.3 : 0.65),
+        fill: "quadrant",
+        fillOpacity: (d: QuadrantPoint) => (d.quadrant === L.stableBase ? 0.3 : 0.65),
         stroke: (d: QuadrantPoint) => (d.was_contacted ? "#1b2430" : "none"),
         strokeWidth: 0.6,
         strokeOpacity: 0.6,
@@ -174,7 +232,7 @@ export function quadrantScatter(
 
 /** Accounts, ARR, expected uplift and contact coverage per quadrant. */
 export function quadrantSummary(rows: readonly QuadrantPoint[]): HTMLElement {
-  const by = new Map(QUADRANTS.map((q) => [q, rows.filter((r) => r.quadrant_label === q)]));
+  const by = new Map(QUADRANTS.map((q) => [q, rows.filter((r) => r.quadrant === q)]));
   const sum = (g: readonly QuadrantPoint[], f: (r: QuadrantPoint) => number) => g.reduce((a, r) => a + f(r), 0);
   return html`<table class="sg-table" id="quadrant-summary">
     <thead>
@@ -208,16 +266,16 @@ export function quadrantSummary(rows: readonly QuadrantPoint[]): HTMLElement {
 /** The largest Flight Risk and Growth Engine accounts (expected uplift first). */
 export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
   const data = rows
-    .filter((r) => r.quadrant_label === L.flightRisk || r.quadrant_label === L.growthEngine)
+    .filter((r) => r.quadrant === L.flightRisk || r.quadrant === L.growthEngine)
     .sort((a, b) => b.expected_arr_uplift_proxy - a.expected_arr_uplift_proxy)
     .slice(0, 200);
   return Inputs.table(data, {
     columns: [
       "company_name",
-      "quadrant_label",
+      "quadrant",
       "plan_tier",
       "arr",
-      "churn_probability",
+      "risk",
       "upgrade_propensity_proxy",
       "expected_arr_uplift_proxy",
       "was_contacted",
@@ -225,10 +283,10 @@ export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
     ],
     header: {
       company_name: "Account",
-      quadrant_label: "Quadrant",
+      quadrant: "Quadrant",
       plan_tier: "Plan",
       arr: "ARR",
-      churn_probability: "Churn",
+      risk: "Churn",
       upgrade_propensity_proxy: "Expansion",
       expected_arr_uplift_proxy: "Expected uplift",
       was_contacted: "Contacted",
@@ -238,7 +296,7 @@ export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
       company_name: ((n: string, i: number) =>
         html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${n}</a>`) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
-      churn_probability: ((x: number) => formatPercent(x)) as never,
+      risk: ((x: number) => formatPercent(x)) as never,
       upgrade_propensity_proxy: ((x: number) => formatPercent(x)) as never,
       expected_arr_uplift_proxy: ((x: number) => formatUsdCompact(x)) as never,
       was_contacted: ((x: boolean) => (x ? "yes" : html`<strong style="color:#b34700">no</strong>`)) as never,

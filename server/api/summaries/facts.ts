@@ -99,7 +99,8 @@ export function factsFrom360(v: Customer360, token: string, priv: PrivateValues)
     rule_risk_score: round(s.risk_score, 1),
     rule_risk_tier: s.risk_tier,
     upgrade_propensity_pct: round(v.expansion.upgrade_propensity_proxy * 100, 1),
-    quadrant: v.quadrant.label,
+    // the model quadrant: summaries talk about the model's probability, like is_flight_risk
+    quadrant: v.quadrant.model_quadrant,
     is_flight_risk: v.is_flight_risk,
     events_last_30d: v.usage.events_last_30d,
     high_priority_tickets_30d: v.usage.high_priority_tickets_30d,
