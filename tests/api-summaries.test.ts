@@ -13,6 +13,7 @@ import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {config as business} from "../src/rules/config.ts";
 import {all, lit, openWarehouse, run} from "../loaders/duckdb.ts";
+import {loadRules, runSteps} from "../loaders/marts.ts";
 import {startApi, type ApiServer} from "../server/serve-api.ts";
 import {isLoopbackHost, type ApiConfig} from "../server/api/settings.ts";
 import {createLogger} from "../server/api/log.ts";
@@ -136,12 +137,15 @@ beforeAll(async () => {
     HOSTILE_ID = ids[2]!;
     const values = HOSTILE.map(
       (s, i) =>
-        `('TX${i}', ${lit(HOSTILE_ID)}, TIMESTAMP ${lit(`${asOf} 09:00:00`)} - INTERVAL ${i + 1} DAY, NULL, 'high', 'bug', NULL, ${lit(s)})`,
+        `('TX${i}', ${lit(HOSTILE_ID)}, TIMESTAMP ${lit(`${asOf} 09:00:00`)} - INTERVAL ${i + 1} DAY, NULL, 'urgent', 'bug', NULL, ${lit(s)})`,
     );
     await run(
       w.conn,
       `INSERT INTO raw.support_tickets (ticket_id, customer_id, opened_at, resolved_at, priority, category, csat_score, subject) VALUES ${values.join(", ")}`,
     );
+    // the API reads the dossier's open tickets from the build, so rebuild that step as a build would
+    await loadRules(w.conn, asOf);
+    await runSteps(w.conn, ["mart_customer_360"]);
     await run(w.conn, "CHECKPOINT");
   } finally {
     w.close();

@@ -156,7 +156,7 @@ const PAGES: {path: string; name: string; charts: string[]}[] = [
   {
     path: "propensity-quadrant",
     name: "propensity-quadrant",
-    charts: ["quadrant-scatter", "quadrant-table", "quadrant-priority"],
+    charts: ["quadrant-scatter", "quadrant-table", "quadrant-agreement-card", "quadrant-priority"],
   },
   {path: "renewals", name: "renewals", charts: ["renewals-by-week", "renewal-stages-card", "renewal-list"]},
   {path: "csm-queue", name: "csm-queue", charts: ["csm-queue-table", "csm-workload"]},
@@ -363,6 +363,33 @@ describe("dashboard pages in headless Chromium", () => {
         before,
       );
       expect(await page.$$eval("#quadrant-scatter svg circle", (c) => c.length)).toBeGreaterThan(0);
+    });
+  }, 120_000);
+
+  test("propensity quadrant: health-score and model axes, and the table of where they disagree", async () => {
+    await onPage(PAGES[5]!, async (page) => {
+      const num = (t: string | null) => Number((t ?? "").replace(/,/g, ""));
+      const cells = (
+        await page.$$eval("#quadrant-agreement tbody tr", (rows) =>
+          rows.map((r) => [...r.querySelectorAll("td.num")].map((td) => td.textContent)),
+        )
+      ).map((r) => r.map(num));
+      const healthCounts = cells.map((r) => r.reduce((a, b) => a + b, 0));
+      const modelCounts = cells[0]!.map((_, j) => cells.reduce((a, r) => a + r[j]!, 0));
+      const summary = async () =>
+        (await page.$$eval("#quadrant-summary tbody tr td:nth-child(2)", (t) => t.map((x) => x.textContent))).map(num);
+      // the default axis is the health score's: the summary counts are the agreement table's rows
+      expect(await summary()).toEqual(healthCounts);
+      await page.getByLabel("Churn model probability (90 days)").check();
+      await page.waitForFunction(
+        (want) =>
+          [...document.querySelectorAll("#quadrant-summary tbody tr td:nth-child(2)")]
+            .map((x) => Number((x.textContent ?? "").replace(/,/g, "")))
+            .join() === want,
+        modelCounts.join(),
+      );
+      // on the model axis they are its columns
+      expect(await summary()).toEqual(modelCounts);
     });
   }, 120_000);
 

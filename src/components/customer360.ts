@@ -139,19 +139,14 @@ export class Customer360Data {
  * can `view()` it.
  */
 export function customerPicker(data: Customer360Data, initial: string): HTMLElement & {value: string} {
-  const box = html`<input
-    type="search"
-    id="c360-search"
-    placeholder="Search by company name or customer id…"
-    aria-label="Search accounts by name or id"
-    autocomplete="off"
-    spellcheck="false"
-  />` as HTMLInputElement;
+  const box =
+    html`<input type="search" id="c360-search" placeholder="Search by company name or customer id…" aria-label="Search accounts by name or id" autocomplete="off" spellcheck="false">` as HTMLInputElement;
   const list = html`<select id="c360-results" size="6" aria-label="Matching accounts"></select>` as HTMLSelectElement;
   const count = html`<span class="sg-meta" aria-live="polite"></span>` as HTMLElement;
-  const root = html`<div class="sg-picker">
-    <label for="c360-search" class="sg-picker-label">Account</label>${box}${list}${count}
-  </div>` as HTMLElement & {value: string};
+  const root =
+    html`<div class="sg-picker"><label for="c360-search" class="sg-picker-label">Account</label>${box}${list}${count}</div>` as HTMLElement & {
+      value: string;
+    };
   root.value = initial;
   const fill = () => {
     const q = box.value.trim();
@@ -195,12 +190,8 @@ export function accountHeader(d: Dossier): HTMLElement {
   const renewal = formatDate(d.renewal_date);
   return html`<div class="sg-account" id="c360-account" data-customer=${d.customer_id}>
     <h2 class="sg-account-name">${d.company_name} <span class="sg-id">${d.customer_id}</span></h2>
-    <div class="sg-meta">
-      ${d.plan_tier} plan · ${d.industry} · ${d.company_size} employees · ${d.lifecycle_stage} · customer for
-      ${formatInt(d.tenure_days)} days · CSM <strong>${d.csm_owner}</strong> · ${formatInt(d.seats_purchased)} seats ·
-      renews ${renewal} (in ${formatInt(d.days_to_renewal)} days)
-    </div>
-  </div>` as HTMLElement;
+    <div class="sg-meta">${d.plan_tier} plan · ${d.industry} · ${d.company_size} employees · ${d.lifecycle_stage} · customer for ${formatInt(d.tenure_days)} days ·
+      CSM <strong>${d.csm_owner}</strong> · ${formatInt(d.seats_purchased)} seats · renews ${renewal} (in ${formatInt(d.days_to_renewal)} days)</div></div>` as HTMLElement;
 }
 
 /** The churn-score KPI with its monthly trend (seed 002: "Big Number + Trend"). */
@@ -238,16 +229,11 @@ export function churnScoreKpi(d: Dossier, {width}: {width: number}): HTMLElement
     : html`<div class="sg-meta">no score history</div>`;
   return html`<div class="card sg-panel" id="c360-score" data-kpi="churn-probability">
     <h2>Churn probability, next 90 days</h2>
-    <div class="sg-row">
-      <span class="sg-big-prob big" style=${`color:${TIER_COLOURS[d.model_tier]}`}>${formatPercent(p)}</span>
+    <div class="sg-row"><span class="sg-big-prob big" style=${`color:${TIER_COLOURS[d.model_tier]}`}>${formatPercent(p)}</span>
       ${tierBadge(d.model_tier)}
-      ${trend === null ? "" : html`<span class=${trend > 0 ? "sg-delta sg-worse" : "sg-delta sg-better"}>${trend > 0 ? "▲" : "▼"} ${(Math.abs(trend) * 100).toFixed(1)} pp vs last month</span>`}
-    </div>
-    <div class="sg-meta">
-      Health score <strong>${d.health_score.toFixed(0)}</strong>/100 (${d.risk_tier} risk) · calibrated churn model
-    </div>
-    ${spark}
-  </div>` as HTMLElement;
+      ${trend === null ? "" : html`<span class=${trend > 0 ? "sg-delta sg-worse" : "sg-delta sg-better"}>${trend > 0 ? "▲" : "▼"} ${(Math.abs(trend) * 100).toFixed(1)} pp vs last month</span>`}</div>
+    <div class="sg-meta">Health score <strong>${d.health_score.toFixed(0)}</strong>/100 (${d.risk_tier} risk) · calibrated churn model</div>
+    ${spark}</div>` as HTMLElement;
 }
 
 /** Risk-flag breakdown: points each health component costs, plus seed 002's three flags. */
@@ -302,16 +288,11 @@ export function riskFlagChart(d: Dossier, labels: Record<string, string>, {width
         Plot.ruleX([0]),
       ],
     })}
-    <div class="sg-flags" id="c360-flags">
-      ${
-        on.length
-          ? on.map((f) => html`<div class="sg-callout sg-warn"><code>${f.name}</code> — ${f.text}</div>`)
-          : html`<div class="sg-meta">
-              None of seed 002's risk flags (low_events, support_overload, onboarding_at_risk) is raised.
-            </div>`
-      }
-    </div>
-  </div>` as HTMLElement;
+    <div class="sg-flags" id="c360-flags">${
+      on.length
+        ? on.map((f) => html`<div class="sg-callout sg-warn"><code>${f.name}</code> — ${f.text}</div>`)
+        : html`<div class="sg-meta">None of seed 002's risk flags (low_events, support_overload, onboarding_at_risk) is raised.</div>`
+    }</div></div>` as HTMLElement;
 }
 
 /** 90-day usage: daily engagement events, 7-day average, and the last-30-vs-prior-60 slope. */
@@ -329,36 +310,30 @@ export function usageTrendChart(d: Dossier, usageEnd: string, {width}: {width: n
         : ratio > 1.2
           ? `accelerating: last 30 days at ${formatPercent(ratio)} of the prior monthly average`
           : `steady: last 30 days at ${formatPercent(ratio)} of the prior monthly average`;
-  return html`<div>
-    ${Plot.plot({
-      width: Math.max(width, MIN_WIDTH),
-      height: 230,
-      marginLeft: 45,
-      style: PLOT_STYLE,
-      x: {type: "utc", label: null},
-      y: {label: "events per day ↑", grid: true, zero: true},
-      marks: [
-        Plot.rectX([{x1: addDays(usageEnd, -29.5), x2: addDays(usageEnd, 0.5)}], {x1: "x1", x2: "x2", fill: "#eef3f9"}),
-        Plot.areaY(rows, {x: "date", y: "events", fill: ACCENT, fillOpacity: 0.12, curve: "step"}),
-        Plot.lineY(
-          rows,
-          Plot.windowY({k: 7, anchor: "end"}, {x: "date", y: "events", stroke: ACCENT, strokeWidth: 2.5, tip: true}),
-        ),
-        Plot.ruleY([0]),
-        Plot.text([{x: addDays(usageEnd, -15)}], {
-          x: "x",
-          frameAnchor: "top",
-          dy: 6,
-          text: () => "last 30 days",
-          fill: MUTED,
-        }),
-      ],
-    })}
-    <p class="sg-meta" id="c360-usage-verdict">
-      <strong>${ratio !== null && ratio < 0.8 ? "⚠ " : ""}Usage ${verdict}.</strong> Line: 7-day average; shaded: daily
-      events.
-    </p>
-  </div>` as HTMLElement;
+  return html`<div>${Plot.plot({
+    width: Math.max(width, MIN_WIDTH),
+    height: 230,
+    marginLeft: 45,
+    style: PLOT_STYLE,
+    x: {type: "utc", label: null},
+    y: {label: "events per day ↑", grid: true, zero: true},
+    marks: [
+      Plot.rectX([{x1: addDays(usageEnd, -29.5), x2: addDays(usageEnd, 0.5)}], {x1: "x1", x2: "x2", fill: "#eef3f9"}),
+      Plot.areaY(rows, {x: "date", y: "events", fill: ACCENT, fillOpacity: 0.12, curve: "step"}),
+      Plot.lineY(
+        rows,
+        Plot.windowY({k: 7, anchor: "end"}, {x: "date", y: "events", stroke: ACCENT, strokeWidth: 2.5, tip: true}),
+      ),
+      Plot.ruleY([0]),
+      Plot.text([{x: addDays(usageEnd, -15)}], {
+        x: "x",
+        frameAnchor: "top",
+        dy: 6,
+        text: () => "last 30 days",
+        fill: MUTED,
+      }),
+    ],
+  })}<p class="sg-meta" id="c360-usage-verdict"><strong>${ratio !== null && ratio < 0.8 ? "⚠ " : ""}Usage ${verdict}.</strong> Line: 7-day average; shaded: daily events.</p></div>` as HTMLElement;
 }
 
 /** The account's top drivers from the model (TreeSHAP, log-odds), or the health drivers. */
@@ -396,31 +371,12 @@ export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement 
 /** Open support tickets (seed 002: "What issues need immediate resolution?"). */
 export function ticketsTable(d: Dossier): HTMLElement {
   if (!d.tickets.length) return emptyState("No open support tickets.");
-  return html`<table class="sg-table" id="c360-tickets">
-    <thead>
-      <tr>
-        <th>Ticket</th>
-        <th>Opened</th>
-        <th>Priority</th>
-        <th>Category</th>
-        <th>Subject</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${d.tickets.map(
-        (t) =>
-          html`<tr>
-            <td class="sg-id">${t.id}</td>
-            <td class="num">${t.opened}</td>
-            <td>
-              ${t.priority === "urgent" || t.priority === "high" ? html`<strong style="color:#b34700">${t.priority}</strong>` : t.priority}
-            </td>
-            <td>${t.category.replace(/_/g, " ")}</td>
-            <td>${t.subject ?? ""}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>` as HTMLElement;
+  return html`<table class="sg-table" id="c360-tickets"><thead><tr><th>Ticket</th><th>Opened</th><th>Priority</th><th>Category</th><th>Subject</th></tr></thead><tbody>
+    ${d.tickets.map(
+      (t) => html`<tr><td class="sg-id">${t.id}</td><td class="num">${t.opened}</td>
+      <td>${t.priority === "urgent" || t.priority === "high" ? html`<strong style="color:#b34700">${t.priority}</strong>` : t.priority}</td>
+      <td>${t.category.replace(/_/g, " ")}</td><td>${t.subject ?? ""}</td></tr>`,
+    )}</tbody></table>` as HTMLElement;
 }
 
 /** GTM opportunity card: renewal or expansion in flight, and the coordination it calls for. */
@@ -429,34 +385,13 @@ export function opportunityCard(d: Dossier): HTMLElement {
   const tier = actionTier(d.risk_tier, d.model_tier);
   const risky = tier === "Critical" || tier === "High";
   const renewalOpen = open.some((o) => o.type === "renewal");
-  return html`<div id="c360-gtm">
-    ${
-      open.length
-        ? html`<table class="sg-table">
-            <thead>
-              <tr>
-                <th>Type</th>
-                <th>Stage</th>
-                <th class="num">Amount</th>
-                <th class="num">Closes</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${open.map(
-                (o) =>
-                  html`<tr>
-                    <td><strong>${o.type}</strong></td>
-                    <td>${o.stage.replace(/_/g, " ")}</td>
-                    <td class="num">${formatUsd(o.amount)}</td>
-                    <td class="num">${formatDate(o.close)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : emptyState("No renewal or expansion opportunity in flight.")
-    }
-    ${risky && renewalOpen ? html`<div class="sg-callout sg-warn" style="margin-top:.5rem">High-risk account with an open renewal: align CS and Sales now.</div>` : ""}
-  </div>` as HTMLElement;
+  return html`<div id="c360-gtm">${
+    open.length
+      ? html`<table class="sg-table"><thead><tr><th>Type</th><th>Stage</th><th class="num">Amount</th><th class="num">Closes</th></tr></thead><tbody>
+        ${open.map((o) => html`<tr><td><strong>${o.type}</strong></td><td>${o.stage.replace(/_/g, " ")}</td><td class="num">${formatUsd(o.amount)}</td><td class="num">${formatDate(o.close)}</td></tr>`)}</tbody></table>`
+      : emptyState("No renewal or expansion opportunity in flight.")
+  }
+    ${risky && renewalOpen ? html`<div class="sg-callout sg-warn" style="margin-top:.5rem">High-risk account with an open renewal: align CS and Sales now.</div>` : ""}</div>` as HTMLElement;
 }
 
 /** src/data/playbooks.json: seed 004's plays (written in rules/playbooks.ts). */
@@ -488,48 +423,25 @@ export function actionPanel(d: Dossier, playbooks: Playbooks): HTMLElement {
       ? ` (the more severe of the model tier ${d.model_tier} and the health tier ${d.risk_tier})`
       : "";
   return html`<div id="c360-action">
-    <div class="sg-callout">
-      <strong>${recommendedAction(tier)}</strong><br /><span class="sg-meta"
-        >Playbook: ${pb?.name ?? tier}${why} ·
-        ${pb?.timeline ?? ""}${next ? html` · next due <strong class=${next.overdue ? "sg-overdue" : ""}>${formatDate(next.due)}${next.overdue ? " (overdue)" : ""}</strong>` : ""}</span
-      >
-    </div>
+    <div class="sg-callout"><strong>${recommendedAction(tier)}</strong><br><span class="sg-meta">Playbook: ${pb?.name ?? tier}${why} · ${pb?.timeline ?? ""}${next ? html` · next due <strong class=${next.overdue ? "sg-overdue" : ""}>${formatDate(next.due)}${next.overdue ? " (overdue)" : ""}</strong>` : ""}</span></div>
     ${
       d.ctas.length
-        ? html`<table class="sg-table" id="c360-ctas">
-            <thead>
-              <tr>
-                <th>Due</th>
-                <th>Priority</th>
-                <th>Play → step</th>
-                <th>Why</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${d.ctas.map(
-                (c) =>
-                  html`<tr data-overdue=${c.overdue}>
-                    <td class=${c.overdue ? "sg-overdue" : ""} data-due=${c.due}>
-                      ${formatDate(c.due)}${c.overdue ? " · overdue" : ""}
-                    </td>
-                    <td>${tierBadge(priorityLabel(c.priority))}</td>
-                    <td>${c.playbook} → <strong>${c.step}</strong></td>
-                    <td title=${c.detail}>${c.reason}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
+        ? html`<table class="sg-table" id="c360-ctas"><thead><tr><th>Due</th><th>Priority</th><th>Play → step</th><th>Why</th></tr></thead><tbody>
+        ${d.ctas.map(
+          (
+            c,
+          ) => html`<tr data-overdue=${c.overdue}><td class=${c.overdue ? "sg-overdue" : ""} data-due=${c.due}>${formatDate(c.due)}${c.overdue ? " · overdue" : ""}</td><td>${tierBadge(priorityLabel(c.priority))}</td>
+          <td>${c.playbook} → <strong>${c.step}</strong></td><td title=${c.detail}>${c.reason}</td></tr>`,
+        )}</tbody></table>`
         : emptyState("No open calls to action for this account.")
     }
     ${
       pb
-        ? html`<ol class="sg-steps">
-              ${pb.steps.map((s) => html`<li class=${current.has(s.title) ? "sg-current" : ""}><strong>${s.title}</strong> <span class="sg-when">${s.endDay === null ? "ongoing" : s.startDay === s.endDay ? `day ${s.startDay}` : `days ${s.startDay}–${s.endDay}`}${current.has(s.title) ? " · current step" : ""}</span><br />${s.actions.join(" · ")}</li>`)}
-            </ol>
-            <p class="sg-meta">Success: ${pb.successCriteria}</p>`
+        ? html`<ol class="sg-steps">${pb.steps.map((s) => html`<li class=${current.has(s.title) ? "sg-current" : ""}><strong>${s.title}</strong> <span class="sg-when">${s.endDay === null ? "ongoing" : s.startDay === s.endDay ? `day ${s.startDay}` : `days ${s.startDay}–${s.endDay}`}${current.has(s.title) ? " · current step" : ""}</span><br>${s.actions.join(" · ")}</li>`)}</ol>
+      <p class="sg-meta">Success: ${pb.successCriteria}</p>`
         : ""
     }
-    ${stage ? html`<div class="sg-callout" style="margin-top:.5rem"><strong>Renewal playbook — ${stage.name}</strong> (renews ${formatDate(d.renewal_date)})<br />${stage.actions.join(" · ")}</div>` : ""}
+    ${stage ? html`<div class="sg-callout" style="margin-top:.5rem"><strong>Renewal playbook — ${stage.name}</strong> (renews ${formatDate(d.renewal_date)})<br>${stage.actions.join(" · ")}</div>` : ""}
   </div>` as HTMLElement;
 }
 
@@ -570,21 +482,11 @@ export function summaryPanel(customerId: string): HTMLElement {
   const api = new URLSearchParams(location.search).get("api");
   const out = html`<div id="c360-summary-output" aria-live="polite"></div>` as HTMLElement;
   if (!api) {
-    return html`<div id="c360-summary">
-      <button disabled aria-describedby="c360-summary-note">Generate summary</button>
-      <p class="sg-meta" id="c360-summary-note" data-state="unavailable">
-        AI summaries are <strong>unavailable</strong>: this static site has no API configured. Open the page with
-        <code>?api=http://127.0.0.1:8000</code> (the SaaSGuard API started by <code>npm start</code>) to enable them.
-      </p>
-    </div>` as HTMLElement;
+    return html`<div id="c360-summary"><button disabled aria-describedby="c360-summary-note">Generate summary</button>
+      <p class="sg-meta" id="c360-summary-note" data-state="unavailable">AI summaries are <strong>unavailable</strong>: this static site has no API configured. Open the page with <code>?api=http://127.0.0.1:8000</code> (the SaaSGuard API started by <code>npm start</code>) to enable them.</p></div>` as HTMLElement;
   }
-  const key = html`<input
-    type="password"
-    placeholder="API key (if required)"
-    aria-label="API key"
-    autocomplete="off"
-    value=${sessionStorage.getItem("saasguard-api-key") ?? ""}
-  />` as HTMLInputElement;
+  const key =
+    html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem("saasguard-api-key") ?? ""}>` as HTMLInputElement;
   const button = html`<button>Generate summary</button>` as HTMLButtonElement;
   button.onclick = async () => {
     button.disabled = true;
@@ -602,24 +504,16 @@ export function summaryPanel(customerId: string): HTMLElement {
       const text = typeof body?.summary === "string" ? body.summary : JSON.stringify(body, null, 2);
       out.dataset.state = "done";
       out.replaceChildren(
-        html`<div class="sg-callout">
-          <div style="white-space:pre-wrap">${text}</div>
-          ${typeof body?.watermark === "string" && !text.includes(body.watermark) ? html`<div class="sg-watermark">${body.watermark}</div>` : ""}
-        </div>` as Node,
+        html`<div class="sg-callout"><div style="white-space:pre-wrap">${text}</div>${typeof body?.watermark === "string" && !text.includes(body.watermark) ? html`<div class="sg-watermark">${body.watermark}</div>` : ""}</div>` as Node,
       );
     } catch (error) {
       out.dataset.state = "error";
       out.replaceChildren(
-        html`<div class="sg-callout sg-warn">
-          Summary failed: ${error instanceof Error ? error.message : String(error)}
-        </div>` as Node,
+        html`<div class="sg-callout sg-warn">Summary failed: ${error instanceof Error ? error.message : String(error)}</div>` as Node,
       );
     } finally {
       button.disabled = false;
     }
   };
-  return html`<div id="c360-summary">
-    <div class="sg-row">${button}${key}<span class="sg-meta">API: ${api}</span></div>
-    ${out}
-  </div>` as HTMLElement;
+  return html`<div id="c360-summary"><div class="sg-row">${button}${key}<span class="sg-meta">API: ${api}</span></div>${out}</div>` as HTMLElement;
 }

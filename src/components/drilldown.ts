@@ -70,23 +70,15 @@ export function atRiskTable(rows: readonly AtRiskRow[]): HTMLElement {
         html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${name}</a>`) as never,
       risk_tier: ((t: RiskTier) => tierBadge(t)) as never,
       churn_probability: ((p: number) =>
-        html`<span style=${p >= HIGH_PROBABILITY ? `color:${BAD};font-weight:600` : ""}
-          >${formatPercent(p)}</span
-        >`) as never,
+        html`<span style=${p >= HIGH_PROBABILITY ? `color:${BAD};font-weight:600` : ""}>${formatPercent(p)}</span>`) as never,
       arr_at_risk: ((x: number) =>
-        html`<div class="sg-bar">
-          <span style=${`width:${(100 * x) / maxRisk}%`}></span><b>${formatUsdCompact(x)}</b>
-        </div>`) as never,
+        html`<div class="sg-bar"><span style=${`width:${(100 * x) / maxRisk}%`}></span><b>${formatUsdCompact(x)}</b></div>`) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
       events_last_30d: ((x: number) =>
-        html`<span style=${x < config.flags.lowEventsThreshold30d ? `color:${BAD};font-weight:600` : ""}
-          >${formatInt(x)}</span
-        >`) as never,
+        html`<span style=${x < config.flags.lowEventsThreshold30d ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)}</span>`) as never,
       open_tickets: ((x: number) => formatInt(x)) as never,
       days_to_renewal: ((x: number) =>
-        html`<span style=${x <= config.playbooks.alerting.renewalAtRiskDays ? `color:${BAD};font-weight:600` : ""}
-          >${formatInt(x)} d</span
-        >`) as never,
+        html`<span style=${x <= config.playbooks.alerting.renewalAtRiskDays ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)} d</span>`) as never,
       action: ((a: string) => html`<span style="white-space:normal">${a}</span>`) as never,
     },
     width: {
@@ -267,31 +259,21 @@ export function findings(
     ${findingCard(
       "usage-decay",
       formatMultiple(usage.multiplier),
-      html`<strong>Usage decay:</strong> accounts with fewer than ${f.lowEventsThreshold30d} engagement events in 30
-        days churned at <strong>${formatMultiple(usage.multiplier)}</strong> the rate of active accounts
-        (${formatPercent(usage.signalRate)} vs ${formatPercent(usage.baseRate)} within 90 days).`,
+      html`<strong>Usage decay:</strong> accounts with fewer than ${f.lowEventsThreshold30d} engagement events in 30 days churned at <strong>${formatMultiple(usage.multiplier)}</strong> the rate of active accounts (${formatPercent(usage.signalRate)} vs ${formatPercent(usage.baseRate)} within 90 days).`,
       `${formatInt(usage.signalObservations + usage.baseObservations)} account-months, ${window}. Seed 002 quoted 3.2×.`,
     )}
     ${findingCard(
       "support-overload",
       formatMultiple(support.multiplier),
-      html`<strong>Support overload:</strong> accounts with ≥ ${f.supportOverloadHighTickets} high-priority tickets in
-        30 days churned at <strong>${formatMultiple(support.multiplier)}</strong> the base rate
-        (${formatPercent(support.signalRate)} vs ${formatPercent(support.baseRate)}).`,
+      html`<strong>Support overload:</strong> accounts with ≥ ${f.supportOverloadHighTickets} high-priority tickets in 30 days churned at <strong>${formatMultiple(support.multiplier)}</strong> the base rate (${formatPercent(support.signalRate)} vs ${formatPercent(support.baseRate)}).`,
       `${formatInt(support.signalObservations)} overloaded account-months of ${formatInt(support.baseObservations)}, ${window}. Seed 002 quoted 2.1×.`,
     )}
     ${findingCard(
       "activation-gate",
       formatPercent(activation.reduction),
       activation.reduction >= 0
-        ? html`<strong>Activation gate:</strong> new accounts that connected ≥ ${f.activationGateIntegrations}
-            integrations in their first 30 days had
-            <strong>${formatPercent(activation.reduction)} lower</strong> first-90-day churn
-            (${formatPercent(activation.baseRate)} vs ${formatPercent(activation.signalRate)}).`
-        : html`<strong>Activation gate:</strong> in this data, new accounts that connected ≥
-            ${f.activationGateIntegrations} integrations in their first 30 days did <strong>not</strong> churn less in
-            their first 90 days (${formatPercent(activation.baseRate)} vs ${formatPercent(activation.signalRate)} below
-            the gate).`,
+        ? html`<strong>Activation gate:</strong> new accounts that connected ≥ ${f.activationGateIntegrations} integrations in their first 30 days had <strong>${formatPercent(activation.reduction)} lower</strong> first-90-day churn (${formatPercent(activation.baseRate)} vs ${formatPercent(activation.signalRate)}).`
+        : html`<strong>Activation gate:</strong> in this data, new accounts that connected ≥ ${f.activationGateIntegrations} integrations in their first 30 days did <strong>not</strong> churn less in their first 90 days (${formatPercent(activation.baseRate)} vs ${formatPercent(activation.signalRate)} below the gate).`,
       `${formatInt(activation.signalObservations + activation.baseObservations)} new accounts with a full first 90 days. Seed 002 quoted 63%.`,
     )}
   </div>` as HTMLElement;

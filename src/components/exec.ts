@@ -128,8 +128,7 @@ export function execKpis(s: ExecSummary): HTMLElement {
       title: "Expected churned ARR, next 90 days",
       tone: "alert",
       value: formatUsdCompact(exp.mean),
-      sub: html`<span data-interval>90% interval ${formatUsdCompact(exp.lo)} – ${formatUsdCompact(exp.hi)}</span> ·
-        ${formatPercent(exp.mean / c.total_arr)} of ARR · ≈${formatInt(c.expected.customers_mean)} accounts`,
+      sub: html`<span data-interval>90% interval ${formatUsdCompact(exp.lo)} – ${formatUsdCompact(exp.hi)}</span> · ${formatPercent(exp.mean / c.total_arr)} of ARR · ≈${formatInt(c.expected.customers_mean)} accounts`,
       delta: d(exp.mean, expPrev?.mean, "usd", false),
     },
     {
@@ -149,12 +148,8 @@ export function execKpis(s: ExecSummary): HTMLElement {
       delta: d(c.high_critical_customers, p?.high_critical_customers, "int", false),
     },
   ];
-  return html`<div>
-    ${kpiRow(kpis)}${kpiRow(risk)}
-    <p class="sg-meta" id="since-previous">
-      ${s.previous ? html`Changes are ${since}.` : "This is the first build here: changes appear from the next build on."}
-    </p>
-  </div>` as HTMLElement;
+  return html`<div>${kpiRow(kpis)}${kpiRow(risk)}
+    <p class="sg-meta" id="since-previous">${s.previous ? html`Changes are ${since}.` : "This is the first build here: changes appear from the next build on."}</p></div>` as HTMLElement;
 }
 
 /** Tier mix: share of accounts and of ARR per tier, as two 100% bars. */
@@ -276,36 +271,14 @@ export function churnTrendChart(
 
 /** The accounts with the most expected churned ARR, linking to Customer 360. */
 export function topAccountsTable(s: ExecSummary): HTMLElement {
-  return html`<table class="sg-table" id="top-accounts">
-    <thead>
-      <tr>
-        <th>Account</th>
-        <th>Plan</th>
-        <th>Tier</th>
-        <th class="num">ARR</th>
-        <th class="num">P(churn 90d)</th>
-        <th class="num">Expected loss</th>
-        <th class="num">Renews in</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${s.topAccounts.map(
-        (a) =>
-          html`<tr>
-            <td>
-              <a href=${`./customer-360?id=${encodeURIComponent(a.customer_id)}`}>${a.company_name}</a>
-              <span class="sg-id">${a.customer_id}</span>
-            </td>
-            <td>${a.plan_tier}</td>
-            <td>${tierBadge(a.tier)}</td>
-            <td class="num">${formatUsdCompact(a.arr)}</td>
-            <td class="num">${formatPercent(a.churn_probability)}</td>
-            <td class="num">${formatUsdCompact(a.expected_arr)}</td>
-            <td class="num">${formatInt(a.days_to_renewal)} d</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>` as HTMLElement;
+  return html`<table class="sg-table" id="top-accounts"><thead><tr><th>Account</th><th>Plan</th><th>Tier</th><th class="num">ARR</th><th class="num">P(churn 90d)</th><th class="num">Expected loss</th><th class="num">Renews in</th></tr></thead>
+    <tbody>${s.topAccounts.map(
+      (a) => html`<tr>
+      <td><a href=${`./customer-360?id=${encodeURIComponent(a.customer_id)}`}>${a.company_name}</a> <span class="sg-id">${a.customer_id}</span></td>
+      <td>${a.plan_tier}</td><td>${tierBadge(a.tier)}</td><td class="num">${formatUsdCompact(a.arr)}</td>
+      <td class="num">${formatPercent(a.churn_probability)}</td>
+      <td class="num">${formatUsdCompact(a.expected_arr)}</td><td class="num">${formatInt(a.days_to_renewal)} d</td></tr>`,
+    )}</tbody></table>` as HTMLElement;
 }
 
 export {TIER_COLOURS};

@@ -183,29 +183,12 @@ export function tierDonut(s: Segments, {width}: {width: number}): HTMLElement {
     .outerRadius(r - 2);
   const hc = byTier.filter((t) => t.tier === "Critical" || t.tier === "High").reduce((a, t) => a + t.accounts, 0);
   return html`<div class="sg-row" style="align-items:center">
-    <svg
-      width=${size}
-      height=${size}
-      viewBox=${`${-r} ${-r} ${size} ${size}`}
-      role="img"
-      aria-label="Risk tier distribution"
-    >
+    <svg width=${size} height=${size} viewBox=${`${-r} ${-r} ${size} ${size}`} role="img" aria-label="Risk tier distribution">
       ${arcs.map((a) => svg`<path d=${arc(a)} fill=${TIER_COLOURS[a.data.tier]} stroke="white" stroke-width="1.5"><title>${a.data.tier}: ${formatInt(a.data.accounts)} accounts (${formatPercent(a.data.accounts / total)})</title></path>`)}
-      <text text-anchor="middle" dy="-0.1em" font-size="22" font-weight="700" fill="${BAD}">
-        ${formatPercent(hc / total)}
-      </text>
+      <text text-anchor="middle" dy="-0.1em" font-size="22" font-weight="700" fill="${BAD}">${formatPercent(hc / total)}</text>
       <text text-anchor="middle" dy="1.3em" font-size="12" fill="#5b6573">High + Critical</text>
     </svg>
-    <table class="sg-table" style="width:auto">
-      ${byTier.map(
-        (t) =>
-          html`<tr>
-            <td><span class="sg-swatch" style=${`background:${TIER_COLOURS[t.tier]}`}></span>${t.tier}</td>
-            <td class="num">${formatInt(t.accounts)}</td>
-            <td class="num">${formatPercent(t.accounts / total)}</td>
-          </tr>`,
-      )}
-    </table>
+    <table class="sg-table" style="width:auto">${byTier.map((t) => html`<tr><td><span class="sg-swatch" style=${`background:${TIER_COLOURS[t.tier]}`}></span>${t.tier}</td><td class="num">${formatInt(t.accounts)}</td><td class="num">${formatPercent(t.accounts / total)}</td></tr>`)}</table>
   </div>` as HTMLElement;
 }
 

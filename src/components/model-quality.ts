@@ -324,94 +324,47 @@ export function metricsTable(q: ModelQuality): HTMLElement {
     ["Precision at 100", "precision_at_100", formatPercent, true],
     ["Churned scored Low", "churned_scored_low_share", formatPercent, false],
   ];
-  return html`<table class="sg-table" id="metrics-table">
-    <thead>
-      <tr>
-        <th>Metric (test set)</th>
-        <th class="num">Churn model</th>
-        <th class="num">${c.baseline.model}</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(([label, k, f, up]) => {
-        const better = up ? c.metrics[k] >= c.baseline.metrics[k] : c.metrics[k] <= c.baseline.metrics[k];
-        return html`<tr>
-          <td>${label}</td>
-          <td class="num" style=${`font-weight:600;color:${better ? GOOD : BAD}`}>${f(c.metrics[k])}</td>
-          <td class="num">${f(c.baseline.metrics[k])}</td>
-        </tr>`;
-      })}
-    </tbody>
-  </table>` as HTMLElement;
+  return html`<table class="sg-table" id="metrics-table"><thead><tr><th>Metric (test set)</th><th class="num">Churn model</th><th class="num">${c.baseline.model}</th></tr></thead><tbody>
+    ${rows.map(([label, k, f, up]) => {
+      const better = up ? c.metrics[k] >= c.baseline.metrics[k] : c.metrics[k] <= c.baseline.metrics[k];
+      return html`<tr><td>${label}</td><td class="num" style=${`font-weight:600;color:${better ? GOOD : BAD}`}>${f(c.metrics[k])}</td><td class="num">${f(c.baseline.metrics[k])}</td></tr>`;
+    })}</tbody></table>` as HTMLElement;
 }
 
 /** Per-cutoff back-test table. */
 export function backtestTable(q: ModelQuality): HTMLElement {
   const rows = q.backtest?.perCutoff ?? [];
-  return html`<table class="sg-table" id="backtest-table">
-    <thead>
-      <tr>
-        <th>Cutoff</th>
-        <th class="num">Accounts</th>
-        <th class="num">Churned (90 d)</th>
-        <th class="num">Observed</th>
-        <th class="num">Predicted</th>
-        <th class="num">AUC model</th>
-        <th class="num">AUC health</th>
-        <th class="num">Churned scored healthy</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (r) =>
-          html`<tr>
-            <td>${formatDate(r.cutoff_date)}</td>
-            <td class="num">${formatInt(r.accounts)}</td>
-            <td class="num">${formatInt(r.churned)}</td>
-            <td class="num">${formatPercent(r.churn_rate)}</td>
-            <td class="num">${formatPercent(r.mean_predicted)}</td>
-            <td class="num">${r.model_auc?.toFixed(3) ?? "—"}</td>
-            <td class="num">${r.health_auc?.toFixed(3) ?? "—"}</td>
-            <td
-              class="num"
-              style=${r.churned && r.churned_scored_healthy / r.churned > HEALTHY_CHURN_RED_FLAG ? `color:${BAD};font-weight:600` : `color:${GOOD}`}
-            >
-              ${r.churned ? formatPercent(r.churned_scored_healthy / r.churned) : "—"}
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>` as HTMLElement;
+  return html`<table class="sg-table" id="backtest-table"><thead><tr><th>Cutoff</th><th class="num">Accounts</th><th class="num">Churned (90 d)</th><th class="num">Observed</th><th class="num">Predicted</th><th class="num">AUC model</th><th class="num">AUC health</th><th class="num">Churned scored healthy</th></tr></thead><tbody>
+    ${rows.map(
+      (
+        r,
+      ) => html`<tr><td>${formatDate(r.cutoff_date)}</td><td class="num">${formatInt(r.accounts)}</td><td class="num">${formatInt(r.churned)}</td>
+      <td class="num">${formatPercent(r.churn_rate)}</td><td class="num">${formatPercent(r.mean_predicted)}</td>
+      <td class="num">${r.model_auc?.toFixed(3) ?? "—"}</td><td class="num">${r.health_auc?.toFixed(3) ?? "—"}</td>
+      <td class="num" style=${r.churned && r.churned_scored_healthy / r.churned > HEALTHY_CHURN_RED_FLAG ? `color:${BAD};font-weight:600` : `color:${GOOD}`}>${r.churned ? formatPercent(r.churned_scored_healthy / r.churned) : "—"}</td></tr>`,
+    )}
+  </tbody></table>` as HTMLElement;
 }
 
 /** Identity of the model: version, training date, features, cutoffs. */
 export function cardSummary(q: ModelQuality): HTMLElement {
   const c = q.card;
   if (!c)
-    return html`<div class="sg-callout sg-warn">
-      No model card in models/ — train the churn model (<code>npm run train</code>) and rebuild.
-    </div>` as HTMLElement;
+    return html`<div class="sg-callout sg-warn">No model card in models/ — train the churn model (<code>npm run train</code>) and rebuild.</div>` as HTMLElement;
   const t = c.training;
-  return html`<div class="sg-callout" id="model-card">
-    Model <strong>${c.version}</strong>, trained ${formatDateTime(c.trained_at.replace("T", " ").replace("Z", ""))} ·
-    ${c.features.length} features · calibration: ${c.calibration.method} · baseline:
-    ${c.baseline.model}${
+  return html`<div class="sg-callout" id="model-card">Model <strong>${c.version}</strong>, trained ${formatDateTime(c.trained_at.replace("T", " ").replace("Z", ""))} · ${c.features.length} features ·
+    calibration: ${c.calibration.method} · baseline: ${c.baseline.model}${
       t?.rows
-        ? html` · rows:
-          ${Object.entries(t.rows)
+        ? html` · rows: ${Object.entries(t.rows)
             .map(([k, v]) => `${k} ${formatInt(v)}`)
             .join(", ")}`
         : ""
     }
     ${
       t?.cutoffs
-        ? html`<br /><span class="sg-meta"
-              >Cutoffs —
-              ${Object.entries(t.cutoffs)
-                .map(([k, v]) => `${k}: ${v[0]} … ${v.at(-1)}`)
-                .join(" · ")}</span
-            >`
+        ? html`<br><span class="sg-meta">Cutoffs — ${Object.entries(t.cutoffs)
+            .map(([k, v]) => `${k}: ${v[0]} … ${v.at(-1)}`)
+            .join(" · ")}</span>`
         : ""
-    }
-  </div>` as HTMLElement;
+    }</div>` as HTMLElement;
 }

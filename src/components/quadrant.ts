@@ -234,33 +234,13 @@ export function quadrantScatter(
 export function quadrantSummary(rows: readonly QuadrantPoint[]): HTMLElement {
   const by = new Map(QUADRANTS.map((q) => [q, rows.filter((r) => r.quadrant === q)]));
   const sum = (g: readonly QuadrantPoint[], f: (r: QuadrantPoint) => number) => g.reduce((a, r) => a + f(r), 0);
-  return html`<table class="sg-table" id="quadrant-summary">
-    <thead>
-      <tr>
-        <th>Quadrant</th>
-        <th class="num">Accounts</th>
-        <th class="num">ARR</th>
-        <th class="num">Expected uplift</th>
-        <th class="num">Contacted (${config.quadrant.contactedWithinDays} d)</th>
-        <th>Action</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${QUADRANTS.map((label) => {
-        const g = by.get(label) ?? [];
-        return html`<tr data-quadrant=${label}>
-          <td>
-            <span class="sg-swatch" style=${`background:${QUADRANT_COLOURS[label]}`}></span><strong>${label}</strong>
-          </td>
-          <td class="num">${formatInt(g.length)}</td>
-          <td class="num">${formatUsdCompact(sum(g, (r) => r.arr))}</td>
-          <td class="num">${formatUsdCompact(sum(g, (r) => r.expected_arr_uplift_proxy))}</td>
-          <td class="num">${g.length ? formatPercent(g.filter((r) => r.was_contacted).length / g.length) : "—"}</td>
-          <td>${QUADRANT_ACTIONS[label]}</td>
-        </tr>`;
-      })}
-    </tbody>
-  </table>` as HTMLElement;
+  return html`<table class="sg-table" id="quadrant-summary"><thead><tr><th>Quadrant</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">Expected uplift</th><th class="num">Contacted (${config.quadrant.contactedWithinDays} d)</th><th>Action</th></tr></thead><tbody>
+    ${QUADRANTS.map((label) => {
+      const g = by.get(label) ?? [];
+      return html`<tr data-quadrant=${label}><td><span class="sg-swatch" style=${`background:${QUADRANT_COLOURS[label]}`}></span><strong>${label}</strong></td>
+      <td class="num">${formatInt(g.length)}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.arr))}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.expected_arr_uplift_proxy))}</td>
+      <td class="num">${g.length ? formatPercent(g.filter((r) => r.was_contacted).length / g.length) : "—"}</td><td>${QUADRANT_ACTIONS[label]}</td></tr>`;
+    })}</tbody></table>` as HTMLElement;
 }
 
 /** The largest Flight Risk and Growth Engine accounts (expected uplift first). */

@@ -166,10 +166,7 @@ export function queueTable(mine: readonly Cta[], asOf: string): HTMLElement {
       : days === 0
         ? "today"
         : `in ${formatInt(days)} d`;
-    return html`<strong data-due=${c.due_date.toISOString().slice(0, 10)}>${formatDate(c.due_date)}</strong><br /><span
-        class="sg-meta"
-        >${when} · open ${formatInt(c.days_open)} d</span
-      >`;
+    return html`<strong data-due=${c.due_date.toISOString().slice(0, 10)}>${formatDate(c.due_date)}</strong><br><span class="sg-meta">${when} · open ${formatInt(c.days_open)} d</span>`;
   };
   const wrap = (x: unknown) => html`<div style="white-space:normal">${x}</div>`;
   return Inputs.table(rows, {
@@ -190,7 +187,7 @@ export function queueTable(mine: readonly Cta[], asOf: string): HTMLElement {
       priority: ((p: Priority) => tierBadge(priorityLabel(p))) as never,
       step: ((s: string, i: number) => wrap(html`<span class="sg-meta">${rows[i]!.playbook} →</span> ${s}`)) as never,
       reason_label: ((r: string, i: number) =>
-        wrap(html`${r}<br /><span class="sg-meta">${rows[i]!.detail}</span>`)) as never,
+        wrap(html`${r}<br><span class="sg-meta">${rows[i]!.detail}</span>`)) as never,
       arr_at_risk: ((x: number) => formatUsdCompact(x)) as never,
       churn_probability: ((p: number) => formatPercent(p)) as never,
     },

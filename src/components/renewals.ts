@@ -158,32 +158,15 @@ export function renewalsByWeekChart(
 /** Accounts and ARR per playbook stage, with the stage's actions (seed 004). */
 export function stageTable(rows: readonly RenewalRow[], stages: RenewalStages): HTMLElement {
   const days = [...config.renewalStagesDays].sort((a, b) => b - a);
-  return html`<table class="sg-table" id="renewal-stages">
-    <thead>
-      <tr>
-        <th>Stage</th>
-        <th class="num">Accounts</th>
-        <th class="num">ARR</th>
-        <th class="num">High + Critical</th>
-        <th>Playbook actions</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${days.map((d) => {
-        const g = rows.filter((r) => r.stage === d);
-        const risky = g.filter((r) => r.tier === "Critical" || r.tier === "High");
-        const st = stages.find((s) => s.daysBefore === d);
-        const lower = days[days.indexOf(d) + 1] ?? 0;
-        return html`<tr data-stage=${d}>
-          <td><strong>${d}-day</strong><br /><span class="sg-meta">${lower + 1}–${d} days out</span></td>
-          <td class="num">${formatInt(g.length)}</td>
-          <td class="num">${formatUsdCompact(d3.sum(g, (r) => r.arr))}</td>
-          <td class="num">${formatInt(risky.length)}</td>
-          <td>${st ? st.actions.join(" · ") : ""}</td>
-        </tr>`;
-      })}
-    </tbody>
-  </table>` as HTMLElement;
+  return html`<table class="sg-table" id="renewal-stages"><thead><tr><th>Stage</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">High + Critical</th><th>Playbook actions</th></tr></thead><tbody>
+    ${days.map((d) => {
+      const g = rows.filter((r) => r.stage === d);
+      const risky = g.filter((r) => r.tier === "Critical" || r.tier === "High");
+      const st = stages.find((s) => s.daysBefore === d);
+      const lower = days[days.indexOf(d) + 1] ?? 0;
+      return html`<tr data-stage=${d}><td><strong>${d}-day</strong><br><span class="sg-meta">${lower + 1}–${d} days out</span></td><td class="num">${formatInt(g.length)}</td><td class="num">${formatUsdCompact(d3.sum(g, (r) => r.arr))}</td>
+        <td class="num">${formatInt(risky.length)}</td><td>${st ? st.actions.join(" · ") : ""}</td></tr>`;
+    })}</tbody></table>` as HTMLElement;
 }
 
 /** The renewals themselves, with stage, risk and the stage's first action. */

@@ -18,10 +18,7 @@ export interface BuildInfo {
 
 /** "Data as of 22 Nov 2026 · built … from synthetic data (3,903 active customers)" — on every page. */
 export function buildStamp(build: BuildInfo, lead?: string): HTMLElement {
-  return html`<p class="sg-subtitle" id="build-info">
-    ${lead ? html`${lead} · ` : ""}data as of <strong>${formatDate(build.as_of)}</strong> · built
-    ${formatDateTime(build.built_at)} from ${build.source} data (${formatInt(build.customers)} active customers)
-  </p>` as HTMLElement;
+  return html`<p class="sg-subtitle" id="build-info">${lead ? html`${lead} · ` : ""}data as of <strong>${formatDate(build.as_of)}</strong> · built ${formatDateTime(build.built_at)} from ${build.source} data (${formatInt(build.customers)} active customers)</p>` as HTMLElement;
 }
 
 export interface Kpi {
@@ -38,25 +35,18 @@ export interface Kpi {
 
 /** A responsive row of KPI cards. */
 export function kpiRow(kpis: readonly Kpi[]): HTMLElement {
-  return html`<div class="grid sg-kpis">
-    ${kpis.map(
-      (k) =>
-        html`<div class="card sg-kpi${k.tone ? ` sg-${k.tone}` : ""}" data-kpi=${k.id}>
-          <h2>${k.title}</h2>
-          <div class="big">${k.value}</div>
-          ${k.sub ? html`<div class="sub">${k.sub}</div>` : ""}
-          ${k.delta ? html`<div class=${`sg-delta ${k.delta.better === null ? "" : k.delta.better ? "sg-better" : "sg-worse"}`} title=${k.delta.title ?? "change since the previous build"}>${k.delta.text}</div>` : ""}
-        </div>`,
-    )}
-  </div>` as HTMLElement;
+  return html`<div class="grid sg-kpis">${kpis.map(
+    (k) => html`<div class="card sg-kpi${k.tone ? ` sg-${k.tone}` : ""}" data-kpi=${k.id}>
+      <h2>${k.title}</h2><div class="big">${k.value}</div>
+      ${k.sub ? html`<div class="sub">${k.sub}</div>` : ""}
+      ${k.delta ? html`<div class=${`sg-delta ${k.delta.better === null ? "" : k.delta.better ? "sg-better" : "sg-worse"}`} title=${k.delta.title ?? "change since the previous build"}>${k.delta.text}</div>` : ""}
+    </div>`,
+  )}</div>` as HTMLElement;
 }
 
 /** A titled chart card; `id` lets tests and readers find it. */
 export function chartCard(id: string, title: string, subtitle: string, content: Node | string | null): HTMLElement {
-  return html`<div class="card sg-chart" id=${id}>
-    <h2>${title}</h2>
-    ${subtitle ? html`<h3>${subtitle}</h3>` : ""}${content}
-  </div>` as HTMLElement;
+  return html`<div class="card sg-chart" id=${id}><h2>${title}</h2>${subtitle ? html`<h3>${subtitle}</h3>` : ""}${content}</div>` as HTMLElement;
 }
 
 /** Coloured tier label (colour plus text, never colour alone). */
@@ -64,9 +54,7 @@ export function tierBadge(tier: RiskTier | string | null | undefined): HTMLEleme
   if (!tier) return html`<span class="sg-badge sg-badge-none">—</span>` as HTMLElement;
   const colour = TIER_COLOURS[tier as RiskTier] ?? "#999";
   const dark = tier === "Critical" || tier === "Low";
-  return html`<span class="sg-badge" style=${`background:${colour};color:${dark ? "#fff" : "#1b2430"}`}
-    >${tier}</span
-  >` as HTMLElement;
+  return html`<span class="sg-badge" style=${`background:${colour};color:${dark ? "#fff" : "#1b2430"}`}>${tier}</span>` as HTMLElement;
 }
 
 /** A short explanatory note under a chart. */
@@ -81,9 +69,6 @@ export function emptyState(message: string): HTMLElement {
 
 /** A finding callout: headline number, sentence, and how it was measured. */
 export function findingCard(id: string, headline: string, sentence: Node | string | null, method: string): HTMLElement {
-  return html`<div class="card sg-finding" data-finding=${id}>
-    <div class="sg-finding-big">${headline}</div>
-    <div class="sg-finding-text">${sentence}</div>
-    <div class="sg-meta">${method}</div>
-  </div>` as HTMLElement;
+  return html`<div class="card sg-finding" data-finding=${id}><div class="sg-finding-big">${headline}</div>
+    <div class="sg-finding-text">${sentence}</div><div class="sg-meta">${method}</div></div>` as HTMLElement;
 }

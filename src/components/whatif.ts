@@ -206,45 +206,23 @@ export function whatIfPanel(scorer: Scorer, row: Record<string, unknown>, nightl
     const tier = tierOfProbability(now!);
     result.dataset.probability = String(now);
     result.replaceChildren(
-      html`<div class="sg-row">
-          <span class="sg-big-prob" style=${`color:${TIER_COLOURS[tier]}`}>${formatPercent(now!)}</span>
-          <span
-            >${tier} ·
-            <span class=${d > 0.0005 ? "sg-delta sg-worse" : d < -0.0005 ? "sg-delta sg-better" : "sg-delta"}
-              >${d >= 0 ? "+" : "−"}${(Math.abs(d) * 100).toFixed(1)} pp</span
-            >
-            vs today</span
-          >
-        </div>
-        <div class="sg-meta">
-          Today, scored in this browser:
-          ${formatPercent(baseline)}${nightly === null ? "" : ` (nightly build: ${formatPercent(nightly)})`} · model
-          ${scorer.card.version}
-        </div>` as Node,
+      html`<div class="sg-row"><span class="sg-big-prob" style=${`color:${TIER_COLOURS[tier]}`}>${formatPercent(now!)}</span>
+      <span>${tier} · <span class=${d > 0.0005 ? "sg-delta sg-worse" : d < -0.0005 ? "sg-delta sg-better" : "sg-delta"}>${d >= 0 ? "+" : "−"}${(Math.abs(d) * 100).toFixed(1)} pp</span> vs today</span></div>
+      <div class="sg-meta">Today, scored in this browser: ${formatPercent(baseline)}${nightly === null ? "" : ` (nightly build: ${formatPercent(nightly)})`} · model ${scorer.card.version}</div>` as Node,
     );
   };
   const controls = inputs.map((i) => {
     const id = `whatif-${i.id}`;
     const current = i.read(row);
-    const input = html`<input
-      type="range"
-      id=${id}
-      data-whatif=${i.id}
-      min=${i.min}
-      max=${Math.max(i.max, current)}
-      step=${i.step}
-      value=${current}
-    />` as HTMLInputElement;
+    const input =
+      html`<input type="range" id=${id} data-whatif=${i.id} min=${i.min} max=${Math.max(i.max, current)} step=${i.step} value=${current}>` as HTMLInputElement;
     const out = html`<output for=${id}>${fmt(current, i.step)}</output>` as HTMLOutputElement;
     input.oninput = () => {
       values.set(i.id, input.valueAsNumber);
       out.value = fmt(input.valueAsNumber, i.step);
       void rescore();
     };
-    return html`<div class="sg-whatif-control">
-      <label for=${id}>${i.label}</label>
-      <div class="sg-row">${input}${out}<span class="sg-meta">now ${fmt(current, i.step)}</span></div>
-    </div>`;
+    return html`<div class="sg-whatif-control"><label for=${id}>${i.label}</label><div class="sg-row">${input}${out}<span class="sg-meta">now ${fmt(current, i.step)}</span></div></div>`;
   });
   const reset = html`<button type="button">Reset</button>` as HTMLButtonElement;
   reset.onclick = () => {
@@ -257,18 +235,10 @@ export function whatIfPanel(scorer: Scorer, row: Record<string, unknown>, nightl
   };
   const warning =
     scorer.card.model_file_matches === false
-      ? html`<div class="sg-callout sg-warn">
-          The model file published with this site is not the model that scored this build: rescored numbers may differ
-          from the nightly scores.
-        </div>`
+      ? html`<div class="sg-callout sg-warn">The model file published with this site is not the model that scored this build: rescored numbers may differ from the nightly scores.</div>`
       : "";
-  const root = html`<div id="whatif" class="sg-whatif">
-    <div class="sg-whatif-controls">
-      ${warning}${controls}
-      <div>${reset}</div>
-    </div>
-    ${result}
-  </div>` as HTMLElement;
+  const root =
+    html`<div id="whatif" class="sg-whatif"><div class="sg-whatif-controls">${warning}${controls}<div>${reset}</div></div>${result}</div>` as HTMLElement;
   void rescore();
   return root;
 }

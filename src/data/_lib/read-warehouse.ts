@@ -28,7 +28,6 @@ export interface Warehouse {
   readonly connection: DuckDBConnection;
 }
 
-
 /** Opens the warehouse read-only, runs `f`, and always closes it again. */
 export async function withWarehouse<T>(f: (w: Warehouse) => Promise<T>): Promise<T> {
   const file = warehousePath();
