@@ -101,11 +101,22 @@ export async function writeTable(
   await conn.run(
     `CREATE OR REPLACE TABLE ${ident(schema)}.${ident(name)} (${names.map((c) => `${ident(c)} ${columns[c]}`).join(", ")})`,
   );
+  for (const [i, row] of rows.entries())
+    if (row.length !== names.length)
+      throw new Error(`${table} row ${i + 1}: ${row.length} values for ${names.length} columns`);
+  await appendRows(conn, table, rows);
+}
+
+/** Appends `rows` (plain values, in column order) to an existing table with DuckDB's appender. */
+export async function appendRows(
+  conn: DuckDBConnection,
+  table: `${string}.${string}`,
+  rows: readonly (readonly (string | number | boolean | null)[])[],
+): Promise<void> {
+  const [schema, name] = table.split(".") as [string, string];
   const appender = await conn.createAppender(name, schema);
   try {
-    for (const [i, row] of rows.entries()) {
-      if (row.length !== names.length)
-        throw new Error(`${table} row ${i + 1}: ${row.length} values for ${names.length} columns`);
+    for (const row of rows) {
       for (const v of row) appender.appendValue(v);
       appender.endRow();
     }

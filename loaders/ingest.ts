@@ -15,7 +15,7 @@ import {existsSync, readdirSync} from "node:fs";
 import {join, relative} from "node:path";
 import {config} from "../src/rules/config.ts";
 import {CONTRACT, createTableSql, type ColumnSpec, type TableSpec} from "./contract.ts";
-import {all, ident, lit, one, run} from "./duckdb.ts";
+import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
 
 export interface Problem {
   table: string;
@@ -335,11 +335,11 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
   await run(conn, "DROP SCHEMA stage CASCADE");
 
   if (fatal.length) {
-    const values = fatal.map(
-      (p) =>
-        `(${[p.table, p.file].map(lit).join(", ")}, ${p.row ?? "NULL"}, ${p.column ? lit(p.column) : "NULL"}, ${p.value == null ? "NULL" : lit(p.value)}, ${lit(p.rule)})`,
+    await appendRows(
+      conn,
+      "ingest.problems",
+      fatal.map((p) => [p.table, p.file, p.row ?? null, p.column ?? null, p.value ?? null, p.rule]),
     );
-    await run(conn, `INSERT INTO ingest.problems VALUES ${values.join(", ")}`);
   }
   report.problems = await problemCount(conn);
   if (report.problems > 0) {

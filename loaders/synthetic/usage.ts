@@ -15,6 +15,7 @@
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {USAGE_EVENT_TYPES} from "../contract.ts";
+import {writeTable} from "../duckdb.ts";
 import {ChunkWriter} from "./append.ts";
 
 export const SCRATCH = "syn_scratch";
@@ -103,9 +104,11 @@ export async function createScratch(conn: DuckDBConnection, customers: number, i
   await conn.run(
     `CREATE OR REPLACE TABLE ${SCRATCH}.ids AS SELECT i::INTEGER AS cid, 'C' || lpad(i::VARCHAR, ${idWidth}, '0') AS customer_id FROM range(1, ${customers + 1}) r(i)`,
   );
-  const types = ["active_users", ...EVENT_TYPES].map((t, i) => `(${i}, '${t}')`).join(", ");
-  await conn.run(
-    `CREATE OR REPLACE TABLE ${SCRATCH}.types (t INTEGER, event_type VARCHAR); INSERT INTO ${SCRATCH}.types VALUES ${types}`,
+  await writeTable(
+    conn,
+    `${SCRATCH}.types`,
+    {t: "INTEGER", event_type: "VARCHAR"},
+    ["active_users", ...EVENT_TYPES].map((t, i) => [i, t]),
   );
   // Poisson inverse CDF: key = q·UQ + j → count at u = (j + ½)/UQ, non-zero counts only
   await conn.run(`CREATE OR REPLACE TABLE ${SCRATCH}.pois (key INTEGER, cnt INTEGER)`);
