@@ -1,5 +1,5 @@
 /**
- * Load test of the API server (issue 5): the server runs in a child process (`tsx server/serve-api.ts`,
+ * Load test of the API server: the server runs in a child process (`tsx server/serve-api.ts`,
  * as in production, request logging on), autocannon runs in this process, both on 127.0.0.1.
  *
  * 1. throughput: as many requests as 32 connections get through for each of `/health`,

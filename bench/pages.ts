@@ -52,7 +52,7 @@ export interface SwitchTiming {
 export interface PagesBench {
   pages: PageTiming[];
   customerSwitch: SwitchTiming | null;
-  /** budgets of issue 4, checked against the figures above */
+  /** page budgets, checked against the figures above */
   checks: {name: string; value: number; limit: number; unit: string; pass: boolean}[];
 }
 

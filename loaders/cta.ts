@@ -9,7 +9,7 @@
  *   marts.mart_cta_history      every CTA ever raised: open ones keep their original creation date
  *                          until their condition clears, then close with that night's date
  *   marts.mart_cta_queue   today's open CTAs, prioritised, with the playbook step to work on
- *   marts.mart_escalations seed 004 escalation messages for every matrix trigger that fires
+ *   marts.mart_escalations escalation messages from the playbooks' template for every matrix trigger that fires
  *   marts.mart_alert_history    alerts raised by comparing tonight's scores with the previous build;
  *                          loaders/alerts/ turns tonight's rows into signed webhook deliveries
  *

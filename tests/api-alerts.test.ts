@@ -1,6 +1,6 @@
 /**
  * The API's admin endpoint that sends a signed test alert to a configured webhook target
- * (issue 6), against a real receiver on 127.0.0.1 that verifies the signature.
+ * against a real receiver on 127.0.0.1 that verifies the signature.
  */
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";

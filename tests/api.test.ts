@@ -116,7 +116,7 @@ describe("endpoints", () => {
     expect(c.headers.get("content-type")).toMatch(PROBLEM);
   });
 
-  it("GET /predictions/customers/{id}/360 has scores, quadrant, is_flight_risk by seed 002's rule, drivers, action, tickets and opportunities", async () => {
+  it("GET /predictions/customers/{id}/360 has scores, quadrant, is_flight_risk by the quadrant rule, drivers, action, tickets and opportunities", async () => {
     const w = await openWarehouse(warehousePath, {readOnly: true});
     let withTickets: string;
     try {

@@ -199,7 +199,7 @@ describe("CTA queue", () => {
 });
 
 describe("escalation messages", () => {
-  it("fill seed 004's template for every detectable matrix trigger that fires, and only those", async () => {
+  it("fill the playbooks' escalation template for every detectable matrix trigger that fires, and only those", async () => {
     await withWarehouse(wB(), async (c) => {
       const e = await all<Row>(
         c,

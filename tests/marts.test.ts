@@ -88,7 +88,7 @@ describe("marts", () => {
     expect(tiers.size).toBeGreaterThanOrEqual(3); // a realistic portfolio spreads over the bands
   });
 
-  it("flags follow seed 002's thresholds from the config", async () => {
+  it("flags follow the configured thresholds", async () => {
     const rows = await all<Row>(
       w.conn,
       "SELECT r.low_events, r.support_overload, r.onboarding_at_risk, f.events_last_30d, f.high_priority_tickets_30d, f.tenure_days, f.integrations_first_30d FROM marts.mart_customer_risk_scores r JOIN marts.mart_customer_churn_features f USING (customer_id)",

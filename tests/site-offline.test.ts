@@ -161,7 +161,7 @@ describe("static site, fully offline", () => {
           const buildInfo = await visit.page.textContent("#build-info");
           expect(buildInfo).toMatch(/data as of \d{1,2} \w{3} \d{4}/);
 
-          // the executive overview needs no SQL: no DuckDB-WASM, and a small page (issue 4: ≤ 1.5 MB)
+          // the executive overview needs no SQL: no DuckDB-WASM, and a small page (page budget: ≤ 1.5 MB)
           expect(
             visit.requests.some((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url)),
             "home page loads DuckDB-WASM",

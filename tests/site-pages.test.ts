@@ -1,5 +1,5 @@
 /**
- * The nine dashboard pages (issue 4) end to end: a real warehouse from the real pipeline
+ * The dashboard pages end to end: a real warehouse from the real pipeline
  * (ensureTestWarehouse), the real site build, served from 127.0.0.1 and driven in headless
  * Chromium. Every page loads with no console errors and no off-origin request, every chart
  * draws marks, the inputs change what is shown, the Customer 360 picker and the in-browser
@@ -454,7 +454,7 @@ describe("dashboard pages in headless Chromium", () => {
     });
   }, 120_000);
 
-  test("model quality: calibration, lift, back-test and the seed-001 red flag", async () => {
+  test("model quality: calibration, lift, back-test and the monthly audit's red flag", async () => {
     await onPage(PAGES[8]!, async (page) => {
       const k = await kpiValues(page);
       expect(k["roc-auc"]).toMatch(/^0\.\d{3}$/);

@@ -1,6 +1,6 @@
 /**
  * `npm run train [-- --force]` retrains the churn model on the warehouse built by
- * `npm run build` and promotes it into models/ only if it passes the gates of seed 000.
+ * `npm run build` and promotes it into models/ only if it passes the promotion gates in config.governance.
  *
  * `npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR]`
  * trains on your own customer-level table (CSV or Parquet) instead.

@@ -100,7 +100,7 @@ export interface GateRow {
 }
 
 /**
- * Seed 000's promotion gates: the candidate may lose at most `maxAucDrop` ROC-AUC against the
+ * The promotion gates: the candidate may lose at most `maxAucDrop` ROC-AUC against the
  * current model (measured on the candidate's test rows when possible), and its calibration
  * drift must stay within `maxCalibrationDrift`.
  */

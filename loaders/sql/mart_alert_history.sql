@@ -1,4 +1,4 @@
--- Churn alerts (seed 000), found by comparing tonight's scores with the previous build's:
+-- Churn alerts, found by comparing tonight's scores with the previous build's:
 --   tier_entered     the account entered an alert tier (High or Critical) or a riskier one of them
 --   health_drop      the health score fell by at least alerting.healthDropPoints
 --   renewal_at_risk  renewal within alerting.renewalAtRiskDays days while in an alert tier,

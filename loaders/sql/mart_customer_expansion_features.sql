@@ -1,4 +1,4 @@
--- Seed 002's rule-based expansion proxy: each input (config.expansion.inputs) capped to [0,1]
+-- Rule-based expansion proxy: each input (config.expansion.inputs) capped to [0,1]
 -- and weighted; mrr_tier_ceiling_pct is ARR as a share of the plan tier's ARR ceiling.
 CREATE OR REPLACE TABLE marts.mart_customer_expansion_features AS
 WITH inputs AS (

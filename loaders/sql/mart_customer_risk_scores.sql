@@ -1,5 +1,5 @@
 -- The risk view of every active account: the transparent rule-based health score (0–100,
--- higher is healthier), risk score (100 − health), seed 004's risk tier, seed 002's flags and
+-- higher is healthier), risk score (100 − health), the risk tier, the flags and
 -- recommended action and the components that cost the most points — beside the churn model's
 -- calibrated P(churn in 90 days), its tier and its top TreeSHAP drivers (marts.model_scores,
 -- marts.mart_customer_drivers, written by loaders/score.ts).
@@ -36,7 +36,7 @@ SELECT
   s.tenure_days < getvariable('onboarding_window_days') AND s.integrations_first_30d < getvariable('activation_gate_integrations') AS onboarding_at_risk,
   t.recommended_action,
   array_to_string(list_slice(coalesce(s.drivers, []), 1, getvariable('top_drivers')), ', ') AS top_risk_drivers,
-  -- rule-based exposure: ARR weighted by the 0–100 risk score read as a percentage (seed 002)
+  -- rule-based exposure: ARR weighted by the 0–100 risk score read as a percentage
   round(s.arr * s.risk_score / 100, 2) AS arr_at_risk,
   m.churn_probability,
   mt.tier AS model_tier,

@@ -1,5 +1,5 @@
--- Seed 004's escalation messages: one row per account and escalation-matrix trigger that
--- fires tonight, with the message filled from the seed's template (playbooks.ts →
+-- Escalation messages: one row per account and escalation-matrix trigger that
+-- fires tonight, with the message filled from the playbooks' template (playbooks.ts →
 -- escalationTemplate). Triggers the data can show:
 --   health_red       the health score is Red (risk tier High or Critical)
 --   renewal_at_risk  renewal within alerting.renewalAtRiskDays days while High or Critical
@@ -9,7 +9,7 @@
 -- first_raised_date carries over from the previous build while the trigger keeps firing.
 CREATE OR REPLACE TABLE marts.mart_escalations AS
 WITH accounts AS (
-  -- the health-score tier (risk_tier), not the model's: seed 004's health_red trigger is about
+  -- the health-score tier (risk_tier), not the model's: the health_red trigger is about
   -- the health score itself
   SELECT * FROM marts.mart_customer_risk_scores
 ),

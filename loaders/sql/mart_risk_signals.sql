@@ -1,8 +1,8 @@
--- Seed 002's three risk findings, measured on history instead of quoted: churn in the 90 days
+-- Three risk findings, measured on history instead of quoted: churn in the 90 days
 -- after monthly cutoffs (whose outcome window has fully elapsed), by usage level and by support
 -- load at the cutoff, and first-90-day churn of new accounts by integrations connected in
 -- their first 30 days. One row per analysis and bucket; `in_signal` marks the buckets that make
--- up the seed's risk group (thresholds from config.flags), so pages compute the multipliers.
+-- up the risk group (thresholds from config.flags), so pages compute the multipliers.
 CREATE OR REPLACE TABLE marts.mart_risk_signals AS
 WITH
 cutoffs AS (

@@ -72,7 +72,7 @@ export const TRUTH_TABLE = "truth.churn_probability";
 
 const DAY_US = 86_400_000_000;
 const HORIZON = config.dataQuality.churnHorizonDays;
-/** seed 002: the activation gate counts integration connects in an account's first 30 days */
+/** the activation gate counts integration connects in an account's first 30 days */
 const ACTIVATION_WINDOW_DAYS = 30;
 const TIERS: readonly PlanTier[] = ["Starter", "Growth", "Enterprise"];
 const TIER_MIN: Record<PlanTier, number> = {Starter: 3_000, Growth: 15_000, Enterprise: 80_000};

@@ -1,5 +1,5 @@
 /**
- * Customer 360: one account's risk snapshot (seed 002, dashboard 1).
+ * Customer 360: one account's risk snapshot.
  *
  * Data: src/data/c360.tar.ts packs every account's dossier into 64 shard files plus an index.
  * `Customer360Data` fetches the index once and each shard at most once, so switching accounts
@@ -194,7 +194,7 @@ export function accountHeader(d: Dossier): HTMLElement {
       CSM <strong>${d.csm_owner}</strong> · ${formatInt(d.seats_purchased)} seats · renews ${renewal} (in ${formatInt(d.days_to_renewal)} days)</div></div>` as HTMLElement;
 }
 
-/** The churn-score KPI with its monthly trend (seed 002: "Big Number + Trend"). */
+/** The churn-score KPI with its monthly trend ("Big Number + Trend"). */
 export function churnScoreKpi(d: Dossier, {width}: {width: number}): HTMLElement {
   const p = d.churn_probability;
   const hist = d.history.map(([date, v]) => ({date: parseUtc(date), p: v}));
@@ -236,7 +236,7 @@ export function churnScoreKpi(d: Dossier, {width}: {width: number}): HTMLElement
     ${spark}</div>` as HTMLElement;
 }
 
-/** Risk-flag breakdown: points each health component costs, plus seed 002's three flags. */
+/** Risk-flag breakdown: points each health component costs, plus the three flags. */
 export function riskFlagChart(d: Dossier, labels: Record<string, string>, {width}: {width: number}): HTMLElement {
   const rows = d.components.map(([id, value, score, lost]) => ({id, label: labels[id] ?? id, value, score, lost}));
   const flags = [
@@ -291,7 +291,7 @@ export function riskFlagChart(d: Dossier, labels: Record<string, string>, {width
     <div class="sg-flags" id="c360-flags">${
       on.length
         ? on.map((f) => html`<div class="sg-callout sg-warn"><code>${f.name}</code> — ${f.text}</div>`)
-        : html`<div class="sg-meta">None of seed 002's risk flags (low_events, support_overload, onboarding_at_risk) is raised.</div>`
+        : html`<div class="sg-meta">None of the risk flags (low_events, support_overload, onboarding_at_risk) is raised.</div>`
     }</div></div>` as HTMLElement;
 }
 
@@ -368,7 +368,7 @@ export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement 
   }) as unknown as HTMLElement;
 }
 
-/** Open support tickets (seed 002: "What issues need immediate resolution?"). */
+/** Open support tickets ("What issues need immediate resolution?"). */
 export function ticketsTable(d: Dossier): HTMLElement {
   if (!d.tickets.length) return emptyState("No open support tickets.");
   return html`<table class="sg-table" id="c360-tickets"><thead><tr><th>Ticket</th><th>Opened</th><th>Priority</th><th>Category</th><th>Subject</th></tr></thead><tbody>
@@ -394,7 +394,7 @@ export function opportunityCard(d: Dossier): HTMLElement {
     ${risky && renewalOpen ? html`<div class="sg-callout sg-warn" style="margin-top:.5rem">High-risk account with an open renewal: align CS and Sales now.</div>` : ""}</div>` as HTMLElement;
 }
 
-/** src/data/playbooks.json: seed 004's plays (written in rules/playbooks.ts). */
+/** src/data/playbooks.json: the plays (written in rules/playbooks.ts). */
 export interface Playbooks {
   riskPlaybooks: {
     id: string;
@@ -408,7 +408,7 @@ export interface Playbooks {
 }
 
 /**
- * Recommended action, the matching playbook steps (seed 004) with the step the account's risk CTA
+ * Recommended action, the matching playbook steps with the step the account's risk CTA
  * is on, and the account's open CTAs with the due dates fixed when they opened.
  */
 export function actionPanel(d: Dossier, playbooks: Playbooks): HTMLElement {

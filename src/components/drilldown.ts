@@ -1,5 +1,5 @@
 /**
- * Risk Drill-Down (seed 002, dashboard 3): the daily at-risk queue and the three analytic
+ * Risk Drill-Down: the daily at-risk queue and the three analytic
  * findings, measured from history (src/data/risk_signals.json ← marts.mart_risk_signals) —
  * never typed in. Account-level rows come from src/data/risk_scores.arrows (rows.ts).
  */
@@ -116,7 +116,7 @@ export function scatterSample(accounts: readonly Account[], limit = 4000): Scatt
   }));
 }
 
-/** Churn score vs events (seed 002): is the usage-decay signal visible? */
+/** Churn score vs events: is the usage-decay signal visible? */
 export function usageScatter(
   rows: readonly ScatterRow[],
   label: string,
@@ -246,7 +246,7 @@ export function signalChart(
   });
 }
 
-/** The three findings of seed 002, with the multipliers measured on this warehouse. */
+/** The three risk findings, with the multipliers measured on this warehouse. */
 export function findings(
   rows: readonly SignalBucket[],
   window: string,
@@ -260,13 +260,13 @@ export function findings(
       "usage-decay",
       formatMultiple(usage.multiplier),
       html`<strong>Usage decay:</strong> accounts with fewer than ${f.lowEventsThreshold30d} engagement events in 30 days churned at <strong>${formatMultiple(usage.multiplier)}</strong> the rate of active accounts (${formatPercent(usage.signalRate)} vs ${formatPercent(usage.baseRate)} within 90 days).`,
-      `${formatInt(usage.signalObservations + usage.baseObservations)} account-months, ${window}. Seed 002 quoted 3.2×.`,
+      `${formatInt(usage.signalObservations + usage.baseObservations)} account-months, ${window}. The usual benchmark is 3.2×.`,
     )}
     ${findingCard(
       "support-overload",
       formatMultiple(support.multiplier),
       html`<strong>Support overload:</strong> accounts with ≥ ${f.supportOverloadHighTickets} high-priority tickets in 30 days churned at <strong>${formatMultiple(support.multiplier)}</strong> the base rate (${formatPercent(support.signalRate)} vs ${formatPercent(support.baseRate)}).`,
-      `${formatInt(support.signalObservations)} overloaded account-months of ${formatInt(support.baseObservations)}, ${window}. Seed 002 quoted 2.1×.`,
+      `${formatInt(support.signalObservations)} overloaded account-months of ${formatInt(support.baseObservations)}, ${window}. The usual benchmark is 2.1×.`,
     )}
     ${findingCard(
       "activation-gate",
@@ -274,7 +274,7 @@ export function findings(
       activation.reduction >= 0
         ? html`<strong>Activation gate:</strong> new accounts that connected ≥ ${f.activationGateIntegrations} integrations in their first 30 days had <strong>${formatPercent(activation.reduction)} lower</strong> first-90-day churn (${formatPercent(activation.baseRate)} vs ${formatPercent(activation.signalRate)}).`
         : html`<strong>Activation gate:</strong> in this data, new accounts that connected ≥ ${f.activationGateIntegrations} integrations in their first 30 days did <strong>not</strong> churn less in their first 90 days (${formatPercent(activation.baseRate)} vs ${formatPercent(activation.signalRate)} below the gate).`,
-      `${formatInt(activation.signalObservations + activation.baseObservations)} new accounts with a full first 90 days. Seed 002 quoted 63%.`,
+      `${formatInt(activation.signalObservations + activation.baseObservations)} new accounts with a full first 90 days. The usual benchmark is 63%.`,
     )}
   </div>` as HTMLElement;
   return {cards, usage, support, activation};

@@ -1,5 +1,5 @@
 /**
- * Churn Heatmap (seed 002, dashboard 2): where ARR is most at risk, by plan tier × industry.
+ * Churn Heatmap: where ARR is most at risk, by plan tier × industry.
  * Reads the pre-aggregated src/data/segments.json (no DuckDB).
  */
 import * as d3 from "npm:d3";

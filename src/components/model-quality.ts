@@ -1,6 +1,6 @@
 /**
  * Model and score quality: the churn model's card and back-test (calibration, lift, metrics per
- * cutoff, drift) and seed 001's health-score accuracy audit — the share of churned accounts that
+ * cutoff, drift) and the health-score accuracy audit — the share of churned accounts that
  * were scored healthy, with its red flag. Reads src/data/model_quality.json (no DuckDB).
  */
 import * as d3 from "npm:d3";
@@ -12,7 +12,7 @@ import {formatDate, formatDateTime, formatInt, formatMultiple, formatPercent, pa
 import type {BuildInfo, Kpi} from "./ui.js";
 
 /**
- * Seed 001's red flag for the monthly health-score accuracy audit: more than 20% of churned
+ * Red flag for the monthly health-score accuracy audit: more than 20% of churned
  * accounts were scored "healthy" (config.governance.healthyChurnRedFlag).
  */
 export const HEALTHY_CHURN_RED_FLAG: number = config.governance.healthyChurnRedFlag;
@@ -237,7 +237,7 @@ export function aucByCutoffChart(q: ModelQuality, {width}: {width: number}): SVG
 const monthLabel = (d: string) =>
   parseUtc(d).toLocaleDateString("en-GB", {month: "short", year: "numeric", timeZone: "UTC"});
 
-/** Seed 001's audit: share of churned accounts scored healthy, per cutoff, against the red flag. */
+/** Audit: share of churned accounts scored healthy, per cutoff, against the red flag. */
 export function healthyChurnChart(q: ModelQuality, {width}: {width: number}): SVGSVGElement | HTMLElement {
   const rows = (q.backtest?.perCutoff ?? []).flatMap((r) => [
     {
@@ -263,7 +263,7 @@ export function healthyChurnChart(q: ModelQuality, {width}: {width: number}): SV
     color: {domain: ["health score: Green", "churn model: Low tier"], range: ["#e69f00", ACCENT], legend: true},
     marks: [
       Plot.ruleY([HEALTHY_CHURN_RED_FLAG], {stroke: BAD, strokeDasharray: "4,3"}),
-      Plot.text([`red flag > ${formatPercent(HEALTHY_CHURN_RED_FLAG)} (seed 001)`], {
+      Plot.text([`red flag > ${formatPercent(HEALTHY_CHURN_RED_FLAG)} (monthly audit)`], {
         frameAnchor: "top-right",
         dy: 4,
         dx: -4,

@@ -1,6 +1,6 @@
 /**
  * Renewals: the accounts renewing in the next 120 days, week by week, with the renewal
- * playbook's 120/90/60/30-day stage (config.renewalStagesDays, seed 004) and their risk.
+ * playbook's 120/90/60/30-day stage (config.renewalStagesDays) and their risk.
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
@@ -155,7 +155,7 @@ export function renewalsByWeekChart(
   });
 }
 
-/** Accounts and ARR per playbook stage, with the stage's actions (seed 004). */
+/** Accounts and ARR per playbook stage, with the stage's actions. */
 export function stageTable(rows: readonly RenewalRow[], stages: RenewalStages): HTMLElement {
   const days = [...config.renewalStagesDays].sort((a, b) => b - a);
   return html`<table class="sg-table" id="renewal-stages"><thead><tr><th>Stage</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">High + Critical</th><th>Playbook actions</th></tr></thead><tbody>

@@ -18,7 +18,7 @@ export const tierColorScale = {
   range: RISK_TIERS.map((t) => TIER_COLOURS[t]),
 } as const;
 
-/** Okabe–Ito colours for the four propensity quadrants (seed 002). */
+/** Okabe–Ito colours for the four propensity quadrants. */
 export const QUADRANT_COLOURS: Record<string, string> = {
   "Flight Risk": "#d55e00",
   "Churn Candidate": "#cc79a7", // reddish purple

@@ -1,5 +1,5 @@
 /**
- * Uplift Simulator (seed 002, dashboard 4): how much churning ARR could CS interventions keep,
+ * Uplift Simulator: how much churning ARR could CS interventions keep,
  * and at what return? Each targeted account's expected churned ARR (the model's calibrated
  * P(churn) × ARR) is reduced by the intervention's
  * effectiveness, at a fixed cost per intervention. Defaults come from config.uplift.

@@ -1,4 +1,4 @@
-// Seed 004's playbooks (src/rules/playbooks.ts, the one place they are written down) as
+// The playbooks (src/rules/playbooks.ts, the one place they are written down) as
 // JSON for the pages: the risk-tier plays and the renewal stages.
 import {riskPlaybooks, renewal} from "../rules/playbooks.ts";
 process.stdout.write(JSON.stringify({riskPlaybooks, renewalStages: renewal.stages}) + "\n");

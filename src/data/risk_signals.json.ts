@@ -1,4 +1,4 @@
-// Risk Drill-Down: seed 002's three findings measured on history (marts.mart_risk_signals).
+// Risk Drill-Down: the three risk findings measured on history (marts.mart_risk_signals).
 import {withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 writeJson(

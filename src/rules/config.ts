@@ -6,9 +6,9 @@
  * It sits under src/ because Observable Framework only serves modules that live under its
  * root; Node code imports it from here as well.
  *
- * Sources: seed 002 (dashboards guide: flags, quadrant, expansion proxy, uplift), seed 004
- * (playbooks: risk bands, timelines, escalation), seed 000 (rollout plan: watermark, model
- * retraining gates).
+ * What it holds: the risk flags, quadrant, expansion proxy and uplift assumptions of the
+ * dashboards; the playbooks' risk bands, timelines and escalations; the governance rules
+ * (watermark, model retraining gates).
  */
 
 import {playbooks, validatePlaybooks} from "./playbooks.js";
@@ -16,16 +16,16 @@ import {playbooks, validatePlaybooks} from "./playbooks.js";
 export type RiskTier = "Critical" | "High" | "Medium" | "Low";
 export const RISK_TIERS: readonly RiskTier[] = ["Critical", "High", "Medium", "Low"];
 
-/** Risk-tier bands on the 0–100 rule-based risk score (seed 004). Higher = riskier. */
+/** Risk-tier bands on the 0–100 rule-based risk score. Higher = riskier. */
 export interface TierBand {
   tier: RiskTier;
   /** inclusive lower bound of the 0–100 risk score */
   minScore: number;
-  /** health colour the CS team uses for the tier (seed 004: Green / Yellow / Red) */
+  /** health colour the CS team uses for the tier (Green / Yellow / Red) */
   colour: "Red" | "Yellow" | "Green";
-  /** recommended action text shown in tables (seed 002, "recommended_action") */
+  /** recommended action text shown in tables */
   recommendedAction: string;
-  /** act-within window for the tier's playbook, in hours (seed 004); null = standard cadence */
+  /** act-within window for the tier's playbook, in hours; null = standard cadence */
   actWithinHours: number | null;
 }
 
@@ -49,7 +49,7 @@ export interface HealthComponent {
   whenMissing: number;
 }
 
-/** Inputs of seed 002's rule-based expansion proxy; each normalised to [0,1] by `cap`. */
+/** Inputs of the rule-based expansion proxy; each normalised to [0,1] by `cap`. */
 export interface ExpansionInput {
   feature: string;
   weight: number;
@@ -58,7 +58,7 @@ export interface ExpansionInput {
 }
 
 export const config = {
-  /** Bands on the rule-based 0–100 risk score (seed 004), highest first. */
+  /** Bands on the rule-based 0–100 risk score, highest first. */
   riskTiers: [
     {
       tier: "Critical",
@@ -172,11 +172,11 @@ export const config = {
         whenMissing: 0,
       },
     ] satisfies HealthComponent[],
-    /** how many components are listed in `top_risk_drivers` (seed 002: "the two most active") */
+    /** how many components are listed in `top_risk_drivers` ("the two most active") */
     topDrivers: 2,
   },
 
-  /** Boolean risk flags of seed 002 and their thresholds. */
+  /** Boolean risk flags and their thresholds. */
   flags: {
     /** low_events: fewer than this many engagement events in the last 30 days */
     lowEventsThreshold30d: 5,
@@ -184,11 +184,11 @@ export const config = {
     supportOverloadHighTickets: 2,
     /** onboarding_at_risk: account younger than this with fewer integrations than the gate */
     onboardingWindowDays: 90,
-    /** activation gate (seed 002): ≥ 3 integration connects in the first 30 days */
+    /** activation gate: ≥ 3 integration connects in the first 30 days */
     activationGateIntegrations: 3,
   },
 
-  /** Seed 002's rule-based expansion proxy (weights sum to 1). */
+  /** Rule-based expansion proxy (weights sum to 1). */
   expansion: {
     inputs: [
       {feature: "premium_feature_trials_30d", weight: 0.3, cap: 5},
@@ -203,7 +203,7 @@ export const config = {
     expectedUpliftShare: 0.3,
   },
 
-  /** Propensity quadrant rules (seed 002). */
+  /** Propensity quadrant rules. */
   quadrant: {
     highChurn: 0.5,
     lowChurn: 0.25,
@@ -219,7 +219,7 @@ export const config = {
     },
   },
 
-  /** Uplift simulator assumptions (seed 002; Forrester 2023 benchmarks). */
+  /** Uplift simulator assumptions (Forrester 2023 benchmarks). */
   uplift: {
     costPerIntervention: 600,
     effectiveness: 0.15,
@@ -227,13 +227,13 @@ export const config = {
     accountCounts: [10, 25, 50, 100],
   },
 
-  /** Seed 004's playbooks, CTA rules, escalation matrix and alerting rules (src/rules/playbooks.ts). */
+  /** Playbooks, CTA rules, escalation matrix and alerting rules (src/rules/playbooks.ts). */
   playbooks,
 
-  /** Renewal playbook stages: days before renewal (seed 004), from the renewal playbook. */
+  /** Renewal playbook stages: days before renewal, from the renewal playbook. */
   renewalStagesDays: playbooks.renewal.stages.flatMap((s) => (s.daysBefore === null ? [] : [s.daysBefore])),
 
-  /** Governance (seed 000). */
+  /** Governance. */
   governance: {
     watermark: "[AI-GENERATED SUMMARY — HUMAN REVIEW REQUIRED BEFORE EXTERNAL DISTRIBUTION]",
     /** a candidate model may lose at most this much ROC-AUC against the current one */
@@ -244,7 +244,7 @@ export const config = {
      */
     maxCalibrationDrift: 0.05,
     /**
-     * seed 001's red flag for the health-score back-test: above this share of churned accounts
+     * the red flag for the health-score back-test: above this share of churned accounts
      * scored healthy (Low risk) before they left, the score has lost the team's trust
      */
     healthyChurnRedFlag: 0.2,

@@ -130,7 +130,7 @@ export function actionTier(healthTier: RiskTier, modelTier: RiskTier): RiskTier 
   return SEVERITY[modelTier] > SEVERITY[healthTier] ? modelTier : healthTier;
 }
 
-/** The recommended-action text of a tier (config.riskTiers, seed 002). */
+/** The recommended-action text of a tier (config.riskTiers). */
 export function recommendedAction(tier: RiskTier): string {
   return config.riskTiers.find((t) => t.tier === tier)?.recommendedAction ?? "";
 }
@@ -159,7 +159,7 @@ export interface SignalBucket {
   analysis: "usage_decay" | "support_load" | "activation_gate" | string;
   bucket_order: number;
   bucket: string;
-  /** the bucket belongs to the seed's risk group */
+  /** the bucket belongs to the risk group */
   in_signal: boolean;
   observations: number;
   churned: number;
@@ -185,7 +185,7 @@ function rate(rows: readonly SignalBucket[]): {rate: number; n: number} {
 }
 
 /**
- * A seed-002 finding measured from `marts.mart_risk_signals` rows of one analysis:
+ * A risk finding measured from `marts.mart_risk_signals` rows of one analysis:
  * - compare "rest" (default): the risk group against the accounts outside it
  *   (usage decay: "< 5 events churn 3.2× more than active users"; activation gate);
  * - compare "all": the risk group against the base rate of everyone

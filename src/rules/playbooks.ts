@@ -1,8 +1,8 @@
 /**
- * Seed 004's Customer Success playbooks as data: the four risk-tier playbooks, onboarding,
+ * Customer Success playbooks as data: the four risk-tier playbooks, onboarding,
  * renewal, expansion signals and the escalation matrix with its message template, plus the
- * rules that turn them into CTAs (seed 001: "a prioritised task … in the owning CSM's queue")
- * and the churn-alert settings (seed 000: "first automated churn alert delivered to Slack").
+ * rules that turn them into CTAs ("a prioritised task … in the owning CSM's queue")
+ * and the churn-alert settings ("first automated churn alert delivered to Slack").
  *
  * Like config.ts this is business rules, not code: the build (loaders/cta.ts, the CTA and
  * escalation SQL), the alert sender (loaders/alerts/) and the pages read these objects, so a
@@ -35,10 +35,10 @@ export interface RiskPlaybook {
   id: string;
   tier: RiskTier;
   name: string;
-  /** inclusive 0–100 risk-score band (seed 004); the live bands are config.riskTiers */
+  /** inclusive 0–100 risk-score band; the live bands are config.riskTiers */
   scoreBand: readonly [number, number];
   situation: string;
-  /** seed 004 "Timeline"; the number the build uses is config.riskTiers[].actWithinHours */
+  /** "Timeline"; the number the build uses is config.riskTiers[].actWithinHours */
   timeline: string;
   steps: readonly PlaybookStep[];
   successCriteria: string;
@@ -85,7 +85,7 @@ export interface EscalationRule {
   id: EscalationTriggerId;
   trigger: string;
   level: string;
-  /** seed 004 "Response Time" in hours; 0 = immediate */
+  /** "Response Time" in hours; 0 = immediate */
   responseHours: number;
   /** urgency written into the message; "tier" = critical for Critical accounts, else high */
   urgency: "critical" | "high" | "medium" | "tier";
@@ -513,7 +513,7 @@ export const onboarding = {
   /** Critical milestone: time to first value must be under this many days. */
   timeToFirstValueDays: 30,
   /**
-   * The activation gate the data can check (seed 002): config.flags.activationGateIntegrations
+   * The activation gate the data can check: config.flags.activationGateIntegrations
    * integrations in the first 30 days; `onboarding_at_risk` in mart_customer_risk_scores.
    */
   activationGate: "Enough integrations connected in the first 30 days (config.flags.activationGateIntegrations)",
@@ -618,7 +618,7 @@ export const expansionSignals: readonly ExpansionSignal[] = [
   },
 ];
 
-/** Seed 004 "Expansion Conversation Framework", in order. */
+/** The playbooks' "Expansion Conversation Framework", in order. */
 export const expansionConversation: readonly {step: string; guidance: string}[] = [
   {
     step: "Discovery",
@@ -637,7 +637,7 @@ export const expansionConversation: readonly {step: string; guidance: string}[] 
   {step: "Close", guidance: "Coordinate with sales/account executive for commercial negotiation."},
 ];
 
-/** Seed 004 "Internal Escalation Matrix", in seed order. */
+/** The playbooks' "Internal Escalation Matrix", in the order it is written. */
 export const escalationMatrix: readonly EscalationRule[] = [
   {
     id: "health_red",
@@ -703,7 +703,7 @@ export const escalationMatrix: readonly EscalationRule[] = [
 ];
 
 /**
- * Seed 004 "Escalation Communication Template". Placeholders in braces are filled by
+ * The playbooks' "Escalation Communication Template". Placeholders in braces are filled by
  * marts.mart_escalations (one message per firing trigger); the set of placeholders is fixed:
  * customer_name, brief_description, segment (the plan tier), arr, health_score,
  * classification (Red/Yellow/Green), renewal_date, issue_summary, warning_signals,
@@ -723,9 +723,9 @@ export const escalationTemplate = {
 } as const;
 
 /**
- * What raises a CTA (seed 001) and which playbook step it points to. Risk CTAs follow the
+ * What raises a CTA and which playbook step it points to. Risk CTAs follow the
  * tier's playbook and move to the step that matches their age; the others point at the step
- * of seed 004 that answers the signal.
+ * of the playbooks that answers the signal.
  */
 export const ctaRules: readonly CtaRule[] = [
   {
@@ -815,13 +815,13 @@ export const ctas = {
   lowPriorityDueDays: 30,
 } as const;
 
-/** Churn alerts to webhooks (seed 000) and how they are delivered. */
+/** Churn alerts to webhooks and how they are delivered. */
 export const alerting = {
   /** tiers whose entry raises an alert (compared with the previous build) */
   alertTiers: ["Critical", "High"] as readonly RiskTier[],
   /** an alert when the health score fell by at least this many points since the previous build */
   healthDropPoints: 15,
-  /** "renewal at risk": renewal within this many days while in an alert tier (seed 004 matrix) */
+  /** "renewal at risk": renewal within this many days while in an alert tier (escalation matrix) */
   renewalAtRiskDays: 60,
   /** what counts as a critical bug for the escalation matrix */
   criticalBug: {categories: ["bug", "outage"], priorities: ["urgent"]},
