@@ -5,6 +5,7 @@
  * dist.tmp-<pid>) and swapped in only when every step succeeded, so a failed build leaves
  * the previous warehouse and site exactly as they were.
  */
+import {UsageError} from "./cli/command.ts";
 import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
 import {config, validateConfig} from "../src/rules/config.ts";
@@ -69,7 +70,7 @@ export function parseIsoDate(s: string, what: string): string {
     Number.isNaN(Date.parse(s + "T00:00:00Z")) ||
     new Date(s + "T00:00:00Z").toISOString().slice(0, 10) !== s
   )
-    throw new Error(`${what}: "${s}" is not a valid date (expected YYYY-MM-DD)`);
+    throw new UsageError(`${what}: "${s}" is not a valid date (expected YYYY-MM-DD)`);
   return s;
 }
 
@@ -86,13 +87,13 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const asOf = parseIsoDate(opts.asOf ?? todayUtc(), "--as-of");
   const customers = opts.customers ?? DEFAULTS.customers;
   if (!Number.isInteger(customers) || customers < 10 || customers > 1_000_000)
-    throw new Error(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
+    throw new UsageError(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
   const seed = opts.seed ?? DEFAULTS.seed;
   const rawDir = resolve(opts.rawDir ?? DEFAULTS.rawDir);
   const files = findRawFiles(rawDir);
   const source = opts.source === "files" || (opts.source !== "synthetic" && files.size > 0) ? "files" : "synthetic";
   if (source === "files" && files.size === 0)
-    throw new Error(`--source files: ${rawDir} holds no raw CSV or Parquet files`);
+    throw new UsageError(`--source files: ${rawDir} holds no raw CSV or Parquet files`);
 
   const finalWarehouse = resolve(opts.warehousePath ?? DEFAULTS.warehousePath);
   const finalDist = resolve(opts.distDir ?? DEFAULTS.distDir);

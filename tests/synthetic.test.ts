@@ -12,6 +12,8 @@ import {config} from "../src/rules/config.ts";
 import {CONTRACT, ENGAGEMENT_EVENT_TYPES} from "../loaders/contract.ts";
 import {addMonths, MonthGrid, parseIsoDate} from "../loaders/synthetic/calendar.ts";
 import {parseGenerateArgs, runGenerate} from "../loaders/cli/generate.ts";
+import {UsageError} from "../loaders/cli/command.ts";
+import {DEFAULTS, todayUtc} from "../loaders/build.ts";
 import {generateSynthetic} from "../loaders/synthetic/generate.ts";
 import type {SyntheticSummary} from "../loaders/synthetic/generate.ts";
 import {
@@ -602,6 +604,15 @@ describe("synthetic generator", () => {
       /--out is required/,
     );
     expect(() => parseGenerateArgs(["--customers", "10", "--bogus", "1"])).toThrow(/bogus/);
+    // a wrong call is a usage error (exit 2), not a failure of the work
+    expect(() => parseGenerateArgs(["--customers", "10", "--bogus", "1"])).toThrow(UsageError);
+    // only --out is needed: the rest defaults to what the build generates
+    expect(parseGenerateArgs(["--out", "x"])).toMatchObject({
+      customers: DEFAULTS.customers,
+      seed: DEFAULTS.seed,
+      "as-of": todayUtc(),
+      format: "csv",
+    });
     const dir = mkdtempSync(join(tmpdir(), "saasguard-gen-"));
     try {
       for (const format of ["csv", "parquet"] as const) {

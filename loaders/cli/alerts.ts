@@ -4,7 +4,8 @@
  * By default it first enqueues tonight's alerts from the published warehouse (a no-op for
  * alerts already in the outbox), then drains the outbox until everything is delivered or
  * nothing more is due before the deadline. Exit code 0 when nothing is left pending or newly
- * dead-lettered, 2 otherwise (so nightly CI notices a target that is down), 1 on errors.
+ * dead-lettered, 3 otherwise (so nightly CI notices a target that is down), 2 on a usage error,
+ * 1 on other errors.
  *
  *   --outbox DIR            outbox directory (default data/outbox)
  *   --warehouse FILE        warehouse to enqueue tonight's alerts from (default data/warehouse.duckdb)
@@ -18,39 +19,45 @@
  *                           override playbooks.alerting.delivery for this run
  */
 import {resolve} from "node:path";
-import {parseArgs} from "node:util";
+import {parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {drainOutbox, sendTestAlert, type DeliverySettings} from "../alerts/deliver.ts";
 import {enqueueWarehouseAlerts} from "../alerts/enqueue.ts";
 import {readOutbox, replayDeadLetters} from "../alerts/outbox.ts";
 import {loadTargets} from "../alerts/targets.ts";
 
-const {values} = parseArgs({
-  options: {
-    outbox: {type: "string", default: "data/outbox"},
-    warehouse: {type: "string", default: "data/warehouse.duckdb"},
-    "no-enqueue": {type: "boolean", default: false},
-    targets: {type: "string"},
-    "deadline-seconds": {type: "string"},
-    "list-dead": {type: "boolean", default: false},
-    "replay-dead": {type: "string"},
-    test: {type: "string"},
-    "max-attempts": {type: "string"},
-    "backoff-base-ms": {type: "string"},
-    "backoff-max-ms": {type: "string"},
-    "timeout-ms": {type: "string"},
-    concurrency: {type: "string"},
-  },
-  strict: true,
-});
+const USAGE =
+  "usage: npm run alerts -- [--outbox DIR] [--warehouse FILE] [--no-enqueue] [--targets FILE] [--deadline-seconds N] [--list-dead] [--replay-dead all|IDS] [--test TARGET] [--max-attempts N] [--backoff-base-ms N] [--backoff-max-ms N] [--timeout-ms N] [--concurrency N]";
+
+const parse = () =>
+  parseCommandArgs({
+    options: {
+      outbox: {type: "string", default: "data/outbox"},
+      warehouse: {type: "string", default: "data/warehouse.duckdb"},
+      "no-enqueue": {type: "boolean", default: false},
+      targets: {type: "string"},
+      "deadline-seconds": {type: "string"},
+      "list-dead": {type: "boolean", default: false},
+      "replay-dead": {type: "string"},
+      test: {type: "string"},
+      "max-attempts": {type: "string"},
+      "backoff-base-ms": {type: "string"},
+      "backoff-max-ms": {type: "string"},
+      "timeout-ms": {type: "string"},
+      concurrency: {type: "string"},
+    },
+    strict: true,
+  });
+let values: ReturnType<typeof parse>["values"];
 
 function positive(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag}: "${v}" must be a positive number`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag}: "${v}" must be a positive number`);
   return n;
 }
 
 async function main(): Promise<number> {
+  values = parse().values;
   const outboxDir = resolve(values.outbox);
   const log = (line: string) => console.error(`[alerts] ${line}`);
 
@@ -66,12 +73,12 @@ async function main(): Promise<number> {
   if (values.test !== undefined) {
     const t = targets.find((x) => x.name === values.test);
     if (!t)
-      throw new Error(
+      throw new UsageError(
         `--test: no target named "${values.test}" (configured: ${targets.map((x) => x.name).join(", ") || "none"})`,
       );
     const r = await sendTestAlert(t);
     console.log(JSON.stringify(r));
-    return r.ok ? 0 : 2;
+    return r.ok ? 0 : 3;
   }
   if (!targets.length)
     log(
@@ -109,13 +116,8 @@ async function main(): Promise<number> {
     `delivered ${r.delivered}, failed attempts ${r.failedAttempts}, dead-lettered ${r.deadLettered}, still pending ${r.pending} (${r.seconds.toFixed(1)} s)`,
   );
   console.log(JSON.stringify(r));
-  return r.pending > 0 || r.deadLettered > 0 ? 2 : 0;
+  return r.pending > 0 || r.deadLettered > 0 ? 3 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    console.error(`[alerts] ${e.message}`);
-    process.exit(1);
-  },
-);
+await runCommand({name: "alerts", usage: USAGE}, main);
+process.exit();

@@ -1,5 +1,6 @@
 /**
- * `npm run generate -- --customers 5000 --seed 42 --as-of 2026-11-22 --out data/raw --format csv`
+ * `npm run generate -- --out DIR [--customers N] [--seed N] [--as-of YYYY-MM-DD] [--format csv|parquet]`
+ * (customers, seed and as-of default to the build's: 5,000 customers, seed 42, today in UTC)
  *
  * Generates the synthetic portfolio into an in-memory DuckDB and writes one file per raw table
  * (`<table>.csv` with a header, or `<table>.parquet`), rows ordered by the table's key so the
@@ -8,15 +9,17 @@
  */
 import {mkdirSync, renameSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
-import {parseArgs} from "node:util";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {z} from "zod";
+import {DEFAULTS, todayUtc} from "../build.ts";
 import {CONTRACT} from "../contract.ts";
+import {lit} from "../duckdb.ts";
+import {parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {parseIsoDate} from "../synthetic/calendar.ts";
 import {generateSynthetic} from "../synthetic/generate.ts";
 
 const USAGE =
-  "usage: npm run generate -- --customers <n> --seed <int> --as-of <YYYY-MM-DD> --out <dir> [--format csv|parquet] [--months <n>]";
+  "usage: npm run generate -- --out <dir> [--customers <n>] [--seed <int>] [--as-of <YYYY-MM-DD>] [--format csv|parquet] [--months <n>]";
 
 const intArg = (name: string, min: number, max: number) =>
   z
@@ -26,16 +29,19 @@ const intArg = (name: string, min: number, max: number) =>
     .refine((n) => n >= min && n <= max, `--${name} must be between ${min} and ${max}`);
 
 const ArgsSchema = z.object({
-  customers: intArg("customers", 1, 2_000_000),
-  seed: intArg("seed", 0, 4_294_967_295),
-  "as-of": z.string({error: "--as-of is required"}).refine((s) => {
-    try {
-      parseIsoDate(s);
-      return true;
-    } catch {
-      return false;
-    }
-  }, "--as-of must be a calendar date YYYY-MM-DD"),
+  customers: intArg("customers", 1, 2_000_000).default(DEFAULTS.customers),
+  seed: intArg("seed", 0, 4_294_967_295).default(DEFAULTS.seed),
+  "as-of": z
+    .string()
+    .default(() => todayUtc())
+    .refine((s) => {
+      try {
+        parseIsoDate(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "--as-of must be a calendar date YYYY-MM-DD"),
   out: z.string({error: "--out is required"}).min(1, "--out must not be empty"),
   format: z.enum(["csv", "parquet"], {error: "--format must be csv or parquet"}).default("csv"),
   months: intArg("months", 3, 120).optional(),
@@ -44,31 +50,22 @@ const ArgsSchema = z.object({
 export type GenerateArgs = z.infer<typeof ArgsSchema>;
 
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
-  let values: Record<string, string | undefined>;
-  try {
-    ({values} = parseArgs({
-      args: argv,
-      options: {
-        customers: {type: "string"},
-        seed: {type: "string"},
-        "as-of": {type: "string"},
-        out: {type: "string"},
-        format: {type: "string"},
-        months: {type: "string"},
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n${USAGE}`);
-  }
+  const {values} = parseCommandArgs({
+    args: argv,
+    options: {
+      customers: {type: "string"},
+      seed: {type: "string"},
+      "as-of": {type: "string"},
+      out: {type: "string"},
+      format: {type: "string"},
+      months: {type: "string"},
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   const parsed = ArgsSchema.safeParse(values);
-  if (!parsed.success) throw new Error(`${parsed.error.issues.map((i) => i.message).join("; ")}\n${USAGE}`);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join("; "));
   return parsed.data;
-}
-
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
 }
 
 export async function runGenerate(
@@ -91,7 +88,7 @@ export async function runGenerate(
       const file = join(tmpDir, `${spec.name}.${args.format}`);
       const order = spec.key.map((k) => `"${k}"`).join(", ");
       const opts = args.format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
-      await conn.run(`COPY (SELECT * FROM raw.${spec.name} ORDER BY ${order}) TO ${sqlString(file)} (${opts})`);
+      await conn.run(`COPY (SELECT * FROM raw.${spec.name} ORDER BY ${order}) TO ${lit(file)} (${opts})`);
       log(`wrote ${spec.name}.${args.format} (${summary.tables[spec.name]} rows)`);
     }
     // swap in only complete output: never leave a half-written directory behind
@@ -109,25 +106,14 @@ export async function runGenerate(
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
-if (isMain) {
-  let args: GenerateArgs;
-  try {
-    args = parseGenerateArgs(process.argv.slice(2));
-  } catch (err) {
-    console.error(`generate: ${(err as Error).message}`);
-    process.exit(2);
-  }
-  const t0 = performance.now();
-  runGenerate(args)
-    .then((tables) => {
-      console.log(
-        `generated ${Object.entries(tables)
-          .map(([t, n]) => `${t}=${n}`)
-          .join(" ")} into ${resolve(args.out)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-      );
-    })
-    .catch((err: unknown) => {
-      console.error(`generate: ${(err as Error).stack ?? String(err)}`);
-      process.exit(1);
-    });
-}
+if (isMain)
+  await runCommand({name: "generate", usage: USAGE}, async () => {
+    const args = parseGenerateArgs(process.argv.slice(2));
+    const t0 = performance.now();
+    const tables = await runGenerate(args);
+    console.log(
+      `generated ${Object.entries(tables)
+        .map(([t, n]) => `${t}=${n}`)
+        .join(" ")} into ${resolve(args.out)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  });

@@ -4,19 +4,19 @@
  * trained with `npm run train -- --table` lives in models/custom/) and writes one row per
  * customer: probability, tier and the top drivers (exact TreeSHAP, log-odds) as CSV.
  */
+import {parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {resolve} from "node:path";
-import {parseArgs} from "node:util";
 import {tierOfProbability} from "../../src/rules/config.ts";
 import {loadModel} from "../model/registry.ts";
 import {openTableFile} from "../model/table.ts";
 import {topDrivers} from "../model/treeshap.ts";
 import {scoreRelation} from "../score.ts";
-import {lit, openWarehouse} from "../duckdb.ts";
+import {ident, lit, openWarehouse} from "../duckdb.ts";
 
 const USAGE = "usage: npm run score -- --table FILE [--id COLUMN] [--model DIR] [--out FILE]";
 
-try {
-  const {values} = parseArgs({
+await runCommand({name: "score", usage: USAGE}, async () => {
+  const {values} = parseCommandArgs({
     options: {
       table: {type: "string"},
       id: {type: "string", default: "customer_id"},
@@ -25,7 +25,7 @@ try {
     },
     strict: true,
   });
-  if (!values.table) throw new Error(`--table FILE is required\n${USAGE}`);
+  if (!values.table) throw new UsageError("--table FILE is required");
   const model = await loadModel(resolve(values.model));
   const w = await openWarehouse(":memory:");
   const rel = await openTableFile(w, resolve(values.table));
@@ -37,7 +37,7 @@ try {
   const s = await scoreRelation(
     w.conn,
     model,
-    `(SELECT *, CAST("${values.id}" AS VARCHAR) AS customer_id FROM ${rel})`,
+    `(SELECT *, CAST(${ident(values.id)} AS VARCHAR) AS customer_id FROM ${rel})`,
   );
   const out = resolve(values.out ?? values.table.replace(/\.(csv|parquet)$/i, "") + ".scored.csv");
   const F = s.data.features.length;
@@ -63,12 +63,9 @@ try {
   }
   app.closeSync();
   await w.conn.run(
-    `COPY (SELECT customer_id AS "${values.id}", * EXCLUDE (customer_id) FROM scored ORDER BY 1) TO ${lit(out)} (HEADER)`,
+    `COPY (SELECT customer_id AS ${ident(values.id)}, * EXCLUDE (customer_id) FROM scored ORDER BY 1) TO ${lit(out)} (HEADER)`,
   );
   console.log(`scored ${s.ids.length} rows with model ${model.card.version} → ${out}`);
   await model.scorer.release();
   w.close();
-} catch (e) {
-  console.error(`score failed: ${(e as Error).message}`);
-  process.exit(1);
-}
+});

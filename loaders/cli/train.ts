@@ -8,9 +8,9 @@
  * The candidate is always written to <models>/candidate/ first; the current model is only
  * replaced when the gates pass (or with --force), so a failed or rejected run leaves it untouched.
  */
+import {intArg, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {existsSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
-import {parseArgs} from "node:util";
 import {DEFAULTS} from "../build.ts";
 import {MACRO_FILES, buildMarts} from "../marts.ts";
 import {formatGate, hasModel, loadModel, promote, promotionGate, saveModel} from "../model/registry.ts";
@@ -47,7 +47,7 @@ async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: strin
 }
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({
+  const {values} = parseCommandArgs({
     options: {
       force: {type: "boolean", default: false},
       warehouse: {type: "string", default: DEFAULTS.warehousePath},
@@ -63,8 +63,7 @@ async function main(): Promise<void> {
     strict: true,
   });
   if (values.help) return void console.log(USAGE);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new Error(`--seed: "${values.seed}" is not a whole number`);
+  const seed = intArg("seed", values.seed)!;
   const log = (m: string) => console.log(`  ${m}`);
   let trained: TrainedModel;
   let dir: string;
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
   let currentAucOnTest: ((current: Awaited<ReturnType<typeof loadModel>>) => Promise<number | null>) | null = null;
 
   if (values.table) {
-    if (!values.id || !values.label) throw new Error("--table needs --id COLUMN and --label COLUMN");
+    if (!values.id || !values.label) throw new UsageError("--table needs --id COLUMN and --label COLUMN");
     dir = resolve(values.out ?? join(values.models, "custom"));
     w = await openWarehouse(":memory:");
     const rel = await openTableFile(w, resolve(values.table));
@@ -145,10 +144,4 @@ async function main(): Promise<void> {
   w.close();
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(`train failed: ${(e as Error).message}`);
-  console.error("(the current model is unchanged)");
-  process.exit(1);
-}
+await runCommand({name: "train", usage: USAGE, unchanged: "(the current model is unchanged)"}, main);
