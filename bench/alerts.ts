@@ -4,6 +4,7 @@
  * 10,000-alert outbox once the target recovers from an outage. The lead wires it into
  * bench/run.ts; `npx tsx bench/alerts.ts` runs it alone.
  */
+import {isMainModule} from "../loaders/cli/command.ts";
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -82,7 +83,7 @@ export async function benchAlerts(): Promise<{deliveriesPerSecond: number; drain
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const r = await benchAlerts();
   console.log(JSON.stringify(r));
 }

@@ -11,12 +11,13 @@
  * `npx tsx bench/api.ts [--warehouse data/warehouse.duckdb] [--models models] [--seconds 8]`
  * runs it alone; `benchApi()` is what bench/run.ts calls.
  */
+import {isMainModule} from "../loaders/cli/command.ts";
 import autocannon from "autocannon";
 import {spawn, type ChildProcess} from "node:child_process";
 import {existsSync} from "node:fs";
 import {createServer} from "node:net";
 import {resolve} from "node:path";
-import {fileURLToPath, pathToFileURL} from "node:url";
+import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
 import {all, openWarehouse} from "../loaders/duckdb.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
@@ -298,7 +299,7 @@ export function formatApiFigures(f: ApiBenchFigures): string[] {
   ];
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (isMainModule(import.meta.url)) {
   const {values} = parseArgs({
     options: {warehouse: {type: "string"}, models: {type: "string"}, seconds: {type: "string"}},
   });

@@ -3,6 +3,7 @@
  * against the same SQL sent to DuckDB directly as one script, on copies of the same raw data
  * (and of the model's scores, which the score-phase marts join).
  */
+import {isMainModule} from "../loaders/cli/command.ts";
 import {join} from "node:path";
 import {buildMarts, loadRules, MART_FILES, martSql} from "../loaders/marts.ts";
 import {lit, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
@@ -49,7 +50,7 @@ export async function martsOverhead(
   return {pipelineSeconds: p, directSeconds: d, ratio: p / d};
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const [warehouse, asOf] = process.argv.slice(2);
   console.log(JSON.stringify(await martsOverhead(join(warehouse!), asOf!)));
 }

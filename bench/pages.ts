@@ -14,10 +14,10 @@
  *
  * Usage: `const r = await benchPages("dist")`, or `tsx bench/pages.ts [dist]` to print a table.
  */
+import {isMainModule} from "../loaders/cli/command.ts";
 import {readdir} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import {pathToFileURL} from "node:url";
 import type {Browser, Page} from "playwright-core";
 import {serveSite} from "../server/site.ts";
 import {launchBrowser, openRecordedPage} from "../tests/helpers/browser.ts";
@@ -222,7 +222,7 @@ export async function benchPages(
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (isMainModule(import.meta.url)) {
   const dir = process.argv[2] ?? "dist";
   const load = () =>
     `load average ${os

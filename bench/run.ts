@@ -16,14 +16,35 @@ import {benchAlerts} from "./alerts.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
 import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
 
-const {values} = parseArgs({
-  options: {
-    sizes: {type: "string", default: "5000,100000"},
-    only: {type: "string", default: "build,marts,pages,model,api,alerts"},
-  },
-});
+const PARTS = ["build", "marts", "pages", "model", "api", "alerts"] as const;
+const USAGE = `usage: npm run bench -- [--sizes 5000,100000] [--only ${PARTS.join(",")}]`;
+let values: {sizes: string; only: string; help: boolean};
+try {
+  ({values} = parseArgs({
+    options: {
+      sizes: {type: "string", default: "5000,100000"},
+      only: {type: "string", default: PARTS.join(",")},
+      help: {type: "boolean", default: false},
+    },
+    strict: true,
+  }));
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const sizes = values.sizes.split(",").map(Number);
 const only = new Set(values.only.split(","));
+const unknown = [...only].filter((p) => !(PARTS as readonly string[]).includes(p));
+if (unknown.length || sizes.some((n) => !Number.isInteger(n) || n < 10)) {
+  console.error(
+    `bench: ${unknown.length ? `unknown part(s) ${unknown.join(", ")}` : `--sizes must be whole numbers ≥ 10`}\n${USAGE}`,
+  );
+  process.exit(2);
+}
 const asOf = todayUtc();
 
 interface Target {

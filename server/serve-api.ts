@@ -6,9 +6,9 @@
  *
  * `startApi()` is also what the tests and the benchmark call.
  */
+import {isMainModule} from "../loaders/cli/command.ts";
 import {serve, type ServerType} from "@hono/node-server";
 import type {AddressInfo} from "node:net";
-import {pathToFileURL} from "node:url";
 import {createApiApp, type ApiApp} from "./api/app.ts";
 import {checkExposure, ConfigError, isLoopbackHost, loadApiConfig, type ApiConfig} from "./api/settings.ts";
 import {WarehouseStore} from "./api/data.ts";
@@ -158,4 +158,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
+if (isMainModule(import.meta.url)) await main();

@@ -4,6 +4,8 @@
  * is a failure of the work itself (exit 1, the message and what was left unchanged). Telling
  * them apart by type, not by the wording of a message.
  */
+import {realpathSync} from "node:fs";
+import {fileURLToPath} from "node:url";
 import {parseArgs, type ParseArgsConfig} from "node:util";
 
 /** The command was called wrongly: a missing, unknown or malformed argument. */
@@ -53,5 +55,20 @@ export async function runCommand(info: CommandInfo, main: () => Promise<number |
     console.error(`${info.name} failed: ${e instanceof Error ? e.message : String(e)}`);
     if (info.unchanged) console.error(info.unchanged);
     process.exit(1);
+  }
+}
+
+/**
+ * Whether the module at `url` is the script Node was started with — compared as real paths, so
+ * a checkout reached through a symbolic link (or a deploy directory that links to a release)
+ * still runs its commands.
+ */
+export function isMainModule(url: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(url));
+  } catch {
+    return false;
   }
 }

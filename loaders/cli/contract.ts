@@ -3,6 +3,7 @@
  * markdown the README embeds between its "contract:start" and "contract:end" markers (--write
  * updates README.md). A test keeps the README in step with the code.
  */
+import {isMainModule} from "./command.ts";
 import {readFileSync, writeFileSync} from "node:fs";
 import {CONTRACT} from "../contract.ts";
 import {REQUIRED_TABLES} from "../ingest.ts";
@@ -42,7 +43,7 @@ export function readmeWithContract(readme: string): string {
   return readme.slice(0, i + start.length) + "\n" + contractMarkdown() + "\n" + readme.slice(j);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   if (process.argv.includes("--write"))
     writeFileSync("README.md", readmeWithContract(readFileSync("README.md", "utf8")));
   else console.log(contractMarkdown());

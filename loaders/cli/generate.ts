@@ -14,7 +14,7 @@ import {z} from "zod";
 import {DEFAULTS, todayUtc} from "../build.ts";
 import {CONTRACT} from "../contract.ts";
 import {lit} from "../duckdb.ts";
-import {parseCommandArgs, runCommand, UsageError} from "./command.ts";
+import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {parseIsoDate} from "../synthetic/calendar.ts";
 import {generateSynthetic} from "../synthetic/generate.ts";
 
@@ -105,8 +105,7 @@ export async function runGenerate(
   }
 }
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname);
-if (isMain)
+if (isMainModule(import.meta.url))
   await runCommand({name: "generate", usage: USAGE}, async () => {
     const args = parseGenerateArgs(process.argv.slice(2));
     const t0 = performance.now();

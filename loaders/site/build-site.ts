@@ -16,13 +16,13 @@
  *
  * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
  */
+import {isMainModule} from "../cli/command.ts";
 import {spawn} from "node:child_process";
 import {createHash} from "node:crypto";
 import {createReadStream, createWriteStream, existsSync} from "node:fs";
 import {copyFile, mkdir, readdir, rename, rm, stat} from "node:fs/promises";
 import path from "node:path";
 import {pipeline} from "node:stream/promises";
-import {pathToFileURL} from "node:url";
 import {constants as zlibConstants, createBrotliCompress, createGzip} from "node:zlib";
 import {PROJECT_ROOT, prepareFramework} from "./prepare-framework.ts";
 
@@ -225,7 +225,7 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (isMainModule(import.meta.url)) {
   buildSite({
     warehouse: argValue("--warehouse") ?? process.env.SAASGUARD_WAREHOUSE ?? "data/warehouse.duckdb",
     outDir: argValue("--out") ?? process.env.SAASGUARD_SITE_OUT ?? "dist",

@@ -26,11 +26,12 @@
  *
  * Run: `tsx loaders/site/prepare-framework.ts` (also run by `npm run dev` and by buildSite()).
  */
+import {isMainModule} from "../cli/command.ts";
 import {createHash} from "node:crypto";
 import {existsSync, realpathSync} from "node:fs";
 import {copyFile, mkdir, readFile, readdir, rename, rm, writeFile} from "node:fs/promises";
 import path from "node:path";
-import {fileURLToPath, pathToFileURL} from "node:url";
+import {fileURLToPath} from "node:url";
 import * as esbuild from "esbuild";
 
 /** The project root (this file lives in `<root>/loaders/site/`). */
@@ -385,7 +386,7 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
   return {npmCacheDir, versions, rebuilt: true};
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (isMainModule(import.meta.url)) {
   prepareFramework({force: process.argv.includes("--force")}).then(
     (r) => {
       if (!r.rebuilt) console.log("prepare-framework: Framework cache already prepared");

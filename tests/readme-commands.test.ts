@@ -1,0 +1,249 @@
+/**
+ * Every command the README shows works when followed. The commands run for real, as `npm run …`
+ * in a scratch copy of the project (its folders linked, its own data/ and dist/), so nothing
+ * touches the checkout's warehouse or site. One build of a small portfolio serves `npm start`,
+ * `npm run api`, `npm run dev`, `npm run train` and `npm run score`.
+ *
+ * Two commands are checked for how they are called rather than run: `npm run bench` (minutes of
+ * load on purpose; its figures are quoted in the README) and `npm test` (this suite).
+ */
+import {spawn, type ChildProcess} from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
+const SCRIPTS = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {scripts: Record<string, string>})
+  .scripts;
+
+let dir: string;
+
+interface Run {
+  code: number | null;
+  out: string;
+}
+
+function npm(args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["--silent", ...args], {cwd, env: {...process.env, ...env}});
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({code, out}));
+  });
+}
+
+/** Starts a long-running command, waits until its output matches `ready`, returns the match. */
+function serve(
+  args: string[],
+  ready: RegExp,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{child: ChildProcess; match: RegExpMatchArray}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["--silent", ...args], {cwd: dir, env: {...process.env, ...env}, detached: true});
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`npm ${args.join(" ")} did not start:\n${out}`)), 90_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve({child, match: m});
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npm ${args.join(" ")} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Stops a started command and everything it spawned (npm → tsx → node). */
+function stop(child: ChildProcess): void {
+  child.removeAllListeners("exit");
+  try {
+    process.kill(-child.pid!, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "saasguard-readme-"));
+  for (const f of ["loaders", "src", "server", "models", "node_modules", "observablehq.config.ts", "tsconfig.json"])
+    symlinkSync(path.join(ROOT, f), path.join(dir, f));
+  writeFileSync(path.join(dir, "package.json"), readFileSync(path.join(ROOT, "package.json")));
+  mkdirSync(path.join(dir, "data"));
+  // the build the other commands use: a small portfolio, through dist/
+  const r = await npm(["run", "build", "--", "--customers", "200", "--as-of", "2026-06-30"]);
+  expect(r.code, r.out).toBe(0);
+}, 300_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, {recursive: true, force: true});
+});
+
+describe("README commands", () => {
+  it("every `npm run` the README names is a script of package.json, and each is exercised below", () => {
+    const named = new Set([...README.matchAll(/npm run ([a-z:]+)/g)].map((m) => m[1]!));
+    const exercised = new Set(["build", "api", "api:key", "dev", "train", "score", "generate", "contract", "alerts"]);
+    for (const s of ["format", "format:check", "bench"]) exercised.add(s);
+    expect(named.size).toBeGreaterThan(10);
+    for (const name of named) {
+      expect(SCRIPTS[name], `README names npm run ${name}`).toBeDefined();
+      expect(exercised.has(name), `npm run ${name} is not exercised by this test`).toBe(true);
+    }
+    for (const cmd of ["npm ci", "npm start", "npm test"]) expect(README).toContain(cmd);
+  });
+
+  it("npm run build wrote the warehouse and the site; a wrong option is a usage error (exit 2)", async () => {
+    expect(existsSync(path.join(dir, "data/warehouse.duckdb"))).toBe(true);
+    expect(existsSync(path.join(dir, "dist/index.html"))).toBe(true);
+    const bad = await npm(["run", "build", "--", "--customers", "many"]);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--customers: "many" is not a whole number/);
+    expect(bad.out).toMatch(/usage: npm run build/);
+  });
+
+  it("npm start serves the site and the API of that build", async () => {
+    const {child, match} = await serve(["start"], /SaaSGuard API: (http:\/\/\S+?)\/? /, {
+      SITE_PORT: "0",
+      API_PORT: "0",
+    });
+    try {
+      const api = match[1]!.replace(/\/$/, "");
+      const health = (await (await fetch(`${api}/health`)).json()) as {status: string};
+      expect(health.status).toBe("ok");
+    } finally {
+      stop(child);
+    }
+  }, 120_000);
+
+  it("npm run api serves the API alone", async () => {
+    const {child, match} = await serve(["run", "api"], /(http:\/\/127\.0\.0\.1:\d+)/, {
+      API_PORT: "0",
+      WAREHOUSE_PATH: path.join(dir, "data/warehouse.duckdb"),
+      LOG_LEVEL: "warn",
+    });
+    try {
+      expect((await fetch(`${match[1]}/health`)).status).toBe(200);
+      expect((await fetch(`${match[1]}/docs`)).status).toBe(200);
+    } finally {
+      stop(child);
+    }
+  }, 120_000);
+
+  it("npm run dev previews the pages live", async () => {
+    const {child, match} = await serve(["run", "dev", "--", "--port", String(await freePort())], /↳ (http:\/\/\S+)/);
+    try {
+      const html = await (await fetch(match[1]!)).text();
+      expect(html).toContain("Executive overview");
+    } finally {
+      stop(child);
+    }
+  }, 120_000);
+
+  it("npm run generate -- --out DIR writes one file per raw table; a wrong option exits 2", async () => {
+    const out = path.join(dir, "example");
+    const r = await npm(["run", "generate", "--", "--out", out, "--customers", "40"]);
+    expect(r.code, r.out).toBe(0);
+    expect(readdirSync(out).sort()).toContain("customers.csv");
+    const wrong = await npm(["run", "generate", "--", "--out", path.join(dir, "example-wrong"), "--bogus"]);
+    expect(wrong.code).toBe(2);
+    expect(existsSync(path.join(dir, "example-wrong"))).toBe(false);
+  }, 120_000);
+
+  it("npm run contract prints the raw data contract", async () => {
+    const r = await npm(["run", "contract"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("#### raw.customers");
+  });
+
+  it("npm run api:key -- crm read prints a key and its API_KEYS entry", async () => {
+    const r = await npm(["run", "api:key", "--", "crm", "read"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/crm:read:[0-9a-f]{64}/);
+    expect((await npm(["run", "api:key", "--", "crm", "root"])).code).toBe(2);
+  });
+
+  it("npm run train and npm run score on a table of the user's", async () => {
+    const table = path.join(dir, "accounts.csv");
+    const lines = ["account,logins,tickets,churned"];
+    for (let i = 0; i < 400; i++) {
+      const logins = (i * 37) % 100;
+      lines.push(`A${i},${logins},${(i * 13) % 7},${logins < 30 && i % 3 !== 0 ? 1 : 0}`);
+    }
+    writeFileSync(table, lines.join("\n") + "\n");
+    const model = path.join(dir, "custom-model");
+    const t = await npm([
+      "run",
+      "train",
+      "--",
+      "--table",
+      table,
+      "--id",
+      "account",
+      "--label",
+      "churned",
+      "--out",
+      model,
+    ]);
+    expect(t.code, t.out).toBe(0);
+    const scored = path.join(dir, "scored.csv");
+    const s = await npm(["run", "score", "--", "--table", table, "--id", "account", "--model", model, "--out", scored]);
+    expect(s.code, s.out).toBe(0);
+    expect(readFileSync(scored, "utf8").split("\n")[0]).toMatch(/^account,/);
+  }, 180_000);
+
+  it("npm run alerts with nothing configured delivers nothing and says so", async () => {
+    const r = await npm([
+      "run",
+      "alerts",
+      "--",
+      "--outbox",
+      path.join(dir, "outbox"),
+      "--warehouse",
+      path.join(dir, "data/warehouse.duckdb"),
+    ]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/no webhook targets configured/);
+  }, 60_000);
+
+  it("npm run format:check passes on the tree; npm run bench knows its options", async () => {
+    // on the checkout itself: the scratch copy holds links, not the tree
+    const f = await npm(["run", "format:check"], {}, ROOT);
+    expect(f.code, f.out).toBe(0);
+    expect(SCRIPTS.format).toBe("prettier --write .");
+    const help = await npm(["run", "bench", "--", "--help"], {}, ROOT);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/usage: npm run bench -- \[--sizes/);
+    expect((await npm(["run", "bench", "--", "--only", "everything"], {}, ROOT)).code).toBe(2);
+  }, 120_000);
+});
