@@ -1,10 +1,11 @@
 /**
+ * GET /openapi.json, the OpenAPI 3.1 document made from the routes' zod schemas, and
  * GET /docs: Swagger UI served entirely from this server — the assets come from the
  * `swagger-ui-dist` package in node_modules (no CDN), the page has no inline script (the CSP is
  * `script-src 'self'`) and the online spec validator is switched off, so the page makes no
  * request to any other host.
  */
-import type {OpenAPIHono} from "@hono/zod-openapi";
+import type {ApiApp, ApiDeps} from "../env.ts";
 import {readFileSync} from "node:fs";
 import {createRequire} from "node:module";
 import {dirname, join} from "node:path";
@@ -49,7 +50,23 @@ export function swaggerDistDir(): string {
   return dirname(require.resolve("swagger-ui-dist/package.json"));
 }
 
-export function docsRoutes(app: OpenAPIHono): void {
+export function docsRoutes(app: ApiApp, {config}: ApiDeps): void {
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "SaaSGuard API",
+      version: "1.0.0",
+      description:
+        "Customer health, churn predictions and guardrailed AI account summaries. Authenticate with `Authorization: Bearer <key>` (or `X-API-Key`). Errors are `application/problem+json` naming the bad field.",
+    },
+    security: config.apiKeys.length ? [{bearer: []}] : [],
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "an API key made with `npm run api:key`",
+  });
+
   const dir = swaggerDistDir();
   const files = new Map<string, Uint8Array>();
   for (const name of Object.keys(ASSETS)) files.set(name, new Uint8Array(readFileSync(join(dir, name))));

@@ -1,0 +1,60 @@
+import type {MiddlewareHandler} from "hono";
+import type {ApiEnv} from "../env.ts";
+import {ApiError} from "../problem.ts";
+import {presentedKey, ROLE_RANK, verifyKey} from "../security.ts";
+import type {ApiKeyEntry} from "../settings.ts";
+
+/** Paths anyone may call: liveness and the API's own documentation. */
+export const PUBLIC_PATH = /^\/(health|openapi\.json|docs(\/[A-Za-z0-9._-]*)?)$/;
+/** Paths that need the admin role. */
+export const ADMIN_PATH = /^\/(metrics|admin(\/.*)?)$/;
+
+/**
+ * API keys and roles. With no keys configured the server only listens on loopback (checked at
+ * start) and every caller is the local admin. Otherwise a key is checked against the stored
+ * sha256 hashes in constant time, and the path decides the role it needs. Hono's `bearerAuth`
+ * compares plain tokens and has no roles, hence this one.
+ */
+export function apiKeyAuth({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
+  const required = keys.length > 0;
+  const challenge = {"www-authenticate": 'Bearer realm="saasguard"'};
+  return async (c, next) => {
+    if (!required) {
+      c.set("principal", {name: "local", role: "admin"});
+      return next();
+    }
+    const path = c.req.path;
+    const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
+    const principal = key ? verifyKey(key, keys) : null;
+    if (principal) c.set("principal", principal);
+    if (PUBLIC_PATH.test(path)) return next();
+    if (key === undefined)
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+        [{field: "header.authorization", message: "missing"}],
+        challenge,
+      );
+    if (!principal)
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        "the API key is not valid",
+        [{field: "header.authorization", message: "unknown or malformed API key"}],
+        challenge,
+      );
+    const need = ADMIN_PATH.test(path) ? "admin" : "read";
+    if (ROLE_RANK[principal.role] < ROLE_RANK[need])
+      throw new ApiError(
+        403,
+        "forbidden",
+        "Forbidden",
+        `this endpoint needs the ${need} role; the key "${principal.name}" has the ${principal.role} role`,
+        [{field: "header.authorization", message: `role ${principal.role} is not enough`}],
+      );
+    return next();
+  };
+}

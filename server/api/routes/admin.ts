@@ -1,0 +1,90 @@
+import {createRoute} from "@hono/zod-openapi";
+import {monitorEventLoopDelay} from "node:perf_hooks";
+import {sendTestAlert} from "../../../loaders/alerts/deliver.ts";
+import {loadTargets} from "../../../loaders/alerts/targets.ts";
+import type {ApiApp, ApiDeps} from "../env.ts";
+import {notFound} from "../problem.ts";
+import {HealthSchema, ReloadResponseSchema, TestAlertRequestSchema, TestAlertResponseSchema} from "../schemas.ts";
+import {problem} from "../schemas.ts";
+import {COMMON_RESPONSES} from "./responses.ts";
+
+/** The admin role's routes: Prometheus metrics, a reload check now, a signed test alert. */
+export function adminRoutes(app: ApiApp, {warehouse, models, metrics}: ApiDeps): void {
+  // event-loop delay, sampled all the time and reported with the metrics
+  const loopDelay = monitorEventLoopDelay({resolution: 5});
+  loopDelay.enable();
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      tags: ["ops"],
+      summary: "Prometheus metrics (admin)",
+      responses: {
+        200: {
+          content: {"text/plain": {schema: HealthSchema.shape.status}},
+          description: "Prometheus text format 0.0.4",
+        },
+        ...COMMON_RESPONSES,
+      },
+    }),
+    (c) => {
+      metrics.eventLoopDelay.set({quantile: "0.5"}, loopDelay.percentile(50) / 1e9);
+      metrics.eventLoopDelay.set({quantile: "0.99"}, loopDelay.percentile(99) / 1e9);
+      metrics.eventLoopDelay.set({quantile: "1"}, loopDelay.max / 1e9);
+      if (c.req.query("reset_loop_delay") === "1") loopDelay.reset();
+      return c.body(metrics.registry.render(), 200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/reload",
+      tags: ["ops"],
+      summary: "Check for a new warehouse build or model now (admin)",
+      responses: {
+        200: {
+          content: {"application/json": {schema: ReloadResponseSchema}},
+          description: "What is served after the check",
+        },
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      await Promise.all([warehouse.check(), models.check()]);
+      return c.json(
+        {data: {built_at: warehouse.current?.info.built_at ?? null}, model: {version: models.current?.version ?? null}},
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/alerts/test",
+      tags: ["ops"],
+      summary: "Send a signed test alert to a configured webhook target (admin)",
+      request: {body: {content: {"application/json": {schema: TestAlertRequestSchema}}, required: true}},
+      responses: {
+        200: {content: {"application/json": {schema: TestAlertResponseSchema}}, description: "The delivery attempt"},
+        404: problem("Unknown target"),
+        422: problem("Invalid body"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const {target} = c.req.valid("json");
+      const t = loadTargets().targets.find((x) => x.name === target);
+      if (!t)
+        throw notFound(`no webhook target named ${target} (see SAASGUARD_WEBHOOKS / alerts.targets.json)`, [
+          {field: "body.target", message: "unknown target"},
+        ]);
+      const r = await sendTestAlert(t);
+      return c.json({id: r.id, target: r.target, ok: r.ok, status: r.status, detail: r.ok ? null : r.error}, 200);
+    },
+  );
+}

@@ -1,0 +1,66 @@
+import {createRoute} from "@hono/zod-openapi";
+import type {ApiApp, ApiDeps} from "../env.ts";
+import {notFound} from "../problem.ts";
+import {loadCustomer, loadCustomer360, warehouseModelVersion} from "../queries.ts";
+import {Customer360Schema, CustomerIdParam, CustomerSchema, problem} from "../schemas.ts";
+import {COMMON_RESPONSES} from "./responses.ts";
+
+const unknownCustomer = (id: string) =>
+  notFound(`no active customer with id ${id}`, [{field: "path.id", message: "unknown customer id"}]);
+
+/** An account as tonight's build scored it: its profile and scores, and the 360 view. */
+export function customerRoutes(app: ApiApp, {warehouse}: ApiDeps): void {
+  const responses = {404: problem("Unknown customer id"), 422: problem("Invalid id"), ...COMMON_RESPONSES};
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/customers/{id}",
+      tags: ["customers"],
+      summary: "An account's profile and current scores",
+      request: {params: CustomerIdParam},
+      responses: {
+        200: {content: {"application/json": {schema: CustomerSchema}}, description: "The account"},
+        ...responses,
+      },
+    }),
+    async (c) => {
+      const {id} = c.req.valid("param");
+      const body = await warehouse.use(async (snap) => {
+        const r = await loadCustomer(snap, id);
+        if (!r) throw unknownCustomer(id);
+        return {...r, data: {built_at: snap.info.built_at, as_of: snap.info.as_of}};
+      });
+      return c.json(body, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/predictions/customers/{id}/360",
+      tags: ["predictions"],
+      summary: "Customer 360: scores, flight risk, both quadrants, drivers, action, open tickets and opportunities",
+      request: {params: CustomerIdParam},
+      responses: {
+        200: {content: {"application/json": {schema: Customer360Schema}}, description: "The 360 view"},
+        ...responses,
+      },
+    }),
+    async (c) => {
+      const {id} = c.req.valid("param");
+      const body = await warehouse.use(async (snap) => {
+        const v = await loadCustomer360(snap, id);
+        if (!v) throw unknownCustomer(id);
+        const {data_as_of: _asOf, ...rest} = v;
+        return {
+          customer_id: id,
+          data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
+          scored_by_model_version: await warehouseModelVersion(snap),
+          ...rest,
+        };
+      });
+      return c.json(body, 200);
+    },
+  );
+}
