@@ -3,7 +3,7 @@
  *
  * Every feature is one `Float32Array` of length `nRows`. Values are float32 on purpose: the
  * exported ONNX model receives float32 inputs, so training, TS scoring and ONNX scoring all see
- * exactly the same numbers (see gbt.ts on float32-safe thresholds).
+ * exactly the same numbers (see tree.ts and binning.ts on float32-safe thresholds).
  *
  * - numeric features: the value, `NaN` when missing;
  * - categorical features: the integer index of the category in `FeatureMeta.categories`

@@ -11,7 +11,7 @@
  *   why TreeEnsemble (ai.onnx.ml 5) is used rather than TreeEnsembleRegressor (ml 3), which has
  *   no set membership. Verified on onnxruntime-web 1.30 by tests/model/onnx.test.ts.
  * - Missing values: `nodes_missing_value_tracks_true` = the node's learned default (left).
- * - Leaf values are float32 already (gbt.ts rounds them), so ONNX holds the same numbers.
+ * - Leaf values are float32 already (tree-growth.ts rounds them), so ONNX holds the same numbers.
  * - Calibration: none → Sigmoid; Platt → Mul(a), Add(b), Sigmoid; isotonic → the piecewise-linear
  *   map described in calibration.ts. Platt is kept as explicit nodes (not folded into the leaves)
  *   so `raw_score` stays the uncalibrated margin that TreeSHAP's values add up to.
@@ -19,7 +19,7 @@
  */
 import onnxProto from "onnx-proto";
 import type {Calibration} from "./calibration.ts";
-import type {GbtModel} from "./gbt.ts";
+import type {GbtModel} from "./tree.ts";
 
 const {onnx} = onnxProto;
 type IAttributeProto = onnxProto.onnx.IAttributeProto;

@@ -12,7 +12,7 @@ import {join} from "node:path";
 import {config} from "../../src/rules/config.ts";
 import type {ModelCard} from "./card.ts";
 import type {FeatureMeta} from "./dataset.ts";
-import {modelFromJSON, type GbtModel} from "./gbt.ts";
+import {modelFromJSON, type GbtModel} from "./tree.ts";
 import {loadOnnxScorer, type OnnxScorer} from "./onnx-runtime.ts";
 import {fromCardFeatures} from "./table.ts";
 import {sha256, type TrainedModel} from "./train.ts";

@@ -21,8 +21,8 @@
  * Additivity: Σ shap + expectedValue = predictRaw(x) (exactly in real arithmetic).
  */
 import type {Dataset} from "./dataset.ts";
-import type {GbtModel, TreeNode} from "./gbt.ts";
-import {goesLeft, predictRawRow} from "./gbt.ts";
+import type {GbtModel, TreeNode} from "./tree.ts";
+import {goesLeft, predictRawRow} from "./tree.ts";
 
 export type CoverKind = "count" | "hessian";
 

@@ -11,7 +11,7 @@
  */
 import {parentPort, workerData} from "node:worker_threads";
 import type {FeatureMeta} from "../../loaders/model/dataset.ts";
-import type {GbtModel} from "../../loaders/model/gbt.ts";
+import type {GbtModel} from "../../loaders/model/tree.ts";
 import {createExplainer, topDrivers} from "../../loaders/model/treeshap.ts";
 
 export interface DriversRequest {
