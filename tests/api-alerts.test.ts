@@ -2,10 +2,11 @@
  * The API's admin endpoint that sends a signed test alert to a configured webhook target
  * against a real receiver on 127.0.0.1 that verifies the signature.
  */
+import {startTestApi} from "./helpers/test-api.ts";
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {newSecret} from "../loaders/alerts/targets.ts";
-import {startApi, type ApiServer} from "../server/serve-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {loadApiConfig} from "../server/api/settings.ts";
 import {newApiKey} from "../server/api/security.ts";
 import {startReceiver, type Receiver} from "./helpers/receiver.ts";
@@ -23,17 +24,10 @@ beforeAll(async () => {
   process.env.SAASGUARD_WEBHOOKS = JSON.stringify({
     targets: [{name: "cs-slack", url: receiver.url, format: "slack", secret}],
   });
-  srv = await startApi({
-    env: {},
-    overrides: {
-      port: 0,
-      host: "127.0.0.1",
-      warehousePath,
-      modelsDir: join(dirname(warehousePath), "models"),
-      logLevel: "silent",
-      reloadPollMs: 0,
-      apiKeys: loadApiConfig({API_KEYS: `${admin.entry},${reader.entry}`}).apiKeys,
-    },
+  srv = await startTestApi({
+    warehousePath,
+    modelsDir: join(dirname(warehousePath), "models"),
+    apiKeys: loadApiConfig({API_KEYS: `${admin.entry},${reader.entry}`}).apiKeys,
   });
 });
 afterAll(async () => {

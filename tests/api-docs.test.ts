@@ -2,10 +2,11 @@
  * GET /docs in headless Chromium: Swagger UI renders every operation from /openapi.json, with
  * no request to any host but the API server and no console errors — the docs work offline.
  */
+import {startTestApi} from "./helpers/test-api.ts";
 import {dirname, join} from "node:path";
 import type {Browser} from "playwright-core";
 import {afterAll, beforeAll, expect, it} from "vitest";
-import {startApi, type ApiServer} from "../server/serve-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {launchBrowser, openRecordedPage} from "./helpers/browser.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
@@ -14,16 +15,9 @@ let browser: Browser;
 
 beforeAll(async () => {
   const wh = await ensureTestWarehouse();
-  srv = await startApi({
-    env: {},
-    overrides: {
-      port: 0,
-      host: "127.0.0.1",
-      warehousePath: wh,
-      modelsDir: join(dirname(wh), "models"),
-      logLevel: "silent",
-      reloadPollMs: 0,
-    },
+  srv = await startTestApi({
+    warehousePath: wh,
+    modelsDir: join(dirname(wh), "models"),
   });
   browser = await launchBrowser();
 });

@@ -4,12 +4,13 @@
  * without a restart and without a single failed request; a broken file is refused and the
  * previous build keeps serving.
  */
+import {startTestApi} from "./helpers/test-api.ts";
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, expect, it} from "vitest";
 import {all, lit, openWarehouse, run} from "../loaders/duckdb.ts";
-import {startApi, type ApiServer} from "../server/serve-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
@@ -79,18 +80,12 @@ beforeAll(async () => {
   } finally {
     w.close();
   }
-  srv = await startApi({
-    env: {},
-    overrides: {
-      port: 0,
-      host: "127.0.0.1",
-      warehousePath: live(),
-      modelsDir: join(dir, "models"),
-      logLevel: "silent",
-      reloadPollMs: 200,
-      rateLimitPerMinute: 1_000_000,
-      rateLimitBurst: 100_000,
-    },
+  srv = await startTestApi({
+    warehousePath: live(),
+    modelsDir: join(dir, "models"),
+    reloadPollMs: 200,
+    rateLimitPerMinute: 1_000_000,
+    rateLimitBurst: 100_000,
   });
 });
 

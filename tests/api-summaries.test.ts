@@ -5,6 +5,7 @@
  * in a correct watermarked answer or a clear error, and moves the right metric. The prompt is
  * checked for PII and fencing, and the whole file checks that no connection leaves loopback.
  */
+import {startTestApi} from "./helpers/test-api.ts";
 import dns from "node:dns";
 import {cpSync, mkdtempSync, rmSync} from "node:fs";
 import net from "node:net";
@@ -14,7 +15,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {config as business} from "../src/rules/config.ts";
 import {all, lit, openWarehouse, run} from "../loaders/duckdb.ts";
 import {loadRules, runSteps} from "../loaders/marts.ts";
-import {startApi, type ApiServer} from "../server/serve-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {isLoopbackHost, type ApiConfig} from "../server/api/settings.ts";
 import {createLogger} from "../server/api/log.ts";
 import {createApiMetrics} from "../server/api/prometheus.ts";
@@ -65,21 +66,14 @@ let ids: string[] = [];
 let privateOf: Record<string, {company_name: string; primary_contact_email: string; csm_owner: string}> = {};
 
 async function start(overrides: Partial<ApiConfig> = {}): Promise<ApiServer> {
-  return startApi({
-    env: {},
-    overrides: {
-      port: 0,
-      host: "127.0.0.1",
-      warehousePath,
-      modelsDir,
-      logLevel: "silent",
-      reloadPollMs: 0,
-      llm: {baseURL: stub.url, apiKey: "stub-secret", model: "stub-model"},
-      llmTimeoutMs: 800,
-      llmCircuitFailures: 1000,
-      summaryCacheSize: 0,
-      ...overrides,
-    },
+  return startTestApi({
+    warehousePath,
+    modelsDir,
+    llm: {baseURL: stub.url, apiKey: "stub-secret", model: "stub-model"},
+    llmTimeoutMs: 800,
+    llmCircuitFailures: 1000,
+    summaryCacheSize: 0,
+    ...overrides,
   });
 }
 

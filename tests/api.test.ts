@@ -4,11 +4,12 @@
  * API keys and roles, CORS, rate limits, body limits, request ids, security headers and the
  * configuration rules.
  */
+import {startTestApi} from "./helpers/test-api.ts";
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {config as business, tierOfProbability} from "../src/rules/config.ts";
 import {all, openWarehouse} from "../loaders/duckdb.ts";
-import {startApi, type ApiServer} from "../server/serve-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {ConfigError, loadApiConfig, type ApiConfig} from "../server/api/settings.ts";
 import {sampleFeatureRows} from "../server/api/samples.ts";
 import {newApiKey} from "../server/api/security.ts";
@@ -21,17 +22,10 @@ let samples: Awaited<ReturnType<typeof sampleFeatureRows>> = [];
 let dbRows: Record<string, Record<string, unknown>> = {};
 
 async function start(overrides: Partial<ApiConfig> = {}): Promise<ApiServer> {
-  return startApi({
-    env: {},
-    overrides: {
-      port: 0,
-      host: "127.0.0.1",
-      warehousePath,
-      modelsDir,
-      logLevel: "silent",
-      reloadPollMs: 0,
-      ...overrides,
-    },
+  return startTestApi({
+    warehousePath,
+    modelsDir,
+    ...overrides,
   });
 }
 

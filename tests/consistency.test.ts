@@ -5,12 +5,13 @@
  * open opportunities, the tiers and both quadrants. The open-ticket and open-opportunity rules
  * are also recomputed here from the raw rows, in TypeScript, as an independent oracle.
  */
+import {startTestApi} from "./helpers/test-api.ts";
 import {spawn} from "node:child_process";
 import path from "node:path";
 import {tableFromIPC} from "apache-arrow";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {all, openWarehouse} from "../loaders/duckdb.ts";
-import {startApi, type ApiServer} from "../server/serve-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -127,18 +128,11 @@ beforeAll(async () => {
   } finally {
     w.close();
   }
-  srv = await startApi({
-    env: {},
-    overrides: {
-      port: 0,
-      host: "127.0.0.1",
-      warehousePath: warehouse,
-      logLevel: "silent",
-      reloadPollMs: 0,
-      // one request per account, back to back
-      rateLimitPerMinute: 1_000_000,
-      rateLimitBurst: 1_000_000,
-    },
+  srv = await startTestApi({
+    warehousePath: warehouse,
+    // one request per account, back to back
+    rateLimitPerMinute: 1_000_000,
+    rateLimitBurst: 1_000_000,
   });
 }, 600_000);
 
