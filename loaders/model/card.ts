@@ -3,6 +3,7 @@
  * `ModelCardSchema` (zod) is the trust boundary for cards read from disk or supplied by users.
  */
 import {z} from "zod";
+import {createHash} from "node:crypto";
 
 const finite = z.number().refine(Number.isFinite, {message: "must be a finite number"});
 const unit = finite.refine((v) => v >= 0 && v <= 1, {message: "must be between 0 and 1"});
@@ -117,3 +118,6 @@ export function parseModelCard(json: unknown, source = "model card"): ModelCard 
   const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
   throw new Error(`${source} is invalid:\n${lines.join("\n")}`);
 }
+
+/** The hex sha256 of a model file's bytes: the card holds the sums that tie its files together. */
+export const sha256 = (b: Uint8Array | string): string => createHash("sha256").update(b).digest("hex");

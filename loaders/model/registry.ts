@@ -10,12 +10,12 @@
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {config} from "../../src/rules/config.ts";
-import type {ModelCard} from "./card.ts";
+import {sha256, type ModelCard} from "./card.ts";
 import type {FeatureMeta} from "./dataset.ts";
 import {modelFromJSON, type GbtModel} from "./tree.ts";
 import {loadOnnxScorer, type OnnxScorer} from "./onnx-runtime.ts";
 import {fromCardFeatures} from "./table.ts";
-import {sha256, type TrainedModel} from "./train.ts";
+import type {TrainedModel} from "./train.ts";
 import {createExplainer, type Explainer} from "./treeshap.ts";
 import {validateOnnxModel} from "./validate-onnx.ts";
 

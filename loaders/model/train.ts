@@ -11,11 +11,10 @@
  * A user's own table (`trainOnTable`): a deterministic random 60/20/20 split.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {createHash} from "node:crypto";
 import {config} from "../../src/rules/config.ts";
 import {all, lit, one, run} from "../duckdb.ts";
 import {fitPlatt, calibrate, type Calibration} from "./calibration.ts";
-import {parseModelCard, type ModelCard} from "./card.ts";
+import {parseModelCard, sha256, type ModelCard} from "./card.ts";
 import {subsetRows, type Dataset, type FeatureMeta} from "./dataset.ts";
 import {fitGbt, modelToJSON, predictRaw, type GbtModel, type GbtParams} from "./gbt.ts";
 import {fitLogistic, predictLogisticRaw} from "./logistic.ts";
@@ -71,8 +70,6 @@ export function driftBins(n: number): number {
 function calibrationParams(c: Calibration): Record<string, number | number[]> {
   return c.method === "platt" ? {a: c.a, b: c.b} : c.method === "isotonic" ? {x: c.x, y: c.y} : {};
 }
-
-export const sha256 = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
 
 function labelsOf(values: unknown[], column: string, source: string): Float64Array {
   const y = new Float64Array(values.length);

@@ -2,6 +2,7 @@
  * The parts of the gradient-boosted trees, each on its own with hand-made inputs whose answers
  * are worked out here: binning, split finding on a histogram, growing one tree, prediction.
  */
+import {build} from "esbuild";
 import {describe, expect, it} from "vitest";
 import {binDataset, binValue, buildBinMapper, float32Midpoint, type BinMapper} from "../../loaders/model/binning.ts";
 import type {FeatureMeta} from "../../loaders/model/dataset.ts";
@@ -237,5 +238,34 @@ describe("prediction", () => {
       [[1, 7], -0.2], // a category the split never saw goes right
     ];
     for (const [x, leaf] of cases) expect(predictRawRow(model, x), x.join(",")).toBeCloseTo(0.1 + 2 * leaf, 12);
+  });
+});
+
+describe("training and inference apart", () => {
+  it("the API server and its TreeSHAP worker load no training code", async () => {
+    const TRAINING = [
+      "gbt.ts",
+      "binning.ts",
+      "split-finding.ts",
+      "tree-growth.ts",
+      "train.ts",
+      "logistic.ts",
+      "calibration.ts",
+    ];
+    for (const entry of ["server/serve-api.ts", "server/api/shap-worker.ts"]) {
+      const r = await build({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        metafile: true,
+        platform: "node",
+        format: "esm",
+        packages: "external",
+        logLevel: "silent",
+      });
+      const loaded = Object.keys(r.metafile.inputs).filter((f) => f.startsWith("loaders/model/"));
+      expect(loaded, entry).toContain("loaders/model/tree.ts");
+      for (const t of TRAINING) expect(loaded, `${entry} loads ${t}`).not.toContain(`loaders/model/${t}`);
+    }
   });
 });
