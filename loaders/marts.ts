@@ -171,6 +171,7 @@ export async function loadRules(
   const a = rules.alerting;
   await setVariables(conn, {
     as_of: {date: asOf},
+    at_risk_tiers: config.atRiskTiers,
     engagement_event_types: ENGAGEMENT_EVENT_TYPES,
     health_features: h.components.map((c) => c.feature),
     expansion_features: config.expansion.inputs.map((e) => e.feature),

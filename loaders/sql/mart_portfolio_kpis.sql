@@ -21,8 +21,8 @@ portfolio AS (
   SELECT count(*) AS active_customers,
          sum(arr) AS total_arr,
          sum(arr_at_risk) AS arr_at_risk,
-         count(*) FILTER (WHERE risk_tier IN ('High', 'Critical')) AS high_critical_customers,
-         coalesce(sum(arr) FILTER (WHERE risk_tier IN ('High', 'Critical')), 0) AS high_critical_arr,
+         count(*) FILTER (WHERE list_contains(getvariable('at_risk_tiers'), risk_tier)) AS high_critical_customers,
+         coalesce(sum(arr) FILTER (WHERE list_contains(getvariable('at_risk_tiers'), risk_tier)), 0) AS high_critical_arr,
          round(avg(health_score), 1) AS avg_health_score
   FROM marts.mart_customer_risk_scores
 )

@@ -8,7 +8,7 @@
 import * as Plot from "npm:@observablehq/plot";
 import {ACCENT, BAD, GOOD, MIN_WIDTH, MUTED, PLOT_STYLE, TIER_COLOURS} from "./theme.js";
 import {html} from "npm:htl";
-import {config, type RiskTier} from "../rules/config.js";
+import {config, isAtRisk, type RiskTier} from "../rules/config.js";
 import {indexFile, shardFiles} from "./c360-files.js";
 import {addDays, formatDate, formatInt, formatPercent, formatUsd, formatUsdCompact, parseUtc} from "./format.js";
 import {actionTier, priorityLabel, recommendedAction, renewalStage} from "../rules/dashboard-math.js";
@@ -383,7 +383,7 @@ export function ticketsTable(d: Dossier): HTMLElement {
 export function opportunityCard(d: Dossier): HTMLElement {
   const open = d.opps;
   const tier = actionTier(d.risk_tier, d.model_tier);
-  const risky = tier === "Critical" || tier === "High";
+  const risky = isAtRisk(tier);
   const renewalOpen = open.some((o) => o.type === "renewal");
   return html`<div id="c360-gtm">${
     open.length

@@ -6,7 +6,7 @@ import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
 import {BAD, HEAT_SCHEME, MIN_WIDTH, PLOT_STYLE, TIER_COLOURS, tierColorScale} from "./theme.js";
 import {html, svg} from "npm:htl";
-import {RISK_TIERS, type RiskTier} from "../rules/config.js";
+import {isAtRisk, RISK_TIERS, type RiskTier} from "../rules/config.js";
 import {formatInt, formatPercent, formatUsd, formatUsdCompact} from "./format.js";
 import type {Kpi} from "./ui.js";
 import type {BuildInfo} from "./ui.js";
@@ -181,7 +181,7 @@ export function tierDonut(s: Segments, {width}: {width: number}): HTMLElement {
     .arc<d3.PieArcDatum<{tier: RiskTier; accounts: number}>>()
     .innerRadius(r * 0.58)
     .outerRadius(r - 2);
-  const hc = byTier.filter((t) => t.tier === "Critical" || t.tier === "High").reduce((a, t) => a + t.accounts, 0);
+  const hc = byTier.filter((t) => isAtRisk(t.tier)).reduce((a, t) => a + t.accounts, 0);
   return html`<div class="sg-row" style="align-items:center">
     <svg width=${size} height=${size} viewBox=${`${-r} ${-r} ${size} ${size}`} role="img" aria-label="Risk tier distribution">
       ${arcs.map((a) => svg`<path d=${arc(a)} fill=${TIER_COLOURS[a.data.tier]} stroke="white" stroke-width="1.5"><title>${a.data.tier}: ${formatInt(a.data.accounts)} accounts (${formatPercent(a.data.accounts / total)})</title></path>`)}

@@ -7,7 +7,7 @@ import * as Plot from "npm:@observablehq/plot";
 import {MIN_WIDTH, PLOT_STYLE, tierColorScale} from "./theme.js";
 import * as Inputs from "npm:@observablehq/inputs";
 import {html} from "npm:htl";
-import {config, RISK_TIERS, type RiskTier} from "../rules/config.js";
+import {config, isAtRisk, RISK_TIERS, type RiskTier} from "../rules/config.js";
 import type {Account} from "./accounts.js";
 import {addDays, formatDate, formatDayMonth, formatInt, formatPercent, formatUsdCompact} from "./format.js";
 import {actionTier, renewalStage} from "../rules/dashboard-math.js";
@@ -63,7 +63,7 @@ export function upcomingRenewals(accounts: readonly Account[], asOf: string): Re
 }
 
 export function renewalKpis(rows: readonly RenewalRow[]): Kpi[] {
-  const risky = rows.filter((r) => r.tier === "Critical" || r.tier === "High");
+  const risky = rows.filter((r) => isAtRisk(r.tier));
   const soon = rows.filter((r) => r.days_to_renewal <= 30);
   const exp = d3.sum(rows, (r) => r.churn_probability * r.arr);
   return [
@@ -161,7 +161,7 @@ export function stageTable(rows: readonly RenewalRow[], stages: RenewalStages): 
   return html`<table class="sg-table" id="renewal-stages"><thead><tr><th>Stage</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">High + Critical</th><th>Playbook actions</th></tr></thead><tbody>
     ${days.map((d) => {
       const g = rows.filter((r) => r.stage === d);
-      const risky = g.filter((r) => r.tier === "Critical" || r.tier === "High");
+      const risky = g.filter((r) => isAtRisk(r.tier));
       const st = stages.find((s) => s.daysBefore === d);
       const lower = days[days.indexOf(d) + 1] ?? 0;
       return html`<tr data-stage=${d}><td><strong>${d}-day</strong><br><span class="sg-meta">${lower + 1}–${d} days out</span></td><td class="num">${formatInt(g.length)}</td><td class="num">${formatUsdCompact(d3.sum(g, (r) => r.arr))}</td>
@@ -174,7 +174,7 @@ export function renewalTable(rows: readonly RenewalRow[], stages: RenewalStages)
   const first = (d: number) => stages.find((s) => s.daysBefore === d)?.actions[0] ?? "";
   const data = rows.map((r) => ({
     ...r,
-    next: r.tier === "Critical" || r.tier === "High" ? "Escalate and begin risk mitigation" : first(r.stage),
+    next: isAtRisk(r.tier) ? "Escalate and begin risk mitigation" : first(r.stage),
   }));
   return Inputs.table(data, {
     columns: [

@@ -58,6 +58,11 @@ export interface ExpansionInput {
 }
 
 export const config = {
+  /**
+   * The tiers that count as "at risk": the High + Critical figures of the KPIs, segments and
+   * renewals, and the accounts whose renewal is escalated.
+   */
+  atRiskTiers: ["Critical", "High"] as readonly RiskTier[],
   /** Bands on the rule-based 0–100 risk score, highest first. */
   riskTiers: [
     {
@@ -265,6 +270,11 @@ export const config = {
 
 export type Config = typeof config;
 
+/** Whether a tier counts as at risk (config.atRiskTiers). */
+export function isAtRisk(tier: RiskTier): boolean {
+  return config.atRiskTiers.includes(tier);
+}
+
 /** Tier of a 0–100 rule-based risk score. */
 export function tierOfRiskScore(score: number): RiskTier {
   for (const band of config.riskTiers) if (score >= band.minScore) return band.tier;
@@ -283,6 +293,8 @@ export function tierOfProbability(p: number): RiskTier {
  */
 export function validateConfig(c: Config = config): string[] {
   const problems: string[] = [];
+  for (const t of c.atRiskTiers)
+    if (!c.riskTiers.some((b) => b.tier === t)) problems.push(`config.atRiskTiers: unknown tier ${t}`);
   const sum = (xs: readonly {weight: number}[]) => xs.reduce((s, x) => s + x.weight, 0);
   if (Math.abs(sum(c.healthScore.components) - 1) > 1e-9)
     problems.push(`config.healthScore.components: weights sum to ${sum(c.healthScore.components)}, must sum to 1`);
