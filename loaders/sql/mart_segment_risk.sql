@@ -11,8 +11,8 @@ SELECT
   count(*) AS customers,
   sum(r.arr) AS arr,
   round(avg(r.risk_score), 1) AS avg_risk_score,
-  count(*) FILTER (WHERE r.list_contains(getvariable('at_risk_tiers'), risk_tier)) AS high_critical_customers,
-  coalesce(sum(r.arr) FILTER (WHERE r.list_contains(getvariable('at_risk_tiers'), risk_tier)), 0) AS high_critical_arr,
+  count(*) FILTER (WHERE list_contains(getvariable('at_risk_tiers'), r.risk_tier)) AS high_critical_customers,
+  coalesce(sum(r.arr) FILTER (WHERE list_contains(getvariable('at_risk_tiers'), r.risk_tier)), 0) AS high_critical_arr,
   sum(r.arr_at_risk) AS arr_at_risk,
   coalesce(any_value(ch.churned_12m), 0) AS churned_12m,
   round(coalesce(any_value(ch.churned_12m), 0) / (count(*) + coalesce(any_value(ch.churned_12m), 0)), 4) AS churn_rate_12m
