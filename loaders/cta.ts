@@ -6,12 +6,12 @@
  * sent — is read from the PREVIOUS warehouse (data/warehouse.duckdb, attached READ_ONLY) and
  * written again into the new one:
  *
- *   marts.mart_cta_history      every CTA ever raised: open ones keep their original creation date
- *                          until their condition clears, then close with that night's date
- *   marts.mart_cta_queue   today's open CTAs, prioritised, with the playbook step to work on
- *   marts.mart_escalations escalation messages from the playbooks' template for every matrix trigger that fires
- *   marts.mart_alert_history    alerts raised by comparing tonight's scores with the previous build;
- *                          loaders/alerts/ turns tonight's rows into signed webhook deliveries
+ *   marts.mart_cta_history    every CTA ever raised: open ones keep their original creation
+ *                             date until their condition clears, then close with that night's date
+ *   marts.mart_cta_queue      today's open CTAs, prioritised, with the playbook step to work on
+ *   marts.mart_escalations    messages from the playbooks' escalation template, one per trigger that fires
+ *   marts.mart_alert_history  alerts raised by comparing tonight's scores with the previous build;
+ *                             loaders/alerts/ turns tonight's rows into signed webhook deliveries
  *
  * The build calls carryOverCtas() right after buildMarts(), on the temporary warehouse, so a
  * failed build changes nothing (the previous warehouse is only read).
