@@ -2,7 +2,7 @@
  * CTA queue, carry-over across nightly builds, escalation messages and alert detection, on
  * real DuckDB warehouses built by the real pipeline.
  */
-import {copyFileSync, mkdtempSync, rmSync} from "node:fs";
+import {copyFileSync, cpSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -134,6 +134,25 @@ describe("CTA queue", () => {
         expect(r.step).toBe(r.reason === "risk_tier_critical" ? "Rescue Team Assignment" : "30-Day Recovery Plan");
       }
       await runQualityChecks(c, D2, checksOf("ctas"));
+    });
+  });
+
+  it("upgrading keeps the history: a previous build whose tables still carry the old names (cta_history, alert_history) is read", async () => {
+    const old = join(root, "old-names.duckdb");
+    cpSync(wA(), old);
+    await withWarehouse(old, async (c) => {
+      await c.run("ALTER TABLE marts.mart_cta_history RENAME TO cta_history");
+      await c.run("ALTER TABLE marts.mart_alert_history RENAME TO alert_history");
+    });
+    const next = join(root, "after-upgrade.duckdb");
+    cpSync(wB(), next);
+    const expected = await withWarehouse(wB(), (c) =>
+      all<Row>(c, "SELECT * FROM marts.mart_cta_history ORDER BY cta_id"),
+    );
+    await withWarehouse(next, async (c) => {
+      const r = await carryOverCtas(c, {previousWarehouse: old, asOf: D2});
+      expect(r.previousAsOf).toBe(D1);
+      expect(await all<Row>(c, "SELECT * FROM marts.mart_cta_history ORDER BY cta_id")).toEqual(expected);
     });
   });
 
