@@ -55,9 +55,13 @@ function serve(
   return new Promise((resolve, reject) => {
     const child = spawn("npm", ["--silent", ...args], {cwd: dir, env: {...process.env, ...env}, detached: true});
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`npm ${args.join(" ")} did not start:\n${out}`)), 90_000);
+    const timer = setTimeout(() => {
+      stop(child);
+      reject(new Error(`npm ${args.join(" ")} did not start:\n${out}`));
+    }, 90_000);
     const onData = (d: Buffer) => {
-      out += d.toString();
+      // without the terminal colours some tools add even when not on a terminal (CI=true)
+      out += d.toString().replace(/\x1b\[[0-9;]*m/g, "");
       const m = out.match(ready);
       if (m) {
         clearTimeout(timer);
