@@ -231,7 +231,7 @@ describe("escalation messages", () => {
         expect(detectable.has(r.trigger_id as never)).toBe(true);
         const m = escalationMatrix.find((x) => x.id === r.trigger_id)!;
         expect(r).toMatchObject({level: m.level, response_hours: m.responseHours});
-        // the message is the seed template with this account's values, rendered the same way in TypeScript
+        // the message is the playbooks' escalation template with this account's values, rendered the same way in TypeScript
         expect(r.subject).toBe(`[ESCALATION] ${r.customer_name} -- ${m.brief}`);
         expect(r.body).toBe(
           renderTemplate(escalationTemplate.body, {

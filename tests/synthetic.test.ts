@@ -1,6 +1,7 @@
 /**
  * The synthetic generator against a real in-memory DuckDB: determinism, the raw data contract,
- * temporal sanity, the truth probabilities, and the seed findings measured from the tables.
+ * temporal sanity, the truth probabilities, and the benchmark findings
+ * (usage decay, support overload, activation gate, expansion signals) measured from the tables.
  */
 import {mkdtempSync, readdirSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";

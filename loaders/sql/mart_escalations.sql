@@ -79,7 +79,7 @@ SELECT
   customer_id, trigger_id, trigger, level, response_hours, urgency, first_raised_date,
   customer_name, segment, csm_owner, arr, arr_at_risk, health_score, classification, risk_tier, renewal_date, days_to_renewal,
   issue_summary, warning_signals, recommended_action,
-  -- the seed template, placeholder by placeholder (playbooks.ts lists the placeholders)
+  -- the playbooks' escalation template, placeholder by placeholder (playbooks.ts lists the placeholders)
   replace(replace(getvariable('escalation_subject'), '{brief_description}', brief), '{customer_name}', customer_name) AS subject,
   -- the company name (free text from the CRM) goes in last, so text in it is never taken for a placeholder
   replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(getvariable('escalation_body'),

@@ -12,7 +12,7 @@
  * config as an argument).
  *
  * Day offsets are counted from the day the play starts (the CTA's creation date for risk
- * plays, the signup date for onboarding). "Week n" in the seed is converted to days
+ * plays, the signup date for onboarding). "Week n" in a playbook is converted to days
  * (week 2 = days 8–14, week 2–4 = days 8–28), so the build can tell which step is current.
  */
 import type {RiskTier} from "./config.js";
@@ -247,7 +247,7 @@ export const riskPlaybooks: readonly RiskPlaybook[] = [
           "Confirm continued sponsorship and address any political changes",
         ],
       },
-      // "Ongoing" in the seed: it runs alongside the other steps, so CTAs reach it only by rule (support_overload)
+      // "Ongoing" in the playbook: it runs alongside the other steps, so CTAs reach it only by rule (support_overload)
       {
         id: "support_fast_track",
         title: "Support Fast-Track",
@@ -586,7 +586,7 @@ export const renewal = {
       ],
     },
   ] satisfies RenewalStage[],
-  /** The post-renewal CTA stays open this many days after the renewal date (not in the seed: a working assumption). */
+  /** The post-renewal CTA stays open this many days after the renewal date (not in the playbooks: a working assumption). */
   postRenewalDays: 14,
 } as const;
 
