@@ -13,7 +13,8 @@ export const ADMIN_PATH = /^\/(metrics|admin(\/.*)?)$/;
  * API keys and roles. With no keys configured the server only listens on loopback (checked at
  * start) and every caller is the local admin. Otherwise a key is checked against the stored
  * sha256 hashes in constant time, and the path decides the role it needs. Hono's `bearerAuth`
- * compares plain tokens and has no roles, hence this one.
+ * reads only the Authorization header (our clients may send X-API-Key), has no roles and answers
+ * with plain-text errors (a malformed header gets 400), not the 401/403 problems below.
  */
 export function apiKeyAuth({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
   const required = keys.length > 0;
