@@ -5,10 +5,11 @@
  * `script-src 'self'`) and the online spec validator is switched off, so the page makes no
  * request to any other host.
  */
-import type {ApiApp, ApiDeps} from "../env.ts";
+import type {Handler} from "hono";
 import {readFileSync} from "node:fs";
 import {createRequire} from "node:module";
 import {dirname, join} from "node:path";
+import type {ApiApp, ApiDeps, ApiEnv} from "../env.ts";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -68,18 +69,20 @@ export function docsRoutes(app: ApiApp, {config}: ApiDeps): void {
   });
 
   const dir = swaggerDistDir();
-  const files = new Map<string, Uint8Array>();
+  const files = new Map<string, Uint8Array<ArrayBuffer>>();
   for (const name of Object.keys(ASSETS)) files.set(name, new Uint8Array(readFileSync(join(dir, name))));
-  const html =
-    (body: string, type: string) => (c: {body: (b: string, s: 200, h: Record<string, string>) => Response}) =>
+  // the page and its script are revalidated on every load, so a new server's docs show at once
+  const text =
+    (body: string, type: string): Handler<ApiEnv> =>
+    (c) =>
       c.body(body, 200, {"content-type": type, "cache-control": "no-cache"});
-  app.get("/docs", html(PAGE, "text/html; charset=utf-8"));
-  app.get("/docs/init.js", html(INIT, "text/javascript; charset=utf-8"));
+  app.get("/docs", text(PAGE, "text/html; charset=utf-8"));
+  app.get("/docs/init.js", text(INIT, "text/javascript; charset=utf-8"));
   app.get("/docs/:asset", (c) => {
     const name = c.req.param("asset");
     const data = files.get(name);
     if (!data) return c.notFound();
-    return c.body(data as unknown as ArrayBuffer, 200, {
+    return c.body(data, 200, {
       "content-type": ASSETS[name]!,
       "cache-control": "public, max-age=86400",
     });
