@@ -130,6 +130,7 @@ describe("apiKeyAuth", () => {
   const bearer = (k: string) => ({headers: {authorization: `Bearer ${k}`}});
   it("public paths need no key; others need a valid one, and admin paths the admin role", async () => {
     expect((await app.request("/health")).status).toBe(200);
+    expect((await app.request("/docs")).status).toBe(200);
     const missing = await app.request("/customers/C1");
     expect(missing.status).toBe(401);
     expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -164,6 +165,19 @@ describe("rateLimit", () => {
     expect(last!.headers.get("ratelimit-remaining")).toBe("0");
     expect((await problemOf(last!)).detail).toMatch(/rate limit of 60 requests per minute/);
     expect(metrics.registry.render()).toMatch(/rate_limited_total\{key="anonymous"\} 2/);
+  });
+
+  it("with API keys, each key has its own bucket", async () => {
+    const a = newApiKey("crm-a", "read");
+    const b = newApiKey("crm-b", "read");
+    const keys = loadApiConfig({API_KEYS: `${a.entry},${b.entry}`, API_HOST: "127.0.0.1"}).apiKeys;
+    const metrics = createApiMetrics();
+    const app = appWith(apiKeyAuth({keys}), rateLimit({perMinute: 60, burst: 2, byKey: true, metrics}));
+    const as = (k: string) => app.request("/customers/C1", {headers: {authorization: `Bearer ${k}`}});
+    const statuses: number[] = [];
+    for (const k of [a.key, a.key, a.key, b.key]) statuses.push((await as(k)).status);
+    expect(statuses).toEqual([200, 200, 429, 200]);
+    expect(metrics.registry.render()).toMatch(/rate_limited_total\{key="crm-a"\} 1/);
   });
 });
 
