@@ -3,12 +3,13 @@
  * are worked out here: binning, split finding on a histogram, growing one tree, prediction.
  */
 import {build} from "esbuild";
+import {readdirSync} from "node:fs";
 import {describe, expect, it} from "vitest";
 import {binDataset, binValue, buildBinMapper, float32Midpoint, type BinMapper} from "../../loaders/model/binning.ts";
 import type {FeatureMeta} from "../../loaders/model/dataset.ts";
 import {DEFAULT_GBT_PARAMS} from "../../loaders/model/gbt.ts";
 import {findBestSplit, leafScore, type SplitRules} from "../../loaders/model/split-finding.ts";
-import {growTree, type GrowthState} from "../../loaders/model/tree-growth.ts";
+import {growTree, leafValueBinned, stripBuildInfo, type GrowthState} from "../../loaders/model/tree-growth.ts";
 import {predictRawRow, treeLeaf, type GbtModel, type Tree} from "../../loaders/model/tree.ts";
 
 const num: FeatureMeta = {name: "x", kind: "numeric"};
@@ -103,6 +104,23 @@ describe("split finding", () => {
     // bins 0–1 plus the missing rows left: G −16, H 6; right G 8, H 4; parent G −8, H 10
     expect([s.bin, s.defaultLeft]).toEqual([1, true]);
     expect(s.gain).toBeCloseTo(256 / 7 + 64 / 5 - 64 / 11, 12);
+
+    // missing rows whose gradients side with the right child go right, though they are many
+    const right = node(
+      [
+        [-4, 2, 10],
+        [-2, 2, 10],
+        [3, 2, 10],
+        [5, 2, 10],
+        [6, 2, 25],
+      ],
+      numeric4,
+    );
+    const r = findBestSplit(rules, right.layout, right.stats, Int32Array.from([0]))!;
+    // left = bins 0–1: G −6, H 4; right = bins 2–3 plus missing: G 14, H 6; parent G 8, H 10
+    expect([r.bin, r.defaultLeft, r.CL]).toEqual([1, false, 20]);
+    expect(r.gain).toBeCloseTo(gain(-6, 4, 8, 10), 12);
+    expect(r.gain).toBeCloseTo(36 / 5 + 196 / 7 - 64 / 11, 12);
   });
 
   it("sends the best set of categories left (ordered by G/H, best prefix)", () => {
@@ -189,6 +207,37 @@ describe("tree growth", () => {
     expect(leaves(growTree(deep.st, deep.n, Int32Array.from([0])))).toBeGreaterThan(4);
   });
 
+  it("walks training rows by their bins to the same leaves prediction finds from raw values", () => {
+    // training updates margins from the bins; a prediction walks raw values with the thresholds;
+    // both must land in the same leaf, or training and serving would disagree
+    const n = 300;
+    const cat: FeatureMeta = {name: "plan", kind: "categorical", categories: ["a", "b", "c", "d"]};
+    const x = Float32Array.from({length: n}, (_, i) => (i % 7 === 0 ? NaN : Math.fround(Math.sin(i) * 3)));
+    const c = Float32Array.from({length: n}, (_, i) => (i % 11 === 0 ? NaN : (i * 7) % 4));
+    const y = Array.from({length: n}, (_, i) =>
+      Number.isNaN(x[i]!) || x[i]! < -1 || (c[i] === 1 && x[i]! > 1) ? 1 : 0,
+    );
+    const binned = binDataset({nRows: n, features: [num, cat], columns: [x, c]}, 255);
+    const st: GrowthState = {
+      ...binned,
+      P: {...DEFAULT_GBT_PARAMS, maxDepth: 4, maxLeaves: 12, minSamplesLeaf: 3, catSmooth: 0},
+      idx: Int32Array.from({length: n}, (_, i) => i),
+      tmp: new Int32Array(n),
+      grad: Float64Array.from(y, (v) => 0.5 - v),
+      hess: new Float64Array(n).fill(0.25),
+      histPool: [],
+    };
+    const grown = growTree(st, n, Int32Array.from([0, 1]));
+    const served = stripBuildInfo(grown);
+    expect(served.nodes.some((nd) => nd.categories)).toBe(true);
+    expect(served.nodes.some((nd) => nd.feature >= 0 && nd.defaultLeft)).toBe(true);
+    expect(served.nodes.filter((nd) => nd.feature >= 0).length).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < n; i++) {
+      const leaf = served.nodes[treeLeaf(served, [x[i]!, c[i]!])]!;
+      expect(leafValueBinned(binned, grown, i), `row ${i}`).toBe(leaf.value);
+    }
+  });
+
   it("gives each leaf −G/(H+λ) × learning rate, in float32", () => {
     const {st, n} = state(1, 31);
     const t = growTree(st, n, Int32Array.from([0]));
@@ -267,5 +316,24 @@ describe("training and inference apart", () => {
       expect(loaded, entry).toContain("loaders/model/tree.ts");
       for (const t of TRAINING) expect(loaded, `${entry} loads ${t}`).not.toContain(`loaders/model/${t}`);
     }
+  });
+
+  it("the browser's components load no model code at all: the what-if scores with the ONNX file", async () => {
+    const entries = readdirSync("src/components")
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+      .map((f) => `src/components/${f}`);
+    expect(entries).toContain("src/components/whatif.ts");
+    const r = await build({
+      entryPoints: entries,
+      bundle: true,
+      write: false,
+      outdir: "out",
+      metafile: true,
+      platform: "browser",
+      format: "esm",
+      packages: "external",
+      logLevel: "silent",
+    });
+    expect(Object.keys(r.metafile.inputs).filter((f) => f.startsWith("loaders/"))).toEqual([]);
   });
 });
