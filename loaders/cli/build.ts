@@ -19,11 +19,9 @@ await runCommand(
         "raw-dir": {type: "string", default: DEFAULTS.rawDir},
         lenient: {type: "boolean", default: false},
         "no-site": {type: "boolean", default: false},
-        help: {type: "boolean", default: false},
       },
       strict: true,
     });
-    if (values.help) return void console.log(USAGE);
     const source = values.source;
     if (source !== "auto" && source !== "synthetic" && source !== "files")
       throw new UsageError(`--source: "${source}" must be auto, synthetic or files`);

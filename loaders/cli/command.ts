@@ -38,11 +38,22 @@ export interface CommandInfo {
   unchanged?: string;
 }
 
+/** Whether the arguments ask for help (`--help` or `-h` before any `--`). */
+export function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
 /**
  * Runs a command's main function and ends the process the same way for every command:
- * exit 0 (or the code main returns), 2 on a UsageError, 1 on any other error.
+ * `--help` prints the usage line (exit 0); otherwise exit 0 (or the code main returns),
+ * 2 on a UsageError, 1 on any other error.
  */
 export async function runCommand(info: CommandInfo, main: () => Promise<number | void>): Promise<void> {
+  if (asksForHelp(process.argv.slice(2))) {
+    console.log(info.usage);
+    return;
+  }
   try {
     const code = await main();
     if (typeof code === "number") process.exitCode = code;

@@ -3,10 +3,12 @@
  * markdown the README embeds between its "contract:start" and "contract:end" markers (--write
  * updates README.md). A test keeps the README in step with the code.
  */
-import {isMainModule} from "./command.ts";
 import {readFileSync, writeFileSync} from "node:fs";
+import {isMainModule, parseCommandArgs, runCommand} from "./command.ts";
 import {CONTRACT} from "../contract.ts";
 import {REQUIRED_TABLES} from "../ingest.ts";
+
+const USAGE = "usage: npm run contract [-- --write]   (--write updates README.md's contract section)";
 
 export function contractMarkdown(): string {
   const out: string[] = [];
@@ -43,8 +45,12 @@ export function readmeWithContract(readme: string): string {
   return readme.slice(0, i + start.length) + "\n" + contractMarkdown() + "\n" + readme.slice(j);
 }
 
-if (isMainModule(import.meta.url)) {
-  if (process.argv.includes("--write"))
-    writeFileSync("README.md", readmeWithContract(readFileSync("README.md", "utf8")));
-  else console.log(contractMarkdown());
-}
+if (isMainModule(import.meta.url))
+  await runCommand({name: "contract", usage: USAGE}, async () => {
+    const {values} = parseCommandArgs({
+      options: {write: {type: "boolean", default: false}},
+      strict: true,
+    });
+    if (values.write) writeFileSync("README.md", readmeWithContract(readFileSync("README.md", "utf8")));
+    else console.log(contractMarkdown());
+  });

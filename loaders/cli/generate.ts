@@ -13,7 +13,7 @@ import {DuckDBInstance} from "@duckdb/node-api";
 import {z} from "zod";
 import {DEFAULTS, todayUtc} from "../build.ts";
 import {CONTRACT} from "../contract.ts";
-import {lit} from "../duckdb.ts";
+import {ident, lit} from "../../src/components/sql.ts";
 import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {parseIsoDate} from "../synthetic/calendar.ts";
 import {generateSynthetic} from "../synthetic/generate.ts";
@@ -86,7 +86,7 @@ export async function runGenerate(
     );
     for (const spec of CONTRACT) {
       const file = join(tmpDir, `${spec.name}.${args.format}`);
-      const order = spec.key.map((k) => `"${k}"`).join(", ");
+      const order = spec.key.map(ident).join(", ");
       const opts = args.format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
       await conn.run(`COPY (SELECT * FROM raw.${spec.name} ORDER BY ${order}) TO ${lit(file)} (${opts})`);
       log(`wrote ${spec.name}.${args.format} (${summary.tables[spec.name]} rows)`);

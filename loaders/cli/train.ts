@@ -58,11 +58,9 @@ async function main(): Promise<void> {
       exclude: {type: "string"},
       out: {type: "string"},
       seed: {type: "string", default: "42"},
-      help: {type: "boolean", default: false},
     },
     strict: true,
   });
-  if (values.help) return void console.log(USAGE);
   const seed = intArg("seed", values.seed)!;
   const log = (m: string) => console.log(`  ${m}`);
   let trained: TrainedModel;
