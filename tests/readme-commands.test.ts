@@ -4,8 +4,11 @@
  * touches the checkout's warehouse or site. One build of a small portfolio serves `npm start`,
  * `npm run api`, `npm run dev`, `npm run train` and `npm run score`.
  *
- * Two commands are checked for how they are called rather than run: `npm run bench` (minutes of
- * load on purpose; its figures are quoted in the README) and `npm test` (this suite).
+ * Each `npm …` command is recorded when it runs; the last test checks that every command the
+ * README shows ran. Three are checked another way, each for a stated reason: `npm test` (this
+ * suite itself), `npm ci` and `npm run typecheck` (CI's own steps, asserted in `.ci/run`).
+ * `npm run bench` runs its `--help` and an option check only: a real run is minutes of load on
+ * purpose (its figures are quoted in the README).
  */
 import {spawn, type ChildProcess} from "node:child_process";
 import {
@@ -25,10 +28,17 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
+/** The scripts the README shows as `npm run <script>`, and whether it shows npm start / test / ci. */
+const README_SCRIPTS = [...new Set([...README.matchAll(/npm run ([a-z:]+)/g)].map((m) => m[1]!))];
+const CI = readFileSync(path.join(ROOT, ".ci/run"), "utf8");
 const SCRIPTS = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {scripts: Record<string, string>})
   .scripts;
 
 let dir: string;
+
+/** The commands run so far: "start", "test", or a script name for `npm run <script>`. */
+const ran = new Set<string>();
+const record = (args: string[]) => ran.add(args[0] === "run" ? args[1]! : args[0]!);
 
 interface Run {
   code: number | null;
@@ -36,6 +46,7 @@ interface Run {
 }
 
 function npm(args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Promise<Run> {
+  record(args);
   return new Promise((resolve, reject) => {
     const child = spawn("npm", ["--silent", ...args], {cwd, env: {...process.env, ...env}});
     let out = "";
@@ -52,6 +63,7 @@ function serve(
   ready: RegExp,
   env: NodeJS.ProcessEnv = {},
 ): Promise<{child: ChildProcess; match: RegExpMatchArray}> {
+  record(args);
   return new Promise((resolve, reject) => {
     const child = spawn("npm", ["--silent", ...args], {cwd: dir, env: {...process.env, ...env}, detached: true});
     let out = "";
@@ -115,16 +127,9 @@ afterAll(() => {
 });
 
 describe("README commands", () => {
-  it("every `npm run` the README names is a script of package.json, and each is exercised below", () => {
-    const named = new Set([...README.matchAll(/npm run ([a-z:]+)/g)].map((m) => m[1]!));
-    const exercised = new Set(["build", "api", "api:key", "dev", "train", "score", "generate", "contract", "alerts"]);
-    for (const s of ["format", "format:check", "bench"]) exercised.add(s);
-    expect(named.size).toBeGreaterThan(10);
-    for (const name of named) {
-      expect(SCRIPTS[name], `README names npm run ${name}`).toBeDefined();
-      expect(exercised.has(name), `npm run ${name} is not exercised by this test`).toBe(true);
-    }
-    for (const cmd of ["npm ci", "npm start", "npm test"]) expect(README).toContain(cmd);
+  it("every `npm run` the README names is a script of package.json", () => {
+    expect(README_SCRIPTS.length).toBeGreaterThan(10);
+    for (const name of README_SCRIPTS) expect(SCRIPTS[name], `README names npm run ${name}`).toBeDefined();
   });
 
   it("npm run build wrote the warehouse and the site; a wrong option is a usage error (exit 2)", async () => {
@@ -134,7 +139,40 @@ describe("README commands", () => {
     expect(bad.code).toBe(2);
     expect(bad.out).toMatch(/--customers: "many" is not a whole number/);
     expect(bad.out).toMatch(/usage: npm run build/);
+    expect((await npm(["run", "build", "--", "--help"])).out).toMatch(/^usage: npm run build -- \[--as-of/);
   });
+
+  it("npm run build -- --source files --raw-dir DIR --no-site: bad data fails (exit 1) and changes nothing", async () => {
+    const raw = path.join(dir, "raw-bad");
+    expect(
+      (await npm(["run", "generate", "--", "--out", raw, "--customers", "30", "--as-of", "2026-06-30"])).code,
+    ).toBe(0);
+    const customers = path.join(raw, "customers.csv");
+    const [header, first, ...rest] = readFileSync(customers, "utf8").split("\n");
+    const arr = header!.split(",").indexOf("arr");
+    const cells = first!.split(",");
+    cells[arr] = "-5";
+    writeFileSync(customers, [header, cells.join(","), ...rest].join("\n"));
+    const warehouse = path.join(dir, "data/warehouse.duckdb");
+    const before = readFileSync(warehouse);
+    const r = await npm([
+      "run",
+      "build",
+      "--",
+      "--source",
+      "files",
+      "--raw-dir",
+      raw,
+      "--no-site",
+      "--as-of",
+      "2026-06-30",
+    ]);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/customers\.csv:2 column "arr"/);
+    expect(r.out).toContain("(nothing was changed: the previous warehouse and site are intact)");
+    expect(r.out).not.toMatch(/usage:/);
+    expect(readFileSync(warehouse).equals(before)).toBe(true);
+  }, 60_000);
 
   it("npm start serves the site and the API of that build", async () => {
     const {child, match} = await serve(["start"], /SaaSGuard API: (http:\/\/\S+?)\/? /, {
@@ -188,13 +226,18 @@ describe("README commands", () => {
     const r = await npm(["run", "contract"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("#### raw.customers");
+    const wrong = await npm(["run", "contract", "--", "--wirte"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.out).toMatch(/usage: npm run contract/);
   });
 
   it("npm run api:key -- crm read prints a key and its API_KEYS entry", async () => {
     const r = await npm(["run", "api:key", "--", "crm", "read"]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/crm:read:[0-9a-f]{64}/);
-    expect((await npm(["run", "api:key", "--", "crm", "root"])).code).toBe(2);
+    const wrong = await npm(["run", "api:key", "--", "crm", "root"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.out).toMatch(/role "root" is not one of read, admin\n.*usage: npm run api:key/s);
   });
 
   it("npm run train and npm run score on a table of the user's", async () => {
@@ -240,14 +283,64 @@ describe("README commands", () => {
     expect(r.out).toMatch(/no webhook targets configured/);
   }, 60_000);
 
-  it("npm run format:check passes on the tree; npm run bench knows its options", async () => {
+  it("npm run format rewrites a file Prettier's way; npm run format:check passes on the tree", async () => {
+    // format on a scratch folder of its own (on the checkout it would rewrite others' work)
+    const fmt = mkdtempSync(path.join(os.tmpdir(), "saasguard-format-"));
+    try {
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(fmt, "node_modules"));
+      for (const f of ["package.json", ".prettierrc.json", ".prettierignore"])
+        writeFileSync(path.join(fmt, f), readFileSync(path.join(ROOT, f)));
+      writeFileSync(path.join(fmt, "x.ts"), "const a = { b:1 }");
+      expect((await npm(["run", "format:check"], {}, fmt)).code).toBe(1);
+      expect((await npm(["run", "format"], {}, fmt)).code).toBe(0);
+      expect(readFileSync(path.join(fmt, "x.ts"), "utf8")).toBe("const a = {b: 1};\n");
+    } finally {
+      rmSync(fmt, {recursive: true, force: true});
+    }
     // on the checkout itself: the scratch copy holds links, not the tree
     const f = await npm(["run", "format:check"], {}, ROOT);
     expect(f.code, f.out).toBe(0);
-    expect(SCRIPTS.format).toBe("prettier --write .");
+  }, 120_000);
+
+  it("npm run bench knows its options (a real run is minutes of load: npm run bench is run by hand)", async () => {
     const help = await npm(["run", "bench", "--", "--help"], {}, ROOT);
     expect(help.code).toBe(0);
     expect(help.out).toMatch(/usage: npm run bench -- \[--sizes/);
     expect((await npm(["run", "bench", "--", "--only", "everything"], {}, ROOT)).code).toBe(2);
-  }, 120_000);
+  }, 60_000);
+
+  it("npm run build -- --lenient quarantines the bad rows and builds", async () => {
+    // last: it replaces the scratch warehouse the commands above used
+    const r = await npm([
+      "run",
+      "build",
+      "--",
+      "--source",
+      "files",
+      "--raw-dir",
+      path.join(dir, "raw-bad"),
+      "--no-site",
+      "--lenient",
+      "--as-of",
+      "2026-06-30",
+    ]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/--lenient: \d+ problem\(s\); customers: 1 row\(s\) quarantined/);
+  }, 60_000);
+
+  it("every command the README shows ran above, or is one of CI's own steps", () => {
+    // npm test is this suite; npm ci and npm run typecheck are CI's steps before and beside it
+    const byCi = new Set(["test", "ci", "typecheck"]);
+    const shown = [
+      ...README_SCRIPTS,
+      ...(["start", "test", "ci"] as const).filter((c) => new RegExp(`\\bnpm ${c}\\b`).test(README)),
+    ];
+    expect(shown).toEqual(expect.arrayContaining(["start", "test", "ci", "build", "generate"]));
+    for (const name of shown) {
+      if (byCi.has(name)) {
+        const cmd = name === "test" || name === "ci" ? `npm ${name}` : `npm run ${name}`;
+        expect(CI, `.ci/run runs ${cmd}`).toMatch(new RegExp(`^${cmd}\\b`, "m"));
+      } else expect(ran.has(name), `npm ${name === "start" ? name : `run ${name}`} ran in this file`).toBe(true);
+    }
+  });
 });
