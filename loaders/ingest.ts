@@ -15,47 +15,14 @@ import {existsSync, readdirSync} from "node:fs";
 import {join, relative} from "node:path";
 import {config} from "../src/rules/config.ts";
 import {CONTRACT, createTableSql, type ColumnSpec, type TableSpec} from "./contract.ts";
+import {CsvFileError, inspectCsvFile, type CsvFile} from "./csv-file.ts";
 import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
+import {ensureProblemTables, groupProblems, IngestError, problemCount} from "./ingest-report.ts";
 
-export interface Problem {
-  table: string;
-  file: string;
-  /** line in a CSV file (the header is line 1) or 1-based row in a Parquet file; null for file-level problems */
-  row: number | null;
-  column: string | null;
-  value: string | null;
-  rule: string;
-}
-
-export class IngestError extends Error {
-  constructor(
-    readonly problems: Problem[],
-    readonly total: number,
-  ) {
-    super(formatProblems(problems, total));
-    this.name = "IngestError";
-  }
-}
+export {IngestError} from "./ingest-report.ts";
 
 /** Tables a user must provide; the others are created empty when absent. */
 export const REQUIRED_TABLES = ["customers", "usage_events", "support_tickets", "gtm_opportunities"];
-
-/** How many problems the error message lists; the full list is in the report file. */
-const MAX_LISTED = 200;
-
-export function formatProblem(p: Problem): string {
-  const where = p.row == null ? p.file : `${p.file}:${p.row}`;
-  const col = p.column ? ` column "${p.column}"` : "";
-  const val =
-    p.value == null ? "" : ` value ${JSON.stringify(p.value.length > 80 ? p.value.slice(0, 80) + "…" : p.value)}`;
-  return `${where}${col}${val}: ${p.rule}`;
-}
-
-export function formatProblems(problems: Problem[], total = problems.length): string {
-  const lines = problems.slice(0, MAX_LISTED).map((p) => "  " + formatProblem(p));
-  const more = total > lines.length ? `\n  … and ${total - lines.length} more` : "";
-  return `raw data failed validation with ${total} problem${total === 1 ? "" : "s"}:\n${lines.join("\n")}${more}`;
-}
 
 /** The raw files present in a folder, by table. Throws on ambiguous or unknown files. */
 export function findRawFiles(dir: string): Map<string, string> {
@@ -86,13 +53,24 @@ function typeCheckExpr(c: ColumnSpec, col: string): string {
   return `TRY_CAST(${col} AS ${c.type})`;
 }
 
+/** How value checks treat references (foreign keys) to another table. */
+interface ReferenceScope {
+  /** the accepted rows of the referenced tables live in this schema */
+  schema: string;
+  /** tables that failed to load as a whole: references to them are not checked (one cascade note instead) */
+  failed?: ReadonlySet<string>;
+  /** table -> relation holding every row of its file, rejected ones included: a reference to one of
+   * those is a cascade ("refers to a rejected row"), not an unknown id */
+  everyRow?: ReadonlyMap<string, string>;
+}
+
 /** SQL selecting value-level problems of a typed relation with a __row column. */
 function valueChecksSql(
   spec: TableSpec,
   rel: string,
   file: string,
   asOf: string,
-  schema: string,
+  refs: ReferenceScope,
   checkRequired: boolean,
 ): string {
   const parts: string[] = [];
@@ -118,9 +96,23 @@ function valueChecksSql(
         bad: `CAST(${q} AS DATE) > DATE ${lit(asOf)} + INTERVAL ${config.dataQuality.maxFutureDays} DAY`,
       });
     if (c.references) {
-      const ref = `${schema}.${c.references.table}`;
+      const {table, column} = c.references;
+      if (refs.failed?.has(table)) {
+        parts.push(
+          `SELECT ${lit(spec.name)}, ${lit(file)}, NULL, ${lit(c.name)}, NULL, ${lit(`not checked against ${table}, which could not be loaded (see above)`)}, 'cascade' FROM (SELECT 1) WHERE EXISTS (SELECT 1 FROM ${rel})`,
+        );
+        continue;
+      }
+      const unknown = lit(`unknown ${column} (not in ${table})`);
+      const every = refs.everyRow?.get(table);
+      const [rule, kind] = every
+        ? [
+            `CASE WHEN r.${q} IN (SELECT ${ident(column)} FROM ${every}) THEN ${lit(`refers to a rejected row of ${table}`)} ELSE ${unknown} END`,
+            `CASE WHEN r.${q} IN (SELECT ${ident(column)} FROM ${every}) THEN 'cascade' ELSE 'row' END`,
+          ]
+        : [unknown, "'row'"];
       parts.push(
-        `SELECT ${lit(spec.name)}, ${lit(file)}, r.__row, ${lit(c.name)}, CAST(r.${q} AS VARCHAR), ${lit(`unknown ${c.references.column} (not in ${c.references.table})`)} FROM ${rel} r ANTI JOIN ${ref} p ON r.${q} = p.${ident(c.references.column)} WHERE r.${q} IS NOT NULL`,
+        `SELECT ${lit(spec.name)}, ${lit(file)}, r.__row, ${lit(c.name)}, CAST(r.${q} AS VARCHAR), ${rule}, ${kind} FROM ${rel} r ANTI JOIN ${refs.schema}.${table} p ON r.${q} = p.${ident(column)} WHERE r.${q} IS NOT NULL`,
       );
     }
   }
@@ -132,7 +124,7 @@ function valueChecksSql(
         `CASE WHEN ${r.bad} THEN {'c': ${lit(r.col)}, 'v': CAST(${ident(r.col)} AS VARCHAR), 'r': ${lit(r.rule)}} END`,
     );
     parts.push(
-      `SELECT ${lit(spec.name)} AS table_name, ${lit(file)} AS file, __row AS row_number, p.c AS column_name, p.v AS value, p.r AS rule
+      `SELECT ${lit(spec.name)} AS table_name, ${lit(file)} AS file, __row AS row_number, p.c AS column_name, p.v AS value, p.r AS rule, 'row' AS kind
        FROM (SELECT __row, unnest(list_filter([${cases.join(", ")}], x -> x IS NOT NULL)) AS p FROM ${rel} WHERE ${rowRules.map((r) => `(${r.bad})`).join(" OR ")})`,
     );
   }
@@ -147,47 +139,11 @@ function valueChecksSql(
   // on the real columns.
   const hashed = `hash(${keyCols.join(", ")})`;
   parts.push(
-    `SELECT ${lit(spec.name)}, ${lit(file)}, r.__row, ${lit(spec.key.join(", "))}, ${keyVal}, 'duplicate key (${spec.key.join(", ")} must be unique)' FROM ${rel} r SEMI JOIN (
+    `SELECT ${lit(spec.name)}, ${lit(file)}, r.__row, ${lit(spec.key.join(", "))}, ${keyVal}, 'duplicate key (${spec.key.join(", ")} must be unique)', 'row' FROM ${rel} r SEMI JOIN (
        SELECT ${keyCols.join(", ")} FROM ${rel} WHERE ${hashed} IN (SELECT h FROM (SELECT h, lag(h) OVER (ORDER BY h) AS prev FROM (SELECT ${hashed} AS h FROM ${rel})) WHERE h = prev)
        GROUP BY ALL HAVING count(*) > 1) d ON ${keyCols.map((k) => `r.${k} = d.${k}`).join(" AND ")}`,
   );
   return parts.join("\nUNION ALL\n");
-}
-
-async function ensureProblemTables(conn: DuckDBConnection): Promise<void> {
-  await run(conn, "CREATE SCHEMA IF NOT EXISTS ingest");
-  await run(
-    conn,
-    "CREATE TABLE IF NOT EXISTS ingest.problems (table_name VARCHAR, file VARCHAR, row_number BIGINT, column_name VARCHAR, value VARCHAR, rule VARCHAR)",
-  );
-  await run(
-    conn,
-    "CREATE TABLE IF NOT EXISTS ingest.rejected_rows (table_name VARCHAR, file VARCHAR, row_number BIGINT, rules VARCHAR)",
-  );
-}
-
-async function problemCount(conn: DuckDBConnection, table?: string): Promise<number> {
-  const where = table ? ` WHERE table_name = ${lit(table)}` : "";
-  return (await one<{n: number}>(conn, `SELECT count(*) AS n FROM ingest.problems${where}`)).n;
-}
-
-async function listProblems(conn: DuckDBConnection, limit = MAX_LISTED): Promise<Problem[]> {
-  const rows = await all<{
-    table_name: string;
-    file: string;
-    row_number: number | null;
-    column_name: string | null;
-    value: string | null;
-    rule: string;
-  }>(conn, `SELECT * FROM ingest.problems ORDER BY file, row_number NULLS FIRST, column_name LIMIT ${limit}`);
-  return rows.map((r) => ({
-    table: r.table_name,
-    file: r.file,
-    row: r.row_number,
-    column: r.column_name,
-    value: r.value,
-    rule: r.rule,
-  }));
 }
 
 export interface IngestReport {
@@ -204,83 +160,183 @@ export interface IngestOptions {
   reportPath?: string;
 }
 
+/** The longest CSV line read (DuckDB's default); a longer one is a malformed line, reported at its line. */
+const MAX_LINE_BYTES = 2_000_000;
+
+/** What a line the CSV reader rejected means, by DuckDB's error type. */
+function malformedLineRule(errorType: string, message: string, fields: number): string {
+  switch (errorType) {
+    case "TOO MANY COLUMNS":
+      return `malformed CSV line: more fields than the header's ${fields}`;
+    case "MISSING COLUMNS":
+      return `malformed CSV line: fewer fields than the header's ${fields}`;
+    case "UNQUOTED VALUE":
+      return 'malformed CSV line: a quoted value starts here and is never closed (a stray " ?); the lines after it cannot be split reliably';
+    case "LINE SIZE OVER MAXIMUM":
+      return `malformed CSV line: longer than ${MAX_LINE_BYTES / 1e6} MB`;
+    case "INVALID UNICODE":
+      return "malformed CSV line: not valid UTF-8";
+    default:
+      return `malformed CSV line: ${message.split("\n")[0]}`;
+  }
+}
+
+/**
+ * Stages a CSV file as text: one VARCHAR column per header name, read with the dialect decided
+ * for the whole file. Lines the reader cannot split become problems at their own line; returns
+ * the lines rejected that way (they are missing from the staged rows) and whether one of them
+ * makes the rest of the file unreliable.
+ */
+async function stageCsv(
+  conn: DuckDBConnection,
+  table: string,
+  path: string,
+  label: string,
+  stage: string,
+): Promise<{rejectedLines: number[]; fatal: boolean; csv: CsvFile}> {
+  const csv = inspectCsvFile(path);
+  const columns = `{${csv.columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(", ")}}`;
+  const rejects = `csv_rejects_${table}`;
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${stage} AS SELECT * FROM read_csv(${lit(path)}, header = true, auto_detect = false, columns = ${columns},
+       delim = ${lit(csv.delimiter)}, quote = '"', escape = '"', strict_mode = true, max_line_size = ${MAX_LINE_BYTES},
+       store_rejects = true, rejects_table = '${rejects}', rejects_scan = 'csv_scans_${table}')`,
+  );
+  // One problem per rejected line (the reader may record several errors for one line); an
+  // unterminated quote is the one to tell, since it explains the others.
+  const bad = await all<{line: number; error_type: string; csv_line: string; error_message: string}>(
+    conn,
+    `SELECT DISTINCT ON (line) line, error_type::VARCHAR AS error_type, left(split_part(csv_line, chr(10), 1), 200) AS csv_line, error_message
+     FROM ${rejects} ORDER BY line, error_type::VARCHAR = 'UNQUOTED VALUE' DESC`,
+  );
+  await run(conn, `DROP TABLE ${rejects}; DROP TABLE csv_scans_${table}`);
+  const unterminated = bad.some((b) => b.error_type === "UNQUOTED VALUE");
+  await appendRows(
+    conn,
+    "ingest.problems",
+    bad.map((b) => [
+      table,
+      label,
+      b.line,
+      null,
+      b.csv_line,
+      malformedLineRule(b.error_type, b.error_message, csv.columns.length),
+      b.error_type === "UNQUOTED VALUE" ? "file" : "row",
+    ]),
+  );
+  return {rejectedLines: bad.map((b) => b.line), fatal: unterminated, csv};
+}
+
+/** Referenced column of each table that others refer to (customers.customer_id). */
+const REFERENCED = new Map(
+  CONTRACT.flatMap((t) => t.columns.flatMap((c) => (c.references ? [[c.references.table, c.references.column]] : []))),
+);
+
+/**
+ * Every key value a referenced table's file holds, rejected rows included, so that a reference to
+ * a rejected row is told as a consequence of that row rather than as an unknown id. A line the CSV
+ * reader could not split contributes the field at the key's position, as far as it can be read.
+ */
+async function everyKey(
+  conn: DuckDBConnection,
+  spec: TableSpec,
+  typed: string,
+  label: string,
+  csv: CsvFile | null,
+): Promise<string> {
+  const column = REFERENCED.get(spec.name)!;
+  const keys = `stage.${spec.name}_every_key`;
+  const pos = csv ? csv.columns.indexOf(column) + 1 : 0;
+  const fromMalformed = pos
+    ? ` UNION ALL SELECT trim(split_part(value, ${lit(csv!.delimiter)}, ${pos})) FROM ingest.problems WHERE table_name = ${lit(spec.name)} AND file = ${lit(label)} AND starts_with(rule, 'malformed CSV line')`
+    : "";
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${keys} AS SELECT CAST(${ident(column)} AS VARCHAR) AS ${ident(column)} FROM ${typed}${fromMalformed}`,
+  );
+  return keys;
+}
+
 /** Ingests data/raw-style files into raw.* (creating the schema). */
 export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: IngestOptions): Promise<IngestReport> {
   const files = findRawFiles(dir);
   await ensureProblemTables(conn);
   await run(conn, "CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS stage");
   const report: IngestReport = {source: "files", tables: {}, problems: 0};
-  const fatal: Problem[] = [];
+  /** tables that could not be loaded as a whole (their dependents' references are not checked) */
+  const failed = new Set<string>();
+  /** every row of a referenced table's file, rejected ones included (kept until the end) */
+  const everyRow = new Map<string, string>();
+  const fileProblem = (table: string, file: string, rule: string, column: string | null = null) =>
+    appendRows(conn, "ingest.problems", [[table, file, null, column, null, rule, "file"]]);
 
   for (const spec of CONTRACT) {
     await run(conn, createTableSql(spec));
+    report.tables[spec.name] = {rows: 0, rejected: 0};
     const path = files.get(spec.name);
     const label = path ? relative(process.cwd(), path) : join(relative(process.cwd(), dir) || ".", `${spec.name}.csv`);
+    const required = REQUIRED_TABLES.includes(spec.name);
     if (!path) {
-      if (REQUIRED_TABLES.includes(spec.name))
-        fatal.push({
-          table: spec.name,
-          file: label,
-          row: null,
-          column: null,
-          value: null,
-          rule: `required table raw.${spec.name} is missing (expected ${spec.name}.csv or ${spec.name}.parquet)`,
-        });
-      report.tables[spec.name] = {rows: 0, rejected: 0};
+      if (required) {
+        failed.add(spec.name);
+        await fileProblem(
+          spec.name,
+          label,
+          `required table raw.${spec.name} is missing (expected ${spec.name}.csv or ${spec.name}.parquet)`,
+        );
+      }
       continue;
     }
     const t0 = performance.now();
     const isCsv = path.toLowerCase().endsWith(".csv");
     let rejectedLines: number[] = [];
     const stage = `stage.${spec.name}`;
+    let present: Set<string>;
+    let csvDialect: CsvFile | null = null;
     // Everything is staged as text so a bad cell becomes a reported problem, not a load error.
     // rowid follows insertion (= file) order, which gives each row its line number.
     try {
       if (isCsv) {
-        await run(
-          conn,
-          `CREATE OR REPLACE TABLE ${stage} AS SELECT * FROM read_csv(${lit(path)}, all_varchar = true, header = true, auto_detect = true, store_rejects = true, rejects_table = 'csv_rejects_${spec.name}', rejects_scan = 'csv_scans_${spec.name}')`,
-        );
-        // Lines the CSV reader could not split are row-level problems (quarantinable), and they
-        // are missing from the staged rows, so later row numbers are shifted back by them.
-        await run(
-          conn,
-          `INSERT INTO ingest.problems SELECT ${lit(spec.name)}, ${lit(label)}, line, NULL, csv_line, 'malformed CSV line: ' || split_part(error_message, chr(10), 1) FROM csv_rejects_${spec.name}`,
-        );
-        rejectedLines = (
-          await all<{line: number}>(conn, `SELECT DISTINCT line FROM csv_rejects_${spec.name} ORDER BY line`)
-        ).map((r) => r.line);
-        await run(conn, `DROP TABLE csv_rejects_${spec.name}; DROP TABLE csv_scans_${spec.name}`);
+        const staged = await stageCsv(conn, spec.name, path, label, stage);
+        if (staged.fatal) {
+          failed.add(spec.name);
+          continue;
+        }
+        rejectedLines = staged.rejectedLines;
+        csvDialect = staged.csv;
+        present = new Set(staged.csv.columns);
       } else {
         await run(conn, `CREATE OR REPLACE TABLE ${stage} AS SELECT * FROM read_parquet(${lit(path)})`);
+        present = new Set(
+          (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE ${stage})`)).map(
+            (r) => r.column_name,
+          ),
+        );
       }
     } catch (e) {
-      fatal.push({
-        table: spec.name,
-        file: label,
-        row: null,
-        column: null,
-        value: null,
-        rule: `cannot be read as ${isCsv ? "CSV" : "Parquet"}: ${(e as Error).message.split("\n")[0]}`,
-      });
-      report.tables[spec.name] = {rows: 0, rejected: 0};
+      failed.add(spec.name);
+      const why =
+        e instanceof CsvFileError
+          ? e.message
+          : `cannot be read as ${isCsv ? "CSV" : "Parquet"}: ${(e as Error).message.split("\n")[0]}`;
+      await fileProblem(spec.name, label, why);
       continue;
     }
-    const present = new Set(
-      (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE ${stage})`)).map((r) => r.column_name),
-    );
     const missing = spec.columns.filter((c) => c.required && !present.has(c.name));
     for (const c of missing)
-      fatal.push({
-        table: spec.name,
-        file: label,
-        row: isCsv ? 1 : null,
-        column: c.name,
-        value: null,
-        rule: `required column "${c.name}" is missing (columns found: ${[...present].join(", ")})`,
-      });
-    if (missing.length) {
-      report.tables[spec.name] = {rows: 0, rejected: 0};
+      await fileProblem(
+        spec.name,
+        label,
+        `lacks required column "${c.name}" (columns found: ${[...present].join(", ")})`,
+      );
+    const staged = (await one<{n: number}>(conn, `SELECT count(*) AS n FROM ${stage}`)).n;
+    if (staged === 0 && rejectedLines.length === 0) {
+      if (required) await fileProblem(spec.name, label, "has a header but no data rows");
+      else opts.progress?.(`ingest ${spec.name}: ${label} has a header but no data rows`);
+    }
+    if (missing.length || (required && staged === 0)) {
+      failed.add(spec.name);
       continue;
     }
     // The file row of a staged row: rowid + header line + 1, plus the rejected lines before it.
@@ -293,11 +349,11 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
     const cellChecks = spec.columns.flatMap((c) => {
       const v = text(c);
       const out = [
-        `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, ${v}, 'type: not a valid ${c.type}' FROM ${stage} WHERE ${v} IS NOT NULL AND ${typeCheckExpr(c, v)} IS NULL`,
+        `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, ${v}, 'type: not a valid ${c.type}', 'row' FROM ${stage} WHERE ${v} IS NOT NULL AND ${typeCheckExpr(c, v)} IS NULL`,
       ];
       if (c.required)
         out.push(
-          `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, NULL, 'required value is empty' FROM ${stage} WHERE ${v} IS NULL`,
+          `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, NULL, 'required value is empty', 'row' FROM ${stage} WHERE ${v} IS NULL`,
         );
       return present.has(c.name) || c.required ? out : [];
     });
@@ -309,7 +365,10 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
       `CREATE OR REPLACE TABLE ${typed} AS SELECT ${rowExpr} AS __row, ${spec.columns.map((c) => `${typeCheckExpr(c, text(c))} AS ${ident(c.name)}`).join(", ")} FROM ${stage}`,
     );
     // 3. value checks; references point at the accepted rows of raw.customers, loaded first
-    await run(conn, `INSERT INTO ingest.problems ${valueChecksSql(spec, typed, label, opts.asOf, "raw", false)}`);
+    await run(
+      conn,
+      `INSERT INTO ingest.problems ${valueChecksSql(spec, typed, label, opts.asOf, {schema: "raw", failed, everyRow}, false)}`,
+    );
     // 4. keep the clean rows
     await run(
       conn,
@@ -327,29 +386,30 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
       )
     ).n;
     report.tables[spec.name] = {rows, rejected};
-    await run(conn, `DROP TABLE ${stage}; DROP TABLE ${typed}`);
+    await run(conn, `DROP TABLE ${stage}`);
+    if (REFERENCED.has(spec.name)) everyRow.set(spec.name, await everyKey(conn, spec, typed, label, csvDialect));
+    await run(conn, `DROP TABLE ${typed}`);
     opts.progress?.(
       `ingest ${spec.name}: ${rows.toLocaleString("en-US")} rows${rejected ? `, ${rejected} rejected` : ""} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
   }
   await run(conn, "DROP SCHEMA stage CASCADE");
 
-  if (fatal.length) {
-    await appendRows(
-      conn,
-      "ingest.problems",
-      fatal.map((p) => [p.table, p.file, p.row ?? null, p.column ?? null, p.value ?? null, p.rule]),
-    );
-  }
   report.problems = await problemCount(conn);
   if (report.problems > 0) {
     if (opts.reportPath)
       await run(
         conn,
-        `COPY (SELECT * FROM ingest.problems ORDER BY file, row_number NULLS FIRST, column_name) TO ${lit(opts.reportPath)} (HEADER)`,
+        `COPY (SELECT * FROM ingest.problems ORDER BY CASE kind WHEN 'file' THEN 0 WHEN 'row' THEN 1 ELSE 2 END, file, row_number NULLS FIRST, column_name) TO ${lit(opts.reportPath)} (HEADER)`,
       );
     // Missing tables/columns and unreadable files cannot be quarantined row by row.
-    if (!opts.lenient || fatal.length) throw new IngestError(await listProblems(conn), report.problems);
+    const fatal = await problemCount(conn, "file");
+    if (!opts.lenient || fatal > 0)
+      throw new IngestError(
+        await groupProblems(conn),
+        report.problems,
+        opts.reportPath && relative(process.cwd(), opts.reportPath),
+      );
     const lines = Object.entries(report.tables)
       .filter(([, t]) => t.rejected > 0)
       .map(([n, t]) => `${n}: ${t.rejected} row(s) quarantined`);
@@ -370,9 +430,9 @@ export async function checkRawTables(conn: DuckDBConnection, opts: {asOf: string
     const rel = `(SELECT rowid + 1 AS __row, * FROM raw.${spec.name})`;
     await run(
       conn,
-      `INSERT INTO ingest.problems ${valueChecksSql(spec, rel, `${opts.label}/${spec.name}`, opts.asOf, "raw", true)}`,
+      `INSERT INTO ingest.problems ${valueChecksSql(spec, rel, `${opts.label}/${spec.name}`, opts.asOf, {schema: "raw"}, true)}`,
     );
   }
   const n = await problemCount(conn);
-  if (n > 0) throw new IngestError(await listProblems(conn), n);
+  if (n > 0) throw new IngestError(await groupProblems(conn), n);
 }

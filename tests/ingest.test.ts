@@ -98,13 +98,13 @@ describe("ingest of raw files", () => {
     const customers = join(dir, "customers.csv");
     setCell(customers, 2, "renewal_date", "2000-01-01");
     const e = await ingestError(dir);
+    // the two rows sharing a key are one group, with both lines as examples
     expect(e.message).toMatch(
-      /usage_events\.csv:3 column "customer_id, event_date, event_type" value "[^"]+": duplicate key/,
+      /usage_events\.csv column "customer_id, event_date, event_type": duplicate key \([^)]+\) — 2 rows: line 3 "[^"]+", line 5 "[^"]+"/,
     );
     expect(e.message).toMatch(
-      /usage_events\.csv:5 column "customer_id, event_date, event_type" value "[^"]+": duplicate key/,
+      /usage_events\.csv:7 value "C000001,2026-01-01": malformed CSV line: fewer fields than the header's 4/,
     );
-    expect(e.message).toMatch(/usage_events\.csv:7 value "C000001,2026-01-01": malformed CSV line/);
     expect(e.message).toMatch(
       /customers\.csv:2 column "renewal_date" value "2000-01-01": violates contract_start_date <= renewal_date/,
     );
@@ -125,7 +125,7 @@ describe("ingest of raw files", () => {
     writeFileSync(join(dir, "nps_responses.parquet"), "not a parquet file");
     rmSync(join(dir, "nps_responses.csv"));
     const e = await ingestError(dir);
-    expect(e.message).toMatch(/support_tickets\.csv:1 column "priority": required column "priority" is missing/);
+    expect(e.message).toMatch(/support_tickets\.csv: lacks required column "priority" \(columns found: [^)]*prio/);
     expect(e.message).toMatch(/gtm_opportunities\.csv: required table raw\.gtm_opportunities is missing/);
     expect(e.message).toMatch(/nps_responses\.parquet: cannot be read as Parquet/);
   });
@@ -209,5 +209,200 @@ describe("ingest of raw files", () => {
     expect(after.mtimeMs).toBe(before.mtimeMs);
     expect(after.size).toBe(before.size);
     expect(existsSync(`${warehousePath}.tmp-${process.pid}`)).toBe(false);
+  });
+});
+
+/** Edits the lines of one raw file (index 0 is the header). */
+function editLines(file: string, edit: (lines: string[]) => void): void {
+  const lines = readFileSync(file, "utf8").split("\n");
+  edit(lines);
+  writeFileSync(file, lines.join("\n"));
+}
+
+/** The report's listed lines, in order, without the folder (the first is the headline). */
+const reportLines = (e: IngestError) =>
+  e.message.split("\n").map((l) => l.trim().replace(/^.*\/(?=[a-z_]+\.(csv|parquet))/, ""));
+
+describe("hostile and careless files: root causes first, nothing stored wrong", () => {
+  it("a stray quote fails the build naming its own line, with or without valid quoted values elsewhere", async () => {
+    for (const alsoQuoted of [false, true]) {
+      const dir = copyRaw();
+      const customers = join(dir, "customers.csv");
+      editLines(customers, (l) => {
+        l[5] = l[5]!.replace(/^([^,]+),/, '$1,"'); // line 6: company name opens a quote it never closes
+        if (alsoQuoted) l[9] = l[9]!.replace(/^([^,]+),[^,]+,/, '$1,"Acme, Inc.",'); // line 10: a valid quoted value
+      });
+      for (const lenient of [false, true]) {
+        const w = await openWarehouse(":memory:");
+        const e = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, lenient}).catch((x: unknown) => x);
+        w.close();
+        expect(e).toBeInstanceOf(IngestError);
+        const lines = reportLines(e as IngestError);
+        expect(lines[0]).toMatch(/^raw data failed validation: 1 root cause/);
+        expect(lines[1]).toMatch(
+          /^customers\.csv:6 value "C\d+,\\"[^"]*": malformed CSV line: a quoted value starts here and is never closed/,
+        );
+        expect(e.message).not.toMatch(/customers\.csv:10/);
+        expect(e.message).not.toMatch(/unknown customer_id/);
+      }
+    }
+  });
+
+  it("properly quoted values keep their commas and quotes; BOM, semicolons and CRLF are read as the same rows", async () => {
+    const dir = copyRaw();
+    const customers = join(dir, "customers.csv");
+    editLines(customers, (l) => {
+      l[1] = l[1]!.replace(/^([^,]+),[^,]+,/, '$1,"Acme, ""The Best"" Inc.",');
+    });
+    for (const t of ["customers", "support_tickets"]) {
+      const p = join(dir, `${t}.csv`);
+      const text = readFileSync(p, "utf8");
+      // semicolon-separated the way a European spreadsheet writes it: commas stay inside quotes
+      const semi = text
+        .split("\n")
+        .map((line) => {
+          let out = "";
+          let quoted = false;
+          for (const ch of line) {
+            if (ch === '"') quoted = !quoted;
+            out += ch === "," && !quoted ? ";" : ch;
+          }
+          return out;
+        })
+        .join("\r\n");
+      writeFileSync(p, "\ufeff" + semi);
+    }
+    const w = await openWarehouse(":memory:");
+    try {
+      const report = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF});
+      expect(report.problems).toBe(0);
+      expect(report.tables.customers!.rows).toBe(150);
+      const [first] = await all<{company_name: string}>(w.conn, "SELECT company_name FROM raw.customers LIMIT 1");
+      expect(first!.company_name).toBe('Acme, "The Best" Inc.');
+      const n = await all<{n: number}>(w.conn, "SELECT count(*) AS n FROM raw.support_tickets");
+      expect(n[0]!.n).toBe(readFileSync(join(clean, "support_tickets.csv"), "utf8").trim().split("\n").length - 1);
+    } finally {
+      w.close();
+    }
+  });
+
+  it.each([
+    ["an empty file", (p: string) => writeFileSync(p, ""), /^customers\.csv: file is empty$/],
+    [
+      "a header without rows",
+      (p: string) => editLines(p, (l) => l.splice(1)),
+      /^customers\.csv: has a header but no data rows$/,
+    ],
+    [
+      "a missing required column",
+      (p: string) =>
+        editLines(p, (l) => {
+          const i = l[0]!.split(",").indexOf("arr");
+          for (let k = 0; k < l.length; k++) if (l[k]) l[k] = l[k]!.split(",").toSpliced(i, 1).join(",");
+        }),
+      /^customers\.csv: lacks required column "arr" \(columns found: customer_id, /,
+    ],
+    [
+      "a UTF-16 file",
+      (p: string) =>
+        writeFileSync(p, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(p, "utf8"), "utf16le")])),
+      /^customers\.csv: file is not UTF-8: looks like UTF-16 little-endian/,
+    ],
+    [
+      "a UTF-16 file without byte-order mark",
+      (p: string) => writeFileSync(p, Buffer.from(readFileSync(p, "utf8"), "utf16le")),
+      /^customers\.csv: file is not UTF-8: looks like UTF-16 little-endian/,
+    ],
+    [
+      "a Latin-1 file",
+      (p: string) => writeFileSync(p, readFileSync(p, "utf8").replace("Holdings", "Höldings"), "latin1"),
+      /^customers\.csv: file is not UTF-8: byte 0xF6 at offset \d+ is not UTF-8/,
+    ],
+  ])("%s in customers.csv is told first and alone; its dependents get one line each", async (_, spoil, cause) => {
+    const dir = copyRaw();
+    spoil(join(dir, "customers.csv"));
+    const e = await ingestError(dir);
+    const lines = reportLines(e);
+    expect(lines[0]).toMatch(/^raw data failed validation: 1 root cause and \d+ consequences/);
+    expect(lines[1]).toMatch(cause);
+    // every other line is one per dependent file, not one per row
+    expect(lines.slice(2).every((l) => /not checked against customers, which could not be loaded/.test(l))).toBe(true);
+    expect(e.total).toBeLessThan(12);
+  });
+
+  it("a header-only optional table is loaded empty with a note", async () => {
+    const dir = copyRaw();
+    editLines(join(dir, "nps_responses.csv"), (l) => l.splice(1));
+    const w = await openWarehouse(":memory:");
+    try {
+      const notes: string[] = [];
+      const report = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, progress: (m) => notes.push(m)});
+      expect(report.tables.nps_responses!.rows).toBe(0);
+      expect(notes.join("\n")).toMatch(/nps_responses\.csv has a header but no data rows/);
+    } finally {
+      w.close();
+    }
+  });
+
+  it("a malformed line is one problem at its own line, also when it is 10 MB long; rows referring to it are its consequences", async () => {
+    const dir = copyRaw();
+    const customers = join(dir, "customers.csv");
+    const ragged = readCell(customers, 8, "customer_id");
+    const huge = readCell(customers, 31, "customer_id");
+    editLines(customers, (l) => {
+      l[7] = l[7] + ",extra,cells"; // line 8: too many fields (DuckDB records two errors for it)
+      l[30] = l[30]!.replace(/^([^,]+),[^,]+,/, `$1,${"x".repeat(10_000_000)},`); // line 31
+    });
+    const w = await openWarehouse(":memory:");
+    try {
+      const e = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF}).catch((x: unknown) => x as IngestError);
+      expect(e).toBeInstanceOf(IngestError);
+      const perLine = await all<{row_number: number; n: number}>(
+        w.conn,
+        "SELECT row_number, count(*) AS n FROM ingest.problems WHERE table_name = 'customers' GROUP BY ALL ORDER BY 1",
+      );
+      expect(perLine).toEqual([
+        {row_number: 8, n: 1},
+        {row_number: 31, n: 1},
+      ]);
+      const lines = reportLines(e as IngestError);
+      expect(lines[0]).toMatch(/^raw data failed validation: 2 root causes and \d+ consequences/);
+      expect(lines[1]).toMatch(
+        /^customers\.csv:8 value "[^"]+": malformed CSV line: more fields than the header's 13$/,
+      );
+      expect(lines[2]).toMatch(/^customers\.csv:31 value "[^"]{0,100}": malformed CSV line: longer than 2 MB$/);
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^usage_events\.csv column "customer_id": [\d,]+ rows refer to 2 rejected rows of customers$/,
+        ),
+      );
+      expect(e.message).not.toMatch(/unknown customer_id/);
+      const cascades = await all<{value: string}>(
+        w.conn,
+        "SELECT DISTINCT value FROM ingest.problems WHERE kind = 'cascade' AND row_number IS NOT NULL ORDER BY 1",
+      );
+      expect(cascades.map((c) => c.value)).toEqual([ragged, huge].sort());
+    } finally {
+      w.close();
+    }
+  });
+
+  it("a rejected customer is one root cause; the rows that refer to it are summarised, not listed", async () => {
+    const dir = copyRaw();
+    const customers = join(dir, "customers.csv");
+    setCell(customers, 4, "plan_tier", "Pro");
+    setCell(customers, 5, "plan_tier", "Business");
+    const e = await ingestError(dir);
+    const lines = reportLines(e);
+    expect(lines[1]).toMatch(
+      /^customers\.csv column "plan_tier": not an accepted value \(accepted: Starter, Growth, Enterprise\) — 2 rows: line 4 "Pro", line 5 "Business"$/,
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^usage_events\.csv column "customer_id": [\d,]+ rows refer to 2 rejected rows of customers$/,
+      ),
+    );
+    expect(lines.length).toBeLessThan(12);
+    expect(e.message).not.toMatch(/unknown customer_id/);
   });
 });
