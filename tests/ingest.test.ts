@@ -234,10 +234,10 @@ describe("hostile and careless files: root causes first, nothing stored wrong", 
       });
       for (const lenient of [false, true]) {
         const w = await openWarehouse(":memory:");
-        const e = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, lenient}).catch((x: unknown) => x);
+        const e = (await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, lenient}).catch((x: unknown) => x)) as IngestError;
         w.close();
         expect(e).toBeInstanceOf(IngestError);
-        const lines = reportLines(e as IngestError);
+        const lines = reportLines(e);
         expect(lines[0]).toMatch(/^raw data failed validation: 1 root cause/);
         expect(lines[1]).toMatch(
           /^customers\.csv:6 value "C\d+,\\"[^"]*": malformed CSV line: a quoted value starts here and is never closed/,
@@ -355,7 +355,7 @@ describe("hostile and careless files: root causes first, nothing stored wrong", 
     });
     const w = await openWarehouse(":memory:");
     try {
-      const e = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF}).catch((x: unknown) => x as IngestError);
+      const e = (await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF}).catch((x: unknown) => x)) as IngestError;
       expect(e).toBeInstanceOf(IngestError);
       const perLine = await all<{row_number: number; n: number}>(
         w.conn,
@@ -365,7 +365,7 @@ describe("hostile and careless files: root causes first, nothing stored wrong", 
         {row_number: 8, n: 1},
         {row_number: 31, n: 1},
       ]);
-      const lines = reportLines(e as IngestError);
+      const lines = reportLines(e);
       expect(lines[0]).toMatch(/^raw data failed validation: 2 root causes and \d+ consequences/);
       expect(lines[1]).toMatch(
         /^customers\.csv:8 value "[^"]+": malformed CSV line: more fields than the header's 13$/,
