@@ -18,6 +18,7 @@ import {loadTargets} from "./alerts/targets.ts";
 import {runQualityChecks} from "./quality.ts";
 import {generateSynthetic} from "./synthetic/generate.ts";
 import {lit, one, openWarehouse, run} from "./duckdb.ts";
+import {removeStaleTemps, tempPathFor} from "./temp-files.ts";
 
 export interface BuildOptions {
   /** the as-of date (YYYY-MM-DD): features use data up to and including it; default today (UTC) */
@@ -97,13 +98,15 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
 
   const finalWarehouse = resolve(opts.warehousePath ?? DEFAULTS.warehousePath);
   const finalDist = resolve(opts.distDir ?? DEFAULTS.distDir);
-  const tmpWarehouse = `${finalWarehouse}.tmp-${process.pid}`;
-  const tmpDist = `${finalDist}.tmp-${process.pid}`;
+  const tmpWarehouse = tempPathFor(finalWarehouse);
+  const tmpDist = tempPathFor(finalDist);
   mkdirSync(dirname(finalWarehouse), {recursive: true});
   const cleanup = () => {
     for (const p of [tmpWarehouse, `${tmpWarehouse}.wal`, tmpDist]) rmSync(p, {recursive: true, force: true});
   };
   cleanup();
+  const stale = [...removeStaleTemps(finalWarehouse), ...removeStaleTemps(finalDist)];
+  if (stale.length) say("start", `removed ${stale.length} leftover(s) of builds that were killed: ${stale.join(", ")}`);
   const stages: Record<string, number> = {};
   const timed = async <T>(stage: string, f: () => Promise<T>): Promise<T> => {
     const s = performance.now();

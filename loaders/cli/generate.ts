@@ -7,6 +7,7 @@
  * files are byte-identical for the same options. The truth table is not written: the files are a
  * template for users' own data.
  */
+import {removeStaleTemps, tempPathFor} from "../temp-files.ts";
 import {mkdirSync, renameSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {DuckDBInstance} from "@duckdb/node-api";
@@ -73,8 +74,9 @@ export async function runGenerate(
   log: (msg: string) => void = (m) => console.error(m),
 ): Promise<Record<string, number>> {
   const outDir = resolve(args.out);
-  const tmpDir = `${outDir}.tmp-${process.pid}`;
+  const tmpDir = tempPathFor(outDir);
   rmSync(tmpDir, {recursive: true, force: true});
+  removeStaleTemps(outDir);
   mkdirSync(tmpDir, {recursive: true});
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();

@@ -16,6 +16,7 @@
  *
  * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
  */
+import {removeStaleTemps, tempPathFor} from "../temp-files.ts";
 import {isMainModule} from "../cli/command.ts";
 import {spawn} from "node:child_process";
 import {createHash} from "node:crypto";
@@ -124,7 +125,7 @@ async function precompressDir(dir: string, cacheDir: string): Promise<number> {
       const cached = path.join(cacheDir, `${await sha256(file)}.${encoding.key(size)}`);
       used.add(path.basename(cached));
       if (!existsSync(cached)) {
-        const tmp = `${cached}.${process.pid}.tmp`;
+        const tmp = tempPathFor(cached);
         await pipeline(createReadStream(file), encoding.create(size), createWriteStream(tmp));
         await rename(tmp, cached);
       }
@@ -136,6 +137,7 @@ async function precompressDir(dir: string, cacheDir: string): Promise<number> {
   // keep the cache to what this build used (pages change every build; the wasm files rarely do)
   for (const entry of await readdir(cacheDir)) {
     if (/\.(gz|br)$/.test(entry) && !used.has(entry)) await rm(path.join(cacheDir, entry), {force: true});
+    else if (/\.tmp-\d+$/.test(entry)) removeStaleTemps(path.join(cacheDir, entry.replace(/\.tmp-\d+$/, "")));
   }
   return written;
 }
@@ -175,8 +177,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const cacheRoot = path.join(projectRoot, "src", ".observablehq", "cache");
   await rm(path.join(cacheRoot, "data"), {recursive: true, force: true});
 
-  const tmpOut = `${outDir}.tmp-${process.pid}`;
+  const tmpOut = tempPathFor(outDir);
   await rm(tmpOut, {recursive: true, force: true});
+  removeStaleTemps(outDir);
   const bin = path.join(projectRoot, "node_modules", ".bin");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
