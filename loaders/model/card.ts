@@ -13,6 +13,11 @@ export const CardFeatureSchema = z.discriminatedUnion("kind", [
     name: z.string().min(1),
     kind: z.literal("numeric"),
     encoding: z.literal("float32").default("float32"),
+    /** the values it was trained on; prediction requests are checked against it */
+    range: z
+      .object({min: finite, max: finite, integer: z.boolean(), binary: z.boolean()})
+      .refine((r) => r.min <= r.max, {message: "min must be ≤ max"})
+      .optional(),
   }),
   z.object({
     name: z.string().min(1),

@@ -17,6 +17,38 @@ export interface FeatureMeta {
   kind: FeatureKind;
   /** categorical only: the category labels; a value `k` in the matrix means `categories[k]` */
   categories?: string[];
+  /** numeric only: the values the model was trained on (absent for models trained before it was recorded) */
+  range?: FeatureRange;
+}
+
+/** What a numeric feature's training values looked like: the basis of what a prediction request may send. */
+export interface FeatureRange {
+  min: number;
+  max: number;
+  /** every value was a whole number (a count, a number of days) */
+  integer: boolean;
+  /** every value was 0 or 1 (a yes/no flag: true/false are accepted for it) */
+  binary: boolean;
+}
+
+/** The range of each numeric feature over the given datasets (same features); NaN (missing) is ignored. */
+export function featureRanges(datasets: readonly Dataset[]): (FeatureRange | undefined)[] {
+  return datasets[0]!.features.map((f, j) => {
+    if (f.kind !== "numeric") return undefined;
+    let min = Infinity;
+    let max = -Infinity;
+    let integer = true;
+    let binary = true;
+    for (const ds of datasets)
+      for (const v of ds.columns[j]!) {
+        if (Number.isNaN(v)) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+        if (integer && !Number.isInteger(v)) integer = false;
+        if (binary && v !== 0 && v !== 1) binary = false;
+      }
+    return min <= max ? {min, max, integer, binary} : undefined;
+  });
 }
 
 export interface Dataset {

@@ -5,7 +5,7 @@
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
 import type {CardFeature} from "./card.ts";
-import {MAX_CATEGORIES, type Dataset, type FeatureMeta} from "./dataset.ts";
+import {MAX_CATEGORIES, type Dataset, type FeatureMeta, type FeatureRange} from "./dataset.ts";
 import {existsSync} from "node:fs";
 import {all, ident, lit, type Warehouse} from "../duckdb.ts";
 
@@ -75,19 +75,22 @@ export async function detectFeatures(
   return features;
 }
 
-/** Card features from dataset features (and back). */
-export function toCardFeatures(features: readonly FeatureMeta[]): CardFeature[] {
-  return features.map((f) =>
+/** Card features from dataset features (and back); `ranges` (featureRanges) records what numeric features were trained on. */
+export function toCardFeatures(
+  features: readonly FeatureMeta[],
+  ranges: readonly (FeatureRange | undefined)[] = [],
+): CardFeature[] {
+  return features.map((f, j) =>
     f.kind === "categorical"
       ? {name: f.name, kind: "categorical", encoding: "index", categories: f.categories!}
-      : {name: f.name, kind: "numeric", encoding: "float32"},
+      : {name: f.name, kind: "numeric", encoding: "float32", ...(ranges[j] ? {range: ranges[j]} : {})},
   );
 }
 export function fromCardFeatures(features: readonly CardFeature[]): FeatureMeta[] {
   return features.map((f) =>
     f.kind === "categorical"
       ? {name: f.name, kind: "categorical", categories: f.categories}
-      : {name: f.name, kind: "numeric"},
+      : {name: f.name, kind: "numeric", ...(f.range ? {range: f.range} : {})},
   );
 }
 

@@ -15,7 +15,7 @@ import {config} from "../../src/rules/config.ts";
 import {all, lit, one, run} from "../duckdb.ts";
 import {fitPlatt, calibrate, type Calibration} from "./calibration.ts";
 import {parseModelCard, sha256, type ModelCard} from "./card.ts";
-import {subsetRows, type Dataset, type FeatureMeta} from "./dataset.ts";
+import {featureRanges, subsetRows, type Dataset, type FeatureMeta} from "./dataset.ts";
 import {fitGbt, modelToJSON, predictRaw, type GbtModel, type GbtParams} from "./gbt.ts";
 import {fitLogistic, predictLogisticRaw} from "./logistic.ts";
 import {calibrationCurve, expectedCalibrationError, rocAuc, summarize, type MetricSummary} from "./evaluation.ts";
@@ -149,7 +149,7 @@ function fitAndPackage(
       version,
       trained_at: new Date().toISOString(),
       data_fingerprint: opts.fingerprint,
-      features: toCardFeatures(gbt.features),
+      features: toCardFeatures(gbt.features, featureRanges([split.train, split.valid, split.test])),
       hyperparameters: {...params, trees: gbt.trees.length},
       metrics,
       calibration: {

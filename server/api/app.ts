@@ -10,9 +10,10 @@
 import {OpenAPIHono} from "@hono/zod-openapi";
 import type {ApiApp, ApiDeps, ApiEnv} from "./env.ts";
 import {problemNotFound, problemOnError, validationHook} from "./errors.ts";
-import {apiKeyAuth} from "./middleware/api-key-auth.ts";
+import {authorizeCaller, identifyCaller} from "./middleware/api-key-auth.ts";
 import {requestBodyLimit} from "./middleware/body-limit.ts";
 import {corsAllowList} from "./middleware/cors.ts";
+import {loopbackGuard} from "./middleware/loopback-guard.ts";
 import {rateLimit} from "./middleware/rate-limit.ts";
 import {requestId} from "./middleware/request-id.ts";
 import {requestLog} from "./middleware/request-log.ts";
@@ -34,8 +35,9 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.use(requestId());
   app.use(requestLog({metrics, log}));
   app.use(securityHeaders());
+  app.use(loopbackGuard({enabled: config.apiKeys.length === 0, origins: config.allowedOrigins}));
   app.use(corsAllowList({origins: config.allowedOrigins}));
-  app.use(apiKeyAuth({keys: config.apiKeys}));
+  app.use(identifyCaller({keys: config.apiKeys}));
   app.use(
     rateLimit({
       perMinute: config.rateLimitPerMinute,
@@ -44,6 +46,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       metrics,
     }),
   );
+  app.use(authorizeCaller({keys: config.apiKeys}));
   app.use(requestBodyLimit({maxBytes: config.bodyLimitBytes}));
   app.use(requestTimeout({ms: config.requestTimeoutMs}));
 

@@ -10,13 +10,20 @@ import type {ApiEnv} from "./env.ts";
 import type {Logger} from "./log.ts";
 import {ApiError, errorResponse, fieldPath, invalid, problemResponse, type FieldError} from "./problem.ts";
 
+/** Field errors a 422 lists at most. */
+export const MAX_FIELD_ERRORS = 100;
+
 /** The routes' validation hook: every zod issue becomes a field error (`body.features.arr`, `path.id`). */
 export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) => {
   if (result.success) return undefined;
   const where = result.target === "json" ? "body" : result.target === "param" ? "path" : result.target;
-  const errors: FieldError[] = result.error.issues.map((i) => ({field: fieldPath(where, i.path), message: i.message}));
+  const issues = result.error.issues;
+  // an answer never grows with the input: the first MAX_FIELD_ERRORS are listed, the detail counts all
+  const errors: FieldError[] = issues
+    .slice(0, MAX_FIELD_ERRORS)
+    .map((i) => ({field: fieldPath(where, i.path), message: i.message}));
   throw invalid(
-    `${errors.length} input error${errors.length === 1 ? "" : "s"}: ${errors
+    `${issues.length} input error${issues.length === 1 ? "" : "s"}${issues.length > errors.length ? ` (the first ${errors.length} are listed)` : ""}: ${errors
       .slice(0, 3)
       .map((e) => `${e.field}: ${e.message}`)
       .join("; ")}`,

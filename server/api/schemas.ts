@@ -257,6 +257,12 @@ export const PredictionResponseSchema = z
             direction: z.enum(["raises_risk", "lowers_risk"]),
           }),
         ),
+        out_of_training_range: z
+          .array(z.object({feature: z.string(), value: z.number(), min: z.number(), max: z.number()}))
+          .openapi({
+            description:
+              "numeric values outside the range the model was trained on (model card): scored as the nearest value the model saw, so less reliable",
+          }),
       }),
     ),
   })

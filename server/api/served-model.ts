@@ -33,6 +33,8 @@ export interface Prediction {
   raw_score: number;
   risk_tier: RiskTier;
   top_drivers: {feature: string; value: FeatureValue; contribution: number; direction: "raises_risk" | "lowers_risk"}[];
+  /** numeric values outside what the model was trained on: scored, but less reliable */
+  out_of_training_range: {feature: string; value: number; min: number; max: number}[];
 }
 
 /** Top drivers of one row: indices into the model's features (-1 = none) and contributions. */
@@ -180,6 +182,34 @@ class DriversBatcher {
   }
 }
 
+/** A request value more than this many times the largest magnitude trained on is refused as implausible. */
+export const PLAUSIBLE_FACTOR = 1000;
+
+const num = (x: number) => x.toLocaleString("en-US", {maximumFractionDigits: 4});
+
+/**
+ * Why a value cannot be an input of a numeric feature, or null when it can: the one rule behind
+ * both the zod route's messages and the fast path's check. The model card records what each
+ * feature was trained on (FeatureRange); a count cannot be negative, fractional or `true`, and
+ * `arr: 1e308` is an error on the caller's side, not an account. Cards without ranges (models
+ * trained before they were recorded) get the type check only.
+ */
+export function impossibleValue(f: FeatureMeta, v: number | boolean): string | null {
+  const r = f.range;
+  if (typeof v === "boolean")
+    return r && !r.binary
+      ? `must be a number: ${f.name} is not a yes/no flag (trained on ${num(r.min)} to ${num(r.max)})`
+      : null;
+  if (!Number.isFinite(v)) return "must be a finite number";
+  if (!r) return null;
+  if (r.min >= 0 && v < 0) return `must be ≥ 0 (trained on ${num(r.min)} to ${num(r.max)})`;
+  if (r.integer && !Number.isInteger(v))
+    return `must be a whole number (trained on whole numbers ${num(r.min)} to ${num(r.max)})`;
+  if (Math.abs(v) > PLAUSIBLE_FACTOR * Math.max(Math.abs(r.min), Math.abs(r.max), 1))
+    return `is implausible: more than ${PLAUSIBLE_FACTOR}× any value the model was trained on (${num(r.min)} to ${num(r.max)})`;
+  return null;
+}
+
 /** zod schema of one feature object for this model: every card feature, nothing else. */
 function featureSchema(features: readonly FeatureMeta[]) {
   const shape: Record<string, z.ZodType> = {};
@@ -192,10 +222,12 @@ function featureSchema(features: readonly FeatureMeta[]) {
             })
             .nullable()
         : z
-            .union([z.number().refine(Number.isFinite, {message: "must be a finite number"}), z.boolean()], {
-              message: "must be a number (or a boolean, or null when missing)",
-            })
-            .nullable();
+            .union([z.number(), z.boolean()], {message: "must be a number (or a boolean, or null when missing)"})
+            .nullable()
+            .superRefine((v, ctx) => {
+              const why = v === null ? null : impossibleValue(f, v);
+              if (why) ctx.addIssue({code: "custom", message: why});
+            });
   }
   return z.strictObject(shape, {
     message: "must be an object of feature values keyed by the model card's feature names",
@@ -207,8 +239,8 @@ export class ServedModel {
   readonly schema: z.ZodType<Record<string, FeatureValue>>;
   private batcher;
   private drivers: DriversBatcher;
-  /** feature name → allowed categories (categorical) or null (numeric), for `isValidFeatures` */
-  private readonly allowed: Map<string, Set<string> | null> | null;
+  /** feature name → allowed categories (categorical) or the feature (numeric), for `isValidFeatures` */
+  private readonly allowed: Map<string, Set<string> | FeatureMeta> | null;
   constructor(
     readonly model: LoadedModel,
     readonly identity: string,
@@ -221,14 +253,16 @@ export class ServedModel {
       (f) => f.name.length <= FEATURE_NAME_MAX && (f.categories ?? []).every((c) => c.length <= FEATURE_TEXT_MAX),
     );
     this.allowed = checkable
-      ? new Map(model.features.map((f) => [f.name, f.kind === "categorical" ? new Set(f.categories) : null]))
+      ? new Map<string, Set<string> | FeatureMeta>(
+          model.features.map((f) => [f.name, f.kind === "categorical" ? new Set(f.categories) : f]),
+        )
       : null;
   }
 
   /**
    * True only if `x` passes both the generic request schema and this model's feature schema
    * (`schema`) — a plain object with every feature, no other key, each value null, a known
-   * category, a finite number or a boolean. Hand-written because it runs on every prediction
+   * category, or a number or boolean `impossibleValue` accepts. Hand-written because it runs on every prediction
    * request and the two zod passes cost more than scoring the row; false means "not proven",
    * and the caller then validates with zod, which writes the error messages.
    */
@@ -243,9 +277,9 @@ export class ServedModel {
       if (cats === undefined) return false; // unknown feature (a Map, so "__proto__" and the like are unknown too)
       const v = (x as Record<string, unknown>)[k];
       if (v === null) continue;
-      if (cats) {
+      if (cats instanceof Set) {
         if (typeof v !== "string" || !cats.has(v)) return false;
-      } else if (typeof v !== "boolean" && !(typeof v === "number" && Number.isFinite(v))) return false;
+      } else if ((typeof v !== "boolean" && typeof v !== "number") || impossibleValue(cats, v) !== null) return false;
     }
     return n === allowed.size; // keys are distinct and all known: every feature is there
   }
@@ -281,7 +315,20 @@ export class ServedModel {
           direction: contribution > 0 ? "raises_risk" : "lowers_risk",
         });
       }
-    return {churn_probability: p, raw_score: score.raw, risk_tier: tierOfProbability(p), top_drivers: top};
+    // plausible but unseen values are scored (a tree treats them as the nearest value it saw) and flagged
+    const outside: Prediction["out_of_training_range"] = [];
+    for (const f of this.model.features) {
+      const v = values[f.name];
+      if (f.range && typeof v === "number" && (v < f.range.min || v > f.range.max))
+        outside.push({feature: f.name, value: v, min: f.range.min, max: f.range.max});
+    }
+    return {
+      churn_probability: p,
+      raw_score: score.raw,
+      risk_tier: tierOfProbability(p),
+      top_drivers: top,
+      out_of_training_range: outside,
+    };
   }
 
   async release(): Promise<void> {

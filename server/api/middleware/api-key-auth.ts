@@ -10,35 +10,46 @@ export const PUBLIC_PATH = /^\/(health|openapi\.json|docs(\/[A-Za-z0-9._-]*)?)$/
 export const ADMIN_PATH = /^\/(metrics|admin(\/.*)?)$/;
 
 /**
- * API keys and roles. With no keys configured the server only listens on loopback (checked at
- * start) and every caller is the local admin. Otherwise a key is checked against the stored
- * sha256 hashes in constant time, and the path decides the role it needs. Hono's `bearerAuth`
- * reads only the Authorization header (our clients may send X-API-Key), has no roles and answers
- * with plain-text errors (a malformed header gets 400), not the 401/403 problems below.
+ * API keys and roles, in two steps with the rate limiter between them (server/api/app.ts):
+ * `identifyCaller` finds who calls, `authorizeCaller` refuses who may not. A request with a wrong
+ * key is thus rate-limited (per client address) like any other, instead of being answered 401
+ * as fast as a key-guesser can send.
+ *
+ * With no keys configured the server only listens on loopback (checked at start) and every
+ * caller is the local admin. Otherwise a key is checked against the stored sha256 hashes in
+ * constant time, and the path decides the role it needs. Hono's `bearerAuth` reads only the
+ * Authorization header (our clients may send X-API-Key), has no roles and answers with
+ * plain-text errors (a malformed header gets 400), not the 401/403 problems below.
  */
-export function apiKeyAuth({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
-  const required = keys.length > 0;
+export function identifyCaller({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    if (keys.length === 0) c.set("principal", {name: "local", role: "admin"});
+    else {
+      const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
+      const principal = key ? verifyKey(key, keys) : null;
+      if (principal) c.set("principal", principal);
+    }
+    return next();
+  };
+}
+
+export function authorizeCaller({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
   const challenge = {"www-authenticate": 'Bearer realm="saasguard"'};
   return async (c, next) => {
-    if (!required) {
-      c.set("principal", {name: "local", role: "admin"});
-      return next();
-    }
     const path = c.req.path;
-    const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
-    const principal = key ? verifyKey(key, keys) : null;
-    if (principal) c.set("principal", principal);
-    if (PUBLIC_PATH.test(path)) return next();
-    if (key === undefined)
-      throw new ApiError(
-        401,
-        "unauthorized",
-        "Unauthorized",
-        "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
-        [{field: "header.authorization", message: "missing"}],
-        challenge,
-      );
-    if (!principal)
+    if (keys.length === 0 || PUBLIC_PATH.test(path)) return next();
+    const principal = c.get("principal");
+    if (!principal) {
+      const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
+      if (key === undefined)
+        throw new ApiError(
+          401,
+          "unauthorized",
+          "Unauthorized",
+          "an API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+          [{field: "header.authorization", message: "missing"}],
+          challenge,
+        );
       throw new ApiError(
         401,
         "unauthorized",
@@ -47,6 +58,7 @@ export function apiKeyAuth({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHa
         [{field: "header.authorization", message: "unknown or malformed API key"}],
         challenge,
       );
+    }
     const need = ADMIN_PATH.test(path) ? "admin" : "read";
     if (ROLE_RANK[principal.role] < ROLE_RANK[need])
       throw new ApiError(
@@ -58,4 +70,14 @@ export function apiKeyAuth({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHa
       );
     return next();
   };
+}
+
+/** Both steps at once, for an app without a rate limiter between them. */
+export function apiKeyAuth({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
+  const identify = identifyCaller({keys});
+  const authorize = authorizeCaller({keys});
+  return (c, next) =>
+    identify(c, async () => {
+      await authorize(c, next);
+    });
 }
