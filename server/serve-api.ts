@@ -8,7 +8,9 @@
  */
 import {isMainModule} from "../loaders/cli/command.ts";
 import {serve, type ServerType} from "@hono/node-server";
+import type {Server} from "node:http";
 import type {AddressInfo} from "node:net";
+import {answerClientErrors} from "./client-errors.ts";
 import {createApiApp, type ApiApp} from "./api/app.ts";
 import {checkExposure, ConfigError, isLoopbackHost, loadApiConfig, type ApiConfig} from "./api/settings.ts";
 import {WarehouseStore} from "./api/data.ts";
@@ -85,6 +87,8 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
     closeIdleConnections?: () => void;
   };
   // slow-loris protection: headers within 10 s, whole request within the request timeout + 5 s
+  // (the app's own timeout answers first; these are the backstop, answered by answerClientErrors)
+  answerClientErrors(server as Server, (f) => log.warn("request refused by the HTTP parser", f));
   http.headersTimeout = 10_000;
   http.requestTimeout = config.requestTimeoutMs + 5_000;
   http.keepAliveTimeout = 5_000;

@@ -5,6 +5,7 @@
  */
 import {readFileSync} from "node:fs";
 import {request} from "node:http";
+import {connect} from "node:net";
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import type {ApiServer} from "../server/serve-api.ts";
@@ -195,5 +196,74 @@ describe("feature values no account can have", () => {
       expect.objectContaining({feature: "arr", value: 2_000_000}),
     ]);
     expect(big.predictions[0]!.out_of_training_range[0]!.max).toBeLessThan(2_000_000);
+  });
+});
+
+/** Sends raw bytes on a new connection and collects everything the server answers until it closes. */
+function rawExchange(
+  s: ApiServer,
+  chunks: string[],
+  gapMs = 0,
+): Promise<{status: number; headers: string; body: string; ms: number}> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const sock = connect(s.port, "127.0.0.1");
+    let got = "";
+    let timer: NodeJS.Timeout | undefined;
+    sock.setEncoding("utf8");
+    sock.on("data", (d: string) => (got += d));
+    sock.on("error", reject);
+    sock.on("close", () => {
+      clearInterval(timer);
+      const [head = "", body = ""] = got.split("\r\n\r\n");
+      resolve({status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body, ms: performance.now() - t0});
+    });
+    const queue = [...chunks];
+    const send = () => {
+      const next = queue.shift();
+      if (next === undefined) return clearInterval(timer);
+      if (!sock.destroyed) sock.write(next);
+    };
+    send();
+    if (gapMs) timer = setInterval(send, gapMs);
+    else while (queue.length) send();
+  });
+}
+
+describe("what the HTTP parser refuses, and bodies that trickle in", () => {
+  it("a malformed request and oversized headers get problem+json with a request id, not a bare status line", async () => {
+    const s = servers[0] ?? (await start());
+    const garbage = await rawExchange(s, ["GARBAGE / NOT-HTTP\r\n\r\n"]);
+    expect(garbage.status).toBe(400);
+    for (const r of [
+      garbage,
+      await rawExchange(s, [`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`]),
+    ]) {
+      expect(r.headers).toContain("content-type: application/problem+json");
+      expect(r.headers).toMatch(/x-request-id: [0-9a-f-]{36}/);
+      const p = JSON.parse(r.body) as {status: number; request_id: string; detail: string};
+      expect(p.status).toBe(r.status);
+      expect(r.headers).toContain(`x-request-id: ${p.request_id}`);
+    }
+    expect(
+      (await rawExchange(s, [`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`]))
+        .status,
+    ).toBe(431);
+  });
+
+  it("a chunked body sent a byte at a time ends at REQUEST_TIMEOUT_MS with a 408 problem, logged as 408", async () => {
+    const s = await start({requestTimeoutMs: 1000});
+    const head = `POST /predictions/churn HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const r = await rawExchange(s, [head, ...Array.from({length: 60}, () => "1\r\n{\r\n")], 100);
+    expect(r.status).toBe(408);
+    expect(r.ms).toBeLessThan(4000); // the app's timeout, not Node's backstop (REQUEST_TIMEOUT_MS + 5 s)
+    expect(r.headers).toContain("content-type: application/problem+json");
+    expect(r.headers).toMatch(/x-request-id: /);
+    expect(JSON.parse(r.body.replace(/^[0-9a-f]+\r\n/, "").replace(/\r\n0\r\n$/, "")).detail).toContain(
+      "did not arrive within 1000 ms",
+    );
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/status="408"/);
+    expect(metrics).not.toMatch(/status="500"/);
   });
 });

@@ -47,8 +47,9 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     }),
   );
   app.use(authorizeCaller({keys: config.apiKeys}));
-  app.use(requestBodyLimit({maxBytes: config.bodyLimitBytes}));
+  // the timeout also covers reading the body: a body trickling in is cut off at REQUEST_TIMEOUT_MS
   app.use(requestTimeout({ms: config.requestTimeoutMs}));
+  app.use(requestBodyLimit({maxBytes: config.bodyLimitBytes}));
 
   healthRoutes(app, deps);
   customerRoutes(app, deps);

@@ -1,4 +1,5 @@
 import type {MiddlewareHandler} from "hono";
+import type {IncomingMessage} from "node:http";
 import type {ApiEnv} from "../env.ts";
 import {ApiError} from "../problem.ts";
 
@@ -16,15 +17,27 @@ export function requestTimeout({ms}: {ms: number}): MiddlewareHandler<ApiEnv> {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         ac?.abort();
+        // a body still arriving (a chunk a second) is the client's delay, not ours: 408, and the
+        // connection is closed since the rest of that body will not be read
+        const incoming = (c.env as {incoming?: IncomingMessage} | undefined)?.incoming;
         reject(
-          new ApiError(
-            503,
-            "timeout",
-            "Request timed out",
-            `the request took longer than ${ms} ms (REQUEST_TIMEOUT_MS) and was cancelled`,
-            undefined,
-            {"retry-after": "5"},
-          ),
+          incoming && !incoming.complete
+            ? new ApiError(
+                408,
+                "request-timeout",
+                "Request timeout",
+                `the request body did not arrive within ${ms} ms (REQUEST_TIMEOUT_MS)`,
+                [{field: "body", message: "incomplete"}],
+                {connection: "close"},
+              )
+            : new ApiError(
+                503,
+                "timeout",
+                "Request timed out",
+                `the request took longer than ${ms} ms (REQUEST_TIMEOUT_MS) and was cancelled`,
+                undefined,
+                {"retry-after": "5"},
+              ),
         );
       }, ms);
     });
