@@ -25,8 +25,16 @@ try {
     await build();
   }
   const site = await serveSite({dir: dist, port, host});
+  // the site's Customer 360 page calls the API from the site's origin: let the browser read the answers
+  const siteOrigin = new URL(site.url).origin;
+  const origins = [process.env.ALLOWED_ORIGINS, siteOrigin, siteOrigin.replace("//127.0.0.1:", "//localhost:")];
   const api = await startApi({
-    env: {LOG_LEVEL: "warn", ...process.env, WAREHOUSE_PATH: process.env.WAREHOUSE_PATH ?? warehouse},
+    env: {
+      LOG_LEVEL: "warn",
+      ...process.env,
+      WAREHOUSE_PATH: process.env.WAREHOUSE_PATH ?? warehouse,
+      ALLOWED_ORIGINS: [...new Set(origins.filter(Boolean))].join(","),
+    },
   });
   console.log(`SaaSGuard site: ${site.url}`);
   for (const line of describeApi(api)) console.log(line);

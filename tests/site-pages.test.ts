@@ -36,6 +36,8 @@ import {
   type SignalBucket,
 } from "../src/rules/dashboard-math.ts";
 import {launchBrowser} from "./helpers/browser.ts";
+import {startTestApi} from "./helpers/test-api.ts";
+import type {ApiServer} from "../server/serve-api.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 import {chartMarks, kpiValues, waitForCharts} from "./e2e/checks.ts";
 import {visitPage} from "./e2e/site-pages.ts";
@@ -174,18 +176,33 @@ describe("dashboard pages in headless Chromium", () => {
   let server: SiteServer;
   let browser: Browser;
   let stub: Server | undefined;
+  /** the real API beside the site, the one origin the site is built to call */
+  let api: ApiServer;
 
   beforeAll(async () => {
     warehouse = await ensureTestWarehouse();
     work = await mkdtemp(path.join(os.tmpdir(), "saasguard-pages-test-"));
-    await buildSite({warehouse, outDir: path.join(work, "dist"), log: () => {}});
-    server = await serveSite({dir: path.join(work, "dist"), port: 0});
+    // the API must know the site's origin (CORS) and the site the API's (built in): a free port for the site first
+    const sitePort = await new Promise<number>((r) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const {port} = probe.address() as AddressInfo;
+        probe.close(() => r(port));
+      });
+    });
+    api = await startTestApi({
+      warehousePath: warehouse,
+      modelsDir: path.join(path.dirname(warehouse), "models"),
+      allowedOrigins: [`http://127.0.0.1:${sitePort}`],
+    });
+    await buildSite({warehouse, outDir: path.join(work, "dist"), apiOrigins: [api.url], log: () => {}});
+    server = await serveSite({dir: path.join(work, "dist"), port: sitePort});
     browser = await launchBrowser();
   }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await api?.close();
     await new Promise((r) => (stub ? stub.close(r) : r(undefined)));
     if (work) await rm(work, {recursive: true, force: true});
   });
@@ -708,26 +725,10 @@ describe("dashboard pages in headless Chromium", () => {
     });
   }, 180_000);
 
-  test("customer 360: with ?api= the summary button calls the API", async () => {
-    const calls: string[] = [];
-    stub = createServer((req, res) => {
-      res.setHeader("access-control-allow-origin", "*");
-      res.setHeader("access-control-allow-headers", "content-type, authorization");
-      if (req.method === "OPTIONS") return res.writeHead(204).end();
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        calls.push(`${req.method} ${req.url} ${body}`);
-        res
-          .writeHead(200, {"content-type": "application/json"})
-          .end(JSON.stringify({summary: "Usage fell 40% in 30 days.", watermark: config.governance.watermark}));
-      });
-    });
-    await new Promise<void>((r) => stub!.listen(0, "127.0.0.1", r));
-    const api = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+  test("customer 360: with ?api= the summary button calls the API and shows the summary, not its JSON", async () => {
     const visit = await visitPage(
       browser,
-      new URL(`customer-360?api=${encodeURIComponent(api)}`, server.url).href,
+      new URL(`customer-360?api=${encodeURIComponent(api.url)}`, server.url).href,
       "customer-360-api",
       (page) => waitForCharts(page),
     );
@@ -735,16 +736,50 @@ describe("dashboard pages in headless Chromium", () => {
       expect(visit.consoleErrors).toEqual([]);
       await visit.page.click("#c360-summary button");
       await visit.page.waitForSelector("#c360-summary-output[data-state=done]");
-      expect(await visit.page.textContent("#c360-summary-output")).toContain("Usage fell 40% in 30 days.");
-      expect(await visit.page.textContent("#c360-summary-output")).toContain(config.governance.watermark);
-      const id = await visit.page.getAttribute("#c360-account", "data-customer");
-      expect(calls).toEqual([`POST /summaries/customer ${JSON.stringify({customer_id: id})}`]);
-      // the only request off the site's origin is the configured API
+      const shown = (await visit.page.textContent("#c360-summary-output"))!;
+      expect(shown).toContain(config.governance.watermark);
+      expect(shown).toContain("built-in summariser");
+      expect(shown).not.toMatch(/account_token|"headline"|\{/);
+      expect(await visit.page.$$eval("#c360-summary-output li", (li) => li.length)).toBeGreaterThanOrEqual(2);
+      // the only request off the site's origin is the API it was built for
       expect(
         visit.requests.filter(
-          (r) => !r.url.startsWith(server.url) && !r.url.startsWith(api) && !/^(data|blob):/.test(r.url),
+          (r) => !r.url.startsWith(server.url) && !r.url.startsWith(api.url) && !/^(data|blob):/.test(r.url),
         ),
       ).toEqual([]);
+      await visit.page.screenshot({
+        path: path.resolve("test-results", "site-customer-360-summary.png"),
+        fullPage: true,
+      });
+    } finally {
+      await visit.close();
+    }
+  }, 120_000);
+
+  test("customer 360: a crafted ?api= link to another origin gets nothing, not even the key", async () => {
+    const calls: string[] = [];
+    stub = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
+      res.setHeader("access-control-allow-origin", "*");
+      res.setHeader("access-control-allow-headers", "content-type, authorization");
+      res.writeHead(req.method === "OPTIONS" ? 204 : 200, {"content-type": "application/json"}).end("{}");
+    });
+    await new Promise<void>((r) => stub!.listen(0, "127.0.0.1", r));
+    const collector = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
+    const visit = await visitPage(
+      browser,
+      new URL(`customer-360?api=${encodeURIComponent(collector)}`, server.url).href,
+      "customer-360-foreign-api",
+      (page) => waitForCharts(page),
+    );
+    try {
+      await visit.page.evaluate(() => sessionStorage.setItem("saasguard-api-key", "sg_secret_key_typed_before"));
+      expect(await visit.page.getAttribute("#c360-summary-note", "data-state")).toBe("refused");
+      expect(await visit.page.isDisabled("#c360-summary button")).toBe(true);
+      expect(await visit.page.textContent("#c360-summary-note")).toContain(`it sends nothing to ${collector}`);
+      expect(await visit.page.$("#c360-summary input[type=password]")).toBeNull();
+      expect(calls).toEqual([]);
+      expect(visit.requests.filter((r) => r.url.startsWith(collector))).toEqual([]);
     } finally {
       await visit.close();
     }

@@ -17,6 +17,7 @@
  * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
  */
 import {removeStaleTemps, tempPathFor} from "../temp-files.ts";
+import {apiOriginsFrom} from "./site-settings.ts";
 import {isMainModule} from "../cli/command.ts";
 import {spawn} from "node:child_process";
 import {createHash} from "node:crypto";
@@ -36,6 +37,8 @@ export interface BuildSiteOptions {
   projectRoot?: string;
   /** skip writing .br/.gz siblings */
   precompress?: boolean;
+  /** API origins the pages may call (default: SITE_API_ORIGINS, else the API of `npm start`) */
+  apiOrigins?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -173,6 +176,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   if (!existsSync(warehouse))
     throw new Error(`buildSite: warehouse not found: ${warehouse} (run the data build first)`);
 
+  // a bad SITE_API_ORIGINS fails here, not minutes later inside a data loader
+  apiOriginsFrom(options.apiOrigins?.join(",") ?? process.env.SITE_API_ORIGINS);
   await prepareFramework({projectRoot, log});
   const cacheRoot = path.join(projectRoot, "src", ".observablehq", "cache");
   await rm(path.join(cacheRoot, "data"), {recursive: true, force: true});
@@ -185,6 +190,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     ...process.env,
     SAASGUARD_WAREHOUSE: warehouse,
     SAASGUARD_SITE_OUT: tmpOut,
+    ...(options.apiOrigins ? {SITE_API_ORIGINS: options.apiOrigins.join(",")} : {}),
     OBSERVABLE_TELEMETRY_DISABLE: "true",
     NO_COLOR: "1",
     PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,

@@ -472,40 +472,92 @@ export function accountKpis(d: Dossier): {id: string; title: string; value: stri
   ];
 }
 
+/** The API's summary answer, as far as the panel shows it (SummaryResponseSchema in server/api/schemas.ts). */
+interface SummaryAnswer {
+  generator: "llm" | "builtin";
+  llm_model: string | null;
+  flagged: boolean;
+  fallback_reason: string | null;
+  summary: {headline: string; risk_level: string; summary: string; key_points: string[]; recommended_actions: string[]};
+  watermark: string;
+}
+
+function isSummaryAnswer(x: unknown): x is SummaryAnswer {
+  const a = x as SummaryAnswer | null;
+  return (
+    typeof a?.summary?.headline === "string" &&
+    typeof a.summary.summary === "string" &&
+    Array.isArray(a.summary.key_points) &&
+    Array.isArray(a.summary.recommended_actions) &&
+    typeof a.watermark === "string"
+  );
+}
+
+function summaryView(a: SummaryAnswer): Node {
+  const s = a.summary;
+  const by =
+    a.generator === "llm"
+      ? `written by ${a.llm_model ?? "an LLM"}, checked against the account's facts`
+      : `written by the built-in summariser${a.fallback_reason ? ` (${a.fallback_reason})` : ""}`;
+  return html`<div class="sg-callout" data-generator=${a.generator} data-flagged=${String(a.flagged)}>
+    <p><strong>${s.headline}</strong> <span class="sg-meta">risk: ${s.risk_level}</span></p>
+    <p>${s.summary}</p>
+    <ul>${s.key_points.map((k) => html`<li>${k}</li>`)}</ul>
+    <p class="sg-meta">Recommended</p>
+    <ul>${s.recommended_actions.map((k) => html`<li>${k}</li>`)}</ul>
+    <p class="sg-meta">${by}${a.flagged ? " — flagged: the LLM's answer failed a check and was replaced" : ""}</p>
+    <div class="sg-watermark">${a.watermark}</div>
+  </div>` as Node;
+}
+
 /**
  * The "Generate summary" panel. It calls the SaaSGuard API (`POST {api}/summaries/customer`)
- * only when an API URL is configured — the page's `?api=` query parameter — and says clearly
- * that summaries are unavailable otherwise. An API key, if the server needs one, is typed in
- * and kept for this browser tab only (sessionStorage), never in the URL.
+ * only when an API URL is configured — the page's `?api=` query parameter — and only if that
+ * URL's origin is one the site was built for (`apiOrigins`, SITE_API_ORIGINS): the API key typed
+ * in is kept for this browser tab only (sessionStorage), never in the URL, and never sent
+ * anywhere else. It says clearly why summaries are unavailable otherwise.
  */
-export function summaryPanel(customerId: string): HTMLElement {
+export function summaryPanel(customerId: string, apiOrigins: readonly string[]): HTMLElement {
   const api = new URLSearchParams(location.search).get("api");
   const out = html`<div id="c360-summary-output" aria-live="polite"></div>` as HTMLElement;
-  if (!api) {
-    return html`<div id="c360-summary"><button disabled aria-describedby="c360-summary-note">Generate summary</button>
-      <p class="sg-meta" id="c360-summary-note" data-state="unavailable">AI summaries are <strong>unavailable</strong>: this static site has no API configured. Open the page with <code>?api=http://127.0.0.1:8000</code> (the SaaSGuard API started by <code>npm start</code>) to enable them.</p></div>` as HTMLElement;
+  const unavailable = (why: Node | string, state: string) =>
+    html`<div id="c360-summary"><button disabled aria-describedby="c360-summary-note">Generate summary</button>
+      <p class="sg-meta" id="c360-summary-note" data-state=${state}>AI summaries are <strong>unavailable</strong>: ${why}</p></div>` as HTMLElement;
+  if (!api)
+    return unavailable(
+      html`<span>this static site has no API configured. Open the page with <code>?api=${apiOrigins[0] ?? "http://127.0.0.1:8000"}</code> (the SaaSGuard API started by <code>npm start</code>) to enable them.</span>` as Node,
+      "unavailable",
+    );
+  let base: URL;
+  try {
+    base = new URL(api.endsWith("/") ? api : `${api}/`);
+  } catch {
+    return unavailable("the ?api= parameter is not a URL.", "refused");
   }
+  if (!apiOrigins.includes(base.origin))
+    return unavailable(
+      html`<span>this site was built to call only ${apiOrigins.join(", ")}; it sends nothing to ${base.origin} (rebuild with <code>SITE_API_ORIGINS</code> to add an API).</span>` as Node,
+      "refused",
+    );
   const key =
     html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem("saasguard-api-key") ?? ""}>` as HTMLInputElement;
   const button = html`<button>Generate summary</button>` as HTMLButtonElement;
   button.onclick = async () => {
     button.disabled = true;
     out.dataset.state = "loading";
-    out.replaceChildren(html`<span class="sg-meta">Asking ${api} …</span>` as Node);
+    out.replaceChildren(html`<span class="sg-meta">Asking ${base.origin} …</span>` as Node);
     sessionStorage.setItem("saasguard-api-key", key.value);
     try {
-      const res = await fetch(new URL("summaries/customer", api.endsWith("/") ? api : `${api}/`), {
+      const res = await fetch(new URL("summaries/customer", base), {
         method: "POST",
         headers: {"content-type": "application/json", ...(key.value ? {authorization: `Bearer ${key.value}`} : {})},
         body: JSON.stringify({customer_id: customerId}),
       });
       const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
       if (!res.ok) throw new Error(String(body?.detail ?? body?.title ?? `HTTP ${res.status}`));
-      const text = typeof body?.summary === "string" ? body.summary : JSON.stringify(body, null, 2);
+      if (!isSummaryAnswer(body)) throw new Error("the API's answer is not a summary (is ?api= a SaaSGuard API?)");
       out.dataset.state = "done";
-      out.replaceChildren(
-        html`<div class="sg-callout"><div style="white-space:pre-wrap">${text}</div>${typeof body?.watermark === "string" && !text.includes(body.watermark) ? html`<div class="sg-watermark">${body.watermark}</div>` : ""}</div>` as Node,
-      );
+      out.replaceChildren(summaryView(body));
     } catch (error) {
       out.dataset.state = "error";
       out.replaceChildren(
@@ -515,5 +567,5 @@ export function summaryPanel(customerId: string): HTMLElement {
       button.disabled = false;
     }
   };
-  return html`<div id="c360-summary"><div class="sg-row">${button}${key}<span class="sg-meta">API: ${api}</span></div>${out}</div>` as HTMLElement;
+  return html`<div id="c360-summary"><div class="sg-row">${button}${key}<span class="sg-meta">API: ${base.origin}</span></div>${out}</div>` as HTMLElement;
 }
