@@ -138,7 +138,19 @@ describe("prediction bodies that cost more than they are worth", () => {
     expect(r.status).toBe(422);
     expect(text.length).toBeLessThan(5_000);
     const problem = JSON.parse(text) as {detail: string; errors: {field: string}[]};
-    expect(problem.detail).toMatch(/^85,000 unknown features \(the first 10 are listed\)/);
+    expect(problem.detail).toMatch(/^an object in the body has more than \d+ keys; .* refused unread$/);
+    expect(problem.errors).toEqual([{field: "body", message: expect.stringMatching(/more than \d+ keys/)}]);
+  });
+
+  it("a feature object with a dozen unknown keys is refused naming the first ten and counting all", async () => {
+    const s = servers[0] ?? (await start());
+    const extra = Object.fromEntries(Array.from({length: 12}, (_, i) => [`junk_${i}`, 1]));
+    const r = await predict(s, {instances: [{features}, {features: {...features, ...extra}}]});
+    expect(r.status).toBe(422);
+    const problem = (await r.json()) as {detail: string; errors: {field: string}[]};
+    expect(problem.detail).toMatch(
+      /^12 unknown features \(the first 10 are listed\): body\.instances\[1\]\.features\.junk_0/,
+    );
     expect(problem.errors).toHaveLength(10);
   });
 

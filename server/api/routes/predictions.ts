@@ -1,6 +1,7 @@
 import {createRoute} from "@hono/zod-openapi";
 import type {MiddlewareHandler} from "hono";
 import type {ApiApp, ApiDeps, ApiEnv} from "../env.ts";
+import {widestObject} from "../json-shape.ts";
 import {fieldPath, invalid, type FieldError} from "../problem.ts";
 import {
   PredictionResponseSchema,
@@ -124,9 +125,18 @@ export function predictionRoutes(app: ApiApp, {config, models, metrics}: ApiDeps
   // and the source of every error message.
   const provenPredictions: MiddlewareHandler<ApiEnv> = async (c, next) => {
     if (!models.current || !JSON_BODY.test(c.req.header("content-type") ?? "")) return next();
+    const text = await c.req.text();
+    // An object wider than any feature object can be is refused unread (see widestObject). A body
+    // under 16 kB cannot hold enough keys to matter, and V8 parses it faster than it is scanned.
+    const widthLimit = models.current.featureNames.length + MAX_UNKNOWN_PER_ITEM;
+    if (text.length > 16_384 && widestObject(text, widthLimit) > widthLimit)
+      throw invalid(
+        `an object in the body has more than ${widthLimit} keys; the model has ${models.current.featureNames.length} features, so it was refused unread`,
+        [{field: "body", message: `an object with more than ${widthLimit} keys`}],
+      );
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = JSON.parse(text);
     } catch {
       return next(); // the zod route answers the 400
     }
