@@ -10,7 +10,7 @@ import {isMainModule} from "../loaders/cli/command.ts";
 import {serve, type ServerType} from "@hono/node-server";
 import type {Server} from "node:http";
 import type {AddressInfo} from "node:net";
-import {answerClientErrors} from "./client-errors.ts";
+import {answerClientErrors, slowClientOptions} from "./http-server.ts";
 import {createApiApp, type ApiApp} from "./api/app.ts";
 import {checkExposure, ConfigError, isLoopbackHost, loadApiConfig, type ApiConfig} from "./api/settings.ts";
 import {WarehouseStore} from "./api/data.ts";
@@ -71,7 +71,13 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({fetch: app.fetch, port: config.port, hostname: config.host}, () => resolve(s));
+      // slow-loris protection: headers within 10 s, the whole request within the app's timeout + 5 s
+      // (the app's own timeout answers first; these are the backstop, answered by answerClientErrors)
+      const serverOptions = slowClientOptions({
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: config.requestTimeoutMs + 5_000,
+      });
+      const s = serve({fetch: app.fetch, port: config.port, hostname: config.host, serverOptions}, () => resolve(s));
       s.once("error", reject);
     });
   } catch (e) {
@@ -79,19 +85,8 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
     models.close();
     throw e;
   }
-  const http = server as ServerType & {
-    headersTimeout?: number;
-    requestTimeout?: number;
-    keepAliveTimeout?: number;
-    closeAllConnections?: () => void;
-    closeIdleConnections?: () => void;
-  };
-  // slow-loris protection: headers within 10 s, whole request within the request timeout + 5 s
-  // (the app's own timeout answers first; these are the backstop, answered by answerClientErrors)
+  const http = server as ServerType & {closeAllConnections?: () => void; closeIdleConnections?: () => void};
   answerClientErrors(server as Server, (f) => log.warn("request refused by the HTTP parser", f));
-  http.headersTimeout = 10_000;
-  http.requestTimeout = config.requestTimeoutMs + 5_000;
-  http.keepAliveTimeout = 5_000;
   const port = (server.address() as AddressInfo).port;
   const urlHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${urlHost}:${port}`;

@@ -8,7 +8,8 @@
  *   format) and text/javascript for modules/workers.
  * - Compression: a precompressed sibling written by the site build is sent when the browser
  *   accepts its encoding — `file.br` (brotli) first, then `file.gz`; otherwise compressible
- *   responses are gzipped on the fly. Brotli matters beyond bytes: Chromium's in-memory HTTP cache
+ *   responses are gzipped on the fly. Accept-Encoding is read with its q-values, `*` and
+ *   `identity;q=0`, and the ETag always names the representation sent. Brotli matters beyond bytes: Chromium's in-memory HTTP cache
  *   (incognito, and the fresh contexts of the tests and bench) caps the size of one entry —
  *   measured: duckdb-eh.wasm gzipped (7.1 MB) was downloaded again on every visit, brotli'd
  *   (5.3 MB) it is served from the cache. Browsers offer `br` on HTTPS and on localhost.
@@ -16,16 +17,25 @@
  *   `/_observablehq/`) are cacheable for a year; HTML is revalidated on every load, and
  *   revalidation is cheap: every response has an ETag and Last-Modified, and a matching
  *   If-None-Match / If-Modified-Since gets 304 Not Modified.
- * - Never serves files outside `dir`, dot-files, or the `.gz`/`.br` siblings directly.
+ * - Ranges: a single byte range (`bytes=0-99`, `bytes=100-`, `bytes=-50`) gets 206 with
+ *   Content-Range, of the uncompressed file (a range of one compressed representation would not
+ *   be a range of another), honouring If-Range; an unsatisfiable one gets 416. Several ranges in
+ *   one request get the whole file (RFC 9110 allows it). DuckDB-WASM reads Parquet this way.
+ * - Never serves files outside `dir` — symlinks included: a file's real path must lie in the
+ *   real `dir` — nor dot-files or the `.gz`/`.br` siblings directly.
+ * - Slow clients: headers within 10 s and the whole request within 30 s (`slowClientOptions`),
+ *   malformed requests answered like the API's (`answerClientErrors`).
  */
-import {createReadStream, existsSync} from "node:fs";
-import {stat} from "node:fs/promises";
+import {createReadStream, existsSync, realpathSync} from "node:fs";
+import {realpath, stat} from "node:fs/promises";
+import type {Server} from "node:http";
 import type {AddressInfo} from "node:net";
 import path from "node:path";
 import {Readable} from "node:stream";
 import {serve, type ServerType} from "@hono/node-server";
 import {Hono, type Context} from "hono";
-import {compress} from "hono/compress";
+import {createGzip} from "node:zlib";
+import {answerClientErrors, slowClientOptions, type SlowClientLimits} from "./http-server.ts";
 
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -67,6 +77,8 @@ export interface SiteServerOptions {
   /** 0 picks a free port */
   port?: number;
   host?: string;
+  /** how long a client may take to send its request (default: the API's 10 s / 30 s) */
+  limits?: SlowClientLimits;
 }
 
 export interface SiteServer {
@@ -85,8 +97,18 @@ async function fileAt(p: string): Promise<{size: number; mtime: Date} | undefine
   }
 }
 
+/** Whether `file`'s real path (symlinks followed) lies inside `realRoot`. */
+async function inside(realRoot: string, file: string): Promise<boolean> {
+  try {
+    const real = await realpath(file);
+    return real.startsWith(realRoot + path.sep);
+  } catch {
+    return false;
+  }
+}
+
 /** Maps a URL path to a file in `root`, following Framework's clean-URL conventions. */
-async function resolveFile(root: string, urlPath: string): Promise<string | undefined> {
+async function resolveFile(root: string, realRoot: string, urlPath: string): Promise<string | undefined> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
@@ -101,7 +123,8 @@ async function resolveFile(root: string, urlPath: string): Promise<string | unde
     : path.extname(decoded)
       ? [abs]
       : [`${abs}.html`, path.join(abs, "index.html"), abs];
-  for (const c of candidates) if (!PRECOMPRESSED_SUFFIX.test(c) && (await fileAt(c))) return c;
+  for (const c of candidates)
+    if (!PRECOMPRESSED_SUFFIX.test(c) && (await fileAt(c))) return (await inside(realRoot, c)) ? c : undefined;
   return undefined;
 }
 
@@ -115,20 +138,40 @@ const PRECOMPRESSED = [
 ] as const;
 const PRECOMPRESSED_SUFFIX = /\.(br|gz)$/;
 
-/** Content codings the request accepts (q=0 excluded). */
-function acceptedEncodings(c: Context): Set<string> {
-  const accepted = new Set<string>();
-  for (const part of (c.req.header("accept-encoding") ?? "").split(",")) {
+/**
+ * Whether the request's Accept-Encoding accepts `coding` (RFC 9110 §12.5.3): by name, else by
+ * `*`, either with q > 0. No header at all accepts anything, but we only compress on request.
+ */
+export function acceptsEncoding(header: string | undefined, coding: string): boolean {
+  if (header === undefined) return false;
+  let star: number | undefined;
+  for (const part of header.split(",")) {
     const [name, ...params] = part.trim().toLowerCase().split(";");
-    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
-    if (name && (q === undefined || Number(q) > 0)) accepted.add(name);
+    const qs = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    const q = qs === undefined ? 1 : Number(qs);
+    if (name === coding) return q > 0;
+    if (name === "*") star = q;
   }
-  return accepted;
+  return star !== undefined && star > 0;
 }
 
-/** Weak validator from size and mtime (strong enough for files replaced atomically by the build). */
+/** Strong validator from size and mtime: the build replaces files atomically, never in place. */
 function etagOf(info: {size: number; mtime: Date}, encoding: string | undefined): string {
-  return `W/"${info.size.toString(36)}-${Math.floor(info.mtime.getTime()).toString(36)}${encoding ? `-${encoding}` : ""}"`;
+  return `"${info.size.toString(36)}-${Math.floor(info.mtime.getTime()).toString(36)}${encoding ? `-${encoding}` : ""}"`;
+}
+
+/** A single byte range of a `size`-byte file: [start, end] inclusive, "unsatisfiable", or null (serve it all). */
+export function byteRange(header: string | undefined, size: number): [number, number] | "unsatisfiable" | null {
+  const m = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return null; // absent, several ranges, or not bytes: the whole file
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    return suffix === 0 || size === 0 ? "unsatisfiable" : [Math.max(0, size - suffix), size - 1];
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size) return "unsatisfiable";
+  return end < start ? null : [start, end];
 }
 
 /** True when the request's validators say the client already holds this version. */
@@ -148,42 +191,68 @@ async function sendFile(c: Context, file: string, status: 200 | 404, root: strin
     "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
     "x-content-type-options": "nosniff",
   };
+  const identity = (await fileAt(file))!;
+  const identityTag = etagOf(identity, undefined);
+  // A range is served of the uncompressed file, and only while it is the version the client
+  // ranged over (If-Range names its ETag or date); otherwise the whole representation.
+  const ifRange = c.req.header("if-range");
+  const rangeValid =
+    status === 200 &&
+    (ifRange === undefined ||
+      ifRange === identityTag ||
+      Date.parse(ifRange) >= Math.floor(identity.mtime.getTime() / 1000) * 1000);
+  const range = rangeValid ? byteRange(c.req.header("range"), identity.size) : null;
+
   let body = file;
+  let encoding: string | undefined;
   const compressible = COMPRESSIBLE.test(type);
-  const accepted = acceptedEncodings(c);
+  const accept = c.req.header("accept-encoding");
   if (compressible) {
     headers.vary = "Accept-Encoding";
-    for (const {suffix, encoding} of PRECOMPRESSED) {
-      if (accepted.has(encoding) && (await fileAt(`${file}${suffix}`))) {
-        body = `${file}${suffix}`;
-        headers["content-encoding"] = encoding;
-        break;
+    if (range === null)
+      for (const {suffix, encoding: e} of PRECOMPRESSED) {
+        if (acceptsEncoding(accept, e) && (await fileAt(`${file}${suffix}`))) {
+          body = `${file}${suffix}`;
+          encoding = e;
+          break;
+        }
       }
-    }
   }
-  const info = (await fileAt(body))!;
-  // each representation has its own validator (the compress middleware below gzips the rest)
+  const info = body === file ? identity : (await fileAt(body))!;
   const onTheFly =
-    compressible && !headers["content-encoding"] && accepted.has("gzip") && info.size >= ON_THE_FLY_MIN_BYTES;
-  headers.etag = etagOf(info, headers["content-encoding"] ?? (onTheFly ? "gzip" : undefined));
+    range === null && compressible && !encoding && acceptsEncoding(accept, "gzip") && info.size >= ON_THE_FLY_MIN_BYTES;
+  if (onTheFly) encoding = "gzip";
+  if (encoding) headers["content-encoding"] = encoding;
+  else headers["accept-ranges"] = "bytes";
+  // each representation has its own validator
+  headers.etag = etagOf(info, encoding);
   headers["last-modified"] = info.mtime.toUTCString();
   if (status === 200 && notModified(c, headers.etag, info.mtime)) {
     delete headers["content-type"];
     return new Response(null, {status: 304, headers});
   }
-  headers["content-length"] = String(info.size);
-  if (c.req.method === "HEAD") return new Response(null, {status, headers});
-  const stream = Readable.toWeb(createReadStream(body)) as ReadableStream<Uint8Array>;
-  return new Response(stream, {status, headers});
+  if (range === "unsatisfiable") {
+    headers["content-range"] = `bytes */${identity.size}`;
+    return new Response(null, {status: 416, headers});
+  }
+  const [start, end] = range ?? [0, info.size - 1];
+  if (range) headers["content-range"] = `bytes ${start}-${end}/${identity.size}`;
+  if (!onTheFly) headers["content-length"] = String(Math.max(0, end - start + 1));
+  const code = range ? 206 : status;
+  if (c.req.method === "HEAD") return new Response(null, {status: code, headers});
+  if (info.size === 0) return new Response(null, {status: code, headers});
+  const stream = createReadStream(body, {start, end});
+  const web = Readable.toWeb(onTheFly ? stream.pipe(createGzip()) : stream) as ReadableStream<Uint8Array>;
+  return new Response(web, {status: code, headers});
 }
 
 /** The Hono app serving `dir` (exported for tests and for mounting in a bigger app). */
 export function createSiteApp(dir: string): Hono {
   const root = path.resolve(dir);
+  const realRoot = realpathSync(root);
   const app = new Hono();
-  app.use("*", compress({encoding: "gzip", contentTypeFilter: COMPRESSIBLE, threshold: ON_THE_FLY_MIN_BYTES}));
   app.on(["GET", "HEAD"], "*", async (c) => {
-    const file = await resolveFile(root, c.req.path);
+    const file = await resolveFile(root, realRoot, c.req.path);
     if (file) return sendFile(c, file, 200, root);
     const notFound = path.join(root, "404.html");
     if (existsSync(notFound)) return sendFile(c, notFound, 404, root);
@@ -194,14 +263,22 @@ export function createSiteApp(dir: string): Hono {
 }
 
 /** Serves the built site; resolves once listening. */
-export async function serveSite({dir, port = 3000, host = "127.0.0.1"}: SiteServerOptions): Promise<SiteServer> {
+export async function serveSite({
+  dir,
+  port = 3000,
+  host = "127.0.0.1",
+  limits = {headersTimeoutMs: 10_000, requestTimeoutMs: 30_000},
+}: SiteServerOptions): Promise<SiteServer> {
   if (!existsSync(path.join(dir, "index.html")))
     throw new Error(`serveSite: ${path.resolve(dir)} has no index.html — build the site first (npm run build)`);
   const app = createSiteApp(dir);
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({fetch: app.fetch, port, hostname: host}, () => resolve(s));
+    const s = serve({fetch: app.fetch, port, hostname: host, serverOptions: slowClientOptions(limits)}, () =>
+      resolve(s),
+    );
     s.once("error", reject);
   });
+  answerClientErrors(server as Server);
   const actualPort = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
   return {

@@ -1,5 +1,6 @@
 /** The static site server: clean URLs, content types, brotli/gzip (precompressed and on the fly), validators, safety. */
-import {mkdtemp, mkdir, rm, writeFile} from "node:fs/promises";
+import {mkdtemp, mkdir, rm, symlink, writeFile} from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync} from "node:zlib";
@@ -98,7 +99,7 @@ describe("serveSite", () => {
     const first = await get("/customers");
     const etag = first.headers.get("etag");
     const lastModified = first.headers.get("last-modified");
-    expect(etag).toMatch(/^W\/".+"$/);
+    expect(etag).toMatch(/^".+"$/); // strong: the build replaces files, never edits them
     expect(lastModified).toBeTruthy();
     const again = await get("/customers", {headers: {"if-none-match": etag!}});
     expect(again.status).toBe(304);
@@ -143,5 +144,133 @@ describe("serveSite", () => {
 
   test("refuses to serve a directory without a built site", async () => {
     await expect(serveSite({dir: path.join(dir, "reports", "missing"), port: 0})).rejects.toThrow(/no index\.html/);
+  });
+});
+
+/** Raw HTTP on one connection: what the server answers, and when it closes the connection. */
+function rawExchange(port: number, chunks: string[], gapMs: number): Promise<{text: string; closedAfterMs: number}> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const sock = net.connect(port, "127.0.0.1");
+    let text = "";
+    sock.setEncoding("utf8");
+    sock.on("data", (d: string) => (text += d));
+    sock.on("error", reject);
+    const queue = [...chunks];
+    const timer = setInterval(() => {
+      const next = queue.shift();
+      if (next !== undefined && !sock.destroyed) sock.write(next);
+    }, gapMs);
+    sock.on("close", () => {
+      clearInterval(timer);
+      resolve({text, closedAfterMs: performance.now() - t0});
+    });
+  });
+}
+
+describe("serveSite against a hostile client", () => {
+  let dir: string;
+  let outside: string;
+  let server: SiteServer;
+  const data = Buffer.from(Array.from({length: 5000}, (_, i) => i % 251));
+  const js = `export const y = ${JSON.stringify("b".repeat(20_000))};\n`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "saasguard-site-hostile-"));
+    outside = await mkdtemp(path.join(os.tmpdir(), "saasguard-outside-"));
+    await writeFile(path.join(outside, "secret.txt"), "not for the web");
+    await mkdir(path.join(outside, "folder"));
+    await writeFile(path.join(outside, "folder", "inner.txt"), "not for the web either");
+    await mkdir(path.join(dir, "_file/data"), {recursive: true});
+    await writeFile(path.join(dir, "index.html"), "<!doctype html><title>home</title>");
+    await writeFile(path.join(dir, "_file/data/t.parquet"), data);
+    await writeFile(path.join(dir, "_file/data/app.js"), js);
+    await symlink(path.join(outside, "secret.txt"), path.join(dir, "leak.txt"));
+    await symlink(path.join(outside, "folder"), path.join(dir, "linked"));
+    await symlink(path.join(dir, "_file/data/t.parquet"), path.join(dir, "inside-link.parquet"));
+    server = await serveSite({dir, port: 0, limits: {headersTimeoutMs: 1000, requestTimeoutMs: 2000}});
+  });
+  afterAll(async () => {
+    await server?.close();
+    await rm(dir, {recursive: true, force: true});
+    await rm(outside, {recursive: true, force: true});
+  });
+  const get = (p: string, headers: Record<string, string> = {}) => fetch(new URL(p, server.url), {headers});
+
+  test("a symlink out of the site folder (file or directory) is not followed; one inside it is", async () => {
+    expect((await get("/leak.txt")).status).toBe(404);
+    expect((await get("/linked/inner.txt")).status).toBe(404);
+    const inside = await get("/inside-link.parquet");
+    expect(inside.status).toBe(200);
+    expect(Buffer.from(await inside.arrayBuffer()).equals(data)).toBe(true);
+  });
+
+  test("a client that sends its headers a byte at a time is cut off at the headers timeout", async () => {
+    const request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(200);
+    const r = await rawExchange(server.port, [...request], 50);
+    expect(r.closedAfterMs).toBeLessThan(4000); // 1 s limit, checked every 0.5 s; it was 74 s
+    expect(r.text).toMatch(/^HTTP\/1\.1 408/);
+    expect(r.text).toContain("application/problem+json");
+  });
+
+  test("Accept-Encoding is read with q-values and *; every ETag names the representation sent", async () => {
+    const seen = new Map<string, string>();
+    for (const [accept, expected] of [
+      ["*", "gzip"],
+      ["gzip;q=0, br", "identity"],
+      ["identity", "identity"],
+      ["*;q=0", "identity"],
+      ["gzip, *;q=0", "gzip"],
+      ["br;q=0, *", "gzip"],
+      ["", "identity"],
+    ] as const) {
+      const r = await fetch(new URL("/_file/data/app.js", server.url), {headers: {"accept-encoding": accept}});
+      const sent = r.headers.get("content-encoding") ?? "identity";
+      expect(sent, accept).toBe(expected);
+      expect(r.headers.get("vary")).toBe("Accept-Encoding");
+      const tag = r.headers.get("etag")!;
+      if (seen.has(sent)) expect(tag).toBe(seen.get(sent));
+      for (const [enc, t] of seen) if (enc !== sent) expect(tag, `${accept}: ${sent} vs ${enc}`).not.toBe(t);
+      seen.set(sent, tag);
+      const raw = Buffer.from(await r.arrayBuffer());
+      // fetch decodes gzip itself; the bytes are the file either way
+      expect(raw.toString()).toBe(js);
+    }
+  });
+
+  test("single byte ranges get 206 of the raw bytes, unsatisfiable ones 416, several the whole file; If-Range is honoured", async () => {
+    const range = async (value: string, extra: Record<string, string> = {}) => {
+      const r = await get("/_file/data/t.parquet", {range: value, "accept-encoding": "gzip, br", ...extra});
+      return {status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer())};
+    };
+    const first = await range("bytes=0-99");
+    expect(first.status).toBe(206);
+    expect(first.headers.get("content-range")).toBe("bytes 0-99/5000");
+    expect(first.headers.get("content-length")).toBe("100");
+    expect(first.body.equals(data.subarray(0, 100))).toBe(true);
+    const tail = await range("bytes=4900-");
+    expect(tail.headers.get("content-range")).toBe("bytes 4900-4999/5000");
+    expect(tail.body.equals(data.subarray(4900))).toBe(true);
+    const suffix = await range("bytes=-50");
+    expect(suffix.headers.get("content-range")).toBe("bytes 4950-4999/5000");
+    expect(suffix.body.equals(data.subarray(4950))).toBe(true);
+    const beyond = await range("bytes=6000-7000");
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get("content-range")).toBe("bytes */5000");
+    const several = await range("bytes=0-9,20-29");
+    expect(several.status).toBe(200);
+    expect(several.body.equals(data)).toBe(true);
+    const whole = await get("/_file/data/t.parquet");
+    expect(whole.headers.get("accept-ranges")).toBe("bytes");
+    const tag = whole.headers.get("etag")!;
+    expect((await range("bytes=0-9", {"if-range": tag})).status).toBe(206);
+    expect((await range("bytes=0-9", {"if-range": '"an-older-version"'})).status).toBe(200);
+    // a compressible file is ranged over its uncompressed bytes
+    const jsRange = await fetch(new URL("/_file/data/app.js", server.url), {
+      headers: {range: "bytes=0-14", "accept-encoding": "gzip, br"},
+    });
+    expect(jsRange.status).toBe(206);
+    expect(jsRange.headers.get("content-encoding")).toBeNull();
+    expect(await jsRange.text()).toBe(js.slice(0, 15));
   });
 });

@@ -1,4 +1,10 @@
 /**
+ * What the two HTTP servers (the site, the API) do alike about slow and malformed clients.
+ *
+ * Timeouts: Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval
+ * (30 s by default), so a client sending one header byte at a time held a connection ~30 s on
+ * the API and 74 s on the site. `slowClientOptions` sets the limits and checks every second.
+ *
  * Answers for requests Node's HTTP parser refuses before any handler sees them: a malformed
  * request line or header (400), headers too large (431), a request not complete in time (408).
  * Node's default reply is a bare status line — no body, no request id — so a client (or the
@@ -45,4 +51,22 @@ export function answerClientErrors(
     );
     log({request_id: id, status, code: err.code});
   });
+}
+
+export interface SlowClientLimits {
+  /** the request line and headers must arrive within this */
+  headersTimeoutMs: number;
+  /** the whole request (headers and body) must arrive within this */
+  requestTimeoutMs: number;
+}
+
+/** http.createServer options enforcing `limits` (pass as @hono/node-server's serverOptions). */
+export function slowClientOptions(limits: SlowClientLimits) {
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs); // Node refuses more
+  return {
+    headersTimeout,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(1_000, headersTimeout / 2),
+  };
 }
