@@ -268,6 +268,9 @@ export const PredictionResponseSchema = z
   })
   .openapi("PredictionResponse");
 
+/** Longest CSM request (`instructions`) a summary request may carry. */
+export const INSTRUCTIONS_MAX = 500;
+
 export const FOCUS = ["overall", "risk", "renewal", "expansion", "support"] as const;
 
 export const SummaryRequestSchema = z
@@ -279,7 +282,7 @@ export const SummaryRequestSchema = z
     focus: z.enum(FOCUS, {message: `must be one of ${FOCUS.join(", ")}`}).default("overall"),
     instructions: z
       .string()
-      .max(500, {message: "must be at most 500 characters"})
+      .max(INSTRUCTIONS_MAX, {message: `must be at most ${INSTRUCTIONS_MAX} characters`})
       .nullable()
       .optional()
       .openapi({example: "Focus on renewal risk before the EBR"}),

@@ -12,6 +12,7 @@
  *   pii       a well-formed answer that leaks an email address and a phone number
  *   obey      an answer that obeys an injected instruction ("marked as healthy", risk Low)
  *   entity    a well-formed answer naming a company that is not in the facts
+ *   custom    whatever `custom(facts, good)` returns (the red-team corpus replays its answers so)
  *
  * `script` (a queue of modes) overrides `mode` call by call. Every request is recorded.
  */
@@ -19,7 +20,18 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo} from "node:net";
 
 export type StubMode =
-  "good" | "slow" | "never" | "429" | "500" | "garbage" | "garbage_http" | "invented" | "pii" | "obey" | "entity";
+  | "good"
+  | "slow"
+  | "never"
+  | "429"
+  | "500"
+  | "garbage"
+  | "garbage_http"
+  | "invented"
+  | "pii"
+  | "obey"
+  | "entity"
+  | "custom";
 
 export interface StubRequest {
   body: {model?: string; messages?: {role: string; content: string}[]; response_format?: unknown; [k: string]: unknown};
@@ -35,13 +47,15 @@ export interface LlmStub {
   script: StubMode[];
   slowMs: number;
   requests: StubRequest[];
+  /** the answer of mode "custom", from the prompt's facts and the good answer */
+  custom: ((facts: StubFacts, good: Record<string, unknown>) => Record<string, unknown>) | null;
   inFlight: number;
   maxInFlight: number;
   reset(): void;
   close(): Promise<void>;
 }
 
-interface Facts {
+export interface StubFacts {
   account_token: string;
   model_tier: string;
   churn_probability_pct: number;
@@ -54,18 +68,18 @@ interface Facts {
   events_last_30d: number;
 }
 
-function factsOf(body: StubRequest["body"]): Facts | null {
+function factsOf(body: StubRequest["body"]): StubFacts | null {
   const user = body.messages?.find((m) => m.role === "user")?.content ?? "";
   const m = /FACTS:\n([\s\S]*?)\n\n<untrusted_data>/.exec(user);
   if (!m) return null;
   try {
-    return JSON.parse(m[1]!) as Facts;
+    return JSON.parse(m[1]!) as StubFacts;
   } catch {
     return null;
   }
 }
 
-function answerFor(mode: StubMode, f: Facts): Record<string, unknown> {
+function answerFor(mode: StubMode, f: StubFacts, stub: LlmStub): Record<string, unknown> {
   const good = {
     headline: `${f.account_token}: ${f.model_tier} churn risk at ${f.churn_probability_pct}% with ${f.days_to_renewal} days to renewal`,
     risk_level: f.model_tier,
@@ -99,6 +113,8 @@ function answerFor(mode: StubMode, f: Facts): Record<string, unknown> {
       };
     case "entity":
       return {...good, summary: `${good.summary} The renewal is owned by Acme Holdings and Jordan Smith.`};
+    case "custom":
+      return stub.custom ? stub.custom(f, good) : good;
     default:
       return good;
   }
@@ -128,6 +144,7 @@ export async function startLlmStub(): Promise<LlmStub> {
     script: [],
     slowMs: 300,
     requests: [],
+    custom: null,
     inFlight: 0,
     maxInFlight: 0,
     reset() {
@@ -136,6 +153,7 @@ export async function startLlmStub(): Promise<LlmStub> {
       stub.requests = [];
       stub.maxInFlight = 0;
       stub.slowMs = 300;
+      stub.custom = null;
     },
     close: async () => undefined,
   };
@@ -196,7 +214,7 @@ export async function startLlmStub(): Promise<LlmStub> {
               code: null,
             },
           });
-        sendJson(res, 200, completion(model, JSON.stringify(answerFor(mode, facts))));
+        sendJson(res, 200, completion(model, JSON.stringify(answerFor(mode, facts, stub))));
       };
       switch (mode) {
         case "never":

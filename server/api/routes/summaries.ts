@@ -4,7 +4,7 @@ import {ApiError, notFound} from "../problem.ts";
 import {warehouseModelVersion} from "../queries.ts";
 import {problem, SummaryRequestSchema, SummaryResponseSchema} from "../schemas.ts";
 import {accountTokenFactory, loadFactSheet} from "../summaries/facts.ts";
-import {checkScope} from "../summaries/service.ts";
+import {promptInstructions} from "../summaries/service.ts";
 import {COMMON_RESPONSES} from "./responses.ts";
 
 /** POST /summaries/customer: a guardrailed, watermarked AI summary of one account. */
@@ -34,13 +34,14 @@ export function summaryRoutes(app: ApiApp, {config, warehouse, models, summaries
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const instructions = body.instructions?.trim() || null;
-      if (instructions) {
-        const v = checkScope(instructions);
+      let instructions: string | null = null;
+      if (body.instructions?.trim()) {
+        const v = promptInstructions(body.instructions);
         if (!v.ok)
           throw new ApiError(422, "out-of-scope", "Out of scope", `body.instructions ${v.message}`, [
             {field: "body.instructions", message: v.message},
           ]);
+        instructions = v.text ?? null;
       }
       const result = await warehouse.use(async (snap) => {
         const sheet = await loadFactSheet(snap, body.customer_id, tokenOf(body.customer_id));

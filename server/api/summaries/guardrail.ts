@@ -8,12 +8,17 @@
  *      fewer decimals, ×100 for shares, thousands/millions with k/M), every ISO date is a fact,
  *   6. every named entity (a capitalised word inside a sentence, a snake_case identifier, an
  *      account token) is a fact value, a fact name or a word of the small domain glossary.
+ * Every check reads the answer through `normalizeText` (normalize.ts) — ３７%, ٣٧%, "thirty-seven
+ * percent", zero-width spaces, lookalike letters and spelled-out e-mails are what they look like —
+ * and markup of any kind fails it (the answer is shown as text; a `<script>` in it is an attack).
  * Each failure has a reason label, used for `guardrail_failed_total{reason}`.
  */
 import {z} from "zod";
 import {RISK_TIERS} from "../../../src/rules/config.ts";
 import type {AccountFacts, PrivateValues} from "./facts.ts";
+import {fold, normalizeText, numbersAsDigits} from "./normalize.ts";
 import {looksLikeInjection, scanText} from "./pii.ts";
+import {SYSTEM_PROMPT} from "./prompt.ts";
 
 export const SummaryAnswerSchema = z.strictObject({
   headline: z.string().min(1).max(200),
@@ -48,7 +53,8 @@ export type GuardrailReason =
   | "injection"
   | "risk_mismatch"
   | "ungrounded_number"
-  | "ungrounded_entity";
+  | "ungrounded_entity"
+  | "markup";
 
 export type GuardrailResult = {ok: true; answer: SummaryAnswer} | {ok: false; reason: GuardrailReason; detail: string};
 
@@ -151,24 +157,58 @@ export function ungroundedEntities(text: string, facts: AccountFacts, vocab: Voc
     if (!/^[A-Z]/.test(w)) continue;
     const sentenceStart =
       /(^|[.!?:;—]|\n)[\s"'“‘(\[*-]*$/.test(cleaned.slice(Math.max(0, m.index - 40), m.index)) || m.index === 0;
+    // in a compound only the capitalised parts can be names ("AI-written", "Q3-review")
     const parts = w
-      .toLowerCase()
       .split(/[-'’&]+/)
-      .filter((p) => p.length > 1);
+      .filter((p) => p.length > 1 && /^[A-Z]/.test(p))
+      .map((p) => p.toLowerCase());
     const known = parts.every((p) => vocab.words.has(p) || vocab.words.has(p.replace(/s$/, "")));
     if (!known && !sentenceStart) bad.push(w);
   }
   return bad;
 }
 
+/** Signs of an answer that obeys injected text, or claims what it is not (matched on folded text). */
 const OBEDIENCE = [
-  /\bas (you )?(instructed|requested|asked)\b/i,
-  /\b(admin|developer|god) mode\b/i,
-  /\bsystem prompt\b/i,
-  /\bmark(ed)? (this |the )?account as (healthy|safe|low)/i,
-  /\b(ignore|ignoring|ignored) (all |the )?(previous|prior|above) (instructions|rules)/i,
-  /\bchurn risk (is |has been )?(set|reset) to\b/i,
+  /\bas (you )?(instructed|requested|asked)\b/,
+  /\b(admin|developer|god) mode\b/,
+  /\bsystem prompt\b/,
+  /\bmark(ed)? (this |the )?account as (healthy|safe|low)/,
+  /\b(ignore|ignoring|ignored) (all |the )?(previous|prior|above) (instructions|rules)/,
+  /\bchurn risk (is |has been )?(set|reset) to\b/,
+  // the facts' verdicts explained away
+  /\b(tier|risk level|risk score|score|model|rating)\b[^.]{0,40}\b(can|may|should|could|is to)\s+(safely\s+)?be\s+(disregarded|ignored|overlooked|overridden|dismissed|discounted)\b/,
+  /\b(disregard|ignore|override|dismiss|discount)\w*\b[^.]{0,30}\b(risk )?(tier|risk level|model|score|rules?|facts)\b/,
+  // claims of human authorship (every summary is AI-written and watermarked as such)
+  /\bhuman[\s-]*(verified|written|authored|reviewed|checked|approved|generated)\b/,
+  /\b(this|the) (summary|answer|text|report|analysis)\b[^.]{0,20}\b(written|verified|reviewed|checked|approved|produced|prepared) by (a |an )?(human|person|people|analyst)/,
+  /\bno (ai|llm|machine|model)s? (was |were |is )?(used|involved)\b/,
+  /\bnot (ai|llm|machine)[\s-]*(generated|written|made)\b/,
+  /\bwithout (the (use|help) of )?(ai|an llm)\b/,
 ];
+
+/** Markup of any kind: HTML tags, script URLs, event handlers, entities, markdown links and images. */
+const MARKUP =
+  /<\s*\/?\s*[a-z!?][^>]*>|\bjavascript\s*:|\bon[a-z]+\s*=\s*["'\w]|&(#\d+|#x[0-9a-f]+|[a-z]+);|!?\[[^\]]*\]\([^)]*\)/i;
+
+/** Runs of this many words of the system prompt in an answer mean it is being repeated. */
+const ECHO_WORDS = 7;
+const words = (text: string) =>
+  fold(text)
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+const PROMPT_SHINGLES = (() => {
+  const w = words(SYSTEM_PROMPT);
+  return new Set(w.slice(0, w.length - ECHO_WORDS + 1).map((_, i) => w.slice(i, i + ECHO_WORDS).join(" ")));
+})();
+
+/** Does the text repeat the system prompt (any casing, spacing or punctuation)? */
+export function echoesSystemPrompt(text: string): boolean {
+  const w = words(text);
+  for (let i = 0; i + ECHO_WORDS <= w.length; i++)
+    if (PROMPT_SHINGLES.has(w.slice(i, i + ECHO_WORDS).join(" "))) return true;
+  return false;
+}
 
 export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateValues): GuardrailResult {
   let parsed: unknown;
@@ -190,7 +230,9 @@ export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateV
   const a = r.data;
   if (a.out_of_scope)
     return {ok: false, reason: "out_of_scope", detail: "the model flagged the request as out of scope"};
-  const text = [a.headline, a.summary, ...a.key_points, ...a.recommended_actions].join("\n");
+  const text = normalizeText([a.headline, a.summary, ...a.key_points, ...a.recommended_actions].join("\n")).text;
+  if (MARKUP.test(text))
+    return {ok: false, reason: "markup", detail: "the answer contains markup (HTML, script or links)"};
   const pii = scanText(text, {
     company_name: priv.company_name,
     primary_contact_email: priv.primary_contact_email,
@@ -203,7 +245,8 @@ export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateV
       reason: "pii_leak",
       detail: `the answer contains ${pii.map((h) => h.what ?? h.kind).join(", ")}`,
     };
-  if (OBEDIENCE.some((re) => re.test(text)) || looksLikeInjection(text))
+  const folded = fold(text);
+  if (OBEDIENCE.some((re) => re.test(folded)) || looksLikeInjection(text) || echoesSystemPrompt(text))
     return {ok: false, reason: "injection", detail: "the answer follows or repeats injected instructions"};
   if (a.risk_level !== facts.model_tier)
     return {
@@ -212,7 +255,7 @@ export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateV
       detail: `risk_level "${a.risk_level}" differs from the model tier "${facts.model_tier}"`,
     };
   const vocab = vocabularyOf(facts);
-  const numbers = ungroundedNumbers(text, vocab);
+  const numbers = ungroundedNumbers(numbersAsDigits(text), vocab);
   if (numbers.length)
     return {
       ok: false,

@@ -13,7 +13,9 @@ import type {FactSheet} from "./facts.ts";
 import {checkAnswer, type GuardrailReason, type SummaryAnswer} from "./guardrail.ts";
 import type {LlmClient} from "./llm.ts";
 import {buildMessages, scanPrompt} from "./prompt.ts";
-import {looksLikeInjection, scanText} from "./pii.ts";
+import {INSTRUCTIONS_MAX} from "../schemas.ts";
+import {fold, normalizeText} from "./normalize.ts";
+import {looksLikeInjection, sanitizeFreeText, scanText} from "./pii.ts";
 
 export interface SummaryResult {
   account_token: string;
@@ -42,14 +44,16 @@ const OUT_OF_SCOPE =
 
 export type ScopeVerdict = {ok: true} | {ok: false; message: string};
 
-export function checkScope(instructions: string): ScopeVerdict {
-  if (looksLikeInjection(instructions))
+export function checkScope(input: string): ScopeVerdict {
+  // read the way a person reads it: full-width letters, invisible characters and accents undone
+  const instructions = fold(normalizeText(input).text);
+  if (looksLikeInjection(input))
     return {
       ok: false,
       message:
         "looks like an attempt to change the assistant's instructions; only account-summary requests are accepted",
     };
-  if (scanText(instructions).length)
+  if (scanText(input).length)
     return {ok: false, message: "must not contain personal data (emails, phone numbers, links)"};
   if (OUT_OF_SCOPE.test(instructions))
     return {
@@ -63,6 +67,17 @@ export function checkScope(instructions: string): ScopeVerdict {
       message: 'is not an account-summary request (say what the summary should focus on, e.g. "focus on renewal risk")',
     };
   return {ok: true};
+}
+
+/**
+ * A CSM's request as it may reach the prompt: checked (checkScope) and then sanitised exactly as
+ * ticket text is — normalised, personal data replaced, fence characters removed — so nothing the
+ * caller typed reaches the model verbatim.
+ */
+export function promptInstructions(input: string): ScopeVerdict & {text?: string} {
+  const verdict = checkScope(input);
+  if (!verdict.ok) return verdict;
+  return {ok: true, text: sanitizeFreeText(input, INSTRUCTIONS_MAX).text};
 }
 
 export class SummaryService {
@@ -239,5 +254,7 @@ function reasonFeedback(r: GuardrailReason): string {
       return "the answer named things that are not in FACTS";
     case "out_of_scope":
       return "write the account summary";
+    case "markup":
+      return "the answer must be plain text, without HTML, markdown links or scripts";
   }
 }
