@@ -15,6 +15,15 @@ import {existsSync, readdirSync} from "node:fs";
 import {join, relative} from "node:path";
 import {config} from "../src/rules/config.ts";
 import {CONTRACT, createTableSql, type ColumnSpec, type TableSpec} from "./contract.ts";
+import {
+  coerceSql,
+  columnStyles,
+  DEFAULT_STYLE,
+  MISSING,
+  presentSql,
+  settleDateOrder,
+  type ColumnStyle,
+} from "./coerce.ts";
 import {CsvFileError, inspectCsvFile, type CsvFile} from "./csv-file.ts";
 import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
 import {ensureProblemTables, groupProblems, IngestError, problemCount} from "./ingest-report.ts";
@@ -47,10 +56,6 @@ export function findRawFiles(dir: string): Map<string, string> {
       `${dir}: ${unknown.join(", ")} match no raw table (expected one of: ${[...known].map((t) => t + ".csv").join(", ")})`,
     );
   return found;
-}
-
-function typeCheckExpr(c: ColumnSpec, col: string): string {
-  return `TRY_CAST(${col} AS ${c.type})`;
 }
 
 /** How value checks treat references (foreign keys) to another table. */
@@ -228,6 +233,41 @@ async function stageCsv(
   return {rejectedLines: bad.map((b) => b.line), fatal: unterminated, csv};
 }
 
+/**
+ * Says how a file's values were read where that was a decision: cells spelled as missing ("N/A",
+ * "-") in columns that may be empty, decimal commas, day-first dates, and date columns whose
+ * order could not be told (every date reads both ways; month-first was used).
+ */
+async function noteReadings(
+  conn: DuckDBConnection,
+  spec: TableSpec,
+  stage: string,
+  label: string,
+  present: ReadonlySet<string>,
+  styles: Record<string, ColumnStyle>,
+  settled: Record<string, string>,
+  raw: (c: ColumnSpec) => string,
+  progress: ((msg: string) => void) | undefined,
+): Promise<void> {
+  if (!progress) return;
+  const cols = spec.columns.filter((c) => present.has(c.name));
+  const spelled = MISSING.filter((m) => m !== "");
+  const [counts] = await all<Record<string, number>>(
+    conn,
+    `SELECT ${cols.map((c, i) => `count(*) FILTER (WHERE lower(trim(${raw(c)})) IN (${spelled.map(lit).join(", ")})) AS m${i}`).join(", ")} FROM ${stage}`,
+  );
+  const notes: string[] = [];
+  cols.forEach((c, i) => {
+    const n = counts![`m${i}`] ?? 0;
+    if (n && !c.required) notes.push(`${c.name}: ${n.toLocaleString("en-US")} cell(s) like "N/A" read as missing`);
+    const st = styles[c.name];
+    if (st?.decimalComma) notes.push(`${c.name}: decimal commas (1.234,50)`);
+    if (st?.dayFirst) notes.push(`${c.name}: dates day-first (27/07/2023)`);
+    if (settled[c.name]) notes.push(`${c.name}: every date reads both ways; ${settled[c.name]}`);
+  });
+  if (notes.length) progress(`ingest ${spec.name}: ${label}: ${notes.join("; ")}`);
+}
+
 /** Referenced column of each table that others refer to (customers.customer_id). */
 const REFERENCED = new Map(
   CONTRACT.flatMap((t) => t.columns.flatMap((c) => (c.references ? [[c.references.table, c.references.column]] : []))),
@@ -343,13 +383,20 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
     const rowExpr = rejectedLines.length
       ? `(rowid + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= rowid))`
       : `rowid + ${isCsv ? 2 : 1}`;
-    const text = (c: ColumnSpec) =>
-      present.has(c.name) ? `NULLIF(trim(CAST(${ident(c.name)} AS VARCHAR)), '')` : "CAST(NULL AS VARCHAR)";
+    // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
+    // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column
+    const raw = (c: ColumnSpec) => `CAST(${ident(c.name)} AS VARCHAR)`;
+    const text = (c: ColumnSpec) => (present.has(c.name) ? presentSql(raw(c)) : "CAST(NULL AS VARCHAR)");
+    const styled = spec.columns.filter((c) => present.has(c.name) && c.type !== "VARCHAR" && c.type !== "BOOLEAN");
+    const styles = await columnStyles(conn, stage, Object.fromEntries(styled.map((c) => [c.name, text(c)])));
+    const settled = settleDateOrder(styles);
+    const typedExpr = (c: ColumnSpec, v: string) => coerceSql(c.type, v, styles[c.name] ?? DEFAULT_STYLE);
+    await noteReadings(conn, spec, stage, label, present, styles, settled, raw, opts.progress);
     // 1. cell-level checks on the text: required and type
     const cellChecks = spec.columns.flatMap((c) => {
       const v = text(c);
       const out = [
-        `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, ${v}, 'type: not a valid ${c.type}', 'row' FROM ${stage} WHERE ${v} IS NOT NULL AND ${typeCheckExpr(c, v)} IS NULL`,
+        `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, ${v}, 'type: not a valid ${c.type}', 'row' FROM ${stage} WHERE ${v} IS NOT NULL AND ${typedExpr(c, v)} IS NULL`,
       ];
       if (c.required)
         out.push(
@@ -362,7 +409,7 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
     const typed = `stage.${spec.name}_typed`;
     await run(
       conn,
-      `CREATE OR REPLACE TABLE ${typed} AS SELECT ${rowExpr} AS __row, ${spec.columns.map((c) => `${typeCheckExpr(c, text(c))} AS ${ident(c.name)}`).join(", ")} FROM ${stage}`,
+      `CREATE OR REPLACE TABLE ${typed} AS SELECT ${rowExpr} AS __row, ${spec.columns.map((c) => `${typedExpr(c, text(c))} AS ${ident(c.name)}`).join(", ")} FROM ${stage}`,
     );
     // 3. value checks; references point at the accepted rows of raw.customers, loaded first
     await run(

@@ -406,3 +406,72 @@ describe("hostile and careless files: root causes first, nothing stored wrong", 
     expect(e.message).not.toMatch(/unknown customer_id/);
   });
 });
+
+describe("files as spreadsheets write them", () => {
+  /** raw.<table> of a folder, as JSON text per row, in key order. */
+  async function rowsOf(dir: string, table: string, notes: string[] = []): Promise<string[]> {
+    const w = await openWarehouse(":memory:");
+    try {
+      await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, progress: (m) => notes.push(m)});
+      return (await all(w.conn, `SELECT * FROM raw.${table} ORDER BY ALL`)).map((r) => JSON.stringify(r));
+    } finally {
+      w.close();
+    }
+  }
+  /** Rewrites one CSV file's cells with `cell(column, value)`, joining with `delimiter`. */
+  function rewrite(file: string, cell: (column: string, value: string) => string, delimiter = ","): void {
+    const [header, ...lines] = readFileSync(file, "utf8").trimEnd().split("\n");
+    const names = header!.split(",");
+    const out = lines.map((l) =>
+      l
+        .split(",")
+        .map((v, i) => cell(names[i]!, v))
+        .join(delimiter),
+    );
+    writeFileSync(file, [names.join(delimiter), ...out].join("\n") + "\n");
+  }
+  const usDate = (v: string) => v.replace(/^(\d{4})-(\d{2})-(\d{2})$/, (_, y, m, d) => `${+m}/${+d}/${y}`);
+  const euDate = (v: string) => v.replace(/^(\d{4})-(\d{2})-(\d{2})$/, (_, y, m, d) => `${d}.${m}.${y}`);
+
+  it("US exports: $1,234.50, 7/27/2023 and N/A read as the same rows as the plain file", async () => {
+    const dir = copyRaw();
+    rewrite(join(dir, "customers.csv"), (c, v) =>
+      c === "arr"
+        ? `"$${Number(v).toLocaleString("en-US", {minimumFractionDigits: 2})}"`
+        : /_date$/.test(c)
+          ? usDate(v)
+          : c === "primary_contact_email" && v.endsWith("0@example.com")
+            ? "N/A"
+            : v,
+    );
+    rewrite(join(dir, "subscription_changes.csv"), (c, v) => (c === "seats_delta" && v === "" ? "n/a" : v));
+    const notes: string[] = [];
+    const [plain, spreadsheet] = [await rowsOf(clean, "customers"), await rowsOf(dir, "customers", notes)];
+    const withoutEmail = (rows: string[]) => rows.map((r) => r.replace(/"primary_contact_email":[^,]*,/, ""));
+    expect(withoutEmail(spreadsheet)).toEqual(withoutEmail(plain));
+    expect(spreadsheet.filter((r) => r.includes('"primary_contact_email":null')).length).toBeGreaterThan(0);
+    expect(notes.join("\n")).toMatch(/primary_contact_email: \d+ cell\(s\) like "N\/A" read as missing/);
+    expect(notes.join("\n")).not.toMatch(/day-first/);
+    expect(await rowsOf(dir, "subscription_changes")).toEqual(await rowsOf(clean, "subscription_changes"));
+  });
+
+  it("European exports: semicolons, decimal commas and 27.07.2023 read as the same rows", async () => {
+    const dir = copyRaw();
+    rewrite(
+      join(dir, "customers.csv"),
+      (c, v) => (c === "arr" ? v.replace(".", ",") : /_date$/.test(c) ? euDate(v) : v),
+      ";",
+    );
+    const notes: string[] = [];
+    expect(await rowsOf(dir, "customers", notes)).toEqual(await rowsOf(clean, "customers"));
+    expect(notes.join("\n")).toMatch(/arr: decimal commas/);
+    expect(notes.join("\n")).toMatch(/contract_start_date: dates day-first/);
+  });
+
+  it("a cell no reading makes a number is still a type problem", async () => {
+    const dir = copyRaw();
+    setCell(join(dir, "customers.csv"), 3, "arr", "about 5k");
+    const e = await ingestError(dir);
+    expect(e.message).toMatch(/customers\.csv:3 column "arr" value "about 5k": type: not a valid DOUBLE/);
+  });
+});

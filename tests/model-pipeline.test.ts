@@ -15,7 +15,7 @@ import {toRowMajor} from "../loaders/model/dataset.ts";
 import {predictRaw} from "../loaders/model/gbt.ts";
 import {calibrate} from "../loaders/model/calibration.ts";
 import {loadModel, promotionGate, type LoadedModel} from "../loaders/model/registry.ts";
-import {readDataset} from "../loaders/model/table.ts";
+import {detectFeatures, openTableFile, readDataset} from "../loaders/model/table.ts";
 import {all, lit, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/test-warehouse.ts";
 
@@ -249,6 +249,39 @@ describe("promotion gate", () => {
     expect(lines.length).toBe(2001);
     expect(lines[1]).toMatch(/^A\d+,0\.\d+,(Low|Medium|High|Critical),\w+ [+-]\d\.\d{3}/);
   }, 240_000);
+
+  it("reads a table as a spreadsheet writes it: blank, N/A and $1,234.50 cells in number columns, TRUE/FALSE, semicolons", async () => {
+    const dir = tmp("saasguard-sheet-table-");
+    const file = join(dir, "sheet.csv");
+    handMadeCsv(file, {rows: 300});
+    const [header, ...rows] = readFileSync(file, "utf8").trimEnd().split("\n");
+    const sheet = rows.map((r, i) => {
+      const c = r.split(",");
+      if (i % 27 === 0) c[1] = i % 2 ? "" : "N/A"; // logins: 12 missing cells
+      c[4] = c[4]!.toUpperCase(); // annual: TRUE / FALSE
+      return [...c, `"$${(1000 + i * 13.5).toLocaleString("en-US", {minimumFractionDigits: 2})}"`].join(";");
+    });
+    writeFileSync(file, "\ufeff" + [header!.replaceAll(",", ";") + ";mrr", ...sheet].join("\r\n"));
+    const t = await openWarehouse(":memory:");
+    try {
+      const rel = await openTableFile(t, file);
+      const features = await detectFeatures(t.conn, rel, ["account", "churned"], file);
+      expect(Object.fromEntries(features.map((f) => [f.name, f.kind]))).toEqual({
+        logins: "numeric",
+        tickets: "numeric",
+        plan: "categorical",
+        annual: "numeric",
+        mrr: "numeric",
+      });
+      const [r] = await all<{missing: number; mrr: number; annual: string}>(
+        t.conn,
+        `SELECT count(*) FILTER (WHERE logins IS NULL) AS missing, max(mrr) AS mrr, typeof(any_value(annual)) AS annual FROM ${rel}`,
+      );
+      expect(r).toEqual({missing: 12, mrr: 1000 + 299 * 13.5, annual: "BOOLEAN"});
+    } finally {
+      t.close();
+    }
+  });
 
   it("rejects unusable tables with a message naming the column, and leaves the model alone", async () => {
     const dir = tmp("saasguard-bad-table-");

@@ -7,6 +7,8 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import type {CardFeature} from "./card.ts";
 import {MAX_CATEGORIES, type Dataset, type FeatureMeta, type FeatureRange} from "./dataset.ts";
 import {existsSync} from "node:fs";
+import {inferTypes, typedColumnSql} from "../coerce.ts";
+import {inspectCsvFile} from "../csv-file.ts";
 import {all, ident, lit, type Warehouse} from "../duckdb.ts";
 
 const NUMERIC =
@@ -145,17 +147,31 @@ export async function readDataset(
   return {data: {nRows, features: [...features], columns}, extra: extraCols};
 }
 
-/** A table file as a DuckDB relation, with a clear error for anything unreadable. */
+/**
+ * A table file as a DuckDB relation, with a clear error for anything unreadable. A CSV is read
+ * like the raw files (csv-file.ts: encoding, header and delimiter decided once) and each column
+ * typed from what all its cells are (coerce.ts): "$1,234.50", "N/A" and blank cells make a
+ * number column with missing values, not a text column with thousands of distinct values.
+ */
 export async function openTableFile(w: Warehouse, file: string): Promise<string> {
   if (!existsSync(file)) throw new Error(`--table: ${file} does not exist`);
-  const reader = /\.parquet$/i.test(file)
-    ? `read_parquet(${lit(file)})`
-    : /\.csv$/i.test(file)
-      ? `read_csv(${lit(file)}, header = true)`
-      : null;
-  if (!reader) throw new Error(`--table: ${file} must be a .csv or .parquet file`);
+  const isCsv = /\.csv$/i.test(file);
+  if (!isCsv && !/\.parquet$/i.test(file)) throw new Error(`--table: ${file} must be a .csv or .parquet file`);
   try {
-    await w.conn.run(`CREATE OR REPLACE TABLE user_table AS SELECT * FROM ${reader}`);
+    if (!isCsv) {
+      await w.conn.run(`CREATE OR REPLACE TABLE user_table AS SELECT * FROM read_parquet(${lit(file)})`);
+      return "user_table";
+    }
+    const csv = inspectCsvFile(file);
+    const columns = `{${csv.columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(", ")}}`;
+    await w.conn.run(
+      `CREATE OR REPLACE TEMP TABLE user_text AS SELECT * FROM read_csv(${lit(file)}, header = true, auto_detect = false, columns = ${columns}, delim = ${lit(csv.delimiter)}, quote = '"', escape = '"', strict_mode = true)`,
+    );
+    const types = await inferTypes(w.conn, "user_text", csv.columns);
+    await w.conn.run(
+      `CREATE OR REPLACE TABLE user_table AS SELECT ${csv.columns.map((c) => typedColumnSql(types[c]!.type, c, types[c]!.style)).join(", ")} FROM user_text`,
+    );
+    await w.conn.run("DROP TABLE user_text");
   } catch (e) {
     throw new Error(`--table: cannot read ${file}: ${(e as Error).message.split("\n")[0]}`);
   }
