@@ -10,6 +10,7 @@ import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
 import {config, validateConfig} from "../src/rules/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
+import {loadMapping} from "./sources.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
@@ -29,6 +30,8 @@ export interface BuildOptions {
   /** "auto" uses data/raw when it holds files, else synthetic data */
   source?: "auto" | "synthetic" | "files";
   rawDir?: string;
+  /** a source mapping file (loaders/sources.ts): where each raw table comes from and how it maps */
+  mapping?: string;
   lenient?: boolean;
   /** build the static site too (default true) */
   site?: boolean;
@@ -91,9 +94,14 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     throw new UsageError(`--customers: ${customers} must be an integer between 10 and 1,000,000`);
   const seed = opts.seed ?? DEFAULTS.seed;
   const rawDir = resolve(opts.rawDir ?? DEFAULTS.rawDir);
-  const files = findRawFiles(rawDir);
-  const source = opts.source === "files" || (opts.source !== "synthetic" && files.size > 0) ? "files" : "synthetic";
-  if (source === "files" && files.size === 0)
+  // a source mapping names the files itself (loaders/sources.ts); checked before any work
+  const mapping = opts.mapping ? {plan: loadMapping(resolve(opts.mapping)), mappingFile: resolve(opts.mapping)} : null;
+  if (mapping && opts.source === "synthetic")
+    throw new UsageError("--mapping reads your files: not with --source synthetic");
+  const files = mapping ? new Map() : findRawFiles(rawDir);
+  const source =
+    mapping || opts.source === "files" || (opts.source !== "synthetic" && files.size > 0) ? "files" : "synthetic";
+  if (source === "files" && !mapping && files.size === 0)
     throw new UsageError(`--source files: ${rawDir} holds no raw CSV or Parquet files`);
 
   const finalWarehouse = resolve(opts.warehousePath ?? DEFAULTS.warehousePath);
@@ -118,7 +126,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   try {
     say(
       "start",
-      `as of ${asOf}, source ${source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`,
+      `as of ${asOf}, source ${mapping ? opts.mapping : source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`,
     );
     const w = await openWarehouse(tmpWarehouse, {
       memoryLimit: process.env.SAASGUARD_DUCKDB_MEMORY ?? DEFAULTS.duckdbMemory,
@@ -129,7 +137,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     try {
       if (source === "files") {
         const report: IngestReport = await timed("ingest", () =>
-          ingestFiles(w.conn, rawDir, {
+          ingestFiles(w.conn, mapping ?? {dir: rawDir}, {
             asOf,
             lenient: opts.lenient,
             progress: (m) => say("ingest", m),

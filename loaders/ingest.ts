@@ -11,7 +11,6 @@
  * problems are quarantined into ingest.rejected_rows and the build goes on.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {existsSync, readdirSync} from "node:fs";
 import {join, relative} from "node:path";
 import {config} from "../src/rules/config.ts";
 import {CONTRACT, createTableSql, type ColumnSpec, type TableSpec} from "./contract.ts";
@@ -26,37 +25,15 @@ import {
 } from "./coerce.ts";
 import {CsvFileError, inspectCsvFile, type CsvFile} from "./csv-file.ts";
 import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
+import {findRawFiles, folderPlan, sourceLabel, type SourcePlan, type TableSource} from "./sources.ts";
+
+export {findRawFiles} from "./sources.ts";
 import {ensureProblemTables, groupProblems, IngestError, problemCount} from "./ingest-report.ts";
 
 export {IngestError} from "./ingest-report.ts";
 
 /** Tables a user must provide; the others are created empty when absent. */
 export const REQUIRED_TABLES = ["customers", "usage_events", "support_tickets", "gtm_opportunities"];
-
-/** The raw files present in a folder, by table. Throws on ambiguous or unknown files. */
-export function findRawFiles(dir: string): Map<string, string> {
-  const found = new Map<string, string>();
-  if (!existsSync(dir)) return found;
-  const known = new Set(CONTRACT.map((t) => t.name));
-  const unknown: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const m = /^(.+)\.(csv|parquet)$/i.exec(name);
-    if (!m) continue;
-    const table = m[1]!;
-    if (!known.has(table)) {
-      unknown.push(name);
-      continue;
-    }
-    if (found.has(table))
-      throw new Error(`${dir}: both ${relative(dir, found.get(table)!)} and ${name} provide raw.${table}; keep one`);
-    found.set(table, join(dir, name));
-  }
-  if (unknown.length && found.size)
-    throw new Error(
-      `${dir}: ${unknown.join(", ")} match no raw table (expected one of: ${[...known].map((t) => t + ".csv").join(", ")})`,
-    );
-  return found;
-}
 
 /** How value checks treat references (foreign keys) to another table. */
 interface ReferenceScope {
@@ -299,8 +276,69 @@ async function everyKey(
 }
 
 /** Ingests data/raw-style files into raw.* (creating the schema). */
-export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: IngestOptions): Promise<IngestReport> {
-  const files = findRawFiles(dir);
+/**
+ * Applies a mapping's column and value maps to a staged source: a table `mapped` holding each
+ * contract column the mapping or the file provides, as the file's row order. Returns the columns
+ * present, or a problem naming the mapping key.
+ */
+async function applyMapping(
+  conn: DuckDBConnection,
+  spec: TableSpec,
+  source: TableSource,
+  staged: string,
+  mapped: string,
+  sourceColumns: ReadonlySet<string>,
+): Promise<{present: Set<string>} | {problem: string}> {
+  const exprs: [string, string][] = [];
+  for (const c of spec.columns) {
+    const m = source.columns[c.name];
+    if (m === undefined) {
+      if (sourceColumns.has(c.name)) exprs.push([c.name, ident(c.name)]);
+      continue;
+    }
+    // a rename names a column of the file: say so plainly rather than with DuckDB's binder error
+    const renamed = /^"((?:[^"]|"")*)"$/.exec(m)?.[1]?.replace(/""/g, '"');
+    if (renamed !== undefined && !sourceColumns.has(renamed))
+      return {
+        problem: `${source.mappingKey}.columns.${c.name} names column "${renamed}", which the file does not have (columns: ${[...sourceColumns].join(", ")})`,
+      };
+    try {
+      await run(conn, `SELECT ${m} FROM ${staged} LIMIT 0`);
+    } catch (e) {
+      return {
+        problem: `${source.mappingKey}.columns.${c.name}: the SQL does not run on this file: ${(e as Error).message.split("\n")[0]}`,
+      };
+    }
+    exprs.push([c.name, m]);
+  }
+  const select = exprs.map(([name, e]) => {
+    const map = source.values[name];
+    const text = `CAST(${e} AS VARCHAR)`;
+    const valued = map
+      ? `CASE ${text} ${Object.entries(map)
+          .map(([from, to]) => `WHEN ${lit(from)} THEN ${lit(to)}`)
+          .join(" ")} ELSE ${text} END`
+      : e;
+    return `${valued} AS ${ident(name)}`;
+  });
+  if (!select.length) return {present: new Set()};
+  await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${staged}`);
+  return {present: new Set(exprs.map(([n]) => n))};
+}
+
+const FORMAT_NAMES = {csv: "CSV", tsv: "TSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines"} as const;
+
+/** Where the rows come from: the folder convention (data/raw/<table>.csv) or a source mapping (sources.ts). */
+export type IngestSource = {dir: string} | {plan: SourcePlan; mappingFile: string};
+
+/** Ingests raw files into raw.* (creating the schema). */
+export async function ingestFiles(
+  conn: DuckDBConnection,
+  from: string | IngestSource,
+  opts: IngestOptions,
+): Promise<IngestReport> {
+  const src: IngestSource = typeof from === "string" ? {dir: from} : from;
+  const plan = "plan" in src ? src.plan : folderPlan(findRawFiles(src.dir));
   await ensureProblemTables(conn);
   await run(conn, "CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS stage");
   const report: IngestReport = {source: "files", tables: {}, problems: 0};
@@ -314,22 +352,26 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
   for (const spec of CONTRACT) {
     await run(conn, createTableSql(spec));
     report.tables[spec.name] = {rows: 0, rejected: 0};
-    const path = files.get(spec.name);
-    const label = path ? relative(process.cwd(), path) : join(relative(process.cwd(), dir) || ".", `${spec.name}.csv`);
+    const source = plan.get(spec.name);
     const required = REQUIRED_TABLES.includes(spec.name);
-    if (!path) {
+    if (!source) {
       if (required) {
         failed.add(spec.name);
-        await fileProblem(
-          spec.name,
-          label,
-          `required table raw.${spec.name} is missing (expected ${spec.name}.csv or ${spec.name}.parquet)`,
-        );
+        const [label, expected] =
+          "dir" in src
+            ? [
+                join(relative(process.cwd(), src.dir) || ".", `${spec.name}.csv`),
+                `${spec.name}.csv or ${spec.name}.parquet`,
+              ]
+            : [relative(process.cwd(), src.mappingFile), `tables.${spec.name} in the mapping`];
+        await fileProblem(spec.name, label, `required table raw.${spec.name} is missing (expected ${expected})`);
       }
       continue;
     }
+    const {path, format} = source;
+    const label = sourceLabel(source);
     const t0 = performance.now();
-    const isCsv = path.toLowerCase().endsWith(".csv");
+    const isCsv = format === "csv" || format === "tsv";
     let rejectedLines: number[] = [];
     const stage = `stage.${spec.name}`;
     let present: Set<string>;
@@ -347,7 +389,11 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
         csvDialect = staged.csv;
         present = new Set(staged.csv.columns);
       } else {
-        await run(conn, `CREATE OR REPLACE TABLE ${stage} AS SELECT * FROM read_parquet(${lit(path)})`);
+        const reader =
+          format === "parquet"
+            ? `read_parquet(${lit(path)})`
+            : `read_json(${lit(path)}, format = ${lit(format === "jsonl" ? "newline_delimited" : "auto")})`;
+        await run(conn, `CREATE OR REPLACE TABLE ${stage} AS SELECT * FROM ${reader}`);
         present = new Set(
           (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE ${stage})`)).map(
             (r) => r.column_name,
@@ -359,9 +405,19 @@ export async function ingestFiles(conn: DuckDBConnection, dir: string, opts: Ing
       const why =
         e instanceof CsvFileError
           ? e.message
-          : `cannot be read as ${isCsv ? "CSV" : "Parquet"}: ${(e as Error).message.split("\n")[0]}`;
+          : `cannot be read as ${FORMAT_NAMES[format]}: ${(e as Error).message.split("\n")[0]}`;
       await fileProblem(spec.name, label, why);
       continue;
+    }
+    if (source.mappingKey) {
+      const mapped = await applyMapping(conn, spec, source, stage, `stage.${spec.name}_mapped`, present);
+      if ("problem" in mapped) {
+        failed.add(spec.name);
+        await fileProblem(spec.name, label, mapped.problem);
+        continue;
+      }
+      await run(conn, `DROP TABLE ${stage}; ALTER TABLE stage.${spec.name}_mapped RENAME TO ${spec.name}`);
+      present = mapped.present;
     }
     const missing = spec.columns.filter((c) => c.required && !present.has(c.name));
     for (const c of missing)

@@ -1,11 +1,11 @@
 /**
- * `npm run build [-- --as-of YYYY-MM-DD --customers N --seed S --source auto|synthetic|files --lenient --no-site]`
+ * `npm run build [-- --as-of YYYY-MM-DD --customers N --seed S --source auto|synthetic|files --raw-dir DIR | --mapping FILE --lenient --no-site]`
  * raw → warehouse → marts → checks → dist/, all-or-nothing (see loaders/build.ts).
  */
 import {build, DEFAULTS} from "../build.ts";
 import {intArg, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 
-const USAGE = `usage: npm run build -- [--as-of YYYY-MM-DD] [--customers N] [--seed N] [--source auto|synthetic|files] [--raw-dir DIR] [--lenient] [--no-site]`;
+const USAGE = `usage: npm run build -- [--as-of YYYY-MM-DD] [--customers N] [--seed N] [--source auto|synthetic|files] [--raw-dir DIR | --mapping FILE] [--lenient] [--no-site]`;
 
 await runCommand(
   {name: "build", usage: USAGE, unchanged: "(nothing was changed: the previous warehouse and site are intact)"},
@@ -17,6 +17,7 @@ await runCommand(
         seed: {type: "string"},
         source: {type: "string", default: "auto"},
         "raw-dir": {type: "string", default: DEFAULTS.rawDir},
+        mapping: {type: "string"},
         lenient: {type: "boolean", default: false},
         "no-site": {type: "boolean", default: false},
       },
@@ -31,6 +32,7 @@ await runCommand(
       seed: intArg("seed", values.seed),
       source,
       rawDir: values["raw-dir"],
+      mapping: values.mapping,
       lenient: values.lenient,
       site: !values["no-site"],
     });

@@ -1,0 +1,198 @@
+/**
+ * Where each raw table's rows come from: the folder convention (data/raw/<table>.csv) or a
+ * source mapping — one reviewed JSON file that says, per raw table, which file holds it, how its
+ * columns map (a rename, or a DuckDB SQL expression over the file's columns) and how its values
+ * map (`{"Pro": "Growth"}`). A team's own exports then build without an ETL job:
+ *
+ *   {
+ *     "tables": {
+ *       "customers": {
+ *         "from": "exports/accounts.csv",
+ *         "columns": {"customer_id": "Account ID", "arr": "Annual Revenue",
+ *                     "company_size": {"sql": "CASE WHEN \"Employees\" < 51 THEN '1-50' ELSE '51-200' END"}},
+ *         "values": {"plan_tier": {"Pro": "Growth", "Business": "Enterprise"}}
+ *       }
+ *     }
+ *   }
+ *
+ * Columns the mapping does not name are taken from the file under their contract name, and
+ * tables it does not list from `folder` by the folder convention, so a mapping only says what
+ * differs. Paths are relative to the mapping file. The mapping is checked
+ * with zod (every error names its key: `tables.customers.columns.arr`); DuckDB does all reading
+ * and transforming.
+ */
+import {existsSync, readdirSync, readFileSync} from "node:fs";
+import {dirname, extname, join, relative, resolve} from "node:path";
+import {z} from "zod";
+import {CONTRACT} from "./contract.ts";
+
+export type SourceFormat = "csv" | "tsv" | "parquet" | "json" | "jsonl";
+
+/** One raw table's source, as ingest reads it. */
+export interface TableSource {
+  /** the file (or, for Parquet and JSON, a glob DuckDB expands) */
+  path: string;
+  format: SourceFormat;
+  /** contract column → DuckDB SQL over the file's columns (absent: the column under its own name) */
+  columns: Record<string, string>;
+  /** contract column → source value → value */
+  values: Record<string, Record<string, string>>;
+  /** where the mapping said it, for error messages (`tables.customers`), or null for the folder convention */
+  mappingKey: string | null;
+}
+
+export type SourcePlan = Map<string, TableSource>;
+
+const TABLES = CONTRACT.map((t) => t.name);
+const columnsOf = (table: string) => CONTRACT.find((t) => t.name === table)!.columns.map((c) => c.name);
+
+const ColumnMap = z.union([
+  z.string().min(1, {message: "must name a column of the file"}),
+  z.strictObject({sql: z.string().min(1, {message: "must be a DuckDB SQL expression"})}),
+]);
+
+const TableMapping = z.strictObject({
+  from: z.string().min(1, {message: "must be a file path (relative to the mapping file)"}),
+  format: z.enum(["csv", "tsv", "parquet", "json", "jsonl"]).optional(),
+  columns: z.record(z.string(), ColumnMap).default({}),
+  values: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+});
+
+export const MappingSchema = z.strictObject({
+  $schema: z.string().optional(),
+  description: z.string().optional(),
+  /** tables the mapping does not list come from this folder by the convention (<table>.csv or .parquet) */
+  folder: z.string().min(1).optional(),
+  tables: z.record(z.string(), TableMapping).default({}),
+});
+export type Mapping = z.infer<typeof MappingSchema>;
+
+/** A mapping that cannot be used: one line per problem, each naming the file and the key. */
+export class MappingError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: the source mapping cannot be used:\n  ${problems.join("\n  ")}`);
+    this.name = "MappingError";
+  }
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function formatOf(path: string): SourceFormat | null {
+  const ext = extname(path.replace(/\*+$/, "")).toLowerCase();
+  return ext === ".csv"
+    ? "csv"
+    : ext === ".tsv" || ext === ".tab"
+      ? "tsv"
+      : ext === ".parquet"
+        ? "parquet"
+        : ext === ".json"
+          ? "json"
+          : ext === ".jsonl" || ext === ".ndjson"
+            ? "jsonl"
+            : null;
+}
+
+/** Reads and checks a mapping file; returns the plan for ingest. Throws MappingError. */
+export function loadMapping(file: string): SourcePlan {
+  const label = relative(process.cwd(), file) || file;
+  if (!existsSync(file)) throw new MappingError(label, ["the file does not exist"]);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new MappingError(label, [`not valid JSON: ${(e as Error).message}`]);
+  }
+  const parsed = MappingSchema.safeParse(json);
+  if (!parsed.success)
+    throw new MappingError(
+      label,
+      parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`),
+    );
+  const problems: string[] = [];
+  const plan: SourcePlan = new Map();
+  const base = dirname(resolve(file));
+  for (const [table, t] of Object.entries(parsed.data.tables)) {
+    const key = `tables.${table}`;
+    if (!TABLES.includes(table)) {
+      problems.push(`${key}: no raw table is called "${table}" (raw tables: ${TABLES.join(", ")})`);
+      continue;
+    }
+    const known = columnsOf(table);
+    const path = resolve(base, t.from);
+    const format = t.format ?? formatOf(path);
+    if (!format)
+      problems.push(
+        `${key}.from: cannot tell the format of "${t.from}"; add "format": csv, tsv, parquet, json or jsonl`,
+      );
+    else if (!/[*?[]/.test(t.from) && !existsSync(path))
+      problems.push(`${key}.from: "${t.from}" does not exist (looked for ${path})`);
+    else if (/[*?[]/.test(t.from) && (format === "csv" || format === "tsv"))
+      problems.push(`${key}.from: globs are read for Parquet and JSON files; name one ${format.toUpperCase()} file`);
+    const columns: Record<string, string> = {};
+    for (const [col, m] of Object.entries(t.columns)) {
+      if (!known.includes(col)) {
+        problems.push(`${key}.columns.${col}: raw.${table} has no column "${col}" (columns: ${known.join(", ")})`);
+        continue;
+      }
+      columns[col] = typeof m === "string" ? quoteIdent(m) : `(${m.sql})`;
+    }
+    for (const col of Object.keys(t.values))
+      if (!known.includes(col))
+        problems.push(`${key}.values.${col}: raw.${table} has no column "${col}" (columns: ${known.join(", ")})`);
+    if (format) plan.set(table, {path, format, columns, values: t.values, mappingKey: key});
+  }
+  if (parsed.data.folder !== undefined) {
+    const folder = resolve(base, parsed.data.folder);
+    if (!existsSync(folder)) problems.push(`folder: "${parsed.data.folder}" does not exist (looked for ${folder})`);
+    else
+      for (const [table, s] of folderPlan(findRawFiles(folder, {otherFilesAllowed: true})))
+        if (!parsed.data.tables[table]) plan.set(table, s);
+  }
+  if (problems.length) throw new MappingError(label, problems);
+  return plan;
+}
+
+/** The raw files present in a folder, by table. Throws on ambiguous or unknown files. */
+export function findRawFiles(dir: string, opts: {otherFilesAllowed?: boolean} = {}): Map<string, string> {
+  const found = new Map<string, string>();
+  if (!existsSync(dir)) return found;
+  const known = new Set(CONTRACT.map((t) => t.name));
+  const unknown: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const m = /^(.+)\.(csv|parquet)$/i.exec(name);
+    if (!m) continue;
+    const table = m[1]!;
+    if (!known.has(table)) {
+      unknown.push(name);
+      continue;
+    }
+    if (found.has(table))
+      throw new Error(`${dir}: both ${relative(dir, found.get(table)!)} and ${name} provide raw.${table}; keep one`);
+    found.set(table, join(dir, name));
+  }
+  // in data/raw a stray file is a misnamed table; beside a mapping, it is one of the mapped exports
+  if (unknown.length && found.size && !opts.otherFilesAllowed)
+    throw new Error(
+      `${dir}: ${unknown.join(", ")} match no raw table (expected one of: ${[...known].map((t) => t + ".csv").join(", ")})`,
+    );
+  return found;
+}
+
+/** The folder convention as a plan: <table>.csv or <table>.parquet, columns under their own names. */
+export function folderPlan(files: Map<string, string>): SourcePlan {
+  return new Map(
+    [...files].map(([table, path]) => [
+      table,
+      {path, format: formatOf(path) ?? "csv", columns: {}, values: {}, mappingKey: null},
+    ]),
+  );
+}
+
+/** Where a table's source is, for messages: the file, and the mapping key if there is one. */
+export function sourceLabel(s: TableSource): string {
+  const file = relative(process.cwd(), s.path) || s.path;
+  return s.mappingKey ? `${file} (${s.mappingKey})` : file;
+}

@@ -1,0 +1,243 @@
+/**
+ * A source mapping (loaders/sources.ts): a team's own exports, in their own column names and
+ * values, ingested with one JSON file — and every mistake in that file named by its key.
+ */
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {build} from "../loaders/build.ts";
+import {all, lit, openWarehouse} from "../loaders/duckdb.ts";
+import {IngestError, ingestFiles} from "../loaders/ingest.ts";
+import {loadMapping, MappingError} from "../loaders/sources.ts";
+import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
+
+let clean: string;
+const work: string[] = [];
+beforeAll(async () => {
+  clean = await makeRawCsvDir(150, 7);
+  work.push(clean);
+});
+afterAll(() => {
+  for (const d of work) rmSync(d, {recursive: true, force: true});
+});
+
+function copyRaw(): string {
+  const dir = mkdtempSync(join(tmpdir(), "saasguard-mapped-"));
+  cpSync(clean, dir, {recursive: true});
+  work.push(dir);
+  return dir;
+}
+
+function writeMapping(dir: string, mapping: unknown): string {
+  const file = join(dir, "sources.json");
+  writeFileSync(file, typeof mapping === "string" ? mapping : JSON.stringify(mapping, null, 2));
+  return file;
+}
+
+/** The rows of some raw tables after one ingest, as JSON text per row. */
+async function tablesRows(
+  from: Parameters<typeof ingestFiles>[1],
+  tables: string[],
+): Promise<Record<string, string[]>> {
+  const w = await openWarehouse(":memory:");
+  try {
+    await ingestFiles(w.conn, from, {asOf: TEST_AS_OF});
+    const out: Record<string, string[]> = {};
+    for (const t of tables)
+      out[t] = (await all(w.conn, `SELECT * FROM raw.${t} ORDER BY ALL`)).map((r) => JSON.stringify(r));
+    return out;
+  } finally {
+    w.close();
+  }
+}
+
+/** Replaces whole cells of one column in a CSV file (no quoted commas in these files). */
+function mapColumn(file: string, column: string, f: (v: string) => string): void {
+  const [header, ...lines] = readFileSync(file, "utf8").trimEnd().split("\n");
+  const i = header!.split(",").indexOf(column);
+  const out = lines.map((l) =>
+    l
+      .split(",")
+      .map((v, k) => (k === i ? f(v) : v))
+      .join(","),
+  );
+  writeFileSync(file, [header, ...out].join("\n") + "\n");
+}
+
+describe("a source mapping", () => {
+  it("the renamed-tiers case: Pro / Business / Enterprise and a renamed event build with a mapping of a few lines", async () => {
+    const dir = copyRaw();
+    mapColumn(join(dir, "customers.csv"), "plan_tier", (v) => ({Starter: "Pro", Growth: "Business"})[v] ?? v);
+    mapColumn(join(dir, "usage_events.csv"), "event_type", (v) => (v === "report_export" ? "dashboard_viewed" : v));
+    // without the mapping: the plan tiers are not accepted values
+    const w = await openWarehouse(":memory:");
+    const e = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF}).catch((x: unknown) => x);
+    w.close();
+    expect(e).toBeInstanceOf(IngestError);
+    expect((e as Error).message.split("\n")[1]).toMatch(/customers\.csv column "plan_tier": not an accepted value/);
+    // with it: the same rows as the original files
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      tables: {
+        customers: {from: "customers.csv", values: {plan_tier: {Pro: "Starter", Business: "Growth"}}},
+        usage_events: {from: "usage_events.csv", values: {event_type: {dashboard_viewed: "report_export"}}},
+      },
+    });
+    const tables = ["customers", "usage_events", "support_tickets"];
+    expect(await tablesRows({plan: loadMapping(mappingFile), mappingFile}, tables)).toEqual(
+      await tablesRows(clean, tables),
+    );
+  });
+
+  it("a CRM export under its own column names: renames, SQL expressions and spreadsheet values", async () => {
+    const dir = copyRaw();
+    // an accounts export the way a CRM writes one
+    const [header, ...lines] = readFileSync(join(clean, "customers.csv"), "utf8").trimEnd().split("\n");
+    const names = header!.split(",");
+    const crm = ["Account ID", "Account Name", "Contact Email", "Industry", "Employees", "Plan", "Annual Revenue"];
+    const rest = names.slice(7);
+    const out = lines.map((l) => {
+      const c = l.split(",");
+      const arr = `"$${Number(c[6]).toLocaleString("en-US", {minimumFractionDigits: 2})}"`;
+      return [...c.slice(0, 6), arr, ...c.slice(7)].join(",");
+    });
+    writeFileSync(join(dir, "accounts.csv"), [[...crm, ...rest].join(","), ...out].join("\n") + "\n");
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      tables: {
+        customers: {
+          from: "accounts.csv",
+          columns: {
+            customer_id: "Account ID",
+            company_name: "Account Name",
+            primary_contact_email: "Contact Email",
+            industry: {sql: 'trim("Industry")'},
+            company_size: "Employees",
+            plan_tier: "Plan",
+            arr: "Annual Revenue",
+          },
+        },
+      },
+    });
+    expect(await tablesRows({plan: loadMapping(mappingFile), mappingFile}, ["customers"])).toEqual(
+      await tablesRows(clean, ["customers"]),
+    );
+  });
+
+  it("reads Parquet and JSON Lines sources too", async () => {
+    const dir = copyRaw();
+    const w = await openWarehouse(":memory:");
+    await w.conn.run(
+      `COPY (FROM read_csv(${lit(join(clean, "support_tickets.csv"))}, all_varchar = true)) TO ${lit(join(dir, "tickets.jsonl"))} (FORMAT json)`,
+    );
+    await w.conn.run(
+      `COPY (FROM read_csv(${lit(join(clean, "gtm_opportunities.csv"))})) TO ${lit(join(dir, "deals.parquet"))} (FORMAT parquet)`,
+    );
+    w.close();
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      tables: {support_tickets: {from: "tickets.jsonl"}, gtm_opportunities: {from: "deals.parquet"}},
+    });
+    const tables = ["support_tickets", "gtm_opportunities"];
+    expect(await tablesRows({plan: loadMapping(mappingFile), mappingFile}, tables)).toEqual(
+      await tablesRows(clean, tables),
+    );
+  });
+
+  it("a whole build runs from a mapping: warehouse, model scores and marts", async () => {
+    const dir = copyRaw();
+    mapColumn(join(dir, "customers.csv"), "plan_tier", (v) => ({Starter: "Pro", Growth: "Business"})[v] ?? v);
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      tables: {customers: {from: "customers.csv", values: {plan_tier: {Pro: "Starter", Business: "Growth"}}}},
+    });
+    const root = mkdtempSync(join(tmpdir(), "saasguard-mapped-build-"));
+    work.push(root);
+    const r = await build({
+      asOf: TEST_AS_OF,
+      mapping: mappingFile,
+      warehousePath: join(root, "warehouse.duckdb"),
+      modelsDir: join(root, "models"),
+      site: false,
+      log: () => {},
+    });
+    expect(r.source).toBe("files");
+    const w = await openWarehouse(join(root, "warehouse.duckdb"), {readOnly: true});
+    try {
+      const [x] = await all<{n: number; scored: number; tiers: string}>(
+        w.conn,
+        "SELECT count(*) AS n, count(churn_probability) AS scored, string_agg(DISTINCT plan_tier, ',' ORDER BY plan_tier) AS tiers FROM marts.mart_customer_risk_scores",
+      );
+      expect(x!.n).toBeGreaterThan(50);
+      expect(x!.scored).toBe(x!.n);
+      expect(x!.tiers).toBe("Enterprise,Growth,Starter");
+    } finally {
+      w.close();
+    }
+  }, 180_000);
+
+  it.each([
+    ["not JSON", "{tables: ", /sources\.json: the source mapping cannot be used:\n {2}not valid JSON/],
+    ["an unknown top-level key", {tabels: {}}, /\(top level\): Unrecognized key: "tabels"|tabels/],
+    [
+      "an unknown table",
+      {tables: {accounts: {from: "customers.csv"}}},
+      /tables\.accounts: no raw table is called "accounts"/,
+    ],
+    [
+      "an unknown column",
+      {tables: {customers: {from: "customers.csv", columns: {revenue: "arr"}}}},
+      /tables\.customers\.columns\.revenue: raw\.customers has no column "revenue"/,
+    ],
+    [
+      "a value map for an unknown column",
+      {tables: {customers: {from: "customers.csv", values: {tier: {Pro: "Growth"}}}}},
+      /tables\.customers\.values\.tier: raw\.customers has no column "tier"/,
+    ],
+    [
+      "a missing file",
+      {tables: {customers: {from: "nope.csv"}}},
+      /tables\.customers\.from: "nope\.csv" does not exist/,
+    ],
+    [
+      "an unknown format",
+      {tables: {customers: {from: "customers.xlsx"}}},
+      /tables\.customers\.from: cannot tell the format/,
+    ],
+    [
+      "a column map that is neither a name nor SQL",
+      {tables: {customers: {from: "customers.csv", columns: {arr: 5}}}},
+      /tables\.customers\.columns\.arr/,
+    ],
+    ["a missing folder", {folder: "exports", tables: {}}, /folder: "exports" does not exist/],
+  ])("%s is refused naming its key", (_, mapping, message) => {
+    const dir = copyRaw();
+    const file = writeMapping(dir, mapping);
+    expect(() => loadMapping(file)).toThrow(MappingError);
+    expect(() => loadMapping(file)).toThrow(message);
+  });
+
+  it("a rename to a column the file lacks, or SQL that does not run, fails the file naming the key", async () => {
+    const dir = copyRaw();
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      tables: {
+        customers: {from: "customers.csv", columns: {customer_id: "Account ID"}},
+        support_tickets: {from: "support_tickets.csv", columns: {priority: {sql: "upper(no_such_column)"}}},
+      },
+    });
+    const w = await openWarehouse(":memory:");
+    const e = (await ingestFiles(w.conn, {plan: loadMapping(mappingFile), mappingFile}, {asOf: TEST_AS_OF}).catch(
+      (x: unknown) => x,
+    )) as IngestError;
+    w.close();
+    expect(e).toBeInstanceOf(IngestError);
+    expect(e.message).toMatch(
+      /customers\.csv \(tables\.customers\): tables\.customers\.columns\.customer_id names column "Account ID", which the file does not have \(columns: customer_id, /,
+    );
+    expect(e.message).toMatch(
+      /support_tickets\.csv \(tables\.support_tickets\): tables\.support_tickets\.columns\.priority: the SQL does not run on this file: .*no_such_column/,
+    );
+  });
+});
