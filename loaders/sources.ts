@@ -191,8 +191,7 @@ export function folderPlan(files: Map<string, string>): SourcePlan {
   );
 }
 
-/** Where a table's source is, for messages: the file, and the mapping key if there is one. */
+/** Where a table's source is, for messages: the file (its problems name the mapping key themselves). */
 export function sourceLabel(s: TableSource): string {
-  const file = relative(process.cwd(), s.path) || s.path;
-  return s.mappingKey ? `${file} (${s.mappingKey})` : file;
+  return relative(process.cwd(), s.path) || s.path;
 }

@@ -309,6 +309,25 @@ describe("README commands", () => {
     expect((await npm(["run", "bench", "--", "--only", "everything"], {}, ROOT)).code).toBe(2);
   }, 60_000);
 
+  it("npm run sources shows what a mapping reads, with the problems, before a build; exit 1 when the build would fail", async () => {
+    const raw = path.join(dir, "raw-bad"); // written by the failing build's test above
+    writeFileSync(
+      path.join(raw, "sources.json"),
+      JSON.stringify({folder: ".", tables: {customers: {from: "customers.csv", values: {plan_tier: {Pro: "Growth"}}}}}),
+    );
+    const r = await npm(["run", "sources", "--", "--mapping", path.join(raw, "sources.json"), "--as-of", "2026-06-30"]);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/^customers ← .*customers\.csv \(tables\.customers\): 29 rows, 1 rejected$/m);
+    expect(r.out).toMatch(/^ {2}values of plan_tier: "Pro" → "Growth"$/m);
+    expect(r.out).toMatch(/^ {2}freshness: newest usage \d+ day\(s\) before 2026-06-30/m);
+    expect(r.out).toMatch(/raw data failed validation: 1 root cause/);
+    expect(r.out).toMatch(/customers\.csv:2 column "arr" value "-5(\.0)?": must be ≥ 0/);
+    const bad = await npm(["run", "sources", "--", "--mapping", path.join(raw, "nope.json")]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/nope\.json: the source mapping cannot be used:\n {2}the file does not exist/);
+    expect((await npm(["run", "sources", "--", "--mapping", "a", "--raw-dir", "b"])).code).toBe(2);
+  }, 60_000);
+
   it("npm run build -- --lenient quarantines the bad rows and builds", async () => {
     // last: it replaces the scratch warehouse the commands above used
     const r = await npm([

@@ -234,10 +234,10 @@ describe("a source mapping", () => {
     w.close();
     expect(e).toBeInstanceOf(IngestError);
     expect(e.message).toMatch(
-      /customers\.csv \(tables\.customers\): tables\.customers\.columns\.customer_id names column "Account ID", which the file does not have \(columns: customer_id, /,
+      /customers\.csv: tables\.customers\.columns\.customer_id names column "Account ID", which the file does not have \(columns: customer_id, /,
     );
     expect(e.message).toMatch(
-      /support_tickets\.csv \(tables\.support_tickets\): tables\.support_tickets\.columns\.priority: the SQL does not run on this file: .*no_such_column/,
+      /support_tickets\.csv: tables\.support_tickets\.columns\.priority: the SQL does not run on this file: .*no_such_column/,
     );
   });
 });

@@ -1,0 +1,127 @@
+/**
+ * `npm run sources [-- --mapping FILE | --raw-dir DIR] [--as-of YYYY-MM-DD]`: see before you
+ * build. Reads every raw table exactly as the build would (through the mapping, if there is one)
+ * into a throw-away in-memory DuckDB and prints, per table: where it comes from, rows read and
+ * rejected, how each column is mapped, values outside the accepted vocabulary with their counts
+ * (what a value map is for), date ranges and the freshness of the usage data; then the problems,
+ * root causes first. Writes nothing; exits 1 when the build would fail.
+ */
+import {resolve} from "node:path";
+import {config} from "../../src/rules/config.ts";
+import {CONTRACT} from "../contract.ts";
+import {all, ident, lit, openWarehouse} from "../duckdb.ts";
+import {ingestFiles, IngestError, type IngestReport} from "../ingest.ts";
+import {formatGroups, groupProblems, problemCount} from "../ingest-report.ts";
+import {findRawFiles, folderPlan, loadMapping, sourceLabel, type SourcePlan} from "../sources.ts";
+import {DEFAULTS, todayUtc} from "../build.ts";
+import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
+
+const USAGE = "usage: npm run sources -- [--mapping FILE | --raw-dir DIR] [--as-of YYYY-MM-DD]";
+const n = (x: number) => x.toLocaleString("en-US");
+
+/** The report's lines, and whether the build would fail on these sources. */
+export async function describeSources(opts: {
+  mapping?: string;
+  rawDir?: string;
+  asOf: string;
+}): Promise<{lines: string[]; failing: boolean}> {
+  const mappingFile = opts.mapping ? resolve(opts.mapping) : null;
+  const plan: SourcePlan = mappingFile
+    ? loadMapping(mappingFile)
+    : folderPlan(findRawFiles(resolve(opts.rawDir ?? DEFAULTS.rawDir)));
+  const w = await openWarehouse(":memory:");
+  const lines: string[] = [];
+  try {
+    let report: IngestReport | null = null;
+    try {
+      report = await ingestFiles(w.conn, mappingFile ? {plan, mappingFile} : resolve(opts.rawDir ?? DEFAULTS.rawDir), {
+        asOf: opts.asOf,
+        lenient: true,
+        progress: (m) => /: .*(read as|decimal|day-first|both ways|no data rows)/.test(m) && lines.push(`  note: ${m}`),
+      });
+    } catch (e) {
+      if (!(e instanceof IngestError)) throw e; // a table that cannot be read at all: reported below
+    }
+    const notes = lines.splice(0);
+    const unaccepted = await all<{table_name: string; column_name: string; value: string; n: number}>(
+      w.conn,
+      "SELECT table_name, column_name, value, count(*) AS n FROM ingest.problems WHERE starts_with(rule, 'not an accepted value') GROUP BY ALL ORDER BY table_name, column_name, n DESC, value",
+    );
+    for (const spec of CONTRACT) {
+      const source = plan.get(spec.name);
+      const loaded = report?.tables[spec.name];
+      const rows = (await all<{n: number}>(w.conn, `SELECT count(*) AS n FROM raw.${spec.name}`))[0]!.n;
+      lines.push(
+        `${spec.name} ← ${source ? `${sourceLabel(source)}${source.mappingKey ? ` (${source.mappingKey})` : ""}` : "(no source)"}: ${n(rows)} rows${loaded?.rejected ? `, ${n(loaded.rejected)} rejected` : ""}`,
+      );
+      if (!source) continue;
+      const mapped = Object.entries(source.columns).map(([c, e]) => `${c} ← ${e}`);
+      if (mapped.length) lines.push(`  columns: ${mapped.join(", ")}`);
+      for (const [c, m] of Object.entries(source.values))
+        lines.push(
+          `  values of ${c}: ${Object.entries(m)
+            .map(([a, b]) => `${JSON.stringify(a)} → ${JSON.stringify(b)}`)
+            .join(", ")}`,
+        );
+      const unacc = unaccepted.filter((u) => u.table_name === spec.name);
+      for (const column of new Set(unacc.map((u) => u.column_name))) {
+        const vals = unacc.filter((u) => u.column_name === column);
+        lines.push(
+          `  not accepted in ${column}: ${vals
+            .slice(0, 10)
+            .map((u) => `${JSON.stringify(u.value)} ×${n(u.n)}`)
+            .join(
+              ", ",
+            )}${vals.length > 10 ? `, … (${vals.length} values)` : ""} — map them under "values" → "${column}"`,
+        );
+      }
+      const dates = spec.columns.filter((c) => c.type === "DATE" || c.type === "TIMESTAMP");
+      if (dates.length && rows) {
+        const [r] = await all<Record<string, string | null>>(
+          w.conn,
+          `SELECT ${dates.map((c, i) => `CAST(min(${ident(c.name)}) AS DATE)::VARCHAR AS lo${i}, CAST(max(${ident(c.name)}) AS DATE)::VARCHAR AS hi${i}`).join(", ")} FROM raw.${spec.name}`,
+        );
+        lines.push(
+          `  dates: ${dates.map((c, i) => `${c.name} ${r![`lo${i}`] ?? "—"} … ${r![`hi${i}`] ?? "—"}`).join("; ")}`,
+        );
+      }
+      if (spec.name === "usage_events" && rows) {
+        const [f] = await all<{days: number}>(
+          w.conn,
+          `SELECT DATE ${lit(opts.asOf)} - max(event_date) AS days FROM raw.usage_events`,
+        );
+        const stale = f!.days > config.dataQuality.maxStalenessDays;
+        lines.push(
+          `  freshness: newest usage ${f!.days} day(s) before ${opts.asOf}${stale ? ` — older than the ${config.dataQuality.maxStalenessDays} days the build's freshness check allows` : ""}`,
+        );
+      }
+    }
+    lines.push(...notes);
+    const total = await problemCount(w.conn);
+    if (total) lines.push("", formatGroups(await groupProblems(w.conn), total));
+    else
+      lines.push(
+        "",
+        "no problems: `npm run build" +
+          (opts.mapping ? ` -- --mapping ${opts.mapping}` : "") +
+          "` would read these as they are",
+      );
+    return {lines, failing: total > 0};
+  } finally {
+    w.close();
+  }
+}
+
+if (isMainModule(import.meta.url))
+  await runCommand({name: "sources", usage: USAGE}, async () => {
+    const {values} = parseCommandArgs({
+      options: {mapping: {type: "string"}, "raw-dir": {type: "string"}, "as-of": {type: "string"}},
+      strict: true,
+    });
+    if (values.mapping && values["raw-dir"]) throw new UsageError("--mapping and --raw-dir: give one");
+    const asOf = values["as-of"] ?? todayUtc();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) throw new UsageError(`--as-of: "${asOf}" is not a date (YYYY-MM-DD)`);
+    const {lines, failing} = await describeSources({mapping: values.mapping, rawDir: values["raw-dir"], asOf});
+    for (const l of lines) console.log(l);
+    return failing ? 1 : 0;
+  });
