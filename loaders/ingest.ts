@@ -25,7 +25,14 @@ import {
 } from "./coerce.ts";
 import {CsvFileError, inspectCsvFile, type CsvFile} from "./csv-file.ts";
 import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
-import {findRawFiles, folderPlan, sourceLabel, type SourcePlan, type TableSource} from "./sources.ts";
+import {
+  findRawFiles,
+  folderPlan,
+  sourceLabel,
+  type AccountMatch,
+  type SourcePlan,
+  type TableSource,
+} from "./sources.ts";
 
 export {findRawFiles} from "./sources.ts";
 import {ensureProblemTables, groupProblems, IngestError, problemCount} from "./ingest-report.ts";
@@ -288,27 +295,41 @@ async function applyMapping(
   staged: string,
   mapped: string,
   sourceColumns: ReadonlySet<string>,
+  progress?: (msg: string) => void,
 ): Promise<{present: Set<string>} | {problem: string}> {
   const exprs: [string, string][] = [];
+  const account = source.account;
+  // the SQL of one mapped expression must run on the file, or the mapping key is named
+  const runs = async (sql: string, key: string): Promise<string | null> => {
+    const renamed = /^"((?:[^"]|"")*)"$/.exec(sql)?.[1]?.replace(/""/g, '"');
+    if (renamed !== undefined && !sourceColumns.has(renamed))
+      return `${key} names column "${renamed}", which the file does not have (columns: ${[...sourceColumns].join(", ")})`;
+    try {
+      await run(conn, `SELECT ${sql} FROM ${staged} LIMIT 0`);
+      return null;
+    } catch (e) {
+      return `${key}: the SQL does not run on this file: ${(e as Error).message.split("\n")[0]}`;
+    }
+  };
+  if (account)
+    for (const [k, sql] of [
+      ["id", account.id],
+      ["key", account.key],
+      ["emailDomain", account.emailDomain],
+    ] as const) {
+      const problem = sql ? await runs(sql, `${source.mappingKey}.account.${k}`) : null;
+      if (problem) return {problem};
+    }
   for (const c of spec.columns) {
+    if (account && c.name === "customer_id") continue; // matched below
     const m = source.columns[c.name];
     if (m === undefined) {
       if (sourceColumns.has(c.name)) exprs.push([c.name, ident(c.name)]);
       continue;
     }
     // a rename names a column of the file: say so plainly rather than with DuckDB's binder error
-    const renamed = /^"((?:[^"]|"")*)"$/.exec(m)?.[1]?.replace(/""/g, '"');
-    if (renamed !== undefined && !sourceColumns.has(renamed))
-      return {
-        problem: `${source.mappingKey}.columns.${c.name} names column "${renamed}", which the file does not have (columns: ${[...sourceColumns].join(", ")})`,
-      };
-    try {
-      await run(conn, `SELECT ${m} FROM ${staged} LIMIT 0`);
-    } catch (e) {
-      return {
-        problem: `${source.mappingKey}.columns.${c.name}: the SQL does not run on this file: ${(e as Error).message.split("\n")[0]}`,
-      };
-    }
+    const problem = await runs(m, `${source.mappingKey}.columns.${c.name}`);
+    if (problem) return {problem};
     exprs.push([c.name, m]);
   }
   const select = exprs.map(([name, e]) => {
@@ -321,9 +342,73 @@ async function applyMapping(
       : e;
     return `${valued} AS ${ident(name)}`;
   });
-  if (!select.length) return {present: new Set()};
-  await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${staged}`);
-  return {present: new Set(exprs.map(([n]) => n))};
+  if (!account) {
+    if (!select.length) return {present: new Set()};
+    await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${staged}`);
+    return {present: new Set(exprs.map(([n]) => n))};
+  }
+  const matched = await matchAccounts(conn, source, account, staged, mapped, select);
+  if ("problem" in matched) return matched;
+  progress?.(`ingest ${spec.name}: accounts matched ${matched.summary}`);
+  return {present: new Set(["customer_id", ...exprs.map(([n]) => n)])};
+}
+
+/**
+ * The mapped table with each record's CRM customer id found across systems (sources.ts,
+ * AccountMatch): by key, by the crosswalk, by a unique e-mail domain, else `?<system>:<id>`.
+ * Returns how many records each way matched.
+ */
+async function matchAccounts(
+  conn: DuckDBConnection,
+  source: TableSource,
+  account: AccountMatch,
+  staged: string,
+  mapped: string,
+  select: string[],
+): Promise<{summary: string} | {problem: string}> {
+  const text = (sql: string | undefined) => (sql ? `CAST(${sql} AS VARCHAR)` : "CAST(NULL AS VARCHAR)");
+  let crosswalk = "(SELECT NULL::VARCHAR AS external_id, NULL::VARCHAR AS customer_id WHERE false)";
+  if (account.crosswalk) {
+    try {
+      await run(
+        conn,
+        `CREATE OR REPLACE TEMP TABLE crosswalk AS SELECT trim(CAST(customer_id AS VARCHAR)) AS customer_id, lower(trim(CAST(system AS VARCHAR))) AS system, trim(CAST(external_id AS VARCHAR)) AS external_id FROM read_csv(${lit(account.crosswalk)}, header = true, all_varchar = true)`,
+      );
+    } catch (e) {
+      return {
+        problem: `crosswalk: cannot be used: ${(e as Error).message.split("\n")[0]} (columns customer_id, system, external_id are needed)`,
+      };
+    }
+    // an external id that names two accounts names none
+    crosswalk = `(SELECT external_id, any_value(customer_id) AS customer_id FROM crosswalk WHERE system = ${lit(account.system.toLowerCase())} GROUP BY external_id HAVING count(DISTINCT customer_id) = 1)`;
+  }
+  const how = `CASE WHEN k.id IS NOT NULL THEN 'key' WHEN x.customer_id IS NOT NULL THEN 'crosswalk' WHEN d.customer_id IS NOT NULL THEN 'e-mail domain' ELSE 'unmatched' END`;
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${mapped} AS
+     SELECT coalesce(k.id, x.customer_id, d.customer_id, '?' || ${lit(account.system)} || ':' || coalesce(s.__ext, '')) AS customer_id,
+            ${select.join(", ")}, ${how} AS __matched_by
+     FROM (SELECT *, rowid AS __r, trim(${text(account.id)}) AS __ext, trim(${text(account.key)}) AS __key,
+                  lower(split_part(trim(${text(account.emailDomain)}), '@', -1)) AS __domain FROM ${staged}) s
+     LEFT JOIN (SELECT customer_id AS id FROM raw.customers) k ON k.id = s.__key
+     LEFT JOIN ${crosswalk} x ON x.external_id = s.__ext
+     LEFT JOIN (SELECT lower(split_part(primary_contact_email, '@', -1)) AS domain, any_value(customer_id) AS customer_id
+                FROM raw.customers WHERE primary_contact_email LIKE '%@%' GROUP BY 1 HAVING count(*) = 1) d
+            ON ${account.emailDomain ? "d.domain = s.__domain" : "false"}
+     ORDER BY s.__r`,
+  );
+  const counts = await all<{how: string; n: number}>(
+    conn,
+    `SELECT __matched_by AS how, count(*) AS n FROM ${mapped} GROUP BY ALL ORDER BY n DESC`,
+  );
+  await run(conn, `ALTER TABLE ${mapped} DROP COLUMN __matched_by`);
+  const total = counts.reduce((a, c) => a + c.n, 0);
+  const pct = (n: number) => `${((100 * n) / Math.max(total, 1)).toFixed(1)}%`;
+  return {
+    summary: `(${source.mappingKey}.account, system ${account.system}): ${counts
+      .map((c) => `${c.n.toLocaleString("en-US")} ${c.how === "unmatched" ? "unmatched" : `by ${c.how}`} (${pct(c.n)})`)
+      .join(", ")}`,
+  };
 }
 
 const FORMAT_NAMES = {csv: "CSV", tsv: "TSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines"} as const;
@@ -410,7 +495,7 @@ export async function ingestFiles(
       continue;
     }
     if (source.mappingKey) {
-      const mapped = await applyMapping(conn, spec, source, stage, `stage.${spec.name}_mapped`, present);
+      const mapped = await applyMapping(conn, spec, source, stage, `stage.${spec.name}_mapped`, present, opts.progress);
       if ("problem" in mapped) {
         failed.add(spec.name);
         await fileProblem(spec.name, label, mapped.problem);

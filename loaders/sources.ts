@@ -39,6 +39,26 @@ export interface TableSource {
   values: Record<string, Record<string, string>>;
   /** where the mapping said it, for error messages (`tables.customers`), or null for the folder convention */
   mappingKey: string | null;
+  /** how this source's records find their account when its ids are another system's */
+  account?: AccountMatch;
+}
+
+/**
+ * Accounts across systems: a Stripe customer id, a Zendesk organisation id or a HubSpot company id
+ * is not the CRM's customer id. A record's account is, in this order: `key` (SQL giving the CRM id,
+ * e.g. a metadata field) when it names a customer; the crosswalk row for (`system`, `id`); the one
+ * customer whose contact e-mail has the record's e-mail domain (`emailDomain`, opt-in). A record
+ * none of these match is never dropped: it keeps `?<system>:<id>` as its customer id and fails
+ * the reference check (or is quarantined with --lenient), listed with that id.
+ */
+export interface AccountMatch {
+  system: string;
+  /** SQL: the record's id in its own system */
+  id: string;
+  key?: string;
+  emailDomain?: string;
+  /** the crosswalk file (customer_id, system, external_id), if the mapping has one */
+  crosswalk: string | null;
 }
 
 export type SourcePlan = Map<string, TableSource>;
@@ -56,6 +76,14 @@ const TableMapping = z.strictObject({
   format: z.enum(["csv", "tsv", "parquet", "json", "jsonl"]).optional(),
   columns: z.record(z.string(), ColumnMap).default({}),
   values: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  account: z
+    .strictObject({
+      system: z.string().min(1, {message: 'must name the system the ids come from ("stripe", "zendesk" …)'}),
+      id: ColumnMap,
+      key: ColumnMap.optional(),
+      emailDomain: ColumnMap.optional(),
+    })
+    .optional(),
 });
 
 export const MappingSchema = z.strictObject({
@@ -63,6 +91,8 @@ export const MappingSchema = z.strictObject({
   description: z.string().optional(),
   /** tables the mapping does not list come from this folder by the convention (<table>.csv or .parquet) */
   folder: z.string().min(1).optional(),
+  /** a CSV with customer_id, system, external_id: which CRM account each other system's id is */
+  crosswalk: z.string().min(1).optional(),
   tables: z.record(z.string(), TableMapping).default({}),
 });
 export type Mapping = z.infer<typeof MappingSchema>;
@@ -114,6 +144,10 @@ export function loadMapping(file: string): SourcePlan {
   const problems: string[] = [];
   const plan: SourcePlan = new Map();
   const base = dirname(resolve(file));
+  const crosswalk = parsed.data.crosswalk ? resolve(base, parsed.data.crosswalk) : null;
+  if (crosswalk && !existsSync(crosswalk))
+    problems.push(`crosswalk: "${parsed.data.crosswalk}" does not exist (looked for ${crosswalk})`);
+  const sql = (m: z.infer<typeof ColumnMap>) => (typeof m === "string" ? quoteIdent(m) : `(${m.sql})`);
   for (const [table, t] of Object.entries(parsed.data.tables)) {
     const key = `tables.${table}`;
     if (!TABLES.includes(table)) {
@@ -142,7 +176,24 @@ export function loadMapping(file: string): SourcePlan {
     for (const col of Object.keys(t.values))
       if (!known.includes(col))
         problems.push(`${key}.values.${col}: raw.${table} has no column "${col}" (columns: ${known.join(", ")})`);
-    if (format) plan.set(table, {path, format, columns, values: t.values, mappingKey: key});
+    let account: AccountMatch | undefined;
+    if (t.account) {
+      if (table === "customers")
+        problems.push(`${key}.account: customers are the accounts; match the other tables to them`);
+      else if (!known.includes("customer_id"))
+        problems.push(`${key}.account: raw.${table} has no customer_id to match`);
+      if (t.columns.customer_id)
+        problems.push(`${key}.account: give the account either by columns.customer_id or by account, not both`);
+      account = {
+        system: t.account.system,
+        id: sql(t.account.id),
+        ...(t.account.key ? {key: sql(t.account.key)} : {}),
+        ...(t.account.emailDomain ? {emailDomain: sql(t.account.emailDomain)} : {}),
+        crosswalk,
+      };
+    }
+    if (format)
+      plan.set(table, {path, format, columns, values: t.values, mappingKey: key, ...(account ? {account} : {})});
   }
   if (parsed.data.folder !== undefined) {
     const folder = resolve(base, parsed.data.folder);

@@ -177,6 +177,92 @@ describe("a source mapping", () => {
     }
   }, 180_000);
 
+  it("accounts across systems: by key, by crosswalk, by a unique e-mail domain; unmatched records are listed, never dropped", async () => {
+    const dir = copyRaw();
+    // contacts with their own e-mail domains (the synthetic ones all share example.com)
+    mapColumn(join(dir, "customers.csv"), "primary_contact_email", () => "");
+    const [ch, ...cl] = readFileSync(join(dir, "customers.csv"), "utf8").trimEnd().split("\n");
+    const emailAt = ch!.split(",").indexOf("primary_contact_email");
+    writeFileSync(
+      join(dir, "customers.csv"),
+      [
+        ch,
+        ...cl.map((l) =>
+          l
+            .split(",")
+            .map((v, i) => (i === emailAt ? `ops@${l.split(",")[0]!.toLowerCase()}.example` : v))
+            .join(","),
+        ),
+      ].join("\n") + "\n",
+    );
+    // invoices as a billing system exports them: its own customer ids, sometimes the CRM id in metadata
+    const [ih, ...il] = readFileSync(join(clean, "invoices.csv"), "utf8").trimEnd().split("\n");
+    const cust = ih!.split(",").indexOf("customer_id");
+    const num = (id: string) => Number(id.replace(/\D/g, ""));
+    const rows = il.map((l, r) => {
+      const c = l.split(",");
+      const id = c[cust]!;
+      c[cust] = r === 5 ? "cus_bogus" : `cus_${num(id) * 7}`;
+      const crm = r % 3 === 0 && r !== 5 ? id : "";
+      const email = r === 5 ? "" : `billing@${id.toLowerCase()}.example`;
+      return [...c, crm, email].join(",");
+    });
+    writeFileSync(
+      join(dir, "stripe_invoices.csv"),
+      [ih!.replace("customer_id", "stripe_customer") + ",metadata_crm_id,customer_email", ...rows].join("\n") + "\n",
+    );
+    // the crosswalk knows the even-numbered customers
+    const ids = cl.map((l) => l.split(",")[0]!);
+    writeFileSync(
+      join(dir, "crosswalk.csv"),
+      [
+        "customer_id,system,external_id",
+        ...ids.filter((id) => num(id) % 2 === 0).map((id) => `${id},Stripe,cus_${num(id) * 7}`),
+      ].join("\n") + "\n",
+    );
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      crosswalk: "crosswalk.csv",
+      tables: {
+        invoices: {
+          from: "stripe_invoices.csv",
+          account: {system: "stripe", id: "stripe_customer", key: "metadata_crm_id", emailDomain: "customer_email"},
+        },
+      },
+    });
+    const notes: string[] = [];
+    const w = await openWarehouse(":memory:");
+    try {
+      const plan = loadMapping(mappingFile);
+      const report = await ingestFiles(
+        w.conn,
+        {plan, mappingFile},
+        {asOf: TEST_AS_OF, lenient: true, progress: (m) => notes.push(m)},
+      );
+      const line = notes.find((n) => n.includes("accounts matched"))!;
+      expect(line).toMatch(/ingest invoices: accounts matched \(tables\.invoices\.account, system stripe\): /);
+      for (const how of ["by key", "by crosswalk", "by e-mail domain", "1 unmatched"]) expect(line).toContain(how);
+      expect(report.tables.invoices!.rejected).toBe(1);
+      const [bad] = await all<{value: string; rule: string}>(
+        w.conn,
+        "SELECT value, rule FROM ingest.problems WHERE table_name = 'invoices'",
+      );
+      expect(bad).toEqual({value: "?stripe:cus_bogus", rule: "unknown customer_id (not in customers)"});
+      // every other invoice found its own account
+      const got = (await all(w.conn, "SELECT invoice_id, customer_id FROM raw.invoices ORDER BY ALL")).map((r) =>
+        JSON.stringify(r),
+      );
+      const want = il
+        .filter((_, r) => r !== 5)
+        .map((l) => l.split(","))
+        .map((c) => JSON.stringify({invoice_id: c[0], customer_id: c[cust]}))
+        .sort();
+      expect(got).toEqual(want);
+    } finally {
+      w.close();
+    }
+  });
+
   it.each([
     ["not JSON", "{tables: ", /sources\.json: the source mapping cannot be used:\n {2}not valid JSON/],
     ["an unknown top-level key", {tabels: {}}, /\(top level\): Unrecognized key: "tabels"|tabels/],
@@ -211,6 +297,17 @@ describe("a source mapping", () => {
       /tables\.customers\.columns\.arr/,
     ],
     ["a missing folder", {folder: "exports", tables: {}}, /folder: "exports" does not exist/],
+    ["a missing crosswalk", {crosswalk: "xw.csv", tables: {}}, /crosswalk: "xw\.csv" does not exist/],
+    [
+      "account matching on the accounts themselves",
+      {tables: {customers: {from: "customers.csv", account: {system: "crm", id: "customer_id"}}}},
+      /tables\.customers\.account: customers are the accounts/,
+    ],
+    [
+      "an account without a system",
+      {tables: {invoices: {from: "invoices.csv", account: {id: "customer_id"}}}},
+      /tables\.invoices\.account\.system/,
+    ],
   ])("%s is refused naming its key", (_, mapping, message) => {
     const dir = copyRaw();
     const file = writeMapping(dir, mapping);

@@ -37,7 +37,9 @@ export async function describeSources(opts: {
       report = await ingestFiles(w.conn, mappingFile ? {plan, mappingFile} : resolve(opts.rawDir ?? DEFAULTS.rawDir), {
         asOf: opts.asOf,
         lenient: true,
-        progress: (m) => /: .*(read as|decimal|day-first|both ways|no data rows)/.test(m) && lines.push(`  note: ${m}`),
+        progress: (m) =>
+          /: .*(read as|decimal|day-first|both ways|no data rows|accounts matched)/.test(m) &&
+          lines.push(`  note: ${m}`),
       });
     } catch (e) {
       if (!(e instanceof IngestError)) throw e; // a table that cannot be read at all: reported below
