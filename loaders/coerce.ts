@@ -31,6 +31,12 @@ export interface ColumnStyle {
   decidedMonthFirst?: boolean;
   /** its dates are written with dots (27.07.2023): a day-first habit */
   dotDates?: boolean;
+  /**
+   * the installation's time zone (IANA name, from the source mapping): a time written with an
+   * offset ("2023-07-27T02:05:00Z") becomes that zone's local time (and date); one without an
+   * offset is taken as local already
+   */
+  timezone?: string;
 }
 
 export const DEFAULT_STYLE: ColumnStyle = {decimalComma: false, dayFirst: false, ambiguousDates: false};
@@ -111,7 +117,10 @@ function dateSql(v: string, style: ColumnStyle, type: "DATE" | "TIMESTAMP"): str
   const dates = DATE_FORMATS(style.dayFirst);
   const formats = [...dates, ...dates.flatMap((d) => TIME_SUFFIXES.map((t) => d + t))];
   const list = `[${formats.map(lit).join(", ")}]`;
-  return `coalesce(TRY_CAST(${v} AS ${type}), CAST(try_strptime(${v}, ${list}) AS ${type}))`;
+  const local = `coalesce(TRY_CAST(${v} AS ${type}), CAST(try_strptime(${v}, ${list}) AS ${type}))`;
+  if (!style.timezone) return local;
+  return `CASE WHEN regexp_matches(${v}, '(Z|[+-]\\d{2}(:?\\d{2})?)$') AND TRY_CAST(${v} AS TIMESTAMPTZ) IS NOT NULL
+    THEN CAST(timezone(${lit(style.timezone)}, TRY_CAST(${v} AS TIMESTAMPTZ)) AS ${type}) ELSE ${local} END`;
 }
 
 /** SQL turning the text expression `v` (already trimmed, NULL when missing) into `type`; NULL when it cannot. */

@@ -531,7 +531,11 @@ export async function ingestFiles(
     const styled = spec.columns.filter((c) => present.has(c.name) && c.type !== "VARCHAR" && c.type !== "BOOLEAN");
     const styles = await columnStyles(conn, stage, Object.fromEntries(styled.map((c) => [c.name, text(c)])));
     const settled = settleDateOrder(styles);
-    const typedExpr = (c: ColumnSpec, v: string) => coerceSql(c.type, v, styles[c.name] ?? DEFAULT_STYLE);
+    const typedExpr = (c: ColumnSpec, v: string) =>
+      coerceSql(c.type, v, {
+        ...(styles[c.name] ?? DEFAULT_STYLE),
+        ...(source.timezone ? {timezone: source.timezone} : {}),
+      });
     await noteReadings(conn, spec, stage, label, present, styles, settled, raw, opts.progress);
     // 1. cell-level checks on the text: required and type
     const cellChecks = spec.columns.flatMap((c) => {

@@ -41,6 +41,8 @@ export interface TableSource {
   mappingKey: string | null;
   /** how this source's records find their account when its ids are another system's */
   account?: AccountMatch;
+  /** the time zone times with an offset are converted to (IANA name) */
+  timezone?: string;
 }
 
 /**
@@ -76,6 +78,7 @@ const TableMapping = z.strictObject({
   format: z.enum(["csv", "tsv", "parquet", "json", "jsonl"]).optional(),
   columns: z.record(z.string(), ColumnMap).default({}),
   values: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  timezone: z.string().optional(),
   account: z
     .strictObject({
       system: z.string().min(1, {message: 'must name the system the ids come from ("stripe", "zendesk" …)'}),
@@ -91,6 +94,8 @@ export const MappingSchema = z.strictObject({
   description: z.string().optional(),
   /** tables the mapping does not list come from this folder by the convention (<table>.csv or .parquet) */
   folder: z.string().min(1).optional(),
+  /** the installation's time zone (IANA name): times with an offset become its local time */
+  timezone: z.string().optional(),
   /** a CSV with customer_id, system, external_id: which CRM account each other system's id is */
   crosswalk: z.string().min(1).optional(),
   tables: z.record(z.string(), TableMapping).default({}),
@@ -148,6 +153,13 @@ export function loadMapping(file: string): SourcePlan {
   if (crosswalk && !existsSync(crosswalk))
     problems.push(`crosswalk: "${parsed.data.crosswalk}" does not exist (looked for ${crosswalk})`);
   const sql = (m: z.infer<typeof ColumnMap>) => (typeof m === "string" ? quoteIdent(m) : `(${m.sql})`);
+  const zones = new Set([...Intl.supportedValuesOf("timeZone"), "UTC", "Etc/UTC"]);
+  const zoneOf = (zone: string | undefined, key: string): string | undefined => {
+    if (zone !== undefined && !zones.has(zone))
+      problems.push(`${key}: "${zone}" is not a time zone (an IANA name such as Europe/Berlin or America/New_York)`);
+    return zone;
+  };
+  const timezone = zoneOf(parsed.data.timezone, "timezone");
   for (const [table, t] of Object.entries(parsed.data.tables)) {
     const key = `tables.${table}`;
     if (!TABLES.includes(table)) {
@@ -192,15 +204,24 @@ export function loadMapping(file: string): SourcePlan {
         crosswalk,
       };
     }
+    const zone = zoneOf(t.timezone, `${key}.timezone`) ?? timezone;
     if (format)
-      plan.set(table, {path, format, columns, values: t.values, mappingKey: key, ...(account ? {account} : {})});
+      plan.set(table, {
+        path,
+        format,
+        columns,
+        values: t.values,
+        mappingKey: key,
+        ...(account ? {account} : {}),
+        ...(zone ? {timezone: zone} : {}),
+      });
   }
   if (parsed.data.folder !== undefined) {
     const folder = resolve(base, parsed.data.folder);
     if (!existsSync(folder)) problems.push(`folder: "${parsed.data.folder}" does not exist (looked for ${folder})`);
     else
       for (const [table, s] of folderPlan(findRawFiles(folder, {otherFilesAllowed: true})))
-        if (!parsed.data.tables[table]) plan.set(table, s);
+        if (!parsed.data.tables[table]) plan.set(table, timezone ? {...s, timezone} : s);
   }
   if (problems.length) throw new MappingError(label, problems);
   return plan;

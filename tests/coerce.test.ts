@@ -93,6 +93,20 @@ describe("coercion of spreadsheet cells", () => {
     expect(await read("DATE", ["2023-13-40", "someday"])).toEqual([null, null]);
   });
 
+  it("times with an offset become the installation's local time; times without one are local already", async () => {
+    const ny = {...DEFAULT_STYLE, timezone: "America/New_York"};
+    const ts = await read(
+      "TIMESTAMP",
+      ["2023-07-27T02:05:00Z", "2023-07-27T08:05:00+02:00", "2023-07-27 02:05:00"],
+      ny,
+    );
+    expect(ts.map(String)).toEqual(["2023-07-26 22:05:00", "2023-07-27 02:05:00", "2023-07-27 02:05:00"]);
+    expect((await read("DATE", ["2023-07-27T02:05:00Z", "7/27/2023"], ny)).map(String)).toEqual([
+      "2023-07-26",
+      "2023-07-27",
+    ]);
+  });
+
   it("decides per column from all of its values: decimal comma, day-first, or undecidable", async () => {
     await w.conn.run(`CREATE OR REPLACE TABLE t AS SELECT * FROM (VALUES
       ('27/07/2023', '12,5', '1,234.5', '07/08/2023', '1.5'),

@@ -177,6 +177,26 @@ describe("a source mapping", () => {
     }
   }, 180_000);
 
+  it("the mapping's time zone: ticket times exported in UTC are read as the team's local times", async () => {
+    const dir = copyRaw();
+    // a help desk exports UTC with an offset; the clean file holds the team's local (New York) times
+    const w = await openWarehouse(":memory:");
+    await w.conn.run(
+      `COPY (SELECT * REPLACE (strftime(timezone('UTC', timezone('America/New_York', opened_at::TIMESTAMP)), '%Y-%m-%dT%H:%M:%SZ') AS opened_at,
+                              strftime(timezone('UTC', timezone('America/New_York', resolved_at::TIMESTAMP)), '%Y-%m-%dT%H:%M:%SZ') AS resolved_at)
+             FROM read_csv(${lit(join(clean, "support_tickets.csv"))})) TO ${lit(join(dir, "zendesk.csv"))} (HEADER)`,
+    );
+    w.close();
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      timezone: "America/New_York",
+      tables: {support_tickets: {from: "zendesk.csv"}},
+    });
+    expect(await tablesRows({plan: loadMapping(mappingFile), mappingFile}, ["support_tickets"])).toEqual(
+      await tablesRows(clean, ["support_tickets"]),
+    );
+  });
+
   it("accounts across systems: by key, by crosswalk, by a unique e-mail domain; unmatched records are listed, never dropped", async () => {
     const dir = copyRaw();
     // contacts with their own e-mail domains (the synthetic ones all share example.com)
@@ -297,6 +317,12 @@ describe("a source mapping", () => {
       /tables\.customers\.columns\.arr/,
     ],
     ["a missing folder", {folder: "exports", tables: {}}, /folder: "exports" does not exist/],
+    ["an unknown time zone", {timezone: "Mars/Olympus", tables: {}}, /timezone: "Mars\/Olympus" is not a time zone/],
+    [
+      "an unknown time zone of one table",
+      {tables: {customers: {from: "customers.csv", timezone: "EST5"}}},
+      /tables\.customers\.timezone: "EST5" is not a time zone/,
+    ],
     ["a missing crosswalk", {crosswalk: "xw.csv", tables: {}}, /crosswalk: "xw\.csv" does not exist/],
     [
       "account matching on the accounts themselves",
