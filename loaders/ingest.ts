@@ -2,8 +2,11 @@
  * Validated ingest of raw tables.
  *
  * Two sources share one set of rules (loaders/contract.ts):
- *  - files a user drops in data/raw/ (<table>.csv or <table>.parquet): read as text, type-checked
- *    cell by cell, then value-checked; every problem names file, row, column, value and rule;
+ *  - a team's files — data/raw/<table>.csv|.parquet, or wherever a source mapping says, under
+ *    its own column names and values (sources.ts) — read as text (csv-file.ts decides each CSV's
+ *    encoding and dialect), typed the way spreadsheets write values (coerce.ts), then
+ *    value-checked; every problem names file, row, column, value and rule, and the report leads
+ *    with root causes (ingest-report.ts);
  *  - tables the synthetic generator wrote straight into raw.*: value-checked the same way, so a
  *    generator bug fails the build like bad user data would.
  *
