@@ -21,8 +21,9 @@
  *   Content-Range, of the uncompressed file (a range of one compressed representation would not
  *   be a range of another), honouring If-Range; an unsatisfiable one gets 416. Several ranges in
  *   one request get the whole file (RFC 9110 allows it). DuckDB-WASM reads Parquet this way.
- * - Never serves files outside `dir` — symlinks included: a file's real path must lie in the
- *   real `dir` — nor dot-files or the `.gz`/`.br` siblings directly.
+ * - Never serves files outside `dir` — symlinks included: the real path of every file sent (the
+ *   precompressed sibling and 404.html too) must lie in the real `dir` — nor dot-files or the
+ *   `.gz`/`.br` siblings directly.
  * - Slow clients: headers within 10 s and the whole request within 30 s (`slowClientOptions`),
  *   malformed requests answered like the API's (`answerClientErrors`).
  */
@@ -182,7 +183,13 @@ function notModified(c: Context, etag: string, mtime: Date): boolean {
   return !Number.isNaN(ifModifiedSince) && Math.floor(mtime.getTime() / 1000) * 1000 <= ifModifiedSince;
 }
 
-async function sendFile(c: Context, file: string, status: 200 | 404, root: string): Promise<Response> {
+async function sendFile(
+  c: Context,
+  file: string,
+  status: 200 | 404,
+  root: string,
+  realRoot: string,
+): Promise<Response> {
   const type = contentTypeOf(file);
   const rel = path.relative(root, file).split(path.sep).join("/");
   const immutable = /^_(npm|file|import|observablehq|node|jsr|duckdb)\//.test(rel);
@@ -211,8 +218,10 @@ async function sendFile(c: Context, file: string, status: 200 | 404, root: strin
     headers.vary = "Accept-Encoding";
     if (range === null)
       for (const {suffix, encoding: e} of PRECOMPRESSED) {
-        if (acceptsEncoding(accept, e) && (await fileAt(`${file}${suffix}`))) {
-          body = `${file}${suffix}`;
+        // the sibling is a file of its own: a symlink out of the folder would leak its target's bytes
+        const sibling = `${file}${suffix}`;
+        if (acceptsEncoding(accept, e) && (await fileAt(sibling)) && (await inside(realRoot, sibling))) {
+          body = sibling;
           encoding = e;
           break;
         }
@@ -253,9 +262,10 @@ export function createSiteApp(dir: string): Hono {
   const app = new Hono();
   app.on(["GET", "HEAD"], "*", async (c) => {
     const file = await resolveFile(root, realRoot, c.req.path);
-    if (file) return sendFile(c, file, 200, root);
+    if (file) return sendFile(c, file, 200, root, realRoot);
     const notFound = path.join(root, "404.html");
-    if (existsSync(notFound)) return sendFile(c, notFound, 404, root);
+    if ((await fileAt(notFound)) && (await inside(realRoot, notFound)))
+      return sendFile(c, notFound, 404, root, realRoot);
     return c.text("Not found", 404);
   });
   app.all("*", (c) => c.text("Method not allowed", 405, {allow: "GET, HEAD"}));

@@ -205,6 +205,34 @@ describe("serveSite against a hostile client", () => {
     expect(Buffer.from(await inside.arrayBuffer()).equals(data)).toBe(true);
   });
 
+  test("a precompressed sibling or 404.html symlinked out of the site folder is not sent", async () => {
+    const site = await mkdtemp(path.join(os.tmpdir(), "saasguard-site-siblings-"));
+    try {
+      await writeFile(path.join(site, "index.html"), "<!doctype html><title>home</title>");
+      await writeFile(path.join(site, "app.js"), js);
+      await symlink(path.join(outside, "secret.txt"), path.join(site, "app.js.gz"));
+      await symlink(path.join(outside, "secret.txt"), path.join(site, "app.js.br"));
+      await symlink(path.join(outside, "secret.txt"), path.join(site, "404.html"));
+      const s = await serveSite({dir: site, port: 0});
+      try {
+        const missing = await fetch(new URL("/nope", s.url));
+        expect(missing.status).toBe(404);
+        expect(await missing.text()).not.toContain("not for the web");
+        for (const accept of ["br", "gzip"]) {
+          const r = await fetch(new URL("/app.js", s.url), {headers: {"accept-encoding": accept}});
+          expect(r.status).toBe(200);
+          // the symlinked sibling is skipped: gzip is made on the fly from app.js, br falls back to identity
+          expect(r.headers.get("content-encoding"), accept).toBe(accept === "gzip" ? "gzip" : null);
+          expect(await r.text()).toBe(js);
+        }
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await rm(site, {recursive: true, force: true});
+    }
+  });
+
   test("a client that sends its headers a byte at a time is cut off at the headers timeout", async () => {
     const request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(200);
     const r = await rawExchange(server.port, [...request], 50);
