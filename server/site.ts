@@ -163,7 +163,7 @@ function etagOf(info: {size: number; mtime: Date}, encoding: string | undefined)
 
 /** A single byte range of a `size`-byte file: [start, end] inclusive, "unsatisfiable", or null (serve it all). */
 export function byteRange(header: string | undefined, size: number): [number, number] | "unsatisfiable" | null {
-  const m = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const m = header === undefined ? null : /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === "" && m[2] === "")) return null; // absent, several ranges, or not bytes: the whole file
   if (m[1] === "") {
     const suffix = Number(m[2]);

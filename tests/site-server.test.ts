@@ -271,6 +271,8 @@ describe("serveSite against a hostile client", () => {
       const r = await get("/_file/data/t.parquet", {range: value, "accept-encoding": "gzip, br", ...extra});
       return {status: r.status, headers: r.headers, body: Buffer.from(await r.arrayBuffer())};
     };
+    // the range unit is case-insensitive (RFC 9110)
+    expect((await range("Bytes=0-9")).status).toBe(206);
     const first = await range("bytes=0-99");
     expect(first.status).toBe(206);
     expect(first.headers.get("content-range")).toBe("bytes 0-99/5000");
