@@ -22,6 +22,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 try {
   if (!existsSync(warehouse) || !existsSync(resolve(dist, "index.html"))) {
     console.log("No build yet: building the embedded default (synthetic portfolio) — `npm run build` rebuilds later.");
+    // the site may call only the API origins it is built for: the API this command is about to start
+    const apiPort = process.env.API_PORT ?? process.env.PORT;
+    if (apiPort && !process.env.SITE_API_ORIGINS)
+      process.env.SITE_API_ORIGINS = `http://127.0.0.1:${apiPort},http://localhost:${apiPort}`;
     await build();
   }
   const site = await serveSite({dir: dist, port, host});
