@@ -10,7 +10,7 @@ import {existsSync, mkdirSync, renameSync, rmSync} from "node:fs";
 import {dirname, resolve} from "node:path";
 import {config, validateConfig} from "../src/rules/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
-import {loadMapping} from "./sources.ts";
+import {readMapping} from "./sources.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
@@ -95,7 +95,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const seed = opts.seed ?? DEFAULTS.seed;
   const rawDir = resolve(opts.rawDir ?? DEFAULTS.rawDir);
   // a source mapping names the files itself (loaders/sources.ts); checked before any work
-  const mapping = opts.mapping ? {plan: loadMapping(resolve(opts.mapping)), mappingFile: resolve(opts.mapping)} : null;
+  const mapping = opts.mapping ? readMapping(resolve(opts.mapping)) : null;
   if (mapping && opts.source === "synthetic")
     throw new UsageError("--mapping reads your files: not with --source synthetic");
   const files = mapping ? new Map() : findRawFiles(rawDir);

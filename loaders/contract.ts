@@ -6,6 +6,8 @@
  * "Raw data contract" section is generated from the same object (`npm run contract`).
  */
 
+import type {VocabularyKind} from "../src/rules/vocabulary.ts";
+
 export type ColumnType = "VARCHAR" | "DATE" | "TIMESTAMP" | "DOUBLE" | "INTEGER" | "BOOLEAN";
 
 export interface ColumnSpec {
@@ -13,8 +15,11 @@ export interface ColumnSpec {
   type: ColumnType;
   required: boolean;
   description: string;
-  /** allowed values (VARCHAR columns) */
-  accepted?: readonly string[];
+  /**
+   * the vocabulary its values come from (src/rules/vocabulary.ts): values outside it are kept,
+   * counted and reported, never rejected
+   */
+  vocabulary?: VocabularyKind;
   /** inclusive numeric range */
   min?: number;
   max?: number;
@@ -35,60 +40,6 @@ export interface TableSpec {
   /** row-level rules across columns, as SQL predicates over the typed row that must be true */
   rowRules?: readonly {rule: string; sql: string; column: string}[];
 }
-
-export const PLAN_TIERS = ["Starter", "Growth", "Enterprise"] as const;
-export const INDUSTRIES = [
-  "FinTech",
-  "HealthTech",
-  "Retail",
-  "Manufacturing",
-  "Media",
-  "Education",
-  "Logistics",
-  "Software",
-] as const;
-export const COMPANY_SIZES = ["1-50", "51-200", "201-1000", "1001-5000", "5000+"] as const;
-export const LIFECYCLE_STAGES = ["Onboarding", "Adoption", "Mature", "Renewal"] as const;
-export const USAGE_EVENT_TYPES = [
-  "login",
-  "feature_use",
-  "integration_connect",
-  "api_call",
-  "report_export",
-  "premium_feature_trial",
-  "feature_limit_hit",
-  "active_users",
-] as const;
-/** event types that count as "engagement events" (events_last_30d etc.) */
-export const ENGAGEMENT_EVENT_TYPES = [
-  "login",
-  "feature_use",
-  "integration_connect",
-  "api_call",
-  "report_export",
-] as const;
-export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
-export const TICKET_CATEGORIES = ["bug", "how_to", "billing", "integration", "outage", "feature_request"] as const;
-export const OPPORTUNITY_TYPES = ["renewal", "expansion"] as const;
-export const OPPORTUNITY_STAGES = [
-  "prospecting",
-  "qualification",
-  "proposal",
-  "negotiation",
-  "closed_won",
-  "closed_lost",
-] as const;
-export const SUBSCRIPTION_CHANGE_TYPES = ["upgrade", "downgrade", "seat_add", "seat_remove"] as const;
-export const OUTREACH_CHANNELS = ["email", "call", "meeting", "ebr", "in_app"] as const;
-export const CHURN_REASONS = [
-  "budget",
-  "competitor",
-  "low_adoption",
-  "product_gaps",
-  "support_experience",
-  "acquired",
-  "other",
-] as const;
 
 const customerRef = {table: "customers", column: "customer_id"} as const;
 const customerIdColumn: ColumnSpec = {
@@ -120,9 +71,15 @@ export const CONTRACT: readonly TableSpec[] = [
         description: "Main contact. Personal data: never exported to the site, logs or prompts.",
         pii: true,
       },
-      {name: "industry", type: "VARCHAR", required: true, description: "Vertical.", accepted: INDUSTRIES},
-      {name: "company_size", type: "VARCHAR", required: true, description: "Employee band.", accepted: COMPANY_SIZES},
-      {name: "plan_tier", type: "VARCHAR", required: true, description: "Current plan.", accepted: PLAN_TIERS},
+      {name: "industry", type: "VARCHAR", required: true, description: "Vertical.", vocabulary: "industries"},
+      {
+        name: "company_size",
+        type: "VARCHAR",
+        required: true,
+        description: "Employee band.",
+        vocabulary: "companySizes",
+      },
+      {name: "plan_tier", type: "VARCHAR", required: true, description: "Current plan.", vocabulary: "planTiers"},
       {name: "arr", type: "DOUBLE", required: true, description: "Current annual recurring revenue in USD.", min: 0},
       {name: "seats_purchased", type: "INTEGER", required: true, description: "Licensed seats.", min: 1},
       {
@@ -149,9 +106,9 @@ export const CONTRACT: readonly TableSpec[] = [
       {
         name: "lifecycle_stage",
         type: "VARCHAR",
-        required: true,
-        description: "CS lifecycle stage.",
-        accepted: LIFECYCLE_STAGES,
+        required: false,
+        description: "CS lifecycle stage; when empty or unknown it is derived from tenure and the renewal date.",
+        vocabulary: "lifecycleStages",
       },
       {name: "csm_owner", type: "VARCHAR", required: true, description: "Owning CSM (name or id)."},
     ],
@@ -175,8 +132,9 @@ export const CONTRACT: readonly TableSpec[] = [
         name: "event_type",
         type: "VARCHAR",
         required: true,
-        description: "What happened; `active_users` counts distinct active users that day.",
-        accepted: USAGE_EVENT_TYPES,
+        description:
+          "What happened, in your product's event names; the type meaning `active_users` counts distinct active users that day.",
+        vocabulary: "usageEvents",
       },
       {
         name: "event_count",
@@ -208,8 +166,20 @@ export const CONTRACT: readonly TableSpec[] = [
         description: "When it was resolved; empty while open.",
         notFarFuture: true,
       },
-      {name: "priority", type: "VARCHAR", required: true, description: "Ticket priority.", accepted: TICKET_PRIORITIES},
-      {name: "category", type: "VARCHAR", required: true, description: "Ticket category.", accepted: TICKET_CATEGORIES},
+      {
+        name: "priority",
+        type: "VARCHAR",
+        required: true,
+        description: "Ticket priority.",
+        vocabulary: "ticketPriorities",
+      },
+      {
+        name: "category",
+        type: "VARCHAR",
+        required: true,
+        description: "Ticket category.",
+        vocabulary: "ticketCategories",
+      },
       {
         name: "csat_score",
         type: "INTEGER",
@@ -241,9 +211,9 @@ export const CONTRACT: readonly TableSpec[] = [
         type: "VARCHAR",
         required: true,
         description: "Renewal or expansion.",
-        accepted: OPPORTUNITY_TYPES,
+        vocabulary: "opportunityTypes",
       },
-      {name: "stage", type: "VARCHAR", required: true, description: "Pipeline stage.", accepted: OPPORTUNITY_STAGES},
+      {name: "stage", type: "VARCHAR", required: true, description: "Pipeline stage.", vocabulary: "opportunityStages"},
       {name: "amount", type: "DOUBLE", required: true, description: "Opportunity ARR in USD.", min: 0},
       {name: "created_date", type: "DATE", required: true, description: "When it was opened.", notFarFuture: true},
       {
@@ -268,7 +238,7 @@ export const CONTRACT: readonly TableSpec[] = [
         type: "VARCHAR",
         required: true,
         description: "What changed.",
-        accepted: SUBSCRIPTION_CHANGE_TYPES,
+        vocabulary: "subscriptionChanges",
       },
       {name: "arr_delta", type: "DOUBLE", required: true, description: "ARR change in USD (negative for downgrades)."},
       {name: "seats_delta", type: "INTEGER", required: false, description: "Seat change."},
@@ -318,7 +288,7 @@ export const CONTRACT: readonly TableSpec[] = [
         type: "VARCHAR",
         required: true,
         description: "How the CSM reached out.",
-        accepted: OUTREACH_CHANNELS,
+        vocabulary: "outreachChannels",
       },
       {name: "csm_owner", type: "VARCHAR", required: true, description: "Who reached out."},
     ],
@@ -330,7 +300,7 @@ export const CONTRACT: readonly TableSpec[] = [
     columns: [
       customerIdColumn,
       {name: "churn_date", type: "DATE", required: true, description: "Last day of service.", notFarFuture: true},
-      {name: "reason", type: "VARCHAR", required: false, description: "Stated reason.", accepted: CHURN_REASONS},
+      {name: "reason", type: "VARCHAR", required: false, description: "Stated reason.", vocabulary: "churnReasons"},
       {name: "arr_lost", type: "DOUBLE", required: true, description: "ARR lost in USD.", min: 0},
     ],
   },

@@ -56,6 +56,11 @@ export async function ensureProblemTables(conn: DuckDBConnection): Promise<void>
     conn,
     "CREATE TABLE IF NOT EXISTS ingest.rejected_rows (table_name VARCHAR, file VARCHAR, row_number BIGINT, rules VARCHAR)",
   );
+  // values outside the installation's vocabulary: kept (they mean "other"), counted, reported
+  await run(
+    conn,
+    "CREATE TABLE IF NOT EXISTS ingest.unknown_values (table_name VARCHAR, column_name VARCHAR, kind VARCHAR, value VARCHAR, n BIGINT)",
+  );
 }
 
 export async function problemCount(conn: DuckDBConnection, kind?: ProblemKind): Promise<number> {

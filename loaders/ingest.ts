@@ -28,6 +28,8 @@ import {
 } from "./coerce.ts";
 import {CsvFileError, inspectCsvFile, type CsvFile} from "./csv-file.ts";
 import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
+import {writeVocabulary} from "./marts.ts";
+import {UNKNOWN_MEANS, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {
   findRawFiles,
   folderPlan,
@@ -73,12 +75,6 @@ function valueChecksSql(
   for (const c of spec.columns) {
     const q = ident(c.name);
     if (checkRequired && c.required) rowRules.push({col: c.name, rule: "required value is empty", bad: `${q} IS NULL`});
-    if (c.accepted)
-      rowRules.push({
-        col: c.name,
-        rule: `not an accepted value (accepted: ${c.accepted.join(", ")})`,
-        bad: `${q} IS NOT NULL AND ${q} NOT IN (${c.accepted.map(lit).join(", ")})`,
-      });
     if (c.min !== undefined) rowRules.push({col: c.name, rule: `must be ≥ ${c.min}`, bad: `${q} < ${c.min}`});
     if (c.max !== undefined) rowRules.push({col: c.name, rule: `must be ≤ ${c.max}`, bad: `${q} > ${c.max}`});
     if (c.notFarFuture)
@@ -285,7 +281,6 @@ async function everyKey(
   return keys;
 }
 
-/** Ingests data/raw-style files into raw.* (creating the schema). */
 /**
  * Applies a mapping's column and value maps to a staged source: a table `mapped` holding each
  * contract column the mapping or the file provides, as the file's row order. Returns the columns
@@ -416,8 +411,43 @@ async function matchAccounts(
 
 const FORMAT_NAMES = {csv: "CSV", tsv: "TSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines"} as const;
 
+/**
+ * Values outside the installation's vocabulary (src/rules/vocabulary.ts) are kept and mean
+ * `other`; each is counted into ingest.unknown_values and told once per column, most frequent
+ * first, with what to declare — a new plan name is a vocabulary entry, not 240 rejected rows.
+ */
+async function noteUnknownValues(
+  conn: DuckDBConnection,
+  spec: TableSpec,
+  label: string,
+  progress?: (msg: string) => void,
+): Promise<void> {
+  for (const c of spec.columns) {
+    if (!c.vocabulary) continue;
+    const unknown = await all<{value: string; n: number}>(
+      conn,
+      `SELECT ${ident(c.name)} AS value, count(*) AS n FROM raw.${spec.name}
+       WHERE ${ident(c.name)} IS NOT NULL AND ${ident(c.name)} NOT IN (SELECT value FROM cfg.vocabulary WHERE kind = ${lit(c.vocabulary)})
+       GROUP BY ALL ORDER BY n DESC, value`,
+    );
+    if (!unknown.length) continue;
+    await appendRows(
+      conn,
+      "ingest.unknown_values",
+      unknown.map((u) => [spec.name, c.name, c.vocabulary!, u.value, u.n]),
+    );
+    const means = UNKNOWN_MEANS[c.vocabulary];
+    progress?.(
+      `ingest ${spec.name}: ${label}: ${c.name}: ${unknown.length} value(s) not in the vocabulary (${means}): ${unknown
+        .slice(0, 5)
+        .map((u) => `${JSON.stringify(u.value)} ×${u.n.toLocaleString("en-US")}`)
+        .join(", ")}${unknown.length > 5 ? ", …" : ""} — declare them under "vocabulary" → "${c.vocabulary}"`,
+    );
+  }
+}
+
 /** Where the rows come from: the folder convention (data/raw/<table>.csv) or a source mapping (sources.ts). */
-export type IngestSource = {dir: string} | {plan: SourcePlan; mappingFile: string};
+export type IngestSource = {dir: string} | {plan: SourcePlan; mappingFile: string; vocabulary?: Vocabulary};
 
 /** Ingests raw files into raw.* (creating the schema). */
 export async function ingestFiles(
@@ -429,6 +459,8 @@ export async function ingestFiles(
   const plan = "plan" in src ? src.plan : folderPlan(findRawFiles(src.dir));
   await ensureProblemTables(conn);
   await run(conn, "CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS stage");
+  // the words these files use (the mapping's "vocabulary", else the demo's): read before any value
+  await writeVocabulary(conn, ("vocabulary" in src && src.vocabulary) || config.vocabulary);
   const report: IngestReport = {source: "files", tables: {}, problems: 0};
   /** tables that could not be loaded as a whole (their dependents' references are not checked) */
   const failed = new Set<string>();
@@ -581,6 +613,7 @@ export async function ingestFiles(
       )
     ).n;
     report.tables[spec.name] = {rows, rejected};
+    await noteUnknownValues(conn, spec, label, opts.progress);
     await run(conn, `DROP TABLE ${stage}`);
     if (REFERENCED.has(spec.name)) everyRow.set(spec.name, await everyKey(conn, spec, typed, label, csvDialect));
     await run(conn, `DROP TABLE ${typed}`);
@@ -627,7 +660,13 @@ export async function checkRawTables(conn: DuckDBConnection, opts: {asOf: string
       conn,
       `INSERT INTO ingest.problems ${valueChecksSql(spec, rel, `${opts.label}/${spec.name}`, opts.asOf, {schema: "raw"}, true)}`,
     );
+    await noteUnknownValues(conn, spec, `${opts.label}/${spec.name}`);
   }
+  // the generator writes only the words of the vocabulary it wrote to cfg.vocabulary
+  await run(
+    conn,
+    `INSERT INTO ingest.problems SELECT table_name, ${lit(opts.label)} || '/' || table_name, NULL, column_name, value, 'not in the vocabulary ' || kind, 'row' FROM ingest.unknown_values`,
+  );
   const n = await problemCount(conn);
   if (n > 0) throw new IngestError(await groupProblems(conn), n);
 }

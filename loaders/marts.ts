@@ -12,7 +12,7 @@ import {fileURLToPath} from "node:url";
 import {config} from "../src/rules/config.ts";
 import {priorityLabel} from "../src/rules/dashboard-math.ts";
 import {playbooks as defaultPlaybooks, PRIORITIES, type Playbooks, type Priority} from "../src/rules/playbooks.ts";
-import {ENGAGEMENT_EVENT_TYPES} from "./contract.ts";
+import {vocabularyRows, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {one, setVariables, writeTable} from "./duckdb.ts";
 import {SQL_STEPS, type Phase, type SqlStep} from "./sql/steps.ts";
 
@@ -34,6 +34,20 @@ export function martSql(name: string): string {
 }
 
 /**
+ * The raw data's words and their meanings (src/rules/vocabulary.ts) as cfg.vocabulary, which
+ * loaders/sql/int_vocabulary.sql reads. Written with the raw tables — by ingest (the mapping's
+ * vocabulary) and by the synthetic generator (the demo's) — so it travels with the data.
+ */
+export async function writeVocabulary(conn: DuckDBConnection, v: Vocabulary): Promise<void> {
+  await writeTable(
+    conn,
+    "cfg.vocabulary",
+    {kind: "VARCHAR", value: "VARCHAR", meaning: "VARCHAR", rank: "INTEGER", arr_ceiling: "DOUBLE"},
+    vocabularyRows(v).map((r) => [r.kind, r.value, r.meaning, r.rank, r.arr_ceiling]),
+  );
+}
+
+/**
  * Puts the business rules into the database so SQL reads the same numbers as the pages and the
  * server. `rules` lets tests try variants of the playbooks.
  */
@@ -43,6 +57,16 @@ export async function loadRules(
   rules: Playbooks = defaultPlaybooks,
 ): Promise<void> {
   await conn.run("CREATE SCHEMA IF NOT EXISTS cfg; CREATE SCHEMA IF NOT EXISTS marts");
+  // raw tables loaded without a vocabulary (a test's hand-made rows) use the demo's words
+  if (
+    !(
+      await one<{n: number}>(
+        conn,
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'cfg' AND table_name = 'vocabulary'",
+      )
+    ).n
+  )
+    await writeVocabulary(conn, config.vocabulary);
   const h = config.healthScore;
   await writeTable(
     conn,
@@ -55,8 +79,9 @@ export async function loadRules(
       worst: "DOUBLE",
       best: "DOUBLE",
       when_missing: "DOUBLE",
+      needs: "VARCHAR",
     },
-    h.components.map((c) => [c.id, c.label, c.feature, c.weight, c.worst, c.best, c.whenMissing]),
+    h.components.map((c) => [c.id, c.label, c.feature, c.weight, c.worst, c.best, c.whenMissing, c.needs]),
   );
   await writeTable(
     conn,
@@ -79,14 +104,8 @@ export async function loadRules(
   await writeTable(
     conn,
     "cfg.expansion_inputs",
-    {feature: "VARCHAR", weight: "DOUBLE", cap: "DOUBLE"},
-    config.expansion.inputs.map((e) => [e.feature, e.weight, e.cap]),
-  );
-  await writeTable(
-    conn,
-    "cfg.tier_arr_ceiling",
-    {plan_tier: "VARCHAR", arr_ceiling: "DOUBLE"},
-    Object.entries(config.expansion.tierArrCeiling),
+    {feature: "VARCHAR", weight: "DOUBLE", cap: "DOUBLE", needs: "VARCHAR"},
+    config.expansion.inputs.map((e) => [e.feature, e.weight, e.cap, e.needs]),
   );
 
   // CTA priorities share the risk tiers' act-within windows: a critical CTA is due in 48 h, and so on
@@ -172,7 +191,7 @@ export async function loadRules(
   await setVariables(conn, {
     as_of: {date: asOf},
     at_risk_tiers: config.atRiskTiers,
-    engagement_event_types: ENGAGEMENT_EVENT_TYPES,
+    engagement_signals: config.engagementSignals,
     health_features: h.components.map((c) => c.feature),
     expansion_features: config.expansion.inputs.map((e) => e.feature),
     low_events_threshold: config.flags.lowEventsThreshold30d,
@@ -200,6 +219,8 @@ export async function loadRules(
     escalation_subject: rules.escalationTemplate.subject,
     escalation_body: rules.escalationTemplate.body,
   });
+  // the meanings of the raw data's words, which every step reads them by
+  await runSteps(conn, ["int_vocabulary"]);
 }
 
 export interface MartTiming {

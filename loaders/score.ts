@@ -145,6 +145,31 @@ export interface ScoringResult {
 }
 
 /**
+ * The categorical values (plan tiers, industries … in the installation's own words) the model
+ * never saw in training: it reads them as missing, which is honest but weak — the fix is to
+ * train on this data (`npm run train`). One line per feature, for the build log.
+ */
+export async function unseenCategories(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  relation: string,
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const f of model.features) {
+    if (f.kind !== "categorical") continue;
+    const unseen = await all<{value: string; n: number}>(
+      conn,
+      `SELECT ${f.name} AS value, count(*) AS n FROM ${relation} WHERE ${f.name} IS NOT NULL AND ${f.name} NOT IN (${f.categories!.map(lit).join(", ")}) GROUP BY ALL ORDER BY n DESC, value`,
+    );
+    if (unseen.length)
+      lines.push(
+        `the model in ${model.dir}/ was trained on ${f.name} ${f.categories!.join(", ")}; ${unseen.map((u) => `"${u.value}" (${u.n.toLocaleString("en-US")} accounts)`).join(", ")} read as missing — train it on this data: npm run train`,
+      );
+  }
+  return lines;
+}
+
+/**
  * Scores tonight's features and writes marts.model_scores, marts.mart_customer_drivers,
  * marts.mart_churn_score_history, marts.model_backtest_predictions, marts.model_drift and
  * marts.model_card. Runs after the feature marts and before mart_customer_risk_scores.
@@ -157,6 +182,7 @@ export async function scoreWarehouse(
 ): Promise<ScoringResult> {
   const horizon = config.dataQuality.churnHorizonDays;
   let t0 = performance.now();
+  for (const line of await unseenCategories(conn, model, "marts.mart_customer_churn_features")) log(line);
   const today = await scoreRelation(conn, model, "marts.mart_customer_churn_features");
   await writeScores(conn, "marts.model_scores", today, asOf);
   await writeDrivers(conn, today);

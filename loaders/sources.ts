@@ -24,6 +24,7 @@
 import {existsSync, readdirSync, readFileSync} from "node:fs";
 import {dirname, extname, join, relative, resolve} from "node:path";
 import {z} from "zod";
+import {resolveVocabulary, VocabularySchema, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {CONTRACT} from "./contract.ts";
 
 export type SourceFormat = "csv" | "tsv" | "parquet" | "json" | "jsonl";
@@ -99,6 +100,11 @@ export const MappingSchema = z.strictObject({
   /** a CSV with customer_id, system, external_id: which CRM account each other system's id is */
   crosswalk: z.string().min(1).optional(),
   tables: z.record(z.string(), TableMapping).default({}),
+  /**
+   * the installation's own words and what they mean (src/rules/vocabulary.ts): plan tiers with
+   * their ARR ceilings, ticket priorities and categories, CRM stages, event names …
+   */
+  vocabulary: VocabularySchema.optional(),
 });
 export type Mapping = z.infer<typeof MappingSchema>;
 
@@ -130,8 +136,21 @@ function formatOf(path: string): SourceFormat | null {
             : null;
 }
 
+/** A mapping file read and checked: what ingest needs. */
+export interface MappingSource {
+  plan: SourcePlan;
+  mappingFile: string;
+  /** the demo's vocabulary with the mapping's own words over it */
+  vocabulary: Vocabulary;
+}
+
 /** Reads and checks a mapping file; returns the plan for ingest. Throws MappingError. */
 export function loadMapping(file: string): SourcePlan {
+  return readMapping(file).plan;
+}
+
+/** Reads and checks a mapping file: its plan and its vocabulary. Throws MappingError. */
+export function readMapping(file: string): MappingSource {
   const label = relative(process.cwd(), file) || file;
   if (!existsSync(file)) throw new MappingError(label, ["the file does not exist"]);
   let json: unknown;
@@ -224,7 +243,7 @@ export function loadMapping(file: string): SourcePlan {
         if (!parsed.data.tables[table]) plan.set(table, timezone ? {...s, timezone} : s);
   }
   if (problems.length) throw new MappingError(label, problems);
-  return plan;
+  return {plan, mappingFile: resolve(file), vocabulary: resolveVocabulary(parsed.data.vocabulary)};
 }
 
 /** The raw files present in a folder, by table. Throws on ambiguous or unknown files. */

@@ -4,7 +4,7 @@
  */
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {all, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
-import {runSteps} from "../loaders/marts.ts";
+import {loadRules, runSteps} from "../loaders/marts.ts";
 
 let w: Warehouse;
 const ids = async (sql: string) => (await all<{id: string}>(w.conn, sql)).map((r) => r.id).sort();
@@ -31,6 +31,7 @@ beforeAll(async () => {
       ('won-that-day', 'closed_won', DATE '2026-03-01', DATE '2026-06-30'),
       ('created-after', 'prospecting', DATE '2026-07-01', DATE '2026-09-01')) t(opportunity_id, stage, created_date, close_date);
   `);
+  await loadRules(w.conn, "2026-06-30"); // the demo's vocabulary: closed_won is won, closed_lost lost
   await runSteps(w.conn, ["int_active_customers_as_of", "int_open_tickets_as_of", "int_open_opportunities_as_of"]);
 });
 

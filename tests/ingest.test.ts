@@ -68,7 +68,7 @@ describe("ingest of raw files", () => {
     const customers = join(dir, "customers.csv");
     const usage = join(dir, "usage_events.csv");
     setCell(customers, 3, "arr", "-5");
-    setCell(customers, 4, "plan_tier", "Platinum");
+    setCell(customers, 4, "signup_date", "");
     setCell(customers, 5, "seats_purchased", "many");
     setCell(usage, 2, "event_date", "2025-13-40");
     setCell(usage, 3, "customer_id", "C999999");
@@ -76,7 +76,7 @@ describe("ingest of raw files", () => {
     const e = await ingestError(dir);
     const text = e.message;
     expect(text).toMatch(/customers\.csv:3 column "arr" value "-5(\.0)?": must be ≥ 0/);
-    expect(text).toMatch(/customers\.csv:4 column "plan_tier" value "Platinum": not an accepted value/);
+    expect(text).toMatch(/customers\.csv:4 column "signup_date": required value is empty/);
     expect(text).toMatch(/customers\.csv:5 column "seats_purchased" value "many": type: not a valid INTEGER/);
     expect(text).toMatch(/usage_events\.csv:2 column "event_date" value "2025-13-40": type: not a valid DATE/);
     expect(text).toMatch(
@@ -390,12 +390,12 @@ describe("hostile and careless files: root causes first, nothing stored wrong", 
   it("a rejected customer is one root cause; the rows that refer to it are summarised, not listed", async () => {
     const dir = copyRaw();
     const customers = join(dir, "customers.csv");
-    setCell(customers, 4, "plan_tier", "Pro");
-    setCell(customers, 5, "plan_tier", "Business");
+    setCell(customers, 4, "arr", "-1");
+    setCell(customers, 5, "arr", "-2");
     const e = await ingestError(dir);
     const lines = reportLines(e);
     expect(lines[1]).toMatch(
-      /^customers\.csv column "plan_tier": not an accepted value \(accepted: Starter, Growth, Enterprise\) — 2 rows: line 4 "Pro", line 5 "Business"$/,
+      /^customers\.csv column "arr": must be ≥ 0 — 2 rows: line 4 "-1(\.0)?", line 5 "-2(\.0)?"$/,
     );
     expect(lines).toContainEqual(
       expect.stringMatching(

@@ -70,13 +70,29 @@ describe("a source mapping", () => {
     const dir = copyRaw();
     mapColumn(join(dir, "customers.csv"), "plan_tier", (v) => ({Starter: "Pro", Growth: "Business"})[v] ?? v);
     mapColumn(join(dir, "usage_events.csv"), "event_type", (v) => (v === "report_export" ? "dashboard_viewed" : v));
-    // without the mapping: the plan tiers are not accepted values
+    // without the mapping: nothing is rejected; the new words are counted, and told with where to declare them
     const w = await openWarehouse(":memory:");
-    const e = await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF}).catch((x: unknown) => x);
+    const told: string[] = [];
+    await ingestFiles(w.conn, dir, {asOf: TEST_AS_OF, progress: (m) => told.push(m)});
+    const unknown = await all<{value: string; n: number}>(
+      w.conn,
+      "SELECT value, n FROM ingest.unknown_values ORDER BY value",
+    );
+    const [counts] = await all<{pro: number; business: number; viewed: number}>(
+      w.conn,
+      `SELECT count(*) FILTER (WHERE plan_tier = 'Pro') AS pro, count(*) FILTER (WHERE plan_tier = 'Business') AS business,
+              (SELECT count(*) FROM raw.usage_events WHERE event_type = 'dashboard_viewed') AS viewed FROM raw.customers`,
+    );
     w.close();
-    expect(e).toBeInstanceOf(IngestError);
-    expect((e as Error).message.split("\n")[1]).toMatch(/customers\.csv column "plan_tier": not an accepted value/);
-    // with it: the same rows as the original files
+    expect(unknown).toEqual([
+      {value: "Business", n: counts!.business},
+      {value: "Pro", n: counts!.pro},
+      {value: "dashboard_viewed", n: counts!.viewed},
+    ]);
+    expect(told.join("\n")).toMatch(
+      /plan_tier: 2 value\(s\) not in the vocabulary .*"Pro" ×\d+.* declare them under "vocabulary" → "planTiers"/,
+    );
+    // with a value map: the same rows as the original files
     const mappingFile = writeMapping(dir, {
       folder: ".",
       tables: {

@@ -10,7 +10,8 @@ import {DuckDBInstance} from "@duckdb/node-api";
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {config} from "../src/rules/config.ts";
-import {CONTRACT, ENGAGEMENT_EVENT_TYPES} from "../loaders/contract.ts";
+import {CONTRACT} from "../loaders/contract.ts";
+import {valuesOf} from "../src/rules/vocabulary.ts";
 import {addMonths, MonthGrid, parseIsoDate} from "../loaders/synthetic/calendar.ts";
 import {parseGenerateArgs, runGenerate} from "../loaders/cli/generate.ts";
 import {UsageError} from "../loaders/cli/command.ts";
@@ -32,7 +33,11 @@ const AS_OF = "2026-11-22";
 const MAIN = {customers: 1500, seed: 42, asOf: AS_OF};
 const MAX_FUTURE = config.dataQuality.maxFutureDays;
 const HORIZON = config.dataQuality.churnHorizonDays;
-const ENGAGEMENT = ENGAGEMENT_EVENT_TYPES.map((t) => `'${t}'`).join(", ");
+/** the demo's event names whose usage signal counts as engagement */
+const ENGAGEMENT = Object.entries(config.vocabulary.usageEvents)
+  .filter(([, signal]) => config.engagementSignals.includes(signal))
+  .map(([t]) => `'${t}'`)
+  .join(", ");
 
 async function open(): Promise<{instance: DuckDBInstance; conn: DuckDBConnection}> {
   const instance = await DuckDBInstance.create(":memory:");
@@ -154,8 +159,10 @@ describe("synthetic generator", () => {
             await scalar(conn, `SELECT count(*) FROM raw.${spec.name} WHERE ${c} IS NULL`),
             `${where} required`,
           ).toBe(0);
-        if (col.accepted) {
-          const list = col.accepted.map((v) => `'${v}'`).join(", ");
+        if (col.vocabulary) {
+          const list = valuesOf(config.vocabulary, col.vocabulary)
+            .map((v) => `'${v}'`)
+            .join(", ");
           expect(
             await scalar(
               conn,
@@ -287,7 +294,7 @@ describe("synthetic generator", () => {
     expect(tiers.Starter).toBeLessThan(0.6);
     expect(tiers.Enterprise).toBeGreaterThan(0.1);
     expect(tiers.Enterprise).toBeLessThan(0.25);
-    for (const [tier, ceiling] of Object.entries(config.expansion.tierArrCeiling))
+    for (const {name: tier, arrCeiling: ceiling} of config.vocabulary.planTiers)
       expect(
         await scalar(conn, `SELECT count(*) FROM raw.customers WHERE plan_tier = '${tier}' AND arr > ${ceiling}`),
         tier,

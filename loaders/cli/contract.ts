@@ -6,6 +6,8 @@
 import {readFileSync, writeFileSync} from "node:fs";
 import {isMainModule, parseCommandArgs, runCommand} from "./command.ts";
 import {CONTRACT} from "../contract.ts";
+import {config} from "../../src/rules/config.ts";
+import {valuesOf} from "../../src/rules/vocabulary.ts";
 import {REQUIRED_TABLES} from "../ingest.ts";
 
 const USAGE = "usage: npm run contract [-- --write]   (--write updates README.md's contract section)";
@@ -20,7 +22,11 @@ export function contractMarkdown(): string {
     out.push("| column | type | required | rules | meaning |", "|---|---|---|---|---|");
     for (const c of t.columns) {
       const rules = [
-        c.accepted ? `one of ${c.accepted.map((a) => `\`${a}\``).join(", ")}` : "",
+        c.vocabulary
+          ? `vocabulary \`${c.vocabulary}\` (default: ${valuesOf(config.vocabulary, c.vocabulary)
+              .map((a) => `\`${a}\``)
+              .join(", ")})`
+          : "",
         c.min !== undefined ? `≥ ${c.min}` : "",
         c.max !== undefined ? `≤ ${c.max}` : "",
         c.references ? `must exist in ${c.references.table}` : "",

@@ -2,22 +2,56 @@
  * `npm run sources [-- --mapping FILE | --raw-dir DIR] [--as-of YYYY-MM-DD]`: see before you
  * build. Reads every raw table exactly as the build would (through the mapping, if there is one)
  * into a throw-away in-memory DuckDB and prints, per table: where it comes from, rows read and
- * rejected, how each column is mapped, values outside the accepted vocabulary with their counts
- * (what a value map is for), date ranges and the freshness of the usage data; then the problems,
- * root causes first. Writes nothing; exits 1 when the build would fail.
+ * rejected, how each column is mapped, the values of each vocabulary column with their meaning
+ * and counts (and the ones the vocabulary does not know, with what they are read as), date
+ * ranges and the freshness of the usage data; then the problems, root causes first. Writes nothing; exits 1 when the build would fail.
  */
 import {resolve} from "node:path";
 import {config} from "../../src/rules/config.ts";
-import {CONTRACT} from "../contract.ts";
+import type {DuckDBConnection} from "@duckdb/node-api";
+import {UNKNOWN_MEANS} from "../../src/rules/vocabulary.ts";
+import {CONTRACT, type TableSpec} from "../contract.ts";
 import {all, ident, lit, openWarehouse} from "../duckdb.ts";
 import {ingestFiles, IngestError, type IngestReport} from "../ingest.ts";
 import {formatGroups, groupProblems, problemCount} from "../ingest-report.ts";
-import {findRawFiles, folderPlan, loadMapping, sourceLabel, type SourcePlan} from "../sources.ts";
+import {findRawFiles, folderPlan, readMapping, sourceLabel, type SourcePlan} from "../sources.ts";
 import {DEFAULTS, todayUtc} from "../build.ts";
 import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 
 const USAGE = "usage: npm run sources -- [--mapping FILE | --raw-dir DIR] [--as-of YYYY-MM-DD]";
 const n = (x: number) => x.toLocaleString("en-US");
+
+/**
+ * Per column with a vocabulary: the values the data has, with their meaning and counts, and the
+ * ones the vocabulary does not know (what they are read as, and where to declare them).
+ */
+async function vocabularyLines(conn: DuckDBConnection, spec: TableSpec): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of spec.columns) {
+    if (!c.vocabulary) continue;
+    const seen = await all<{value: string; meaning: string | null; known: boolean; n: number}>(
+      conn,
+      `SELECT r.${ident(c.name)} AS value, v.meaning, v.value IS NOT NULL AS known, count(*) AS n
+       FROM raw.${spec.name} r LEFT JOIN (SELECT * FROM cfg.vocabulary WHERE kind = ${lit(c.vocabulary)}) v ON v.value = r.${ident(c.name)}
+       WHERE r.${ident(c.name)} IS NOT NULL GROUP BY ALL ORDER BY n DESC, value`,
+    );
+    const show = (xs: typeof seen) =>
+      xs
+        .slice(0, 8)
+        .map(
+          (u) => `${JSON.stringify(u.value)}${u.meaning && u.meaning !== u.value ? ` → ${u.meaning}` : ""} ×${n(u.n)}`,
+        )
+        .join(", ") + (xs.length > 8 ? `, … (${xs.length} values)` : "");
+    const known = seen.filter((u) => u.known);
+    const unknown = seen.filter((u) => !u.known);
+    if (known.length) out.push(`  ${c.name}: ${show(known)}`);
+    if (unknown.length)
+      out.push(
+        `  ${c.name} not in the vocabulary (${UNKNOWN_MEANS[c.vocabulary]}): ${show(unknown)} — declare them under "vocabulary" → "${c.vocabulary}"`,
+      );
+  }
+  return out;
+}
 
 /** The report's lines, and whether the build would fail on these sources. */
 export async function describeSources(opts: {
@@ -26,15 +60,14 @@ export async function describeSources(opts: {
   asOf: string;
 }): Promise<{lines: string[]; failing: boolean}> {
   const mappingFile = opts.mapping ? resolve(opts.mapping) : null;
-  const plan: SourcePlan = mappingFile
-    ? loadMapping(mappingFile)
-    : folderPlan(findRawFiles(resolve(opts.rawDir ?? DEFAULTS.rawDir)));
+  const mapping = mappingFile ? readMapping(mappingFile) : null;
+  const plan: SourcePlan = mapping ? mapping.plan : folderPlan(findRawFiles(resolve(opts.rawDir ?? DEFAULTS.rawDir)));
   const w = await openWarehouse(":memory:");
   const lines: string[] = [];
   try {
     let report: IngestReport | null = null;
     try {
-      report = await ingestFiles(w.conn, mappingFile ? {plan, mappingFile} : resolve(opts.rawDir ?? DEFAULTS.rawDir), {
+      report = await ingestFiles(w.conn, mapping ?? resolve(opts.rawDir ?? DEFAULTS.rawDir), {
         asOf: opts.asOf,
         lenient: true,
         progress: (m) =>
@@ -45,10 +78,6 @@ export async function describeSources(opts: {
       if (!(e instanceof IngestError)) throw e; // a table that cannot be read at all: reported below
     }
     const notes = lines.splice(0);
-    const unaccepted = await all<{table_name: string; column_name: string; value: string; n: number}>(
-      w.conn,
-      "SELECT table_name, column_name, value, count(*) AS n FROM ingest.problems WHERE starts_with(rule, 'not an accepted value') GROUP BY ALL ORDER BY table_name, column_name, n DESC, value",
-    );
     for (const spec of CONTRACT) {
       const source = plan.get(spec.name);
       const loaded = report?.tables[spec.name];
@@ -65,18 +94,7 @@ export async function describeSources(opts: {
             .map(([a, b]) => `${JSON.stringify(a)} → ${JSON.stringify(b)}`)
             .join(", ")}`,
         );
-      const unacc = unaccepted.filter((u) => u.table_name === spec.name);
-      for (const column of new Set(unacc.map((u) => u.column_name))) {
-        const vals = unacc.filter((u) => u.column_name === column);
-        lines.push(
-          `  not accepted in ${column}: ${vals
-            .slice(0, 10)
-            .map((u) => `${JSON.stringify(u.value)} ×${n(u.n)}`)
-            .join(
-              ", ",
-            )}${vals.length > 10 ? `, … (${vals.length} values)` : ""} — map them under "values" → "${column}"`,
-        );
-      }
+      if (rows) lines.push(...(await vocabularyLines(w.conn, spec)));
       const dates = spec.columns.filter((c) => c.type === "DATE" || c.type === "TIMESTAMP");
       if (dates.length && rows) {
         const [r] = await all<Record<string, string | null>>(

@@ -4,6 +4,7 @@
 -- (one call per monthly cutoff) without leaking what happened afterwards. Usage comes from
 -- marts.int_usage_daily (raw.usage_events pivoted by day), built first.
 --
+-- Raw values are read by their meaning (int_vocabulary.sql), never by the installation's words.
 -- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
 -- rolled back through raw.subscription_changes, days to renewal uses contract anniversaries,
 -- and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
@@ -21,8 +22,8 @@ later_changes AS (
 ),
 recent_changes AS (
   SELECT customer_id,
-         count(*) FILTER (WHERE change_type IN ('upgrade', 'seat_add')) AS upgrades_180d,
-         count(*) FILTER (WHERE change_type IN ('downgrade', 'seat_remove')) AS downgrades_180d,
+         count(*) FILTER (WHERE marts.change_kind(change_type) IN ('upgrade', 'seat_add')) AS upgrades_180d,
+         count(*) FILTER (WHERE marts.change_kind(change_type) IN ('downgrade', 'seat_remove')) AS downgrades_180d,
          sum(arr_delta) AS arr_change_180d
   FROM raw.subscription_changes WHERE change_date <= as_of AND change_date > as_of - 180 GROUP BY customer_id
 ),
@@ -59,10 +60,10 @@ tickets AS (
   SELECT customer_id,
     count(*) FILTER (WHERE opened_d > as_of - 30) AS tickets_30d,
     count(*) FILTER (WHERE opened_d > as_of - 90) AS tickets_90d,
-    count(*) FILTER (WHERE opened_d > as_of - 30 AND priority IN ('high', 'urgent')) AS high_priority_tickets_30d,
+    count(*) FILTER (WHERE opened_d > as_of - 30 AND marts.is_high_severity(priority)) AS high_priority_tickets_30d,
     count(*) FILTER (WHERE marts.is_open_ticket(opened_at, resolved_at, as_of)) AS open_tickets,
-    count(*) FILTER (WHERE marts.is_open_ticket(opened_at, resolved_at, as_of) AND priority IN ('high', 'urgent')) AS open_high_priority_tickets,
-    count(*) FILTER (WHERE opened_d > as_of - 90 AND category = 'feature_request') AS feature_request_tickets_90d,
+    count(*) FILTER (WHERE marts.is_open_ticket(opened_at, resolved_at, as_of) AND marts.is_high_severity(priority)) AS open_high_priority_tickets,
+    count(*) FILTER (WHERE opened_d > as_of - 90 AND marts.ticket_group(category) = 'feature_request') AS feature_request_tickets_90d,
     -- CSAT and resolution time exist only once a ticket is resolved
     avg(csat_score) FILTER (WHERE resolved_d <= as_of AND resolved_d > as_of - 90) AS avg_csat_90d,
     avg(epoch(resolved_at - opened_at) / 3600) FILTER (WHERE resolved_d <= as_of AND resolved_d > as_of - 90) AS avg_resolution_hours_90d
@@ -85,9 +86,9 @@ payments AS (
 ),
 opportunities AS (
   SELECT customer_id,
-    bool_or(opportunity_type = 'expansion') AS has_open_expansion_opp,
-    bool_or(opportunity_type = 'renewal') AS has_open_renewal_opp,
-    coalesce(sum(amount) FILTER (WHERE opportunity_type = 'expansion'), 0) AS open_expansion_amount
+    bool_or(marts.opportunity_kind(opportunity_type) = 'expansion') AS has_open_expansion_opp,
+    bool_or(marts.opportunity_kind(opportunity_type) = 'renewal') AS has_open_renewal_opp,
+    coalesce(sum(amount) FILTER (WHERE marts.opportunity_kind(opportunity_type) = 'expansion'), 0) AS open_expansion_amount
   FROM marts.int_open_opportunities_as_of(as_of) GROUP BY customer_id
 ),
 outreach AS (

@@ -3,6 +3,8 @@
 -- cutoff's snapshot for the back-test) — one row per account and component of
 -- config.healthScore: the feature value, the 0–100 component score and the weighted points it
 -- costs the account. One macro, so tonight's score and the back-test use the same formula.
+-- Components this installation cannot measure are left out, with the weights of
+-- marts.int_score_weights (the configured weights of the measured ones, scaled to sum to 1).
 CREATE OR REPLACE MACRO marts.int_health_components_of(features_table) AS TABLE
 WITH wide AS (
   SELECT customer_id, COLUMNS(c -> list_contains(getvariable('health_features'), c))::DOUBLE
@@ -15,11 +17,12 @@ SELECT
   h.label,
   h.feature,
   l.value,
-  h.weight,
+  w.weight,
   -- linear from `worst` (0 points) to `best` (100 points), clamped; missing data gets `when_missing`
   100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst))) AS component_score,
-  h.weight * (100 - 100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst)))) AS points_lost
-FROM long l JOIN cfg.health_components h USING (feature);
+  w.weight * (100 - 100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst)))) AS points_lost
+FROM long l JOIN cfg.health_components h USING (feature)
+JOIN marts.int_score_weights w ON w.score = 'health' AND w.input = h.component_id AND w.measured;
 
 -- marts.int_health_scores_of(components_table): health score (0–100), risk score (100 − health)
 -- and the components that cost the most points, per account, from a table of components

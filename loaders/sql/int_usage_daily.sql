@@ -2,10 +2,12 @@
 -- day. The feature macro reads 90-day windows of it at every cutoff; the day order lets DuckDB
 -- skip row groups outside the window, and one row per day replaces one per event type.
 --
+-- Event names are the installation's own: each is read by its usage signal (int_vocabulary.sql),
+-- several names may share a signal, and a name the vocabulary does not know counts nowhere.
+-- `eng` sums the signals of config.engagementSignals.
+--
 -- How it is computed is about speed at 100k customers (150M raw rows → 36M account-days):
--- * raw.usage_events has one row per (customer, day, event type) — ingest rejects duplicate
---   keys — so each type column is the max() of at most one value: ~35% faster than filtered
---   sums, and `eng` is the sum of the engagement-type columns, not a tenth aggregate;
+-- * the signal lookup is a MAP lookup per row (as fast as a hash join with cfg.vocabulary);
 -- * counts are stored as INTEGER: a HUGEINT column (what sum() of INTEGERs returns) scans
 --   ~50x slower, and it was read at every feature cutoff;
 -- * it is built in four slices by customer id (quartiles of raw.customers): the whole pivot's
@@ -13,32 +15,24 @@
 --   Raw usage is usually stored in customer order (the generator writes customer batches), so
 --   each slice's scan also skips most row groups. Each slice is appended in day order.
 CREATE OR REPLACE MACRO marts.int_usage_daily_slice(lo, hi) AS TABLE
-WITH by_day AS (
-  SELECT customer_id, event_date,
-    coalesce(max(CASE WHEN event_type = 'login' THEN event_count END), 0) AS logins,
-    coalesce(max(CASE WHEN event_type = 'feature_use' THEN event_count END), 0) AS feature_uses,
-    coalesce(max(CASE WHEN event_type = 'api_call' THEN event_count END), 0) AS api_calls,
-    coalesce(max(CASE WHEN event_type = 'report_export' THEN event_count END), 0) AS report_exports,
-    coalesce(max(CASE WHEN event_type = 'integration_connect' THEN event_count END), 0) AS integrations,
-    coalesce(max(CASE WHEN event_type = 'premium_feature_trial' THEN event_count END), 0) AS premium_trials,
-    coalesce(max(CASE WHEN event_type = 'feature_limit_hit' THEN event_count END), 0) AS limit_hits,
-    coalesce(max(CASE WHEN event_type = 'active_users' THEN event_count END), 0) AS active_users
+WITH signals AS (
+  SELECT customer_id, event_date, marts.usage_signal(event_type) AS signal, event_count
   FROM raw.usage_events
   WHERE (lo IS NULL OR customer_id >= lo) AND (hi IS NULL OR customer_id < hi)
-  GROUP BY customer_id, event_date
 )
 SELECT customer_id, event_date,
-  CAST(list_sum([
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'login') THEN logins ELSE 0 END,
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'feature_use') THEN feature_uses ELSE 0 END,
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'api_call') THEN api_calls ELSE 0 END,
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'report_export') THEN report_exports ELSE 0 END,
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'integration_connect') THEN integrations ELSE 0 END,
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'premium_feature_trial') THEN premium_trials ELSE 0 END,
-    CASE WHEN list_contains(getvariable('engagement_event_types'), 'feature_limit_hit') THEN limit_hits ELSE 0 END
-  ]) AS INTEGER) AS eng,
-  logins, feature_uses, api_calls, report_exports, integrations, premium_trials, limit_hits, active_users
-FROM by_day;
+  CAST(coalesce(sum(event_count) FILTER (WHERE list_contains(getvariable('engagement_signals'), signal)), 0) AS INTEGER) AS eng,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'login'), 0) AS INTEGER) AS logins,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'feature_use'), 0) AS INTEGER) AS feature_uses,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'api_call'), 0) AS INTEGER) AS api_calls,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'export'), 0) AS INTEGER) AS report_exports,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'integration'), 0) AS INTEGER) AS integrations,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'premium_trial'), 0) AS INTEGER) AS premium_trials,
+  CAST(coalesce(sum(event_count) FILTER (WHERE signal = 'limit_hit'), 0) AS INTEGER) AS limit_hits,
+  -- distinct users are not additive across names: the largest count of the day
+  CAST(coalesce(max(event_count) FILTER (WHERE signal = 'active_users'), 0) AS INTEGER) AS active_users
+FROM signals
+GROUP BY customer_id, event_date;
 
 SET VARIABLE usage_slice_bounds = (SELECT quantile_disc(customer_id, [0.25, 0.5, 0.75]) FROM raw.customers);
 CREATE OR REPLACE TABLE marts.int_usage_daily AS

@@ -26,7 +26,7 @@ tickets AS (
   -- most urgent first, then oldest
   SELECT customer_id,
          list({ticket_id: ticket_id, opened_at: strftime(opened_at, '%Y-%m-%d %H:%M:%S'), priority: priority, category: category, subject: subject}
-              ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, opened_at, ticket_id) AS open_tickets
+              ORDER BY marts.severity_rank(priority), opened_at, ticket_id) AS open_tickets
   FROM marts.int_open_tickets_as_of(getvariable('as_of')) GROUP BY customer_id
 ),
 opportunities AS (

@@ -21,7 +21,8 @@ SELECT
   s.arr, s.seats AS seats_purchased,
   CAST(s.as_of_date + s.days_to_renewal AS DATE) AS renewal_date,
   s.days_to_renewal,
-  c.lifecycle_stage,
+  -- the CRM's stage in its own words when the vocabulary knows it, else derived from tenure
+  CASE WHEN marts.lifecycle_meaning(c.lifecycle_stage) IS NOT NULL THEN c.lifecycle_stage ELSE s.lifecycle_stage_at_cutoff END AS lifecycle_stage,
   s.tenure_days,
   s.events_last_30d,
   s.high_priority_tickets_30d,

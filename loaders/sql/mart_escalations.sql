@@ -17,8 +17,8 @@ open_bugs AS (
   SELECT customer_id, count(*) AS n, CAST(min(opened_at) AS DATE) AS oldest,
          string_agg(DISTINCT category, '/' ORDER BY category) AS categories
   FROM marts.int_open_tickets_as_of(getvariable('as_of'))
-  WHERE list_contains(getvariable('critical_bug_categories'), category)
-    AND list_contains(getvariable('critical_bug_priorities'), priority)
+  WHERE list_contains(getvariable('critical_bug_categories'), marts.ticket_group(category))
+    AND list_contains(getvariable('critical_bug_priorities'), marts.ticket_severity(priority))
   GROUP BY customer_id
 ),
 driver_labels AS (

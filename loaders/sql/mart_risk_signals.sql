@@ -42,7 +42,7 @@ events AS (
 tickets AS (
   SELECT k.cutoff, t.customer_id, count(*) AS hp_tickets_30d
   FROM raw.support_tickets t JOIN cutoffs k ON CAST(t.opened_at AS DATE) > k.cutoff - 30 AND CAST(t.opened_at AS DATE) <= k.cutoff
-  WHERE t.priority IN ('high', 'urgent')
+  WHERE marts.is_high_severity(t.priority)
   GROUP BY ALL
 ),
 snap AS (

@@ -11,7 +11,6 @@
  *   ctas      CTA carry-over, escalations and alerts, with the previous build attached (loaders/cta.ts)
  *   dossiers  per-account views that need the CTAs (Customer 360)
  */
-import {PLAN_TIERS} from "../contract.ts";
 import type {MartChecks} from "../quality.ts";
 import {config, RISK_TIERS} from "../../src/rules/config.ts";
 import {PRIORITIES} from "../../src/rules/playbooks.ts";
@@ -35,10 +34,13 @@ const QUADRANTS = Object.values(config.quadrant.labels);
 
 export const SQL_STEPS: readonly SqlStep[] = [
   // ---- features
+  {name: "int_vocabulary", phase: "features", creates: "macros"},
   {name: "int_active_customers_as_of", phase: "features", creates: "macros"},
   {name: "int_open_tickets_as_of", phase: "features", creates: "macros"},
   {name: "int_open_opportunities_as_of", phase: "features", creates: "macros"},
   {name: "int_usage_daily", phase: "features", creates: "table"},
+  {name: "int_data_coverage", phase: "features", creates: "table"},
+  {name: "int_score_weights", phase: "features", creates: "table"},
   {name: "int_customer_features_as_of", phase: "features", creates: "macros"},
   {name: "int_health_components_of", phase: "features", creates: "macros"},
   {
@@ -60,7 +62,6 @@ export const SQL_STEPS: readonly SqlStep[] = [
         "events_last_90d",
         "seat_utilisation",
       ],
-      accepted: {plan_tier: PLAN_TIERS},
       ranges: {
         arr: [0, null],
         seats: [1, null],
@@ -84,7 +85,9 @@ export const SQL_STEPS: readonly SqlStep[] = [
       unique: ["customer_id", "component_id"],
       notNull: ["customer_id", "component_id", "component_score", "points_lost"],
       ranges: {component_score: [0, 100], points_lost: [0, 100]},
-      rowsEqual: `(SELECT count(*) * ${config.healthScore.components.length} FROM marts.mart_customer_churn_features)`,
+      // one row per account and measured component (marts.int_score_weights)
+      rowsEqual:
+        "(SELECT count(*) * (SELECT count(*) FROM marts.int_score_weights WHERE score = 'health' AND measured) FROM marts.mart_customer_churn_features)",
     },
   },
   // ---- scores (after the model has scored tonight's features)
@@ -118,7 +121,6 @@ export const SQL_STEPS: readonly SqlStep[] = [
         risk_tier: RISK_TIERS,
         model_tier: RISK_TIERS,
         health_colour: ["Red", "Yellow", "Green"],
-        plan_tier: PLAN_TIERS,
       },
       ranges: {
         health_score: [0, 100],

@@ -12,14 +12,9 @@
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {z as zod} from "zod";
 import {config} from "../../src/rules/config.ts";
-import {
-  CONTRACT,
-  createTableSql,
-  INDUSTRIES,
-  COMPANY_SIZES,
-  OUTREACH_CHANNELS,
-  TICKET_CATEGORIES,
-} from "../contract.ts";
+import {DEFAULT_VOCABULARY as WORDS, valuesOf} from "../../src/rules/vocabulary.ts";
+import {CONTRACT, createTableSql} from "../contract.ts";
+import {writeVocabulary} from "../marts.ts";
 import type {ColumnType} from "../contract.ts";
 import {ChunkWriter} from "./append.ts";
 import {addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate} from "./calendar.ts";
@@ -76,11 +71,12 @@ const HORIZON = config.dataQuality.churnHorizonDays;
 const ACTIVATION_WINDOW_DAYS = 30;
 const TIERS: readonly PlanTier[] = ["Starter", "Growth", "Enterprise"];
 const TIER_MIN: Record<PlanTier, number> = {Starter: 3_000, Growth: 15_000, Enterprise: 80_000};
-const TIER_CEIL: Record<PlanTier, number> = {
-  Starter: config.expansion.tierArrCeiling.Starter!,
-  Growth: config.expansion.tierArrCeiling.Growth!,
-  Enterprise: config.expansion.tierArrCeiling.Enterprise!,
-};
+/** the demo's words: the default vocabulary (src/rules/vocabulary.ts) */
+const TIER_CEIL = Object.fromEntries(WORDS.planTiers.map((t) => [t.name, t.arrCeiling])) as Record<PlanTier, number>;
+const INDUSTRIES = WORDS.industries;
+const COMPANY_SIZES = WORDS.companySizes;
+const OUTREACH_CHANNELS = WORDS.outreachChannels;
+const TICKET_CATEGORIES = valuesOf(WORDS, "ticketCategories");
 const SEAT_PRICE: Record<PlanTier, number> = {Starter: 1_000, Growth: 1_000, Enterprise: 900};
 const SEATS: Record<PlanTier, [number, number]> = {Starter: [3, 15], Growth: [12, 80], Enterprise: [50, 330]};
 /** company-size weights per tier (COMPANY_SIZES order) */
@@ -149,6 +145,7 @@ export async function generateSynthetic(
   const monthOf = (d: number) => grid.indexOf(d);
 
   // ---- schemas and tables ----
+  await writeVocabulary(conn, WORDS);
   await conn.run("CREATE SCHEMA IF NOT EXISTS raw");
   for (const spec of CONTRACT) {
     await conn.run(`DROP TABLE IF EXISTS raw.${spec.name}`);

@@ -1,3 +1,2 @@
-import type {PLAN_TIERS} from "../contract.ts";
-
-export type PlanTier = (typeof PLAN_TIERS)[number];
+/** the demo portfolio's plan tiers (the default vocabulary) */
+export type PlanTier = "Starter" | "Growth" | "Enterprise";

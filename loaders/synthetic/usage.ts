@@ -14,14 +14,14 @@
  * type on an active day ~ Poisson(per-user rate · E[active users | active day]).
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {USAGE_EVENT_TYPES} from "../contract.ts";
+import {DEFAULT_VOCABULARY, valuesOf} from "../../src/rules/vocabulary.ts";
 import {writeTable} from "../duckdb.ts";
 import {ChunkWriter} from "./append.ts";
 
 export const SCRATCH = "syn_scratch";
 
 /** event types drawn per active day; t = 0 in SQL is active_users, t = i + 1 is EVENT_TYPES[i] */
-const EVENT_TYPES = USAGE_EVENT_TYPES.filter((t) => t !== "active_users");
+const EVENT_TYPES = valuesOf(DEFAULT_VOCABULARY, "usageEvents").filter((t) => t !== "active_users");
 
 const LQ = 40; // grid steps per unit of ln λ
 const LMIN = 0.0005; // smallest λ on the grid (below: no events)

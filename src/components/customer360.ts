@@ -25,6 +25,8 @@ export interface C360Index {
   /** names of the model features in each dossier's `features` array */
   features: string[];
   componentLabels: Record<string, string>;
+  /** health components left out because the installation has none of the data they need */
+  notMeasured: {label: string; configured_weight: number; needs: string}[];
   customers: {
     id: string[];
     name: string[];
@@ -237,7 +239,12 @@ export function churnScoreKpi(d: Dossier, {width}: {width: number}): HTMLElement
 }
 
 /** Risk-flag breakdown: points each health component costs, plus the three flags. */
-export function riskFlagChart(d: Dossier, labels: Record<string, string>, {width}: {width: number}): HTMLElement {
+export function riskFlagChart(
+  d: Dossier,
+  index: Pick<C360Index, "componentLabels" | "notMeasured">,
+  {width}: {width: number},
+): HTMLElement {
+  const labels = index.componentLabels;
   const rows = d.components.map(([id, value, score, lost]) => ({id, label: labels[id] ?? id, value, score, lost}));
   const flags = [
     {
@@ -292,7 +299,18 @@ export function riskFlagChart(d: Dossier, labels: Record<string, string>, {width
       on.length
         ? on.map((f) => html`<div class="sg-callout sg-warn"><code>${f.name}</code> — ${f.text}</div>`)
         : html`<div class="sg-meta">None of the risk flags (low_events, support_overload, onboarding_at_risk) is raised.</div>`
-    }</div></div>` as HTMLElement;
+    }</div>${notMeasuredNote(index.notMeasured)}</div>` as HTMLElement;
+}
+
+/** Which health components the installation's data cannot measure, and where their weight went. */
+export function notMeasuredNote(missing: C360Index["notMeasured"]): HTMLElement | string {
+  if (!missing.length) return "";
+  const share = missing.reduce((s, m) => s + m.configured_weight, 0);
+  return html`<div class="sg-meta" id="c360-not-measured">Not measured in your data: ${missing
+    .map((m) => `${m.label} (no ${m.needs.replaceAll("_", " ")})`)
+    .join(
+      "; ",
+    )}. Their ${formatPercent(share)} of the health score's weight is spread over the other components.</div>` as HTMLElement;
 }
 
 /** 90-day usage: daily engagement events, 7-day average, and the last-30-vs-prior-60 slope. */

@@ -202,9 +202,12 @@ export function tierMixChart(
 }
 
 /** Stacked horizontal bars: ARR per plan tier, split by risk tier (Critical first). */
-export function arrByPlanChart(rows: ExecSummary["plans"], {width}: {width: number}): SVGSVGElement | HTMLElement {
-  const plans = ["Enterprise", "Growth", "Starter"].filter((p) => rows.some((r) => r.plan_tier === p));
-  for (const p of new Set(rows.map((r) => r.plan_tier))) if (!plans.includes(p)) plans.push(p);
+export function arrByPlanChart(
+  rows: ExecSummary["plans"],
+  planTiers: readonly string[],
+  {width}: {width: number},
+): SVGSVGElement | HTMLElement {
+  const plans = planTiers.filter((p) => rows.some((r) => r.plan_tier === p));
   return Plot.plot({
     width: Math.max(width, MIN_WIDTH),
     height: 60 + plans.length * 50,

@@ -41,8 +41,6 @@ export interface Segments {
   probabilityHistogram: {x0: number; tier: RiskTier; accounts: number}[];
 }
 
-export const PLAN_ORDER = ["Enterprise", "Growth", "Starter"];
-
 /** The metrics the heatmap can colour by. */
 export const HEAT_METRICS = {
   "Average risk score": {value: (r: SegmentRow) => r.avg_risk_score, format: (x: number) => x.toFixed(1)},
@@ -94,6 +92,7 @@ export function heatmapKpis(s: Segments): Kpi[] {
 export function segmentHeatmap(
   rows: readonly SegmentRow[],
   metric: HeatMetric,
+  planTiers: readonly string[],
   {width}: {width: number},
 ): SVGSVGElement | HTMLElement {
   const m = HEAT_METRICS[metric];
@@ -111,7 +110,7 @@ export function segmentHeatmap(
     padding: 0.04,
     style: PLOT_STYLE,
     x: {domain: industries, label: null, tickRotate: width < 700 ? -30 : 0},
-    y: {domain: PLAN_ORDER.filter((p) => rows.some((r) => r.plan_tier === p)), label: null},
+    y: {domain: planTiers.filter((p) => rows.some((r) => r.plan_tier === p)), label: null},
     color: {
       scheme: HEAT_SCHEME,
       legend: true,
@@ -193,13 +192,17 @@ export function tierDonut(s: Segments, {width}: {width: number}): HTMLElement {
 }
 
 /** ARR at risk by plan tier, stacked by risk tier. */
-export function arrAtRiskByPlan(s: Segments, {width}: {width: number}): SVGSVGElement | HTMLElement {
+export function arrAtRiskByPlan(
+  s: Segments,
+  planTiers: readonly string[],
+  {width}: {width: number},
+): SVGSVGElement | HTMLElement {
   return Plot.plot({
     width: Math.max(width, MIN_WIDTH),
     height: 220,
     marginLeft: 60,
     style: PLOT_STYLE,
-    x: {domain: PLAN_ORDER, label: null},
+    x: {domain: planTiers, label: null},
     y: {label: "ARR at risk ↑", tickFormat: (d: number) => formatUsdCompact(d), grid: true},
     color: {...tierColorScale, legend: true},
     marks: [

@@ -60,6 +60,8 @@ export interface ModelQuality {
     thresholds: {healthy_below: number; low_below: number};
   } | null;
   drift: {decile: number; n: number; predicted: number; observed: number}[];
+  /** the health score's components with the weights used on this installation's data */
+  healthWeights: {label: string; needs: string; measured: boolean; configured_weight: number; weight: number}[];
 }
 
 /** Share of churned accounts scored healthy (health score) and Low (model), over all cutoffs. */
@@ -329,6 +331,15 @@ export function metricsTable(q: ModelQuality): HTMLElement {
       const better = up ? c.metrics[k] >= c.baseline.metrics[k] : c.metrics[k] <= c.baseline.metrics[k];
       return html`<tr><td>${label}</td><td class="num" style=${`font-weight:600;color:${better ? GOOD : BAD}`}>${f(c.metrics[k])}</td><td class="num">${f(c.baseline.metrics[k])}</td></tr>`;
     })}</tbody></table>` as HTMLElement;
+}
+
+/** The health score's components: configured weight, and the weight used with this installation's data. */
+export function healthWeightsTable(q: ModelQuality): HTMLElement {
+  return html`<table class="sg-table" id="health-weights-table"><thead><tr><th>Component</th><th>Needs</th><th class="num">Configured weight</th><th class="num">Weight used</th></tr></thead><tbody>
+    ${q.healthWeights.map(
+      (h) =>
+        html`<tr><td>${h.label}</td><td>${h.needs.replaceAll("_", " ")}</td><td class="num">${formatPercent(h.configured_weight)}</td><td class="num" style=${h.measured ? "" : `color:${BAD}`}>${h.measured ? formatPercent(h.weight) : "not measured: no data"}</td></tr>`,
+    )}</tbody></table>` as HTMLElement;
 }
 
 /** Per-cutoff back-test table. */

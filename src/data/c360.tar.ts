@@ -24,6 +24,10 @@ const files = await withWarehouse(async (w) => {
   if (missing.length)
     throw new Error(`c360: the model's features ${missing.join(", ")} are not in marts.mart_customer_churn_features`);
   const build = await w.row<{as_of: string}>(`SELECT built_at, as_of, source, customers FROM marts.build_info`);
+  // health components this installation's data cannot measure (left out, weight spread over the rest)
+  const notMeasured = await w.rows<{label: string; configured_weight: number; needs: string}>(`
+    SELECT label, configured_weight, needs FROM marts.int_score_weights
+    WHERE score = 'health' AND NOT measured ORDER BY configured_weight DESC, label`);
   // everything beyond the scores row comes from marts.mart_customer_360, the table the API's 360
   // endpoint reads too; this loader only reshapes it into compact per-shard JSON
   const rows = await w.rows<
@@ -136,6 +140,7 @@ const files = await withWarehouse(async (w) => {
         usageEnd: build.as_of,
         features: available,
         componentLabels: labels,
+        notMeasured,
         customers: index,
       }),
     },

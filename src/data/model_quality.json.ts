@@ -44,6 +44,10 @@ writeJson(
     const drift = await w.rows(
       `SELECT decile::INTEGER AS decile, n::INTEGER AS n, predicted, observed FROM marts.model_drift ORDER BY decile`,
     );
-    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift};
+    // the weights the health score scores with here: configured, or 0 and spread when not measured
+    const healthWeights = await w.rows(`
+      SELECT label, needs, measured, configured_weight, weight FROM marts.int_score_weights
+      WHERE score = 'health' ORDER BY configured_weight DESC, label`);
+    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift, healthWeights};
   }),
 );

@@ -12,6 +12,7 @@
  */
 
 import {playbooks, validatePlaybooks} from "./playbooks.js";
+import {DEFAULT_VOCABULARY, type Meaning} from "./vocabulary.js";
 
 export type RiskTier = "Critical" | "High" | "Medium" | "Low";
 export const RISK_TIERS: readonly RiskTier[] = ["Critical", "High", "Medium", "Low"];
@@ -47,7 +48,34 @@ export interface HealthComponent {
   best: number;
   /** value used when the feature is NULL (no data yet, e.g. no NPS response) */
   whenMissing: number;
+  /**
+   * the data the component needs: when the installation has none of it (a product without
+   * integrations, a company that runs no NPS survey), the component is left out and its weight
+   * spread over the others, shown so on the pages — instead of scoring every account zero
+   */
+  needs: Evidence;
 }
+
+/**
+ * Kinds of data a score component can need; marts.int_data_coverage (loaders/sql) counts the
+ * rows of each the installation has.
+ */
+export const EVIDENCE = [
+  "engagement_events",
+  "active_users",
+  "integration_events",
+  "api_calls",
+  "exports",
+  "premium_trials",
+  "limit_hits",
+  "support_tickets",
+  "csat_scores",
+  "nps_responses",
+  "invoices",
+  "opportunities",
+  "subscription_changes",
+] as const;
+export type Evidence = (typeof EVIDENCE)[number];
 
 /** Inputs of the rule-based expansion proxy; each normalised to [0,1] by `cap`. */
 export interface ExpansionInput {
@@ -55,9 +83,20 @@ export interface ExpansionInput {
   weight: number;
   /** the value at which the input counts fully (1.0) */
   cap: number;
+  /** the data it needs (as HealthComponent.needs); null when every installation has it */
+  needs: Evidence | null;
 }
 
 export const config = {
+  /**
+   * The demo portfolio's words for plan tiers, ticket categories, CRM stages, event names… and
+   * their meanings (src/rules/vocabulary.ts). A source mapping declares an installation's own;
+   * the plan tiers there carry the ARR ceiling of the expansion proxy.
+   */
+  vocabulary: DEFAULT_VOCABULARY,
+  /** the usage signals that count as engagement events (events_last_30d, the usage components) */
+  engagementSignals: ["login", "feature_use", "integration", "api_call", "export"] as readonly Meaning<"usageEvents">[],
+
   /**
    * The tiers that count as "at risk": the High + Critical figures of the KPIs, segments and
    * renewals, and the accounts whose renewal is escalated.
@@ -119,6 +158,7 @@ export const config = {
         worst: 0,
         best: 20,
         whenMissing: 0,
+        needs: "engagement_events",
       },
       {
         id: "usage_trend",
@@ -128,6 +168,7 @@ export const config = {
         worst: 0.5,
         best: 1.1,
         whenMissing: 1,
+        needs: "engagement_events",
       },
       {
         id: "seat_utilisation",
@@ -137,6 +178,7 @@ export const config = {
         worst: 0.1,
         best: 0.8,
         whenMissing: 0,
+        needs: "active_users",
       },
       {
         id: "support_load",
@@ -146,6 +188,7 @@ export const config = {
         worst: 3,
         best: 0,
         whenMissing: 0,
+        needs: "support_tickets",
       },
       {
         id: "support_sentiment",
@@ -155,8 +198,18 @@ export const config = {
         worst: 2,
         best: 4.5,
         whenMissing: 3.5,
+        needs: "csat_scores",
       },
-      {id: "nps", label: "Latest NPS response", feature: "latest_nps", weight: 0.1, worst: 3, best: 9, whenMissing: 7},
+      {
+        id: "nps",
+        label: "Latest NPS response",
+        feature: "latest_nps",
+        weight: 0.1,
+        worst: 3,
+        best: 9,
+        whenMissing: 7,
+        needs: "nps_responses",
+      },
       // applies to onboarding accounts only: the feature is empty (no penalty) once onboarding is over
       {
         id: "activation",
@@ -166,6 +219,7 @@ export const config = {
         worst: 0,
         best: 3,
         whenMissing: 3,
+        needs: "integration_events",
       },
       {
         id: "payment",
@@ -175,6 +229,7 @@ export const config = {
         worst: 2,
         best: 0,
         whenMissing: 0,
+        needs: "invoices",
       },
     ] satisfies HealthComponent[],
     /** how many components are listed in `top_risk_drivers` ("the two most active") */
@@ -196,14 +251,12 @@ export const config = {
   /** Rule-based expansion proxy (weights sum to 1). */
   expansion: {
     inputs: [
-      {feature: "premium_feature_trials_30d", weight: 0.3, cap: 5},
-      {feature: "feature_limit_hits_30d", weight: 0.25, cap: 10},
-      {feature: "feature_request_tickets_90d", weight: 0.15, cap: 3},
-      {feature: "has_open_expansion_opp", weight: 0.2, cap: 1},
-      {feature: "mrr_tier_ceiling_pct", weight: 0.1, cap: 1},
+      {feature: "premium_feature_trials_30d", weight: 0.3, cap: 5, needs: "premium_trials"},
+      {feature: "feature_limit_hits_30d", weight: 0.25, cap: 10, needs: "limit_hits"},
+      {feature: "feature_request_tickets_90d", weight: 0.15, cap: 3, needs: "support_tickets"},
+      {feature: "has_open_expansion_opp", weight: 0.2, cap: 1, needs: "opportunities"},
+      {feature: "mrr_tier_ceiling_pct", weight: 0.1, cap: 1, needs: null},
     ] satisfies ExpansionInput[],
-    /** ARR ceiling of each plan tier, for mrr_tier_ceiling_pct = ARR / ceiling */
-    tierArrCeiling: {Starter: 15_000, Growth: 80_000, Enterprise: 500_000} as Record<string, number>,
     /** typical ARR expansion of a won upsell, as a share of current ARR (expected uplift proxy) */
     expectedUpliftShare: 0.3,
   },

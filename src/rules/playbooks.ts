@@ -16,6 +16,7 @@
  * (week 2 = days 8–14, week 2–4 = days 8–28), so the build can tell which step is current.
  */
 import type {RiskTier} from "./config.js";
+import type {Meaning} from "./vocabulary.js";
 
 /** CTA priority. The names match the risk tiers, and a priority's due date is its tier's act-within window. */
 export type Priority = "critical" | "high" | "medium" | "low";
@@ -666,7 +667,7 @@ export const escalationMatrix: readonly EscalationRule[] = [
     responseHours: 4,
     urgency: "critical",
     detectedBy:
-      "an open support ticket in alerting.criticalBug.categories with a priority in alerting.criticalBug.priorities",
+      "an open support ticket in a category group of alerting.criticalBug.categories with a severity in alerting.criticalBug.priorities",
     brief: "Critical bug affecting the customer",
     recommendedAction: "VP Engineering and VP CS to confirm an owner and a fix ETA within 4 hours; update the customer",
   },
@@ -823,8 +824,14 @@ export const alerting = {
   healthDropPoints: 15,
   /** "renewal at risk": renewal within this many days while in an alert tier (escalation matrix) */
   renewalAtRiskDays: 60,
-  /** what counts as a critical bug for the escalation matrix */
-  criticalBug: {categories: ["bug", "outage"], priorities: ["urgent"]},
+  /**
+   * what counts as a critical bug for the escalation matrix: category groups and severities
+   * (meanings of src/rules/vocabulary.ts, whatever the help desk calls them)
+   */
+  criticalBug: {
+    categories: ["bug", "outage"] as readonly Meaning<"ticketCategories">[],
+    priorities: ["urgent"] as readonly Meaning<"ticketPriorities">[],
+  },
   delivery: {
     /** a delivery is dead-lettered after this many failed attempts */
     maxAttempts: 8,
