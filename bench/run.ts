@@ -15,15 +15,17 @@ import {benchModel} from "./training.ts";
 import {benchAlerts} from "./alerts.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
 import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
+import {timeEventIngest, writeEventLog, type EventFormat, type EventsFigure} from "./events.ts";
 
-const PARTS = ["build", "marts", "pages", "model", "api", "alerts"] as const;
-const USAGE = `usage: npm run bench -- [--sizes 5000,100000] [--only ${PARTS.join(",")}]`;
-let values: {sizes: string; only: string; help: boolean};
+const PARTS = ["build", "marts", "pages", "model", "api", "alerts", "events"] as const;
+const USAGE = `usage: npm run bench -- [--sizes 5000,100000] [--only ${PARTS.join(",")}] [--events 50000000]`;
+let values: {sizes: string; only: string; events: string; help: boolean};
 try {
   ({values} = parseArgs({
     options: {
       sizes: {type: "string", default: "5000,100000"},
       only: {type: "string", default: PARTS.join(",")},
+      events: {type: "string", default: "50000000"},
       help: {type: "boolean", default: false},
     },
     strict: true,
@@ -221,6 +223,44 @@ if (only.has("alerts")) {
   figures.alerts = await benchAlerts();
 }
 
+if (only.has("events")) {
+  const events = Number(values.events);
+  const accounts = 5000;
+  console.error(
+    `\n== raw event logs: ${events.toLocaleString("en-US")} Segment-style events over ${accounts.toLocaleString("en-US")} accounts → daily usage (the whole ingest, its own process)`,
+  );
+  const ev: EventsFigure[] = [];
+  for (const format of ["parquet", "csv", "jsonl"] as EventFormat[]) {
+    const dir = mkdtempSync(join(tmpdir(), "saasguard-bench-events-"));
+    try {
+      const mapping = await writeEventLog(dir, {events, accounts, asOf, format});
+      const r = await timeEventIngest(mapping, asOf);
+      ev.push({format, events, accounts, ...r, eventsPerSecond: events / r.seconds});
+      // the target is Parquet's and CSV's; JSON Lines is reported on its own
+      if (format !== "jsonl")
+        targets.push(
+          {
+            name: `${events / 1e6}M events from ${format} → daily usage`,
+            value: r.seconds,
+            unit: "s",
+            limit: 60,
+            kind: "max",
+          },
+          {
+            name: `${events / 1e6}M events from ${format}: peak RSS`,
+            value: r.peakRssBytes / 2 ** 30,
+            unit: "GiB",
+            limit: 4,
+            kind: "max",
+          },
+        );
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
+  }
+  figures.events = ev;
+}
+
 // ---- report
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 console.log(
@@ -290,6 +330,10 @@ if (figures.alerts) {
     `alerts         ${Math.round(a.deliveriesPerSecond)} signed deliveries/s to a local receiver | 10,000-alert outbox drained in ${fmt(a.drain10kSeconds)} s after the target recovered`,
   );
 }
+for (const e of (figures.events as EventsFigure[] | undefined) ?? [])
+  console.log(
+    `events         ${e.events.toLocaleString("en-US")} events (${e.format}) → ${e.usageRows.toLocaleString("en-US")} daily usage rows in ${fmt(e.seconds)} s (${Math.round(e.eventsPerSecond).toLocaleString("en-US")} events/s) | peak ${fmt(e.peakRssBytes / 2 ** 30)} GiB`,
+  );
 console.log("\n| target | measured | limit | result |\n|---|---|---|---|");
 let failed = 0;
 for (const t of targets) {

@@ -35,6 +35,7 @@ import {
   folderPlan,
   sourceLabel,
   type AccountMatch,
+  type EventLog,
   type SourcePlan,
   type TableSource,
 } from "./sources.ts";
@@ -43,6 +44,16 @@ export {findRawFiles} from "./sources.ts";
 import {ensureProblemTables, groupProblems, IngestError, problemCount} from "./ingest-report.ts";
 
 export {IngestError} from "./ingest-report.ts";
+
+/** Staged column types that already are a contract type (DuckDB's names from DESCRIBE). */
+const NATIVE: Record<ColumnSpec["type"], readonly string[]> = {
+  VARCHAR: [],
+  DATE: ["DATE"],
+  TIMESTAMP: ["TIMESTAMP"],
+  DOUBLE: ["DOUBLE", "FLOAT"],
+  INTEGER: ["INTEGER", "BIGINT", "SMALLINT"],
+  BOOLEAN: ["BOOLEAN"],
+};
 
 /** Tables a user must provide; the others are created empty when absent. */
 export const REQUIRED_TABLES = ["customers", "usage_events", "support_tickets", "gtm_opportunities"];
@@ -409,6 +420,111 @@ async function matchAccounts(
   };
 }
 
+/** DuckDB's memory cap while an event log is aggregated (it spills beyond it). */
+const EVENT_AGGREGATION_MEMORY = "2500MB";
+
+/**
+ * The day of an event time exported as text, decided for the column from a sample as the rest
+ * of ingest decides per column: ISO times with an offset (Segment's "…Z") are cast and converted
+ * to the zone, ISO times without one are local already, anything else goes through the
+ * spreadsheet readings of coerce.ts — per row, those cost 3× the plain casts on 50M events.
+ * A value the chosen reading cannot read is an event "without a readable time", counted and told.
+ */
+async function textDaySql(conn: DuckDBConnection, reader: string, v: string, zone: string): Promise<string> {
+  const [s] = await all<{n: number; offset: number; iso: number}>(
+    conn,
+    `SELECT count(*) AS n,
+            count(*) FILTER (WHERE regexp_matches(x, '^\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-]\d{2}(:?\d{2})?)$') AND TRY_CAST(x AS TIMESTAMPTZ) IS NOT NULL) AS offset,
+            count(*) FILTER (WHERE regexp_matches(x, '^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?$') AND TRY_CAST(x AS TIMESTAMP) IS NOT NULL) AS iso
+     FROM (SELECT ${v} AS x FROM ${reader} WHERE ${v} IS NOT NULL LIMIT 10000)`,
+  );
+  if (s!.n && s!.offset === s!.n) return `CAST(timezone(${lit(zone)}, TRY_CAST(${v} AS TIMESTAMPTZ)) AS DATE)`;
+  if (s!.n && s!.iso === s!.n) return `CAST(TRY_CAST(${v} AS TIMESTAMP) AS DATE)`;
+  return `CAST(${coerceSql("TIMESTAMP", `nullif(trim(${v}), '')`, {...DEFAULT_STYLE, timezone: zone})} AS DATE)`;
+}
+
+/**
+ * Stages a raw event log (sources.ts, EventLog) as daily usage: DuckDB reads the file (or glob)
+ * and aggregates it into one row per account, day and event name with its count, plus one
+ * `active_users` row per account and day with its distinct users. Nothing goes through
+ * JavaScript row by row: 50 million events are two hash aggregations over the file. Events
+ * without an account, a readable time or a name cannot be placed: they are counted and told,
+ * never silently dropped. Returns the staged columns.
+ */
+async function stageEvents(
+  conn: DuckDBConnection,
+  source: TableSource,
+  events: EventLog,
+  stage: string,
+  label: string,
+  progress?: (msg: string) => void,
+): Promise<Set<string>> {
+  const {path, format} = source;
+  const reader =
+    format === "parquet"
+      ? `read_parquet(${lit(path)}, union_by_name = true)`
+      : format === "csv" || format === "tsv"
+        ? `read_csv(${lit(path)}, header = true, union_by_name = true${format === "tsv" ? ", delim = '\t'" : ""})`
+        : `read_json(${lit(path)}, format = ${lit(format === "jsonl" ? "newline_delimited" : "auto")}, union_by_name = true)`;
+  const zone = source.timezone ?? "UTC";
+  // the event's day where the team is: a time with an offset (or epoch) is converted to the zone,
+  // a time without one is taken as local already, as everywhere in ingest
+  const [{t}] = (await all<{t: string}>(conn, `SELECT typeof(${events.at}) AS t FROM ${reader} LIMIT 1`)) as [
+    {t: string},
+  ];
+  const at = events.at;
+  const day =
+    t === "TIMESTAMP WITH TIME ZONE"
+      ? `CAST(timezone(${lit(zone)}, ${at}) AS DATE)`
+      : /^(TIMESTAMP|DATE)/.test(t)
+        ? `CAST(${at} AS DATE)`
+        : /INT|DOUBLE|FLOAT|DECIMAL/.test(t)
+          ? `CAST(timezone(${lit(zone)}, to_timestamp(CASE WHEN ${at} > 1e11 THEN ${at} / 1000 ELSE ${at} END)) AS DATE)`
+          : await textDaySql(conn, reader, `CAST(${at} AS VARCHAR)`, zone);
+  const e = `SELECT CAST(${events.account} AS VARCHAR) AS account_id, ${day} AS event_date, CAST(${events.name} AS VARCHAR) AS event_type${
+    events.user ? `, CAST(${events.user} AS VARCHAR) AS user_id` : ""
+  } FROM ${reader}`;
+  // Two aggregations, each one scan of the file: grouping sets with a distinct count in one
+  // scan measured twice as slow. Rows with a NULL key group together and are counted below.
+  // The hash tables of 50M events outgrow the build's memory cap with the rest of the process;
+  // under a tighter cap DuckDB spills them to disk instead (bench: 50M events within 4 GB RSS).
+  const [{limit}] = (await all<{limit: string}>(conn, "SELECT current_setting('memory_limit') AS limit")) as [
+    {limit: string},
+  ];
+  await run(conn, `SET memory_limit = ${lit(EVENT_AGGREGATION_MEMORY)}`);
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${stage} AS
+     SELECT account_id, event_date, event_type, count(*) AS event_count FROM (${e}) GROUP BY ALL${
+       events.user
+         ? `
+     UNION ALL
+     SELECT account_id, event_date, 'active_users', count(DISTINCT user_id) FROM (${e})
+     WHERE account_id IS NOT NULL AND event_date IS NOT NULL AND event_type IS NOT NULL GROUP BY ALL HAVING count(DISTINCT user_id) > 0`
+         : ""
+     }`,
+  ).finally(() => run(conn, `SET memory_limit = ${lit(limit)}`));
+  const [lost] = await all<{total: number; account: number; at: number; name: number}>(
+    conn,
+    `SELECT coalesce(sum(event_count), 0) AS total,
+            coalesce(sum(event_count) FILTER (WHERE account_id IS NULL), 0) AS account,
+            coalesce(sum(event_count) FILTER (WHERE account_id IS NOT NULL AND event_date IS NULL), 0) AS at,
+            coalesce(sum(event_count) FILTER (WHERE account_id IS NOT NULL AND event_date IS NOT NULL AND event_type IS NULL), 0) AS name
+     FROM ${stage} WHERE event_type IS DISTINCT FROM 'active_users'`,
+  );
+  await run(conn, `DELETE FROM ${stage} WHERE account_id IS NULL OR event_date IS NULL OR event_type IS NULL`);
+  const n = (x: number) => x.toLocaleString("en-US");
+  const why = [
+    lost!.account ? `${n(lost!.account)} without an account (anonymous)` : "",
+    lost!.at ? `${n(lost!.at)} without a readable time` : "",
+    lost!.name ? `${n(lost!.name)} without an event name` : "",
+  ].filter(Boolean);
+  progress?.(
+    `ingest usage_events: ${label}: ${n(lost!.total)} events aggregated into daily usage${why.length ? `; not counted: ${why.join(", ")}` : ""}`,
+  );
+  return new Set(["account_id", "event_date", "event_type", "event_count"]);
+}
+
 const FORMAT_NAMES = {csv: "CSV", tsv: "TSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines"} as const;
 
 /**
@@ -499,7 +615,9 @@ export async function ingestFiles(
     // Everything is staged as text so a bad cell becomes a reported problem, not a load error.
     // rowid follows insertion (= file) order, which gives each row its line number.
     try {
-      if (isCsv) {
+      if (source.events) {
+        present = await stageEvents(conn, source, source.events, stage, label, opts.progress);
+      } else if (isCsv) {
         const staged = await stageCsv(conn, spec.name, path, label, stage);
         if (staged.fatal) {
           failed.add(spec.name);
@@ -560,20 +678,52 @@ export async function ingestFiles(
       ? `(rowid + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= rowid))`
       : `rowid + ${isCsv ? 2 : 1}`;
     // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
-    // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column
+    // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column.
+    // A column a Parquet file or the event aggregation already holds in the contract's type is
+    // taken as it is: a round trip through text would only cost time (16M aggregated usage rows).
+    const stagedTypes = new Map(
+      (await all<{column_name: string; column_type: string}>(conn, `DESCRIBE ${stage}`)).map((r) => [
+        r.column_name,
+        r.column_type,
+      ]),
+    );
+    const native = (c: ColumnSpec) => present.has(c.name) && NATIVE[c.type].includes(stagedTypes.get(c.name) ?? "");
     const raw = (c: ColumnSpec) => `CAST(${ident(c.name)} AS VARCHAR)`;
     const text = (c: ColumnSpec) => (present.has(c.name) ? presentSql(raw(c)) : "CAST(NULL AS VARCHAR)");
-    const styled = spec.columns.filter((c) => present.has(c.name) && c.type !== "VARCHAR" && c.type !== "BOOLEAN");
+    const styled = spec.columns.filter(
+      (c) => present.has(c.name) && !native(c) && c.type !== "VARCHAR" && c.type !== "BOOLEAN",
+    );
     const styles = await columnStyles(conn, stage, Object.fromEntries(styled.map((c) => [c.name, text(c)])));
     const settled = settleDateOrder(styles);
     const typedExpr = (c: ColumnSpec, v: string) =>
-      coerceSql(c.type, v, {
-        ...(styles[c.name] ?? DEFAULT_STYLE),
-        ...(source.timezone ? {timezone: source.timezone} : {}),
-      });
-    await noteReadings(conn, spec, stage, label, present, styles, settled, raw, opts.progress);
+      native(c)
+        ? `TRY_CAST(${ident(c.name)} AS ${c.type})`
+        : coerceSql(c.type, v, {
+            ...(styles[c.name] ?? DEFAULT_STYLE),
+            ...(source.timezone ? {timezone: source.timezone} : {}),
+          });
+    await noteReadings(
+      conn,
+      spec,
+      stage,
+      label,
+      new Set([...present].filter((name) => !native(spec.columns.find((c) => c.name === name)!))),
+      styles,
+      settled,
+      raw,
+      opts.progress,
+    );
     // 1. cell-level checks on the text: required and type
     const cellChecks = spec.columns.flatMap((c) => {
+      if (native(c))
+        return [
+          `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, ${raw(c)}, 'type: not a valid ${c.type}', 'row' FROM ${stage} WHERE ${ident(c.name)} IS NOT NULL AND ${typedExpr(c, "")} IS NULL`,
+          ...(c.required
+            ? [
+                `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, NULL, 'required value is empty', 'row' FROM ${stage} WHERE ${ident(c.name)} IS NULL`,
+              ]
+            : []),
+        ];
       const v = text(c);
       const out = [
         `SELECT ${lit(spec.name)}, ${lit(label)}, ${rowExpr}, ${lit(c.name)}, ${v}, 'type: not a valid ${c.type}', 'row' FROM ${stage} WHERE ${v} IS NOT NULL AND ${typedExpr(c, v)} IS NULL`,

@@ -44,6 +44,26 @@ export interface TableSource {
   account?: AccountMatch;
   /** the time zone times with an offset are converted to (IANA name) */
   timezone?: string;
+  /** usage_events only: the file is a raw event log, aggregated by ingest into daily usage */
+  events?: EventLog;
+}
+
+/**
+ * A raw product-analytics event log (Segment, Amplitude, Mixpanel exports): one row per event.
+ * Ingest aggregates it in DuckDB into raw.usage_events — events per account, day and name, and
+ * distinct active users per account and day (the `active_users` rows) — and the aggregated rows
+ * have the columns account_id, event_date, event_type and event_count (what `account` matching
+ * and value maps then read). Each field is DuckDB SQL over the file's columns.
+ */
+export interface EventLog {
+  /** when the event happened: a timestamp (with or without offset), ISO text, or epoch seconds/ms */
+  at: string;
+  /** the event's name (the installation's words: the vocabulary's usageEvents) */
+  name: string;
+  /** the account (group / company) the event belongs to */
+  account: string;
+  /** the user who did it; distinct users per day become the active_users rows */
+  user?: string;
 }
 
 /**
@@ -80,6 +100,14 @@ const TableMapping = z.strictObject({
   columns: z.record(z.string(), ColumnMap).default({}),
   values: z.record(z.string(), z.record(z.string(), z.string())).default({}),
   timezone: z.string().optional(),
+  events: z
+    .strictObject({
+      at: ColumnMap,
+      name: ColumnMap,
+      account: ColumnMap,
+      user: ColumnMap.optional(),
+    })
+    .optional(),
   account: z
     .strictObject({
       system: z.string().min(1, {message: 'must name the system the ids come from ("stripe", "zendesk" …)'}),
@@ -194,9 +222,29 @@ export function readMapping(file: string): MappingSource {
       );
     else if (!/[*?[]/.test(t.from) && !existsSync(path))
       problems.push(`${key}.from: "${t.from}" does not exist (looked for ${path})`);
-    else if (/[*?[]/.test(t.from) && (format === "csv" || format === "tsv"))
-      problems.push(`${key}.from: globs are read for Parquet and JSON files; name one ${format.toUpperCase()} file`);
+    else if (/[*?[]/.test(t.from) && (format === "csv" || format === "tsv") && !t.events)
+      problems.push(
+        `${key}.from: globs are read for Parquet and JSON files and for event logs; name one ${format.toUpperCase()} file`,
+      );
     const columns: Record<string, string> = {};
+    let events: EventLog | undefined;
+    if (t.events) {
+      if (table !== "usage_events")
+        problems.push(`${key}.events: only usage_events can come from a raw event log (not ${table})`);
+      for (const c of ["customer_id", "event_date", "event_type", "event_count"])
+        if (t.columns[c])
+          problems.push(
+            `${key}.columns.${c}: an event log's ${c} comes from "events" (the aggregated rows have account_id, event_date, event_type, event_count)`,
+          );
+      events = {
+        at: sql(t.events.at),
+        name: sql(t.events.name),
+        account: sql(t.events.account),
+        ...(t.events.user ? {user: sql(t.events.user)} : {}),
+      };
+      // the aggregated events carry their account under account_id; without cross-system matching it is the customer id
+      if (!t.account) columns.customer_id = quoteIdent("account_id");
+    }
     for (const [col, m] of Object.entries(t.columns)) {
       if (!known.includes(col)) {
         problems.push(`${key}.columns.${col}: raw.${table} has no column "${col}" (columns: ${known.join(", ")})`);
@@ -233,6 +281,7 @@ export function readMapping(file: string): MappingSource {
         mappingKey: key,
         ...(account ? {account} : {}),
         ...(zone ? {timezone: zone} : {}),
+        ...(events ? {events} : {}),
       });
   }
   if (parsed.data.folder !== undefined) {

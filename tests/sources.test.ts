@@ -4,12 +4,12 @@
  */
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {basename as basenameOf, dirname as dirnameOf, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {all, lit, openWarehouse} from "../loaders/duckdb.ts";
 import {IngestError, ingestFiles} from "../loaders/ingest.ts";
-import {loadMapping, MappingError} from "../loaders/sources.ts";
+import {loadMapping, MappingError, readMapping} from "../loaders/sources.ts";
 import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
 
 let clean: string;
@@ -377,6 +377,142 @@ describe("a source mapping", () => {
     );
     expect(e.message).toMatch(
       /support_tickets\.csv: tables\.support_tickets\.columns\.priority: the SQL does not run on this file: .*no_such_column/,
+    );
+  });
+});
+
+describe("a raw event log (Segment, Amplitude, Mixpanel exports) as the usage source", () => {
+  /** a few events of two accounts, in the team's zone (New York) around midnight UTC */
+  const EVENTS = [
+    // account, user, event, time
+    ["C000001", "u1", "Report Exported", "2026-06-29T23:30:00Z"], // New York: 06-29 19:30
+    ["C000001", "u1", "Report Exported", "2026-06-30T02:00:00Z"], // New York: 06-29 22:00
+    ["C000001", "u2", "Signed In", "2026-06-30T14:00:00Z"],
+    ["C000001", "u3", "Signed In", "2026-06-30T15:00:00Z"],
+    ["C000001", "u2", "Signed In", "2026-06-30T16:00:00Z"],
+    ["C000002", "u9", "Dashboard Shared", "2026-06-30T12:00:00+02:00"],
+    ["", "anon-1", "Signed In", "2026-06-30T12:00:00Z"], // an anonymous visitor: no account
+    ["C000002", "u9", "Signed In", "not a time"],
+  ];
+
+  async function ingestLog(
+    file: string,
+    events: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): Promise<{rows: string[]; told: string[]}> {
+    const dir = dirnameOf(file);
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      vocabulary: {usageEvents: {"Report Exported": "export", "Signed In": "login"}},
+      tables: {usage_events: {from: basenameOf(file), events, ...extra}},
+    });
+    const w = await openWarehouse(":memory:");
+    const told: string[] = [];
+    try {
+      await ingestFiles(w.conn, readMapping(mappingFile), {asOf: TEST_AS_OF, progress: (m) => told.push(m)});
+      const rows = await all<{customer_id: string; event_date: string; event_type: string; event_count: number}>(
+        w.conn,
+        "SELECT customer_id, CAST(event_date AS VARCHAR) AS event_date, event_type, event_count FROM raw.usage_events ORDER BY ALL",
+      );
+      return {rows: rows.map((r) => `${r.customer_id} ${r.event_date} ${r.event_type} ${r.event_count}`), told};
+    } finally {
+      w.close();
+    }
+  }
+
+  it("aggregates events per account, day (in the team's zone) and name, with distinct active users; anonymous and unreadable events are counted and told", async () => {
+    const dir = copyRaw();
+    rmSync(join(dir, "usage_events.csv"));
+    const file = join(dir, "tracks.jsonl");
+    writeFileSync(
+      file,
+      EVENTS.map(([a, u, e, t]) =>
+        JSON.stringify({type: "track", event: e, userId: u, timestamp: t, context: {groupId: a || null}}),
+      ).join("\n") + "\n",
+    );
+    const {rows, told} = await ingestLog(
+      file,
+      {at: "timestamp", name: "event", account: {sql: "context.groupId"}, user: "userId"},
+      {timezone: "America/New_York"},
+    );
+    expect(rows).toEqual([
+      "C000001 2026-06-29 Report Exported 2",
+      "C000001 2026-06-29 active_users 1",
+      "C000001 2026-06-30 Signed In 3",
+      "C000001 2026-06-30 active_users 2",
+      "C000002 2026-06-30 Dashboard Shared 1",
+      "C000002 2026-06-30 active_users 1",
+    ]);
+    expect(told.join("\n")).toMatch(
+      /8 events aggregated into daily usage; not counted: 1 without an account \(anonymous\), 1 without a readable time/,
+    );
+    // an event name the vocabulary does not know is kept and told, as any unknown word
+    expect(told.join("\n")).toMatch(/event_type: 1 value\(s\) not in the vocabulary .*"Dashboard Shared" ×1/);
+  });
+
+  it("reads Mixpanel's epoch seconds from Parquet and a glob of CSV files; times without an offset are local", async () => {
+    const dir = copyRaw();
+    rmSync(join(dir, "usage_events.csv"));
+    const w = await openWarehouse(":memory:");
+    // Mixpanel: {"event", "properties": {"time": epoch seconds, "distinct_id", "$group_id"}} flattened to Parquet
+    await w.conn.run(
+      `COPY (SELECT * FROM (VALUES ('Signed In', 1782777600, 'u1', 'C000003'), ('Signed In', 1782777601, 'u2', 'C000003'),
+               ('Report Exported', 1782863999, 'u1', 'C000003')) t(event, "time", distinct_id, group_id))
+       TO ${lit(join(dir, "mixpanel.parquet"))} (FORMAT parquet)`,
+    );
+    w.close();
+    const epoch = await ingestLog(join(dir, "mixpanel.parquet"), {
+      at: "time",
+      name: "event",
+      account: "group_id",
+      user: "distinct_id",
+    });
+    // 1782777600 = 2026-06-30 00:00:00 UTC; 1782863999 = 2026-06-30 23:59:59 UTC
+    expect(epoch.rows).toEqual([
+      "C000003 2026-06-30 Report Exported 1",
+      "C000003 2026-06-30 Signed In 2",
+      "C000003 2026-06-30 active_users 2",
+    ]);
+    // two daily CSV exports read as one log, times without an offset taken as local
+    writeFileSync(
+      join(dir, "amplitude-1.csv"),
+      "event_time,user_id,event_type,account\n2026-06-29 23:30:00,u1,Signed In,C000004\n",
+    );
+    writeFileSync(
+      join(dir, "amplitude-2.csv"),
+      "event_time,user_id,event_type,account\n2026-06-30 00:30:00,u1,Signed In,C000004\n",
+    );
+    const glob = await ingestLog(join(dir, "amplitude-*.csv"), {
+      at: "event_time",
+      name: "event_type",
+      account: "account",
+      user: "user_id",
+    });
+    expect(glob.rows).toEqual([
+      "C000004 2026-06-29 Signed In 1",
+      "C000004 2026-06-29 active_users 1",
+      "C000004 2026-06-30 Signed In 1",
+      "C000004 2026-06-30 active_users 1",
+    ]);
+  });
+
+  it("an event log is refused where it cannot be one, naming the key", () => {
+    const dir = copyRaw();
+    const file = writeMapping(dir, {
+      tables: {
+        support_tickets: {from: "support_tickets.csv", events: {at: "a", name: "b", account: "c"}},
+        usage_events: {
+          from: "usage_events.csv",
+          events: {at: "a", name: "b", account: "c"},
+          columns: {event_date: "x"},
+        },
+      },
+    });
+    expect(() => loadMapping(file)).toThrow(
+      /tables\.support_tickets\.events: only usage_events can come from a raw event log/,
+    );
+    expect(() => loadMapping(file)).toThrow(
+      /tables\.usage_events\.columns\.event_date: an event log's event_date comes from "events"/,
     );
   });
 });
