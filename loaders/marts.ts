@@ -62,7 +62,7 @@ export async function loadRules(
     !(
       await one<{n: number}>(
         conn,
-        "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'cfg' AND table_name = 'vocabulary'",
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'cfg' AND table_name = 'vocabulary'",
       )
     ).n
   )

@@ -11,6 +11,8 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {all, openWarehouse} from "../loaders/duckdb.ts";
 import {loadMapping, MappingError} from "../loaders/sources.ts";
+import {attachWarehouse} from "../loaders/cli/train.ts";
+import {trainChurnModel} from "../loaders/model/train.ts";
 import {config} from "../src/rules/config.ts";
 import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
 
@@ -135,7 +137,16 @@ describe("open vocabularies", () => {
     );
     expect(order.map((o) => o.value)).toEqual(["Pro", "Business", "Enterprise"]);
     expect(await query(renamed, "SELECT * FROM ingest.unknown_values")).toEqual([]);
-  }, 120_000);
+    // `npm run train` on this warehouse learns the company's plan names
+    const {w, asOf} = await attachWarehouse(renamed);
+    try {
+      const m = await trainChurnModel(w.conn, {asOf});
+      const planTier = m.card.features.find((f) => f.name === "plan_tier");
+      expect(planTier?.kind === "categorical" && planTier.categories).toEqual(["Business", "Enterprise", "Pro"]);
+    } finally {
+      w.close();
+    }
+  }, 180_000);
 
   it("values the vocabulary does not know are kept, counted and read as 'other' — never rejected rows", async () => {
     const dir = copyRaw();
@@ -200,13 +211,23 @@ describe("open vocabularies", () => {
     );
     expect(check!.rows_left_out).toBe(0);
     expect(check!.worst_gap).toBeLessThanOrEqual(0.05);
+    // the churn model trained on this data leaves the feature without any value out, and says so
+    const told: string[] = [];
+    const {w, asOf} = await attachWarehouse(wh);
+    try {
+      const m = await trainChurnModel(w.conn, {asOf, log: (l) => told.push(l)});
+      expect(m.card.features.map((f) => f.name)).not.toContain("latest_nps");
+      expect(told).toContain('left out: feature "latest_nps" has no value in this data');
+    } finally {
+      w.close();
+    }
     // the demo measures everything
     const all8 = await query<{n: number}>(
       cleanWarehouse,
       "SELECT count(*) AS n FROM marts.int_score_weights WHERE score = 'health' AND measured AND weight = configured_weight",
     );
     expect(all8[0]!.n).toBe(config.healthScore.components.length);
-  }, 120_000);
+  }, 180_000);
 
   it.each([
     [

@@ -8,7 +8,7 @@
  * The candidate is always written to <models>/candidate/ first; the current model is only
  * replaced when the gates pass (or with --force), so a failed or rejected run leaves it untouched.
  */
-import {intArg, parseCommandArgs, runCommand, UsageError} from "./command.ts";
+import {intArg, isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {existsSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {DEFAULTS} from "../build.ts";
@@ -24,14 +24,17 @@ import {lit, one, openWarehouse, type Warehouse} from "../duckdb.ts";
 const USAGE = `usage: npm run train -- [--force] [--warehouse FILE] [--models DIR]
        npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR] [--force]`;
 
-/** The warehouse's raw tables seen through an in-memory database (the warehouse stays read-only). */
-async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: string}> {
+/** The warehouse's raw tables (and vocabulary) seen through an in-memory database (the warehouse stays read-only). */
+export async function attachWarehouse(path: string): Promise<{w: Warehouse; asOf: string}> {
   if (!existsSync(path))
     throw new Error(`${path} does not exist: run \`npm run build\` first (training reads its raw tables)`);
   const w = await openWarehouse(":memory:");
   await w.conn.run(`ATTACH ${lit(path)} AS wh (READ_ONLY); CREATE SCHEMA raw; CREATE SCHEMA marts`);
   for (const t of CONTRACT) await w.conn.run(`CREATE VIEW raw.${t.name} AS FROM wh.raw.${t.name}`);
   await w.conn.run("CREATE VIEW marts.int_usage_daily AS FROM wh.marts.int_usage_daily");
+  // the data's own words and the score weights its coverage allows, as the build read them
+  await w.conn.run("CREATE SCHEMA cfg; CREATE VIEW cfg.vocabulary AS FROM wh.cfg.vocabulary");
+  await w.conn.run("CREATE VIEW marts.int_score_weights AS FROM wh.marts.int_score_weights");
   const hasTruth =
     (
       await one<{n: number}>(
@@ -142,4 +145,5 @@ async function main(): Promise<void> {
   w.close();
 }
 
-await runCommand({name: "train", usage: USAGE, unchanged: "(the current model is unchanged)"}, main);
+if (isMainModule(import.meta.url))
+  await runCommand({name: "train", usage: USAGE, unchanged: "(the current model is unchanged)"}, main);

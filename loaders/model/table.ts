@@ -35,6 +35,8 @@ export async function detectFeatures(
   relation: string,
   exclude: readonly string[],
   source: string,
+  /** called for a column without any value, which is then left out instead of refused */
+  leaveOutEmpty?: (name: string) => void,
 ): Promise<FeatureMeta[]> {
   const cols = await all<{column_name: string; column_type: string}>(
     conn,
@@ -51,7 +53,8 @@ export async function detectFeatures(
       )
     )[0]!;
     if (stats.n === 0) {
-      problems.push(`"${name}" (${type}) has no values`);
+      if (leaveOutEmpty) leaveOutEmpty(name);
+      else problems.push(`"${name}" (${type}) has no values`);
       continue;
     }
     if (NUMERIC.test(type) || type === "BOOLEAN") features.push({name, kind: "numeric"});

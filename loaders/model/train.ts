@@ -247,11 +247,13 @@ export async function trainChurnModel(
   log(
     `snapshots: ${rows.toLocaleString("en-US")} rows at ${all_.length} monthly cutoffs (train ${cutoffs.train[0]}…${cutoffs.train.at(-1)}, validate ${cutoffs.valid.join(", ")}, test ${cutoffs.test.join(", ")})`,
   );
+  // a feature this installation has no data for (no NPS survey, no CSAT) is left out, and told
   const features = await detectFeatures(
     conn,
     "marts.model_training_snapshots",
     NON_FEATURE_COLUMNS,
     "marts.model_training_snapshots",
+    (name) => log(`left out: feature "${name}" has no value in this data`),
   );
   const part = async (cs: string[]) => {
     const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${cs.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
