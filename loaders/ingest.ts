@@ -430,12 +430,12 @@ const EVENT_AGGREGATION_MEMORY = "2500MB";
  * spreadsheet readings of coerce.ts — per row, those cost 3× the plain casts on 50M events.
  * A value the chosen reading cannot read is an event "without a readable time", counted and told.
  */
-async function textDaySql(conn: DuckDBConnection, reader: string, v: string, zone: string): Promise<string> {
+export async function textDaySql(conn: DuckDBConnection, reader: string, v: string, zone: string): Promise<string> {
   const [s] = await all<{n: number; offset: number; iso: number}>(
     conn,
     `SELECT count(*) AS n,
-            count(*) FILTER (WHERE regexp_matches(x, '^\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-]\d{2}(:?\d{2})?)$') AND TRY_CAST(x AS TIMESTAMPTZ) IS NOT NULL) AS offset,
-            count(*) FILTER (WHERE regexp_matches(x, '^\d{4}-\d{2}-\d{2}([T ][\d:.]+)?$') AND TRY_CAST(x AS TIMESTAMP) IS NOT NULL) AS iso
+            count(*) FILTER (WHERE regexp_matches(x, '^\\d{4}-\\d{2}-\\d{2}[T ][\\d:.]+(Z|[+-]\\d{2}(:?\\d{2})?)$') AND TRY_CAST(x AS TIMESTAMPTZ) IS NOT NULL) AS offset,
+            count(*) FILTER (WHERE regexp_matches(x, '^\\d{4}-\\d{2}-\\d{2}([T ][\\d:.]+)?$') AND TRY_CAST(x AS TIMESTAMP) IS NOT NULL) AS iso
      FROM (SELECT ${v} AS x FROM ${reader} WHERE ${v} IS NOT NULL LIMIT 10000)`,
   );
   if (s!.n && s!.offset === s!.n) return `CAST(timezone(${lit(zone)}, TRY_CAST(${v} AS TIMESTAMPTZ)) AS DATE)`;

@@ -8,7 +8,7 @@ import {basename as basenameOf, dirname as dirnameOf, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {all, lit, openWarehouse} from "../loaders/duckdb.ts";
-import {IngestError, ingestFiles} from "../loaders/ingest.ts";
+import {IngestError, ingestFiles, textDaySql} from "../loaders/ingest.ts";
 import {loadMapping, MappingError, readMapping} from "../loaders/sources.ts";
 import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
 
@@ -494,6 +494,29 @@ describe("a raw event log (Segment, Amplitude, Mixpanel exports) as the usage so
       "C000004 2026-06-30 Signed In 1",
       "C000004 2026-06-30 active_users 1",
     ]);
+  });
+
+  it("the time reading is decided per column: ISO with an offset, ISO local, else the spreadsheet readings", async () => {
+    const w = await openWarehouse(":memory:");
+    try {
+      const day = async (values: string[]) => {
+        const rel = `(SELECT unnest([${values.map((v) => lit(v)).join(", ")}]) AS t)`;
+        const sql = await textDaySql(w.conn, rel, "t", "America/New_York");
+        const days = await all<{d: string | null}>(w.conn, `SELECT CAST(${sql} AS VARCHAR) AS d FROM ${rel}`);
+        return {sql, days: days.map((r) => r.d)};
+      };
+      const zulu = await day(["2026-06-30T02:00:00.000Z", "2026-06-30T14:00:00+02:00"]);
+      expect(zulu.sql).toMatch(/^CAST\(timezone\('America\/New_York', TRY_CAST\(t AS TIMESTAMPTZ\)\) AS DATE\)$/);
+      expect(zulu.days).toEqual(["2026-06-29", "2026-06-30"]);
+      const local = await day(["2026-06-30 02:00:00", "2026-06-30T23:59:59"]);
+      expect(local.sql).toBe("CAST(TRY_CAST(t AS TIMESTAMP) AS DATE)");
+      expect(local.days).toEqual(["2026-06-30", "2026-06-30"]);
+      const us = await day(["7/27/2026 14:05", "7/28/2026 09:00"]);
+      expect(us.sql).toMatch(/try_strptime/);
+      expect(us.days).toEqual(["2026-07-27", "2026-07-28"]);
+    } finally {
+      w.close();
+    }
   });
 
   it("an event log is refused where it cannot be one, naming the key", () => {
