@@ -1,5 +1,6 @@
 /**
- * The raw event log benchmark (issue "Your data, your words"): a Segment-style event export —
+ * The ingest benchmarks (issue "Your data, your words"). Part "ingest": the portfolio as a team's
+ * own CSV exports read through a source mapping. Part "events": a Segment-style event export —
  * one row per event with a timestamp, account, user and event name — aggregated by ingest into
  * daily usage. The files are written first (not timed): a synthetic portfolio of 5,000 accounts
  * as CSV, and N events over its accounts and users in Parquet, CSV or JSON Lines. The timed part
@@ -71,13 +72,61 @@ export async function writeEventLog(
   }
 }
 
-/** Times the ingest of the mapping's files in a child process (bench/events-child.ts). */
-export function timeEventIngest(
+/**
+ * The portfolio of `customers` accounts as a team's own exports (bench part "ingest"): every raw
+ * table as CSV, the accounts under CRM column names with their plan tiers renamed, and a mapping
+ * with the renames and the vocabulary. Returns the mapping file and the raw rows written.
+ */
+export async function writeMappedPortfolio(
+  dir: string,
+  opts: {customers: number; asOf: string},
+): Promise<{mapping: string; rows: number}> {
+  const w = await openWarehouse(":memory:", {memoryLimit: "4GB"});
+  try {
+    await generateSynthetic(w.conn, {customers: opts.customers, seed: 13, asOf: opts.asOf});
+    let rows = 0;
+    for (const t of CONTRACT) {
+      const select =
+        t.name === "customers"
+          ? `SELECT customer_id AS "Account ID", company_name AS "Account Name", * EXCLUDE (customer_id, company_name, plan_tier),
+                    CASE plan_tier WHEN 'Starter' THEN 'Pro' WHEN 'Growth' THEN 'Business' ELSE plan_tier END AS "Plan" FROM raw.customers`
+          : `FROM raw.${t.name}`;
+      await w.conn.run(`COPY (${select}) TO ${lit(join(dir, `${t.name}.csv`))} (HEADER)`);
+      rows += Number((await w.conn.runAndReadAll(`SELECT count(*) FROM raw.${t.name}`)).getRows()[0]![0]);
+    }
+    const mapping = join(dir, "sources.json");
+    writeFileSync(
+      mapping,
+      JSON.stringify({
+        folder: ".",
+        vocabulary: {
+          planTiers: [
+            {name: "Pro", arrCeiling: 15_000},
+            {name: "Business", arrCeiling: 80_000},
+            {name: "Enterprise", arrCeiling: 500_000},
+          ],
+        },
+        tables: {
+          customers: {
+            from: "customers.csv",
+            columns: {customer_id: "Account ID", company_name: "Account Name", plan_tier: "Plan"},
+          },
+        },
+      }),
+    );
+    return {mapping, rows: Number(rows)};
+  } finally {
+    w.close();
+  }
+}
+
+/** Times the ingest of the mapping's files in a child process (bench/ingest-child.ts). */
+export function timeIngest(
   mapping: string,
   asOf: string,
 ): Promise<{seconds: number; peakRssBytes: number; usageRows: number}> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", "bench/events-child.ts", mapping, asOf], {stdio: ["ignore", "pipe", "inherit"]});
+    const child = spawn("npx", ["tsx", "bench/ingest-child.ts", mapping, asOf], {stdio: ["ignore", "pipe", "inherit"]});
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.on("exit", (code) =>

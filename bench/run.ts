@@ -15,9 +15,9 @@ import {benchModel} from "./training.ts";
 import {benchAlerts} from "./alerts.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
 import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
-import {timeEventIngest, writeEventLog, type EventFormat, type EventsFigure} from "./events.ts";
+import {timeIngest, writeEventLog, writeMappedPortfolio, type EventFormat, type EventsFigure} from "./events.ts";
 
-const PARTS = ["build", "marts", "pages", "model", "api", "alerts", "events"] as const;
+const PARTS = ["build", "marts", "pages", "model", "api", "alerts", "events", "ingest"] as const;
 const USAGE = `usage: npm run bench -- [--sizes 5000,100000] [--only ${PARTS.join(",")}] [--events 50000000]`;
 let values: {sizes: string; only: string; events: string; help: boolean};
 try {
@@ -223,6 +223,27 @@ if (only.has("alerts")) {
   figures.alerts = await benchAlerts();
 }
 
+if (only.has("ingest"))
+  for (const n of sizes) {
+    console.error(
+      `\n== ingest through a source mapping, ${n.toLocaleString("en-US")} customers as CSV exports (CRM column names, the team's plan names)`,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "saasguard-bench-ingest-"));
+    try {
+      const {mapping, rows} = await writeMappedPortfolio(dir, {customers: n, asOf});
+      const r = await timeIngest(mapping, asOf);
+      figures[`ingest_${n}`] = {
+        customers: n,
+        rows,
+        seconds: r.seconds,
+        rowsPerSecond: rows / r.seconds,
+        peakRssBytes: r.peakRssBytes,
+      };
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
+  }
+
 if (only.has("events")) {
   const events = Number(values.events);
   const accounts = 5000;
@@ -234,7 +255,7 @@ if (only.has("events")) {
     const dir = mkdtempSync(join(tmpdir(), "saasguard-bench-events-"));
     try {
       const mapping = await writeEventLog(dir, {events, accounts, asOf, format});
-      const r = await timeEventIngest(mapping, asOf);
+      const r = await timeIngest(mapping, asOf);
       ev.push({format, events, accounts, ...r, eventsPerSecond: events / r.seconds});
       // the target is Parquet's and CSV's; JSON Lines is reported on its own
       if (format !== "jsonl")
@@ -328,6 +349,13 @@ if (figures.alerts) {
   const a = figures.alerts as {deliveriesPerSecond: number; drain10kSeconds: number};
   console.log(
     `alerts         ${Math.round(a.deliveriesPerSecond)} signed deliveries/s to a local receiver | 10,000-alert outbox drained in ${fmt(a.drain10kSeconds)} s after the target recovered`,
+  );
+}
+for (const [k, v] of Object.entries(figures)) {
+  if (!k.startsWith("ingest_")) continue;
+  const g = v as {rows: number; seconds: number; rowsPerSecond: number; peakRssBytes: number};
+  console.log(
+    `${k.padEnd(14)} ${g.rows.toLocaleString("en-US")} raw rows from CSV through the mapping in ${fmt(g.seconds)} s (${Math.round(g.rowsPerSecond).toLocaleString("en-US")} rows/s) | peak ${fmt(g.peakRssBytes / 2 ** 30)} GiB`,
   );
 }
 for (const e of (figures.events as EventsFigure[] | undefined) ?? [])
