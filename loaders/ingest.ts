@@ -420,6 +420,9 @@ async function matchAccounts(
   };
 }
 
+/** An event log field that does not fit its file: told as it is, naming the mapping key. */
+class EventLogError extends Error {}
+
 /** DuckDB's memory cap while an event log is aggregated (it spills beyond it). */
 const EVENT_AGGREGATION_MEMORY = "2500MB";
 
@@ -466,6 +469,16 @@ async function stageEvents(
       : format === "csv" || format === "tsv"
         ? `read_csv(${lit(path)}, header = true, union_by_name = true${format === "tsv" ? ", delim = '\t'" : ""})`
         : `read_json(${lit(path)}, format = ${lit(format === "jsonl" ? "newline_delimited" : "auto")}, union_by_name = true)`;
+  // each field must run on the file, or its mapping key is named with the file's columns
+  const columns = (
+    await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${reader})`)
+  ).map((c) => c.column_name);
+  for (const [field, sql] of Object.entries(events))
+    await run(conn, `SELECT ${sql} FROM ${reader} LIMIT 0`).catch((e: Error) => {
+      throw new EventLogError(
+        `${source.mappingKey}.events.${field}: ${sql} does not run on this file: ${e.message.split("\n")[0]} (columns: ${columns.join(", ")})`,
+      );
+    });
   const zone = source.timezone ?? "UTC";
   // the event's day where the team is: a time with an offset (or epoch) is converted to the zone,
   // a time without one is taken as local already, as everywhere in ingest
@@ -641,7 +654,7 @@ export async function ingestFiles(
     } catch (e) {
       failed.add(spec.name);
       const why =
-        e instanceof CsvFileError
+        e instanceof CsvFileError || e instanceof EventLogError
           ? e.message
           : `cannot be read as ${FORMAT_NAMES[format]}: ${(e as Error).message.split("\n")[0]}`;
       await fileProblem(spec.name, label, why);

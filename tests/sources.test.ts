@@ -519,6 +519,25 @@ describe("a raw event log (Segment, Amplitude, Mixpanel exports) as the usage so
     }
   });
 
+  it("an event log field the file does not have fails that file, naming the key and the file's columns", async () => {
+    const dir = copyRaw();
+    rmSync(join(dir, "usage_events.csv"));
+    writeFileSync(join(dir, "tracks.csv"), "ts,user_id,event,account\n2026-06-30 10:00:00,u1,Signed In,C000001\n");
+    const mappingFile = writeMapping(dir, {
+      folder: ".",
+      tables: {usage_events: {from: "tracks.csv", events: {at: "timestamp", name: "event", account: "account"}}},
+    });
+    const w = await openWarehouse(":memory:");
+    const e = (await ingestFiles(w.conn, readMapping(mappingFile), {asOf: TEST_AS_OF}).catch(
+      (x: unknown) => x,
+    )) as Error;
+    w.close();
+    expect(e).toBeInstanceOf(IngestError);
+    expect(e.message).toMatch(
+      /tracks\.csv: tables\.usage_events\.events\.at: "timestamp" does not run on this file: .*\(columns: ts, user_id, event, account\)/,
+    );
+  });
+
   it("an event log is refused where it cannot be one, naming the key", () => {
     const dir = copyRaw();
     const file = writeMapping(dir, {
