@@ -9,6 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {all, lit, openWarehouse} from "../loaders/duckdb.ts";
 import {IngestError, ingestFiles, textDaySql} from "../loaders/ingest.ts";
+import {describeSources} from "../loaders/cli/sources.ts";
 import {loadMapping, MappingError, readMapping} from "../loaders/sources.ts";
 import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
 
@@ -448,6 +449,12 @@ describe("a raw event log (Segment, Amplitude, Mixpanel exports) as the usage so
     );
     // an event name the vocabulary does not know is kept and told, as any unknown word
     expect(told.join("\n")).toMatch(/event_type: 1 value\(s\) not in the vocabulary .*"Dashboard Shared" ×1/);
+    // and `npm run sources` shows both before any build
+    const seen = (await describeSources({mapping: join(dir, "sources.json"), asOf: TEST_AS_OF})).lines.join("\n");
+    expect(seen).toMatch(
+      /note: .*8 events aggregated into daily usage; not counted: 1 without an account \(anonymous\)/,
+    );
+    expect(seen).toMatch(/event_type not in the vocabulary \(other: counted nowhere\): "Dashboard Shared" ×1/);
   });
 
   it("reads Mixpanel's epoch seconds from Parquet and a glob of CSV files; times without an offset are local", async () => {

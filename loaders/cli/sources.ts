@@ -71,7 +71,7 @@ export async function describeSources(opts: {
         asOf: opts.asOf,
         lenient: true,
         progress: (m) =>
-          /: .*(read as|decimal|day-first|both ways|no data rows|accounts matched)/.test(m) &&
+          /: .*(read as|decimal|day-first|both ways|no data rows|accounts matched|events aggregated)/.test(m) &&
           lines.push(`  note: ${m}`),
       });
     } catch (e) {
