@@ -36,6 +36,7 @@ import {
   sourceLabel,
   type AccountMatch,
   type EventLog,
+  type LookupSource,
   type SourcePlan,
   type TableSource,
 } from "./sources.ts";
@@ -314,7 +315,7 @@ async function applyMapping(
     if (renamed !== undefined && !sourceColumns.has(renamed))
       return `${key} names column "${renamed}", which the file does not have (columns: ${[...sourceColumns].join(", ")})`;
     try {
-      await run(conn, `SELECT ${sql} FROM ${staged} LIMIT 0`);
+      await run(conn, `SELECT ${sql} FROM ${staged} src LIMIT 0`);
       return null;
     } catch (e) {
       return `${key}: the SQL does not run on this file: ${(e as Error).message.split("\n")[0]}`;
@@ -341,6 +342,25 @@ async function applyMapping(
     if (problem) return {problem};
     exprs.push([c.name, m]);
   }
+  // a `where` keeps the rows the table holds (an export of every subscription, of which the
+  // cancelled ones are churn); each kept row remembers its place in the file for problem reports
+  let from = staged;
+  if (source.where && !source.events) {
+    const problem = await runs(source.where, `${source.mappingKey}.where`);
+    if (problem) return {problem};
+    from = `${staged}_kept`;
+    await run(
+      conn,
+      `CREATE OR REPLACE TABLE ${from} AS SELECT rowid AS __src_row, * FROM ${staged} src WHERE coalesce(${source.where}, false)`,
+    );
+    const [c] = await all<{kept: number; total: number}>(
+      conn,
+      `SELECT (SELECT count(*) FROM ${from}) AS kept, (SELECT count(*) FROM ${staged}) AS total`,
+    );
+    progress?.(
+      `ingest ${spec.name}: where ${source.where} keeps ${c!.kept.toLocaleString("en-US")} of ${c!.total.toLocaleString("en-US")} rows`,
+    );
+  }
   const select = exprs.map(([name, e]) => {
     const map = source.values[name];
     const text = `CAST(${e} AS VARCHAR)`;
@@ -351,12 +371,15 @@ async function applyMapping(
       : e;
     return `${valued} AS ${ident(name)}`;
   });
+  if (from !== staged) select.push("__src_row");
   if (!account) {
     if (!select.length) return {present: new Set()};
-    await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${staged}`);
+    await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${from} src`);
+    if (from !== staged) await run(conn, `DROP TABLE ${from}`);
     return {present: new Set(exprs.map(([n]) => n))};
   }
-  const matched = await matchAccounts(conn, source, account, staged, mapped, select);
+  const matched = await matchAccounts(conn, source, account, from, mapped, select);
+  if (from !== staged) await run(conn, `DROP TABLE ${from}`);
   if ("problem" in matched) return matched;
   progress?.(`ingest ${spec.name}: accounts matched ${matched.summary}`);
   return {present: new Set(["customer_id", ...exprs.map(([n]) => n)])};
@@ -396,9 +419,9 @@ async function matchAccounts(
     conn,
     `CREATE OR REPLACE TABLE ${mapped} AS
      SELECT coalesce(k.id, x.customer_id, d.customer_id, '?' || ${lit(account.system)} || ':' || coalesce(s.__ext, '')) AS customer_id,
-            ${select.join(", ")}, ${how} AS __matched_by
-     FROM (SELECT *, rowid AS __r, trim(${text(account.id)}) AS __ext, trim(${text(account.key)}) AS __key,
-                  lower(split_part(trim(${text(account.emailDomain)}), '@', -1)) AS __domain FROM ${staged}) s
+            s.* EXCLUDE (__r, __ext, __key, __domain), ${how} AS __matched_by
+     FROM (SELECT ${[...select, "rowid AS __r"].join(", ")}, trim(${text(account.id)}) AS __ext, trim(${text(account.key)}) AS __key,
+                  lower(split_part(trim(${text(account.emailDomain)}), '@', -1)) AS __domain FROM ${staged} src) s
      LEFT JOIN (SELECT customer_id AS id FROM raw.customers) k ON k.id = s.__key
      LEFT JOIN ${crosswalk} x ON x.external_id = s.__ext
      LEFT JOIN (SELECT lower(split_part(primary_contact_email, '@', -1)) AS domain, any_value(customer_id) AS customer_id
@@ -439,7 +462,7 @@ export async function textDaySql(conn: DuckDBConnection, reader: string, v: stri
     `SELECT count(*) AS n,
             count(*) FILTER (WHERE regexp_matches(x, '^\\d{4}-\\d{2}-\\d{2}[T ][\\d:.]+(Z|[+-]\\d{2}(:?\\d{2})?)$') AND TRY_CAST(x AS TIMESTAMPTZ) IS NOT NULL) AS offset,
             count(*) FILTER (WHERE regexp_matches(x, '^\\d{4}-\\d{2}-\\d{2}([T ][\\d:.]+)?$') AND TRY_CAST(x AS TIMESTAMP) IS NOT NULL) AS iso
-     FROM (SELECT ${v} AS x FROM ${reader} WHERE ${v} IS NOT NULL LIMIT 10000)`,
+     FROM (SELECT ${v} AS x FROM ${reader} src WHERE ${v} IS NOT NULL LIMIT 10000)`,
   );
   if (s!.n && s!.offset === s!.n) return `CAST(timezone(${lit(zone)}, TRY_CAST(${v} AS TIMESTAMPTZ)) AS DATE)`;
   if (s!.n && s!.iso === s!.n) return `CAST(TRY_CAST(${v} AS TIMESTAMP) AS DATE)`;
@@ -473,16 +496,16 @@ async function stageEvents(
   const columns = (
     await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${reader})`)
   ).map((c) => c.column_name);
-  for (const [field, sql] of Object.entries(events))
-    await run(conn, `SELECT ${sql} FROM ${reader} LIMIT 0`).catch((e: Error) => {
+  for (const [field, sql] of Object.entries({...events, ...(source.where ? {where: source.where} : {})}))
+    await run(conn, `SELECT ${sql} FROM ${reader} src LIMIT 0`).catch((e: Error) => {
       throw new EventLogError(
-        `${source.mappingKey}.events.${field}: ${sql} does not run on this file: ${e.message.split("\n")[0]} (columns: ${columns.join(", ")})`,
+        `${source.mappingKey}.${field === "where" ? "" : "events."}${field}: ${sql} does not run on this file: ${e.message.split("\n")[0]} (columns: ${columns.join(", ")})`,
       );
     });
   const zone = source.timezone ?? "UTC";
   // the event's day where the team is: a time with an offset (or epoch) is converted to the zone,
   // a time without one is taken as local already, as everywhere in ingest
-  const [{t}] = (await all<{t: string}>(conn, `SELECT typeof(${events.at}) AS t FROM ${reader} LIMIT 1`)) as [
+  const [{t}] = (await all<{t: string}>(conn, `SELECT typeof(${events.at}) AS t FROM ${reader} src LIMIT 1`)) as [
     {t: string},
   ];
   const at = events.at;
@@ -496,7 +519,7 @@ async function stageEvents(
           : await textDaySql(conn, reader, `CAST(${at} AS VARCHAR)`, zone);
   const e = `SELECT CAST(${events.account} AS VARCHAR) AS account_id, ${day} AS event_date, CAST(${events.name} AS VARCHAR) AS event_type${
     events.user ? `, CAST(${events.user} AS VARCHAR) AS user_id` : ""
-  } FROM ${reader}`;
+  } FROM ${reader} src${source.where ? ` WHERE coalesce(${source.where}, false)` : ""}`;
   // Two aggregations, each one scan of the file: grouping sets with a distinct count in one
   // scan measured twice as slow. Rows with a NULL key group together and are counted below.
   // The hash tables of 50M events outgrow the build's memory cap with the rest of the process;
@@ -576,7 +599,38 @@ async function noteUnknownValues(
 }
 
 /** Where the rows come from: the folder convention (data/raw/<table>.csv) or a source mapping (sources.ts). */
-export type IngestSource = {dir: string} | {plan: SourcePlan; mappingFile: string; vocabulary?: Vocabulary};
+export type IngestSource =
+  {dir: string} | {plan: SourcePlan; mappingFile: string; vocabulary?: Vocabulary; lookups?: LookupSource[]};
+
+/**
+ * The mapping's lookup files as tables `lookup.<name>`, all text, for its SQL to look values up in
+ * (a Salesforce owner's name by OwnerId, a Zendesk organisation's CRM id). A lookup that cannot be
+ * read is a problem naming its key.
+ */
+async function loadLookups(
+  conn: DuckDBConnection,
+  lookups: readonly LookupSource[],
+  problem: (label: string, rule: string) => Promise<void>,
+): Promise<void> {
+  await run(conn, "CREATE SCHEMA IF NOT EXISTS lookup");
+  for (const l of lookups) {
+    const label = relative(process.cwd(), l.path) || l.path;
+    try {
+      const reader =
+        l.format === "csv" || l.format === "tsv"
+          ? `read_csv(${lit(l.path)}, header = true, all_varchar = true, delim = ${lit(inspectCsvFile(l.path).delimiter)}, quote = '"', escape = '"')`
+          : l.format === "parquet"
+            ? `read_parquet(${lit(l.path)}, union_by_name = true)`
+            : `read_json(${lit(l.path)}, format = ${lit(l.format === "jsonl" ? "newline_delimited" : "auto")}, union_by_name = true)`;
+      await run(conn, `CREATE OR REPLACE TABLE lookup.${ident(l.name)} AS SELECT * FROM ${reader}`);
+    } catch (e) {
+      await problem(
+        label,
+        `lookups.${l.name}: cannot be read as ${FORMAT_NAMES[l.format]}: ${(e as Error).message.split("\n")[0]}`,
+      );
+    }
+  }
+}
 
 /** Ingests raw files into raw.* (creating the schema). */
 export async function ingestFiles(
@@ -591,6 +645,10 @@ export async function ingestFiles(
   // the words these files use (the mapping's "vocabulary", else the demo's): read before any value
   await writeVocabulary(conn, ("vocabulary" in src && src.vocabulary) || config.vocabulary);
   const report: IngestReport = {source: "files", tables: {}, problems: 0};
+  if ("lookups" in src && src.lookups?.length)
+    await loadLookups(conn, src.lookups, (label, rule) =>
+      appendRows(conn, "ingest.problems", [["lookup", label, null, null, null, rule, "file"]]),
+    );
   /** tables that could not be loaded as a whole (their dependents' references are not checked) */
   const failed = new Set<string>();
   /** every row of a referenced table's file, rejected ones included (kept until the end) */
@@ -687,9 +745,13 @@ export async function ingestFiles(
       continue;
     }
     // The file row of a staged row: rowid + header line + 1, plus the rejected lines before it.
+    // (rows a `where` kept carry their place in the file as __src_row)
+    const rowid = (await all(conn, `SELECT 1 FROM (DESCRIBE ${stage}) WHERE column_name = '__src_row'`)).length
+      ? "__src_row"
+      : "rowid";
     const rowExpr = rejectedLines.length
-      ? `(rowid + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= rowid))`
-      : `rowid + ${isCsv ? 2 : 1}`;
+      ? `(${rowid} + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= ${rowid}))`
+      : `${rowid} + ${isCsv ? 2 : 1}`;
     // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
     // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column.
     // A column a Parquet file or the event aggregation already holds in the contract's type is
@@ -784,7 +846,7 @@ export async function ingestFiles(
       `ingest ${spec.name}: ${rows.toLocaleString("en-US")} rows${rejected ? `, ${rejected} rejected` : ""} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
   }
-  await run(conn, "DROP SCHEMA stage CASCADE");
+  await run(conn, "DROP SCHEMA stage CASCADE; DROP SCHEMA IF EXISTS lookup CASCADE");
 
   report.problems = await problemCount(conn);
   if (report.problems > 0) {

@@ -23,6 +23,7 @@
  */
 import {existsSync, readdirSync, readFileSync} from "node:fs";
 import {dirname, extname, join, relative, resolve} from "node:path";
+import {fileURLToPath} from "node:url";
 import {z} from "zod";
 import {resolveVocabulary, VocabularySchema, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {CONTRACT} from "./contract.ts";
@@ -44,6 +45,8 @@ export interface TableSource {
   account?: AccountMatch;
   /** the time zone times with an offset are converted to (IANA name) */
   timezone?: string;
+  /** SQL over the file's columns: the rows kept (for an event log, the events counted) */
+  where?: string;
   /** usage_events only: the file is a raw event log, aggregated by ingest into daily usage */
   events?: EventLog;
 }
@@ -93,41 +96,77 @@ const ColumnMap = z.union([
   z.string().min(1, {message: "must name a column of the file"}),
   z.strictObject({sql: z.string().min(1, {message: "must be a DuckDB SQL expression"})}),
 ]);
+const Format = z.enum(["csv", "tsv", "parquet", "json", "jsonl"]);
+const FilePath = z.string({error: "must be a file path (relative to the mapping file)"}).min(1, {
+  message: "must be a file path (relative to the mapping file)",
+});
+const Events = z.strictObject({at: ColumnMap, name: ColumnMap, account: ColumnMap, user: ColumnMap.optional()});
+const Account = z.strictObject({
+  system: z.string({error: "must name the system the ids come from"}).min(1, {
+    message: 'must name the system the ids come from ("stripe", "zendesk" …)',
+  }),
+  id: ColumnMap,
+  key: ColumnMap.optional(),
+  emailDomain: ColumnMap.optional(),
+});
 
+/** One raw table's source as it is used: a preset's with the mapping's own fields over it. */
 const TableMapping = z.strictObject({
-  from: z.string().min(1, {message: "must be a file path (relative to the mapping file)"}),
-  format: z.enum(["csv", "tsv", "parquet", "json", "jsonl"]).optional(),
+  from: FilePath,
+  format: Format.optional(),
   columns: z.record(z.string(), ColumnMap).default({}),
   values: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  /** DuckDB SQL over the file's columns: the rows this table keeps (an export holding more than it) */
+  where: z.string().min(1, {message: "must be a DuckDB SQL condition over the file's columns"}).optional(),
   timezone: z.string().optional(),
-  events: z
-    .strictObject({
-      at: ColumnMap,
-      name: ColumnMap,
-      account: ColumnMap,
-      user: ColumnMap.optional(),
-    })
-    .optional(),
-  account: z
-    .strictObject({
-      system: z.string().min(1, {message: 'must name the system the ids come from ("stripe", "zendesk" …)'}),
-      id: ColumnMap,
-      key: ColumnMap.optional(),
-      emailDomain: ColumnMap.optional(),
-    })
-    .optional(),
+  events: Events.optional(),
+  account: Account.optional(),
 });
+type TableMappingT = z.infer<typeof TableMapping>;
+
+/** What a mapping says about a table: every field optional where a preset gives the table; null leaves a preset's table out. */
+const TableOverride = TableMapping.extend({
+  from: FilePath.optional(),
+  /** null: the column is not in this installation's export (a preset's custom field it lacks) */
+  columns: z.record(z.string(), ColumnMap.nullable()).optional(),
+  values: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  account: Account.partial().optional(),
+}).nullable();
+
+/** A file read beside the tables that SQL expressions can look values up in, as `lookup.<name>`. */
+const Lookup = z.strictObject({from: FilePath, format: Format.optional()});
+
+/** A preset: a vendor's export layout as a mapping fragment (presets/<name>.json). */
+export const PresetSchema = z.strictObject({
+  $schema: z.string().optional(),
+  description: z.string().min(1),
+  /** where the layout's names come from (the vendor's documentation) */
+  layout: z.string().min(1),
+  tables: z.record(z.string(), TableMapping).default({}),
+  lookups: z.record(z.string(), Lookup).default({}),
+  vocabulary: VocabularySchema.optional(),
+});
+export type Preset = z.infer<typeof PresetSchema>;
 
 export const MappingSchema = z.strictObject({
   $schema: z.string().optional(),
   description: z.string().optional(),
+  /**
+   * vendor layouts this mapping starts from (presets/<name>.json), with the folder their files
+   * are in; the mapping's own tables, lookups and vocabulary override theirs field by field
+   */
+  presets: z
+    .array(z.union([z.string().min(1), z.strictObject({name: z.string().min(1), folder: z.string().min(1)})]))
+    .default([]),
   /** tables the mapping does not list come from this folder by the convention (<table>.csv or .parquet) */
   folder: z.string().min(1).optional(),
   /** the installation's time zone (IANA name): times with an offset become its local time */
   timezone: z.string().optional(),
   /** a CSV with customer_id, system, external_id: which CRM account each other system's id is */
   crosswalk: z.string().min(1).optional(),
-  tables: z.record(z.string(), TableMapping).default({}),
+  tables: z.record(z.string(), TableOverride).default({}),
+  /** files SQL expressions look values up in, as lookup.<name> (null leaves a preset's out) */
+  lookups: z.record(z.string(), Lookup.nullable()).default({}),
   /**
    * the installation's own words and what they mean (src/rules/vocabulary.ts): plan tiers with
    * their ARR ceilings, ticket priorities and categories, CRM stages, event names …
@@ -135,6 +174,29 @@ export const MappingSchema = z.strictObject({
   vocabulary: VocabularySchema.optional(),
 });
 export type Mapping = z.infer<typeof MappingSchema>;
+
+/** The folder of the shipped presets. */
+export const PRESETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../presets");
+
+/** The shipped presets' names. */
+export function presetNames(): string[] {
+  return readdirSync(PRESETS_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
+    .sort();
+}
+
+/** Reads and checks a shipped preset. Throws MappingError naming the preset file. */
+export function readPreset(name: string): Preset {
+  const file = join(PRESETS_DIR, `${name}.json`);
+  const parsed = PresetSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (!parsed.success)
+    throw new MappingError(
+      relative(process.cwd(), file),
+      parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`),
+    );
+  return parsed.data;
+}
 
 /** A mapping that cannot be used: one line per problem, each naming the file and the key. */
 export class MappingError extends Error {
@@ -164,12 +226,20 @@ function formatOf(path: string): SourceFormat | null {
             : null;
 }
 
+/** A file SQL expressions can look values up in (`lookup.<name>`), loaded before the tables. */
+export interface LookupSource {
+  name: string;
+  path: string;
+  format: SourceFormat;
+}
+
 /** A mapping file read and checked: what ingest needs. */
 export interface MappingSource {
   plan: SourcePlan;
   mappingFile: string;
-  /** the demo's vocabulary with the mapping's own words over it */
+  /** the demo's vocabulary with the presets' and the mapping's own words over it */
   vocabulary: Vocabulary;
+  lookups: LookupSource[];
 }
 
 /** Reads and checks a mapping file; returns the plan for ingest. Throws MappingError. */
@@ -177,7 +247,82 @@ export function loadMapping(file: string): SourcePlan {
   return readMapping(file).plan;
 }
 
-/** Reads and checks a mapping file: its plan and its vocabulary. Throws MappingError. */
+/** A preset's table with the mapping's fields over it: scalars replace, column and value maps merge. */
+function overlay(base: TableMappingT | undefined, over: NonNullable<z.infer<typeof TableOverride>>): unknown {
+  const defined = Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined));
+  const values: Record<string, Record<string, string>> = {...base?.values};
+  for (const [col, map] of Object.entries(over.values ?? {})) values[col] = {...values[col], ...map};
+  return {
+    ...base,
+    ...defined,
+    columns: Object.fromEntries(Object.entries({...base?.columns, ...over.columns}).filter(([, m]) => m !== null)),
+    values,
+    ...(base?.account || over.account ? {account: {...base?.account, ...over.account}} : {}),
+  };
+}
+
+/**
+ * The mapping's presets composed, with its own tables, lookups and vocabulary over them. Paths
+ * come out relative to the mapping file (a preset's are relative to its folder there).
+ */
+function compose(
+  m: Mapping,
+  problems: string[],
+): {tables: [string, TableMappingT][]; lookups: [string, z.infer<typeof Lookup>][]; vocabulary: Vocabulary} {
+  const tables = new Map<string, {t: TableMappingT; preset: string}>();
+  const lookups = new Map<string, z.infer<typeof Lookup> & {preset?: string}>();
+  let vocabulary = resolveVocabulary();
+  const known = presetNames();
+  m.presets.forEach((entry, i) => {
+    const [name, folder] = typeof entry === "string" ? [entry, "."] : [entry.name, entry.folder];
+    if (!known.includes(name)) {
+      problems.push(`presets.${i}: no preset is called "${name}" (presets: ${known.join(", ")})`);
+      return;
+    }
+    const preset = readPreset(name);
+    for (const [table, t] of Object.entries(preset.tables)) {
+      const other = tables.get(table);
+      if (other) problems.push(`presets: ${other.preset} and ${name} both give tables.${table}; list one of them`);
+      tables.set(table, {t: {...t, from: join(folder, t.from)}, preset: name});
+    }
+    for (const [lookup, l] of Object.entries(preset.lookups)) {
+      const other = lookups.get(lookup);
+      if (other) problems.push(`presets: ${other.preset} and ${name} both give lookups.${lookup}; list one of them`);
+      lookups.set(lookup, {...l, from: join(folder, l.from), preset: name});
+    }
+    vocabulary = resolveVocabulary(preset.vocabulary, vocabulary);
+  });
+  const composed = new Map([...tables].map(([table, {t}]) => [table, t]));
+  for (const [table, over] of Object.entries(m.tables)) {
+    if (over === null) {
+      composed.delete(table);
+      continue;
+    }
+    const parsed = TableMapping.safeParse(overlay(composed.get(table), over));
+    if (parsed.success) composed.set(table, parsed.data);
+    else {
+      composed.delete(table);
+      for (const i of parsed.error.issues)
+        problems.push(
+          `tables.${table}${i.path.length ? "." + i.path.join(".") : ""}: ${i.message}${i.path[0] === "from" && !tables.has(table) ? " (no preset gives this table)" : ""}`,
+        );
+    }
+  }
+  for (const [name, l] of Object.entries(m.lookups))
+    if (!/^[a-z][a-z0-9_]*$/.test(name))
+      problems.push(
+        `lookups.${name}: a lookup's name is lower-case letters, digits and _ (SQL reads it as lookup.<name>)`,
+      );
+    else if (l === null) lookups.delete(name);
+    else lookups.set(name, l);
+  return {
+    tables: [...composed],
+    lookups: [...lookups].map(([name, {from, format}]) => [name, format ? {from, format} : {from}]),
+    vocabulary: resolveVocabulary(m.vocabulary, vocabulary),
+  };
+}
+
+/** Reads and checks a mapping file: its plan, lookups and vocabulary. Throws MappingError. */
 export function readMapping(file: string): MappingSource {
   const label = relative(process.cwd(), file) || file;
   if (!existsSync(file)) throw new MappingError(label, ["the file does not exist"]);
@@ -196,6 +341,7 @@ export function readMapping(file: string): MappingSource {
   const problems: string[] = [];
   const plan: SourcePlan = new Map();
   const base = dirname(resolve(file));
+  const composed = compose(parsed.data, problems);
   const crosswalk = parsed.data.crosswalk ? resolve(base, parsed.data.crosswalk) : null;
   if (crosswalk && !existsSync(crosswalk))
     problems.push(`crosswalk: "${parsed.data.crosswalk}" does not exist (looked for ${crosswalk})`);
@@ -207,7 +353,15 @@ export function readMapping(file: string): MappingSource {
     return zone;
   };
   const timezone = zoneOf(parsed.data.timezone, "timezone");
-  for (const [table, t] of Object.entries(parsed.data.tables)) {
+  const lookups: LookupSource[] = [];
+  for (const [name, l] of composed.lookups) {
+    const path = resolve(base, l.from);
+    const format = l.format ?? formatOf(path);
+    if (!format) problems.push(`lookups.${name}.from: cannot tell the format of "${l.from}"; add "format"`);
+    else if (!existsSync(path)) problems.push(`lookups.${name}.from: "${l.from}" does not exist (looked for ${path})`);
+    else lookups.push({name, path, format});
+  }
+  for (const [table, t] of composed.tables) {
     const key = `tables.${table}`;
     if (!TABLES.includes(table)) {
       problems.push(`${key}: no raw table is called "${table}" (raw tables: ${TABLES.join(", ")})`);
@@ -282,6 +436,7 @@ export function readMapping(file: string): MappingSource {
         ...(account ? {account} : {}),
         ...(zone ? {timezone: zone} : {}),
         ...(events ? {events} : {}),
+        ...(t.where ? {where: `(${t.where})`} : {}),
       });
   }
   if (parsed.data.folder !== undefined) {
@@ -289,10 +444,10 @@ export function readMapping(file: string): MappingSource {
     if (!existsSync(folder)) problems.push(`folder: "${parsed.data.folder}" does not exist (looked for ${folder})`);
     else
       for (const [table, s] of folderPlan(findRawFiles(folder, {otherFilesAllowed: true})))
-        if (!parsed.data.tables[table]) plan.set(table, timezone ? {...s, timezone} : s);
+        if (!plan.has(table)) plan.set(table, timezone ? {...s, timezone} : s);
   }
   if (problems.length) throw new MappingError(label, problems);
-  return {plan, mappingFile: resolve(file), vocabulary: resolveVocabulary(parsed.data.vocabulary)};
+  return {plan, mappingFile: resolve(file), vocabulary: composed.vocabulary, lookups};
 }
 
 /** The raw files present in a folder, by table. Throws on ambiguous or unknown files. */

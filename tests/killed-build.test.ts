@@ -58,7 +58,15 @@ describe("leftovers of killed builds", () => {
     const dir = scratch();
     const data = path.join(dir, "data");
     const killed = build(dir);
-    await waitFor(() => existsSync(data) && readdirSync(data).some((n) => n.startsWith("warehouse.duckdb.tmp-")));
+    let said = "";
+    killed.stdout!.on("data", (b: Buffer) => (said += b));
+    killed.stderr!.on("data", (b: Buffer) => (said += b));
+    await waitFor(() => {
+      // a build that ended before it could be killed is a failure to explain, not a timeout
+      if (killed.exitCode !== null)
+        throw new Error(`the build exited (${killed.exitCode}) before it was killed:\n${said}`);
+      return existsSync(data) && readdirSync(data).some((n) => n.startsWith("warehouse.duckdb.tmp-"));
+    });
     process.kill(-killed.pid!, "SIGKILL");
     await new Promise((r) => killed.once("exit", r));
     const left = readdirSync(data).filter((n) => n.startsWith("warehouse.duckdb.tmp-"));

@@ -1,14 +1,19 @@
 /**
- * `npm run generate -- --out DIR [--customers N] [--seed N] [--as-of YYYY-MM-DD] [--format csv|parquet]`
+ * `npm run generate -- --out DIR [--customers N] [--seed N] [--as-of YYYY-MM-DD] [--format csv|parquet]
+ *                     [--layout salesforce,zendesk,stripe,segment]`
  * (customers, seed and as-of default to the build's: 5,000 customers, seed 42, today in UTC)
  *
  * Generates the synthetic portfolio into an in-memory DuckDB and writes one file per raw table
  * (`<table>.csv` with a header, or `<table>.parquet`), rows ordered by the table's key so the
  * files are byte-identical for the same options. The truth table is not written: the files are a
  * template for users' own data.
+ *
+ * With --layout, the tables those vendors hold are written as their exports instead, each
+ * vendor's files in a folder of its name (loaders/synthetic/layouts.ts), the rest as above, and
+ * a `mapping.json` beside them composes the presets: `npm run build -- --mapping DIR/mapping.json`.
  */
 import {removeStaleTemps, tempPathFor} from "../temp-files.ts";
-import {mkdirSync, renameSync, rmSync} from "node:fs";
+import {mkdirSync, readdirSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {z} from "zod";
@@ -18,9 +23,10 @@ import {ident, lit} from "../../src/components/sql.ts";
 import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 import {parseIsoDate} from "../synthetic/calendar.ts";
 import {generateSynthetic} from "../synthetic/generate.ts";
+import {LAYOUTS} from "../synthetic/layouts.ts";
 
-const USAGE =
-  "usage: npm run generate -- --out <dir> [--customers <n>] [--seed <int>] [--as-of <YYYY-MM-DD>] [--format csv|parquet] [--months <n>]";
+const USAGE = `usage: npm run generate -- --out <dir> [--customers <n>] [--seed <int>] [--as-of <YYYY-MM-DD>] [--format csv|parquet] [--months <n>] [--layout <vendor>,…]
+  layouts: ${Object.keys(LAYOUTS).join(", ")}`;
 
 const intArg = (name: string, min: number, max: number) =>
   z
@@ -46,6 +52,28 @@ const ArgsSchema = z.object({
   out: z.string({error: "--out is required"}).min(1, "--out must not be empty"),
   format: z.enum(["csv", "parquet"], {error: "--format must be csv or parquet"}).default("csv"),
   months: intArg("months", 3, 120).optional(),
+  layout: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(",").map((x) => x.trim()) : []))
+    .superRefine((names, ctx) => {
+      const held = new Map<string, string>();
+      for (const name of names) {
+        const layout = LAYOUTS[name];
+        if (!layout) {
+          ctx.addIssue({
+            code: "custom",
+            message: `--layout: no layout "${name}" (layouts: ${Object.keys(LAYOUTS).join(", ")})`,
+          });
+          continue;
+        }
+        for (const t of layout.tables) {
+          if (held.has(t))
+            ctx.addIssue({code: "custom", message: `--layout: ${held.get(t)} and ${name} both hold ${t}; pick one`});
+          held.set(t, name);
+        }
+      }
+    }),
 });
 
 export type GenerateArgs = z.infer<typeof ArgsSchema>;
@@ -60,6 +88,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
       out: {type: "string"},
       format: {type: "string"},
       months: {type: "string"},
+      layout: {type: "string"},
     },
     strict: true,
     allowPositionals: false,
@@ -67,6 +96,23 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   const parsed = ArgsSchema.safeParse(values);
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join("; "));
   return parsed.data;
+}
+
+/** The mapping that builds from the written layouts: their presets, each in its folder, and what this data adds. */
+export function layoutMapping(layouts: readonly string[]): Record<string, unknown> {
+  const tables: Record<string, unknown> = {};
+  let vocabulary: Record<string, unknown> = {};
+  for (const name of layouts) {
+    Object.assign(tables, LAYOUTS[name]!.mapping?.tables);
+    vocabulary = {...vocabulary, ...LAYOUTS[name]!.mapping?.vocabulary};
+  }
+  return {
+    description: `The synthetic portfolio as ${layouts.join(", ")} exports (npm run generate -- --layout ${layouts.join(",")}); the other tables in this folder`,
+    presets: layouts.map((name) => ({name, folder: name})),
+    folder: ".",
+    ...(Object.keys(tables).length ? {tables} : {}),
+    ...(Object.keys(vocabulary).length ? {vocabulary} : {}),
+  };
 }
 
 export async function runGenerate(
@@ -86,19 +132,31 @@ export async function runGenerate(
       {customers: args.customers, seed: args.seed, asOf: args["as-of"], months: args.months},
       log,
     );
+    const vendorTables = new Map(args.layout.flatMap((name) => LAYOUTS[name]!.tables.map((t) => [t, name])));
     for (const spec of CONTRACT) {
+      if (vendorTables.has(spec.name)) continue;
       const file = join(tmpDir, `${spec.name}.${args.format}`);
       const order = spec.key.map(ident).join(", ");
       const opts = args.format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
       await conn.run(`COPY (SELECT * FROM raw.${spec.name} ORDER BY ${order}) TO ${lit(file)} (${opts})`);
       log(`wrote ${spec.name}.${args.format} (${summary.tables[spec.name]} rows)`);
     }
+    for (const name of args.layout) {
+      mkdirSync(join(tmpDir, name));
+      await LAYOUTS[name]!.write(conn, join(tmpDir, name));
+      log(`wrote ${name}/ (${LAYOUTS[name]!.tables.join(", ")} as ${name} exports)`);
+    }
+    if (args.layout.length)
+      writeFileSync(join(tmpDir, "mapping.json"), JSON.stringify(layoutMapping(args.layout), null, 2) + "\n");
     // swap in only complete output: never leave a half-written directory behind
     mkdirSync(outDir, {recursive: true});
-    for (const spec of CONTRACT) {
-      for (const ext of ["csv", "parquet"]) rmSync(join(outDir, `${spec.name}.${ext}`), {force: true});
-      renameSync(join(tmpDir, `${spec.name}.${args.format}`), join(outDir, `${spec.name}.${args.format}`));
+    for (const name of readdirSync(tmpDir)) {
+      rmSync(join(outDir, name), {recursive: true, force: true});
+      renameSync(join(tmpDir, name), join(outDir, name));
     }
+    for (const spec of CONTRACT)
+      if (vendorTables.has(spec.name))
+        for (const ext of ["csv", "parquet"]) rmSync(join(outDir, `${spec.name}.${ext}`), {force: true});
     return summary.tables;
   } finally {
     conn.closeSync();

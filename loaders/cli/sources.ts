@@ -71,8 +71,9 @@ export async function describeSources(opts: {
         asOf: opts.asOf,
         lenient: true,
         progress: (m) =>
-          /: .*(read as|decimal|day-first|both ways|no data rows|accounts matched|events aggregated)/.test(m) &&
-          lines.push(`  note: ${m}`),
+          /: .*(read as|decimal|day-first|both ways|no data rows|accounts matched|events aggregated|keeps \d)/.test(
+            m,
+          ) && lines.push(`  note: ${m}`),
       });
     } catch (e) {
       if (!(e instanceof IngestError)) throw e; // a table that cannot be read at all: reported below
