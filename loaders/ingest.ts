@@ -181,6 +181,51 @@ function malformedLineRule(errorType: string, message: string, fields: number): 
   }
 }
 
+/** Rows per file in a CSV glob's numbering: row (i + 1) · GLOB_FILE_ROWS + line is line `line` of file i. */
+const GLOB_FILE_ROWS = 1_000_000_000_000;
+
+/**
+ * Stages a glob of CSV files (a daily export's folder) as one table: each file read as
+ * stageCsv reads one — its own header, delimiter and malformed lines, reported at its own line —
+ * and every file must have the first one's columns. Each row's `__line` numbers it by file and
+ * line (GLOB_FILE_ROWS), which ingest turns back into the file and line of each problem.
+ * Returns null when a file cannot be used (its problem is recorded).
+ */
+async function stageCsvGlob(
+  conn: DuckDBConnection,
+  table: string,
+  pattern: string,
+  stage: string,
+): Promise<{files: string[]; csv: CsvFile} | null> {
+  const files = (await all<{file: string}>(conn, `SELECT file FROM glob(${lit(pattern)}) ORDER BY file`)).map(
+    (f) => f.file,
+  );
+  if (!files.length) throw new CsvFileError(`matches no file`);
+  let first: CsvFile | null = null;
+  for (const [i, file] of files.entries()) {
+    const label = relative(process.cwd(), file) || file;
+    const part = `${stage}_part`;
+    const staged = await stageCsv(conn, table, file, label, part);
+    if (staged.fatal) return null;
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((c) => b.includes(c));
+    if (first && !same(first.columns, staged.csv.columns))
+      throw new CsvFileError(
+        `${label} has the columns ${staged.csv.columns.join(", ")}, not those of ${relative(process.cwd(), files[0]!) || files[0]} (${first.columns.join(", ")})`,
+      );
+    first ??= staged.csv;
+    const r = staged.rejectedLines;
+    const line = r.length
+      ? `(rowid + 2 + (SELECT count(*) FROM (SELECT unnest([${r.join(", ")}]) AS l, generate_subscripts([${r.join(", ")}], 1) AS j) WHERE l - j - 1 <= rowid))`
+      : "rowid + 2";
+    await run(
+      conn,
+      `${i === 0 ? `CREATE OR REPLACE TABLE ${stage} AS` : `INSERT INTO ${stage} BY NAME`} SELECT *, ${(i + 1) * GLOB_FILE_ROWS} + ${line} AS __line FROM ${part}`,
+    );
+    await run(conn, `DROP TABLE ${part}`);
+  }
+  return {files, csv: first!};
+}
+
 /**
  * Stages a CSV file as text: one VARCHAR column per header name, read with the dialect decided
  * for the whole file. Lines the reader cannot split become problems at their own line; returns
@@ -372,6 +417,9 @@ async function applyMapping(
     return `${valued} AS ${ident(name)}`;
   });
   if (from !== staged) select.push("__src_row");
+  // a CSV glob's rows carry their file and line
+  if ((await all(conn, `SELECT 1 FROM (DESCRIBE ${staged}) WHERE column_name = '__line'`)).length)
+    select.push("__line");
   if (!account) {
     if (!select.length) return {present: new Set()};
     await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${from} src`);
@@ -683,11 +731,22 @@ export async function ingestFiles(
     const stage = `stage.${spec.name}`;
     let present: Set<string>;
     let csvDialect: CsvFile | null = null;
+    /** a glob's files in order: their rows are numbered (i + 1) · GLOB_FILE_ROWS + line */
+    let globFiles: string[] = [];
     // Everything is staged as text so a bad cell becomes a reported problem, not a load error.
     // rowid follows insertion (= file) order, which gives each row its line number.
     try {
       if (source.events) {
         present = await stageEvents(conn, source, source.events, stage, label, opts.progress);
+      } else if (isCsv && /[*?[]/.test(path)) {
+        const staged = await stageCsvGlob(conn, spec.name, path, stage);
+        if (!staged) {
+          failed.add(spec.name);
+          continue;
+        }
+        globFiles = staged.files;
+        csvDialect = staged.csv;
+        present = new Set(staged.csv.columns);
       } else if (isCsv) {
         const staged = await stageCsv(conn, spec.name, path, label, stage);
         if (staged.fatal) {
@@ -749,9 +808,11 @@ export async function ingestFiles(
     const rowid = (await all(conn, `SELECT 1 FROM (DESCRIBE ${stage}) WHERE column_name = '__src_row'`)).length
       ? "__src_row"
       : "rowid";
-    const rowExpr = rejectedLines.length
-      ? `(${rowid} + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= ${rowid}))`
-      : `${rowid} + ${isCsv ? 2 : 1}`;
+    const rowExpr = globFiles.length
+      ? "__line"
+      : rejectedLines.length
+        ? `(${rowid} + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= ${rowid}))`
+        : `${rowid} + ${isCsv ? 2 : 1}`;
     // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
     // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column.
     // A column a Parquet file or the event aggregation already holds in the contract's type is
@@ -830,6 +891,16 @@ export async function ingestFiles(
       conn,
       `INSERT INTO raw.${spec.name} SELECT ${spec.columns.map((c) => ident(c.name)).join(", ")} FROM ${typed} t ANTI JOIN (SELECT row_number FROM ingest.rejected_rows WHERE table_name = ${lit(spec.name)}) r ON t.__row = r.row_number ORDER BY __row`,
     );
+    // a glob's problems name the file and line they are at
+    if (globFiles.length) {
+      const files = `(VALUES ${globFiles.map((f, i) => `(${lit(relative(process.cwd(), f) || f)}, ${i + 1})`).join(", ")}) g(f, i)`;
+      for (const t of ["ingest.problems", "ingest.rejected_rows"])
+        await run(
+          conn,
+          `UPDATE ${t} SET file = g.f, row_number = row_number % ${GLOB_FILE_ROWS} FROM ${files}
+           WHERE table_name = ${lit(spec.name)} AND file = ${lit(label)} AND row_number // ${GLOB_FILE_ROWS} = g.i`,
+        );
+    }
     const rows = (await one<{n: number}>(conn, `SELECT count(*) AS n FROM raw.${spec.name}`)).n;
     const rejected = (
       await one<{n: number}>(

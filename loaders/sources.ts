@@ -376,10 +376,6 @@ export function readMapping(file: string): MappingSource {
       );
     else if (!/[*?[]/.test(t.from) && !existsSync(path))
       problems.push(`${key}.from: "${t.from}" does not exist (looked for ${path})`);
-    else if (/[*?[]/.test(t.from) && (format === "csv" || format === "tsv") && !t.events)
-      problems.push(
-        `${key}.from: globs are read for Parquet and JSON files and for event logs; name one ${format.toUpperCase()} file`,
-      );
     const columns: Record<string, string> = {};
     let events: EventLog | undefined;
     if (t.events) {

@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {join, relative} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {parseGenerateArgs, runGenerate} from "../loaders/cli/generate.ts";
@@ -26,7 +26,8 @@ import {all, lit, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {ingestFiles} from "../loaders/ingest.ts";
 import {trainChurnModel} from "../loaders/model/train.ts";
 import {LAYOUTS} from "../loaders/synthetic/layouts.ts";
-import {MappingError, presetNames, readMapping, readPreset} from "../loaders/sources.ts";
+import {MappingError, PRESETS_DIR, presetNames, readMapping, readPreset} from "../loaders/sources.ts";
+import {writePresetSamples} from "../loaders/cli/preset-samples.ts";
 import {CONTRACT} from "../loaders/contract.ts";
 import {DEFAULT_VOCABULARY, type MeaningKind, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {TEST_AS_OF} from "./helpers/raw-files.ts";
@@ -251,6 +252,38 @@ describe("vendor presets", () => {
       w.close();
     }
   }, 300_000);
+});
+
+describe("preset samples", () => {
+  it("presets/samples holds the first records of every layout's files as npm run generate writes them today", async () => {
+    const fresh = join(root, "samples");
+    const files = await writePresetSamples(fresh);
+    const committed = join(PRESETS_DIR, "samples");
+    for (const vendor of presetNames())
+      expect(
+        files.some((f) => relative(fresh, f).startsWith(vendor + "/")),
+        vendor,
+      ).toBe(true);
+    const w = await openWarehouse(":memory:");
+    try {
+      for (const f of files) {
+        const name = relative(fresh, f);
+        if (!name.endsWith(".parquet"))
+          expect(readFileSync(join(committed, name), "utf8"), name).toBe(readFileSync(f, "utf8"));
+        else
+          expect(
+            await difference(
+              w,
+              `SELECT * FROM read_parquet(${lit(f)})`,
+              `SELECT * FROM read_parquet(${lit(join(committed, name))})`,
+            ),
+            name,
+          ).toEqual([]);
+      }
+    } finally {
+      w.close();
+    }
+  }, 120_000);
 });
 
 describe("composing presets", () => {

@@ -328,6 +328,41 @@ describe("README commands", () => {
     expect((await npm(["run", "sources", "--", "--mapping", "a", "--raw-dir", "b"])).code).toBe(2);
   }, 60_000);
 
+  it("the ten-minute walkthrough: vendor exports from npm run generate, npm run sources, a build through their presets", async () => {
+    const vendors = path.join(dir, "vendors");
+    const g = await npm([
+      "run",
+      "generate",
+      "--",
+      "--out",
+      vendors,
+      "--customers",
+      "150",
+      "--months",
+      "12",
+      "--as-of",
+      "2026-06-30",
+      "--layout",
+      "salesforce,zendesk,stripe,segment",
+    ]);
+    expect(g.code, g.out).toBe(0);
+    const mapping = path.join(vendors, "mapping.json");
+    const s = await npm(["run", "sources", "--", "--mapping", mapping, "--as-of", "2026-06-30"]);
+    expect(s.code, s.out).toBe(0);
+    expect(s.out).toMatch(/^customers ← .*salesforce\/Account\.csv \(tables\.customers\): 150 rows$/m);
+    expect(s.out).toMatch(/no problems: `npm run build -- --mapping .*mapping\.json` would read these as they are/);
+    const b = await npm(["run", "build", "--", "--mapping", mapping, "--as-of", "2026-06-30", "--no-site"]);
+    expect(b.code, b.out).toBe(0);
+    const samples = await npm(["run", "presets:samples", "--", "--out", path.join(dir, "samples")]);
+    expect(samples.code, samples.out).toBe(0);
+    expect(readdirSync(path.join(dir, "samples")).sort()).toEqual(
+      readdirSync(path.join(ROOT, "presets"))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => f.slice(0, -5))
+        .sort(),
+    );
+  }, 180_000);
+
   it("npm run build -- --lenient quarantines the bad rows and builds", async () => {
     // last: it replaces the scratch warehouse the commands above used
     const r = await npm([

@@ -2,7 +2,7 @@
  * A source mapping (loaders/sources.ts): a team's own exports, in their own column names and
  * values, ingested with one JSON file — and every mistake in that file named by its key.
  */
-import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {basename as basenameOf, dirname as dirnameOf, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -160,6 +160,60 @@ describe("a source mapping", () => {
     expect(await tablesRows({plan: loadMapping(mappingFile), mappingFile}, tables)).toEqual(
       await tablesRows(clean, tables),
     );
+  });
+
+  it("a glob of CSV exports is one table: each file read on its own, problems named by file and line", async () => {
+    const dir = copyRaw();
+    const [header, ...lines] = readFileSync(join(clean, "support_tickets.csv"), "utf8").trimEnd().split("\n");
+    const third = Math.ceil(lines.length / 3);
+    mkdirSync(join(dir, "tickets"));
+    for (let i = 0; i < 3; i++) {
+      const part = lines.slice(i * third, (i + 1) * third);
+      // the second day's export came out of a spreadsheet set to semicolons
+      const text = i === 1 ? [header, ...part].map((l) => l.replace(/,/g, ";")) : [header, ...part];
+      writeFileSync(join(dir, "tickets", `day-${i + 1}.csv`), text.join("\n") + "\n");
+    }
+    const mappingFile = writeMapping(dir, {folder: ".", tables: {support_tickets: {from: "tickets/day-*.csv"}}});
+    expect(await tablesRows(readMapping(mappingFile), ["support_tickets"])).toEqual(
+      await tablesRows(clean, ["support_tickets"]),
+    );
+    // a bad cell on line 3 of the second file is told there, and only its row is quarantined
+    const day2 = join(dir, "tickets", "day-2.csv");
+    const rows = readFileSync(day2, "utf8").split("\n");
+    const cells = rows[2]!.split(";");
+    cells[header!.split(",").indexOf("csat_score")] = "great";
+    rows[2] = cells.join(";");
+    writeFileSync(day2, rows.join("\n"));
+    const w = await openWarehouse(":memory:");
+    try {
+      const e = (await ingestFiles(w.conn, readMapping(mappingFile), {asOf: TEST_AS_OF}).catch(
+        (x: Error) => x,
+      )) as Error;
+      expect(e.message).toMatch(/tickets\/day-2\.csv:3 column "csat_score" value "great": type: not a valid INTEGER/);
+    } finally {
+      w.close();
+    }
+    const w2 = await openWarehouse(":memory:");
+    try {
+      const r = await ingestFiles(w2.conn, readMapping(mappingFile), {asOf: TEST_AS_OF, lenient: true});
+      expect(r.tables.support_tickets).toEqual({rows: lines.length - 1, rejected: 1});
+      expect(await all(w2.conn, "SELECT file, row_number FROM ingest.rejected_rows")).toEqual([
+        {file: expect.stringMatching(/tickets\/day-2\.csv$/), row_number: 3},
+      ]);
+    } finally {
+      w2.close();
+    }
+    // a file with other columns is not silently appended
+    writeFileSync(join(dir, "tickets", "day-4.csv"), "ticket_id,customer\nT1,C000001\n");
+    const w3 = await openWarehouse(":memory:");
+    try {
+      const e = (await ingestFiles(w3.conn, readMapping(mappingFile), {asOf: TEST_AS_OF}).catch(
+        (x: Error) => x,
+      )) as Error;
+      expect(e.message).toMatch(/day-4\.csv has the columns ticket_id, customer, not those of .*day-1\.csv/);
+    } finally {
+      w3.close();
+    }
   });
 
   it("a whole build runs from a mapping: warehouse, model scores and marts", async () => {
