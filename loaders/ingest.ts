@@ -181,6 +181,13 @@ function malformedLineRule(errorType: string, message: string, fields: number): 
   }
 }
 
+/** The line of a staged CSV row: its row + header line + 1, plus the rejected lines before it. */
+function csvLineSql(rowid: string, rejected: readonly number[]): string {
+  if (!rejected.length) return `${rowid} + 2`;
+  const list = `[${rejected.join(", ")}]`;
+  return `(${rowid} + 2 + (SELECT count(*) FROM (SELECT unnest(${list}) AS l, generate_subscripts(${list}, 1) AS j) WHERE l - j - 1 <= ${rowid}))`;
+}
+
 /** Rows per file in a CSV glob's numbering: row (i + 1) · GLOB_FILE_ROWS + line is line `line` of file i. */
 const GLOB_FILE_ROWS = 1_000_000_000_000;
 
@@ -213,10 +220,7 @@ async function stageCsvGlob(
         `${label} has the columns ${staged.csv.columns.join(", ")}, not those of ${relative(process.cwd(), files[0]!) || files[0]} (${first.columns.join(", ")})`,
       );
     first ??= staged.csv;
-    const r = staged.rejectedLines;
-    const line = r.length
-      ? `(rowid + 2 + (SELECT count(*) FROM (SELECT unnest([${r.join(", ")}]) AS l, generate_subscripts([${r.join(", ")}], 1) AS j) WHERE l - j - 1 <= rowid))`
-      : "rowid + 2";
+    const line = csvLineSql("rowid", staged.rejectedLines);
     await run(
       conn,
       `${i === 0 ? `CREATE OR REPLACE TABLE ${stage} AS` : `INSERT INTO ${stage} BY NAME`} SELECT *, ${(i + 1) * GLOB_FILE_ROWS} + ${line} AS __line FROM ${part}`,
@@ -808,11 +812,7 @@ export async function ingestFiles(
     const rowid = (await all(conn, `SELECT 1 FROM (DESCRIBE ${stage}) WHERE column_name = '__src_row'`)).length
       ? "__src_row"
       : "rowid";
-    const rowExpr = globFiles.length
-      ? "__line"
-      : rejectedLines.length
-        ? `(${rowid} + 2 + (SELECT count(*) FROM (SELECT unnest([${rejectedLines.join(", ")}]) AS l, generate_subscripts([${rejectedLines.join(", ")}], 1) AS j) WHERE l - j - 1 <= ${rowid}))`
-        : `${rowid} + ${isCsv ? 2 : 1}`;
+    const rowExpr = globFiles.length ? "__line" : isCsv ? csvLineSql(rowid, rejectedLines) : `${rowid} + 1`;
     // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
     // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column.
     // A column a Parquet file or the event aggregation already holds in the contract's type is

@@ -17,7 +17,9 @@
  *
  * Columns the mapping does not name are taken from the file under their contract name, and
  * tables it does not list from `folder` by the folder convention, so a mapping only says what
- * differs. Paths are relative to the mapping file. The mapping is checked
+ * differs. `presets` start it from vendors' export layouts (presets/<vendor>.json), which it
+ * overrides field by field; `lookups` are further files its SQL reads as `lookup.<name>` (the
+ * mapped row is `src`); a table's `where` keeps the rows the table holds. Paths are relative to the mapping file. The mapping is checked
  * with zod (every error names its key: `tables.customers.columns.arr`); DuckDB does all reading
  * and transforming.
  */
@@ -45,6 +47,8 @@ export interface TableSource {
   account?: AccountMatch;
   /** the time zone times with an offset are converted to (IANA name) */
   timezone?: string;
+  /** the vendor preset the table's mapping starts from, if any */
+  preset?: string;
   /** SQL over the file's columns: the rows kept (for an event log, the events counted) */
   where?: string;
   /** usage_events only: the file is a raw event log, aggregated by ingest into daily usage */
@@ -175,6 +179,9 @@ export const MappingSchema = z.strictObject({
 });
 export type Mapping = z.infer<typeof MappingSchema>;
 
+/** zod's issues as problem lines, each naming its key. */
+const issueLines = (e: z.ZodError) => e.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+
 /** The folder of the shipped presets. */
 export const PRESETS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../presets");
 
@@ -190,11 +197,7 @@ export function presetNames(): string[] {
 export function readPreset(name: string): Preset {
   const file = join(PRESETS_DIR, `${name}.json`);
   const parsed = PresetSchema.safeParse(JSON.parse(readFileSync(file, "utf8")));
-  if (!parsed.success)
-    throw new MappingError(
-      relative(process.cwd(), file),
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`),
-    );
+  if (!parsed.success) throw new MappingError(relative(process.cwd(), file), issueLines(parsed.error));
   return parsed.data;
 }
 
@@ -268,7 +271,12 @@ function overlay(base: TableMappingT | undefined, over: NonNullable<z.infer<type
 function compose(
   m: Mapping,
   problems: string[],
-): {tables: [string, TableMappingT][]; lookups: [string, z.infer<typeof Lookup>][]; vocabulary: Vocabulary} {
+): {
+  tables: [string, TableMappingT][];
+  presetOf: Map<string, string>;
+  lookups: [string, z.infer<typeof Lookup>][];
+  vocabulary: Vocabulary;
+} {
   const tables = new Map<string, {t: TableMappingT; preset: string}>();
   const lookups = new Map<string, z.infer<typeof Lookup> & {preset?: string}>();
   let vocabulary = resolveVocabulary();
@@ -317,6 +325,9 @@ function compose(
     else lookups.set(name, l);
   return {
     tables: [...composed],
+    presetOf: new Map(
+      [...tables].filter(([t]) => composed.has(t) && m.tables[t] !== null).map(([t, p]) => [t, p.preset]),
+    ),
     lookups: [...lookups].map(([name, {from, format}]) => [name, format ? {from, format} : {from}]),
     vocabulary: resolveVocabulary(m.vocabulary, vocabulary),
   };
@@ -333,11 +344,7 @@ export function readMapping(file: string): MappingSource {
     throw new MappingError(label, [`not valid JSON: ${(e as Error).message}`]);
   }
   const parsed = MappingSchema.safeParse(json);
-  if (!parsed.success)
-    throw new MappingError(
-      label,
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`),
-    );
+  if (!parsed.success) throw new MappingError(label, issueLines(parsed.error));
   const problems: string[] = [];
   const plan: SourcePlan = new Map();
   const base = dirname(resolve(file));
@@ -433,6 +440,7 @@ export function readMapping(file: string): MappingSource {
         ...(zone ? {timezone: zone} : {}),
         ...(events ? {events} : {}),
         ...(t.where ? {where: `(${t.where})`} : {}),
+        ...(composed.presetOf.has(table) ? {preset: composed.presetOf.get(table)} : {}),
       });
   }
   if (parsed.data.folder !== undefined) {

@@ -84,7 +84,7 @@ export async function describeSources(opts: {
       const loaded = report?.tables[spec.name];
       const rows = (await all<{n: number}>(w.conn, `SELECT count(*) AS n FROM raw.${spec.name}`))[0]!.n;
       lines.push(
-        `${spec.name} ← ${source ? `${sourceLabel(source)}${source.mappingKey ? ` (${source.mappingKey})` : ""}` : "(no source)"}: ${n(rows)} rows${loaded?.rejected ? `, ${n(loaded.rejected)} rejected` : ""}`,
+        `${spec.name} ← ${source ? `${sourceLabel(source)}${source.mappingKey ? ` (${source.mappingKey}${source.preset ? `, preset ${source.preset}` : ""})` : ""}` : "(no source)"}: ${n(rows)} rows${loaded?.rejected ? `, ${n(loaded.rejected)} rejected` : ""}`,
       );
       if (!source) continue;
       const mapped = Object.entries(source.columns).map(([c, e]) => `${c} ← ${e}`);
