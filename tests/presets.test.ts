@@ -208,6 +208,33 @@ describe("vendor presets", () => {
     }
   }, 180_000);
 
+  it("HubSpot + Intercom + Chargebee + Amplitude build the warehouse: lifecycle derived, every account scored", async () => {
+    const dir = join(root, "hs-ic-cb-am");
+    const warehouse = join(root, "hubspot.duckdb");
+    await build({
+      asOf: TEST_AS_OF,
+      mapping: join(dir, "mapping.json"),
+      warehousePath: warehouse,
+      modelsDir: join(root, "models"),
+      site: false,
+      log: () => {},
+    });
+    const w = await openWarehouse(warehouse, {readOnly: true});
+    try {
+      const [r] = await all<{active: number; scored: number; stages: number}>(
+        w.conn,
+        `SELECT (SELECT count(*) FROM marts.mart_customer_churn_features) AS active,
+                (SELECT count(*) FROM marts.mart_customer_risk_scores WHERE health_score IS NOT NULL) AS scored,
+                (SELECT count(DISTINCT lifecycle_stage_at_cutoff) FROM marts.mart_customer_churn_features) AS stages`,
+      );
+      expect(r!.active).toBeGreaterThan(50);
+      expect(r!.scored).toBe(r!.active);
+      expect(r!.stages).toBeGreaterThan(1); // derived from tenure and renewal date: HubSpot has no CS stage
+    } finally {
+      w.close();
+    }
+  }, 180_000);
+
   it("a Mixpanel export reads back as the plain daily usage", async () => {
     const dir = await generate("mp", "mixpanel");
     const {w, vocabulary: v} = await ingestLayout(dir);

@@ -349,7 +349,9 @@ describe("README commands", () => {
     const mapping = path.join(vendors, "mapping.json");
     const s = await npm(["run", "sources", "--", "--mapping", mapping, "--as-of", "2026-06-30"]);
     expect(s.code, s.out).toBe(0);
-    expect(s.out).toMatch(/^customers ← .*salesforce\/Account\.csv \(tables\.customers, preset salesforce\): 150 rows$/m);
+    expect(s.out).toMatch(
+      /^customers ← .*salesforce\/Account\.csv \(tables\.customers, preset salesforce\): 150 rows$/m,
+    );
     expect(s.out).toMatch(/no problems: `npm run build -- --mapping .*mapping\.json` would read these as they are/);
     const b = await npm(["run", "build", "--", "--mapping", mapping, "--as-of", "2026-06-30", "--no-site"]);
     expect(b.code, b.out).toBe(0);
