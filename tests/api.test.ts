@@ -154,6 +154,50 @@ describe("endpoints", () => {
     }
   });
 
+  it("GET /predictions/disagreements lists the watermelons and false alarms with both views, and the back-test", async () => {
+    const {status, body} = await getJson(`${srv.url}/predictions/disagreements?limit=1000`);
+    expect(status).toBe(200);
+    const accounts = body.accounts as Record<string, unknown>[];
+    // exactly the accounts whose two views disagree by the rule, from the scores the marts hold
+    const healthy = new Set(business.riskTiers.filter((t) => t.colour === "Green").map((t) => t.tier));
+    const lowest = business.modelTiers.at(-1)!.tier;
+    const expected = Object.values(dbRows)
+      .map((r) => ({
+        id: String(r.customer_id),
+        d:
+          healthy.has(r.risk_tier as never) && business.atRiskTiers.includes(r.model_tier as never)
+            ? "watermelon"
+            : business.atRiskTiers.includes(r.risk_tier as never) && r.model_tier === lowest
+              ? "false_alarm"
+              : null,
+      }))
+      .filter((x) => x.d);
+    expect(accounts.map((a) => `${a.customer_id}:${a.disagreement}`).sort()).toEqual(
+      expected.map((x) => `${x.id}:${x.d}`).sort(),
+    );
+    expect(body.total).toBe(expected.length);
+    expect(expected.some((x) => x.d === "watermelon")).toBe(true);
+    const w = accounts.find((a) => a.disagreement === "watermelon")!;
+    expect(w.churn_probability).toBeCloseTo(Number(dbRows[String(w.customer_id)]!.churn_probability), 12);
+    expect(Array.isArray(w.model_top_drivers)).toBe(true);
+    const losses = accounts.map((a) => Number(a.expected_arr_loss_90d));
+    expect(losses).toEqual([...losses].sort((a, b) => b - a));
+    const backtest = body.backtest as {disagreement: string; accounts: number; churned: number}[];
+    const all = backtest.find((b) => b.disagreement === "all")!;
+    expect(backtest.filter((b) => b.disagreement !== "all").reduce((n, b) => n + b.accounts, 0)).toBe(all.accounts);
+    // a type and a limit
+    const one = await getJson(`${srv.url}/predictions/disagreements?type=false_alarm&limit=1`);
+    expect(one.status).toBe(200);
+    expect((one.body.accounts as unknown[]).length).toBeLessThanOrEqual(1);
+    expect((one.body.accounts as {disagreement: string}[]).every((a) => a.disagreement === "false_alarm")).toBe(true);
+    for (const bad of ["type=melon", "limit=0", "limit=5000", "limit=ten"]) {
+      const r = await getJson(`${srv.url}/predictions/disagreements?${bad}`);
+      expect(r.status, bad).toBe(422);
+      expect(r.headers.get("content-type")).toMatch(PROBLEM);
+      expect((r.body.errors as {field: string}[])[0]!.field, bad).toBe(`query.${bad.split("=")[0]}`);
+    }
+  });
+
   it("POST /predictions/churn scores one account exactly as the build did (same ONNX model), with tier and TreeSHAP drivers", async () => {
     const s = samples[5]!;
     const {status, body} = await post(`${srv.url}/predictions/churn`, {features: s.features});

@@ -148,7 +148,7 @@ const PAGES: {path: string; name: string; charts: string[]}[] = [
   {
     path: "risk-drill-down",
     name: "risk-drill-down",
-    charts: ["at-risk-table", "usage-scatter", "usage-funnel", "support-churn", "activation-gate"],
+    charts: ["at-risk-table", "usage-scatter", "usage-funnel", "support-churn", "activation-gate", "disagreements"],
   },
   {
     path: "uplift-simulator",
@@ -326,6 +326,14 @@ describe("dashboard pages in headless Chromium", () => {
         `SELECT analysis, bucket_order, bucket, in_signal, observations, churned FROM marts.mart_risk_signals`,
       )
     ).getRowObjectsJson() as unknown as SignalBucket[];
+    const [d] = (
+      await c.runAndReadAll(
+        `SELECT (SELECT count(*) FROM marts.mart_score_disagreements) AS n,
+                (SELECT churn_rate FROM marts.mart_score_disagreement_backtest WHERE disagreement = 'watermelon') AS rate`,
+      )
+    ).getRowObjectsJson() as {n: string; rate: number}[];
+    const disagreeing = Number(d!.n);
+    const watermelonRate = Number(d!.rate);
     c.closeSync();
     instance.closeSync();
     const usage = measureFinding(
@@ -344,6 +352,11 @@ describe("dashboard pages in headless Chromium", () => {
       await page.waitForFunction((b) => document.querySelector("#at-risk-table h2")?.textContent !== b, before);
       const n = (s: string | null) => Number(/\(([\d,]+)\)/.exec(s ?? "")![1]!.replace(/,/g, ""));
       expect(n(await title())).toBeGreaterThan(n(before));
+      // the watermelon report: tonight's disagreeing accounts and the back-test's churn rate of each group
+      expect(n(await page.textContent("#disagreements h2"))).toBe(disagreeing);
+      expect(await page.textContent("[data-finding=watermelon] .sg-finding-big")).toBe(
+        new Intl.NumberFormat("en-US", {style: "percent", maximumFractionDigits: 1}).format(watermelonRate),
+      );
     });
   }, 120_000);
 

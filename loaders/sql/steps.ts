@@ -15,6 +15,9 @@ import type {MartChecks} from "../quality.ts";
 import {config, RISK_TIERS} from "../../src/rules/config.ts";
 import {PRIORITIES} from "../../src/rules/playbooks.ts";
 
+/** The groups of marts.int_score_disagreement (int_score_disagreement.sql). */
+export const DISAGREEMENTS = ["watermelon", "false_alarm"] as const;
+
 export type Phase = "features" | "scores" | "ctas" | "dossiers";
 
 export interface SqlStep {
@@ -130,6 +133,30 @@ export const SQL_STEPS: readonly SqlStep[] = [
         expected_arr_loss_90d: [0, null],
       },
       rowsEqual: ONE_ROW_PER_ACCOUNT,
+    },
+  },
+  {name: "int_score_disagreement", phase: "scores", creates: "macros"},
+  {
+    name: "mart_score_disagreements",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_score_disagreements",
+      unique: ["customer_id"],
+      notNull: ["customer_id", "disagreement", "health_score", "risk_tier", "churn_probability", "model_tier"],
+      accepted: {disagreement: DISAGREEMENTS, risk_tier: RISK_TIERS, model_tier: RISK_TIERS},
+    },
+  },
+  {
+    name: "mart_score_disagreement_backtest",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_score_disagreement_backtest",
+      unique: ["disagreement"],
+      notNull: ["disagreement", "accounts", "churned", "churn_rate"],
+      accepted: {disagreement: [...DISAGREEMENTS, "rest", "all"]},
+      ranges: {churn_rate: [0, 1], accounts: [1, null], churned: [0, null]},
     },
   },
   {

@@ -324,3 +324,39 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
 export async function warehouseModelVersion(snap: WarehouseSnapshot): Promise<string | null> {
   return (await loadReadModel(snap)).modelVersion;
 }
+
+/** The watermelon report (marts.mart_score_disagreements and its back-test), largest expected loss first. */
+export async function loadDisagreements(
+  snap: WarehouseSnapshot,
+  type: "watermelon" | "false_alarm" | undefined,
+  limit: number,
+): Promise<{total: number; backtest: Record<string, unknown>[]; accounts: Record<string, unknown>[]}> {
+  const where = type ? "WHERE disagreement = ?" : "";
+  const params = type ? [type] : [];
+  const [{total}] = (await snap.query<{total: number}>(
+    `SELECT count(*)::INTEGER AS total FROM marts.mart_score_disagreements ${where}`,
+    params,
+  )) as [{total: number}];
+  const accounts = await snap.query<Record<string, unknown>>(
+    `SELECT customer_id, company_name, csm_owner, plan_tier, arr, disagreement, health_score, risk_tier,
+            string_split(nullif(top_risk_drivers, ''), ', ') AS top_risk_drivers, churn_probability, model_tier,
+            string_split(nullif(model_top_drivers, ''), ', ') AS model_top_drivers, expected_arr_loss_90d
+     FROM marts.mart_score_disagreements ${where}
+     ORDER BY expected_arr_loss_90d DESC, customer_id LIMIT ${limit}`,
+    params,
+  );
+  const backtest = await snap.query<Record<string, unknown>>(
+    `SELECT disagreement, accounts, churned, churn_rate, CAST(first_cutoff AS VARCHAR) AS first_cutoff,
+            CAST(last_cutoff AS VARCHAR) AS last_cutoff
+     FROM marts.mart_score_disagreement_backtest`,
+  );
+  return {
+    total,
+    backtest,
+    accounts: accounts.map((a) => ({
+      ...a,
+      top_risk_drivers: (a.top_risk_drivers as string[] | null) ?? [],
+      model_top_drivers: (a.model_top_drivers as string[] | null) ?? [],
+    })),
+  };
+}

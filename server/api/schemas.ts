@@ -106,6 +106,56 @@ export const CustomerSchema = z
   })
   .openapi("Customer");
 
+const Disagreement = z.enum(["watermelon", "false_alarm"]);
+
+export const DisagreementQuery = z.object({
+  type: Disagreement.optional().openapi({
+    description: "watermelon: healthy by the score, at risk by the model; false_alarm: the reverse (default: both)",
+  }),
+  limit: z.coerce
+    .number({message: "must be a whole number from 1 to 1000"})
+    .int({message: "must be a whole number from 1 to 1000"})
+    .min(1, {message: "must be a whole number from 1 to 1000"})
+    .max(1000, {message: "must be a whole number from 1 to 1000"})
+    .default(100),
+});
+
+export const DisagreementsSchema = z
+  .object({
+    data: DataRefSchema,
+    total: z.number().openapi({description: "disagreeing accounts tonight (of the requested type), before the limit"}),
+    backtest: z
+      .array(
+        z.object({
+          disagreement: z.enum(["watermelon", "false_alarm", "rest", "all"]),
+          accounts: z.number(),
+          churned: z.number(),
+          churn_rate: z.number(),
+          first_cutoff: z.string(),
+          last_cutoff: z.string(),
+        }),
+      )
+      .openapi({description: "on the back-test cutoffs: how many accounts of each group churned within 90 days"}),
+    accounts: z.array(
+      z.object({
+        customer_id: z.string(),
+        company_name: z.string(),
+        csm_owner: z.string().nullable(),
+        plan_tier: z.string(),
+        arr: z.number(),
+        disagreement: Disagreement,
+        health_score: z.number(),
+        risk_tier: Tier,
+        top_risk_drivers: z.array(z.string()),
+        churn_probability: z.number(),
+        model_tier: Tier,
+        model_top_drivers: z.array(z.string()),
+        expected_arr_loss_90d: z.number(),
+      }),
+    ),
+  })
+  .openapi("Disagreements");
+
 export const Customer360Schema = z
   .object({
     customer_id: z.string(),

@@ -1,8 +1,15 @@
 import {createRoute} from "@hono/zod-openapi";
 import type {ApiApp, ApiDeps} from "../env.ts";
 import {notFound} from "../problem.ts";
-import {loadCustomer, loadCustomer360, warehouseModelVersion} from "../queries.ts";
-import {Customer360Schema, CustomerIdParam, CustomerSchema, problem} from "../schemas.ts";
+import {loadCustomer, loadCustomer360, loadDisagreements, warehouseModelVersion} from "../queries.ts";
+import {
+  Customer360Schema,
+  CustomerIdParam,
+  CustomerSchema,
+  DisagreementQuery,
+  DisagreementsSchema,
+  problem,
+} from "../schemas.ts";
 import {COMMON_RESPONSES} from "./responses.ts";
 
 const unknownCustomer = (id: string) =>
@@ -61,6 +68,30 @@ export function customerRoutes(app: ApiApp, {warehouse}: ApiDeps): void {
         };
       });
       return c.json(body, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/predictions/disagreements",
+      tags: ["predictions"],
+      summary:
+        "The watermelon report: accounts the health score and the churn model see differently, and which view was right",
+      request: {query: DisagreementQuery},
+      responses: {
+        200: {content: {"application/json": {schema: DisagreementsSchema}}, description: "Both views per account"},
+        422: problem("Invalid query"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const {type, limit} = c.req.valid("query");
+      const body = await warehouse.use(async (snap) => ({
+        data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
+        ...(await loadDisagreements(snap, type, limit)),
+      }));
+      return c.json(body as never, 200);
     },
   );
 }
