@@ -5,7 +5,7 @@
  * cutoffs and the drift of the current model on the latest matured cohort.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {config} from "../src/rules/config.ts";
+import {config, RISK_TIERS} from "../src/rules/config.ts";
 import type {Dataset} from "./model/dataset.ts";
 import {toRowMajor} from "./model/dataset.ts";
 import {hasModel, loadModel, saveModel, type LoadedModel} from "./model/registry.ts";
@@ -171,7 +171,7 @@ export async function unseenCategories(
 
 /**
  * Scores tonight's features and writes marts.model_scores, marts.mart_customer_drivers,
- * marts.mart_churn_score_history, marts.model_backtest_predictions, marts.model_drift and
+ * marts.mart_churn_score_history, marts.mart_health_score_history, marts.model_backtest_predictions, marts.model_drift and
  * marts.model_card. Runs after the feature marts and before mart_customer_risk_scores.
  */
 export async function scoreWarehouse(
@@ -202,6 +202,18 @@ export async function scoreWarehouse(
     conn,
     "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)",
   );
+  // the health score's own history at the same monthly cutoffs, with the tier it held then
+  await run(
+    conn,
+    "CREATE OR REPLACE TABLE marts.mart_health_score_history (customer_id VARCHAR, as_of_date DATE, health_score DOUBLE, risk_tier VARCHAR)",
+  );
+  const healthHistory = (components: string, date: string) =>
+    run(
+      conn,
+      `INSERT INTO marts.mart_health_score_history
+       SELECT h.customer_id, ${date}, h.health_score, t.tier
+       FROM marts.int_health_scores_of(${lit(components)}) h ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score`,
+    );
   const months = (
     await all<{c: string}>(
       conn,
@@ -219,13 +231,15 @@ export async function scoreWarehouse(
       `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.int_customer_features_as_of(DATE ${lit(c)})`,
     );
     await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features", [], false), c);
-    if (months.includes(c))
+    await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.int_health_components_of('cutoff_features')");
+    if (months.includes(c)) {
       await run(
         conn,
         "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores",
       );
+      await healthHistory("hc", `DATE ${lit(c)}`);
+    }
     if (!backtestCutoffs.includes(c)) continue;
-    await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.int_health_components_of('cutoff_features')");
     await run(
       conn,
       `INSERT INTO marts.model_backtest_predictions
@@ -237,6 +251,7 @@ export async function scoreWarehouse(
     conn,
     "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores",
   );
+  await healthHistory("marts.mart_health_components", `DATE ${lit(asOf)}`);
   await run(
     conn,
     "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features",
@@ -292,6 +307,14 @@ export const SCORE_TABLE_CHECKS: readonly MartChecks[] = [
     unique: ["customer_id", "as_of_date"],
     notNull: ["customer_id", "as_of_date", "churn_probability"],
     ranges: {churn_probability: [0, 1]},
+    minRows: 1,
+  },
+  {
+    table: "marts.mart_health_score_history",
+    unique: ["customer_id", "as_of_date"],
+    notNull: ["customer_id", "as_of_date", "health_score", "risk_tier"],
+    ranges: {health_score: [0, 100]},
+    accepted: {risk_tier: RISK_TIERS},
     minRows: 1,
   },
   {

@@ -88,6 +88,39 @@ describe("marts", () => {
     expect(tiers.size).toBeGreaterThanOrEqual(3); // a realistic portfolio spreads over the bands
   });
 
+  it("the health score's monthly history ends with tonight's scores; tier changes month to month are counted from it", async () => {
+    const tonight = await all<Row>(
+      w.conn,
+      `SELECT r.customer_id, r.health_score, r.risk_tier, h.health_score AS h_score, h.risk_tier AS h_tier
+       FROM marts.mart_customer_risk_scores r LEFT JOIN marts.mart_health_score_history h
+         ON h.customer_id = r.customer_id AND h.as_of_date = DATE '${TEST_AS_OF}'`,
+    );
+    for (const t of tonight) expect([t.h_score, t.h_tier]).toEqual([t.health_score, t.risk_tier]);
+    const history = await all<{customer_id: string; d: string; tier: string}>(
+      w.conn,
+      "SELECT customer_id, CAST(as_of_date AS VARCHAR) AS d, risk_tier AS tier FROM marts.mart_health_score_history ORDER BY customer_id, d",
+    );
+    expect(new Set(history.map((h) => h.d)).size).toBeGreaterThanOrEqual(6);
+    // the oracle: each account's tier against its previous cutoff, counted per cutoff
+    const counted = new Map<string, {accounts: number; changed: number}>();
+    history.forEach((h, i) => {
+      const prev = history[i - 1];
+      if (!prev || prev.customer_id !== h.customer_id) return;
+      const c = counted.get(h.d) ?? {accounts: 0, changed: 0};
+      c.accounts++;
+      if (prev.tier !== h.tier) c.changed++;
+      counted.set(h.d, c);
+    });
+    const stability = await all<{d: string; accounts: number; changed_tier: number}>(
+      w.conn,
+      "SELECT CAST(as_of_date AS VARCHAR) AS d, accounts, changed_tier FROM marts.mart_tier_stability WHERE score = 'health score' ORDER BY d",
+    );
+    expect(stability.map((s) => [s.d, s.accounts, s.changed_tier])).toEqual(
+      [...counted].sort().map(([d, c]) => [d, c.accounts, c.changed]),
+    );
+    expect(stability.some((s) => s.changed_tier > 0)).toBe(true);
+  });
+
   it("flags follow the configured thresholds", async () => {
     const rows = await all<Row>(
       w.conn,

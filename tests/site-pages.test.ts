@@ -165,7 +165,7 @@ const PAGES: {path: string; name: string; charts: string[]}[] = [
   {
     path: "model-quality",
     name: "model-quality",
-    charts: ["calibration", "lift", "healthy-churn", "auc-cutoff", "drift", "metrics", "backtest"],
+    charts: ["calibration", "lift", "healthy-churn", "auc-cutoff", "drift", "metrics", "backtest", "tier-stability"],
   },
   {path: "report-template", name: "report-template", charts: ["report-chart"]},
 ];

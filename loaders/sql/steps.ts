@@ -160,6 +160,18 @@ export const SQL_STEPS: readonly SqlStep[] = [
     },
   },
   {
+    name: "mart_tier_stability",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_tier_stability",
+      unique: ["score", "as_of_date"],
+      notNull: ["score", "as_of_date", "accounts", "changed_tier", "change_rate"],
+      accepted: {score: ["health score", "churn model"]},
+      ranges: {change_rate: [0, 1], accounts: [1, null]},
+    },
+  },
+  {
     name: "mart_customer_expansion_features",
     phase: "scores",
     creates: "table",

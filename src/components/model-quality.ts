@@ -62,6 +62,14 @@ export interface ModelQuality {
   drift: {decile: number; n: number; predicted: number; observed: number}[];
   /** the health score's components with the weights used on this installation's data */
   healthWeights: {label: string; needs: string; measured: boolean; configured_weight: number; weight: number}[];
+  /** per score and monthly cutoff: accounts active at the cutoff before too, and how many changed tier */
+  stability: {
+    score: "health score" | "churn model";
+    as_of_date: string;
+    accounts: number;
+    changed_tier: number;
+    change_rate: number;
+  }[];
 }
 
 /** Share of churned accounts scored healthy (health score) and Low (model), over all cutoffs. */
@@ -340,6 +348,18 @@ export function healthWeightsTable(q: ModelQuality): HTMLElement {
       (h) =>
         html`<tr><td>${h.label}</td><td>${h.needs.replaceAll("_", " ")}</td><td class="num">${formatPercent(h.configured_weight)}</td><td class="num" style=${h.measured ? "" : `color:${BAD}`}>${h.measured ? formatPercent(h.weight) : "not measured: no data"}</td></tr>`,
     )}</tbody></table>` as HTMLElement;
+}
+
+/** How often each score's tier changed from one monthly cutoff to the next. */
+export function stabilityTable(q: ModelQuality): HTMLElement {
+  const dates = [...new Set(q.stability.map((r) => r.as_of_date))].sort();
+  const cell = (score: string, d: string) => {
+    const r = q.stability.find((x) => x.score === score && x.as_of_date === d);
+    return r ? `${formatPercent(r.change_rate)} (${formatInt(r.changed_tier)} of ${formatInt(r.accounts)})` : "—";
+  };
+  return html`<table class="sg-table" id="stability-table"><thead><tr><th>Cutoff</th><th class="num">Health score: tier changed</th><th class="num">Churn model: tier changed</th></tr></thead><tbody>
+    ${dates.map((d) => html`<tr><td>${formatDate(d)}</td><td class="num">${cell("health score", d)}</td><td class="num">${cell("churn model", d)}</td></tr>`)}
+  </tbody></table>` as HTMLElement;
 }
 
 /** Per-cutoff back-test table. */

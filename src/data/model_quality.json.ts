@@ -48,6 +48,9 @@ writeJson(
     const healthWeights = await w.rows(`
       SELECT label, needs, measured, configured_weight, weight FROM marts.int_score_weights
       WHERE score = 'health' ORDER BY configured_weight DESC, label`);
-    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift, healthWeights};
+    // how steady each score's tier is month to month (marts.mart_tier_stability)
+    const stability = await w.rows(`
+      SELECT score, as_of_date, accounts, changed_tier, change_rate FROM marts.mart_tier_stability ORDER BY as_of_date, score`);
+    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift, healthWeights, stability};
   }),
 );
