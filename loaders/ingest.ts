@@ -326,14 +326,14 @@ async function everyKey(
   conn: DuckDBConnection,
   spec: TableSpec,
   typed: string,
-  label: string,
+  labels: readonly string[],
   csv: CsvFile | null,
 ): Promise<string> {
   const column = REFERENCED.get(spec.name)!;
   const keys = `stage.${spec.name}_every_key`;
   const pos = csv ? csv.columns.indexOf(column) + 1 : 0;
   const fromMalformed = pos
-    ? ` UNION ALL SELECT trim(split_part(value, ${lit(csv!.delimiter)}, ${pos})) FROM ingest.problems WHERE table_name = ${lit(spec.name)} AND file = ${lit(label)} AND starts_with(rule, 'malformed CSV line')`
+    ? ` UNION ALL SELECT trim(split_part(value, ${lit(csv!.delimiter)}, ${pos})) FROM ingest.problems WHERE table_name = ${lit(spec.name)} AND file IN (${labels.map(lit).join(", ")}) AND starts_with(rule, 'malformed CSV line')`
     : "";
   await run(
     conn,
@@ -911,7 +911,9 @@ export async function ingestFiles(
     report.tables[spec.name] = {rows, rejected};
     await noteUnknownValues(conn, spec, label, opts.progress);
     await run(conn, `DROP TABLE ${stage}`);
-    if (REFERENCED.has(spec.name)) everyRow.set(spec.name, await everyKey(conn, spec, typed, label, csvDialect));
+    // (a glob's malformed lines are told under their own file)
+    const labels = globFiles.length ? globFiles.map((f) => relative(process.cwd(), f) || f) : [label];
+    if (REFERENCED.has(spec.name)) everyRow.set(spec.name, await everyKey(conn, spec, typed, labels, csvDialect));
     await run(conn, `DROP TABLE ${typed}`);
     opts.progress?.(
       `ingest ${spec.name}: ${rows.toLocaleString("en-US")} rows${rejected ? `, ${rejected} rejected` : ""} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,

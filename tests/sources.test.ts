@@ -216,6 +216,32 @@ describe("a source mapping", () => {
     }
   });
 
+  it("a customer on a malformed line of a CSV glob makes the rows that refer to it consequences, not unknown ids", async () => {
+    const dir = copyRaw();
+    const [header, ...lines] = readFileSync(join(clean, "customers.csv"), "utf8").trimEnd().split("\n");
+    mkdirSync(join(dir, "accounts"));
+    const half = Math.ceil(lines.length / 2);
+    writeFileSync(join(dir, "accounts", "a.csv"), [header, ...lines.slice(0, half)].join("\n") + "\n");
+    const second = lines.slice(half);
+    const broken = second[1]!.split(",")[0]!;
+    second[1] = second[1] + ",an extra field";
+    writeFileSync(join(dir, "accounts", "b.csv"), [header, ...second].join("\n") + "\n");
+    const mappingFile = writeMapping(dir, {folder: ".", tables: {customers: {from: "accounts/*.csv"}}});
+    const w = await openWarehouse(":memory:");
+    try {
+      const e = (await ingestFiles(w.conn, readMapping(mappingFile), {asOf: TEST_AS_OF}).catch(
+        (x: Error) => x,
+      )) as Error;
+      expect(e.message).toMatch(/accounts\/b\.csv:3 .*malformed CSV line: more fields than the header's/);
+      expect(e.message).toMatch(
+        /usage_events\.csv column "customer_id": [\d,]+ rows refer to 1 rejected row of customers/,
+      );
+      expect(e.message).not.toContain(`"${broken}": unknown customer_id`);
+    } finally {
+      w.close();
+    }
+  });
+
   it("a whole build runs from a mapping: warehouse, model scores and marts", async () => {
     const dir = copyRaw();
     mapColumn(join(dir, "customers.csv"), "plan_tier", (v) => ({Starter: "Pro", Growth: "Business"})[v] ?? v);
