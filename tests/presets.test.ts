@@ -208,17 +208,21 @@ describe("vendor presets", () => {
     }
   }, 180_000);
 
-  it("HubSpot + Intercom + Chargebee + Amplitude build the warehouse: lifecycle derived, every account scored", async () => {
+  it("HubSpot + Intercom + Chargebee + Amplitude build the site: lifecycle derived, every account scored", async () => {
     const dir = join(root, "hs-ic-cb-am");
     const warehouse = join(root, "hubspot.duckdb");
+    const dist = join(root, "hubspot-site");
     await build({
       asOf: TEST_AS_OF,
       mapping: join(dir, "mapping.json"),
       warehousePath: warehouse,
       modelsDir: join(root, "models"),
-      site: false,
+      distDir: dist,
+      site: true,
       log: () => {},
     });
+    const segments = readdirSync(join(dist, "_file", "data")).find((f) => f.startsWith("segments."));
+    expect(readFileSync(join(dist, "_file", "data", segments!), "utf8")).toContain("COMPUTER_SOFTWARE");
     const w = await openWarehouse(warehouse, {readOnly: true});
     try {
       const [r] = await all<{active: number; scored: number; stages: number}>(
