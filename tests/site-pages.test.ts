@@ -467,7 +467,7 @@ describe("dashboard pages in headless Chromium", () => {
       const title = (await page.textContent("#csm-queue-table h2"))!;
       const first = [...perOwner.keys()].find((o) => title.startsWith(`${o}'s`))!;
       expect(first, "opens on the CSM with the most open CTAs").toBe(
-        [...perOwner].sort((x, y) => y[1].n - x[1].n)[0]![0],
+        [...perOwner].sort((x, y) => y[1].n - x[1].n || (x[0] < y[0] ? -1 : 1))[0]![0],
       );
       await check(first);
       const select = page.locator("select").first();

@@ -48,7 +48,10 @@ export function daysUntilDue(cta: Pick<Cta, "due_date">, asOf: string): number {
   return Math.round((cta.due_date.getTime() - parseUtc(asOf).getTime()) / DAY);
 }
 
-/** The CSM with the most open CTAs (the page opens on them unless `?csm=` names another). */
+/**
+ * The CSM with the most open CTAs (the page opens on them unless `?csm=` names another); of two
+ * with as many, the first by name, so the page opens on the same CSM whatever the rows' order.
+ */
 export function busiestOwner(ctas: readonly Cta[]): string | undefined {
   return d3.greatest(
     d3.rollups(
@@ -56,7 +59,7 @@ export function busiestOwner(ctas: readonly Cta[]): string | undefined {
       (g) => g.length,
       (c) => c.csm_owner,
     ),
-    ([, n]) => n,
+    (a, b) => d3.ascending(a[1], b[1]) || d3.descending(a[0], b[0]),
   )?.[0];
 }
 
