@@ -181,6 +181,11 @@ function malformedLineRule(errorType: string, message: string, fields: number): 
   }
 }
 
+/** Whether a staged table carries a bookkeeping column (a glob's __line, a where's __src_row). */
+async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
+  return (await all(conn, `SELECT 1 FROM (DESCRIBE ${table}) WHERE column_name = ${lit(column)}`)).length > 0;
+}
+
 /** The line of a staged CSV row: its row + header line + 1, plus the rejected lines before it. */
 function csvLineSql(rowid: string, rejected: readonly number[]): string {
   if (!rejected.length) return `${rowid} + 2`;
@@ -422,8 +427,7 @@ async function applyMapping(
   });
   if (from !== staged) select.push("__src_row");
   // a CSV glob's rows carry their file and line
-  if ((await all(conn, `SELECT 1 FROM (DESCRIBE ${staged}) WHERE column_name = '__line'`)).length)
-    select.push("__line");
+  if (await hasColumn(conn, staged, "__line")) select.push("__line");
   if (!account) {
     if (!select.length) return {present: new Set()};
     await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${from} src`);
@@ -809,9 +813,7 @@ export async function ingestFiles(
     }
     // The file row of a staged row: rowid + header line + 1, plus the rejected lines before it.
     // (rows a `where` kept carry their place in the file as __src_row)
-    const rowid = (await all(conn, `SELECT 1 FROM (DESCRIBE ${stage}) WHERE column_name = '__src_row'`)).length
-      ? "__src_row"
-      : "rowid";
+    const rowid = (await hasColumn(conn, stage, "__src_row")) ? "__src_row" : "rowid";
     const rowExpr = globFiles.length ? "__line" : isCsv ? csvLineSql(rowid, rejectedLines) : `${rowid} + 1`;
     // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
     // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column.

@@ -67,6 +67,35 @@ async function difference(w: Warehouse, mapped: string, plain: string): Promise<
   return all(w.conn, `(${mapped} EXCEPT ALL ${plain}) UNION ALL (${plain} EXCEPT ALL ${mapped}) LIMIT 5`);
 }
 
+/** The daily usage read from an event log against the plain rows, by meaning (the session events mean "other"). */
+async function usageDifference(w: Warehouse, v: Vocabulary): Promise<unknown[]> {
+  const usage = (voc: Vocabulary) =>
+    `customer_id, event_date, ${meaning(voc, "usageEvents", "event_type")} AS m, event_count`;
+  return difference(
+    w,
+    `SELECT * FROM (SELECT ${usage(v)} FROM raw.usage_events) WHERE m <> 'other'`,
+    `SELECT ${usage(DEFAULT_VOCABULARY)} FROM plain.usage_events`,
+  );
+}
+
+/** Builds warehouse and site from a generated layout's mapping; returns the site's segments data as text. */
+async function buildSite(dir: string, name: string): Promise<{warehouse: string; segments: string; dist: string}> {
+  const warehouse = join(root, `${name}.duckdb`);
+  const dist = join(root, `${name}-site`);
+  await build({
+    asOf: TEST_AS_OF,
+    mapping: join(dir, "mapping.json"),
+    warehousePath: warehouse,
+    modelsDir: join(root, "models"),
+    distDir: dist,
+    site: true,
+    log: () => {},
+  });
+  const data = join(dist, "_file", "data");
+  const file = readdirSync(data).find((f) => f.startsWith("segments."))!;
+  return {warehouse, dist, segments: readFileSync(join(data, file), "utf8")};
+}
+
 /** Each value of `col` in the mapped rows stands for exactly one plain value and back (a renamed list). */
 async function renamedOneToOne(w: Warehouse, table: string, col: string, key: string): Promise<boolean> {
   const [r] = await all<{pairs: number; a: number; b: number}>(
@@ -142,15 +171,7 @@ describe("vendor presets", () => {
         await difference(w, `SELECT ${churn} FROM raw.churn_events`, `SELECT ${churn} FROM plain.churn_events`),
       ).toEqual([]);
       // Segment: a row per event aggregated back into the daily usage, the team's event names read by meaning
-      const usage = (voc: Vocabulary) =>
-        `customer_id, event_date, ${meaning(voc, "usageEvents", "event_type")} AS m, event_count`;
-      expect(
-        await difference(
-          w,
-          `SELECT * FROM (SELECT ${usage(v)} FROM raw.usage_events) WHERE m <> 'other'`,
-          `SELECT ${usage(d)} FROM plain.usage_events`,
-        ),
-      ).toEqual([]);
+      expect(await usageDifference(w, v)).toEqual([]);
       expect(told.join("\n")).toMatch(
         /accounts matched \(tables\.support_tickets\.account, system zendesk\): [\d,]+ by key \(100\.0%\)/,
       );
@@ -194,35 +215,15 @@ describe("vendor presets", () => {
       const inv = "invoice_id, customer_id, issued_date, due_date, paid_date, amount";
       expect(await difference(w, `SELECT ${inv} FROM raw.invoices`, `SELECT ${inv} FROM plain.invoices`)).toEqual([]);
       expect(await difference(w, "SELECT * FROM raw.churn_events", "SELECT * FROM plain.churn_events")).toEqual([]);
-      const usage = (voc: Vocabulary) =>
-        `customer_id, event_date, ${meaning(voc, "usageEvents", "event_type")} AS m, event_count`;
-      expect(
-        await difference(
-          w,
-          `SELECT * FROM (SELECT ${usage(v)} FROM raw.usage_events) WHERE m <> 'other'`,
-          `SELECT ${usage(d)} FROM plain.usage_events`,
-        ),
-      ).toEqual([]);
+      expect(await usageDifference(w, v)).toEqual([]);
     } finally {
       w.close();
     }
   }, 180_000);
 
   it("HubSpot + Intercom + Chargebee + Amplitude build the site: lifecycle derived, every account scored", async () => {
-    const dir = join(root, "hs-ic-cb-am");
-    const warehouse = join(root, "hubspot.duckdb");
-    const dist = join(root, "hubspot-site");
-    await build({
-      asOf: TEST_AS_OF,
-      mapping: join(dir, "mapping.json"),
-      warehousePath: warehouse,
-      modelsDir: join(root, "models"),
-      distDir: dist,
-      site: true,
-      log: () => {},
-    });
-    const segments = readdirSync(join(dist, "_file", "data")).find((f) => f.startsWith("segments."));
-    expect(readFileSync(join(dist, "_file", "data", segments!), "utf8")).toContain("COMPUTER_SOFTWARE");
+    const {warehouse, segments} = await buildSite(join(root, "hs-ic-cb-am"), "hubspot");
+    expect(segments).toContain("COMPUTER_SOFTWARE");
     const w = await openWarehouse(warehouse, {readOnly: true});
     try {
       const [r] = await all<{active: number; scored: number; stages: number}>(
@@ -243,38 +244,18 @@ describe("vendor presets", () => {
     const dir = await generate("mp", "mixpanel");
     const {w, vocabulary: v} = await ingestLayout(dir);
     try {
-      const usage = (voc: Vocabulary) =>
-        `customer_id, event_date, ${meaning(voc, "usageEvents", "event_type")} AS m, event_count`;
-      expect(
-        await difference(
-          w,
-          `SELECT * FROM (SELECT ${usage(v)} FROM raw.usage_events) WHERE m <> 'other'`,
-          `SELECT ${usage(DEFAULT_VOCABULARY)} FROM plain.usage_events`,
-        ),
-      ).toEqual([]);
+      expect(await usageDifference(w, v)).toEqual([]);
     } finally {
       w.close();
     }
   }, 120_000);
 
   it("a multi-vendor set builds the site and trains the model in the vendors' words", async () => {
-    const dir = join(root, "sf-zd-st-sg");
-    const dist = join(root, "site");
-    await build({
-      asOf: TEST_AS_OF,
-      mapping: join(dir, "mapping.json"),
-      warehousePath: join(root, "combined.duckdb"),
-      modelsDir: join(root, "models"),
-      distDir: dist,
-      site: true,
-      log: () => {},
-    });
+    const {warehouse, dist, segments} = await buildSite(join(root, "sf-zd-st-sg"), "combined");
     expect(existsSync(join(dist, "index.html"))).toBe(true);
-    const segments = readdirSync(join(dist, "_file", "data")).find((f) => f.startsWith("segments."));
-    const text = readFileSync(join(dist, "_file", "data", segments!), "utf8");
-    expect(text).toContain("Technology"); // Salesforce's industry words on the pages
-    expect(text).not.toContain("Software");
-    const {w, asOf} = await attachWarehouse(join(root, "combined.duckdb"));
+    expect(segments).toContain("Technology"); // Salesforce's industry words on the pages
+    expect(segments).not.toContain("Software");
+    const {w, asOf} = await attachWarehouse(warehouse);
     try {
       const m = await trainChurnModel(w.conn, {asOf});
       const industry = m.card.features.find((f) => f.name === "industry");

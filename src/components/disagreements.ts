@@ -82,7 +82,12 @@ export function disagreementFindings(
 }
 
 /** Tonight's disagreeing accounts with both views, largest expected loss first. */
-export function disagreementTable(rows: readonly DisagreementRow[]): HTMLElement {
+export function disagreementTable(
+  rows: readonly DisagreementRow[],
+  componentLabels: Readonly<Record<string, string>>,
+): HTMLElement {
+  // drivers in words: the score's components by their labels, the model's features spelled out
+  const words = (ids: string, name: (id: string) => string) => ids.split(", ").filter(Boolean).map(name).join("; ");
   return Inputs.table(rows, {
     columns: [
       "company_name",
@@ -112,6 +117,8 @@ export function disagreementTable(rows: readonly DisagreementRow[]): HTMLElement
       disagreement: ((d: DisagreementRow["disagreement"]) =>
         html`<span title=${DISAGREEMENT_LABELS[d]}>${SHORT_LABELS[d]}</span>`) as never,
       health_score: ((x: number) => x.toFixed(1)) as never,
+      top_risk_drivers: ((ids: string) => words(ids, (id) => componentLabels[id] ?? id)) as never,
+      model_top_drivers: ((ids: string) => words(ids, (f) => f.replaceAll("_", " "))) as never,
       risk_tier: ((t: string) => tierBadge(t)) as never,
       churn_probability: ((p: number) => formatPercent(p)) as never,
       model_tier: ((t: string) => tierBadge(t)) as never,
