@@ -10,6 +10,7 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {config} from "../src/rules/config.ts";
+import {loadHealthScore, type HealthScore} from "../src/rules/health-score.ts";
 import {priorityLabel} from "../src/rules/dashboard-math.ts";
 import {playbooks as defaultPlaybooks, PRIORITIES, type Playbooks, type Priority} from "../src/rules/playbooks.ts";
 import {vocabularyRows, type Vocabulary} from "../src/rules/vocabulary.ts";
@@ -55,6 +56,7 @@ export async function loadRules(
   conn: DuckDBConnection,
   asOf: string,
   rules: Playbooks = defaultPlaybooks,
+  health: HealthScore = loadHealthScore(),
 ): Promise<void> {
   await conn.run("CREATE SCHEMA IF NOT EXISTS cfg; CREATE SCHEMA IF NOT EXISTS marts");
   // raw tables loaded without a vocabulary (a test's hand-made rows) use the demo's words
@@ -67,7 +69,7 @@ export async function loadRules(
     ).n
   )
     await writeVocabulary(conn, config.vocabulary);
-  const h = config.healthScore;
+  const h = health;
   await writeTable(
     conn,
     "cfg.health_components",
@@ -82,6 +84,15 @@ export async function loadRules(
       needs: "VARCHAR",
     },
     h.components.map((c) => [c.id, c.label, c.feature, c.weight, c.worst, c.best, c.whenMissing, c.needs]),
+  );
+  // a segment's own weights (src/rules/health-score.json); other segments score with the global ones
+  await writeTable(
+    conn,
+    "cfg.health_segment_weights",
+    {segment: "VARCHAR", component_id: "VARCHAR", weight: "DOUBLE", churned: "INTEGER"},
+    Object.entries(h.segments).flatMap(([seg, s]) =>
+      Object.entries(s.weights).map(([id, weight]) => [seg, id, weight, s.churned]),
+    ),
   );
   await writeTable(
     conn,
@@ -198,7 +209,8 @@ export async function loadRules(
     support_overload_high_tickets: config.flags.supportOverloadHighTickets,
     onboarding_window_days: config.flags.onboardingWindowDays,
     activation_gate_integrations: config.flags.activationGateIntegrations,
-    top_drivers: h.topDrivers,
+    health_segment_by: h.segmentBy,
+    top_drivers: config.healthScore.topDrivers,
     renewal_stages_days: config.renewalStagesDays,
     q_high_churn: q.highChurn,
     q_low_churn: q.lowChurn,

@@ -9,6 +9,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {config, tierOfRiskScore, validateConfig} from "../src/rules/config.ts";
+import {loadHealthScore} from "../src/rules/health-score.ts";
 import {build} from "../loaders/build.ts";
 import {buildMarts} from "../loaders/marts.ts";
 import {DataQualityError, MART_CHECKS, runQualityChecks} from "../loaders/quality.ts";
@@ -59,7 +60,8 @@ describe("marts", () => {
     }
   });
 
-  it("health score = weighted components from the config; tiers, colours and actions follow the bands", async () => {
+  it("health score = weighted components of health-score.json (a segment's own weights where fitted); tiers, colours and actions follow the bands", async () => {
+    const h = loadHealthScore();
     const comps = await all<Row>(w.conn, "SELECT customer_id, component_id, value FROM marts.mart_health_components");
     const byCustomer = new Map<string, Map<string, number | null>>();
     for (const c of comps) {
@@ -69,14 +71,17 @@ describe("marts", () => {
     }
     const scores = await all<Row>(
       w.conn,
-      "SELECT customer_id, health_score, risk_score, risk_tier, health_colour, recommended_action FROM marts.mart_customer_risk_scores",
+      `SELECT r.customer_id, health_score, risk_score, risk_tier, health_colour, recommended_action, f.${h.segmentBy} AS segment
+       FROM marts.mart_customer_risk_scores r JOIN marts.mart_customer_churn_features f USING (customer_id)`,
     );
     for (const s of scores) {
       const values = byCustomer.get(s.customer_id as string)!;
+      const own = h.segments[s.segment as string]?.weights;
       let health = 0;
-      for (const h of config.healthScore.components) {
-        const v = values.get(h.id) ?? h.whenMissing;
-        health += h.weight * 100 * Math.max(0, Math.min(1, ((v ?? h.whenMissing) - h.worst) / (h.best - h.worst)));
+      for (const c of h.components) {
+        const v = values.get(c.id) ?? c.whenMissing;
+        const weight = own ? own[c.id]! : c.weight;
+        health += weight * 100 * Math.max(0, Math.min(1, ((v ?? c.whenMissing) - c.worst) / (c.best - c.worst)));
       }
       expect(s.health_score as number).toBeCloseTo(Math.round(health * 10) / 10, 5);
       expect(s.risk_score as number).toBeCloseTo(100 - (s.health_score as number), 5);
@@ -250,13 +255,13 @@ describe("config module", () => {
   it("is valid as shipped and rejects broken edits with the path of the bad value", () => {
     expect(validateConfig()).toEqual([]);
     const broken = structuredClone(config) as unknown as {
-      healthScore: {components: {weight: number}[]};
+      healthScore: {components: {id: string}[]};
       riskTiers: {minScore: number}[];
     };
-    broken.healthScore.components[0]!.weight = 0.9;
+    broken.healthScore.components[1]!.id = broken.healthScore.components[0]!.id;
     broken.riskTiers[1]!.minScore = 95;
     const problems = validateConfig(broken as unknown as typeof config);
-    expect(problems.join("\n")).toMatch(/config\.healthScore\.components: weights sum to/);
+    expect(problems.join("\n")).toMatch(/config\.healthScore\.components\[1\]: id usage_level is used twice/);
     expect(problems.join("\n")).toMatch(/config\.riskTiers: minScore must strictly decrease/);
   });
 });

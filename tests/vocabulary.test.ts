@@ -14,6 +14,7 @@ import {loadMapping, MappingError} from "../loaders/sources.ts";
 import {attachWarehouse} from "../loaders/cli/train.ts";
 import {trainChurnModel} from "../loaders/model/train.ts";
 import {config} from "../src/rules/config.ts";
+import {loadHealthScore} from "../src/rules/health-score.ts";
 import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
 
 let clean: string;
@@ -193,12 +194,15 @@ describe("open vocabularies", () => {
     const wh = await buildFrom("no-nps", {mapping: writeMapping(dir, {folder: "."})});
     const weights = await query<{input: string; measured: boolean; configured_weight: number; weight: number}>(
       wh,
-      "SELECT input, measured, configured_weight, weight FROM marts.int_score_weights WHERE score = 'health' ORDER BY input",
+      "SELECT input, measured, configured_weight, weight FROM marts.int_score_weights WHERE score = 'health' AND segment IS NULL ORDER BY input",
     );
     const left = weights.filter((w) => !w.measured).map((w) => w.input);
     expect(left.sort()).toEqual(["activation", "nps"]);
     const spread =
-      1 - config.healthScore.components.filter((c) => left.includes(c.id)).reduce((s, c) => s + c.weight, 0);
+      1 -
+      loadHealthScore()
+        .components.filter((c) => left.includes(c.id))
+        .reduce((s, c) => s + c.weight, 0);
     for (const w of weights) expect(w.weight).toBeCloseTo(w.measured ? w.configured_weight / spread : 0, 12);
     expect(weights.reduce((s, w) => s + w.weight, 0)).toBeCloseTo(1, 12);
     // no account loses points on a component nobody can measure; the score is the re-weighted mean
@@ -224,7 +228,7 @@ describe("open vocabularies", () => {
     // the demo measures everything
     const all8 = await query<{n: number}>(
       cleanWarehouse,
-      "SELECT count(*) AS n FROM marts.int_score_weights WHERE score = 'health' AND measured AND weight = configured_weight",
+      "SELECT count(*) AS n FROM marts.int_score_weights WHERE score = 'health' AND segment IS NULL AND measured AND weight = configured_weight",
     );
     expect(all8[0]!.n).toBe(config.healthScore.components.length);
   }, 180_000);

@@ -5,12 +5,17 @@
 -- costs the account. One macro, so tonight's score and the back-test use the same formula.
 -- Components this installation cannot measure are left out, with the weights of
 -- marts.int_score_weights (the configured weights of the measured ones, scaled to sum to 1).
+-- An account whose segment (health-score.json's segmentBy, e.g. its plan tier) was fitted its
+-- own weights scores with those; every other account with the global weights.
 CREATE OR REPLACE MACRO marts.int_health_components_of(features_table) AS TABLE
 WITH wide AS (
-  SELECT customer_id, COLUMNS(c -> list_contains(getvariable('health_features'), c))::DOUBLE
+  SELECT customer_id,
+         COLUMNS(c -> c = getvariable('health_segment_by'))::VARCHAR AS segment_value,
+         COLUMNS(c -> list_contains(getvariable('health_features'), c))::DOUBLE
   FROM query_table(features_table)
 ),
-long AS (FROM wide UNPIVOT INCLUDE NULLS (value FOR feature IN (COLUMNS(* EXCLUDE customer_id))))
+long AS (FROM wide UNPIVOT INCLUDE NULLS (value FOR feature IN (COLUMNS(* EXCLUDE (customer_id, segment_value))))),
+own AS (SELECT DISTINCT segment FROM marts.int_score_weights WHERE score = 'health' AND segment IS NOT NULL)
 SELECT
   l.customer_id,
   h.component_id,
@@ -18,11 +23,16 @@ SELECT
   h.feature,
   l.value,
   w.weight,
+  -- the segment whose own weights scored the account; NULL = the global weights
+  w.segment AS weights_of,
   -- linear from `worst` (0 points) to `best` (100 points), clamped; missing data gets `when_missing`
   100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst))) AS component_score,
   w.weight * (100 - 100 * greatest(0, least(1, (coalesce(l.value, h.when_missing) - h.worst) / (h.best - h.worst)))) AS points_lost
-FROM long l JOIN cfg.health_components h USING (feature)
-JOIN marts.int_score_weights w ON w.score = 'health' AND w.input = h.component_id AND w.measured;
+FROM long l
+JOIN cfg.health_components h USING (feature)
+LEFT JOIN own o ON o.segment = l.segment_value
+JOIN marts.int_score_weights w
+  ON w.score = 'health' AND w.input = h.component_id AND w.measured AND w.segment IS NOT DISTINCT FROM o.segment;
 
 -- marts.int_health_scores_of(components_table): health score (0–100), risk score (100 − health)
 -- and the components that cost the most points, per account, from a table of components

@@ -27,7 +27,7 @@ const files = await withWarehouse(async (w) => {
   // health components this installation's data cannot measure (left out, weight spread over the rest)
   const notMeasured = await w.rows<{label: string; configured_weight: number; needs: string}>(`
     SELECT label, configured_weight, needs FROM marts.int_score_weights
-    WHERE score = 'health' AND NOT measured ORDER BY configured_weight DESC, label`);
+    WHERE score = 'health' AND segment IS NULL AND NOT measured ORDER BY configured_weight DESC, label`);
   // everything beyond the scores row comes from marts.mart_customer_360, the table the API's 360
   // endpoint reads too; this loader only reshapes it into compact per-shard JSON
   const rows = await w.rows<

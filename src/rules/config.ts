@@ -31,10 +31,11 @@ export interface TierBand {
 }
 
 /**
- * One component of the transparent health score. The feature is mapped linearly from its
- * `worst` value (0 points) to its `best` value (100 points), clamped; `worst` may be larger
- * than `best` when more is worse (for example open tickets). The health score is the
- * weight-averaged component score; risk score = 100 − health score.
+ * One component of the transparent health score: what it measures. Its numbers — weight and
+ * the worst (0 points) / best (100 points) anchors it is mapped between linearly, clamped — live
+ * in src/rules/health-score.json (read by src/rules/health-score.ts), which `npm run
+ * health:tune` fits to history. The health score is the weight-averaged component score; risk
+ * score = 100 − health score.
  */
 export interface HealthComponent {
   /** stable id, also used as the driver name in `top_risk_drivers` */
@@ -43,17 +44,17 @@ export interface HealthComponent {
   label: string;
   /** column of marts.mart_customer_churn_features the component reads */
   feature: string;
-  weight: number;
-  worst: number;
-  best: number;
+  /** which way is healthy: the anchors (and the tuner's) must run this way */
+  direction: "higher_is_healthier" | "lower_is_healthier";
   /** value used when the feature is NULL (no data yet, e.g. no NPS response) */
   whenMissing: number;
   /**
    * the data the component needs: when the installation has none of it (a product without
    * integrations, a company that runs no NPS survey), the component is left out and its weight
-   * spread over the others, shown so on the pages — instead of scoring every account zero
+   * spread over the others, shown so on the pages — instead of scoring every account zero;
+   * null when every installation has it
    */
-  needs: Evidence;
+  needs: Evidence | null;
 }
 
 /**
@@ -147,16 +148,17 @@ export const config = {
     {tier: "Low", minProbability: 0},
   ] as {tier: RiskTier; minProbability: number}[],
 
-  /** The transparent health score (0–100, higher = healthier). Weights must sum to 1. */
+  /**
+   * The transparent health score (0–100, higher = healthier): its components. Their weights and
+   * anchors: src/rules/health-score.json.
+   */
   healthScore: {
     components: [
       {
         id: "usage_level",
         label: "Product usage (30d events per seat)",
         feature: "events_per_seat_30d",
-        weight: 0.25,
-        worst: 0,
-        best: 20,
+        direction: "higher_is_healthier",
         whenMissing: 0,
         needs: "engagement_events",
       },
@@ -164,9 +166,7 @@ export const config = {
         id: "usage_trend",
         label: "Usage trend (last 30d vs prior 60d)",
         feature: "usage_trend_ratio",
-        weight: 0.15,
-        worst: 0.5,
-        best: 1.1,
+        direction: "higher_is_healthier",
         whenMissing: 1,
         needs: "engagement_events",
       },
@@ -174,9 +174,7 @@ export const config = {
         id: "seat_utilisation",
         label: "Seat utilisation",
         feature: "seat_utilisation",
-        weight: 0.15,
-        worst: 0.1,
-        best: 0.8,
+        direction: "higher_is_healthier",
         whenMissing: 0,
         needs: "active_users",
       },
@@ -184,9 +182,7 @@ export const config = {
         id: "support_load",
         label: "High-priority tickets (30d)",
         feature: "high_priority_tickets_30d",
-        weight: 0.15,
-        worst: 3,
-        best: 0,
+        direction: "lower_is_healthier",
         whenMissing: 0,
         needs: "support_tickets",
       },
@@ -194,9 +190,7 @@ export const config = {
         id: "support_sentiment",
         label: "CSAT (90d average)",
         feature: "avg_csat_90d",
-        weight: 0.1,
-        worst: 2,
-        best: 4.5,
+        direction: "higher_is_healthier",
         whenMissing: 3.5,
         needs: "csat_scores",
       },
@@ -204,9 +198,7 @@ export const config = {
         id: "nps",
         label: "Latest NPS response",
         feature: "latest_nps",
-        weight: 0.1,
-        worst: 3,
-        best: 9,
+        direction: "higher_is_healthier",
         whenMissing: 7,
         needs: "nps_responses",
       },
@@ -215,9 +207,7 @@ export const config = {
         id: "activation",
         label: "Onboarding: integrations in first 30 days",
         feature: "onboarding_integrations",
-        weight: 0.05,
-        worst: 0,
-        best: 3,
+        direction: "higher_is_healthier",
         whenMissing: 3,
         needs: "integration_events",
       },
@@ -225,11 +215,35 @@ export const config = {
         id: "payment",
         label: "Late invoices (180d)",
         feature: "late_invoices_180d",
-        weight: 0.05,
-        worst: 2,
-        best: 0,
+        direction: "lower_is_healthier",
         whenMissing: 0,
         needs: "invoices",
+      },
+      {
+        id: "recent_usage",
+        label: "Product usage this week (7d events)",
+        feature: "events_last_7d",
+        direction: "higher_is_healthier",
+        whenMissing: 0,
+        needs: "engagement_events",
+      },
+      {
+        id: "active_days",
+        label: "Active days (last 30)",
+        feature: "active_days_30d",
+        direction: "higher_is_healthier",
+        whenMissing: 0,
+        needs: "engagement_events",
+      },
+      // an account can only be lost at a renewal: one whose renewal falls inside the churn horizon
+      // is exposed, one renewing next year is not (from the contract's renewal date)
+      {
+        id: "renewal_window",
+        label: "Renewal inside the churn horizon (days to renewal)",
+        feature: "days_to_renewal",
+        direction: "higher_is_healthier",
+        whenMissing: 365,
+        needs: null,
       },
     ] satisfies HealthComponent[],
     /** how many components are listed in `top_risk_drivers` ("the two most active") */
@@ -349,13 +363,11 @@ export function validateConfig(c: Config = config): string[] {
   for (const t of c.atRiskTiers)
     if (!c.riskTiers.some((b) => b.tier === t)) problems.push(`config.atRiskTiers: unknown tier ${t}`);
   const sum = (xs: readonly {weight: number}[]) => xs.reduce((s, x) => s + x.weight, 0);
-  if (Math.abs(sum(c.healthScore.components) - 1) > 1e-9)
-    problems.push(`config.healthScore.components: weights sum to ${sum(c.healthScore.components)}, must sum to 1`);
   if (Math.abs(sum(c.expansion.inputs) - 1) > 1e-9)
     problems.push(`config.expansion.inputs: weights sum to ${sum(c.expansion.inputs)}, must sum to 1`);
-  c.healthScore.components.forEach((h, i) => {
-    if (h.weight < 0) problems.push(`config.healthScore.components[${i}].weight: ${h.weight} is negative`);
-    if (h.worst === h.best) problems.push(`config.healthScore.components[${i}]: worst and best are both ${h.best}`);
+  const ids = c.healthScore.components.map((h) => h.id);
+  ids.forEach((id, i) => {
+    if (ids.indexOf(id) !== i) problems.push(`config.healthScore.components[${i}]: id ${id} is used twice`);
   });
   const bands = c.riskTiers.map((t) => t.minScore);
   if (bands.some((b, i) => i > 0 && b >= bands[i - 1]!) || bands.at(-1) !== 0)
