@@ -265,6 +265,50 @@ export const CONTRACT: readonly TableSpec[] = [
     rowRules: [{rule: "due_date >= issued_date", sql: "due_date >= issued_date", column: "due_date"}],
   },
   {
+    name: "payment_attempts",
+    description:
+      "Card and direct-debit charge attempts, retries included (optional: the dunning signal — failed payments).",
+    key: ["attempt_id"],
+    columns: [
+      {name: "attempt_id", type: "VARCHAR", required: true, description: "Charge or transaction id."},
+      customerIdColumn,
+      {name: "attempted_at", type: "DATE", required: true, description: "Day of the attempt.", notFarFuture: true},
+      {name: "amount", type: "DOUBLE", required: true, description: "Amount charged in USD.", min: 0},
+      {
+        name: "status",
+        type: "VARCHAR",
+        required: true,
+        description: "Outcome of the attempt.",
+        vocabulary: "paymentOutcomes",
+      },
+    ],
+  },
+  {
+    name: "account_risk_signals",
+    description:
+      "Security and compliance reviews of an account (optional): how far it is from the controls it committed to, and its open vendor-risk findings.",
+    key: ["customer_id", "assessed_date"],
+    columns: [
+      customerIdColumn,
+      {name: "assessed_date", type: "DATE", required: true, description: "Day of the review.", notFarFuture: true},
+      {
+        name: "compliance_gap_score",
+        type: "DOUBLE",
+        required: true,
+        description: "Share of committed controls not met: 0 (none missing) to 1 (all missing).",
+        min: 0,
+        max: 1,
+      },
+      {
+        name: "vendor_risk_flags",
+        type: "INTEGER",
+        required: true,
+        description: "Open vendor-risk findings raised by the review.",
+        min: 0,
+      },
+    ],
+  },
+  {
     name: "nps_responses",
     description: "Net Promoter Score survey answers.",
     key: ["response_id"],

@@ -414,6 +414,7 @@ describe("synthetic generator", () => {
         zKnown: -1.2,
         termEnd: monthEnd(11),
         firstEligibleMonth: 1,
+        extra: 0,
       },
       {
         tier: "Starter",
@@ -425,6 +426,7 @@ describe("synthetic generator", () => {
         zKnown: 0.1,
         termEnd: monthEnd(5),
         firstEligibleMonth: -10,
+        extra: 0,
       },
       {
         tier: "Growth",
@@ -436,6 +438,7 @@ describe("synthetic generator", () => {
         zKnown: -0.9,
         termEnd: monthEnd(2),
         firstEligibleMonth: -20,
+        extra: 0,
       },
     ];
     const rng = new Rng(99, 1);

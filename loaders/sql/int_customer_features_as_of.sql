@@ -84,6 +84,18 @@ payments AS (
     coalesce(max(as_of - due_date) FILTER (WHERE due_date < as_of AND (paid_date IS NULL OR paid_date > as_of)), 0) AS max_days_overdue
   FROM raw.invoices WHERE issued_date <= as_of AND issued_date > as_of - 180 GROUP BY customer_id
 ),
+failed_payments AS (
+  -- dunning: charge attempts that failed (retries count: each failed retry is another signal)
+  SELECT customer_id, count(*) FILTER (WHERE marts.payment_outcome(status) = 'failed') AS failed_payments_90d
+  FROM raw.payment_attempts WHERE attempted_at <= as_of AND attempted_at > as_of - 90 GROUP BY customer_id
+),
+risk_review AS (
+  -- the latest security and compliance review of the last year
+  SELECT customer_id,
+    arg_max(compliance_gap_score, assessed_date) AS compliance_gap_score,
+    arg_max(vendor_risk_flags, assessed_date) AS vendor_risk_flags
+  FROM raw.account_risk_signals WHERE assessed_date <= as_of AND assessed_date > as_of - 365 GROUP BY customer_id
+),
 opportunities AS (
   SELECT customer_id,
     bool_or(marts.opportunity_kind(opportunity_type) = 'expansion') AS has_open_expansion_opp,
@@ -125,6 +137,8 @@ SELECT
   coalesce(u.report_exports_30d, 0) AS report_exports_30d,
   coalesce(u.avg_active_users_30d, 0) AS avg_active_users_30d,
   coalesce(u.peak_active_users_30d, 0) / greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS seat_utilisation,
+  -- over-deployment: more people active on a day than the licence holds (compliance and expansion)
+  CAST(greatest(coalesce(u.peak_active_users_30d, 0) - greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1), 0) AS BIGINT) AS over_deployed_users,
   coalesce(act.integrations_first_30d, 0) AS integrations_first_30d,
   -- the activation gate only says something about accounts still in onboarding
   CASE WHEN as_of - a.signup_date < getvariable('onboarding_window_days') THEN coalesce(act.integrations_first_30d, 0) END AS onboarding_integrations,
@@ -142,6 +156,9 @@ SELECT
   n.latest_nps,
   coalesce(p.late_invoices_180d, 0) AS late_invoices_180d,
   coalesce(p.max_days_overdue, 0) AS max_days_overdue,
+  CAST(coalesce(fp.failed_payments_90d, 0) AS BIGINT) AS failed_payments_90d,
+  rr.compliance_gap_score,
+  rr.vendor_risk_flags,
   coalesce(rc.upgrades_180d, 0) AS upgrades_180d,
   coalesce(rc.downgrades_180d, 0) AS downgrades_180d,
   coalesce(rc.arr_change_180d, 0) AS arr_change_180d,
@@ -158,5 +175,7 @@ LEFT JOIN activation act USING (customer_id)
 LEFT JOIN tickets t USING (customer_id)
 LEFT JOIN nps n USING (customer_id)
 LEFT JOIN payments p USING (customer_id)
+LEFT JOIN failed_payments fp USING (customer_id)
+LEFT JOIN risk_review rr USING (customer_id)
 LEFT JOIN opportunities o USING (customer_id)
 LEFT JOIN outreach r USING (customer_id);

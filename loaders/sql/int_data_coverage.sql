@@ -18,7 +18,9 @@ WITH counts AS (
     (SELECT count(*) FROM raw.nps_responses) AS nps_responses,
     (SELECT count(*) FROM raw.invoices) AS invoices,
     (SELECT count(*) FROM raw.gtm_opportunities) AS opportunities,
-    (SELECT count(*) FROM raw.subscription_changes) AS subscription_changes
+    (SELECT count(*) FROM raw.subscription_changes) AS subscription_changes,
+    (SELECT count(*) FROM raw.payment_attempts) AS payment_attempts,
+    (SELECT count(*) FROM raw.account_risk_signals) AS risk_reviews
   FROM marts.int_usage_daily u
 )
 UNPIVOT counts ON COLUMNS(*) INTO NAME evidence VALUE "rows";

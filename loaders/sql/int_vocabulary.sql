@@ -21,6 +21,7 @@ SET VARIABLE vocab_opportunity_types = (SELECT map(list(value), list(meaning)) F
 SET VARIABLE vocab_lifecycle_stages = (SELECT map(list(value), list(meaning)) FROM marts.int_vocabulary('lifecycleStages'));
 SET VARIABLE vocab_usage_events = (SELECT map(list(value), list(meaning)) FROM marts.int_vocabulary('usageEvents'));
 SET VARIABLE vocab_subscription_changes = (SELECT map(list(value), list(meaning)) FROM marts.int_vocabulary('subscriptionChanges'));
+SET VARIABLE vocab_payment_outcomes = (SELECT map(list(value), list(meaning)) FROM marts.int_vocabulary('paymentOutcomes'));
 SET VARIABLE vocab_plan_rank = (SELECT map(list(value), list(rank)) FROM marts.int_vocabulary('planTiers'));
 SET VARIABLE vocab_plan_arr_ceiling = (SELECT map(list(value), list(arr_ceiling)) FROM marts.int_vocabulary('planTiers'));
 
@@ -38,6 +39,8 @@ CREATE OR REPLACE MACRO marts.opportunity_status(stage) AS coalesce(getvariable(
 CREATE OR REPLACE MACRO marts.opportunity_kind(opportunity_type) AS coalesce(getvariable('vocab_opportunity_types')[opportunity_type], 'other');
 -- subscription change: upgrade, downgrade, seat_add, seat_remove or other
 CREATE OR REPLACE MACRO marts.change_kind(change_type) AS coalesce(getvariable('vocab_subscription_changes')[change_type], 'other');
+-- payment attempt outcome: succeeded, failed or other
+CREATE OR REPLACE MACRO marts.payment_outcome(status) AS coalesce(getvariable('vocab_payment_outcomes')[status], 'other');
 -- usage signal of an event name (config.engagementSignals count as engagement)
 CREATE OR REPLACE MACRO marts.usage_signal(event_type) AS coalesce(getvariable('vocab_usage_events')[event_type], 'other');
 -- the canonical lifecycle stage of a value, NULL when the vocabulary does not know it

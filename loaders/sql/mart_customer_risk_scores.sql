@@ -35,6 +35,11 @@ SELECT
   s.events_last_30d < getvariable('low_events_threshold') AS low_events,
   s.high_priority_tickets_30d >= getvariable('support_overload_high_tickets') AS support_overload,
   s.tenure_days < getvariable('onboarding_window_days') AND s.integrations_first_30d < getvariable('activation_gate_integrations') AS onboarding_at_risk,
+  s.failed_payments_90d >= getvariable('failed_payments_flag') AS payment_failing,
+  coalesce(s.compliance_gap_score >= getvariable('compliance_gap_flag') OR s.vendor_risk_flags >= getvariable('vendor_risk_flag'), false) AS compliance_risk,
+  -- licence compliance, and the seats to sell: people active beyond the licence
+  s.over_deployed_users,
+  s.over_deployed_users > 0 AS over_deployed,
   t.recommended_action,
   array_to_string(list_slice(coalesce(s.drivers, []), 1, getvariable('top_drivers')), ', ') AS top_risk_drivers,
   -- rule-based exposure: ARR weighted by the 0–100 risk score read as a percentage

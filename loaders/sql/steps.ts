@@ -90,7 +90,7 @@ export const SQL_STEPS: readonly SqlStep[] = [
       ranges: {component_score: [0, 100], points_lost: [0, 100]},
       // one row per account and measured component (marts.int_score_weights)
       rowsEqual:
-        "(SELECT count(*) * (SELECT count(*) FROM marts.int_score_weights WHERE score = 'health' AND measured) FROM marts.mart_customer_churn_features)",
+        "(SELECT count(*) * (SELECT count(*) FROM marts.int_score_weights WHERE score = 'health' AND segment IS NULL AND measured) FROM marts.mart_customer_churn_features)",
     },
   },
   // ---- scores (after the model has scored tonight's features)
@@ -114,6 +114,9 @@ export const SQL_STEPS: readonly SqlStep[] = [
         "low_events",
         "support_overload",
         "onboarding_at_risk",
+        "payment_failing",
+        "compliance_risk",
+        "over_deployed",
         "arr_at_risk",
         "renewal_date",
         "churn_probability",

@@ -15,12 +15,22 @@ import {config} from "../../src/rules/config.ts";
 import {DEFAULT_VOCABULARY as WORDS, valuesOf} from "../../src/rules/vocabulary.ts";
 import {CONTRACT, createTableSql} from "../contract.ts";
 import {writeVocabulary} from "../marts.ts";
+import {writeTable} from "../duckdb.ts";
 import type {ColumnType} from "../contract.ts";
 import {ChunkWriter} from "./append.ts";
 import {addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate} from "./calendar.ts";
 import {
   atRisk,
   churnProbability90,
+  COMPLIANCE_LOGIT,
+  FRAGILE_LOGIT,
+  FRAGILE_SHARE,
+  GAP_CENTRE,
+  GAP_LOGIT_MEAN,
+  GAP_LOGIT_SD,
+  OVER_DEPLOY_FACTOR,
+  paymentFailure,
+  signalLogit,
   enterpriseDowngradeAtRenewal,
   growthUpgradeAtRenewal,
   MU_ACTIVATED,
@@ -64,6 +74,8 @@ export const SyntheticOptionsSchema = zod.object({
 });
 
 export const TRUTH_TABLE = "truth.churn_probability";
+/** the random stream of the payment and compliance signals, apart from the accounts' own streams */
+const SIGNAL_STREAM = 1 << 30;
 
 const DAY_US = 86_400_000_000;
 const HORIZON = config.dataQuality.churnHorizonDays;
@@ -153,6 +165,23 @@ export async function generateSynthetic(
   }
   await conn.run("CREATE SCHEMA IF NOT EXISTS truth");
   await conn.run(`CREATE OR REPLACE TABLE ${TRUTH_TABLE} (customer_id VARCHAR, cutoff_date DATE, p_churn_90d DOUBLE)`);
+  // what really drives the payment and compliance signals: per account, and the effects on churn
+  await conn.run(
+    "CREATE OR REPLACE TABLE truth.account_signals (customer_id VARCHAR, compliance_gap DOUBLE, fragile_payer BOOLEAN, over_deploy_factor DOUBLE)",
+  );
+  await writeTable(conn, "truth.signal_effects", {signal: "VARCHAR", churn_logit: "DOUBLE", meaning: "VARCHAR"}, [
+    [
+      "compliance_gap",
+      COMPLIANCE_LOGIT,
+      `churn log-odds per unit of the latent compliance gap (centred at ${GAP_CENTRE})`,
+    ],
+    [
+      "fragile_payer",
+      FRAGILE_LOGIT,
+      `churn log-odds of an account whose payment method keeps failing (${FRAGILE_SHARE * 100}% of accounts)`,
+    ],
+    ["over_deployment", 0, "none: over-deployment follows expansion appetite, not churn"],
+  ]);
   await createScratch(conn, N, idWidth);
   progress("scratch tables ready");
 
@@ -167,7 +196,10 @@ export async function generateSynthetic(
     nps_responses: await open("nps_responses"),
     cs_outreach: await open("cs_outreach"),
     churn_events: await open("churn_events"),
+    payment_attempts: await open("payment_attempts"),
+    account_risk_signals: await open("account_risk_signals"),
   };
+  const signalsW = await ChunkWriter.open(conn, "truth", "account_signals", ["VARCHAR", "DOUBLE", "BOOLEAN", "DOUBLE"]);
   const truthW = await ChunkWriter.open(conn, "truth", "churn_probability", ["VARCHAR", "DATE", "DOUBLE"]);
   const monthsW = await ChunkWriter.open(
     conn,
@@ -198,7 +230,8 @@ export async function generateSynthetic(
     changeSeq = 0,
     invoiceSeq = 0,
     npsSeq = 0,
-    outreachSeq = 0;
+    outreachSeq = 0,
+    attemptSeq = 0;
   const nextId = (prefix: string, n: number, width: number) => prefix + String(n).padStart(width, "0");
 
   for (let i = 1; i <= N; i++) {
@@ -226,6 +259,16 @@ export async function generateSynthetic(
     const npsPhase = rng.int(0, 2);
     const firstStart = nextFirstOfMonth(signup);
     const firstEligible = monthOf(firstStart);
+    // the payment and compliance signals draw from their own stream: every other table is what it
+    // was before they existed, but for the churn their effect adds
+    const rngS = new Rng(seed, SIGNAL_STREAM + i);
+    const gap = sigmoid(GAP_LOGIT_MEAN + GAP_LOGIT_SD * rngS.normal());
+    const fragile = rngS.u() < FRAGILE_SHARE;
+    const overDeploy = e > 1 && rngS.u() < 0.5 ? OVER_DEPLOY_FACTOR : 1;
+    const reviewPhase = rngS.int(0, 2);
+    const reviewed = tier !== "Starter" || rngS.u() < 0.5;
+    const extra = signalLogit(gap, fragile);
+    signalsW.push([id, Math.round(gap * 1e4) / 1e4, fragile, overDeploy]);
 
     // initial health and (for new accounts) onboarding activation
     let z: number;
@@ -327,7 +370,7 @@ export async function generateSynthetic(
 
       // churn / renewal / upgrade decisions dated inside this month and not after as-of
       if (tier !== "Starter" && termEnd >= mStart && termEnd <= mEnd && termEnd <= asOf) {
-        const q = renewalChurn(tier, z, e);
+        const q = renewalChurn(tier, z, e, extra);
         const oppId = nextId("O", ++oppSeq, 8);
         const created = termEnd - 120 + rng.int(-6, 6);
         if (rng.u() < q) {
@@ -357,7 +400,7 @@ export async function generateSynthetic(
           w.gtm_opportunities.push([oppId, id, "renewal", "closed_won", arr, created, termStart - 1]);
         }
       } else if (tier === "Starter" && mEnd <= asOf && k >= firstEligible) {
-        if (rng.u() < starterHazard(z, e, mEnd - signup <= HORIZON, act)) {
+        if (rng.u() < starterHazard(z, e, mEnd - signup <= HORIZON, act, extra)) {
           churnDate = mEnd;
         } else {
           if (termEnd === mEnd) {
@@ -384,7 +427,14 @@ export async function generateSynthetic(
         const span = dTo - dFrom;
         // usage rates for the SQL expansion
         // (the fewest seats held during the month, so active users never exceed the licence)
-        monthsW.push([i, dFrom, dTo, onbEnd, ...monthKeys({seats: seatsMin, z, e, api, lim: LIMIT_FACTOR[tier]})]);
+        // (an over-deploying account lets more people in than it licenses)
+        monthsW.push([
+          i,
+          dFrom,
+          dTo,
+          onbEnd,
+          ...monthKeys({seats: Math.round(seatsMin * overDeploy), z, e, api, lim: LIMIT_FACTOR[tier]}),
+        ]);
 
         // CS outreach: more touches for at-risk accounts and before renewals
         const renewalPrep = tier !== "Starter" && termEnd - mEnd < 120 ? 0.5 : 0;
@@ -433,6 +483,12 @@ export async function generateSynthetic(
           ]);
         }
 
+        // quarterly security and compliance review: a noisy reading of the latent gap
+        if (reviewed && (k + reviewPhase) % 3 === 0) {
+          const observed = Math.round(clamp(gap + 0.07 * rngS.normal(), 0, 1) * 100) / 100;
+          w.account_risk_signals.push([id, dFrom + rngS.int(0, span), observed, rngS.poisson(3 * gap)]);
+        }
+
         // quarterly NPS survey
         if ((k + npsPhase) % 3 === 0 && rng.u() < 0.32 * frac) {
           const d = dFrom + rng.int(0, span);
@@ -452,6 +508,18 @@ export async function generateSynthetic(
             else paid = mStart + rng.int(0, 27);
             if (paid > asOf) paid = null;
             w.invoices.push([nextId("INV", ++invoiceSeq, 9), id, mStart, due, paid, amount]);
+            // the charge and its smart retries (dunning) until one succeeds
+            for (let a = 0, day = mStart; a < 4 && day <= asOf; a++, day += 4 + rngS.int(0, 3)) {
+              const failed = rngS.u() < paymentFailure(z, fragile);
+              w.payment_attempts.push([
+                nextId("PA", ++attemptSeq, 9),
+                id,
+                day,
+                amount,
+                failed ? "failed" : "succeeded",
+              ]);
+              if (!failed) break;
+            }
           }
         }
       }
@@ -461,7 +529,7 @@ export async function generateSynthetic(
         for (const c of cutoffs) {
           if (c.known !== k || signup >= c.day) continue;
           const p = churnProbability90(
-            {tier, mu, e, act, signup, knownMonth: k, zKnown: z, termEnd, firstEligibleMonth: firstEligible},
+            {tier, mu, e, act, signup, knownMonth: k, zKnown: z, termEnd, firstEligibleMonth: firstEligible, extra},
             c.day,
             HORIZON,
             monthEnd,
@@ -556,6 +624,7 @@ export async function generateSynthetic(
 
   for (const x of Object.values(w)) x.close();
   truthW.close();
+  signalsW.close();
   monthsW.close();
   onbW.close();
   progress("accounts simulated; expanding daily usage in DuckDB");

@@ -64,16 +64,40 @@ export const CHURN_E = 0.2;
 export const ONBOARD_NOT_ACTIVATED = 0.9;
 export const ONBOARD_ACTIVATED = 0.25;
 
-/** P(Starter cancels at the end of a contract month) */
-export function starterHazard(z: number, e: number, onboarding: boolean, act: boolean): number {
-  let x = STARTER_BASE - STARTER_Z * z - CHURN_E * e;
+// ---- payment and compliance signals (their own random stream: see generate.ts) -------------
+
+/** the latent compliance gap of an account: median ≈ 0.2, a tail above 0.5 */
+export const GAP_LOGIT_MEAN = -1.4;
+export const GAP_LOGIT_SD = 1.1;
+/** churn logit per unit of the latent compliance gap, centred at GAP_CENTRE (truth.signal_effects) */
+export const COMPLIANCE_LOGIT = 2.0;
+export const GAP_CENTRE = 0.2;
+/** share of accounts whose payment method keeps failing (expired cards, tight cash), and their churn logit */
+export const FRAGILE_SHARE = 0.08;
+export const FRAGILE_LOGIT = 0.9;
+/** accounts with strong appetite that let more people in than they license, and by how much */
+export const OVER_DEPLOY_FACTOR = 1.3;
+
+/** The extra churn logit of the signals, centred so the portfolio's churn rate stays where it was. */
+export function signalLogit(gap: number, fragile: boolean): number {
+  return COMPLIANCE_LOGIT * (gap - GAP_CENTRE) + (fragile ? FRAGILE_LOGIT : 0) - FRAGILE_LOGIT * FRAGILE_SHARE;
+}
+
+/** P(one charge attempt fails): low health and a fragile payment method both fail more */
+export function paymentFailure(z: number, fragile: boolean): number {
+  return sigmoid(-3.4 - 0.6 * z + (fragile ? 2.6 : 0));
+}
+
+/** P(Starter cancels at the end of a contract month); `extra` is the signals' churn logit */
+export function starterHazard(z: number, e: number, onboarding: boolean, act: boolean, extra = 0): number {
+  let x = STARTER_BASE - STARTER_Z * z - CHURN_E * e + extra;
   if (onboarding) x += act ? ONBOARD_ACTIVATED : ONBOARD_NOT_ACTIVATED;
   return sigmoid(x);
 }
 
 /** P(Growth/Enterprise does not renew at the annual term end) */
-export function renewalChurn(tier: PlanTier, z: number, e: number): number {
-  return sigmoid(ANNUAL_BASE[tier] - ANNUAL_Z * z - CHURN_E * e);
+export function renewalChurn(tier: PlanTier, z: number, e: number, extra = 0): number {
+  return sigmoid(ANNUAL_BASE[tier] - ANNUAL_Z * z - CHURN_E * e + extra);
 }
 
 /** P(Starter self-serve upgrades to Growth at a month end it survived) */
@@ -109,11 +133,13 @@ export interface TruthState {
   termEnd: number;
   /** Starter: first month index whose month end is a cancellation opportunity */
   firstEligibleMonth: number;
+  /** the payment and compliance signals' churn logit (signalLogit) */
+  extra: number;
 }
 
 /** E[renewalChurn(z_jr)] over the health path from month j (health z) to the renewal month jr. */
 function annualRec(s: TruthState, j: number, jr: number, z: number): number {
-  if (j === jr) return renewalChurn(s.tier, z, s.e);
+  if (j === jr) return renewalChurn(s.tier, z, s.e, s.extra);
   const m = nextMean(s.mu, z);
   let acc = 0;
   for (let n = 0; n < 5; n++) acc += GH_W[n]! * annualRec(s, j + 1, jr, m + SIGMA * GH_X[n]!);
@@ -142,7 +168,7 @@ function starterSurv(
       rest += GH_W[n]! * starterSurv(s, j + 1, j0, last, m + SIGMA * GH_X[n]!, ends, eligible, horizon);
   }
   if (!eligible[j - j0]) return rest;
-  const h = starterHazard(z, s.e, ends[j - j0]! - s.signup <= horizon, s.act);
+  const h = starterHazard(z, s.e, ends[j - j0]! - s.signup <= horizon, s.act, s.extra);
   if (j === last) return 1 - h;
   const u = starterUpgrade(z, s.e);
   return (1 - h) * (u + (1 - u) * rest);

@@ -44,6 +44,9 @@ export interface RiskFlags {
   low_events: boolean;
   support_overload: boolean;
   onboarding_at_risk: boolean;
+  payment_failing: boolean;
+  compliance_risk: boolean;
+  over_deployed_users: number;
 }
 
 export interface CustomerRecord {
@@ -157,6 +160,9 @@ function toRecord(c: Columns, i: number): CustomerRecord {
       low_events: v("low_events") === true,
       support_overload: v("support_overload") === true,
       onboarding_at_risk: v("onboarding_at_risk") === true,
+      payment_failing: v("payment_failing") === true,
+      compliance_risk: v("compliance_risk") === true,
+      over_deployed_users: num(v("over_deployed_users")),
     },
     usage: {
       events_last_30d: num(v("events_last_30d")),
@@ -186,7 +192,7 @@ const RISK_SQL = `SELECT customer_id, company_name, industry, company_size, plan
   lifecycle_stage, CAST(tenure_days AS DOUBLE) AS tenure_days, CAST(churn_probability AS DOUBLE) AS churn_probability, model_tier,
   CAST(expected_arr_loss_90d AS DOUBLE) AS expected_arr_loss_90d, model_top_drivers, CAST(health_score AS DOUBLE) AS health_score,
   CAST(risk_score AS DOUBLE) AS risk_score, risk_tier, health_colour, CAST(arr_at_risk AS DOUBLE) AS arr_at_risk, top_risk_drivers, recommended_action,
-  low_events, support_overload, onboarding_at_risk, CAST(events_last_30d AS DOUBLE) AS events_last_30d,
+  low_events, support_overload, onboarding_at_risk, payment_failing, compliance_risk, CAST(over_deployed_users AS DOUBLE) AS over_deployed_users, CAST(events_last_30d AS DOUBLE) AS events_last_30d,
   CAST(high_priority_tickets_30d AS DOUBLE) AS high_priority_tickets_30d, CAST(open_tickets AS DOUBLE) AS open_tickets
 FROM marts.mart_customer_risk_scores`;
 const EXPANSION_SQL = `SELECT customer_id, CAST(upgrade_propensity_proxy AS DOUBLE) AS upgrade_propensity_proxy, CAST(premium_feature_trials_30d AS DOUBLE) AS premium_feature_trials_30d,

@@ -88,7 +88,20 @@ const ProfileSchema = z.object({
   tenure_days: z.number(),
 });
 
-const FlagsSchema = z.object({low_events: z.boolean(), support_overload: z.boolean(), onboarding_at_risk: z.boolean()});
+const FlagsSchema = z.object({
+  low_events: z.boolean(),
+  support_overload: z.boolean(),
+  onboarding_at_risk: z.boolean(),
+  payment_failing: z
+    .boolean()
+    .openapi({description: "failed charge attempts in the last 90 days at or above the flag"}),
+  compliance_risk: z
+    .boolean()
+    .openapi({description: "the latest compliance review's gap or its open vendor-risk findings at or above the flag"}),
+  over_deployed_users: z
+    .number()
+    .openapi({description: "people active on a day beyond the licensed seats (licence compliance and expansion)"}),
+});
 const UsageSchema = z.object({
   events_last_30d: z.number(),
   high_priority_tickets_30d: z.number(),

@@ -29,6 +29,10 @@ export interface AccountColumns<D> {
   risk_tier: RiskTier;
   low_events: boolean;
   support_overload: boolean;
+  payment_failing: boolean;
+  compliance_risk: boolean;
+  over_deployed: boolean;
+  over_deployed_users: number;
   onboarding_at_risk: boolean;
   top_risk_drivers: string;
   arr_at_risk: number;

@@ -262,6 +262,21 @@ export function riskFlagChart(
       name: "onboarding_at_risk",
       text: `new account below ${config.flags.activationGateIntegrations} integrations → onboarding check-in`,
     },
+    {
+      on: d.payment_failing,
+      name: "payment_failing",
+      text: `≥ ${config.flags.failedPayments90d} failed payments in 90 days → check the card and billing contact before dunning cancels`,
+    },
+    {
+      on: d.compliance_risk,
+      name: "compliance_risk",
+      text: `compliance gap ≥ ${config.flags.complianceGapScore * 100}% of controls or ≥ ${config.flags.vendorRiskFlags} vendor-risk findings → security review with the champion`,
+    },
+    {
+      on: d.over_deployed,
+      name: "over_deployed",
+      text: `${d.over_deployed_users} people active beyond the licence → true-up: licence compliance and an expansion conversation`,
+    },
   ];
   const on = flags.filter((f) => f.on);
   return html`<div>
@@ -298,7 +313,7 @@ export function riskFlagChart(
     <div class="sg-flags" id="c360-flags">${
       on.length
         ? on.map((f) => html`<div class="sg-callout sg-warn"><code>${f.name}</code> — ${f.text}</div>`)
-        : html`<div class="sg-meta">None of the risk flags (low_events, support_overload, onboarding_at_risk) is raised.</div>`
+        : html`<div class="sg-meta">None of the risk flags (${flags.map((f) => f.name).join(", ")}) is raised.</div>`
     }</div>${notMeasuredNote(index.notMeasured)}</div>` as HTMLElement;
 }
 

@@ -75,6 +75,8 @@ export const EVIDENCE = [
   "invoices",
   "opportunities",
   "subscription_changes",
+  "payment_attempts",
+  "risk_reviews",
 ] as const;
 export type Evidence = (typeof EVIDENCE)[number];
 
@@ -220,6 +222,31 @@ export const config = {
         needs: "invoices",
       },
       {
+        id: "failed_payments",
+        label: "Failed payments (90d)",
+        feature: "failed_payments_90d",
+        direction: "lower_is_healthier",
+        whenMissing: 0,
+        needs: "payment_attempts",
+      },
+      // no review yet reads as a middling gap: neither a clean bill nor a finding
+      {
+        id: "compliance_gap",
+        label: "Compliance gap (latest review)",
+        feature: "compliance_gap_score",
+        direction: "lower_is_healthier",
+        whenMissing: 0.3,
+        needs: "risk_reviews",
+      },
+      {
+        id: "vendor_risk",
+        label: "Open vendor-risk findings",
+        feature: "vendor_risk_flags",
+        direction: "lower_is_healthier",
+        whenMissing: 0,
+        needs: "risk_reviews",
+      },
+      {
         id: "recent_usage",
         label: "Product usage this week (7d events)",
         feature: "events_last_7d",
@@ -260,6 +287,12 @@ export const config = {
     onboardingWindowDays: 90,
     /** activation gate: ≥ 3 integration connects in the first 30 days */
     activationGateIntegrations: 3,
+    /** payment_failing: at least this many failed charge attempts in the last 90 days (dunning) */
+    failedPayments90d: 2,
+    /** compliance_risk: the latest review's compliance gap at or above this share of controls… */
+    complianceGapScore: 0.5,
+    /** …or at least this many open vendor-risk findings */
+    vendorRiskFlags: 3,
   },
 
   /** Rule-based expansion proxy (weights sum to 1). */

@@ -46,6 +46,8 @@ export const MEANINGS = {
   ],
   /** subscription change direction: upgrades and downgrades are features of the churn model */
   subscriptionChanges: ["upgrade", "downgrade", "seat_add", "seat_remove", "other"],
+  /** payment attempt outcome: failed attempts are the dunning signal */
+  paymentOutcomes: ["succeeded", "failed", "other"],
 } as const;
 
 export type MeaningKind = keyof typeof MEANINGS;
@@ -82,6 +84,7 @@ export const UNKNOWN_MEANS: Record<VocabularyKind, string> = {
   lifecycleStages: "the stage is derived from tenure and renewal date",
   usageEvents: "other: counted nowhere",
   subscriptionChanges: "other: neither upgrade nor downgrade",
+  paymentOutcomes: "other: neither a success nor a failure (pending, refunded …)",
 };
 
 /** The demo portfolio's words (what `npm run generate` writes). */
@@ -125,6 +128,7 @@ export const DEFAULT_VOCABULARY: Vocabulary = {
     active_users: "active_users",
   },
   subscriptionChanges: {upgrade: "upgrade", downgrade: "downgrade", seat_add: "seat_add", seat_remove: "seat_remove"},
+  paymentOutcomes: {succeeded: "succeeded", failed: "failed"},
 };
 
 /** The demo's values of a kind, in order (what the synthetic generator draws from). */
@@ -165,6 +169,7 @@ export const VocabularySchema = z.strictObject({
   lifecycleStages: meaningMap("lifecycleStages").optional(),
   usageEvents: meaningMap("usageEvents").optional(),
   subscriptionChanges: meaningMap("subscriptionChanges").optional(),
+  paymentOutcomes: meaningMap("paymentOutcomes").optional(),
 });
 export type VocabularyOverrides = z.infer<typeof VocabularySchema>;
 
