@@ -12,12 +12,13 @@ import {parseArgs} from "node:util";
 import {todayUtc, type BuildResult} from "../loaders/build.ts";
 import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./training.ts";
+import {benchHealth, type HealthFigures} from "./health.ts";
 import {benchAlerts} from "./alerts.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
 import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
 import {timeIngest, writeEventLog, writeMappedPortfolio, type EventFormat, type EventsFigure} from "./events.ts";
 
-const PARTS = ["build", "marts", "pages", "model", "api", "alerts", "events", "ingest"] as const;
+const PARTS = ["build", "marts", "pages", "model", "health", "api", "alerts", "events", "ingest"] as const;
 const USAGE = `usage: npm run bench -- [--sizes 5000,100000] [--only ${PARTS.join(",")}] [--events 50000000]`;
 let values: {sizes: string; only: string; events: string; help: boolean};
 try {
@@ -202,6 +203,29 @@ try {
         kind: "min",
       });
     }
+    if (only.has("health") && n <= 20_000) {
+      console.error(
+        `== health score: hand-set vs tuned on the model's test cutoffs, ${n.toLocaleString("en-US")} customers`,
+      );
+      const h = await benchHealth(join(out, "warehouse.duckdb"), "models");
+      figures[`health_${n}`] = h;
+      targets.push(
+        {
+          name: `tuned health score: lowest ROC-AUC over the test cutoffs (${n})`,
+          value: Math.min(...h.perCutoff.map((c) => c.after.auc)),
+          unit: "",
+          limit: 0.8,
+          kind: "min",
+        },
+        {
+          name: `tuned health score: most churned scored healthy on a test cutoff (${n})`,
+          value: Math.max(...h.perCutoff.map((c) => c.after.churnedHealthyShare)),
+          unit: "",
+          limit: 0.2,
+          kind: "max",
+        },
+      );
+    }
     if (only.has("api") && n <= 5000) {
       console.error(`== API: load test from a second process on 127.0.0.1, ${n.toLocaleString("en-US")} customers`);
       const a = await benchApi({
@@ -343,6 +367,18 @@ for (const [k, v] of Object.entries(figures)) {
     console.log(
       `${k.padEnd(14)} Customer 360 switch: median ${Math.round(p.customerSwitch.medianMs)} ms, max ${Math.round(p.customerSwitch.maxMs)} ms`,
     );
+}
+for (const [k, v] of Object.entries(figures)) {
+  if (!k.startsWith("health_")) continue;
+  const h = v as HealthFigures;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  for (const c of h.perCutoff)
+    console.log(
+      `${k.padEnd(14)} ${c.cutoff}: ${c.churned} churned | health AUC ${c.before.auc.toFixed(3)} hand-set → ${c.after.auc.toFixed(3)} tuned (model ${c.model.auc.toFixed(3)}) | churned scored healthy ${pct(c.before.churnedHealthyShare)} → ${pct(c.after.churnedHealthyShare)} (model's churned scored Low ${pct(c.model.churnedLowShare)})`,
+    );
+  console.log(
+    `${k.padEnd(14)} tier changes month to month ${pct(h.stability.before)} → ${pct(h.stability.after)} | Green after tuning ${pct(h.greenShareAfter)} of accounts | tune ${fmt(h.tuneSeconds)} s`,
+  );
 }
 if (figures.api) for (const line of formatApiFigures(figures.api as ApiBenchFigures)) console.log(line);
 if (figures.alerts) {

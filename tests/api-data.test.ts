@@ -72,6 +72,9 @@ it("the read model holds every account exactly as the marts have it", async () =
       low_events: r.low_events,
       support_overload: r.support_overload,
       onboarding_at_risk: r.onboarding_at_risk,
+      payment_failing: r.payment_failing,
+      compliance_risk: r.compliance_risk,
+      over_deployed_users: Number(r.over_deployed_users),
     });
     expect(c.usage).toEqual({
       events_last_30d: r.events_last_30d,

@@ -12,6 +12,7 @@
  */
 import {spawn, type ChildProcess} from "node:child_process";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -25,6 +26,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {all, openWarehouse} from "../loaders/duckdb.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -268,6 +270,37 @@ describe("README commands", () => {
     expect(s.code, s.out).toBe(0);
     expect(readFileSync(scored, "utf8").split("\n")[0]).toMatch(/^account,/);
   }, 180_000);
+
+  it("npm run health:tune proposes without changing anything; --apply adopts it and the next build scores with it", async () => {
+    // a copy of the shipped file: src/ here is the repository's own
+    const file = path.join(dir, "health-score.json");
+    copyFileSync(path.join(ROOT, "src/rules/health-score.json"), file);
+    const before = readFileSync(file, "utf8");
+    const p = await npm(["run", "health:tune", "--", "--weights-only", "--file", file]);
+    expect(p.code, p.out).toBe(0);
+    expect(p.out).toMatch(/ROC-AUC current → proposed/);
+    expect(p.out).toMatch(/nothing changed: run with --apply/);
+    expect(readFileSync(file, "utf8")).toBe(before);
+    const a = await npm(["run", "health:tune", "--", "--weights-only", "--no-segments", "--apply", "--file", file]);
+    expect(a.code, a.out).toBe(0);
+    const applied = JSON.parse(readFileSync(file, "utf8")) as {components: Record<string, {weight: number}>};
+    expect(applied).toEqual(JSON.parse(readFileSync(path.join(dir, "data/health-score.proposed.json"), "utf8")));
+    const b = await npm(["run", "build", "--", "--customers", "200", "--as-of", "2026-06-30", "--no-site"], {
+      SAASGUARD_HEALTH_SCORE: file,
+    });
+    expect(b.code, b.out).toBe(0);
+    const w = await openWarehouse(path.join(dir, "data/warehouse.duckdb"), {readOnly: true});
+    try {
+      const rows = await all<{input: string; configured_weight: number; segment: string | null}>(
+        w.conn,
+        "SELECT input, configured_weight, segment FROM marts.int_score_weights WHERE score = 'health'",
+      );
+      expect(rows.every((r) => r.segment === null)).toBe(true);
+      for (const r of rows) expect(r.configured_weight).toBeCloseTo(applied.components[r.input]!.weight, 9);
+    } finally {
+      w.close();
+    }
+  }, 300_000);
 
   it("npm run alerts with nothing configured delivers nothing and says so", async () => {
     const r = await npm([

@@ -271,17 +271,20 @@ describe("synthetic generator", () => {
     ).toBe(0);
   });
 
-  it("keeps daily active users within the seats held that day", async () => {
-    const bad = await scalar(
-      conn,
-      `WITH au AS (SELECT customer_id, event_date, event_count FROM raw.usage_events WHERE event_type = 'active_users'),
-       seats AS (
-         SELECT a.customer_id, a.event_date, a.event_count,
-           c.seats_purchased - coalesce((SELECT sum(seats_delta) FROM raw.subscription_changes s WHERE s.customer_id = a.customer_id AND s.change_date > a.event_date), 0) AS seats_then
-         FROM au a JOIN raw.customers c USING (customer_id))
-       SELECT count(*) FROM seats WHERE event_count > seats_then`,
-    );
-    expect(bad).toBe(0);
+  it("keeps daily active users within the seats held that day, but for the accounts that over-deploy (within their factor)", async () => {
+    const over = (cond: string) =>
+      scalar(
+        conn,
+        `WITH au AS (SELECT customer_id, event_date, event_count FROM raw.usage_events WHERE event_type = 'active_users'),
+         seats AS (
+           SELECT a.customer_id, a.event_date, a.event_count, t.over_deploy_factor AS factor,
+             c.seats_purchased - coalesce((SELECT sum(seats_delta) FROM raw.subscription_changes s WHERE s.customer_id = a.customer_id AND s.change_date > a.event_date), 0) AS seats_then
+           FROM au a JOIN raw.customers c USING (customer_id) JOIN truth.account_signals t USING (customer_id))
+         SELECT count(*) FROM seats WHERE ${cond}`,
+      );
+    expect(await over("factor = 1 AND event_count > seats_then")).toBe(0);
+    expect(await over("event_count > round(seats_then * factor)")).toBe(0);
+    expect(await over("factor > 1 AND event_count > seats_then")).toBeGreaterThan(0);
   });
 
   it("looks like a B2B SaaS portfolio", async () => {

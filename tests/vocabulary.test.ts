@@ -14,7 +14,7 @@ import {loadMapping, MappingError} from "../loaders/sources.ts";
 import {attachWarehouse} from "../loaders/cli/train.ts";
 import {trainChurnModel} from "../loaders/model/train.ts";
 import {config} from "../src/rules/config.ts";
-import {loadHealthScore} from "../src/rules/health-score.ts";
+import {HEALTH_SCORE_FILE, loadHealthScore} from "../src/rules/health-score.ts";
 import {makeRawCsvDir, TEST_AS_OF} from "./helpers/raw-files.ts";
 
 let clean: string;
@@ -122,7 +122,19 @@ describe("open vocabularies", () => {
         subscriptionChanges: {"Plan upgrade": "upgrade", "Seats removed": "seat_remove"},
       },
     });
-    const renamed = await buildFrom("renamed", {mapping});
+    // the health score's per-tier weights are keyed by the plan's name: the company's file names its plans
+    const health = JSON.parse(readFileSync(HEALTH_SCORE_FILE, "utf8")) as {segments: Record<string, unknown>};
+    const plans: Record<string, string> = {Starter: "Pro", Growth: "Business"};
+    health.segments = Object.fromEntries(Object.entries(health.segments).map(([k, v]) => [plans[k] ?? k, v]));
+    const healthFile = join(dir, "health-score.json");
+    writeFileSync(healthFile, JSON.stringify(health));
+    process.env.SAASGUARD_HEALTH_SCORE = healthFile;
+    let renamed: string;
+    try {
+      renamed = await buildFrom("renamed", {mapping});
+    } finally {
+      delete process.env.SAASGUARD_HEALTH_SCORE;
+    }
     expect(await query(renamed, EVERY_RULE)).toEqual(await query(cleanWarehouse, EVERY_RULE));
     // the pages show the company's words: its plans, in its order, and its lifecycle stages
     const [r] = await query<{tiers: string; stages: string}>(

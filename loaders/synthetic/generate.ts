@@ -266,7 +266,6 @@ export async function generateSynthetic(
     const fragile = rngS.u() < FRAGILE_SHARE;
     const overDeploy = e > 1 && rngS.u() < 0.5 ? OVER_DEPLOY_FACTOR : 1;
     const reviewPhase = rngS.int(0, 2);
-    const reviewed = tier !== "Starter" || rngS.u() < 0.5;
     const extra = signalLogit(gap, fragile);
     signalsW.push([id, Math.round(gap * 1e4) / 1e4, fragile, overDeploy]);
 
@@ -484,8 +483,8 @@ export async function generateSynthetic(
         }
 
         // quarterly security and compliance review: a noisy reading of the latent gap
-        if (reviewed && (k + reviewPhase) % 3 === 0) {
-          const observed = Math.round(clamp(gap + 0.07 * rngS.normal(), 0, 1) * 100) / 100;
+        if ((k + reviewPhase) % 3 === 0) {
+          const observed = Math.round(clamp(gap + 0.05 * rngS.normal(), 0, 1) * 100) / 100;
           w.account_risk_signals.push([id, dFrom + rngS.int(0, span), observed, rngS.poisson(3 * gap)]);
         }
 

@@ -74,7 +74,7 @@ export const COMPLIANCE_LOGIT = 2.0;
 export const GAP_CENTRE = 0.2;
 /** share of accounts whose payment method keeps failing (expired cards, tight cash), and their churn logit */
 export const FRAGILE_SHARE = 0.08;
-export const FRAGILE_LOGIT = 0.9;
+export const FRAGILE_LOGIT = 0.4;
 /** accounts with strong appetite that let more people in than they license, and by how much */
 export const OVER_DEPLOY_FACTOR = 1.3;
 
