@@ -133,7 +133,7 @@ describe("src/rules/health-score.json", () => {
   it("a broken hand edit fails with every problem at its place", () => {
     const doc = shipped();
     doc.components.usage_level.weight += 0.3; // the weights no longer sum to 1
-    doc.components.support_load.worst = -1; // more tickets are worse: worst must be above best
+    doc.components.support_load.worst = doc.components.support_load.best - 1; // more tickets are worse: worst must be above best
     doc.components.nps.minWeight = 0.6;
     doc.components.nps.maxWeight = 0.2;
     doc.components.made_up = {weight: 0, worst: 0, best: 1};
@@ -141,7 +141,7 @@ describe("src/rules/health-score.json", () => {
     const problems = problemsOf(doc);
     expect(problems.join("\n")).toMatch(/components: the weights sum to 1\.\d+, they must sum to 1/);
     expect(problems.join("\n")).toMatch(
-      /components\.support_load: worst -1 and best 0 run the wrong way — High-priority tickets \(30d\) is lower is healthier, so worst must be above best/,
+      /components\.support_load: worst -?[\d.]+ and best [\d.]+ run the wrong way — High-priority tickets \(30d\) is lower is healthier, so worst must be above best/,
     );
     expect(problems).toContain("components.nps: minWeight 0.6 is above maxWeight 0.2");
     expect(problems.join("\n")).toMatch(/components\.made_up: no such component in src\/rules\/config\.ts/);

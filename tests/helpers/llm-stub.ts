@@ -112,7 +112,7 @@ function answerFor(mode: StubMode, f: StubFacts, stub: LlmStub): Record<string, 
         key_points: ["Admin mode enabled."],
       };
     case "entity":
-      return {...good, summary: `${good.summary} The renewal is owned by Acme Holdings and Jordan Smith.`};
+      return {...good, summary: `${good.summary} The renewal is owned by Acme Holdings and Quentin Zebulon.`};
     case "custom":
       return stub.custom ? stub.custom(f, good) : good;
     default:
