@@ -9,8 +9,8 @@ import {readFileSync} from "node:fs";
 import {config} from "../src/rules/config.ts";
 import {parseHealthScore} from "../src/rules/health-score.ts";
 import {attachWarehouse} from "../loaders/cli/train.ts";
-import {all, lit} from "../loaders/duckdb.ts";
-import {tuneHealthScore} from "../loaders/health/tune.ts";
+import {lit} from "../loaders/duckdb.ts";
+import {measuredComponents, tuneHealthScore} from "../loaders/health/tune.ts";
 import {loadModel} from "../loaders/model/registry.ts";
 import {rocAuc} from "../loaders/model/evaluation.ts";
 import {scoreRelation} from "../loaders/score.ts";
@@ -34,16 +34,8 @@ export async function benchHealth(warehouse: string, modelsDir: string): Promise
   const handSet = parseHealthScore(readFileSync(HAND_SET, "utf8"), HAND_SET);
   const {w, asOf} = await attachWarehouse(warehouse);
   try {
-    const measured = new Set(
-      (
-        await all<{input: string}>(
-          w.conn,
-          "SELECT input FROM wh.marts.int_score_weights WHERE score = 'health' AND segment IS NULL AND measured",
-        )
-      ).map((r) => r.input),
-    );
     const t0 = performance.now();
-    const r = await tuneHealthScore(w.conn, handSet, measured, {asOf});
+    const r = await tuneHealthScore(w.conn, handSet, await measuredComponents(w.conn), {asOf});
     const tuneSeconds = (performance.now() - t0) / 1000;
     const model = await loadModel(modelsDir);
     const lowBelow = Math.min(...config.modelTiers.filter((t) => t.minProbability > 0).map((t) => t.minProbability));

@@ -9,8 +9,7 @@ import {resolve} from "node:path";
 import {RISK_TIERS} from "../../src/rules/config.ts";
 import {HEALTH_SCORE_FILE, loadHealthScore, parseHealthScore} from "../../src/rules/health-score.ts";
 import {DEFAULTS} from "../build.ts";
-import {all} from "../duckdb.ts";
-import {tuneHealthScore, type ScoreView, type TuneReport} from "../health/tune.ts";
+import {measuredComponents, tuneHealthScore, type ScoreView, type TuneReport} from "../health/tune.ts";
 import {isMainModule, parseCommandArgs, runCommand} from "./command.ts";
 import {attachWarehouse} from "./train.ts";
 
@@ -89,15 +88,7 @@ async function main(): Promise<void> {
   const current = loadHealthScore(file);
   const {w, asOf} = await attachWarehouse(resolve(values.warehouse));
   try {
-    const measured = new Set(
-      (
-        await all<{input: string}>(
-          w.conn,
-          "SELECT input FROM wh.marts.int_score_weights WHERE score = 'health' AND segment IS NULL AND measured",
-        )
-      ).map((r) => r.input),
-    );
-    const report = await tuneHealthScore(w.conn, current, measured, {
+    const report = await tuneHealthScore(w.conn, current, await measuredComponents(w.conn), {
       asOf,
       anchors: !values["weights-only"],
       segments: !values["no-segments"],

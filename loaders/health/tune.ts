@@ -28,7 +28,6 @@ interface Rows {
   label: Uint8Array;
   /** by component, NaN = missing */
   values: Float64Array[];
-  /** the churn model's probability is not here: the tuner judges the score on its own */
 }
 
 export interface ScoreView {
@@ -125,9 +124,6 @@ function view(risk: Float64Array, y: Uint8Array): ScoreView {
   return {...e, mix};
 }
 
-/** the tuner aims under the red flag by this factor, so later months have room to be worse */
-const TARGET_MARGIN = 0.75;
-
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /**
@@ -177,6 +173,15 @@ function stretch(h: HealthScore, alpha: number): HealthScore {
     ...h,
     components: h.components.map((c) => ({...c, best: Number((c.worst + (c.best - c.worst) / alpha).toPrecision(3))})),
   };
+}
+
+/** The health components the warehouse's data can measure (as its build scored them), through `attachWarehouse`'s `wh`. */
+export async function measuredComponents(conn: DuckDBConnection): Promise<Set<string>> {
+  const rows = await all<{input: string}>(
+    conn,
+    "SELECT input FROM wh.marts.int_score_weights WHERE score = 'health' AND segment IS NULL AND measured",
+  );
+  return new Set(rows.map((r) => r.input));
 }
 
 export interface TuneOptions {
@@ -262,7 +267,7 @@ export async function tuneHealthScore(
   }
 
   // 3. where the Green band falls: as many accounts Green as the red flag allows, with a margin
-  const target = config.governance.healthyChurnRedFlag * TARGET_MARGIN;
+  const target = config.governance.healthyChurnRedFlag * config.governance.healthTuneMargin;
   if (opts.anchors ?? true) {
     const alpha = levelForTarget(rows, isFit, fitCutoffs, proposed, measured, target);
     proposed = stretch(proposed, alpha);
@@ -335,7 +340,7 @@ export async function tuneHealthScore(
     })),
     segments,
     perCutoff,
-    stability: {...tierFlips(rows, curRisk, newRisk, testCutoffs)},
+    stability: tierFlips(rows, curRisk, newRisk, testCutoffs),
     changedTier: {accounts: changed, of: last.idx.length},
     proposal,
   };
