@@ -61,7 +61,8 @@ export interface ModelQuality {
   } | null;
   drift: {decile: number; n: number; predicted: number; observed: number}[];
   /** the health score's components with the weights used on this installation's data */
-  healthWeights: {label: string; needs: string; measured: boolean; configured_weight: number; weight: number}[];
+  /** `needs` is null for a component every installation can measure (the contract's renewal date) */
+  healthWeights: {label: string; needs: string | null; measured: boolean; configured_weight: number; weight: number}[];
   /** per score and monthly cutoff: accounts active at the cutoff before too, and how many changed tier */
   stability: {
     score: "health score" | "churn model";
@@ -346,7 +347,7 @@ export function healthWeightsTable(q: ModelQuality): HTMLElement {
   return html`<table class="sg-table" id="health-weights-table"><thead><tr><th>Component</th><th>Needs</th><th class="num">Configured weight</th><th class="num">Weight used</th></tr></thead><tbody>
     ${q.healthWeights.map(
       (h) =>
-        html`<tr><td>${h.label}</td><td>${h.needs.replaceAll("_", " ")}</td><td class="num">${formatPercent(h.configured_weight)}</td><td class="num" style=${h.measured ? "" : `color:${BAD}`}>${h.measured ? formatPercent(h.weight) : "not measured: no data"}</td></tr>`,
+        html`<tr><td>${h.label}</td><td>${h.needs?.replaceAll("_", " ") ?? "the contract (always there)"}</td><td class="num">${formatPercent(h.configured_weight)}</td><td class="num" style=${h.measured ? "" : `color:${BAD}`}>${h.measured ? formatPercent(h.weight) : "not measured: no data"}</td></tr>`,
     )}</tbody></table>` as HTMLElement;
 }
 
