@@ -94,6 +94,22 @@ export async function loadRules(
       Object.entries(s.weights).map(([id, weight]) => [seg, id, weight, s.churned]),
     ),
   );
+  // every segment the tuner saw, with its history and whether that was enough for its own weights
+  await writeTable(
+    conn,
+    "cfg.health_segments",
+    {segment_by: "VARCHAR", segment: "VARCHAR", churned: "INTEGER", own_weights: "BOOLEAN", min_churned: "INTEGER"},
+    [
+      ...Object.entries(h.segments).map(([seg, s]) => [h.segmentBy, seg, s.churned, true, h.minSegmentChurned]),
+      ...Object.entries(h.segmentsOnGlobal).map(([seg, s]) => [
+        h.segmentBy,
+        seg,
+        s.churned,
+        false,
+        h.minSegmentChurned,
+      ]),
+    ],
+  );
   await writeTable(
     conn,
     "cfg.risk_tiers",

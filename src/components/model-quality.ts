@@ -63,6 +63,7 @@ export interface ModelQuality {
   /** the health score's components with the weights used on this installation's data */
   /** `needs` is null for a component every installation can measure (the contract's renewal date) */
   healthWeights: {label: string; needs: string | null; measured: boolean; configured_weight: number; weight: number}[];
+  healthSegments: {segment_by: string; segment: string; churned: number; own_weights: boolean; min_churned: number}[];
   /** per score and monthly cutoff: accounts active at the cutoff before too, and how many changed tier */
   stability: {
     score: "health score" | "churn model";
@@ -216,6 +217,9 @@ export function liftChart(q: ModelQuality, {width}: {width: number}): SVGSVGElem
 }
 
 /** ROC-AUC per back-test cutoff: churn model vs the health score. */
+/** The back-test's cutoffs as month labels, oldest first. */
+const cutoffLabels = (q: ModelQuality) => (q.backtest?.perCutoff ?? []).map((r) => monthLabel(r.cutoff_date));
+
 export function aucByCutoffChart(q: ModelQuality, {width}: {width: number}): SVGSVGElement | HTMLElement {
   const rows = (q.backtest?.perCutoff ?? [])
     .flatMap((r) => [
@@ -228,7 +232,8 @@ export function aucByCutoffChart(q: ModelQuality, {width}: {width: number}): SVG
     height: 240,
     marginLeft: 45,
     style: PLOT_STYLE,
-    x: {type: "point", label: "cutoff →", padding: 0.3},
+    // in cutoff order (a point scale would sort the month labels alphabetically)
+    x: {type: "point", label: "cutoff →", padding: 0.3, domain: cutoffLabels(q)},
     y: {label: "↑ ROC-AUC", domain: [0.5, 1], grid: true},
     color: {domain: ["churn model", "health score"], range: [ACCENT, "#e69f00"], legend: true},
     marks: [
@@ -269,7 +274,8 @@ export function healthyChurnChart(q: ModelQuality, {width}: {width: number}): SV
     height: 260,
     marginLeft: 45,
     style: PLOT_STYLE,
-    x: {type: "point", label: "cutoff →", padding: 0.3},
+    // in cutoff order (a point scale would sort the month labels alphabetically)
+    x: {type: "point", label: "cutoff →", padding: 0.3, domain: cutoffLabels(q)},
     y: {label: "↑ churned accounts scored healthy", tickFormat: "%", domain: [0, 1], grid: true},
     color: {domain: ["health score: Green", "churn model: Low tier"], range: ["#e69f00", ACCENT], legend: true},
     marks: [
@@ -348,7 +354,23 @@ export function healthWeightsTable(q: ModelQuality): HTMLElement {
     ${q.healthWeights.map(
       (h) =>
         html`<tr><td>${h.label}</td><td>${h.needs?.replaceAll("_", " ") ?? "the contract (always there)"}</td><td class="num">${formatPercent(h.configured_weight)}</td><td class="num" style=${h.measured ? "" : `color:${BAD}`}>${h.measured ? formatPercent(h.weight) : "not measured: no data"}</td></tr>`,
-    )}</tbody></table>` as HTMLElement;
+    )}</tbody></table>${segmentsNote(q)}` as HTMLElement;
+}
+
+/** Which segments score with weights of their own (fitted by npm run health:tune), and why the others do not. */
+function segmentsNote(q: ModelQuality): HTMLElement | string {
+  const s = q.healthSegments;
+  if (!s.length) return "";
+  const by = s[0]!.segment_by.replaceAll("_", " ");
+  const own = s.filter((x) => x.own_weights);
+  const global = s.filter((x) => !x.own_weights);
+  return html`<div class="sg-meta" id="health-segments">
+    The weights above score every account whose ${by} has no weights of its own. A ${by} gets its own
+    (fitted by <code>npm run health:tune</code>) with at least ${formatInt(s[0]!.min_churned)} churned accounts on the
+    fitting cutoffs.
+    ${own.length ? html`Own weights: ${own.map((x) => `${x.segment} (${formatInt(x.churned)} churned)`).join(", ")}.` : ""}
+    ${global.length ? html`On these weights, too little history: ${global.map((x) => `${x.segment} (${formatInt(x.churned)})`).join(", ")}.` : ""}
+  </div>` as HTMLElement;
 }
 
 /** How often each score's tier changed from one monthly cutoff to the next. */

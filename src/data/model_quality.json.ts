@@ -47,10 +47,14 @@ writeJson(
     // the weights the health score scores with here: configured, or 0 and spread when not measured
     const healthWeights = await w.rows(`
       SELECT label, needs, measured, configured_weight, weight FROM marts.int_score_weights
-      WHERE score = 'health' ORDER BY configured_weight DESC, label`);
+      WHERE score = 'health' AND segment IS NULL ORDER BY configured_weight DESC, label`);
+    // the segments with weights of their own, and those left on the global weights for too little history
+    const healthSegments = await w.rows(
+      `SELECT segment_by, segment, churned, own_weights, min_churned FROM cfg.health_segments ORDER BY segment`,
+    );
     // how steady each score's tier is month to month (marts.mart_tier_stability)
     const stability = await w.rows(`
       SELECT score, as_of_date, accounts, changed_tier, change_rate FROM marts.mart_tier_stability ORDER BY as_of_date, score`);
-    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift, healthWeights, stability};
+    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift, healthWeights, healthSegments, stability};
   }),
 );
