@@ -98,7 +98,7 @@ export function apiTargets(f: ApiBenchFigures): ApiTarget[] {
   ];
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once("error", rej);
@@ -109,7 +109,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitHealthy(url: string, child: ChildProcess, ms = 60_000): Promise<void> {
+export async function waitHealthy(url: string, child: ChildProcess, ms = 60_000): Promise<void> {
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
     if (child.exitCode !== null)
@@ -125,9 +125,9 @@ async function waitHealthy(url: string, child: ChildProcess, ms = 60_000): Promi
   throw new Error(`the API server at ${url} was not healthy within ${ms / 1000} s`);
 }
 
-type Req = {method: "GET" | "POST"; path: string; headers?: Record<string, string>; body?: string};
+export type Req = {method: "GET" | "POST" | "PATCH"; path: string; headers?: Record<string, string>; body?: string};
 
-function run(
+export function run(
   url: string,
   next: () => Req,
   opts: {seconds: number; connections: number; overallRate?: number},
@@ -163,7 +163,7 @@ function run(
   });
 }
 
-function count5xx(r: autocannon.Result): number {
+export function count5xx(r: autocannon.Result): number {
   let n = 0;
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) if (code.startsWith("5")) n += s.count ?? 0;
   return n;

@@ -14,11 +14,27 @@ import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./training.ts";
 import {benchHealth, type HealthFigures} from "./health.ts";
 import {benchAlerts} from "./alerts.ts";
+import {benchEffectiveness, formatEffectiveness, type EffectivenessFigures} from "./effectiveness.ts";
 import {apiTargets, benchApi, formatApiFigures, type ApiBenchFigures} from "./api.ts";
+import {benchCtas, formatCtaFigures, type CtaBenchFigures} from "./ctas.ts";
 import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
 import {timeIngest, writeEventLog, writeMappedPortfolio, type EventFormat, type EventsFigure} from "./events.ts";
+import {benchCapacity, formatCapacityFigures, type CapacityFigures} from "./capacity.ts";
 
-const PARTS = ["build", "marts", "pages", "model", "health", "api", "alerts", "events", "ingest"] as const;
+const PARTS = [
+  "build",
+  "marts",
+  "pages",
+  "model",
+  "health",
+  "api",
+  "alerts",
+  "events",
+  "ingest",
+  "capacity",
+  "ctas",
+  "effectiveness",
+] as const;
 const USAGE = `usage: npm run bench -- [--sizes 5000,100000] [--only ${PARTS.join(",")}] [--events 50000000]`;
 let values: {sizes: string; only: string; events: string; help: boolean};
 try {
@@ -95,7 +111,7 @@ function childBuild(customers: number, out: string, site: boolean): Promise<Buil
 const work = mkdtempSync(join(tmpdir(), "saasguard-bench-"));
 try {
   for (const n of sizes) {
-    if (!["build", "marts", "pages", "model", "health", "api"].some((p) => only.has(p))) break;
+    if (!["build", "marts", "pages", "model", "health", "api", "capacity", "ctas"].some((p) => only.has(p))) break;
     const out = join(work, String(n));
     mkdirSync(out);
     // the default build goes through dist/; larger ones too when the pages are measured on them
@@ -226,6 +242,28 @@ try {
         },
       );
     }
+    if (only.has("capacity")) {
+      console.error(`== CSM queues against their weekly capacity, ${n.toLocaleString("en-US")} customers`);
+      const c = await benchCapacity(join(out, "warehouse.duckdb"));
+      figures[`capacity_${n}`] = c;
+      // the issue's target: every CSM's week holds only what fits, and no digested CTA is worth more than one kept
+      targets.push(
+        {
+          name: `CSMs whose week holds more than their hours (${n})`,
+          value: c.weeksOverCapacity,
+          unit: "",
+          limit: 0,
+          kind: "max",
+        },
+        {
+          name: `digested CTAs worth more per hour than one kept by the same CSM (${n})`,
+          value: c.digestWorthMoreThanKept,
+          unit: "",
+          limit: 0,
+          kind: "max",
+        },
+      );
+    }
     if (only.has("api") && n <= 5000) {
       console.error(`== API: load test from a second process on 127.0.0.1, ${n.toLocaleString("en-US")} customers`);
       const a = await benchApi({
@@ -235,6 +273,21 @@ try {
       });
       figures.api = a;
       targets.push(...apiTargets(a));
+    }
+    if (only.has("ctas") && n <= 5000) {
+      console.error(`== CTA work through the API during a nightly build, ${n.toLocaleString("en-US")} customers`);
+      const c = await benchCtas({dir: out, customers: n, asOf});
+      figures.ctas = c;
+      targets.push(
+        {name: "CTA writes lost during a nightly build", value: c.lostWrites, unit: "", limit: 0, kind: "max"},
+        {
+          name: "CTA requests answered 5xx during a build",
+          value: c.list.status5xx + c.patch.status5xx,
+          unit: "",
+          limit: 0,
+          kind: "max",
+        },
+      );
     }
     rmSync(out, {recursive: true, force: true});
   }
@@ -246,6 +299,23 @@ if (only.has("alerts")) {
   console.error("\n== alerts: deliveries per second and draining a 10,000-alert outbox to a local receiver");
   figures.alerts = await benchAlerts();
 }
+
+// measured playbook effectiveness against the synthetic truth (generates its own portfolios)
+if (only.has("effectiveness"))
+  for (const n of sizes.filter((x) => x <= 20_000)) {
+    console.error(
+      `\n== measured playbook effectiveness vs the synthetic truth, ${n.toLocaleString("en-US")} customers (and coverage over 10 seeds)`,
+    );
+    const e = await benchEffectiveness(n, asOf);
+    figures[`effectiveness_${n}`] = e;
+    targets.push({
+      name: `effectiveness intervals covering the true effect, ${e.coverage.cases} (seed, playbook) cases (${n})`,
+      value: e.coverage.churnReduction,
+      unit: "",
+      limit: 0.85,
+      kind: "min",
+    });
+  }
 
 if (only.has("ingest"))
   for (const n of sizes) {
@@ -380,7 +450,13 @@ for (const [k, v] of Object.entries(figures)) {
     `${k.padEnd(14)} tier changes month to month ${pct(h.stability.before)} → ${pct(h.stability.after)} | Green after tuning ${pct(h.greenShareAfter)} of accounts | tune ${fmt(h.tuneSeconds)} s`,
   );
 }
+for (const [k, v] of Object.entries(figures))
+  if (k.startsWith("capacity_")) for (const line of formatCapacityFigures(k, v as CapacityFigures)) console.log(line);
 if (figures.api) for (const line of formatApiFigures(figures.api as ApiBenchFigures)) console.log(line);
+for (const [k, v] of Object.entries(figures))
+  if (k.startsWith("effectiveness_"))
+    for (const line of formatEffectiveness(v as EffectivenessFigures)) console.log(line);
+if (figures.ctas) for (const line of formatCtaFigures(figures.ctas as CtaBenchFigures)) console.log(line);
 if (figures.alerts) {
   const a = figures.alerts as {deliveriesPerSecond: number; drain10kSeconds: number};
   console.log(

@@ -14,6 +14,8 @@ import {readMapping} from "./sources.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
+import {openStore} from "./store/index.ts";
+import {storeSettingFor} from "./store/location.ts";
 import {enqueueWarehouseAlerts} from "./alerts/enqueue.ts";
 import {loadTargets} from "./alerts/targets.ts";
 import {runQualityChecks} from "./quality.ts";
@@ -39,6 +41,8 @@ export interface BuildOptions {
   distDir?: string;
   /** the churn model folder; trained first when empty (default models/) */
   modelsDir?: string;
+  /** the operational store (loaders/store/): default SAASGUARD_STORE, else SQLite beside the warehouse */
+  store?: string;
   log?: (line: string) => void;
 }
 
@@ -170,10 +174,18 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         else say("drift", `WARNING ${line} — retrain with \`npm run train\``);
       }
       marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "scores"))));
-      // CTAs carried over from the previous build (still in place until the swap below)
-      await timed("ctas", () =>
-        carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, log: (m) => say("ctas", m)}),
-      );
+      // CTAs carried over from the previous build (still in place until the swap below), worked
+      // by the CSMs in the operational store (read only: a failed build changes nothing there)
+      const store = await openStore(opts.store ?? storeSettingFor(finalWarehouse));
+      let storeReadAt: string | null;
+      try {
+        await store.migrate();
+        ({storeReadAt} = await timed("ctas", () =>
+          carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, store, log: (m) => say("ctas", m)}),
+        ));
+      } finally {
+        await store.close();
+      }
       // per-account dossiers need tonight's CTAs
       marts.push(...(await timed("dossiers", () => runSteps(w.conn, "dossiers", (m) => say("marts", m)))));
       checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
@@ -181,7 +193,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       await run(
         w.conn,
         `CREATE OR REPLACE TABLE marts.build_info AS SELECT now()::TIMESTAMP AS built_at, DATE ${lit(asOf)} AS as_of, ${lit(source === "files" ? "files" : "synthetic")} AS source,
-           (SELECT count(*) FROM marts.mart_customer_risk_scores)::INTEGER AS customers, ${source === "synthetic" ? seed : "NULL"}::INTEGER AS seed`,
+           (SELECT count(*) FROM marts.mart_customer_risk_scores)::INTEGER AS customers, ${source === "synthetic" ? seed : "NULL"}::INTEGER AS seed,
+           ${storeReadAt ? `TIMESTAMP ${lit(storeReadAt.replace("T", " ").replace("Z", ""))}` : "NULL::TIMESTAMP"} AS store_read_at`,
       );
       await run(w.conn, "CHECKPOINT");
       const active = await one<{n: number}>(w.conn, "SELECT customers AS n FROM marts.build_info");

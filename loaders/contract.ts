@@ -348,6 +348,94 @@ export const CONTRACT: readonly TableSpec[] = [
       {name: "arr_lost", type: "DOUBLE", required: true, description: "ARR lost in USD.", min: 0},
     ],
   },
+  {
+    name: "cta_history",
+    description:
+      "CTAs worked before SaaSGuard's first build (optional): another CS platform's export, or the demo's simulated year of a CS team running SaaSGuard's plays. The first build starts its CTA history from it, so measured playbook effectiveness has matured outcomes from day one. Only CTAs already closed.",
+    key: ["cta_id"],
+    columns: [
+      {name: "cta_id", type: "VARCHAR", required: true, description: "CTA id."},
+      customerIdColumn,
+      {
+        name: "cta_type",
+        type: "VARCHAR",
+        required: true,
+        description: "Kind of trigger: `risk`, `onboarding`, `support`, `engagement` or `renewal` (the CTA rules).",
+      },
+      {
+        name: "reason",
+        type: "VARCHAR",
+        required: true,
+        description: "The rule's reason code, e.g. `risk_tier_high`, `low_events`, `renewal_90d`.",
+      },
+      {
+        name: "playbook_id",
+        type: "VARCHAR",
+        required: true,
+        description: "The playbook worked: `critical_risk`, `high_risk`, `medium_risk`, `onboarding` or `renewal`.",
+      },
+      {
+        name: "priority",
+        type: "VARCHAR",
+        required: true,
+        description: "`critical`, `high`, `medium` or `low` when raised.",
+      },
+      {
+        name: "play_tier",
+        type: "VARCHAR",
+        required: true,
+        description: "The risk tier that drove the plays when raised: `Critical`, `High`, `Medium` or `Low`.",
+      },
+      {
+        name: "segment",
+        type: "VARCHAR",
+        required: true,
+        description: "The account's plan when raised.",
+        vocabulary: "planTiers",
+      },
+      {name: "created_date", type: "DATE", required: true, description: "Day it was raised.", notFarFuture: true},
+      {name: "closed_date", type: "DATE", required: true, description: "Day it was closed.", notFarFuture: true},
+      {
+        name: "status",
+        type: "VARCHAR",
+        required: true,
+        description: "`done` (worked), `dismissed`, or `closed` (its trigger cleared, or it was never worked).",
+      },
+      {
+        name: "holdout",
+        type: "BOOLEAN",
+        required: true,
+        description: "Held out at raise to measure the playbook: never shown to a CSM, never worked.",
+      },
+      {
+        name: "first_action_date",
+        type: "DATE",
+        required: false,
+        description: "Day of the first human action on it; empty when nobody worked it.",
+        notFarFuture: true,
+      },
+      {
+        name: "arr_at_raise",
+        type: "DOUBLE",
+        required: true,
+        description: "The account's ARR in USD when raised.",
+        min: 0,
+      },
+    ],
+    rowRules: [
+      {rule: "closed_date >= created_date", sql: "closed_date >= created_date", column: "closed_date"},
+      {
+        rule: "first_action_date >= created_date",
+        sql: "first_action_date IS NULL OR first_action_date >= created_date",
+        column: "first_action_date",
+      },
+      {
+        rule: "a holdout has no first_action_date",
+        sql: "NOT holdout OR first_action_date IS NULL",
+        column: "first_action_date",
+      },
+    ],
+  },
 ];
 
 export function tableSpec(name: string): TableSpec {

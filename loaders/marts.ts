@@ -9,10 +9,16 @@
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
-import {config} from "../src/rules/config.ts";
+import {config, validateCapacity, type CapacityRules} from "../src/rules/config.ts";
 import {loadHealthScore, type HealthScore} from "../src/rules/health-score.ts";
-import {priorityLabel} from "../src/rules/dashboard-math.ts";
-import {playbooks as defaultPlaybooks, PRIORITIES, type Playbooks, type Priority} from "../src/rules/playbooks.ts";
+import {normalQuantile, priorityLabel} from "../src/rules/dashboard-math.ts";
+import {
+  holdoutShareOf,
+  playbooks as defaultPlaybooks,
+  PRIORITIES,
+  type Playbooks,
+  type Priority,
+} from "../src/rules/playbooks.ts";
 import {vocabularyRows, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {one, setVariables, writeTable} from "./duckdb.ts";
 import {SQL_STEPS, type Phase, type SqlStep} from "./sql/steps.ts";
@@ -144,10 +150,12 @@ export async function loadRules(
     {priority: "VARCHAR", priority_rank: "INTEGER", tier: "VARCHAR", due_hours: "INTEGER"},
     PRIORITIES.map((pr, i) => [pr, i + 1, priorityLabel(pr), dueHours(pr)]),
   );
-  await writeTable(conn, "cfg.playbooks", {playbook_id: "VARCHAR", playbook: "VARCHAR"}, [
-    ...rules.riskPlaybooks.map((r) => [r.id, r.name]),
-    [rules.onboarding.id, rules.onboarding.name],
-    [rules.renewal.id, rules.renewal.name],
+  // holdout_share: the share of a playbook's new CTAs held out to measure it (mart_cta_history draws them)
+  const share = (id: string) => holdoutShareOf(rules.measurement, id);
+  await writeTable(conn, "cfg.playbooks", {playbook_id: "VARCHAR", playbook: "VARCHAR", holdout_share: "DOUBLE"}, [
+    ...rules.riskPlaybooks.map((r) => [r.id, r.name, share(r.id)]),
+    [rules.onboarding.id, rules.onboarding.name, share(rules.onboarding.id)],
+    [rules.renewal.id, rules.renewal.name, share(rules.renewal.id)],
   ]);
   await writeTable(
     conn,
@@ -213,6 +221,8 @@ export async function loadRules(
     ]),
   );
 
+  await writeCapacityRules(conn);
+
   const q = config.quadrant;
   const a = rules.alerting;
   await setVariables(conn, {
@@ -249,9 +259,43 @@ export async function loadRules(
     critical_bug_priorities: a.criticalBug.priorities,
     escalation_subject: rules.escalationTemplate.subject,
     escalation_body: rules.escalationTemplate.body,
+    // measured effectiveness (mart_playbook_effectiveness): outcomes over the labels' churn horizon
+    churn_horizon_days: config.dataQuality.churnHorizonDays,
+    effect_min_per_arm: rules.measurement.minPerArm,
+    effect_interval_level: rules.measurement.intervalLevel,
+    effect_z: normalQuantile(0.5 + rules.measurement.intervalLevel / 2),
   });
   // the meanings of the raw data's words, which every step reads them by
   await runSteps(conn, ["int_vocabulary"]);
+}
+
+/**
+ * config.capacity as the cfg tables loaders/sql/mart_csm_worklist.sql reads: each CTA playbook's
+ * effort and default effectiveness (config.uplift.effectiveness, used until a playbook's measured
+ * effectiveness has enough data), the per-CSM weekly hours, and the week's rules (one row).
+ * Tests pass variants; a variant that config validation rejects is refused here too.
+ */
+export async function writeCapacityRules(conn: DuckDBConnection, cap: CapacityRules = config.capacity): Promise<void> {
+  const problems = validateCapacity(cap, defaultPlaybooks.ctaRules);
+  if (problems.length) throw new Error(`config.capacity is invalid:\n  ${problems.join("\n  ")}`);
+  await writeTable(
+    conn,
+    "cfg.playbook_capacity",
+    {playbook_id: "VARCHAR", effort_hours: "DOUBLE", default_effectiveness: "DOUBLE"},
+    Object.entries(cap.effortHoursByPlaybook).map(([id, h]) => [id, h, config.uplift.effectiveness]),
+  );
+  await writeTable(
+    conn,
+    "cfg.csm_capacity",
+    {csm: "VARCHAR", hours_per_week: "DOUBLE"},
+    Object.entries(cap.perCsm).map(([csm, h]) => [csm, h]),
+  );
+  await writeTable(
+    conn,
+    "cfg.capacity",
+    {default_hours_per_week: "DOUBLE", digest_beyond_weeks: "INTEGER", digest_below_value_per_hour: "DOUBLE"},
+    [[cap.defaultHoursPerWeek, cap.digestBeyondWeeks, cap.digestBelowValuePerHour]],
+  );
 }
 
 export interface MartTiming {

@@ -20,6 +20,9 @@ import {ModelStore} from "./api/served-model.ts";
 import {loadReadModel} from "./api/queries.ts";
 import {LlmClient} from "./api/summaries/llm.ts";
 import {SummaryService} from "./api/summaries/service.ts";
+import {openStore} from "../loaders/store/index.ts";
+import {storeSettingFor} from "../loaders/store/location.ts";
+import type {OperationalStore} from "../loaders/store/types.ts";
 
 export interface ApiServer {
   url: string;
@@ -30,6 +33,7 @@ export interface ApiServer {
   metrics: ApiMetrics;
   warehouse: WarehouseStore;
   models: ModelStore;
+  store: OperationalStore;
   close(): Promise<void>;
 }
 
@@ -48,6 +52,14 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
   if (exposure) throw new ConfigError([exposure]);
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = createApiMetrics();
+  // the store's migrations run at start: a store the API cannot open or upgrade stops it here
+  const store = await openStore(config.store ?? storeSettingFor(config.warehousePath, {}));
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const warehouse = new WarehouseStore(config.warehousePath, log, metrics, loadReadModel);
   const models = new ModelStore(config.modelsDir, log, metrics);
   await Promise.all([warehouse.check(), models.check()]);
@@ -66,7 +78,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
       )
     : null;
   const summaries = new SummaryService(llm, metrics, log, config.summaryCacheSize);
-  const app = createApiApp({config, warehouse, models, summaries, metrics, log, startedAt: Date.now()});
+  const app = createApiApp({config, warehouse, models, summaries, store, metrics, log, startedAt: Date.now()});
 
   let server: ServerType;
   try {
@@ -83,6 +95,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
   } catch (e) {
     warehouse.close();
     models.close();
+    await store.close();
     throw e;
   }
   const http = server as ServerType & {closeAllConnections?: () => void; closeIdleConnections?: () => void};
@@ -113,6 +126,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
     metrics,
     warehouse,
     models,
+    store,
     async close() {
       if (closed) return;
       closed = true;
@@ -130,6 +144,7 @@ export async function startApi(options: StartApiOptions = {}): Promise<ApiServer
       });
       warehouse.close();
       models.close();
+      await store.close();
     },
   };
 }

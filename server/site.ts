@@ -80,7 +80,17 @@ export interface SiteServerOptions {
   host?: string;
   /** how long a client may take to send its request (default: the API's 10 s / 30 s) */
   limits?: SlowClientLimits;
+  /** an API to serve under /api on the site's own origin, so pages call it without CORS (npm start) */
+  api?: MountedApi;
 }
+
+/** What the site needs of the API app to mount it: Hono's fetch. */
+export interface MountedApi {
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
+}
+
+/** The path under which the site serves a mounted API (the pages try it first: src/components/live-api.ts). */
+export const API_MOUNT = "/api";
 
 export interface SiteServer {
   /** base URL, e.g. http://127.0.0.1:3000/ */
@@ -256,10 +266,20 @@ async function sendFile(
 }
 
 /** The Hono app serving `dir` (exported for tests and for mounting in a bigger app). */
-export function createSiteApp(dir: string): Hono {
+export function createSiteApp(dir: string, api?: MountedApi): Hono {
   const root = path.resolve(dir);
   const realRoot = realpathSync(root);
   const app = new Hono();
+  if (api)
+    app.all(`${API_MOUNT}/*`, (c) => {
+      // the API sees its own paths; the node-server env passes on the peer address (identity proxy)
+      const url = new URL(c.req.url);
+      url.pathname = url.pathname.slice(API_MOUNT.length) || "/";
+      const raw = c.req.raw;
+      const init: RequestInit & {duplex?: "half"} = {method: raw.method, headers: raw.headers, signal: raw.signal};
+      if (raw.body) Object.assign(init, {body: raw.body, duplex: "half"});
+      return api.fetch(new Request(url, init), c.env);
+    });
   app.on(["GET", "HEAD"], "*", async (c) => {
     const file = await resolveFile(root, realRoot, c.req.path);
     if (file) return sendFile(c, file, 200, root, realRoot);
@@ -273,15 +293,11 @@ export function createSiteApp(dir: string): Hono {
 }
 
 /** Serves the built site; resolves once listening. */
-export async function serveSite({
-  dir,
-  port = 3000,
-  host = "127.0.0.1",
-  limits = {headersTimeoutMs: 10_000, requestTimeoutMs: 30_000},
-}: SiteServerOptions): Promise<SiteServer> {
+export async function serveSite(options: SiteServerOptions): Promise<SiteServer> {
+  const {dir, port = 3000, host = "127.0.0.1", limits = {headersTimeoutMs: 10_000, requestTimeoutMs: 30_000}} = options;
   if (!existsSync(path.join(dir, "index.html")))
     throw new Error(`serveSite: ${path.resolve(dir)} has no index.html — build the site first (npm run build)`);
-  const app = createSiteApp(dir);
+  const app = createSiteApp(dir, options.api);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({fetch: app.fetch, port, hostname: host, serverOptions: slowClientOptions(limits)}, () =>
       resolve(s),

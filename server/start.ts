@@ -28,10 +28,10 @@ try {
       process.env.SITE_API_ORIGINS = `http://127.0.0.1:${apiPort},http://localhost:${apiPort}`;
     await build();
   }
-  const site = await serveSite({dir: dist, port, host});
-  // the site's Customer 360 page calls the API from the site's origin: let the browser read the answers
-  const siteOrigin = new URL(site.url).origin;
-  const origins = [process.env.ALLOWED_ORIGINS, siteOrigin, siteOrigin.replace("//127.0.0.1:", "//localhost:")];
+  // the site's pages call the API: under /api on the site's own origin, and on its own port for
+  // other clients (the site's origin is allowed for pages opened with ?api=http://127.0.0.1:8000)
+  const siteOrigins = [`http://${host}:${port}`, `http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  const origins = [process.env.ALLOWED_ORIGINS, ...siteOrigins];
   const api = await startApi({
     env: {
       LOG_LEVEL: "warn",
@@ -40,7 +40,8 @@ try {
       ALLOWED_ORIGINS: [...new Set(origins.filter(Boolean))].join(","),
     },
   });
-  console.log(`SaaSGuard site: ${site.url}`);
+  const site = await serveSite({dir: dist, port, host, api: api.app});
+  console.log(`SaaSGuard site: ${site.url}  (its API: ${site.url}api/)`);
   for (const line of describeApi(api)) console.log(line);
   const stop = () => void Promise.all([site.close(), api.close()]).then(() => process.exit(0));
   process.on("SIGINT", stop);

@@ -195,7 +195,8 @@ describe("dashboard pages in headless Chromium", () => {
       allowedOrigins: [`http://127.0.0.1:${sitePort}`],
     });
     await buildSite({warehouse, outDir: path.join(work, "dist"), apiOrigins: [api.url], log: () => {}});
-    server = await serveSite({dir: path.join(work, "dist"), port: sitePort});
+    // the API under /api on the site's origin too, as `npm start` serves it: pages work CTAs through it
+    server = await serveSite({dir: path.join(work, "dist"), port: sitePort, api: api.app});
     browser = await launchBrowser();
   }, 600_000);
 
@@ -485,6 +486,44 @@ describe("dashboard pages in headless Chromium", () => {
         before,
       );
     });
+  }, 120_000);
+
+  test("CSM queue: the week that fits, what does not, the digest, rebalancing; the CSM works this week's CTAs live", async () => {
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
+    const c = await instance.connect();
+    const [busy] = (
+      await c.runAndReadAll(
+        `SELECT owner, count(*) FILTER (WHERE lane = 'this_week')::INTEGER AS week, count(*) FILTER (WHERE lane = 'digest')::INTEGER AS digest
+         FROM marts.mart_csm_worklist GROUP BY owner ORDER BY week DESC, owner LIMIT 1`,
+      )
+    ).getRowObjectsJson() as {owner: string; week: number; digest: number}[];
+    c.closeSync();
+    instance.closeSync();
+    await onPage(
+      PAGES[7]!,
+      async (page) => {
+        expect(await page.textContent("#csm-week h2")).toBe(`${busy!.owner}'s week: what fits (${busy!.week})`);
+        for (const id of ["#csm-not-this-week", "#csm-digest", "#csm-rebalance"])
+          expect(await page.$(id), id).not.toBeNull();
+        // the live panel lists exactly this week's CTAs, in the plan's order
+        await page.waitForSelector("#csm-work-card #cta-actions-state[data-state=live]");
+        const rows = await page.$$eval("#csm-work-card tr[data-cta]", (r) => r.map((x) => x.getAttribute("data-cta")!));
+        expect(rows.length).toBe(busy!.week);
+        const id = rows[0]!;
+        await page.click(`#csm-work-card tr[data-cta="${id}"] button[data-action=dismiss]`);
+        await page.selectOption(`#csm-work-card tr[data-cta="${id}"] select`, "already_handled");
+        await page.click(`#csm-work-card tr[data-cta="${id}"] button[data-action=save-dismiss]`);
+        await page.waitForSelector(`#csm-work-card tr[data-cta="${id}"] .cta-status[data-status=dismissed]`);
+        const t = (await (await fetch(`${api.url}/ctas/${id}/timeline`)).json()) as {
+          entries: {kind: string; detail: Record<string, unknown>}[];
+        };
+        expect(t.entries.at(-1)).toMatchObject({
+          kind: "status",
+          detail: expect.objectContaining({to: "dismissed", reason: "already_handled"}),
+        });
+      },
+      `?csm=${encodeURIComponent(busy!.owner)}`,
+    );
   }, 120_000);
 
   test("model quality: calibration, lift, back-test and the monthly audit's red flag", async () => {
@@ -798,6 +837,71 @@ describe("dashboard pages in headless Chromium", () => {
       expect(visit.requests.filter((r) => r.url.startsWith(collector))).toEqual([]);
     } finally {
       await visit.close();
+    }
+  }, 120_000);
+  test("customer 360: a CSM works the account's CTAs on the page; the API (and so the next build) has every change", async () => {
+    const visit = await visitPage(browser, new URL("customer-360", server.url).href, "customer-360-work", (page) =>
+      waitForCharts(page),
+    );
+    try {
+      const page = visit.page;
+      await page.waitForSelector("#cta-actions-state");
+      expect(await page.getAttribute("#cta-actions-state", "data-state")).toBe("live");
+      const rows = await page.$$eval("#cta-work tr[data-cta]", (r) => r.map((x) => x.getAttribute("data-cta")!));
+      expect(rows.length, "the riskiest account has CTAs to work").toBeGreaterThan(1);
+      const [first, second] = rows as [string, string];
+      const row = (id: string) => `#cta-work tr[data-cta="${id}"]`;
+      await page.click(`${row(first)} button[data-action=start]`);
+      await page.waitForSelector(`${row(first)} .cta-status[data-status=in_progress]`);
+      await page.click(`${row(first)} button[data-action=note]`);
+      await page.fill(`${row(first)} textarea`, "Booked an executive call for Thursday");
+      await page.click(`${row(first)} button[data-action=save-note]`);
+      await page.waitForSelector(`${row(first)} .cta-message[data-state=saved]`);
+      await page.click(`${row(second)} button[data-action=snooze]`);
+      await page.fill(`${row(second)} input[aria-label="Snooze reason"]`, "sponsor on holiday");
+      await page.click(`${row(second)} button[data-action=save-snooze]`);
+      await page.waitForSelector(`${row(second)} .cta-status[data-status=snoozed]`);
+      await page.click(`${row(first)} button[data-action=done]`);
+      await page.waitForSelector(`${row(first)} .cta-status[data-status=done]`);
+      // what the page did is in the API: statuses, the note and who wrote it
+      const get = async (p: string) => (await fetch(`${api.url}${p}`)).json() as Promise<Record<string, unknown>>;
+      const listed = (await get("/ctas?status=done,snoozed&limit=500")).items as {cta_id: string; status: string}[];
+      expect(listed.find((c) => c.cta_id === first)?.status).toBe("done");
+      expect(listed.find((c) => c.cta_id === second)?.status).toBe("snoozed");
+      const timeline = (await get(`/ctas/${first}/timeline`)).entries as {
+        kind: string;
+        detail: Record<string, unknown>;
+      }[];
+      expect(timeline.map((e) => e.kind)).toEqual(["raised", "status", "note", "status"]);
+      expect(timeline[2]!.detail.text).toBe("Booked an executive call for Thursday");
+      // a second click on a done CTA is refused and says so on the page
+      await page.click(`${row(first)} button[data-action=start]`);
+      await page.waitForSelector(`${row(first)} .cta-message[data-state=error]`);
+      expect(await page.textContent(`${row(first)} .cta-message`)).toMatch(/Not saved: .*done/);
+      // the browser logs the refused PATCH (409) as a failed resource; nothing else may fail
+      expect(visit.consoleErrors.filter((e) => !/\b409\b/.test(e))).toEqual([]);
+    } finally {
+      await visit.close();
+    }
+  }, 120_000);
+
+  test("customer 360 on a static host with no API: the snapshot, and actions say they are unavailable", async () => {
+    const bare = await serveSite({dir: path.join(work, "dist"), port: 0});
+    const visit = await visitPage(browser, new URL("customer-360", bare.url).href, "customer-360-no-api", (page) =>
+      waitForCharts(page),
+    );
+    try {
+      await visit.page.waitForSelector("#cta-actions-state");
+      expect(await visit.page.getAttribute("#cta-actions-state", "data-state")).toBe("unavailable");
+      expect(await visit.page.textContent("#cta-actions-state")).toMatch(/Actions are unavailable: .*nightly snapshot/);
+      expect(await visit.page.$("#cta-work")).toBeNull();
+      // the nightly snapshot's CTAs are still on the action card
+      expect((await visit.page.$$("#c360-ctas [data-due]")).length).toBeGreaterThan(0);
+      // the only failed request is the probe for an API
+      expect(visit.failed.map((r) => new URL(r.url).pathname)).toEqual(["/api/health"]);
+    } finally {
+      await visit.close();
+      await bare.close();
     }
   }, 120_000);
 });

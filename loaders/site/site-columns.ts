@@ -90,3 +90,40 @@ export const PII_COLUMNS = [
   "email",
   "phone",
 ] as const;
+
+/** marts.mart_csm_worklist: each queued CTA's value per hour and lane, for the CSM queue page */
+export const CSM_WORKLIST_COLUMNS = [
+  "cta_id",
+  "owner",
+  "effort_hours",
+  "effectiveness",
+  "effectiveness_source",
+  "expected_arr_saved",
+  "value_per_hour",
+  "rank_in_queue",
+  "lane",
+  "lane_reason",
+] as const;
+
+/** marts.mart_csm_capacity: each CSM's week and the rebalancing suggestion */
+export const CSM_CAPACITY_COLUMNS = [
+  "csm",
+  "capacity_hours",
+  "capacity_source",
+  "ctas_open",
+  "hours_open",
+  "ctas_this_week",
+  "hours_this_week",
+  "ctas_next",
+  "hours_next",
+  "ctas_digest",
+  "hours_digest",
+  "overload_hours",
+  "room_hours",
+  "digest_max_value_per_hour",
+  "move_out_hours",
+  "rebalance_to",
+  "receive_hours",
+  "rebalance_from",
+  "overload_after_hours",
+] as const;

@@ -52,7 +52,7 @@ SELECT
   -- the rule's minimum priority, raised by the account's own tier (a Critical account's CTAs are critical)
   pr.priority, pr.priority_rank, pr.due_hours, f.stage_deadline,
   f.detail,
-  a.play_tier, a.health_score, a.risk_score, a.arr, a.arr_at_risk, a.renewal_date, a.days_to_renewal
+  a.play_tier, a.plan_tier AS segment, a.health_score, a.risk_score, a.arr, a.arr_at_risk, a.renewal_date, a.days_to_renewal
 FROM fired f
 JOIN cfg.cta_rules r USING (reason)  -- only reasons with a rule raise a CTA (e.g. risk tiers Critical and High)
 JOIN accounts a USING (customer_id)

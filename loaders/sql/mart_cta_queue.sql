@@ -1,12 +1,14 @@
--- The CSMs' queue: tonight's open CTAs, most urgent first, with the playbook step to work on.
+-- The CSMs' queue: tonight's open and in-progress CTAs, most urgent first, with the playbook step
+-- to work on. Snoozed CTAs and holdouts (raised but deliberately not worked, to measure the plays)
+-- are not in it; the owner is whoever the CTA is assigned to, by default the account's CSM.
 -- Rules name a fixed step; risk plays move through their steps as the CTA ages (the latest
 -- step whose start day has come; "ongoing" steps without an end are reached only by rule).
 CREATE OR REPLACE TABLE marts.mart_cta_queue AS
 WITH open AS (
-  SELECT h.*, c.reason_label, c.step_id AS rule_step_id, c.priority_rank, c.play_tier, c.health_score, c.arr, c.renewal_date, c.days_to_renewal,
+  SELECT h.* EXCLUDE (play_tier), c.reason_label, c.step_id AS rule_step_id, c.priority_rank, c.play_tier, c.health_score, c.arr, c.renewal_date, c.days_to_renewal,
          CAST(getvariable('as_of') - h.created_date AS INTEGER) AS days_open
   FROM marts.mart_cta_history h JOIN int_cta_candidates c USING (customer_id, cta_type, reason)
-  WHERE h.status = 'open'
+  WHERE h.status IN ('open', 'in_progress') AND NOT h.holdout
 ),
 aged_step AS (
   SELECT o.cta_id,
@@ -16,9 +18,9 @@ aged_step AS (
   GROUP BY o.cta_id
 )
 SELECT
-  o.cta_id, o.customer_id, o.company_name, o.csm_owner,
+  o.cta_id, o.customer_id, o.company_name, o.csm_owner, coalesce(o.assignee, o.csm_owner) AS owner, o.status, o.first_action_date,
   o.cta_type, o.reason, o.reason_label, o.detail,
-  pb.playbook, s.step_id, s.title AS step,
+  o.playbook_id, pb.playbook, s.step_id, s.title AS step,
   o.priority, o.priority_rank,
   o.created_date, o.due_date, o.days_open, o.due_date < getvariable('as_of') AS overdue,
   o.play_tier, o.health_score, o.arr, o.arr_at_risk, o.renewal_date, o.days_to_renewal

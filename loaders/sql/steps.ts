@@ -18,6 +18,9 @@ import {PRIORITIES} from "../../src/rules/playbooks.ts";
 /** The groups of marts.int_score_disagreement (int_score_disagreement.sql). */
 export const DISAGREEMENTS = ["watermelon", "false_alarm"] as const;
 
+/** The lanes of marts.mart_csm_worklist: fits this week, kept for later, the weekly digest. */
+export const WORKLIST_LANES = ["this_week", "next", "digest"] as const;
+
 export type Phase = "features" | "scores" | "ctas" | "dossiers";
 
 export interface SqlStep {
@@ -275,7 +278,42 @@ export const SQL_STEPS: readonly SqlStep[] = [
       table: "marts.mart_cta_history",
       unique: ["cta_id"],
       notNull: ["cta_id", "customer_id", "cta_type", "reason", "created_date", "due_date", "status", "last_seen_date"],
-      accepted: {status: ["open", "closed"]},
+      accepted: {status: ["open", "in_progress", "snoozed", "done", "dismissed", "closed"]},
+    },
+  },
+  // measured effectiveness: worked vs held-out CTAs whose churn horizon has passed (before the queue reads it)
+  {name: "int_cta_outcomes", phase: "ctas", creates: "temp"},
+  {
+    name: "mart_playbook_effectiveness",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_playbook_effectiveness",
+      unique: ["playbook_id", "play_tier"],
+      notNull: [
+        "playbook_id",
+        "playbook",
+        "play_tier",
+        "ctas_matured",
+        "n_worked",
+        "n_holdout",
+        "n_not_held_out",
+        "interval_level",
+        "enough_data",
+        "note",
+      ],
+      ranges: {
+        holdout_share: [0, 1],
+        ctas_matured: [0, null],
+        churn_rate_worked: [0, 1],
+        churn_rate_holdout: [0, 1],
+        churn_rate_not_held_out: [0, 1],
+        churn_reduction: [-1, 1],
+        effectiveness_hi: [null, 1],
+        arr_retention_worked: [0, null],
+        arr_retention_holdout: [0, null],
+      },
+      minRows: 1,
     },
   },
   {
@@ -300,6 +338,51 @@ export const SQL_STEPS: readonly SqlStep[] = [
       ],
       accepted: {priority: PRIORITIES},
       ranges: {days_open: [0, null], arr_at_risk: [0, null]},
+    },
+  },
+  // a queue that respects capacity: each CSM's week, the lanes and the rebalancing suggestion
+  {name: "int_csm_capacity", phase: "ctas", creates: "temp"},
+  {
+    name: "mart_csm_worklist",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_csm_worklist",
+      unique: ["cta_id"],
+      notNull: [
+        "cta_id",
+        "owner",
+        "playbook_id",
+        "priority",
+        "effort_hours",
+        "effectiveness",
+        "expected_arr_saved",
+        "value_per_hour",
+        "capacity_hours",
+        "rank_in_queue",
+        "fits_this_week",
+        "lane",
+        "lane_reason",
+      ],
+      accepted: {
+        lane: WORKLIST_LANES,
+        effectiveness_source: ["measured", "config"],
+        capacity_source: ["override", "config", "default"],
+      },
+      ranges: {effort_hours: [0, null], effectiveness: [0, 1], value_per_hour: [0, null], capacity_hours: [0, null]},
+      rowsEqual: "(SELECT count(*) FROM marts.mart_cta_queue)",
+    },
+  },
+  {
+    name: "mart_csm_capacity",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_csm_capacity",
+      unique: ["csm"],
+      notNull: ["csm", "capacity_hours", "hours_queued", "overload_hours", "room_hours", "week_left_hours"],
+      // this week's CTAs fit the week; no digested CTA is worth more per hour than one kept
+      ranges: {week_left_hours: [0, null], digest_value_gap: [0, null], capacity_hours: [0, null]},
     },
   },
   {

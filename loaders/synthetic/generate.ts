@@ -5,6 +5,8 @@
  * `loaders/contract.ts` describes, plus `truth.churn_probability`: the true 90-day churn
  * probability of every active account at every monthly cutoff, computed from the latent state
  * (see model.ts). Nothing downstream may read `truth.*`; it is the yardstick for model quality.
+ * A simulated CS team works CTAs over the last year (cta-loop.ts): raw.cta_history, and the true
+ * effect of its plays in truth.playbook_effects and truth.cta_effects.
  *
  * Same options ⇒ identical table contents. JS-side randomness comes from pure-rand (one stream
  * per customer), the daily usage expansion from DuckDB's hash() of (seed, customer, day, type).
@@ -47,6 +49,7 @@ import {
   Z_SD,
 } from "./latent-health.ts";
 import {Rng} from "./rng.ts";
+import {CtaLoop} from "./cta-loop.ts";
 import type {PlanTier} from "./types.ts";
 import {createScratch, dropScratch, expandUsage, monthKeys, MONTH_KEY_COLUMNS, SCRATCH} from "./usage.ts";
 import {companyName, contactEmail, csmNames, ticketSubject} from "./words.ts";
@@ -58,6 +61,8 @@ export interface SyntheticOptions {
   asOf: string;
   /** months of history, default 24 */
   months?: number;
+  /** false leaves raw.usage_events empty: its expansion is most of the time, and tests of the CTA loop need none */
+  usage?: boolean;
 }
 
 export interface SyntheticSummary {
@@ -71,6 +76,7 @@ export const SyntheticOptionsSchema = zod.object({
   seed: zod.number().int().min(-2147483648).max(4294967295),
   asOf: zod.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD"),
   months: zod.number().int().min(3).max(120).optional(),
+  usage: zod.boolean().optional(),
 });
 
 export const TRUTH_TABLE = "truth.churn_probability";
@@ -208,6 +214,8 @@ export async function generateSynthetic(
     Array<ColumnType>(4 + MONTH_KEY_COLUMNS.length).fill("INTEGER"),
   );
   const onbW = await ChunkWriter.open(conn, SCRATCH, "onboarding", ["INTEGER", "INTEGER", "INTEGER"]);
+  // the CS team that worked SaaSGuard's plays over the last year (raw.cta_history, truth.cta_effects)
+  const ctaLoop = await CtaLoop.open(conn, seed, grid);
 
   // ---- signup dates, ids assigned in signup order ----
   const rng0 = new Rng(seed, 0);
@@ -283,6 +291,9 @@ export async function generateSynthetic(
       z = mu + Z_SD * rng.normal();
     }
 
+    // the CS plays worked on this account: churn decisions read their effect through plays.logit
+    const plays = ctaLoop.account(i, id, {mu, e, act, signup, firstEligibleMonth: firstEligible, extra});
+
     // contract term: terms start on the 1st of a month and last 12 months
     let termStart = firstStart;
     let termEnd = addMonths(termStart, 12) - 1;
@@ -320,6 +331,7 @@ export async function generateSynthetic(
       const zPrev = k === kFirst ? z : lastZ;
       if (k > kFirst) z = nextMean(mu, zPrev) + SIGMA * rng.normal();
       lastZ = z;
+      plays.review(k, tier, termEnd, zPrev, z);
       const frac = (dTo - dFrom + 1) / (mEnd - mStart + 1);
       const seatsAtStart = seats;
       let seatsMin = seats;
@@ -369,7 +381,7 @@ export async function generateSynthetic(
 
       // churn / renewal / upgrade decisions dated inside this month and not after as-of
       if (tier !== "Starter" && termEnd >= mStart && termEnd <= mEnd && termEnd <= asOf) {
-        const q = renewalChurn(tier, z, e, extra);
+        const q = renewalChurn(tier, z, e, plays.logit(termEnd));
         const oppId = nextId("O", ++oppSeq, 8);
         const created = termEnd - 120 + rng.int(-6, 6);
         if (rng.u() < q) {
@@ -399,7 +411,7 @@ export async function generateSynthetic(
           w.gtm_opportunities.push([oppId, id, "renewal", "closed_won", arr, created, termStart - 1]);
         }
       } else if (tier === "Starter" && mEnd <= asOf && k >= firstEligible) {
-        if (rng.u() < starterHazard(z, e, mEnd - signup <= HORIZON, act, extra)) {
+        if (rng.u() < starterHazard(z, e, mEnd - signup <= HORIZON, act, plays.logit(mEnd))) {
           churnDate = mEnd;
         } else {
           if (termEnd === mEnd) {
@@ -528,7 +540,19 @@ export async function generateSynthetic(
         for (const c of cutoffs) {
           if (c.known !== k || signup >= c.day) continue;
           const p = churnProbability90(
-            {tier, mu, e, act, signup, knownMonth: k, zKnown: z, termEnd, firstEligibleMonth: firstEligible, extra},
+            {
+              tier,
+              mu,
+              e,
+              act,
+              signup,
+              knownMonth: k,
+              zKnown: z,
+              termEnd,
+              firstEligibleMonth: firstEligible,
+              extra,
+              extraOn: plays.extraOn, // with the plays already under way
+            },
             c.day,
             HORIZON,
             monthEnd,
@@ -539,6 +563,8 @@ export async function generateSynthetic(
       }
       if (churnDate !== null) break;
     }
+
+    plays.finish(churnDate);
 
     // open or abandoned expansion opportunities
     for (const p of pending) {
@@ -622,13 +648,14 @@ export async function generateSynthetic(
   }
 
   for (const x of Object.values(w)) x.close();
+  await ctaLoop.close(conn);
   truthW.close();
   signalsW.close();
   monthsW.close();
   onbW.close();
   progress("accounts simulated; expanding daily usage in DuckDB");
 
-  await expandUsage(conn, seed, N, progress);
+  if (parsed.data.usage !== false) await expandUsage(conn, seed, N, progress);
   await dropScratch(conn);
   progress("scratch dropped");
 

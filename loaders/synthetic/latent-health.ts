@@ -135,11 +135,20 @@ export interface TruthState {
   firstEligibleMonth: number;
   /** the payment and compliance signals' churn logit (signalLogit) */
   extra: number;
+  /**
+   * the extra churn logit on a decision day, when it changes over time: the signals plus the CS
+   * plays worked in the weeks before (cta-loop.ts); without it, `extra` every day
+   */
+  extraOn?: (day: number) => number;
+}
+
+function extraOn(s: TruthState, day: number): number {
+  return s.extraOn ? s.extraOn(day) : s.extra;
 }
 
 /** E[renewalChurn(z_jr)] over the health path from month j (health z) to the renewal month jr. */
 function annualRec(s: TruthState, j: number, jr: number, z: number): number {
-  if (j === jr) return renewalChurn(s.tier, z, s.e, s.extra);
+  if (j === jr) return renewalChurn(s.tier, z, s.e, extraOn(s, s.termEnd));
   const m = nextMean(s.mu, z);
   let acc = 0;
   for (let n = 0; n < 5; n++) acc += GH_W[n]! * annualRec(s, j + 1, jr, m + SIGMA * GH_X[n]!);
@@ -168,7 +177,7 @@ function starterSurv(
       rest += GH_W[n]! * starterSurv(s, j + 1, j0, last, m + SIGMA * GH_X[n]!, ends, eligible, horizon);
   }
   if (!eligible[j - j0]) return rest;
-  const h = starterHazard(z, s.e, ends[j - j0]! - s.signup <= horizon, s.act, s.extra);
+  const h = starterHazard(z, s.e, ends[j - j0]! - s.signup <= horizon, s.act, extraOn(s, ends[j - j0]!));
   if (j === last) return 1 - h;
   const u = starterUpgrade(z, s.e);
   return (1 - h) * (u + (1 - u) * rest);

@@ -20,6 +20,7 @@ import {requestLog} from "./middleware/request-log.ts";
 import {securityHeaders} from "./middleware/security-headers.ts";
 import {requestTimeout} from "./middleware/timeout.ts";
 import {adminRoutes} from "./routes/admin.ts";
+import {ctaRoutes} from "./routes/ctas.ts";
 import {customerRoutes} from "./routes/customers.ts";
 import {docsRoutes} from "./routes/docs.ts";
 import {healthRoutes} from "./routes/health.ts";
@@ -37,7 +38,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.use(securityHeaders());
   app.use(loopbackGuard({enabled: config.apiKeys.length === 0, origins: config.allowedOrigins}));
   app.use(corsAllowList({origins: config.allowedOrigins}));
-  app.use(identifyCaller({keys: config.apiKeys}));
+  app.use(identifyCaller({keys: config.apiKeys, proxy: config.identityProxy}));
   app.use(
     rateLimit({
       perMinute: config.rateLimitPerMinute,
@@ -54,6 +55,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   healthRoutes(app, deps);
   customerRoutes(app, deps);
   predictionRoutes(app, deps);
+  ctaRoutes(app, deps);
   summaryRoutes(app, deps);
   adminRoutes(app, deps);
   docsRoutes(app, deps);

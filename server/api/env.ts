@@ -3,6 +3,7 @@
  * a test) and the per-request variables middleware set for the handlers after them.
  */
 import type {OpenAPIHono} from "@hono/zod-openapi";
+import type {OperationalStore} from "../../loaders/store/types.ts";
 import type {WarehouseStore} from "./data.ts";
 import type {Logger} from "./log.ts";
 import type {ApiMetrics} from "./prometheus.ts";
@@ -16,6 +17,8 @@ export interface ApiDeps {
   warehouse: WarehouseStore;
   models: ModelStore;
   summaries: SummaryService;
+  /** CTA states, notes and the audit log (SQLite beside the warehouse, or PostgreSQL) */
+  store: OperationalStore;
   metrics: ApiMetrics;
   log: Logger;
   startedAt: number;

@@ -4,7 +4,9 @@
  * - Keys are stored only as sha256 hashes (API_KEYS=name:role:hash,…). A presented key is
  *   hashed and compared with EVERY stored hash using `timingSafeEqual`, so the time taken does
  *   not depend on which key (if any) matched or how many leading bytes agreed.
- * - Roles: `read` (customers, predictions, summaries) < `admin` (also metrics and reload).
+ * - Roles: `read` (customers, predictions, summaries, CTAs) < `csm` (works their CTAs) < `lead`
+ *   (works and reassigns any CTA) < `admin` (also metrics and reload). People signed in by a
+ *   trusted proxy are csm or lead (middleware/api-key-auth.ts).
  * - Rate limits: a token bucket per key (per client address when no keys are configured).
  * - CORS: only origins in ALLOWED_ORIGINS get CORS headers; a preflight from any other origin is
  *   refused with 403 and no CORS headers.
@@ -25,6 +27,8 @@ export function newApiKey(name: string, role: Role): {key: string; entry: string
 export interface Principal {
   name: string;
   role: Role;
+  /** how the caller proved who they are */
+  via: "api_key" | "proxy";
 }
 
 /** The matching key entry, or null. Constant time in the key and in which entry matches. */
@@ -36,10 +40,10 @@ export function verifyKey(presented: string, keys: readonly ApiKeyEntry[]): Prin
     const eq = timingSafeEqual(h, k.hash);
     if (eq && !found) found = k;
   }
-  return found ? {name: found.name, role: found.role} : null;
+  return found ? {name: found.name, role: found.role, via: "api_key"} : null;
 }
 
-export const ROLE_RANK: Record<Role, number> = {read: 1, admin: 2};
+export const ROLE_RANK: Record<Role, number> = {read: 1, csm: 2, lead: 3, admin: 4};
 
 /** Reads the key from `Authorization: Bearer …` or `X-API-Key`. Undefined when none was sent. */
 export function presentedKey(
@@ -84,6 +88,6 @@ export class RateLimiter {
   }
 }
 
-export const CORS_ALLOW_METHODS = "GET, POST, OPTIONS";
+export const CORS_ALLOW_METHODS = "GET, POST, PATCH, OPTIONS";
 export const CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-API-Key, X-Request-Id";
 export const CORS_EXPOSE_HEADERS = "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining";

@@ -6,9 +6,16 @@
  * Business rules (tiers, quadrant thresholds, the watermark …) are NOT here: they live in
  * src/rules/config.ts. This module only holds how the server runs.
  */
+import {isIP} from "node:net";
 import {z} from "zod";
 
-export const ROLES = ["read", "admin"] as const;
+/**
+ * Roles, weakest first: `read` (an integration reading scores), `csm` (works the CTAs of the
+ * accounts they own or are assigned), `lead` (any CTA, and reassigns), `admin` (also metrics and reload).
+ */
+export const ROLES = ["read", "csm", "lead", "admin"] as const;
+/** Roles a trusted proxy may give a person (admin stays with API keys). */
+export const PERSON_ROLES = ["csm", "lead"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ApiKeyEntry {
@@ -46,6 +53,23 @@ export interface ApiConfig {
   summaryCacheSize: number;
   accountTokenSecret: string | null;
   logLevel: LogLevel;
+  /** the operational store (SAASGUARD_STORE); null = a SQLite file beside the warehouse */
+  store: string | null;
+  /** people signed in by an authenticating reverse proxy; null = no proxy trusted */
+  identityProxy: IdentityProxy | null;
+}
+
+/**
+ * A reverse proxy that authenticates people (SSO) and passes who they are in a header — the
+ * way self-hosted BI tools sit behind oauth2-proxy or an nginx auth_request. Only requests from
+ * the listed addresses may carry the header; from anywhere else it is refused.
+ */
+export interface IdentityProxy {
+  addresses: string[];
+  /** header carrying the person's name as the CRM spells account owners (lower case) */
+  userHeader: string;
+  /** header carrying the role, csm or lead (lower case); absent = csm */
+  roleHeader: string;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
@@ -145,6 +169,20 @@ const EnvSchema = z.object({
   SUMMARY_CACHE_SIZE: int(0, 1_000_000).default(1000),
   ACCOUNT_TOKEN_SECRET: z.string().min(16, {message: "must be at least 16 characters"}).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, {message: `must be one of ${LOG_LEVELS.join(", ")}`}).default("info"),
+  SAASGUARD_STORE: z.string().trim().min(1).optional(),
+  TRUSTED_PROXY_ADDRESSES: items
+    .pipe(z.array(z.string().refine((s) => isIP(s) !== 0, {message: "must list IP addresses, e.g. 127.0.0.1"})))
+    .default([]),
+  IDENTITY_HEADER: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, {message: "must be a header name like X-Forwarded-User"})
+    .default("x-forwarded-user"),
+  IDENTITY_ROLE_HEADER: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, {message: "must be a header name like X-Forwarded-Role"})
+    .default("x-forwarded-role"),
 });
 
 /** Reads the configuration from `env` (empty strings count as unset). Throws ConfigError. */
@@ -161,7 +199,11 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
         const name = String(i.path[0] ?? "environment");
         const got = clean[name];
         const shown =
-          name === "API_KEYS" || name === "LLM_API_KEY" || name === "ACCOUNT_TOKEN_SECRET" || got === undefined
+          name === "API_KEYS" ||
+          name === "LLM_API_KEY" ||
+          name === "ACCOUNT_TOKEN_SECRET" ||
+          name === "SAASGUARD_STORE" ||
+          got === undefined
             ? ""
             : ` (got "${got.slice(0, 60)}")`;
         return `${name}: ${i.message}${shown}`;
@@ -207,6 +249,14 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     summaryCacheSize: e.SUMMARY_CACHE_SIZE,
     accountTokenSecret: e.ACCOUNT_TOKEN_SECRET ?? null,
     logLevel: e.LOG_LEVEL,
+    store: e.SAASGUARD_STORE ?? null,
+    identityProxy: e.TRUSTED_PROXY_ADDRESSES.length
+      ? {
+          addresses: e.TRUSTED_PROXY_ADDRESSES,
+          userHeader: e.IDENTITY_HEADER.toLowerCase(),
+          roleHeader: e.IDENTITY_ROLE_HEADER.toLowerCase(),
+        }
+      : null,
   };
 }
 

@@ -2,7 +2,9 @@
  * Uplift Simulator: how much churning ARR could CS interventions keep,
  * and at what return? Each targeted account's expected churned ARR (the model's calibrated
  * P(churn) × ARR) is reduced by the intervention's
- * effectiveness, at a fixed cost per intervention. Defaults come from config.uplift.
+ * effectiveness, at a fixed cost per intervention. Defaults come from config.uplift; the
+ * effectiveness is the measured one (worked vs held-out CTAs, marts.mart_playbook_effectiveness)
+ * once it has enough data, with its interval's ends as the scenarios.
  */
 import * as d3 from "npm:d3";
 import * as Plot from "npm:@observablehq/plot";
@@ -12,6 +14,12 @@ import {formatInt, formatMultiple, formatPercent0, formatUsd, formatUsdCompact} 
 import {breakEvenAccounts, roiAt, upliftCurve, type UpliftPoint} from "../rules/dashboard-math.js";
 import {ACCENT, BAD, GOOD, MIN_WIDTH, MUTED, PLOT_STYLE} from "./theme.js";
 import type {Kpi} from "./ui.js";
+
+export {
+  effectivenessAssumption,
+  type EffectivenessAssumption,
+  type MeasuredEffectiveness,
+} from "./measured-effectiveness.js";
 
 export interface UpliftAccountRow {
   customer_id: string;
@@ -36,13 +44,15 @@ export interface Scenario {
   cost: number;
   effectiveness: number;
   accounts: number;
+  /** the low / middle / high effectiveness scenarios (default config.uplift.scenarios) */
+  scenarios?: readonly number[];
 }
 
 export function upliftKpis(rows: readonly UpliftAccountRow[], s: Scenario): Kpi[] {
   const curve = upliftCurve(rows, s.effectiveness, s.cost, s.accounts);
   const at = curve.at(-1);
   const be = breakEvenAccounts(rows, s.effectiveness, s.cost);
-  const [lo, , hi] = config.uplift.scenarios;
+  const [lo, , hi] = s.scenarios ?? config.uplift.scenarios;
   const scen = (e: number) => upliftCurve(rows, e, s.cost, s.accounts).at(-1)?.recoverable ?? 0;
   return [
     {
@@ -87,7 +97,7 @@ export function recoveryCurveChart(
   {width}: {width: number},
 ): SVGSVGElement | HTMLElement {
   const maxN = Math.min(rows.length, Math.max(200, s.accounts * 2));
-  const effs = [...new Set([...config.uplift.scenarios, s.effectiveness])].sort();
+  const effs = [...new Set([...(s.scenarios ?? config.uplift.scenarios), s.effectiveness])].sort((a, b) => a - b);
   const lines = effs.flatMap((e) =>
     upliftCurve(rows, e, s.cost, maxN).map((p) => ({
       ...p,
@@ -135,7 +145,7 @@ export function recoveryCurveChart(
 /** Break-even table at config.uplift.accountCounts (10/25/50/100) for each scenario. */
 export function roiTable(rows: readonly UpliftAccountRow[], s: Scenario): HTMLElement {
   const counts = config.uplift.accountCounts;
-  const effs = [...new Set([...config.uplift.scenarios, s.effectiveness])].sort();
+  const effs = [...new Set([...(s.scenarios ?? config.uplift.scenarios), s.effectiveness])].sort((a, b) => a - b);
   const points = effs.map((e) => ({e, pts: roiAt(upliftCurve(rows, e, s.cost, Math.max(...counts)), counts)}));
   const cell = (tag: "td" | "th", text: string, numeric = true, style = "") => {
     const el = document.createElement(tag);

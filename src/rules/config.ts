@@ -90,6 +90,17 @@ export interface ExpansionInput {
   needs: Evidence | null;
 }
 
+/** config.capacity: CSMs' weekly hours for CTA work and each play's effort (documented there). */
+export interface CapacityRules {
+  defaultHoursPerWeek: number;
+  /** weekly hours by CSM name */
+  perCsm: Readonly<Record<string, number>>;
+  /** hours by playbook id */
+  effortHoursByPlaybook: Readonly<Record<string, number>>;
+  digestBeyondWeeks: number;
+  digestBelowValuePerHour: number;
+}
+
 export const config = {
   /**
    * The demo portfolio's words for plan tiers, ticket categories, CRM stages, event names… and
@@ -332,11 +343,82 @@ export const config = {
     accountCounts: [10, 25, 50, 100],
   },
 
+  /**
+   * A queue that respects capacity (loaders/sql/mart_csm_worklist.sql): each CSM's open CTAs are
+   * ranked by expected ARR saved per hour of work (P(churn) × ARR × the play's effectiveness ÷
+   * its effort); what fits the CSM's week is this week's queue, and what never will goes to a
+   * weekly digest.
+   */
+  capacity: {
+    /**
+     * Hours a CSM spends on CTA work in a week: 12 of 40. The rest of the week is the standard
+     * cadence of a book of ~45 accounts (scheduled check-ins, QBRs, onboarding calls), internal
+     * meetings and admin — about a third of a CSM's week goes to reactive risk and renewal work.
+     */
+    defaultHoursPerWeek: 12,
+    /**
+     * Per-CSM weekly hours by CSM name (a part-timer, a team lead with a smaller book), e.g.
+     * `{"Blake Adams": 6}`. An override set in the operational store (`setCapacity`, the API)
+     * wins over these, which win over the default.
+     */
+    perCsm: {},
+    /**
+     * CSM hours a CTA asks for within its act-within window — the first steps of its play, not
+     * the weeks of follow-up (src/rules/playbooks.ts), keyed by the playbooks CTA rules point at.
+     */
+    effortHoursByPlaybook: {
+      /** executive escalation and briefing (1 h), exec-to-exec call with its preparation (2 h), save plan (3 h) */
+      critical_risk: 6,
+      /** root-cause review of the health dimensions and tickets (1 h), a dedicated call (1 h), the 30-day recovery plan (1 h) */
+      high_risk: 3,
+      /** data review (0.5 h) and a "value check-in" call (1 h) */
+      medium_risk: 1.5,
+      /** the activation check, its usage report and follow-up training for the laggards */
+      onboarding: 2,
+      /** a renewal stage's step: a reminder, a proposal sent or a contract chased */
+      renewal: 1,
+    },
+    /**
+     * CTAs ranked beyond this many weeks of a CSM's capacity go to the weekly digest: CTAs arrive
+     * every night, so a CTA that does not fit now would never be reached. Lanes are recomputed
+     * every build, so a digested CTA returns to the queue when it gains value or the week has room.
+     */
+    digestBeyondWeeks: 1,
+    /**
+     * A CTA expected to save less ARR than this per hour of work goes to the digest even when
+     * the week has room: a fully loaded CSM hour costs about $50–75 ($100–150k a year over ~2,000
+     * hours), so such a task costs more than it is expected to save.
+     */
+    digestBelowValuePerHour: 50,
+  } satisfies CapacityRules as CapacityRules,
+
   /** Playbooks, CTA rules, escalation matrix and alerting rules (src/rules/playbooks.ts). */
   playbooks,
 
   /** Renewal playbook stages: days before renewal, from the renewal playbook. */
   renewalStagesDays: playbooks.renewal.stages.flatMap((s) => (s.daysBefore === null ? [] : [s.daysBefore])),
+
+  /** How CSMs work CTAs in the operational store (loaders/store): what a change may say. */
+  ctaWork: {
+    /**
+     * the reasons a CTA may be dismissed with: a fixed list, so dismissals can be counted and
+     * a recurring "data_wrong" points at a broken source instead of hiding in free text
+     */
+    dismissReasons: ["not_relevant", "already_handled", "customer_declined", "duplicate", "data_wrong"],
+    /** a snooze ends at most this many days ahead: longer is a dismissal in disguise */
+    snoozeMaxDays: 90,
+    /** longest note on a CTA, in characters (notes are working notes, not documents) */
+    noteMaxChars: 4000,
+    /** longest free-text snooze reason, in characters */
+    reasonMaxChars: 200,
+    /**
+     * after a CSM marks a CTA done, the same trigger stays quiet this many days while it keeps
+     * firing (the play needs time to work: the playbooks judge a save after ~30 days); a
+     * dismissal stays quiet as long as the trigger keeps firing. Either ends early when the
+     * account gets worse (a higher priority).
+     */
+    doneQuietDays: 30,
+  },
 
   /** Governance. */
   governance: {
@@ -419,6 +501,53 @@ export function validateConfig(c: Config = config): string[] {
   if (!(c.uplift.effectiveness > 0 && c.uplift.effectiveness <= 1))
     problems.push("config.uplift.effectiveness: must be in (0, 1]");
   if (c.uplift.costPerIntervention < 0) problems.push("config.uplift.costPerIntervention: must be ≥ 0");
+  const work = c.ctaWork;
+  const reasons: readonly string[] = work.dismissReasons;
+  if (reasons.length === 0 || new Set(reasons).size !== reasons.length)
+    problems.push("config.ctaWork.dismissReasons: must list at least one reason, each once");
+  for (const key of ["snoozeMaxDays", "noteMaxChars", "reasonMaxChars", "doneQuietDays"] as const)
+    if (!(Number.isInteger(work[key]) && work[key] > 0))
+      problems.push(`config.ctaWork.${key}: must be a positive whole number (got ${work[key]})`);
+  problems.push(...validateCapacity(c.capacity, c.playbooks.ctaRules));
   problems.push(...validatePlaybooks(c.playbooks, c));
+  return problems;
+}
+
+/**
+ * Checks config.capacity: hours are numbers in a week, every playbook a CTA rule points at has an
+ * effort, and no effort names a playbook no CTA uses (a typo would silently fall back to nothing).
+ */
+export function validateCapacity(cap: CapacityRules, ctaRules: readonly {playbook: string}[]): string[] {
+  const problems: string[] = [];
+  const WEEK = 7 * 24;
+  const hours = (path: string, v: unknown, min: "positive" | "zero") => {
+    const ok = typeof v === "number" && Number.isFinite(v) && (min === "positive" ? v > 0 : v >= 0) && v <= WEEK;
+    if (!ok)
+      problems.push(
+        `config.capacity.${path}: must be a number of hours ${min === "positive" ? "> 0" : "≥ 0"} and ≤ ${WEEK} (got ${JSON.stringify(v)})`,
+      );
+  };
+  hours("defaultHoursPerWeek", cap.defaultHoursPerWeek, "positive");
+  // 0 is allowed for one CSM: someone who takes no CTAs (a lead, a CSM on leave)
+  for (const [csm, h] of Object.entries(cap.perCsm ?? {})) hours(`perCsm[${JSON.stringify(csm)}]`, h, "zero");
+  const used = new Set(ctaRules.map((r) => r.playbook));
+  for (const id of used)
+    if (!(id in cap.effortHoursByPlaybook))
+      problems.push(`config.capacity.effortHoursByPlaybook: no effort for playbook "${id}" (CTA rules raise it)`);
+  for (const [id, h] of Object.entries(cap.effortHoursByPlaybook)) {
+    if (!used.has(id))
+      problems.push(
+        `config.capacity.effortHoursByPlaybook.${id}: no CTA rule raises playbook "${id}" (known: ${[...used].join(", ")})`,
+      );
+    hours(`effortHoursByPlaybook.${id}`, h, "positive");
+  }
+  if (!(Number.isInteger(cap.digestBeyondWeeks) && cap.digestBeyondWeeks >= 1))
+    problems.push(
+      `config.capacity.digestBeyondWeeks: must be a whole number of weeks ≥ 1 (got ${JSON.stringify(cap.digestBeyondWeeks)})`,
+    );
+  if (!(typeof cap.digestBelowValuePerHour === "number" && cap.digestBelowValuePerHour >= 0))
+    problems.push(
+      `config.capacity.digestBelowValuePerHour: must be an amount of ARR per hour ≥ 0 (got ${JSON.stringify(cap.digestBelowValuePerHour)})`,
+    );
   return problems;
 }

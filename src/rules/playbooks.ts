@@ -816,6 +816,38 @@ export const ctas = {
   lowPriorityDueDays: 30,
 } as const;
 
+/**
+ * Holdouts and measured effectiveness: does working a playbook's CTAs prevent churn? A share of
+ * each playbook's newly raised CTAs is held out — drawn at raise, recorded, never shown to a
+ * CSM — and once the churn horizon has passed, the churn of worked CTAs is compared with the
+ * held-out ones (marts.mart_playbook_effectiveness). Every CS platform reports whether plays
+ * were done; only a holdout says whether they worked.
+ */
+export const measurement = {
+  /**
+   * share of a playbook's new CTAs held out, drawn within each play tier × plan tier so both arms
+   * hold the same mix. Critical accounts always get their play (0). A tenth costs a tenth of the
+   * play's saves and gives ~100 matured holdouts a year on a few thousand at-risk CTAs.
+   */
+  holdoutShare: {
+    critical_risk: 0,
+    high_risk: 0.1,
+    medium_risk: 0.1,
+    low_risk: 0,
+    onboarding: 0.1,
+    renewal: 0.1,
+  } satisfies Record<string, number>,
+  /** below this many matured CTAs in either arm (worked, held out) a figure is "not enough data yet" */
+  minPerArm: 100,
+  /** confidence level of the measured intervals */
+  intervalLevel: 0.9,
+} as const;
+
+/** The holdout share of a playbook (0 when the playbook has none configured). */
+export function holdoutShareOf(m: Playbooks["measurement"], playbookId: string): number {
+  return (m.holdoutShare as Readonly<Record<string, number>>)[playbookId] ?? 0;
+}
+
 /** Churn alerts to webhooks and how they are delivered. */
 export const alerting = {
   /** tiers whose entry raises an alert (compared with the previous build) */
@@ -863,6 +895,7 @@ export const playbooks = {
   escalationTemplate,
   ctaRules,
   ctas,
+  measurement,
   alerting,
 } as const;
 
@@ -911,6 +944,16 @@ export function validatePlaybooks(p: Playbooks, config: PlaybookRules): string[]
         problems.push(`playbooks.riskPlaybooks.${r.id}.steps[${i}]: endDay before startDay`);
     });
   }
+  const m = p.measurement;
+  for (const [id, share] of Object.entries(m.holdoutShare)) {
+    if (!playbookSteps.has(id)) problems.push(`playbooks.measurement.holdoutShare.${id}: unknown playbook`);
+    if (!(share >= 0 && share < 1))
+      problems.push(`playbooks.measurement.holdoutShare.${id}: must be a share in [0, 1) (got ${share})`);
+  }
+  if (!(Number.isInteger(m.minPerArm) && m.minPerArm >= 1))
+    problems.push(`playbooks.measurement.minPerArm: must be a whole number ≥ 1 (got ${m.minPerArm})`);
+  if (!(m.intervalLevel > 0.5 && m.intervalLevel < 1))
+    problems.push(`playbooks.measurement.intervalLevel: must be between 0.5 and 1 (got ${m.intervalLevel})`);
   const d = p.alerting.delivery;
   if (!(Number.isInteger(d.maxAttempts) && d.maxAttempts >= 1))
     problems.push("playbooks.alerting.delivery.maxAttempts: must be an integer ≥ 1");

@@ -1,8 +1,56 @@
-import type {MiddlewareHandler} from "hono";
+import {getConnInfo} from "@hono/node-server/conninfo";
+import type {Context, MiddlewareHandler} from "hono";
 import type {ApiEnv} from "../env.ts";
 import {ApiError} from "../problem.ts";
 import {presentedKey, ROLE_RANK, verifyKey} from "../security.ts";
-import type {ApiKeyEntry} from "../settings.ts";
+import {PERSON_ROLES, type ApiKeyEntry, type IdentityProxy} from "../settings.ts";
+
+/** The TCP peer's address, or null when the request did not come over a socket (app.request in tests). */
+function peerAddress(c: Context<ApiEnv>): string | null {
+  try {
+    const a = getConnInfo(c).remote.address ?? null;
+    return a?.startsWith("::ffff:") ? a.slice(7) : a;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A person signed in by the trusted proxy, from its identity header. The header is believed only
+ * from the proxy's own addresses: from anywhere else, anyone could claim to be anyone.
+ */
+function personFromProxy(c: Context<ApiEnv>, proxy: IdentityProxy): void {
+  const user = c.req.header(proxy.userHeader);
+  if (user === undefined) return;
+  const peer = peerAddress(c);
+  if (peer === null || !proxy.addresses.includes(peer))
+    throw new ApiError(
+      403,
+      "forbidden",
+      "Forbidden",
+      `the identity header ${proxy.userHeader} is accepted only from the configured proxy (TRUSTED_PROXY_ADDRESSES), not from ${peer ?? "this client"}`,
+      [{field: `header.${proxy.userHeader}`, message: "not from the trusted proxy"}],
+    );
+  const name = user.trim();
+  if (!/^[\p{L}\p{N} .'@_-]{1,120}$/u.test(name))
+    throw new ApiError(
+      400,
+      "bad-request",
+      "Bad request",
+      `the identity header ${proxy.userHeader} does not hold a name`,
+      [{field: `header.${proxy.userHeader}`, message: "1–120 letters, digits, spaces, . ' @ _ -"}],
+    );
+  const role = (c.req.header(proxy.roleHeader) ?? "csm").trim().toLowerCase();
+  if (!(PERSON_ROLES as readonly string[]).includes(role))
+    throw new ApiError(
+      403,
+      "forbidden",
+      "Forbidden",
+      `the proxy gave the role "${role.slice(0, 40)}": people are ${PERSON_ROLES.join(" or ")}`,
+      [{field: `header.${proxy.roleHeader}`, message: `must be ${PERSON_ROLES.join(" or ")}`}],
+    );
+  c.set("principal", {name, role: role as (typeof PERSON_ROLES)[number], via: "proxy"});
+}
 
 /** Paths anyone may call: liveness and the API's own documentation. */
 export const PUBLIC_PATH = /^\/(health|openapi\.json|docs(\/[A-Za-z0-9._-]*)?)$/;
@@ -21,9 +69,17 @@ export const ADMIN_PATH = /^\/(metrics|admin(\/.*)?)$/;
  * Authorization header (our clients may send X-API-Key), has no roles and answers with
  * plain-text errors (a malformed header gets 400), not the 401/403 problems below.
  */
-export function identifyCaller({keys}: {keys: readonly ApiKeyEntry[]}): MiddlewareHandler<ApiEnv> {
+export function identifyCaller({
+  keys,
+  proxy = null,
+}: {
+  keys: readonly ApiKeyEntry[];
+  proxy?: IdentityProxy | null;
+}): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    if (keys.length === 0) c.set("principal", {name: "local", role: "admin"});
+    if (proxy) personFromProxy(c, proxy);
+    if (c.get("principal")) return next();
+    if (keys.length === 0) c.set("principal", {name: "local", role: "admin", via: "api_key"});
     else {
       const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
       const principal = key ? verifyKey(key, keys) : null;
