@@ -263,15 +263,29 @@ export class AccountPlays {
       if (!this.current && d < this.quietUntil) continue;
       // what is known on day d: the health of every month that started before it (MonthGrid.cutoffs)
       const known = d > grid.start(k) ? k : k - 1;
-      if (state?.knownMonth !== known)
-        state = {...this.account, tier, termEnd, knownMonth: known, zKnown: known === k ? z : zPrev};
+      if (state?.knownMonth !== known) {
+        // written out, not spread: one object shape for churnProbability90's hot loop
+        const a = this.account;
+        state = {
+          tier,
+          mu: a.mu,
+          e: a.e,
+          act: a.act,
+          signup: a.signup,
+          knownMonth: known,
+          zKnown: known === k ? z : zPrev,
+          termEnd,
+          firstEligibleMonth: a.firstEligibleMonth,
+          extra: a.extra,
+        };
+      }
       this.reviewOn(d, state);
     }
   }
 
   private reviewOn(d: number, state: TruthState): void {
-    // the team's risk list refreshes when a month of health is in (or the contract changed):
-    // the untreated probability
+    // the team's view of the account's risk (the untreated probability) refreshes at its first
+    // review once a new month of health is in, or the contract changed
     let r = this.risk;
     if (r?.known !== state.knownMonth || r.tier !== state.tier || r.termEnd !== state.termEnd) {
       const p = churnProbability90(state, d, HORIZON, this.loop.monthEnd, this.loop.monthOf);
@@ -281,10 +295,10 @@ export class AccountPlays {
     // what fires: the risk tier's reason (Critical or High), and low engagement
     const riskReason = REASON_OF_TIER[playTier];
     const lowEngagement = state.zKnown < LOW_ENGAGEMENT_Z;
-    const fires = (reason: string) => reason === riskReason || (lowEngagement && reason === LOW_ENGAGEMENT);
 
     const open = this.current;
-    if (open && (!fires(open.reason) || d >= open.created + MAX_OPEN_DAYS)) {
+    const stillFires = open && (open.reason === riskReason || (lowEngagement && open.reason === LOW_ENGAGEMENT));
+    if (open && (!stillFires || d >= open.created + MAX_OPEN_DAYS)) {
       open.closed = d;
       this.current = null;
     }
