@@ -19,6 +19,7 @@ export default {
     {name: "Executive overview", path: "/"},
     {name: "Customer 360", path: "/customer-360"},
     {name: "CSM queue", path: "/csm-queue"},
+    {name: "Playbook results", path: "/playbook-results"},
     {name: "Renewals", path: "/renewals"},
     {
       name: "Portfolio",

@@ -261,6 +261,7 @@ export async function loadRules(
     escalation_body: rules.escalationTemplate.body,
     // measured effectiveness (mart_playbook_effectiveness): outcomes over the labels' churn horizon
     churn_horizon_days: config.dataQuality.churnHorizonDays,
+    cta_report_window_days: config.ctaWork.reportWindowDays,
     effect_min_per_arm: rules.measurement.minPerArm,
     effect_interval_level: rules.measurement.intervalLevel,
     effect_z: normalQuantile(0.5 + rules.measurement.intervalLevel / 2),

@@ -168,6 +168,7 @@ const PAGES: {path: string; name: string; charts: string[]}[] = [
     charts: ["calibration", "lift", "healthy-churn", "auc-cutoff", "drift", "metrics", "backtest", "tier-stability"],
   },
   {path: "report-template", name: "report-template", charts: ["report-chart"]},
+  {path: "playbook-results", name: "playbook-results", charts: ["effectiveness", "completion", "completion-by-csm"]},
 ];
 
 describe("dashboard pages in headless Chromium", () => {

@@ -317,6 +317,17 @@ export const SQL_STEPS: readonly SqlStep[] = [
     },
   },
   {
+    name: "mart_cta_performance",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_cta_performance",
+      unique: ["owner", "playbook_id"],
+      notNull: ["owner", "playbook_id", "ctas_raised", "ctas_worked", "ctas_done", "worked_rate", "completion_rate"],
+      ranges: {worked_rate: [0, 1], completion_rate: [0, 1], median_days_to_first_action: [0, null]},
+    },
+  },
+  {
     name: "mart_cta_queue",
     phase: "ctas",
     creates: "table",

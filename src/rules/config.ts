@@ -418,6 +418,8 @@ export const config = {
      * account gets worse (a higher priority).
      */
     doneQuietDays: 30,
+    /** the Playbook results page counts the CTAs raised in this many days (a quarter: the guide's review cadence) */
+    reportWindowDays: 90,
   },
 
   /** Governance. */
@@ -505,7 +507,7 @@ export function validateConfig(c: Config = config): string[] {
   const reasons: readonly string[] = work.dismissReasons;
   if (reasons.length === 0 || new Set(reasons).size !== reasons.length)
     problems.push("config.ctaWork.dismissReasons: must list at least one reason, each once");
-  for (const key of ["snoozeMaxDays", "noteMaxChars", "reasonMaxChars", "doneQuietDays"] as const)
+  for (const key of ["snoozeMaxDays", "noteMaxChars", "reasonMaxChars", "doneQuietDays", "reportWindowDays"] as const)
     if (!(Number.isInteger(work[key]) && work[key] > 0))
       problems.push(`config.ctaWork.${key}: must be a positive whole number (got ${work[key]})`);
   problems.push(...validateCapacity(c.capacity, c.playbooks.ctaRules));
