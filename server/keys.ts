@@ -1,5 +1,5 @@
 /**
- * `npm run api:key -- NAME [read|admin]`: makes a new random API key, prints it once, and prints
+ * `npm run api:key -- NAME [read|csm|lead|admin]`: makes a new random API key, prints it once, and prints
  * the API_KEYS entry that stores only its sha256 hash. Put the entry in the server's
  * environment (comma-separate several), give the key to the client, and keep no copy of the key.
  */
@@ -7,7 +7,7 @@ import {ROLES, type Role} from "./api/settings.ts";
 import {newApiKey} from "./api/security.ts";
 import {parseCommandArgs, runCommand, UsageError} from "../loaders/cli/command.ts";
 
-const USAGE = "usage: npm run api:key -- NAME [read|admin]   (NAME: 1–64 letters, digits, _ . -)";
+const USAGE = `usage: npm run api:key -- NAME [${ROLES.join("|")}]   (NAME: 1–64 letters, digits, _ . -)`;
 
 const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);
 

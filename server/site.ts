@@ -91,6 +91,8 @@ export interface MountedApi {
 
 /** The path under which the site serves a mounted API (the pages try it first: src/components/live-api.ts). */
 export const API_MOUNT = "/api";
+/** The Server-Timing metric that announces the mounted API to the pages (a reverse proxy may send it too). */
+export const API_MOUNT_TIMING = "saasguard-api";
 
 export interface SiteServer {
   /** base URL, e.g. http://127.0.0.1:3000/ */
@@ -270,7 +272,13 @@ export function createSiteApp(dir: string, api?: MountedApi): Hono {
   const root = path.resolve(dir);
   const realRoot = realpathSync(root);
   const app = new Hono();
-  if (api)
+  if (api) {
+    // tells the pages where the API is (src/components/live-api.ts reads it from the navigation's
+    // Server-Timing), so a page on a plain static host never probes for one
+    app.use(async (c, next) => {
+      c.header("server-timing", `${API_MOUNT_TIMING};desc="${API_MOUNT}"`);
+      await next();
+    });
     app.all(`${API_MOUNT}/*`, (c) => {
       // the API sees its own paths; the node-server env passes on the peer address (identity proxy)
       const url = new URL(c.req.url);
@@ -280,6 +288,7 @@ export function createSiteApp(dir: string, api?: MountedApi): Hono {
       if (raw.body) Object.assign(init, {body: raw.body, duplex: "half"});
       return api.fetch(new Request(url, init), c.env);
     });
+  }
   app.on(["GET", "HEAD"], "*", async (c) => {
     const file = await resolveFile(root, realRoot, c.req.path);
     if (file) return sendFile(c, file, 200, root, realRoot);

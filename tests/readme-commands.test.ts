@@ -239,7 +239,7 @@ describe("README commands", () => {
     expect(r.out).toMatch(/crm:read:[0-9a-f]{64}/);
     const wrong = await npm(["run", "api:key", "--", "crm", "root"]);
     expect(wrong.code).toBe(2);
-    expect(wrong.out).toMatch(/role "root" is not one of read, admin\n.*usage: npm run api:key/s);
+    expect(wrong.out).toMatch(/role "root" is not one of read, csm, lead, admin\n.*usage: npm run api:key/s);
   });
 
   it("npm run train and npm run score on a table of the user's", async () => {

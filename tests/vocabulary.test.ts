@@ -98,6 +98,7 @@ describe("open vocabularies", () => {
     const rename = (table: string, column: string, words: Record<string, string>) =>
       mapColumn(join(dir, `${table}.csv`), column, (v) => words[v] ?? v);
     rename("customers", "plan_tier", {Starter: "Pro", Growth: "Business"});
+    rename("cta_history", "segment", {Starter: "Pro", Growth: "Business"});
     rename("customers", "lifecycle_stage", {Mature: "Established", Adoption: "Ramping"});
     rename("usage_events", "event_type", {report_export: "dashboard_viewed", login: "Signed In"});
     rename("support_tickets", "priority", {medium: "normal", urgent: "P1"});

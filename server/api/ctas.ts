@@ -9,11 +9,11 @@
  * order); filters and cursor pagination run over that array, and only the store's recent writes
  * are read per request.
  */
-import type {CtaState} from "../../loaders/store/types.ts";
+import {CTA_STATUSES, type CtaState} from "../../loaders/store/types.ts";
 import {TimeSlicer, type WarehouseSnapshot} from "./data.ts";
 
 /** Statuses a CTA can have: a person's (open … dismissed) or the build's 'closed' (its trigger cleared). */
-export const CTA_VIEW_STATUSES = ["open", "in_progress", "snoozed", "done", "dismissed", "closed"] as const;
+export const CTA_VIEW_STATUSES = [...CTA_STATUSES, "closed"] as const;
 export type CtaViewStatus = (typeof CTA_VIEW_STATUSES)[number];
 /** Statuses a CSM can still act on. */
 export const LIVE_STATUSES: readonly CtaViewStatus[] = ["open", "in_progress", "snoozed"];

@@ -6,8 +6,10 @@
  * Where the API is, in order:
  *  1. `?api=<url>` on the page, when its origin is one the site was built for (SITE_API_ORIGINS:
  *     an API key typed into a page must never go to whoever wrote a link);
- *  2. `/api/` on the site's own origin — `npm start` mounts the API there (server/site.ts), and
- *     a reverse proxy in front of a static host can do the same.
+ *  2. the API the site's server announces in the page's `Server-Timing` response header
+ *     (`saasguard-api;desc="/api"`): `npm start` mounts the API under /api and says so
+ *     (server/site.ts); a reverse proxy serving the site and the API together can send the same.
+ *     A page on a plain static host gets no such header and makes no request at all.
  * The API key, when the API needs one, is kept for this browser tab only (sessionStorage).
  */
 export interface LiveApi {
@@ -62,7 +64,14 @@ export async function connectApi(apiOrigins: readonly string[]): Promise<LiveApi
       return {unavailable: `this site was built to call only ${apiOrigins.join(", ")}, not ${u.origin}`};
     candidates.push(u);
   }
-  candidates.push(new URL("/api/", location.origin));
+  const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+  const mount = nav?.serverTiming?.find((t) => t.name === "saasguard-api")?.description;
+  if (mount?.startsWith("/")) candidates.push(new URL(mount.endsWith("/") ? mount : `${mount}/`, location.origin));
+  if (!candidates.length)
+    return {
+      unavailable:
+        "this copy of the site has no SaaSGuard API (open it through `npm start`, or with ?api= and the API's address)",
+    };
   for (const base of candidates) {
     try {
       const res = await fetch(new URL("health", base), {signal: AbortSignal.timeout(3000)});

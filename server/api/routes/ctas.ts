@@ -1,7 +1,7 @@
 import {createRoute, z} from "@hono/zod-openapi";
 import {config} from "../../../src/rules/config.ts";
 import {PRIORITIES} from "../../../src/rules/playbooks.ts";
-import {StoreConflictError, StoreInputError} from "../../../loaders/store/index.ts";
+import {CTA_STATUSES, StoreConflictError, StoreInputError} from "../../../loaders/store/index.ts";
 import type {Actor, AuditEntry, CtaChange} from "../../../loaders/store/types.ts";
 import {
   CTA_VIEW_STATUSES,
@@ -107,11 +107,9 @@ const CtaPage = z
   .object({data: DataInfo, items: z.array(CtaSchema), next_cursor: z.string().nullable(), total: z.number().int()})
   .openapi("CtaPage");
 
-const WORK_STATUSES = ["open", "in_progress", "done", "snoozed", "dismissed"] as const;
-
 export const CtaPatchBody = z
   .object({
-    status: z.enum(WORK_STATUSES, {message: `must be one of ${WORK_STATUSES.join(", ")}`}).optional(),
+    status: z.enum(CTA_STATUSES, {message: `must be one of ${CTA_STATUSES.join(", ")}`}).optional(),
     snoozed_until: z
       .string()
       .refine(isDate, {message: "must be a date YYYY-MM-DD"})
