@@ -276,8 +276,9 @@ export function createSiteApp(dir: string, api?: MountedApi): Hono {
     // tells the pages where the API is (src/components/live-api.ts reads it from the navigation's
     // Server-Timing), so a page on a plain static host never probes for one
     app.use(async (c, next) => {
-      c.header("server-timing", `${API_MOUNT_TIMING};desc="${API_MOUNT}"`);
       await next();
+      // after the handler: the files are sent as Responses of their own (sendFile)
+      c.res.headers.set("server-timing", `${API_MOUNT_TIMING};desc="${API_MOUNT}"`);
     });
     app.all(`${API_MOUNT}/*`, (c) => {
       // the API sees its own paths; the node-server env passes on the peer address (identity proxy)
