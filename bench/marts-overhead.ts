@@ -16,9 +16,16 @@ async function freshCopy(source: string): Promise<Warehouse> {
   );
   for (const [t] of tables.getRows()) await w.conn.run(`CREATE TABLE raw.${t} AS FROM src.raw.${t}`);
   // the model's outputs are inputs of the score-phase marts (the model itself is timed elsewhere)
-  await w.conn.run(
-    "CREATE SCHEMA marts; CREATE TABLE marts.model_scores AS FROM src.marts.model_scores; CREATE TABLE marts.mart_customer_drivers AS FROM src.marts.mart_customer_drivers",
-  );
+  // (loaders/score.ts writes them: scores, drivers, the back-test predictions and the score histories)
+  await w.conn.run("CREATE SCHEMA marts");
+  for (const t of [
+    "model_scores",
+    "mart_customer_drivers",
+    "model_backtest_predictions",
+    "mart_churn_score_history",
+    "mart_health_score_history",
+  ])
+    await w.conn.run(`CREATE TABLE marts.${t} AS FROM src.marts.${t}`);
   await w.conn.run("DETACH src");
   return w;
 }
