@@ -322,17 +322,20 @@ describe("writes during a nightly build", () => {
     const ctas = await everyCta(srv.url);
     const targets = ctas.filter((c) => c.status === "open").slice(10, 40);
     srv.warehouse.watch(50);
-    const building = build({
-      customers: TEST_CUSTOMERS,
-      seed: 5,
-      source: "synthetic",
-      asOf: TEST_WAREHOUSE_AS_OF,
-      site: false,
-      warehousePath,
-      modelsDir,
-      store: `sqlite:${join(root, "ops.sqlite")}`,
-      log: () => {},
-    });
+    // tonight's build again, on the API's warehouse and store
+    const nightly = () =>
+      build({
+        customers: TEST_CUSTOMERS,
+        seed: 5,
+        source: "synthetic",
+        asOf: TEST_WAREHOUSE_AS_OF,
+        site: false,
+        warehousePath,
+        modelsDir,
+        store: `sqlite:${join(root, "ops.sqlite")}`,
+        log: () => {},
+      });
+    const building = nightly();
     const results: number[] = [];
     let i = 0;
     for (const c of targets) {
@@ -352,17 +355,7 @@ describe("writes during a nightly build", () => {
     for (const c of targets)
       if (after.get(c.cta_id)?.status !== "closed") expect(after.get(c.cta_id)?.status).toBe("in_progress");
     // the next build writes them into the history
-    await build({
-      customers: TEST_CUSTOMERS,
-      seed: 5,
-      source: "synthetic",
-      asOf: TEST_WAREHOUSE_AS_OF,
-      site: false,
-      warehousePath,
-      modelsDir,
-      store: `sqlite:${join(root, "ops.sqlite")}`,
-      log: () => {},
-    });
+    await nightly();
     const w = await openWarehouse(warehousePath, {readOnly: true});
     const h = new Map(
       (await all<{cta_id: string; status: string}>(w.conn, "SELECT cta_id, status FROM marts.mart_cta_history")).map(

@@ -108,6 +108,8 @@ async function night(asOf: string, prevAsOf: string | null, prev: Row[], fired: 
   );
 }
 
+/** An account's low-engagement trigger firing at medium priority. */
+const lowEvents = (customer_id: string): Candidate => ({customer_id, reason: "low_events", priority: "medium"});
 const live = (rows: Row[], customer: string) =>
   rows.filter((r) => r.customer_id === customer && r.closed_date === null);
 const D = (n: number) => new Date(Date.UTC(2026, 5, 1 + n)).toISOString().slice(0, 10);
@@ -143,17 +145,8 @@ describe("the nightly build honours the CSMs' work", () => {
   });
 
   it("a closed key stays quiet while its trigger keeps firing: dismissed until it clears, done for the quiet days; worse re-raises at once", async () => {
-    let prev = await night(
-      D(0),
-      null,
-      [],
-      [
-        {customer_id: "A", reason: "low_events", priority: "medium"},
-        {customer_id: "B", reason: "low_events", priority: "medium"},
-      ],
-    );
-    const idA = prev.find((r) => r.customer_id === "A")!.cta_id as string;
-    const idB = prev.find((r) => r.customer_id === "B")!.cta_id as string;
+    let prev = await night(D(0), null, [], [lowEvents("A"), lowEvents("B")]);
+    const [idA, idB] = ["A", "B"].map((c) => prev.find((r) => r.customer_id === c)!.cta_id as string);
     const states = [
       {cta_id: idA, status: "done", on: D(1)},
       {cta_id: idB, status: "dismissed", reason: "already_handled", on: D(1)},
@@ -196,17 +189,8 @@ describe("the nightly build honours the CSMs' work", () => {
   });
 
   it("a snooze keeps the CTA (same id) out of the queue until its date, or until the account gets worse", async () => {
-    let prev = await night(
-      D(0),
-      null,
-      [],
-      [
-        {customer_id: "A", reason: "low_events", priority: "medium"},
-        {customer_id: "B", reason: "low_events", priority: "medium"},
-      ],
-    );
-    const idA = prev.find((r) => r.customer_id === "A")!.cta_id as string;
-    const idB = prev.find((r) => r.customer_id === "B")!.cta_id as string;
+    let prev = await night(D(0), null, [], [lowEvents("A"), lowEvents("B")]);
+    const [idA, idB] = ["A", "B"].map((c) => prev.find((r) => r.customer_id === c)!.cta_id as string);
     const states = [
       {cta_id: idA, status: "snoozed", snoozed_until: D(5), reason: "on leave", rank: 3, on: D(1)},
       {cta_id: idB, status: "snoozed", snoozed_until: D(5), reason: "on leave", rank: 3, on: D(1)},

@@ -9,20 +9,10 @@
  */
 import {sql, type Generated} from "kysely";
 import type {Migration, MigrationProvider} from "kysely/migration";
-import {ACTOR_ROLES, ACTOR_VIAS, CTA_STATUSES} from "./types.ts";
+import {ACTOR_ROLES, ACTOR_VIAS, CTA_STATUSES, type CtaState} from "./types.ts";
 
-export interface CtaStateTable {
-  cta_id: string;
-  status: string;
-  snoozed_until: string | null;
-  status_reason: string | null;
-  assignee: string | null;
-  priority_rank_at_change: number | null;
-  first_action_at: string | null;
-  updated_at: string;
-  updated_by: string;
-  version: number;
-}
+/** A stored CTA state: the store's CtaState, with the status as the column holds it (text). */
+export type CtaStateTable = Omit<CtaState, "status"> & {status: string};
 
 export interface AuditLogTable {
   /** PostgreSQL returns its bigint as a string */

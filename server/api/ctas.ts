@@ -10,6 +10,7 @@
  * are read per request.
  */
 import {CTA_STATUSES, type CtaState} from "../../loaders/store/types.ts";
+import {config} from "../../src/rules/config.ts";
 import {TimeSlicer, type WarehouseSnapshot} from "./data.ts";
 
 /** Statuses a CTA can have: a person's (open … dismissed) or the build's 'closed' (its trigger cleared). */
@@ -57,7 +58,8 @@ export interface CtaSet {
   asOf: string;
 }
 
-// Live CTAs and those closed in the last 90 days: what a CSM looks up. Holdouts are never shown.
+// Live CTAs and those closed within the team's review window (config.ctaWork.reportWindowDays, the
+// Playbook results page's): what a CSM looks up. Holdouts are never shown.
 const CTA_SQL = `
 SELECT h.cta_id, h.customer_id, h.company_name, h.csm_owner, h.assignee, h.cta_type, h.reason, h.playbook_id,
        pb.playbook, q.step, h.priority, CAST(pr.priority_rank AS DOUBLE) AS priority_rank,
@@ -68,7 +70,7 @@ FROM marts.mart_cta_history h
 JOIN cfg.priorities pr USING (priority)
 LEFT JOIN cfg.playbooks pb USING (playbook_id)
 LEFT JOIN marts.mart_cta_queue q USING (cta_id)
-WHERE NOT h.holdout AND (h.closed_date IS NULL OR h.closed_date >= (SELECT as_of FROM marts.build_info) - 90)
+WHERE NOT h.holdout AND (h.closed_date IS NULL OR h.closed_date >= (SELECT as_of FROM marts.build_info) - ${config.ctaWork.reportWindowDays})
 ORDER BY pr.priority_rank, h.due_date, h.arr_at_risk DESC NULLS LAST, h.cta_id`;
 
 async function buildCtaSet(snap: WarehouseSnapshot): Promise<CtaSet> {

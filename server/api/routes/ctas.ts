@@ -180,6 +180,20 @@ const CapacityList = z
   })
   .openapi("Capacity");
 
+/**
+ * The store's refusals as the API's problems: bad values are 422 naming the body field (the
+ * store's `status_reason` is the body's `reason`), a stale version is 409; anything else is as it was.
+ */
+function asProblem(e: unknown): unknown {
+  if (e instanceof StoreInputError)
+    return invalid(
+      e.problems.map((p) => `${p.field}: ${p.message}`).join("; "),
+      e.problems.map((p) => ({field: `body.${p.field === "status_reason" ? "reason" : p.field}`, message: p.message})),
+    );
+  if (e instanceof StoreConflictError) return new ApiError(409, "conflict", "Conflict", e.message);
+  return e;
+}
+
 /** Who is acting, for the store's audit log. */
 function actorOf(p: Principal): Actor {
   return {name: p.name, role: p.role === "read" ? "csm" : p.role, via: p.via};
@@ -323,16 +337,7 @@ export function ctaRoutes(app: ApiApp, {warehouse, store}: ApiDeps): void {
           const r = await store.applyCtaChange(id, change, actorOf(principal));
           return withState(base, r.state, set.storeReadAt, asOf);
         } catch (e) {
-          if (e instanceof StoreInputError)
-            throw invalid(
-              e.problems.map((p) => `${p.field}: ${p.message}`).join("; "),
-              e.problems.map((p) => ({
-                field: `body.${p.field === "status_reason" ? "reason" : p.field}`,
-                message: p.message,
-              })),
-            );
-          if (e instanceof StoreConflictError) throw new ApiError(409, "conflict", "Conflict", e.message);
-          throw e;
+          throw asProblem(e);
         }
       });
       return c.json(body, 200);
@@ -379,12 +384,7 @@ export function ctaRoutes(app: ApiApp, {warehouse, store}: ApiDeps): void {
       try {
         await store.setCapacity(csm, hours_per_week, actorOf(p));
       } catch (e) {
-        if (e instanceof StoreInputError)
-          throw invalid(
-            e.problems.map((x) => `${x.field}: ${x.message}`).join("; "),
-            e.problems.map((x) => ({field: `body.${x.field}`, message: x.message})),
-          );
-        throw e;
+        throw asProblem(e);
       }
       return c.json(
         {default_hours_per_week: config.capacity.defaultHoursPerWeek, overrides: await store.capacityOverrides()},
