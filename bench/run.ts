@@ -20,6 +20,7 @@ import {benchCtas, formatCtaFigures, type CtaBenchFigures} from "./ctas.ts";
 import {benchPages, WARM_VISITS, type PagesBench} from "./pages.ts";
 import {timeIngest, writeEventLog, writeMappedPortfolio, type EventFormat, type EventsFigure} from "./events.ts";
 import {benchCapacity, formatCapacityFigures, type CapacityFigures} from "./capacity.ts";
+import {benchBulk, bulkTargets, formatBulkFigures, type BulkBenchFigures} from "./bulk.ts";
 
 const PARTS = [
   "build",
@@ -28,6 +29,7 @@ const PARTS = [
   "model",
   "health",
   "api",
+  "bulk",
   "alerts",
   "events",
   "ingest",
@@ -111,7 +113,7 @@ function childBuild(customers: number, out: string, site: boolean): Promise<Buil
 const work = mkdtempSync(join(tmpdir(), "saasguard-bench-"));
 try {
   for (const n of sizes) {
-    if (!["build", "marts", "pages", "model", "health", "api", "capacity", "ctas"].some((p) => only.has(p))) break;
+    if (!["build", "marts", "pages", "model", "health", "api", "bulk", "capacity", "ctas"].some((p) => only.has(p))) break;
     const out = join(work, String(n));
     mkdirSync(out);
     // the default build goes through dist/; larger ones too when the pages are measured on them
@@ -273,6 +275,20 @@ try {
       });
       figures.api = a;
       targets.push(...apiTargets(a));
+    }
+    if (only.has("bulk")) {
+      // every size's build, the 100,000-customer one included: no build of its own
+      console.error(
+        `== bulk export through the API (paginated JSON and one NDJSON stream), ${n.toLocaleString("en-US")} customers`,
+      );
+      const b = await benchBulk({
+        warehousePath: join(out, "warehouse.duckdb"),
+        modelsDir: "models",
+        log: (m) => console.error(m),
+      });
+      figures[`bulk_${n}`] = b;
+      // the target is the issue's 100,000 accounts: judged on the large build (a small one is mostly fixed costs)
+      if (n >= 100_000) targets.push(...bulkTargets(b));
     }
     if (only.has("ctas") && n <= 5000) {
       console.error(`== CTA work through the API during a nightly build, ${n.toLocaleString("en-US")} customers`);
@@ -453,6 +469,8 @@ for (const [k, v] of Object.entries(figures)) {
 for (const [k, v] of Object.entries(figures))
   if (k.startsWith("capacity_")) for (const line of formatCapacityFigures(k, v as CapacityFigures)) console.log(line);
 if (figures.api) for (const line of formatApiFigures(figures.api as ApiBenchFigures)) console.log(line);
+for (const [k, v] of Object.entries(figures))
+  if (k.startsWith("bulk_")) for (const line of formatBulkFigures(k, v as BulkBenchFigures)) console.log(line);
 for (const [k, v] of Object.entries(figures))
   if (k.startsWith("effectiveness_"))
     for (const line of formatEffectiveness(v as EffectivenessFigures)) console.log(line);

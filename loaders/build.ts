@@ -14,6 +14,8 @@ import {readMapping} from "./sources.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
+import {writePortfolioBrief} from "./brief/index.ts";
+import {briefLlmFromEnv} from "./brief/writer.ts";
 import {openStore} from "./store/index.ts";
 import {storeSettingFor} from "./store/location.ts";
 import {enqueueWarehouseAlerts} from "./alerts/enqueue.ts";
@@ -44,6 +46,8 @@ export interface BuildOptions {
   /** the operational store (loaders/store/): default SAASGUARD_STORE, else SQLite beside the warehouse */
   store?: string;
   log?: (line: string) => void;
+  /** where the language model's settings are read (LLM_*, as the API reads them; default process.env) */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface BuildResult {
@@ -92,6 +96,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
 
   // a bad alert-target config fails the build before any work
   const alertTargets = loadTargets().targets;
+  // so does a bad language-model setting (the executive brief uses the API's LLM_* settings)
+  const briefLlm = briefLlmFromEnv(opts.env ?? process.env);
   const asOf = parseIsoDate(opts.asOf ?? todayUtc(), "--as-of");
   const customers = opts.customers ?? DEFAULTS.customers;
   if (!Number.isInteger(customers) || customers < 10 || customers > 1_000_000)
@@ -188,6 +194,16 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       }
       // per-account dossiers need tonight's CTAs
       marts.push(...(await timed("dossiers", () => runSteps(w.conn, "dossiers", (m) => say("marts", m)))));
+      // the executive brief: tonight against the previous build and the last weekly digest
+      const brief = await timed("brief", () =>
+        writePortfolioBrief(w.conn, {
+          previousWarehouse: finalWarehouse,
+          asOf,
+          llm: briefLlm,
+          log: (m) => say("brief", m),
+        }),
+      );
+      marts.push(...brief.marts);
       checks = await timed("checks", () => runQualityChecks(w.conn, asOf));
       say("checks", `${checks} data-quality checks passed`);
       await run(
@@ -230,7 +246,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       });
       say(
         "alerts",
-        `${q.alerts} alert(s) → ${q.messages} delivery(ies) in the outbox (\`npm run alerts\` delivers them)`,
+        `${q.alerts} alert(s)${q.digests ? " and the weekly digest" : ""} → ${q.messages} delivery(ies) in the outbox (\`npm run alerts\` delivers them)`,
       );
     }
     const seconds = (performance.now() - t0) / 1000;

@@ -22,6 +22,7 @@ import {config} from "../src/rules/config.ts";
 import {playbooks, type Playbooks} from "../src/rules/playbooks.ts";
 import {all, lit, one, run, setVariables, writeTable} from "./duckdb.ts";
 import {loadRules, runSteps} from "./marts.ts";
+import {readAssistantQuality} from "./assistant-quality.ts";
 import type {OperationalStore} from "./store/types.ts";
 
 export interface CarryOverOptions {
@@ -95,6 +96,8 @@ async function readWork(
     {csm: "VARCHAR", hours_per_week: "DOUBLE"},
     capacity.map((c) => [c.csm, c.hours_per_week]),
   );
+  // the assistant's weekly quality, read in the same pass (marts.mart_assistant_quality)
+  await readAssistantQuality(conn, store);
   // a backfill of an older date never sees work done after it
   await run(
     conn,

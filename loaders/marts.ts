@@ -11,6 +11,7 @@ import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import {config, validateCapacity, type CapacityRules} from "../src/rules/config.ts";
 import {loadHealthScore, type HealthScore} from "../src/rules/health-score.ts";
+import {FEATURE_LABELS} from "../src/rules/labels.ts";
 import {normalQuantile, priorityLabel} from "../src/rules/dashboard-math.ts";
 import {
   holdoutShareOf,
@@ -139,6 +140,13 @@ export async function loadRules(
     "cfg.expansion_inputs",
     {feature: "VARCHAR", weight: "DOUBLE", cap: "DOUBLE", needs: "VARCHAR"},
     config.expansion.inputs.map((e) => [e.feature, e.weight, e.cap, e.needs]),
+  );
+  // what a reader calls each feature (src/rules/labels.ts), for text written in SQL (CTA details)
+  await writeTable(
+    conn,
+    "cfg.feature_labels",
+    {feature: "VARCHAR", label: "VARCHAR"},
+    Object.entries(FEATURE_LABELS).map(([feature, l]) => [feature, l.label]),
   );
 
   // CTA priorities share the risk tiers' act-within windows: a critical CTA is due in 48 h, and so on

@@ -37,7 +37,10 @@ it("renders the API docs from local assets only", async () => {
     );
     for (const p of [
       "/health",
+      "/ready",
+      "/customers",
       "/customers/{id}",
+      "/predictions/batch",
       "/predictions/churn",
       "/predictions/customers/{id}/360",
       "/summaries/customer",

@@ -173,6 +173,10 @@ describe("summaries with a well-behaved LLM", () => {
     });
     expectWatermarked(body);
     expect(String(body.account_token)).toMatch(/^acct_[0-9a-f]{12}$/);
+    // the model saw only the token; the caller reads the account's name in its place
+    expect(body.account_name).toBe(privateOf[id]!.company_name);
+    expect(String(body.text)).toContain(privateOf[id]!.company_name);
+    expect(String(body.text)).not.toContain(String(body.account_token));
     const m1 = await metricsOf(srv);
     expect(m1("guardrail_passed_total") - m0("guardrail_passed_total")).toBe(1);
     expect(m1("llm_requests_total", {outcome: "ok"}) - m0("llm_requests_total", {outcome: "ok"})).toBe(1);
@@ -359,7 +363,7 @@ describe("summaries with a misbehaving LLM end in the flagged built-in summary",
       expect(String(body.text)).toContain(BUILTIN_NOTE);
       // the fallback is the built-in summary of the same facts, and carries nothing the LLM made up
       const summary = body.summary as {risk_level: string; summary: string};
-      expect(summary.summary).toContain(String(body.account_token));
+      expect(summary.summary).toContain(String(body.account_name));
       for (const leaked of ["jane.roe@example.com", "415 555 0100", "Acme", "4,815,162", "marked as healthy"])
         expect(String(body.text)).not.toContain(leaked);
       expect(stub.requests).toHaveLength(2); // one retry
@@ -489,10 +493,15 @@ describe("guardrail and prompt building blocks", () => {
     expect(sheets.length).toBe(ids.length);
     for (const sheet of sheets) {
       expect(scanPrompt(buildMessages(sheet, "overall", null, null), sheet), sheet.facts.account_token).toEqual([]);
-      for (const focus of ["overall", "expansion"] as const) {
-        const verdict = checkAnswer(JSON.stringify(builtinSummary(sheet.facts, focus)), sheet.facts, sheet.private);
-        expect(verdict.ok ? "ok" : `${verdict.reason}: ${verdict.detail}`, sheet.facts.account_token).toBe("ok");
-      }
+      for (const audience of ["csm", "executive"] as const)
+        for (const focus of ["overall", "expansion"] as const) {
+          const verdict = checkAnswer(
+            JSON.stringify(builtinSummary(sheet.facts, focus, audience)),
+            sheet.facts,
+            sheet.private,
+          );
+          expect(verdict.ok ? "ok" : `${verdict.reason}: ${verdict.detail}`, sheet.facts.account_token).toBe("ok");
+        }
     }
   });
 

@@ -17,6 +17,7 @@ import type {Browser, Page} from "playwright-core";
 import {afterAll, beforeAll, describe, expect, test} from "vitest";
 import {buildSite} from "../loaders/site/build-site.ts";
 import {serveSite, type SiteServer} from "../server/site.ts";
+import {startLlmStub} from "./helpers/llm-stub.ts";
 import {RISK_SCORES_QUERY} from "../loaders/site/site-columns.ts";
 import {config} from "../src/rules/config.ts";
 import {PRIORITIES} from "../src/rules/playbooks.ts";
@@ -774,9 +775,10 @@ describe("dashboard pages in headless Chromium", () => {
         (p) => Number(document.querySelector("#whatif-result")?.getAttribute("data-probability")) !== p,
         p0,
       );
-      // without ?api= the summary is clearly unavailable
-      expect(await page.getAttribute("#c360-summary-note", "data-state")).toBe("unavailable");
-      expect(await page.isDisabled("#c360-summary button")).toBe(true);
+      // the API the site's server mounts makes the assistant live with no ?api=
+      await page.waitForSelector("#c360-summary button");
+      expect(await page.isDisabled("#c360-summary button")).toBe(false);
+      expect(await page.$("#c360-summary-note")).toBeNull();
       await page.screenshot({path: path.resolve("test-results", "site-customer-360-whatif.png"), fullPage: true});
     });
   }, 180_000);
@@ -832,7 +834,7 @@ describe("dashboard pages in headless Chromium", () => {
       await visit.page.evaluate(() => sessionStorage.setItem("saasguard-api-key", "sg_secret_key_typed_before"));
       expect(await visit.page.getAttribute("#c360-summary-note", "data-state")).toBe("refused");
       expect(await visit.page.isDisabled("#c360-summary button")).toBe(true);
-      expect(await visit.page.textContent("#c360-summary-note")).toContain(`it sends nothing to ${collector}`);
+      expect(await visit.page.textContent("#c360-summary-note")).toContain(`not ${collector}`);
       expect(await visit.page.$("#c360-summary input[type=password]")).toBeNull();
       expect(calls).toEqual([]);
       expect(visit.requests.filter((r) => r.url.startsWith(collector))).toEqual([]);
@@ -886,6 +888,96 @@ describe("dashboard pages in headless Chromium", () => {
     }
   }, 120_000);
 
+  test("customer 360: a CSM writes a CSM and an executive brief naming the account, asks a follow-up and rates both — built-in and through a language model", async () => {
+    const llm = await startLlmStub();
+    const llmApi = await startTestApi({
+      warehousePath: warehouse,
+      modelsDir: path.join(path.dirname(warehouse), "models"),
+      llm: {baseURL: llm.url, apiKey: "stub-secret", model: "stub-model"},
+      llmTimeoutMs: 2000,
+    });
+    const llmSite = await serveSite({dir: path.join(work, "dist"), port: 0, api: llmApi.app});
+    const named: string[] = [];
+    try {
+      for (const [site, backend, generator] of [
+        [server, api, "builtin"],
+        [llmSite, llmApi, "llm"],
+      ] as const) {
+        const visit = await visitPage(
+          browser,
+          new URL("customer-360", site.url).href,
+          `customer-360-assistant-${generator}`,
+          (page) => waitForCharts(page),
+        );
+        try {
+          const page = visit.page;
+          const id = (await page.getAttribute("#c360-account", "data-customer"))!;
+          const name = String(
+            ((await (await fetch(`${backend.url}/customers/${id}`)).json()) as {profile: {company_name: string}})
+              .profile.company_name,
+          );
+          named.push(name);
+          await page.waitForSelector("#c360-summary button:not([disabled])");
+          // the CSM brief, named, watermarked, then rated accurate
+          await page.click("#c360-summary .sg-row button");
+          await page.waitForSelector("#c360-summary-output[data-state=done]");
+          const brief = (await page.textContent("#c360-summary-output"))!;
+          expect(brief).toContain(name);
+          expect(brief).toContain(config.governance.watermark);
+          expect(brief).not.toMatch(/acct_[0-9a-f]{12}|[a-z]+_[a-z_]+/);
+          expect(await page.getAttribute("#c360-summary-output .sg-callout", "data-generator")).toBe(generator);
+          await page.click("#c360-summary-output [data-verdict=accurate]");
+          await page.waitForSelector("#c360-summary-output .assistant-rating[data-rated=accurate]");
+          // the executive brief
+          await page.selectOption("#c360-summary select", "executive");
+          await page.click("#c360-summary .sg-row button");
+          await page.waitForFunction(() =>
+            /The ask/.test(document.querySelector("#c360-summary-output")?.textContent ?? ""),
+          );
+          expect(await page.textContent("#c360-summary-output")).toContain(name);
+          // a follow-up question, answered from the account's facts, cited, then rated not accurate with a reason
+          await page.fill("#c360-ask input", "When is the renewal?");
+          await page.click("#c360-ask button");
+          await page.waitForSelector("#c360-answers .assistant-answer");
+          const answer = (await page.textContent("#c360-answers .assistant-answer"))!;
+          expect(answer).toContain(name);
+          expect(answer).toMatch(/Based on: .*Days to renewal/);
+          expect(await page.getAttribute("#c360-answers .assistant-answer", "data-generator")).toBe(generator);
+          await page.click("#c360-answers [data-verdict=inaccurate]");
+          await page.fill("#c360-answers input[aria-label='What was wrong']", "The renewal date is out of date");
+          await page.click("#c360-answers [data-verdict=inaccurate]");
+          await page.waitForSelector("#c360-answers .assistant-rating[data-rated=inaccurate]");
+          // a question about something else is refused on the page, with nothing to rate
+          await page.fill("#c360-ask input", "Which other accounts are at risk?");
+          await page.click("#c360-ask button");
+          await page.waitForSelector("#c360-answers .assistant-answer[data-refused=true]");
+          expect(visit.consoleErrors).toEqual([]);
+          expect(visit.foreign.map((r) => r.url)).toEqual([]);
+          // both ratings are in the store, counted by generator and audience
+          const quality = await backend.store.assistantQuality();
+          const rated = quality.filter((q) => q.generator === generator).reduce((n, q) => n + q.rated, 0);
+          expect(rated).toBeGreaterThanOrEqual(2);
+          await page.screenshot({
+            path: path.resolve("test-results", `site-customer-360-assistant-${generator}.png`),
+            fullPage: true,
+          });
+        } finally {
+          await visit.close();
+        }
+      }
+      // the model behind the site never saw a name
+      for (const r of llm.requests) {
+        const prompt = r.body.messages!.map((m) => m.content).join("\n");
+        for (const name of named) expect(prompt).not.toContain(name);
+      }
+      expect(llm.requests.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await llmSite.close();
+      await llmApi.close();
+      await llm.close();
+    }
+  }, 240_000);
+
   test("customer 360 on a static host with no API: the snapshot, and actions say they are unavailable", async () => {
     const bare = await serveSite({dir: path.join(work, "dist"), port: 0});
     const visit = await visitPage(browser, new URL("customer-360", bare.url).href, "customer-360-no-api", (page) =>
@@ -896,6 +988,9 @@ describe("dashboard pages in headless Chromium", () => {
       expect(await visit.page.getAttribute("#cta-actions-state", "data-state")).toBe("unavailable");
       expect(await visit.page.textContent("#cta-actions-state")).toMatch(/Actions are unavailable: .*nightly snapshot/);
       expect(await visit.page.$("#cta-work")).toBeNull();
+      // the assistant says why it cannot work here
+      expect(await visit.page.getAttribute("#c360-summary-note", "data-state")).toBe("unavailable");
+      expect(await visit.page.isDisabled("#c360-summary button")).toBe(true);
       // the nightly snapshot's CTAs are still on the action card
       expect((await visit.page.$$("#c360-ctas [data-due]")).length).toBeGreaterThan(0);
       // no API announced by the server: the page asks for none

@@ -124,14 +124,14 @@ describe.each([
     const setting = await engine.fresh();
     const a = await open(setting);
     const b = await open(setting);
-    expect(await a.migrate()).toEqual(["0001_cta_work"]);
+    expect(await a.migrate()).toEqual(["0001_cta_work", "0002_assistant_feedback"]);
     expect(await a.migrate()).toEqual([]);
     expect(await b.migrate()).toEqual([]);
     // two handles migrating a new database at the same moment: it is applied exactly once
     const setting2 = await engine.fresh();
     const [c, d] = [await open(setting2), await open(setting2)];
     const applied = (await Promise.all([c.migrate(), d.migrate()])).flat();
-    expect(applied).toEqual(["0001_cta_work"]);
+    expect(applied).toEqual(["0001_cta_work", "0002_assistant_feedback"]);
     expect(await c.ctaStates()).toEqual([]);
   });
 

@@ -18,7 +18,7 @@ import {Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders} fr
 import {Agent as HttpsAgent, request as httpsRequest} from "node:https";
 import {playbooks} from "../../src/rules/playbooks.ts";
 import {Outbox, type OutboxEntry} from "./outbox.ts";
-import {bodyFor, testEvent, type AlertEvent} from "./payloads.ts";
+import {bodyFor, testEvent, type OutboxEvent} from "./payloads.ts";
 import {webhookHeaders} from "./signing.ts";
 import type {AlertTarget} from "./targets.ts";
 
@@ -120,7 +120,7 @@ function post(
 export async function attemptDelivery(
   target: AlertTarget,
   id: string,
-  event: AlertEvent,
+  event: OutboxEvent,
   timeoutMs: number,
 ): Promise<AttemptResult> {
   const t0 = performance.now();

@@ -22,7 +22,7 @@ import {existsSync, mkdirSync, readFileSync} from "node:fs";
 import {open, readdir, readFile, rename, rm, truncate, writeFile, type FileHandle} from "node:fs/promises";
 import {join} from "node:path";
 import {z} from "zod";
-import type {AlertEvent} from "./payloads.ts";
+import type {OutboxEvent} from "./payloads.ts";
 
 export type EntryStatus = "pending" | "delivered" | "dead";
 
@@ -33,7 +33,7 @@ export interface OutboxEntry {
   id: string;
   target: string;
   /** absent for delivered entries compacted to a tombstone */
-  event?: AlertEvent;
+  event?: OutboxEvent;
   enqueuedAt: number;
   status: EntryStatus;
   attempts: number;
@@ -46,11 +46,11 @@ export interface OutboxEntry {
 export interface NewMessage {
   id: string;
   target: string;
-  event: AlertEvent;
+  event: OutboxEvent;
 }
 
 const EventShape = z.object({type: z.string(), timestamp: z.string(), data: z.record(z.string(), z.unknown())});
-const EventSchema = z.custom<AlertEvent>(
+const EventSchema = z.custom<OutboxEvent>(
   (v) => EventShape.safeParse(v).success,
   "not an alert event {type, timestamp, data}",
 );

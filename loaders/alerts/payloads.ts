@@ -6,6 +6,8 @@
  * name, tier, scores, ARR, renewal date, owning CSM — never contact e-mails or ticket text.
  */
 import type {AlertRow} from "../cta.ts";
+import {isDigestEvent, slackDigestPayload, type DigestEvent} from "./digest.ts";
+import {componentWords} from "../../src/rules/labels.ts";
 
 export type AlertEventType =
   "customer.risk_tier_entered" | "customer.health_score_dropped" | "customer.renewal_at_risk" | "saasguard.test";
@@ -90,8 +92,17 @@ export function testEvent(now: Date = new Date()): AlertEvent {
   };
 }
 
+/** top_risk_drivers holds health component ids ("usage_level, support_load"): a person reads their labels. */
+function componentLabels(ids: string): string {
+  return ids
+    .split(", ")
+    .filter(Boolean)
+    .map((id) => componentWords(id))
+    .join(", ");
+}
+
 /** Slack mrkdwn treats &, < and > as control characters. */
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
@@ -113,7 +124,7 @@ export function slackPayload(e: AlertEvent): {text: string; blocks: unknown[]} {
     `*ARR at risk*\n${usd(d.arr_at_risk)} of ${usd(d.arr)}`,
     `*Renewal*\n${d.renewal_date ? `${d.renewal_date} (${d.days_to_renewal} days)` : "n/a"}`,
     `*CSM*\n${esc(d.csm_owner ?? "unassigned")}`,
-    `*Top risk drivers*\n${esc(d.top_risk_drivers || "none")}`,
+    `*Top risk drivers*\n${esc(d.top_risk_drivers ? componentLabels(d.top_risk_drivers) : "none")}`,
   ];
   return {
     text: `${HEADLINE[e.type]}: ${esc(d.summary)}`,
@@ -134,7 +145,11 @@ export function slackPayload(e: AlertEvent): {text: string; blocks: unknown[]} {
   };
 }
 
+/** What the outbox delivers: a churn alert, or the executive brief's weekly digest (digest.ts). */
+export type OutboxEvent = AlertEvent | DigestEvent;
+
 /** The request body for a target's format. */
-export function bodyFor(format: "slack" | "generic", e: AlertEvent): string {
+export function bodyFor(format: "slack" | "generic", e: OutboxEvent): string {
+  if (isDigestEvent(e)) return JSON.stringify(format === "slack" ? slackDigestPayload(e) : e);
   return JSON.stringify(format === "slack" ? slackPayload(e) : e);
 }

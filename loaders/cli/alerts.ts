@@ -97,7 +97,10 @@ async function main(): Promise<number> {
 
   if (!values["no-enqueue"] && targets.length) {
     const r = await enqueueWarehouseAlerts({warehouse: resolve(values.warehouse), outboxDir, targets});
-    if (r.alerts) log(`${r.alerts} alert(s) of tonight's build → ${r.messages} delivery(ies) offered to the outbox`);
+    if (r.alerts || r.digests)
+      log(
+        `${r.alerts} alert(s)${r.digests ? " and the weekly digest" : ""} of tonight's build → ${r.messages} delivery(ies) offered to the outbox`,
+      );
   }
 
   const settings: Partial<DeliverySettings> = {};

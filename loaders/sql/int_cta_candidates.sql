@@ -21,8 +21,10 @@ stages AS (
 ),
 fired AS (
   SELECT customer_id, 'risk_tier_' || lower(play_tier) AS reason,
-         printf('Health: %s risk (score %.1f); churn model: %s (P(churn) %.0f%%)%s', risk_tier, risk_score, model_tier, 100 * churn_probability,
-                CASE WHEN top_risk_drivers <> '' THEN '; drivers: ' || top_risk_drivers ELSE '' END) AS detail,
+         -- the drivers in words (int_labels.sql): what costs the most health points, what raises the model's risk
+         printf('Health: %s risk (score %.1f); churn model: %s (P(churn) %.0f%%)%s%s', risk_tier, risk_score, model_tier, 100 * churn_probability,
+                coalesce('; costing the most health points: ' || marts.component_labels(top_risk_drivers), ''),
+                coalesce('; raising the model''s risk: ' || marts.feature_labels(model_top_drivers), '')) AS detail,
          NULL::DATE AS stage_deadline
   FROM accounts
   UNION ALL

@@ -22,11 +22,8 @@ open_bugs AS (
   GROUP BY customer_id
 ),
 driver_labels AS (
-  -- top_risk_drivers holds component ids; the message shows their labels
-  SELECT a.customer_id, string_agg(h.label, ', ' ORDER BY d.pos) AS labels
-  FROM accounts a, unnest(string_split(a.top_risk_drivers, ', ')) WITH ORDINALITY AS d(component_id, pos)
-  JOIN cfg.health_components h ON h.component_id = d.component_id
-  GROUP BY a.customer_id
+  -- top_risk_drivers holds component ids; the message shows their labels (int_labels.sql)
+  SELECT customer_id, marts.component_labels(top_risk_drivers) AS labels FROM accounts
 ),
 fired AS (
   SELECT customer_id, 'health_red' AS trigger_id,

@@ -10,10 +10,13 @@
  *   scores    health score, risk tiers, quadrant, segments… beside the model's probability
  *   ctas      CTA carry-over, escalations and alerts, with the previous build attached (loaders/cta.ts)
  *   dossiers  per-account views that need the CTAs (Customer 360)
+ *   brief     the executive brief: tonight against the previous build and the last weekly digest,
+ *             with the previous build attached (loaders/brief/), its text written between steps
  */
 import type {MartChecks} from "../quality.ts";
 import {config, RISK_TIERS} from "../../src/rules/config.ts";
 import {PRIORITIES} from "../../src/rules/playbooks.ts";
+import {SUMMARY_AUDIENCES, SUMMARY_GENERATORS} from "../store/types.ts";
 
 /** The groups of marts.int_score_disagreement (int_score_disagreement.sql). */
 export const DISAGREEMENTS = ["watermelon", "false_alarm"] as const;
@@ -21,7 +24,13 @@ export const DISAGREEMENTS = ["watermelon", "false_alarm"] as const;
 /** The lanes of marts.mart_csm_worklist: fits this week, kept for later, the weekly digest. */
 export const WORKLIST_LANES = ["this_week", "next", "digest"] as const;
 
-export type Phase = "features" | "scores" | "ctas" | "dossiers";
+export type Phase = "features" | "scores" | "ctas" | "dossiers" | "brief";
+
+/** The periods of the executive brief (marts.mart_portfolio_brief) and the lists of accounts it names. */
+export const BRIEF_PERIODS = ["build", "week"] as const;
+export const BRIEF_LISTS = ["entered_at_risk", "worsened", "improved", "renewal_window"] as const;
+/** The brief's generators: the language model, or the built-in one (loaders/brief/). */
+export const BRIEF_GENERATORS = ["llm", "builtin"] as const;
 
 export interface SqlStep {
   /** the file loaders/sql/<name>.sql, and the object it creates (marts.<name>, or a temp table) */
@@ -49,6 +58,7 @@ export const SQL_STEPS: readonly SqlStep[] = [
   {name: "int_score_weights", phase: "features", creates: "table"},
   {name: "int_customer_features_as_of", phase: "features", creates: "macros"},
   {name: "int_health_components_of", phase: "features", creates: "macros"},
+  {name: "int_labels", phase: "features", creates: "macros"},
   {
     name: "mart_customer_churn_features",
     phase: "features",
@@ -427,6 +437,18 @@ export const SQL_STEPS: readonly SqlStep[] = [
       accepted: {kind: ["tier_entered", "health_drop", "renewal_at_risk"]},
     },
   },
+  {
+    name: "mart_assistant_quality",
+    phase: "ctas",
+    creates: "table",
+    checks: {
+      table: "marts.mart_assistant_quality",
+      unique: ["week", "generator", "audience"],
+      notNull: ["week", "generator", "audience", "made", "guardrail_passed", "rated", "accurate"],
+      accepted: {generator: SUMMARY_GENERATORS, audience: SUMMARY_AUDIENCES},
+      ranges: {made: [0, null], rated: [0, null], accurate: [0, null], accuracy: [0, 1], guardrail_pass_share: [0, 1]},
+    },
+  },
   // ---- dossiers
   {
     name: "mart_customer_360",
@@ -448,6 +470,71 @@ export const SQL_STEPS: readonly SqlStep[] = [
       ],
       accepted: {model_tier: RISK_TIERS, risk_tier: RISK_TIERS, health_quadrant: QUADRANTS, model_quadrant: QUADRANTS},
       rowsEqual: ONE_ROW_PER_ACCOUNT,
+    },
+  },
+  // ---- the executive brief (loaders/brief/ attaches the previous build and writes the text)
+  {
+    name: "mart_brief_baselines",
+    phase: "brief",
+    creates: "table",
+    checks: {
+      table: "marts.mart_brief_baselines",
+      unique: ["period", "customer_id"],
+      notNull: ["period", "baseline_as_of", "customer_id", "risk_tier", "health_score", "arr_at_risk"],
+      accepted: {period: BRIEF_PERIODS, risk_tier: RISK_TIERS},
+    },
+  },
+  {name: "int_brief_comparison", phase: "brief", creates: "temp"},
+  {
+    name: "mart_portfolio_brief",
+    phase: "brief",
+    creates: "table",
+    checks: {
+      table: "marts.mart_portfolio_brief",
+      unique: ["period"],
+      // the text columns too: the brief is written before the checks run
+      notNull: [
+        "period",
+        "as_of_date",
+        "has_baseline",
+        "accounts",
+        "arr_at_risk",
+        "at_risk_accounts",
+        "renewal_window_days",
+        "digest_due",
+        "headline",
+        "summary",
+        "text",
+        "generator",
+        "guardrail_passed",
+        "watermark",
+      ],
+      accepted: {period: BRIEF_PERIODS, generator: BRIEF_GENERATORS},
+      ranges: {accounts: [0, null], days_covered: [0, null], entered_at_risk_accounts: [0, null]},
+      rowsEqual: String(BRIEF_PERIODS.length),
+    },
+  },
+  {
+    name: "mart_portfolio_brief_accounts",
+    phase: "brief",
+    creates: "table",
+    checks: {
+      table: "marts.mart_portfolio_brief_accounts",
+      unique: ["period", "list", "rank"],
+      notNull: ["period", "list", "rank", "customer_id", "company_name", "risk_tier", "arr", "arr_at_risk"],
+      accepted: {period: BRIEF_PERIODS, list: BRIEF_LISTS, risk_tier: RISK_TIERS},
+      ranges: {rank: [1, Math.max(config.brief.movers, config.brief.listAccounts)]},
+    },
+  },
+  {
+    name: "mart_brief_digests",
+    phase: "brief",
+    creates: "table",
+    checks: {
+      table: "marts.mart_brief_digests",
+      unique: ["as_of_date"],
+      notNull: ["digest_id", "as_of_date", "baseline_as_of", "headline", "text", "generator", "watermark"],
+      accepted: {generator: BRIEF_GENERATORS},
     },
   },
 ];

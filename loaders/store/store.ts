@@ -11,20 +11,27 @@ import {
   type CtaStateTable,
   type Engine,
   type StoreDatabase,
+  type SummaryFeedbackTable,
+  type SummaryLogTable,
 } from "./migrations.ts";
 import {
   StoreConflictError,
   StoreInputError,
+  StoreNotFoundError,
   type Actor,
+  type AssistantQualityRow,
   type AuditEntry,
   type CapacityOverride,
   type CtaChange,
   type CtaState,
   type CtaWorkStatus,
+  type FeedbackVerdict,
   type OperationalStore,
+  type SummaryFeedback,
+  type SummaryRecord,
 } from "./types.ts";
 import {errorText} from "./dialects.ts";
-import {checkCapacity, checkCtaChange} from "./validate.ts";
+import {checkCapacity, checkCtaChange, checkSince, checkSummaryFeedback, checkSummaryRecord} from "./validate.ts";
 
 /** ids per IN (…) list: far below SQLite's and PostgreSQL's bound-parameter limits */
 const IDS_PER_QUERY = 500;
@@ -89,7 +96,7 @@ export class KyselyStore implements OperationalStore {
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof StoreInputError || e instanceof StoreConflictError) throw e;
+      if (e instanceof StoreInputError || e instanceof StoreConflictError || e instanceof StoreNotFoundError) throw e;
       throw new Error(`operational store ${this.location}: ${errorText(e)}`, {cause: e});
     }
   }
@@ -306,7 +313,180 @@ export class KyselyStore implements OperationalStore {
     });
   }
 
+  async recordSummary(rec: SummaryRecord): Promise<void> {
+    const r = checkSummaryRecord(rec);
+    await this.write(async () => {
+      // a summary served again (from the cache) under its id is the same summary: keep the first record
+      await this.db
+        .insertInto("summary_log")
+        .values({...r, guardrail_passed: r.guardrail_passed ? 1 : 0, flagged: r.flagged ? 1 : 0})
+        .onConflict((oc) => oc.column("id").doNothing())
+        .execute();
+    });
+  }
+
+  async summaryRecord(id: string): Promise<SummaryRecord | null> {
+    return this.named(async () => {
+      const row = await this.db.selectFrom("summary_log").selectAll().where("id", "=", id).executeTakeFirst();
+      return row ? toSummary(row) : null;
+    });
+  }
+
+  async addSummaryFeedback(
+    summaryId: string,
+    fb: {verdict: FeedbackVerdict; reason?: string | null},
+    actor: Actor,
+    now: Date = new Date(),
+  ): Promise<SummaryFeedback> {
+    const {verdict, reason} = checkSummaryFeedback(summaryId, fb, actor);
+    const at = now.toISOString();
+    return this.write(() =>
+      this.db.transaction().execute(async (trx) => {
+        await this.lock(trx, `summary:${summaryId}:${actor.name}`);
+        const summary = await trx.selectFrom("summary_log").select("id").where("id", "=", summaryId).executeTakeFirst();
+        if (!summary) throw new StoreNotFoundError("summary", summaryId);
+        const before = await trx
+          .selectFrom("summary_feedback")
+          .selectAll()
+          .where("summary_id", "=", summaryId)
+          .where("actor", "=", actor.name)
+          .executeTakeFirst();
+        // the same rating sent again (a retried request) writes nothing
+        if (before && before.verdict === verdict && before.reason === reason) return toFeedback(before);
+        const next = {summary_id: summaryId, actor: actor.name, role: actor.role, verdict, reason, at};
+        if (before)
+          await trx
+            .updateTable("summary_feedback")
+            .set({role: actor.role, verdict, reason, at})
+            .where("summary_id", "=", summaryId)
+            .where("actor", "=", actor.name)
+            .execute();
+        else await trx.insertInto("summary_feedback").values(next).execute();
+        await this.appendAudit(trx, [
+          {
+            at,
+            actor: actor.name,
+            role: actor.role,
+            via: actor.via,
+            entity: "summary",
+            entity_id: summaryId,
+            action: "feedback",
+            detail: {
+              ...(before && {from: before.verdict}),
+              to: verdict,
+              ...(reason !== null && {reason}),
+            },
+          },
+        ]);
+        return toFeedback(next);
+      }),
+    );
+  }
+
+  async assistantQuality(opts: {since?: string} = {}): Promise<AssistantQualityRow[]> {
+    const since = checkSince(opts.since);
+    return this.named(async () => {
+      // grouped by day in SQL (text functions both engines share), folded into ISO weeks here;
+      // summaries and ratings are counted apart, so a summary rated by three people is made once
+      const day = sql<string>`substr(s.created_at, 1, 10)`;
+      let made = this.db
+        .selectFrom("summary_log as s")
+        .select([
+          day.as("day"),
+          "s.generator",
+          "s.audience",
+          (eb) => eb.fn.countAll().as("made"),
+          (eb) => eb.fn.sum("s.guardrail_passed").as("passed"),
+        ])
+        .groupBy([day, "s.generator", "s.audience"]);
+      let rated = this.db
+        .selectFrom("summary_feedback as f")
+        .innerJoin("summary_log as s", "s.id", "f.summary_id")
+        .select([
+          day.as("day"),
+          "s.generator",
+          "s.audience",
+          (eb) => eb.fn.countAll().as("rated"),
+          sql<number>`sum(case when f.verdict = 'accurate' then 1 else 0 end)`.as("accurate"),
+        ])
+        .groupBy([day, "s.generator", "s.audience"]);
+      if (since !== undefined) {
+        made = made.where("s.created_at", ">=", since);
+        rated = rated.where("s.created_at", ">=", since);
+      }
+      const out = new Map<string, AssistantQualityRow>();
+      const row = (d: string, generator: string, audience: string) => {
+        const week = isoWeek(d);
+        const key = `${week}|${generator}|${audience}`;
+        let r = out.get(key);
+        if (!r)
+          out.set(
+            key,
+            (r = {
+              week,
+              generator: generator as AssistantQualityRow["generator"],
+              audience: audience as AssistantQualityRow["audience"],
+              made: 0,
+              guardrail_passed: 0,
+              rated: 0,
+              accurate: 0,
+            }),
+          );
+        return r;
+      };
+      // PostgreSQL returns count and sum as bigint strings
+      for (const m of await made.execute()) {
+        const r = row(m.day, m.generator, m.audience);
+        r.made += Number(m.made);
+        r.guardrail_passed += Number(m.passed ?? 0);
+      }
+      for (const f of await rated.execute()) {
+        const r = row(f.day, f.generator, f.audience);
+        r.rated += Number(f.rated);
+        r.accurate += Number(f.accurate ?? 0);
+      }
+      return [...out.values()].sort((a, b) =>
+        a.week !== b.week
+          ? a.week < b.week
+            ? -1
+            : 1
+          : `${a.generator}|${a.audience}` < `${b.generator}|${b.audience}`
+            ? -1
+            : 1,
+      );
+    });
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/** The Monday (UTC) of the ISO week of a YYYY-MM-DD date. */
+export function isoWeek(day: string): string {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  const back = (new Date(t).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  return new Date(t - back * 86_400_000).toISOString().slice(0, 10);
+}
+
+function toSummary(row: Selectable<SummaryLogTable>): SummaryRecord {
+  return {
+    ...row,
+    kind: row.kind as SummaryRecord["kind"],
+    audience: row.audience as SummaryRecord["audience"],
+    generator: row.generator as SummaryRecord["generator"],
+    guardrail_passed: Number(row.guardrail_passed) === 1,
+    flagged: Number(row.flagged) === 1,
+  };
+}
+
+function toFeedback(row: Selectable<SummaryFeedbackTable>): SummaryFeedback {
+  return {
+    summary_id: row.summary_id,
+    verdict: row.verdict as SummaryFeedback["verdict"],
+    reason: row.reason,
+    actor: row.actor,
+    role: row.role as SummaryFeedback["role"],
+    at: row.at,
+  };
 }

@@ -50,15 +50,19 @@ export interface CtaChange {
   expected_version?: number;
 }
 
+/** what an audit row is about, and what was done (the database CHECKs the same lists: migrations.ts) */
+export const AUDIT_ENTITIES = ["cta", "capacity", "summary"] as const;
+export const AUDIT_ACTIONS = ["status", "note", "assign", "capacity", "feedback"] as const;
+
 export interface AuditEntry {
   id: number;
   at: string;
   actor: string;
   role: ActorRole;
   via: Actor["via"];
-  entity: "cta" | "capacity";
+  entity: (typeof AUDIT_ENTITIES)[number];
   entity_id: string;
-  action: "status" | "note" | "assign" | "capacity";
+  action: (typeof AUDIT_ACTIONS)[number];
   /** e.g. {from:"open", to:"snoozed", until:"…", reason:"…"}, {text:"…"} */
   detail: Record<string, unknown>;
 }
@@ -68,6 +72,69 @@ export interface CapacityOverride {
   hours_per_week: number;
   updated_at: string;
   updated_by: string;
+}
+
+/**
+ * The CSM's assistant (issue #18): every summary or answer it gives is recorded, so the people who
+ * read it can say whether it was right, and the accuracy the rollout plan targets can be measured
+ * per week, per generator and per audience.
+ */
+export const SUMMARY_AUDIENCES = ["csm", "executive"] as const;
+/** a brief, or an answer to a question */
+export const SUMMARY_KINDS = ["summary", "answer"] as const;
+export const SUMMARY_GENERATORS = ["llm", "builtin"] as const;
+export const FEEDBACK_VERDICTS = ["accurate", "inaccurate"] as const;
+export type SummaryAudience = (typeof SUMMARY_AUDIENCES)[number];
+export type SummaryGenerator = (typeof SUMMARY_GENERATORS)[number];
+export type FeedbackVerdict = (typeof FEEDBACK_VERDICTS)[number];
+/** a summary's id: `sum_` and 24 lowercase hexadecimal characters */
+export const SUMMARY_ID = /^sum_[0-9a-f]{24}$/;
+
+export interface SummaryRecord {
+  id: string;
+  kind: (typeof SUMMARY_KINDS)[number];
+  customer_id: string;
+  audience: SummaryAudience;
+  generator: SummaryGenerator;
+  /**
+   * the LLM answer passed every guardrail (built-in text with no LLM configured counts as passed;
+   * a built-in fallback after a failed LLM answer does not)
+   */
+  guardrail_passed: boolean;
+  flagged: boolean;
+  data_version: string;
+  /** ISO time */
+  created_at: string;
+  /** the actor's name, or "anonymous" */
+  created_by: string;
+}
+
+/** One person's rating of one summary; rating it again replaces it. */
+export interface SummaryFeedback {
+  summary_id: string;
+  verdict: FeedbackVerdict;
+  /** free text, already free of PII (the API sanitises it before it reaches the store) */
+  reason: string | null;
+  actor: string;
+  role: ActorRole;
+  /** ISO time of this rating */
+  at: string;
+}
+
+/**
+ * Per ISO week (its Monday, UTC) of the summaries' creation × generator × audience: summaries
+ * made, how many passed the guardrails, and the ratings they received (one per person), of which
+ * accurate. A rating given later counts in the week its summary was made.
+ */
+export interface AssistantQualityRow {
+  /** YYYY-MM-DD, a Monday */
+  week: string;
+  generator: SummaryGenerator;
+  audience: SummaryAudience;
+  made: number;
+  guardrail_passed: number;
+  rated: number;
+  accurate: number;
 }
 
 export interface OperationalStore {
@@ -90,6 +157,21 @@ export interface OperationalStore {
   /** null removes the override */
   setCapacity(csm: string, hoursPerWeek: number | null, actor: Actor): Promise<void>;
   capacityOverrides(): Promise<CapacityOverride[]>;
+  /** records a summary or answer the assistant gave; recording the same id again keeps the first */
+  recordSummary(rec: SummaryRecord): Promise<void>;
+  summaryRecord(id: string): Promise<SummaryRecord | null>;
+  /**
+   * one rating per person per summary; rating again replaces it (audited). Throws
+   * StoreNotFoundError for an unknown summary, StoreInputError for bad input.
+   */
+  addSummaryFeedback(
+    summaryId: string,
+    fb: {verdict: FeedbackVerdict; reason?: string | null},
+    actor: Actor,
+    now?: Date,
+  ): Promise<SummaryFeedback>;
+  /** per ISO week × generator × audience, oldest week first; `since` (a date or ISO time) keeps summaries made at or after it */
+  assistantQuality(opts?: {since?: string}): Promise<AssistantQualityRow[]>;
   close(): Promise<void>;
 }
 
@@ -118,6 +200,17 @@ export class StoreConflictError extends Error {
       `operational store: CTA ${ctaId} is at version ${currentVersion}, the change expected ${expectedVersion}: reload it and try again`,
     );
     this.name = "StoreConflictError";
+  }
+}
+
+/** A write about something the store does not hold (the API answers 404). */
+export class StoreNotFoundError extends Error {
+  constructor(
+    readonly entity: "summary",
+    readonly id: string,
+  ) {
+    super(`operational store: no ${entity} with id ${id}`);
+    this.name = "StoreNotFoundError";
   }
 }
 

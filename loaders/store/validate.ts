@@ -8,10 +8,17 @@ import {
   ACTOR_ROLES,
   ACTOR_VIAS,
   CTA_STATUSES,
+  FEEDBACK_VERDICTS,
   StoreInputError,
+  SUMMARY_AUDIENCES,
+  SUMMARY_GENERATORS,
+  SUMMARY_ID,
+  SUMMARY_KINDS,
   type Actor,
   type CtaChange,
+  type FeedbackVerdict,
   type InputProblem,
+  type SummaryRecord,
 } from "./types.ts";
 
 /** longest CTA id, person name or CSM name: ids and names, never prose */
@@ -154,4 +161,72 @@ export function checkCapacity(csm: string, hoursPerWeek: number | null, actor: A
   )
     problems.push({field: "hours_per_week", message: `must be a number of hours from 0 to ${HOURS_IN_WEEK}, or null`});
   if (problems.length) throw new StoreInputError(problems);
+}
+
+const isIsoTime = (v: unknown): v is string =>
+  typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v));
+const oneOf = (values: readonly string[], v: unknown): boolean => typeof v === "string" && values.includes(v);
+
+/** Checks a summary record before it is stored; returns it with its time normalised to UTC. */
+export function checkSummaryRecord(rec: SummaryRecord): SummaryRecord {
+  const problems: InputProblem[] = [];
+  const add = (field: string, message: string) => problems.push({field, message});
+  if (typeof rec !== "object" || rec === null)
+    throw new StoreInputError([{field: "record", message: "must be an object"}]);
+  if (typeof rec.id !== "string" || !SUMMARY_ID.test(rec.id))
+    add("id", "must be a summary id: sum_ and 24 hexadecimal characters");
+  if (!oneOf(SUMMARY_KINDS, rec.kind)) add("kind", `must be one of ${SUMMARY_KINDS.join(", ")}`);
+  if (!isName(rec.customer_id)) add("customer_id", `must be an id of 1–${MAX_NAME_CHARS} characters`);
+  if (!oneOf(SUMMARY_AUDIENCES, rec.audience)) add("audience", `must be one of ${SUMMARY_AUDIENCES.join(", ")}`);
+  if (!oneOf(SUMMARY_GENERATORS, rec.generator)) add("generator", `must be one of ${SUMMARY_GENERATORS.join(", ")}`);
+  if (typeof rec.guardrail_passed !== "boolean") add("guardrail_passed", "must be true or false");
+  if (typeof rec.flagged !== "boolean") add("flagged", "must be true or false");
+  if (!isName(rec.data_version)) add("data_version", `must be a version of 1–${MAX_NAME_CHARS} characters`);
+  if (!isIsoTime(rec.created_at)) add("created_at", `must be an ISO time (got ${JSON.stringify(rec.created_at)})`);
+  if (!isName(rec.created_by)) add("created_by", `must be a name of 1–${MAX_NAME_CHARS} characters, or "anonymous"`);
+  if (problems.length) throw new StoreInputError(problems);
+  return {...rec, created_at: new Date(rec.created_at).toISOString(), created_by: rec.created_by.trim()};
+}
+
+/**
+ * Checks a rating of a summary and returns it with its reason trimmed (blank → null). Only people
+ * rate: the nightly build (role system) has no opinion on a summary.
+ */
+export function checkSummaryFeedback(
+  summaryId: string,
+  fb: {verdict: FeedbackVerdict; reason?: string | null},
+  actor: Actor,
+): {verdict: FeedbackVerdict; reason: string | null} {
+  const max = config.assistant.feedbackReasonMaxChars;
+  const problems = actorProblems(actor);
+  const add = (field: string, message: string) => problems.push({field, message});
+  if (actor?.role === "system")
+    add("actor.role", "the build does not rate summaries: a person (csm, lead or admin) does");
+  if (typeof summaryId !== "string" || !SUMMARY_ID.test(summaryId))
+    add("summary_id", "must be a summary id: sum_ and 24 hexadecimal characters");
+  if (typeof fb !== "object" || fb === null) {
+    add("feedback", "must be an object");
+    throw new StoreInputError(problems);
+  }
+  if (!oneOf(FEEDBACK_VERDICTS, fb.verdict))
+    add("verdict", `must be one of ${FEEDBACK_VERDICTS.join(", ")} (got ${JSON.stringify(fb.verdict)?.slice(0, 40)})`);
+  let reason: string | null = null;
+  if (fb.reason !== undefined && fb.reason !== null) {
+    if (typeof fb.reason !== "string") add("reason", "must be text, or null");
+    else if (chars(fb.reason.trim()) > max)
+      add("reason", `may be at most ${max} characters (config.assistant.feedbackReasonMaxChars)`);
+    else reason = fb.reason.trim() || null;
+  }
+  if (problems.length) throw new StoreInputError(problems);
+  return {verdict: fb.verdict, reason};
+}
+
+/** A `since` bound: a date YYYY-MM-DD (its start, UTC) or an ISO time, as an ISO time. */
+export function checkSince(since: string | undefined): string | undefined {
+  if (since === undefined) return undefined;
+  if (typeof since === "string" && isCalendarDate(since)) return `${since}T00:00:00.000Z`;
+  if (isIsoTime(since)) return new Date(since).toISOString();
+  throw new StoreInputError([
+    {field: "since", message: `must be a date YYYY-MM-DD or an ISO time (got ${JSON.stringify(since)})`},
+  ]);
 }

@@ -23,6 +23,7 @@ import {adminRoutes} from "./routes/admin.ts";
 import {ctaRoutes} from "./routes/ctas.ts";
 import {customerRoutes} from "./routes/customers.ts";
 import {docsRoutes} from "./routes/docs.ts";
+import {feedbackRoutes} from "./routes/feedback.ts";
 import {healthRoutes} from "./routes/health.ts";
 import {predictionRoutes} from "./routes/predictions.ts";
 import {summaryRoutes} from "./routes/summaries.ts";
@@ -57,6 +58,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   predictionRoutes(app, deps);
   ctaRoutes(app, deps);
   summaryRoutes(app, deps);
+  feedbackRoutes(app, deps);
   adminRoutes(app, deps);
   docsRoutes(app, deps);
 

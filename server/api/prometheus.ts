@@ -52,6 +52,10 @@ export class Gauge implements Metric {
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
   }
+  /** forgets every series: a collector that recomputes the gauge drops the series that no longer exist */
+  clear(): void {
+    this.values.clear();
+  }
   render(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ""} ${v}`);
   }
@@ -91,9 +95,20 @@ export class Histogram implements Metric {
 
 export class Registry {
   private metrics: Metric[] = [];
+  private collectors = new Map<string, () => Promise<void>>();
   register<M extends Metric>(m: M): M {
     this.metrics.push(m);
     return m;
+  }
+  /**
+   * `fn` brings gauges computed from elsewhere (the operational store) up to date; GET /metrics
+   * awaits every collector before rendering. One per name: an app made again replaces its own.
+   */
+  collector(name: string, fn: () => Promise<void>): void {
+    this.collectors.set(name, fn);
+  }
+  async collect(): Promise<void> {
+    await Promise.all([...this.collectors.values()].map((fn) => fn()));
   }
   render(): string {
     const lines: string[] = [];
@@ -145,12 +160,59 @@ export function createApiMetrics() {
     summaries: registry.register(
       new Counter("summaries_total", "Summaries served, by generator (llm, builtin) and cache use"),
     ),
+    answers: registry.register(
+      new Counter(
+        "assistant_answers_total",
+        "Answers to questions about an account, by generator (llm, builtin) and outcome (answered, refused, fallback)",
+      ),
+    ),
     circuitOpen: registry.register(new Gauge("llm_circuit_open", "1 while the LLM circuit breaker is open")),
     predictions: registry.register(new Counter("predictions_rows_total", "Rows scored by POST /predictions/churn")),
     reloads: registry.register(new Counter("data_reloads_total", "Warehouse and model reloads by kind and outcome")),
     rateLimited: registry.register(new Counter("rate_limited_total", "Requests refused by the per-key rate limit")),
     eventLoopDelay: registry.register(
       new Gauge("nodejs_eventloop_delay_seconds", "Event-loop delay percentiles since the last reset (p50, p99, max)"),
+    ),
+    // the assistant's quality over config.assistant.windowDays, read from the store at each scrape
+    // (server/api/assistant-metrics.ts)
+    assistantSummaries: registry.register(
+      new Gauge("assistant_summaries", "AI summaries and answers made in the window, by generator and audience"),
+    ),
+    assistantGuardrailPass: registry.register(
+      new Gauge(
+        "assistant_guardrail_pass_ratio",
+        "Share of the summaries made in the window that passed every guardrail, by generator and audience",
+      ),
+    ),
+    assistantRatings: registry.register(
+      new Gauge(
+        "assistant_ratings",
+        "CSM ratings of the summaries made in the window, by generator, audience and verdict",
+      ),
+    ),
+    assistantAccuracy: registry.register(
+      new Gauge(
+        "assistant_accuracy_ratio",
+        "Share of the ratings in the window that say accurate, by generator and audience (absent while none is rated)",
+      ),
+    ),
+    assistantAccuracyTarget: registry.register(
+      new Gauge("assistant_accuracy_target", "The rollout plan's accuracy target (config.assistant.accuracyTarget)"),
+    ),
+    assistantGuardrailPassTarget: registry.register(
+      new Gauge(
+        "assistant_guardrail_pass_target",
+        "The guardrail pass-share target (config.assistant.guardrailPassTarget)",
+      ),
+    ),
+    assistantWindowDays: registry.register(
+      new Gauge("assistant_quality_window_days", "Days the assistant_* figures cover (config.assistant.windowDays)"),
+    ),
+    assistantQualityUp: registry.register(
+      new Gauge(
+        "assistant_quality_up",
+        "1 when the assistant_* figures were read from the store at this scrape, 0 when it failed",
+      ),
     ),
   };
 }

@@ -10,6 +10,7 @@
  */
 import {config, type RiskTier} from "../../src/rules/config.ts";
 import {TimeSlicer, type WarehouseSnapshot} from "./data.ts";
+import {featureWords} from "../../src/rules/labels.ts";
 
 export interface CustomerProfile {
   customer_id: string;
@@ -59,6 +60,9 @@ export interface CustomerRecord {
 export interface Driver {
   rank: number;
   feature: string;
+  /** the feature in words ("Days to renewal") and its value as a CSM says it ("renews in 27 days"): src/rules/labels.ts */
+  label: string;
+  description: string;
   value: string | null;
   contribution: number;
   direction: "raises_risk" | "lowers_risk";
@@ -248,10 +252,13 @@ async function buildReadModel(snap: WarehouseSnapshot): Promise<ReadModel> {
     const contribution = drv.contribution![i] as number;
     let list = drivers.get(id);
     if (!list) drivers.set(id, (list = []));
+    const feature = drv.feature![i] as string;
+    const value = drv.feature_value![i] as string | null;
     list.push({
       rank: drv.rank![i] as number,
-      feature: drv.feature![i] as string,
-      value: drv.feature_value![i] as string | null,
+      feature,
+      ...featureWords(feature, value),
+      value,
       contribution,
       direction: contribution > 0 ? "raises_risk" : "lowers_risk",
     });

@@ -36,6 +36,27 @@ export class Versioned<T> {
     }
   }
 
+  /**
+   * Holds the current version until `release()` is called (once; later calls do nothing): for
+   * work that outlives the handler, such as a streamed response. Throws `missing()` when there
+   * is none yet.
+   */
+  hold(): {value: T; release: () => void} {
+    const held = this.cur;
+    if (!held) throw this.missing();
+    held.refs++;
+    let released = false;
+    return {
+      value: held.value,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.refs--;
+        if (held.retired && held.refs === 0) void this.dispose(held.value);
+      },
+    };
+  }
+
   close(): void {
     const old = this.cur;
     this.cur = null;
@@ -63,6 +84,11 @@ export abstract class ReloadingStore<T> {
 
   use<R>(fn: (v: T) => Promise<R>): Promise<R> {
     return this.versions.use(fn);
+  }
+
+  /** Pins the current version until `release()` (see Versioned.hold). */
+  hold(): {value: T; release: () => void} {
+    return this.versions.hold();
   }
 
   /** Opens the newest version if it differs from the one being served. */

@@ -5,6 +5,8 @@
 import {z} from "@hono/zod-openapi";
 import {RISK_TIERS} from "../../src/rules/config.ts";
 import type {FeatureValue, ServedModel} from "./served-model.ts";
+import {config as rules} from "../../src/rules/config.ts";
+import {ACTOR_ROLES, FEEDBACK_VERDICTS, SUMMARY_ID} from "../../loaders/store/types.ts";
 
 const Tier = z.enum(RISK_TIERS as unknown as [string, ...string[]]).openapi({example: "High"});
 
@@ -209,7 +211,11 @@ export const Customer360Schema = z
     drivers: z.array(
       z.object({
         rank: z.number(),
-        feature: z.string(),
+        feature: z.string().openapi({description: "the model feature's column name (for machines)"}),
+        label: z.string().openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
+        description: z
+          .string()
+          .openapi({description: "the account's value as a CSM says it", example: "renews in 27 days"}),
         value: z.string().nullable(),
         contribution: z.number(),
         direction: z.enum(["raises_risk", "lowers_risk"]),
@@ -314,7 +320,11 @@ export const PredictionResponseSchema = z
         risk_tier: Tier,
         top_drivers: z.array(
           z.object({
-            feature: z.string(),
+            feature: z.string().openapi({description: "the model feature's name (for machines)"}),
+            label: z.string().openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
+            description: z
+              .string()
+              .openapi({description: "the value sent, as a CSM says it", example: "renews in 27 days"}),
             value: FeatureValueSchema,
             contribution: z.number(),
             direction: z.enum(["raises_risk", "lowers_risk"]),
@@ -335,6 +345,7 @@ export const PredictionResponseSchema = z
 export const INSTRUCTIONS_MAX = 500;
 
 export const FOCUS = ["overall", "risk", "renewal", "expansion", "support"] as const;
+export const AUDIENCES = ["csm", "executive"] as const;
 
 export const SummaryRequestSchema = z
   .strictObject({
@@ -343,6 +354,13 @@ export const SummaryRequestSchema = z
       .regex(/^[A-Za-z0-9_-]{1,64}$/, {message: "must be a customer id: 1–64 letters, digits, _ or -"})
       .openapi({example: "C000001"}),
     focus: z.enum(FOCUS, {message: `must be one of ${FOCUS.join(", ")}`}).default("overall"),
+    audience: z
+      .enum(AUDIENCES, {message: `must be one of ${AUDIENCES.join(", ")}`})
+      .default("csm")
+      .openapi({
+        description:
+          "csm: what to know and do before the next customer call; executive: the ARR at stake, the trend and the ask",
+      }),
     instructions: z
       .string()
       .max(INSTRUCTIONS_MAX, {message: `must be at most ${INSTRUCTIONS_MAX} characters`})
@@ -354,6 +372,10 @@ export const SummaryRequestSchema = z
 
 export const SummaryResponseSchema = z
   .object({
+    id: z.string().openapi({description: "what POST /summaries/{id}/feedback rates", example: "sum_3f9a0c1d2e4b5a6978812345"}),
+    customer_id: z.string(),
+    account_name: z.string().nullable().openapi({description: "the account's name, written where the model saw only its token"}),
+    audience: z.enum(AUDIENCES),
     account_token: z.string(),
     generator: z.enum(["llm", "builtin"]),
     llm_model: z.string().nullable(),
@@ -377,6 +399,49 @@ export const SummaryResponseSchema = z
   })
   .openapi("SummaryResponse");
 
+/** Longest question `POST /summaries/customer/ask` accepts. */
+export const QUESTION_MAX = 300;
+
+export const AskRequestSchema = z
+  .strictObject({
+    customer_id: SummaryRequestSchema.shape.customer_id,
+    question: z
+      .string({message: "must be a string"})
+      .trim()
+      .min(3, {message: "must be a question of at least 3 characters"})
+      .max(QUESTION_MAX, {message: `must be at most ${QUESTION_MAX} characters`})
+      .openapi({example: "What drove the ticket surge?"}),
+  })
+  .openapi("AskRequest");
+
+export const AskResponseSchema = z
+  .object({
+    id: z.string(),
+    customer_id: z.string(),
+    account_name: z.string().nullable(),
+    account_token: z.string(),
+    question: z.string().openapi({description: "the question as it was read (personal data removed)"}),
+    refused: z
+      .boolean()
+      .openapi({description: "true when the question is not one this account's facts answer; `answer` says why"}),
+    answer: z.string(),
+    cited_facts: z
+      .array(z.object({fact: z.string(), label: z.string(), value: z.unknown()}))
+      .openapi({description: "the account facts the answer used"}),
+    generator: z.enum(["llm", "builtin"]),
+    llm_model: z.string().nullable(),
+    flagged: z.boolean(),
+    fallback_reason: z.string().nullable(),
+    guardrail: z.object({passed: z.boolean(), attempts: z.number(), failures: z.array(z.string())}),
+    text: z.string(),
+    watermark: z.string(),
+    data_version: z.string(),
+    model_version: z.string(),
+    cached: z.boolean(),
+    generated_at: z.string(),
+  })
+  .openapi("AskResponse");
+
 export const ReloadResponseSchema = z
   .object({data: z.object({built_at: z.string().nullable()}), model: z.object({version: z.string().nullable()})})
   .openapi("ReloadResult");
@@ -399,3 +464,192 @@ export const TestAlertResponseSchema = z
     detail: z.string().nullable(),
   })
   .openapi("TestAlertResult");
+
+/** POST /summaries/{id}/feedback: a CSM says whether a summary or answer was right (routes/feedback.ts). */
+export const SummaryIdParam = z.object({
+  id: z
+    .string()
+    .regex(SUMMARY_ID, {message: "must be a summary id: sum_ and 24 hexadecimal characters"})
+    .openapi({
+      param: {name: "id", in: "path"},
+      example: "sum_0f3c9a2d4b5e6f708192a3b4",
+      description: "the `id` of the summary or answer, as the summary and ask endpoints return it",
+    }),
+});
+
+export const SummaryFeedbackRequestSchema = z
+  .strictObject({
+    verdict: z
+      .enum(FEEDBACK_VERDICTS, {message: `must be one of ${FEEDBACK_VERDICTS.join(", ")}`})
+      .openapi({example: "inaccurate"}),
+    reason: z
+      .string({message: "must be text"})
+      .max(rules.assistant.feedbackReasonMaxChars, {
+        message: `must be at most ${rules.assistant.feedbackReasonMaxChars} characters`,
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        example: "The renewal date is wrong",
+        description:
+          "optional: what was wrong (or right). Emails, phone numbers, links and instruction-like text are removed before it is stored.",
+      }),
+  })
+  .openapi("SummaryFeedbackRequest");
+
+export const SummaryFeedbackSchema = z
+  .object({
+    summary_id: z.string(),
+    verdict: z.enum(FEEDBACK_VERDICTS),
+    reason: z.string().nullable().openapi({description: "the reason as stored, after PII was removed"}),
+    actor: z
+      .string()
+      .openapi({description: "who rated: the key's or the signed-in person's name; `anonymous` with no API keys"}),
+    role: z.enum(ACTOR_ROLES),
+    at: z.string().openapi({description: "ISO time of this rating (a repeated identical rating keeps the first)"}),
+  })
+  .openapi("SummaryFeedback");
+
+// ---- bulk reads: GET /customers and GET /predictions/batch (server/api/bulk.ts), GET /ready
+
+/** Largest page of the bulk endpoints: a 1,000-account page is ~1 MB of JSON, made in ~10 ms. */
+export const BULK_PAGE_MAX = 1000;
+
+const TIER_LIST = new RegExp(`^(${RISK_TIERS.join("|")})(,(${RISK_TIERS.join("|")}))*$`);
+const tierList = (what: string) =>
+  z
+    .string({message: "must be given once (several tiers go in one value, separated by commas)"})
+    .regex(TIER_LIST, {message: `must be one or more of ${RISK_TIERS.join(", ")}, separated by commas`})
+    .optional()
+    .openapi({description: `${what}: one or more tiers, separated by commas`, example: "High,Critical"});
+const once = "must be given once";
+/** a build's `data.built_at` as the API returns it, an ISO time, or a date */
+const BUILD_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const pageLimit = (fallback: number) =>
+  z.coerce
+    .number({message: `must be a whole number from 1 to ${BULK_PAGE_MAX}`})
+    .int({message: `must be a whole number from 1 to ${BULK_PAGE_MAX}`})
+    .min(1, {message: `must be a whole number from 1 to ${BULK_PAGE_MAX}`})
+    .max(BULK_PAGE_MAX, {message: `must be a whole number from 1 to ${BULK_PAGE_MAX}`})
+    .default(fallback)
+    .openapi({description: `accounts per page, 1 to ${BULK_PAGE_MAX}`});
+
+const bulkFilters = {
+  tier: tierList("the health score's tier (risk_tier)"),
+  model_tier: tierList("the churn model's tier (model_tier)"),
+  owner: z
+    .string({message: once})
+    .min(1, {message: "must not be empty"})
+    .max(120, {message: "must be at most 120 characters"})
+    .optional()
+    .openapi({description: "the CSM who owns the account, exactly as the CRM spells it", example: "Alex Garcia"}),
+  plan: z
+    .string({message: once})
+    .min(1, {message: "must not be empty"})
+    .max(80, {message: "must be at most 80 characters"})
+    .optional()
+    .openapi({description: "the plan, as the installation names it (any letter case)", example: "Growth"}),
+  changed_since: z
+    .string({message: once})
+    .regex(BUILD_TIME, {message: "must be a build time (data.built_at) or a date YYYY-MM-DD"})
+    .optional()
+    .openapi({
+      description:
+        "only accounts whose model tier or health-score tier changed since that build (its `data.built_at`) or date — compared with the warehouse's score history point on or before it (monthly points and tonight; `changed_since.compared_with` in the answer says which), new accounts included. A sync that passes the built_at of its last pull misses no change.",
+      example: "2026-11-01",
+    }),
+  cursor: z
+    .string({message: once})
+    .min(1, {message: "must not be empty"})
+    .max(2000, {message: "must be at most 2000 characters"})
+    .optional()
+    .openapi({
+      description:
+        "`next_cursor` of the page before, unchanged, with the same filters. A cursor belongs to one build: after a new build it is refused (409) — start again, or ask for changed_since.",
+    }),
+};
+/** Unknown query parameters are refused by name: a misspelt filter would otherwise return everything. */
+const unknownParameters = {
+  error: (iss: {code?: string; keys?: string[]}) =>
+    iss.code === "unrecognized_keys"
+      ? `unknown query parameter${iss.keys!.length === 1 ? "" : "s"} ${iss.keys!.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}`
+      : undefined,
+};
+
+export const CustomerListQuery = z.strictObject({...bulkFilters, limit: pageLimit(100)}, unknownParameters);
+
+export const BatchQuery = z.strictObject(
+  {
+    ...bulkFilters,
+    limit: pageLimit(BULK_PAGE_MAX).openapi({
+      description: `accounts per JSON page, 1 to ${BULK_PAGE_MAX} (the NDJSON stream holds every account and ignores it)`,
+    }),
+    format: z.enum(["json", "ndjson"], {message: "must be json or ndjson"}).optional().openapi({
+      description:
+        "`ndjson`: every matching account as one stream, one JSON object a line (as `Accept: application/x-ndjson`); `json` (default): pages",
+    }),
+  },
+  unknownParameters,
+);
+
+const ChangedSinceSchema = z
+  .object({
+    requested: z.string(),
+    compared_with: z
+      .string()
+      .openapi({description: "the score-history point compared with (a date)", example: "2026-11-01"}),
+  })
+  .nullable()
+  .openapi({description: "how changed_since was read; null when not asked"});
+const pageFields = {
+  total: z.number().int().openapi({description: "accounts matching the filters in this build, over all pages"}),
+  next_cursor: z
+    .string()
+    .nullable()
+    .openapi({description: "pass as `cursor` for the next page; null on the last page"}),
+  changed_since: ChangedSinceSchema,
+};
+
+export const CustomerPageSchema = z
+  .object({
+    data: DataRefSchema,
+    ...pageFields,
+    items: z
+      .array(z.object({profile: ProfileSchema, scores: ScoresSchema, risk_flags: FlagsSchema, usage: UsageSchema}))
+      .openapi({description: "accounts in customer_id order, each as GET /customers/{id} gives it"}),
+  })
+  .openapi("CustomerPage");
+
+export const BatchItemSchema = z
+  .object({
+    customer_id: z.string(),
+    company_name: z.string(),
+    churn_probability: z.number().openapi({description: "the model's calibrated P(churn in the next 90 days)"}),
+    model_tier: Tier,
+    expected_arr_loss_90d: z.number(),
+    health_score: z.number(),
+    risk_tier: Tier,
+    arr_at_risk: z.number(),
+    recommended_action: z.string().openapi({description: "the model tier's action (config.riskTiers)"}),
+    drivers: Customer360Schema.shape.drivers.openapi({
+      description: "the model's TreeSHAP drivers of this account, largest first (as in the 360 view)",
+    }),
+  })
+  .openapi("BatchPrediction");
+
+export const BatchPageSchema = z
+  .object({
+    data: DataRefSchema,
+    scored_by_model_version: z.string().nullable(),
+    ...pageFields,
+    items: z.array(BatchItemSchema).openapi({description: "accounts in customer_id order"}),
+  })
+  .openapi("BatchPredictions");
+
+export const ReadySchema = z
+  .object({
+    status: z.literal("ready"),
+    data: z.object({built_at: z.string(), as_of: z.string(), customers: z.number()}),
+    model: z.object({version: z.string()}),
+  })
+  .openapi("Ready");

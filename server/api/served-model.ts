@@ -12,6 +12,7 @@ import {statSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {z} from "zod";
 import {tierOfProbability, type RiskTier} from "../../src/rules/config.ts";
+import {featureWords} from "../../src/rules/labels.ts";
 import type {FeatureMeta} from "../../loaders/model/dataset.ts";
 import {createBatcher} from "../../loaders/model/onnx-runtime.ts";
 import {loadModel, MODEL_FILES, type LoadedModel} from "../../loaders/model/registry.ts";
@@ -32,7 +33,15 @@ export interface Prediction {
   churn_probability: number;
   raw_score: number;
   risk_tier: RiskTier;
-  top_drivers: {feature: string; value: FeatureValue; contribution: number; direction: "raises_risk" | "lowers_risk"}[];
+  top_drivers: {
+    feature: string;
+    /** the feature in words and its value as a CSM says it (src/rules/labels.ts) */
+    label: string;
+    description: string;
+    value: FeatureValue;
+    contribution: number;
+    direction: "raises_risk" | "lowers_risk";
+  }[];
   /** numeric values outside what the model was trained on: scored, but less reliable */
   out_of_training_range: {feature: string; value: number; min: number; max: number}[];
 }
@@ -299,6 +308,39 @@ export class ServedModel {
     return this.drivers.start(log);
   }
 
+  /**
+   * Scores `rows` made-up accounts (values spread over each feature's trained range and
+   * categories) in concurrent waves, as a burst of requests would. A fresh model's first
+   * predictions run the ONNX WebAssembly, the TreeSHAP worker and the code around them before V8
+   * has optimised any of it: several times slower than later ones, which an outside client
+   * measuring right after a start or a model reload sees as its tail latency. ModelStore runs
+   * this before the model serves (and before /ready says so).
+   */
+  async warmUp(rows = 1024, wave = 64): Promise<void> {
+    const sample = this.sampleRows(rows);
+    for (let i = 0; i < rows; i += wave) await Promise.all(sample.slice(i, i + wave).map((r) => this.predict(r)));
+  }
+
+  /** `n` made-up feature rows every check accepts: values spread over each feature's trained range and categories. */
+  sampleRows(n: number): Record<string, FeatureValue>[] {
+    const features = this.model.features;
+    const row = (i: number): Record<string, FeatureValue> => {
+      const out: Record<string, FeatureValue> = {};
+      features.forEach((f, j) => {
+        // a low-discrepancy walk over [0, 1) per feature, so rows follow different tree paths
+        const u = ((((i + 1) * 0.6180339887 + j * 0.7548776662) % 1) + 1) % 1;
+        if (f.kind === "categorical") out[f.name] = f.categories![Math.floor(u * f.categories!.length)] ?? null;
+        else if (!f.range) out[f.name] = u;
+        else {
+          const x = f.range.min + u * (f.range.max - f.range.min);
+          out[f.name] = f.range.integer ? Math.round(x) : x;
+        }
+      });
+      return out;
+    };
+    return Array.from({length: n}, (_, i) => row(i));
+  }
+
   async predict(values: Record<string, FeatureValue>): Promise<Prediction> {
     const row = this.encode(values);
     const [score, drivers] = await Promise.all([this.batcher.scoreOne(row), this.drivers.explain(row)]);
@@ -308,9 +350,11 @@ export class ServedModel {
       for (let r = 0; r < drivers.index.length && drivers.index[r]! >= 0; r++) {
         const feature = this.featureNames[drivers.index[r]!]!;
         const contribution = drivers.contribution[r]!;
+        const value = values[feature] ?? null;
         top.push({
           feature,
-          value: values[feature] ?? null,
+          ...featureWords(feature, value),
+          value,
           contribution,
           direction: contribution > 0 ? "raises_risk" : "lowers_risk",
         });
@@ -361,6 +405,8 @@ export class ModelStore extends ReloadingStore<ServedModel> {
     dir: string,
     private readonly log: Logger,
     private readonly metrics: ApiMetrics,
+    /** made-up predictions each new model runs before it serves (ServedModel.warmUp); 0 = none */
+    private readonly warmUpRows = 1024,
   ) {
     super();
     this.dir = resolve(dir);
@@ -373,6 +419,7 @@ export class ModelStore extends ReloadingStore<ServedModel> {
     try {
       const served = new ServedModel(await loadModel(this.dir), id);
       await served.start(this.log); // before it serves: no request waits for the worker to boot
+      if (this.warmUpRows > 0) await served.warmUp(this.warmUpRows); // nor pays for the first, unoptimised runs
       this.versions.swap(served);
       this.lastError = null;
       if (cur) this.metrics.reloads.inc({kind: "model", outcome: "ok"});

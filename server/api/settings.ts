@@ -57,6 +57,11 @@ export interface ApiConfig {
   store: string | null;
   /** people signed in by an authenticating reverse proxy; null = no proxy trusted */
   identityProxy: IdentityProxy | null;
+  /**
+   * predictions run before the server takes traffic (API_WARMUP_REQUESTS): through each loaded
+   * model, and through the whole HTTP path at start (server/serve-api.ts warmUp); 0 = none
+   */
+  warmUpRequests: number;
 }
 
 /**
@@ -157,6 +162,7 @@ const EnvSchema = z.object({
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   PREDICTION_BATCH_LIMIT: int(1, 10_000).default(500),
   RELOAD_POLL_MS: int(0, 3_600_000).default(2000),
+  API_WARMUP_REQUESTS: int(0, 100_000).default(1024),
   LLM_BASE_URL: z
     .url({protocol: /^https?$/, message: "must be an http(s) URL like http://127.0.0.1:11434/v1"})
     .optional(),
@@ -241,6 +247,7 @@ export function loadApiConfig(env: Record<string, string | undefined> = process.
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     predictionBatchLimit: e.PREDICTION_BATCH_LIMIT,
     reloadPollMs: e.RELOAD_POLL_MS,
+    warmUpRequests: e.API_WARMUP_REQUESTS,
     llm,
     llmTimeoutMs: e.LLM_TIMEOUT_MS,
     llmMaxConcurrency: e.LLM_MAX_CONCURRENCY,

@@ -15,6 +15,7 @@ import {actionTier, priorityLabel, recommendedAction, renewalStage} from "../rul
 import type {Priority} from "../rules/playbooks.js";
 import type {AccountColumns} from "./accounts.js";
 import {emptyState, tierBadge, type BuildInfo} from "./ui.js";
+import {componentWords, featureWords, riskFlagLabel} from "../rules/labels.js";
 
 /** c360/index.json */
 export interface C360Index {
@@ -312,8 +313,11 @@ export function riskFlagChart(
     })}
     <div class="sg-flags" id="c360-flags">${
       on.length
-        ? on.map((f) => html`<div class="sg-callout sg-warn"><code>${f.name}</code> — ${f.text}</div>`)
-        : html`<div class="sg-meta">None of the risk flags (${flags.map((f) => f.name).join(", ")}) is raised.</div>`
+        ? on.map(
+            (f) =>
+              html`<div class="sg-callout sg-warn" data-flag=${f.name}><strong>${riskFlagLabel(f.name)}</strong> — ${f.text}</div>`,
+          )
+        : html`<div class="sg-meta">None of the risk flags (${flags.map((f) => riskFlagLabel(f.name).toLowerCase()).join(", ")}) is raised.</div>`
     }</div>${notMeasuredNote(index.notMeasured)}</div>` as HTMLElement;
 }
 
@@ -373,28 +377,43 @@ export function usageTrendChart(d: Dossier, usageEnd: string, {width}: {width: n
 export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement {
   if (!d.drivers.length)
     return emptyState(
-      `Top health-score drivers: ${d.top_risk_drivers || "none"} (the model explanation has no drivers for this account).`,
+      `Top health-score drivers: ${
+        d.top_risk_drivers
+          ? d.top_risk_drivers
+              .split(", ")
+              .map((id) => componentWords(id))
+              .join(", ")
+          : "none"
+      } (the model explanation has no drivers for this account).`,
     );
-  const rows = d.drivers.map(([feature, value, contribution]) => ({
-    feature,
+  // each bar reads as a CSM would say it ("Renews in 27 days"), the feature's label in the tip
+  const words = d.drivers.map(([feature, value]) => featureWords(feature, value));
+  const said = words.map(({description: t}) => t.charAt(0).toUpperCase() + t.slice(1));
+  const rows = d.drivers.map(([, value, contribution], i) => ({
+    feature: words[i]!.label,
     value,
     contribution,
-    label: `${feature} = ${value === null ? "missing" : typeof value === "number" ? +value.toFixed(2) : value}`,
+    // two features can read alike ("no security review in the last year"): the label tells them apart
+    label: said.indexOf(said[i]!) === said.lastIndexOf(said[i]!) ? said[i]! : `${said[i]} (${words[i]!.label})`,
   }));
+  const marginLeft = Math.min(300, width * 0.5);
   return Plot.plot({
     width: Math.max(width, MIN_WIDTH),
-    height: 40 + rows.length * 30,
-    marginLeft: Math.min(300, width * 0.5),
+    height: 40 + rows.length * 34,
+    marginLeft,
     marginRight: 40,
     style: PLOT_STYLE,
     x: {label: "← lowers risk · raises risk → (log-odds)", grid: true},
     y: {label: null, domain: rows.map((r) => r.label)},
     marks: [
+      // sentences are longer than feature names: wrap them inside the margin (lineWidth is in ems)
+      Plot.axisY({label: null, lineWidth: Math.max(8, (marginLeft - 12) / 10)}),
       Plot.barX(rows, {
         x: "contribution",
         y: "label",
         fill: (r: {contribution: number}) => (r.contribution > 0 ? BAD : GOOD),
         tip: {format: {x: (v: number) => v.toFixed(3)}},
+        channels: {Feature: "feature"},
       }),
       Plot.ruleX([0]),
     ],
@@ -505,100 +524,3 @@ export function accountKpis(d: Dossier): {id: string; title: string; value: stri
   ];
 }
 
-/** The API's summary answer, as far as the panel shows it (SummaryResponseSchema in server/api/schemas.ts). */
-interface SummaryAnswer {
-  generator: "llm" | "builtin";
-  llm_model: string | null;
-  flagged: boolean;
-  fallback_reason: string | null;
-  summary: {headline: string; risk_level: string; summary: string; key_points: string[]; recommended_actions: string[]};
-  watermark: string;
-}
-
-function isSummaryAnswer(x: unknown): x is SummaryAnswer {
-  const a = x as SummaryAnswer | null;
-  return (
-    typeof a?.summary?.headline === "string" &&
-    typeof a.summary.summary === "string" &&
-    Array.isArray(a.summary.key_points) &&
-    Array.isArray(a.summary.recommended_actions) &&
-    typeof a.watermark === "string"
-  );
-}
-
-function summaryView(a: SummaryAnswer): Node {
-  const s = a.summary;
-  const by =
-    a.generator === "llm"
-      ? `written by ${a.llm_model ?? "an LLM"}, checked against the account's facts`
-      : `written by the built-in summariser${a.fallback_reason ? ` (${a.fallback_reason})` : ""}`;
-  return html`<div class="sg-callout" data-generator=${a.generator} data-flagged=${String(a.flagged)}>
-    <p><strong>${s.headline}</strong> <span class="sg-meta">risk: ${s.risk_level}</span></p>
-    <p>${s.summary}</p>
-    <ul>${s.key_points.map((k) => html`<li>${k}</li>`)}</ul>
-    <p class="sg-meta">Recommended</p>
-    <ul>${s.recommended_actions.map((k) => html`<li>${k}</li>`)}</ul>
-    <p class="sg-meta">${by}${a.flagged ? " — flagged: the LLM's answer failed a check and was replaced" : ""}</p>
-    <div class="sg-watermark">${a.watermark}</div>
-  </div>` as Node;
-}
-
-/**
- * The "Generate summary" panel. It calls the SaaSGuard API (`POST {api}/summaries/customer`)
- * only when an API URL is configured — the page's `?api=` query parameter — and only if that
- * URL's origin is one the site was built for (`apiOrigins`, SITE_API_ORIGINS): the API key typed
- * in is kept for this browser tab only (sessionStorage), never in the URL, and never sent
- * anywhere else. It says clearly why summaries are unavailable otherwise.
- */
-export function summaryPanel(customerId: string, apiOrigins: readonly string[]): HTMLElement {
-  const api = new URLSearchParams(location.search).get("api");
-  const out = html`<div id="c360-summary-output" aria-live="polite"></div>` as HTMLElement;
-  const unavailable = (why: Node | string, state: string) =>
-    html`<div id="c360-summary"><button disabled aria-describedby="c360-summary-note">Generate summary</button>
-      <p class="sg-meta" id="c360-summary-note" data-state=${state}>AI summaries are <strong>unavailable</strong>: ${why}</p></div>` as HTMLElement;
-  if (!api)
-    return unavailable(
-      html`<span>this static site has no API configured. Open the page with <code>?api=${apiOrigins[0] ?? "http://127.0.0.1:8000"}</code> (the SaaSGuard API started by <code>npm start</code>) to enable them.</span>` as Node,
-      "unavailable",
-    );
-  let base: URL;
-  try {
-    base = new URL(api.endsWith("/") ? api : `${api}/`);
-  } catch {
-    return unavailable("the ?api= parameter is not a URL.", "refused");
-  }
-  if (!apiOrigins.includes(base.origin))
-    return unavailable(
-      html`<span>this site was built to call only ${apiOrigins.join(", ")}; it sends nothing to ${base.origin} (rebuild with <code>SITE_API_ORIGINS</code> to add an API).</span>` as Node,
-      "refused",
-    );
-  const key =
-    html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem("saasguard-api-key") ?? ""}>` as HTMLInputElement;
-  const button = html`<button>Generate summary</button>` as HTMLButtonElement;
-  button.onclick = async () => {
-    button.disabled = true;
-    out.dataset.state = "loading";
-    out.replaceChildren(html`<span class="sg-meta">Asking ${base.origin} …</span>` as Node);
-    sessionStorage.setItem("saasguard-api-key", key.value);
-    try {
-      const res = await fetch(new URL("summaries/customer", base), {
-        method: "POST",
-        headers: {"content-type": "application/json", ...(key.value ? {authorization: `Bearer ${key.value}`} : {})},
-        body: JSON.stringify({customer_id: customerId}),
-      });
-      const body = (await res.json().catch(() => null)) as Record<string, unknown> | null;
-      if (!res.ok) throw new Error(String(body?.detail ?? body?.title ?? `HTTP ${res.status}`));
-      if (!isSummaryAnswer(body)) throw new Error("the API's answer is not a summary (is ?api= a SaaSGuard API?)");
-      out.dataset.state = "done";
-      out.replaceChildren(summaryView(body));
-    } catch (error) {
-      out.dataset.state = "error";
-      out.replaceChildren(
-        html`<div class="sg-callout sg-warn">Summary failed: ${error instanceof Error ? error.message : String(error)}</div>` as Node,
-      );
-    } finally {
-      button.disabled = false;
-    }
-  };
-  return html`<div id="c360-summary"><div class="sg-row">${button}${key}<span class="sg-meta">API: ${base.origin}</span></div>${out}</div>` as HTMLElement;
-}

@@ -8,6 +8,7 @@ import * as Inputs from "npm:@observablehq/inputs";
 import {html} from "npm:htl";
 import {formatDate, formatInt, formatPercent, formatUsdCompact} from "./format.js";
 import {findingCard, tierBadge} from "./ui.js";
+import {featureWords} from "../rules/labels.js";
 
 export interface DisagreementRow {
   customer_id: string;
@@ -86,7 +87,7 @@ export function disagreementTable(
   rows: readonly DisagreementRow[],
   componentLabels: Readonly<Record<string, string>>,
 ): HTMLElement {
-  // drivers in words: the score's components by their labels, the model's features spelled out
+  // drivers in words: the score's components by their labels, the model's features by theirs (src/rules/labels.ts)
   const words = (ids: string, name: (id: string) => string) => ids.split(", ").filter(Boolean).map(name).join("; ");
   return Inputs.table(rows, {
     columns: [
@@ -118,7 +119,7 @@ export function disagreementTable(
         html`<span title=${DISAGREEMENT_LABELS[d]}>${SHORT_LABELS[d]}</span>`) as never,
       health_score: ((x: number) => x.toFixed(1)) as never,
       top_risk_drivers: ((ids: string) => words(ids, (id) => componentLabels[id] ?? id)) as never,
-      model_top_drivers: ((ids: string) => words(ids, (f) => f.replaceAll("_", " "))) as never,
+      model_top_drivers: ((ids: string) => words(ids, (f) => featureWords(f, null).label)) as never,
       risk_tier: ((t: string) => tierBadge(t)) as never,
       churn_probability: ((p: number) => formatPercent(p)) as never,
       model_tier: ((t: string) => tierBadge(t)) as never,

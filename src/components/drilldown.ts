@@ -21,6 +21,7 @@ import {
 /** probabilities at or above the model's High band are highlighted */
 const HIGH_PROBABILITY = config.modelTiers.find((t) => t.tier === "High")!.minProbability;
 import {findingCard, tierBadge} from "./ui.js";
+import {componentWords} from "../rules/labels.js";
 
 export type AtRiskRow = Account;
 
@@ -79,6 +80,13 @@ export function atRiskTable(rows: readonly AtRiskRow[]): HTMLElement {
       open_tickets: ((x: number) => formatInt(x)) as never,
       days_to_renewal: ((x: number) =>
         html`<span style=${x <= config.playbooks.alerting.renewalAtRiskDays ? `color:${BAD};font-weight:600` : ""}>${formatInt(x)} d</span>`) as never,
+      // component ids ("usage_level, support_load") as their labels
+      top_risk_drivers: ((ids: string | null) =>
+        html`<span style="white-space:normal">${(ids ?? "")
+          .split(", ")
+          .filter(Boolean)
+          .map((id) => componentWords(id))
+          .join("; ")}</span>`) as never,
       action: ((a: string) => html`<span style="white-space:normal">${a}</span>`) as never,
     },
     width: {

@@ -10,6 +10,7 @@ import {html} from "npm:htl";
 import {config} from "../rules/config.js";
 import {formatDate, formatDateTime, formatInt, formatMultiple, formatPercent, parseUtc} from "./format.js";
 import type {BuildInfo, Kpi} from "./ui.js";
+import {rateCell, type AssistantPoint, type AssistantQuality, type AssistantQualityWeek} from "./assistant-accuracy.js";
 
 /**
  * Red flag for the monthly health-score accuracy audit: more than 20% of churned
@@ -72,6 +73,8 @@ export interface ModelQuality {
     changed_tier: number;
     change_rate: number;
   }[];
+  /** the CSM assistant's weeks (marts.mart_assistant_quality): see assistant-accuracy.ts */
+  assistant: AssistantQualityWeek[];
 }
 
 /** Share of churned accounts scored healthy (health score) and Low (model), over all cutoffs. */
@@ -421,4 +424,103 @@ export function cardSummary(q: ModelQuality): HTMLElement {
             .join(" · ")}</span>`
         : ""
     }</div>` as HTMLElement;
+}
+
+/**
+ * A week-by-week share of the assistant (accuracy, or the guardrail pass share) per generator ×
+ * audience against its target line. A week with too few ratings (or summaries) is a hollow dot:
+ * shown, with its count in the tip, but not to be read as a trend.
+ */
+function assistantShareChart(
+  a: AssistantQuality,
+  {width}: {width: number},
+  spec: {
+    value: (p: AssistantPoint) => number | null;
+    enough: (p: AssistantPoint) => boolean;
+    target: number;
+    label: string;
+    count: string;
+  },
+): SVGSVGElement | HTMLElement {
+  const pts = a.points
+    .filter((p) => spec.value(p) !== null)
+    .map((p) => ({...p, date: parseUtc(p.week), v: spec.value(p)!, n: spec.count === "Rated" ? p.rated : p.made}));
+  const tip = {
+    format: {
+      x: (d: Date) => `week of ${formatDate(d)}`,
+      y: (v: number) => formatPercent(v),
+      fill: false,
+      stroke: false,
+      r: false,
+    },
+  };
+  const channels = {[spec.count]: "n", Series: "series"};
+  return Plot.plot({
+    width: Math.max(width, MIN_WIDTH),
+    height: 260,
+    marginLeft: 45,
+    style: PLOT_STYLE,
+    // a tick per Monday (every other one on a narrow screen): the data are weekly
+    x: {
+      type: "utc",
+      label: "week of →",
+      tickFormat: "%d %b",
+      ticks: d3.utcMonday.every(width < 560 ? 2 : 1) ?? undefined,
+    },
+    y: {label: `↑ ${spec.label}`, tickFormat: "%", domain: [0, 1], grid: true},
+    color: {domain: a.series, legend: true},
+    r: {range: [3, 9]},
+    marks: [
+      Plot.ruleY([spec.target], {stroke: BAD, strokeDasharray: "4,3"}),
+      Plot.text([`target ≥ ${formatPercent(spec.target)}`], {frameAnchor: "bottom-right", dy: -4, dx: -4, fill: BAD}),
+      Plot.lineY(pts, {x: "date", y: "v", stroke: "series", strokeOpacity: 0.4}),
+      Plot.dot(
+        pts.filter((p) => spec.enough(p)),
+        {x: "date", y: "v", fill: "series", r: "n", tip, channels},
+      ),
+      Plot.dot(
+        pts.filter((p) => !spec.enough(p)),
+        {x: "date", y: "v", stroke: "series", fill: "white", r: "n", strokeWidth: 1.5, tip, channels},
+      ),
+    ],
+  });
+}
+
+/** Accuracy per week: the share of CSM ratings that say "accurate", against config.assistant.accuracyTarget. */
+export function assistantAccuracyChart(a: AssistantQuality, size: {width: number}): SVGSVGElement | HTMLElement {
+  return assistantShareChart(a, size, {
+    value: (p) => p.accuracy,
+    enough: (p) => p.enough,
+    target: a.targets.accuracy,
+    label: "rated accurate",
+    count: "Rated",
+  });
+}
+
+/** The share of summaries that passed every guardrail, per week, against config.assistant.guardrailPassTarget. */
+export function assistantGuardrailChart(a: AssistantQuality, size: {width: number}): SVGSVGElement | HTMLElement {
+  return assistantShareChart(a, size, {
+    value: (p) => p.guardrail_pass_share,
+    enough: (p) => p.enough_made,
+    target: a.targets.guardrailPass,
+    label: "passed the guardrails",
+    count: "Made",
+  });
+}
+
+/** The counts behind both charts, newest week first. */
+export function assistantTable(a: AssistantQuality): HTMLElement {
+  const rows = [...a.points].reverse();
+  const tone = (share: number | null, enough: boolean, target: number) =>
+    share === null || !enough ? "" : share >= target ? `color:${GOOD}` : `color:${BAD};font-weight:600`;
+  return html`<table class="sg-table" id="assistant-table"><thead><tr><th>Week of</th><th>Generator · audience</th><th class="num">Made</th><th class="num">Passed the guardrails</th><th class="num">Rated</th><th class="num">Rated accurate</th></tr></thead><tbody>
+    ${rows.map(
+      (
+        p,
+      ) => html`<tr data-week=${p.week} data-series=${p.series}><td>${formatDate(p.week)}</td><td>${p.series}</td><td class="num">${formatInt(p.made)}</td>
+      <td class="num" style=${tone(p.guardrail_pass_share, p.enough_made, a.targets.guardrailPass)}>${rateCell(p.guardrail_passed, p.made, p.enough_made)}</td>
+      <td class="num">${formatInt(p.rated)}</td>
+      <td class="num" style=${tone(p.accuracy, p.enough, a.targets.accuracy)}>${rateCell(p.accurate, p.rated, p.enough)}</td></tr>`,
+    )}
+  </tbody></table>` as HTMLElement;
 }

@@ -7,6 +7,7 @@ import type {InferenceSession as Session} from "npm:onnxruntime-web";
 import {encodeRow, type CardFeature} from "../rules/dashboard-math.js";
 import {html} from "npm:htl";
 import {tierOfProbability} from "../rules/config.js";
+import {featureLabel} from "../rules/labels.js";
 import {formatPercent} from "./format.js";
 import {TIER_COLOURS} from "./theme.js";
 
@@ -80,10 +81,10 @@ const USAGE_30D = ["logins_30d", "feature_uses_30d", "api_calls_30d", "report_ex
  * A ticket count (0–10): the totals that include it move by the same amount, and never fall
  * below the count itself.
  */
-function ticketCount(id: string, label: string, totals: readonly string[]): WhatIfInput {
+function ticketCount(id: string, totals: readonly string[]): WhatIfInput {
   return {
     id,
-    label,
+    label: featureLabel(id),
     min: 0,
     max: 10,
     step: 1,
@@ -106,7 +107,7 @@ function ticketCount(id: string, label: string, totals: readonly string[]): What
 export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
   {
     id: "events_last_30d",
-    label: "Engagement events, last 30 days",
+    label: featureLabel("events_last_30d"),
     min: 0,
     max: 5000,
     step: 10,
@@ -126,11 +127,11 @@ export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
       return out;
     },
   },
-  ticketCount("high_priority_tickets_30d", "High-priority tickets, last 30 days", ["tickets_30d", "tickets_90d"]),
-  ticketCount("open_high_priority_tickets", "Open high-priority tickets", ["open_tickets"]),
+  ticketCount("high_priority_tickets_30d", ["tickets_30d", "tickets_90d"]),
+  ticketCount("open_high_priority_tickets", ["open_tickets"]),
   {
     id: "integrations_90d",
-    label: "Integrations connected, last 90 days",
+    label: featureLabel("integrations_90d"),
     min: 0,
     max: 20,
     step: 1,
@@ -140,7 +141,7 @@ export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
   },
   {
     id: "seat_utilisation",
-    label: "Seat utilisation (peak active users ÷ seats)",
+    label: `${featureLabel("seat_utilisation")} (peak active users ÷ seats)`,
     min: 0,
     max: 1.5,
     step: 0.05,
@@ -150,7 +151,7 @@ export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
   },
   {
     id: "latest_nps",
-    label: "Latest NPS response (0–10)",
+    label: `${featureLabel("latest_nps")} (0–10)`,
     min: 0,
     max: 10,
     step: 1,
@@ -160,7 +161,7 @@ export const WHAT_IF_INPUTS: readonly WhatIfInput[] = [
   },
   {
     id: "outreach_30d",
-    label: "CS touches logged, last 30 days",
+    label: featureLabel("outreach_30d"),
     min: 0,
     max: 10,
     step: 1,

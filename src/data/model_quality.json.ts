@@ -1,5 +1,6 @@
 // Model and score quality: the model card plus back-test figures computed from the warehouse
 // (calibration and lift by decile, metrics per cutoff, drift, and the health-score back-test).
+import {config} from "../rules/config.ts";
 import {modelCard, withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 /** AUC (Mann–Whitney, ties at average rank) of `score` against `label`, per cutoff. */
@@ -55,6 +56,23 @@ writeJson(
     // how steady each score's tier is month to month (marts.mart_tier_stability)
     const stability = await w.rows(`
       SELECT score, as_of_date, accounts, changed_tier, change_rate FROM marts.mart_tier_stability ORDER BY as_of_date, score`);
-    return {build, card, backtest: {perCutoff, deciles, thresholds}, drift, healthWeights, healthSegments, stability};
+    // the assistant's weekly accuracy and guardrail pass share (marts.mart_assistant_quality, read
+    // from the operational store by the build): the last config.assistant.weeksShown weeks
+    const assistant = await w.rows(`
+      SELECT strftime(week, '%Y-%m-%d') AS week, generator, audience, made, guardrail_passed, rated, accurate,
+             guardrail_pass_share, accuracy
+      FROM marts.mart_assistant_quality
+      WHERE week > (SELECT as_of FROM marts.build_info) - INTERVAL ${config.assistant.weeksShown * 7} DAY
+      ORDER BY week, generator, audience`);
+    return {
+      build,
+      card,
+      backtest: {perCutoff, deciles, thresholds},
+      drift,
+      healthWeights,
+      healthSegments,
+      stability,
+      assistant,
+    };
   }),
 );

@@ -422,6 +422,29 @@ export const config = {
     reportWindowDays: 90,
   },
 
+  /**
+   * The executive brief (loaders/brief/): what changed in the portfolio since the previous build
+   * and over the week, on the executive overview, and sent to the alert targets as a weekly digest.
+   * "At risk" is config.atRiskTiers; the renewal window is a stage of the renewal playbook.
+   */
+  brief: {
+    /**
+     * renewals "entering the window" crossed into this renewal-playbook stage since the
+     * comparison: the 60-day stage, when the proposal is presented and blockers escalated
+     */
+    renewalWindowStage: "renewal_60d" as string,
+    /** the biggest movers listed each way (ARR at risk up, down) */
+    movers: 5,
+    /** at most this many accounts named in a list (new at-risk accounts, renewals); the rest are counted */
+    listAccounts: 5,
+    /**
+     * the weekly digest goes out with the first build whose as-of date is on or after this
+     * weekday in a week with no digest yet (ISO: 1 = Monday … 7 = Sunday), and covers the week
+     * since the previous digest
+     */
+    digestWeekday: 1,
+  },
+
   /** Governance. */
   governance: {
     watermark: "[AI-GENERATED SUMMARY — HUMAN REVIEW REQUIRED BEFORE EXTERNAL DISTRIBUTION]",
@@ -446,6 +469,30 @@ export const config = {
     driftAction: "warn" as "warn" | "fail",
   },
 
+  /** The CSM's assistant: account briefs, answers to questions about one account. */
+  assistant: {
+    /** "what changed" compares today's scores with the score history point this many days back (or the one before) */
+    changeLookbackDays: 28,
+    /**
+     * the rollout plan's success metric: at least this share of the ratings CSMs give AI summaries
+     * and answers say "accurate" (POST /summaries/{id}/feedback; /metrics, the Model quality page)
+     */
+    accuracyTarget: 0.8,
+    /** at least this share of the summaries made pass every guardrail (a fallback after a failed LLM answer does not) */
+    guardrailPassTarget: 0.9,
+    /** longest feedback reason kept, in characters (after PII and instruction-like text are removed) */
+    feedbackReasonMaxChars: 500,
+    /** /metrics reports the accuracy and guardrail pass share over the last this many days (rolling) */
+    windowDays: 28,
+    /** the Model quality page shows this many weeks, up to the build's as-of date */
+    weeksShown: 12,
+    /**
+     * a week with fewer ratings than this (or fewer summaries, for the guardrail pass share) is
+     * shown with its count but not read as a rate: 2 ratings are not a trend
+     */
+    minRatingsPerWeek: 10,
+  },
+
   /** Build-time data-quality rules. */
   dataQuality: {
     /** the newest usage event may be at most this many days older than the as-of date */
@@ -462,6 +509,14 @@ export type Config = typeof config;
 /** Whether a tier counts as at risk (config.atRiskTiers). */
 export function isAtRisk(tier: RiskTier): boolean {
   return config.atRiskTiers.includes(tier);
+}
+
+/** Days before renewal of the executive brief's renewal window (config.brief.renewalWindowStage). */
+export function briefRenewalWindowDays(c: Config = config): number {
+  const days = c.playbooks.renewal.stages.find((s) => s.id === c.brief.renewalWindowStage)?.daysBefore;
+  if (days === undefined || days === null)
+    throw new Error(`config.brief.renewalWindowStage: "${c.brief.renewalWindowStage}" is not a dated renewal stage`);
+  return days;
 }
 
 /** Tier of a 0–100 rule-based risk score. */
@@ -510,6 +565,24 @@ export function validateConfig(c: Config = config): string[] {
   for (const key of ["snoozeMaxDays", "noteMaxChars", "reasonMaxChars", "doneQuietDays", "reportWindowDays"] as const)
     if (!(Number.isInteger(work[key]) && work[key] > 0))
       problems.push(`config.ctaWork.${key}: must be a positive whole number (got ${work[key]})`);
+  for (const key of ["accuracyTarget", "guardrailPassTarget"] as const)
+    if (!(c.assistant[key] > 0 && c.assistant[key] <= 1))
+      problems.push(`config.assistant.${key}: must be a share in (0, 1] (got ${c.assistant[key]})`);
+  for (const key of ["feedbackReasonMaxChars", "windowDays", "weeksShown", "minRatingsPerWeek"] as const)
+    if (!(Number.isInteger(c.assistant[key]) && c.assistant[key] > 0))
+      problems.push(`config.assistant.${key}: must be a positive whole number (got ${c.assistant[key]})`);
+  const stage = c.playbooks.renewal.stages.find((s) => s.id === c.brief.renewalWindowStage);
+  if (!stage || stage.daysBefore === null)
+    problems.push(
+      `config.brief.renewalWindowStage: "${c.brief.renewalWindowStage}" is not a dated stage of the renewal playbook (known: ${c.playbooks.renewal.stages.flatMap((s) => (s.daysBefore === null ? [] : [s.id])).join(", ")})`,
+    );
+  for (const key of ["movers", "listAccounts"] as const)
+    if (!(Number.isInteger(c.brief[key]) && c.brief[key] > 0 && c.brief[key] <= 25))
+      problems.push(`config.brief.${key}: must be a whole number from 1 to 25 (got ${c.brief[key]})`);
+  if (!(Number.isInteger(c.brief.digestWeekday) && c.brief.digestWeekday >= 1 && c.brief.digestWeekday <= 7))
+    problems.push(
+      `config.brief.digestWeekday: must be an ISO weekday, 1 (Monday) to 7 (Sunday) (got ${c.brief.digestWeekday})`,
+    );
   problems.push(...validateCapacity(c.capacity, c.playbooks.ctaRules));
   problems.push(...validatePlaybooks(c.playbooks, c));
   return problems;

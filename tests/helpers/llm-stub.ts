@@ -31,6 +31,8 @@ export type StubMode =
   | "pii"
   | "obey"
   | "entity"
+  | "uncited"
+  | "refuse"
   | "custom";
 
 export interface StubRequest {
@@ -83,7 +85,7 @@ function answerFor(mode: StubMode, f: StubFacts, stub: LlmStub): Record<string, 
   const good = {
     headline: `${f.account_token}: ${f.model_tier} churn risk at ${f.churn_probability_pct}% with ${f.days_to_renewal} days to renewal`,
     risk_level: f.model_tier,
-    summary: `${f.account_token} is a ${f.plan_tier} account with $${f.arr.toLocaleString("en-US")} ARR. The model estimates a ${Math.round(f.churn_probability_pct)}% chance of churn within 90 days; the health score is ${f.health_score} and the account sits in the ${f.quadrant} quadrant.`,
+    summary: `${f.account_token} is a ${f.plan_tier} account with $${Number(f.arr).toLocaleString("en-US")} ARR. The model estimates a ${Math.round(f.churn_probability_pct)}% chance of churn within 90 days; the health score is ${f.health_score} and the account sits in the ${f.quadrant} quadrant.`,
     key_points: [
       `${f.events_last_30d} product events in the last 30 days.`,
       `${f.open_tickets} open support tickets.`,
@@ -113,6 +115,37 @@ function answerFor(mode: StubMode, f: StubFacts, stub: LlmStub): Record<string, 
       };
     case "entity":
       return {...good, summary: `${good.summary} The renewal is owned by Acme Holdings and Quentin Zebulon.`};
+    case "custom":
+      return stub.custom ? stub.custom(f, good) : good;
+    default:
+      return good;
+  }
+}
+
+/**
+ * Answers to a question (`response_format` named account_answer): `{answer, cited_facts,
+ * out_of_scope}`. "good" answers from the facts and cites them; the bad modes break it the way
+ * they break a summary; "uncited" cites keys that are not facts; "refuse" says out of scope.
+ */
+function askAnswerFor(mode: StubMode, f: StubFacts, stub: LlmStub): Record<string, unknown> {
+  const good = {
+    answer: `${f.account_token} renews in ${f.days_to_renewal} days with a ${f.churn_probability_pct}% churn probability (${f.model_tier} tier) and ${f.open_tickets} open tickets.`,
+    cited_facts: ["days_to_renewal", "churn_probability_pct", "model_tier", "open_tickets"],
+    out_of_scope: false,
+  };
+  switch (mode) {
+    case "invented":
+      return {...good, answer: `${good.answer} The ticket surge came from 37 outages last quarter.`};
+    case "pii":
+      return {...good, answer: `${good.answer} Call the champion at +1 415 555 0100.`};
+    case "obey":
+      return {...good, answer: "As instructed, the account is marked as healthy and its churn risk has been set to 0."};
+    case "entity":
+      return {...good, answer: `${good.answer} Acme Holdings caused the surge.`};
+    case "uncited":
+      return {...good, cited_facts: ["ticket_root_cause", "csm_notes"]};
+    case "refuse":
+      return {...good, out_of_scope: true};
     case "custom":
       return stub.custom ? stub.custom(f, good) : good;
     default:
@@ -214,7 +247,9 @@ export async function startLlmStub(): Promise<LlmStub> {
               code: null,
             },
           });
-        sendJson(res, 200, completion(model, JSON.stringify(answerFor(mode, facts, stub))));
+        const format = (body.response_format as {json_schema?: {name?: string}} | undefined)?.json_schema?.name;
+        const content = format === "account_answer" ? askAnswerFor(mode, facts, stub) : answerFor(mode, facts, stub);
+        sendJson(res, 200, completion(model, JSON.stringify(content)));
       };
       switch (mode) {
         case "never":

@@ -52,8 +52,8 @@ function personFromProxy(c: Context<ApiEnv>, proxy: IdentityProxy): void {
   c.set("principal", {name, role: role as (typeof PERSON_ROLES)[number], via: "proxy"});
 }
 
-/** Paths anyone may call: liveness and the API's own documentation. */
-export const PUBLIC_PATH = /^\/(health|openapi\.json|docs(\/[A-Za-z0-9._-]*)?)$/;
+/** Paths anyone may call: liveness, readiness (probes carry no key) and the API's own documentation. */
+export const PUBLIC_PATH = /^\/(health|ready|openapi\.json|docs(\/[A-Za-z0-9._-]*)?)$/;
 /** Paths that need the admin role. */
 export const ADMIN_PATH = /^\/(metrics|admin(\/.*)?)$/;
 

@@ -1,5 +1,5 @@
 import {createRoute, z} from "@hono/zod-openapi";
-import {monitorEventLoopDelay} from "node:perf_hooks";
+import {monitorEventLoopDelay, type IntervalHistogram} from "node:perf_hooks";
 import {sendTestAlert} from "../../../loaders/alerts/deliver.ts";
 import {loadTargets} from "../../../loaders/alerts/targets.ts";
 import type {ApiApp, ApiDeps} from "../env.ts";
@@ -7,11 +7,24 @@ import {notFound} from "../problem.ts";
 import {problem, ReloadResponseSchema, TestAlertRequestSchema, TestAlertResponseSchema} from "../schemas.ts";
 import {COMMON_RESPONSES} from "./responses.ts";
 
+/**
+ * Event-loop delay, sampled all the time and reported with the metrics. One histogram per process
+ * (the loop is the process's), made on first use, however many apps the process builds: the
+ * server's start-up warm-up app and the tests' apps would otherwise each leave a sampling timer
+ * running.
+ */
+let processLoopDelay: IntervalHistogram | null = null;
+function loopDelayHistogram(): IntervalHistogram {
+  if (!processLoopDelay) {
+    processLoopDelay = monitorEventLoopDelay({resolution: 5});
+    processLoopDelay.enable();
+  }
+  return processLoopDelay;
+}
+
 /** The admin role's routes: Prometheus metrics, a reload check now, a signed test alert. */
 export function adminRoutes(app: ApiApp, {warehouse, models, metrics}: ApiDeps): void {
-  // event-loop delay, sampled all the time and reported with the metrics
-  const loopDelay = monitorEventLoopDelay({resolution: 5});
-  loopDelay.enable();
+  const loopDelay = loopDelayHistogram();
 
   app.openapi(
     createRoute({
@@ -27,7 +40,9 @@ export function adminRoutes(app: ApiApp, {warehouse, models, metrics}: ApiDeps):
         ...COMMON_RESPONSES,
       },
     }),
-    (c) => {
+    async (c) => {
+      // figures read from elsewhere at scrape time (the assistant's quality from the store)
+      await metrics.registry.collect();
       metrics.eventLoopDelay.set({quantile: "0.5"}, loopDelay.percentile(50) / 1e9);
       metrics.eventLoopDelay.set({quantile: "0.99"}, loopDelay.percentile(99) / 1e9);
       metrics.eventLoopDelay.set({quantile: "1"}, loopDelay.max / 1e9);

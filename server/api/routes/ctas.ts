@@ -426,7 +426,8 @@ export function ctaRoutes(app: ApiApp, {warehouse, store}: ApiDeps): void {
           },
           ...(await store.timeline(id)).map((a: AuditEntry) => ({
             at: a.at,
-            kind: a.action === "capacity" ? ("status" as const) : a.action,
+            // a CTA's timeline holds only CTA actions (store.timeline reads entity "cta")
+            kind: a.action === "capacity" || a.action === "feedback" ? ("status" as const) : a.action,
             actor: a.actor,
             detail: a.detail,
           })),

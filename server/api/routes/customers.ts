@@ -2,9 +2,12 @@ import {createRoute} from "@hono/zod-openapi";
 import type {ApiApp, ApiDeps} from "../env.ts";
 import {notFound} from "../problem.ts";
 import {loadCustomer, loadCustomer360, loadDisagreements, warehouseModelVersion} from "../queries.ts";
+import {bulkPage, filtersOf} from "../bulk.ts";
 import {
   Customer360Schema,
   CustomerIdParam,
+  CustomerListQuery,
+  CustomerPageSchema,
   CustomerSchema,
   DisagreementQuery,
   DisagreementsSchema,
@@ -18,6 +21,32 @@ const unknownCustomer = (id: string) =>
 /** An account as tonight's build scored it: its profile and scores, and the 360 view. */
 export function customerRoutes(app: ApiApp, {warehouse}: ApiDeps): void {
   const responses = {404: problem("Unknown customer id"), 422: problem("Invalid id"), ...COMMON_RESPONSES};
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/customers",
+      tags: ["customers"],
+      summary: "Every account, filtered and paged in customer_id order (for CRM syncs)",
+      description:
+        "Filters combine (AND). Pages follow `next_cursor` until it is null; the order is stable and a cursor belongs to one build. `changed_since` with the `data.built_at` of the last sync returns only the accounts whose tiers changed since.",
+      request: {query: CustomerListQuery},
+      responses: {
+        200: {content: {"application/json": {schema: CustomerPageSchema}}, description: "One page of accounts"},
+        409: problem("The cursor belongs to another build"),
+        422: problem("Invalid filter, limit or cursor (the field is named)"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const body = await warehouse.use(async (snap) => ({
+        data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
+        ...(await bulkPage(snap, "customer", filtersOf(q), q.cursor, q.limit)),
+      }));
+      return c.json(body, 200);
+    },
+  );
 
   app.openapi(
     createRoute({

@@ -3,7 +3,12 @@ import type {MiddlewareHandler} from "hono";
 import type {ApiApp, ApiDeps, ApiEnv} from "../env.ts";
 import {widestObject} from "../json-shape.ts";
 import {fieldPath, invalid, type FieldError} from "../problem.ts";
+import {bulkPage, bulkStream, filtersOf} from "../bulk.ts";
+import {warehouseModelVersion} from "../queries.ts";
 import {
+  BatchItemSchema,
+  BatchPageSchema,
+  BatchQuery,
   PredictionResponseSchema,
   predictionRequestSchema,
   problem,
@@ -109,8 +114,28 @@ function refuseFloods(m: ServedModel, body: unknown, limit: number): void {
     );
 }
 
-/** POST /predictions/churn: the churn model on one account's features or a batch. */
-export function predictionRoutes(app: ApiApp, {config, models, metrics}: ApiDeps): void {
+const NDJSON = "application/x-ndjson";
+
+/**
+ * Whether the client asks for NDJSON: `Accept` lists application/x-ndjson with a quality at
+ * least that of JSON (a browser's or a generic client's `*\/*` alone gets JSON).
+ */
+export function acceptsNdjson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let nd = -1;
+  let json = -1;
+  for (const part of accept.split(",")) {
+    const [type, ...params] = part.trim().toLowerCase().split(";");
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const q = qp ? Number(qp.slice(2)) : 1;
+    if (type === NDJSON) nd = Math.max(nd, Number.isFinite(q) ? q : 0);
+    else if (type === "application/json") json = Math.max(json, Number.isFinite(q) ? q : 0);
+  }
+  return nd > 0 && nd >= json;
+}
+
+/** POST /predictions/churn: the churn model on one account's features or a batch; GET /predictions/batch: every account's scores. */
+export function predictionRoutes(app: ApiApp, {config, models, metrics, warehouse}: ApiDeps): void {
   /** Scores valid feature rows (one per item) in input order. */
   const score = async (m: ServedModel, items: PredictionItem[], rows: Record<string, FeatureValue>[]) => {
     const preds = await Promise.all(rows.map((r) => m.predict(r)));
@@ -196,6 +221,71 @@ export function predictionRoutes(app: ApiApp, {config, models, metrics}: ApiDeps
           }))
         : [{id: null, features: body.features!, where: "body.features"}];
       return c.json(await models.use((m) => score(m, items, parseFeatures(m, items))), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/predictions/batch",
+      tags: ["predictions"],
+      summary: "Every account's current scores with its model drivers: paged JSON, or one NDJSON stream",
+      description: `The scores tonight's build wrote (the same as the 360 view), in customer_id order, with the filters of GET /customers. JSON pages follow \`next_cursor\` until it is null. With \`Accept: ${NDJSON}\` (or \`format=ndjson\`) the answer is every matching account in one stream, one BatchPrediction a line, read from one build however long it takes (a \`cursor\` resumes after its account); the build, model version and count are in the X-Data-Built-At, X-Model-Version and X-Total-Count headers.`,
+      request: {query: BatchQuery},
+      responses: {
+        200: {
+          content: {
+            "application/json": {schema: BatchPageSchema},
+            [NDJSON]: {schema: BatchItemSchema},
+          },
+          description: "A page of accounts (JSON), or every account, one JSON object a line (NDJSON)",
+        },
+        409: problem("The cursor belongs to another build"),
+        422: problem("Invalid filter, limit or cursor (the field is named)"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const filters = filtersOf(q);
+      const ndjson = q.format === "ndjson" || (q.format === undefined && acceptsNdjson(c.req.header("accept")));
+      if (!ndjson) {
+        const body = await warehouse.use(async (snap) => ({
+          data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
+          scored_by_model_version: await warehouseModelVersion(snap),
+          ...(await bulkPage(snap, "prediction", filters, q.cursor, q.limit)),
+        }));
+        return c.json(body, 200);
+      }
+      // The stream outlives this handler: the build it reads is held until the last line is
+      // taken (or the client leaves), so a reload meanwhile cannot close it under the stream.
+      const held = warehouse.hold();
+      try {
+        const snap = held.value;
+        const modelVersion = await warehouseModelVersion(snap);
+        const out = await bulkStream(snap, "prediction", filters, q.cursor, {
+          stallMs: config.requestTimeoutMs,
+          done: held.release,
+        });
+        const headers: Record<string, string> = {
+          "content-type": `${NDJSON}; charset=utf-8`,
+          "cache-control": "no-store",
+          "x-data-built-at": snap.info.built_at,
+          "x-data-as-of": snap.info.as_of,
+          "x-total-count": String(out.total),
+        };
+        if (modelVersion) headers["x-model-version"] = modelVersion;
+        if (out.changed_since) headers["x-changed-since-compared-with"] = out.changed_since.compared_with;
+        // Hono answers HEAD with the GET handler's headers and drops the body unread: end the stream here
+        if (c.req.method === "HEAD") {
+          await out.stream.cancel();
+          return c.body(null, 200, headers) as never;
+        }
+        return c.body(out.stream, 200, headers) as never;
+      } catch (e) {
+        held.release();
+        throw e;
+      }
     },
   );
 }

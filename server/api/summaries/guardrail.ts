@@ -18,7 +18,7 @@ import {RISK_TIERS} from "../../../src/rules/config.ts";
 import type {AccountFacts, PrivateValues} from "./facts.ts";
 import {fold, normalizeText, numbersAsDigits} from "./normalize.ts";
 import {looksLikeInjection, scanText} from "./pii.ts";
-import {SYSTEM_PROMPT} from "./prompt.ts";
+import {ASK_SYSTEM_PROMPT, SYSTEM_PROMPT} from "./prompt.ts";
 
 export const SummaryAnswerSchema = z.strictObject({
   headline: z.string().min(1).max(200),
@@ -74,6 +74,8 @@ interface Vocabulary {
   dates: Set<string>;
   words: Set<string>;
   identifiers: Set<string>;
+  /** account tokens the facts hold (a text may name only these) */
+  tokens: Set<string>;
 }
 
 function walk(
@@ -91,12 +93,15 @@ function walk(
   else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") visit(key, v);
 }
 
-export function vocabularyOf(facts: AccountFacts): Vocabulary {
+/** Every number, date, word and identifier in `facts` (any JSON value): what a text may say. */
+export function vocabularyOf(facts: unknown): Vocabulary {
   const numbers: number[] = [];
   const dates = new Set<string>();
   const words = new Set(GLOSSARY.split(/\s+/).filter(Boolean));
   const identifiers = new Set<string>();
+  const tokens = new Set<string>();
   const addText = (s: string) => {
+    for (const t of s.match(TOKEN_RE) ?? []) tokens.add(t);
     for (const d of s.match(DATE_RE) ?? []) dates.add(d);
     const noDates = s.replace(DATE_RE, " ");
     for (const m of noDates.matchAll(/\d+(?:\.\d+)?/g)) numbers.push(Number(m[0]));
@@ -108,7 +113,7 @@ export function vocabularyOf(facts: AccountFacts): Vocabulary {
     if (typeof v === "number") numbers.push(v);
     else if (typeof v === "string") addText(v);
   });
-  return {numbers, dates, words, identifiers};
+  return {numbers, dates, words, identifiers, tokens};
 }
 
 function roundTo(x: number, d: number): number {
@@ -144,9 +149,9 @@ export function ungroundedNumbers(text: string, vocab: Vocabulary): string[] {
 }
 
 /** Named entities in `text` that are not facts or glossary words. */
-export function ungroundedEntities(text: string, facts: AccountFacts, vocab: Vocabulary): string[] {
+export function ungroundedEntities(text: string, vocab: Vocabulary): string[] {
   const bad: string[] = [];
-  for (const tok of text.match(TOKEN_RE) ?? []) if (tok !== facts.account_token) bad.push(tok);
+  for (const tok of text.match(TOKEN_RE) ?? []) if (!vocab.tokens.has(tok)) bad.push(tok);
   for (const id of text.match(SNAKE_RE) ?? []) if (!vocab.identifiers.has(id) && !vocab.words.has(id)) bad.push(id);
   // capitalised words that do not start a sentence, a list item or a clause after a colon
   const cleaned = text.replace(TOKEN_RE, " ").replace(SNAKE_RE, " ");
@@ -197,10 +202,12 @@ const words = (text: string) =>
   fold(text)
     .split(/[^a-z0-9]+/)
     .filter(Boolean);
-const PROMPT_SHINGLES = (() => {
-  const w = words(SYSTEM_PROMPT);
-  return new Set(w.slice(0, w.length - ECHO_WORDS + 1).map((_, i) => w.slice(i, i + ECHO_WORDS).join(" ")));
-})();
+const PROMPT_SHINGLES = new Set(
+  [SYSTEM_PROMPT, ASK_SYSTEM_PROMPT].flatMap((prompt) => {
+    const w = words(prompt);
+    return w.slice(0, w.length - ECHO_WORDS + 1).map((_, i) => w.slice(i, i + ECHO_WORDS).join(" "));
+  }),
+);
 
 /** Does the text repeat the system prompt (any casing, spacing or punctuation)? */
 export function echoesSystemPrompt(text: string): boolean {
@@ -210,35 +217,23 @@ export function echoesSystemPrompt(text: string): boolean {
   return false;
 }
 
-export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateValues): GuardrailResult {
-  let parsed: unknown;
-  const body = content
-    .trim()
-    .replace(/^```(?:json)?\s*/i, "")
-    .replace(/```\s*$/, "")
-    .trim();
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return {ok: false, reason: "invalid_json", detail: "the answer is not JSON"};
-  }
-  const r = SummaryAnswerSchema.safeParse(parsed);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    return {ok: false, reason: "schema", detail: `answer.${i.path.join(".")}: ${i.message}`};
-  }
-  const a = r.data;
-  if (a.out_of_scope)
-    return {ok: false, reason: "out_of_scope", detail: "the model flagged the request as out of scope"};
-  const text = normalizeText([a.headline, a.summary, ...a.key_points, ...a.recommended_actions].join("\n")).text;
+export type GroundingResult = {ok: true} | {ok: false; reason: GuardrailReason; detail: string};
+
+/**
+ * The checks every generated text passes whatever it is about (an account summary, an answer to
+ * a question, the portfolio brief): no markup, no personal data (patterns and the given private
+ * values), no sign of obeying injected text or repeating the system prompt, and every number,
+ * date, account token and named entity grounded in `facts` (any JSON value).
+ */
+export function checkGroundedText(
+  input: string,
+  facts: unknown,
+  priv: Record<string, string | null | undefined> = {},
+): GroundingResult {
+  const text = normalizeText(input).text;
   if (MARKUP.test(text))
     return {ok: false, reason: "markup", detail: "the answer contains markup (HTML, script or links)"};
-  const pii = scanText(text, {
-    company_name: priv.company_name,
-    primary_contact_email: priv.primary_contact_email,
-    csm_owner: priv.csm_owner,
-    customer_id: priv.customer_id,
-  });
+  const pii = scanText(text, priv);
   if (pii.length)
     return {
       ok: false,
@@ -248,12 +243,6 @@ export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateV
   const folded = fold(text);
   if (OBEDIENCE.some((re) => re.test(folded)) || looksLikeInjection(text) || echoesSystemPrompt(text))
     return {ok: false, reason: "injection", detail: "the answer follows or repeats injected instructions"};
-  if (a.risk_level !== facts.model_tier)
-    return {
-      ok: false,
-      reason: "risk_mismatch",
-      detail: `risk_level "${a.risk_level}" differs from the model tier "${facts.model_tier}"`,
-    };
   const vocab = vocabularyOf(facts);
   const numbers = ungroundedNumbers(numbersAsDigits(text), vocab);
   if (numbers.length)
@@ -262,12 +251,60 @@ export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateV
       reason: "ungrounded_number",
       detail: `numbers not in the facts: ${[...new Set(numbers)].slice(0, 5).join(", ")}`,
     };
-  const entities = ungroundedEntities(text, facts, vocab);
+  const entities = ungroundedEntities(text, vocab);
   if (entities.length)
     return {
       ok: false,
       reason: "ungrounded_entity",
       detail: `names not in the facts: ${[...new Set(entities)].slice(0, 5).join(", ")}`,
     };
-  return {ok: true, answer: a};
+  return {ok: true};
 }
+
+/** An answer's JSON body: the model may wrap it in a code fence. */
+export function parseJsonAnswer(content: string): {ok: true; value: unknown} | {ok: false} {
+  const body = content
+    .trim()
+    .replace(/^```(?:json)?\s*/i, "")
+    .replace(/```\s*$/, "")
+    .trim();
+  try {
+    return {ok: true, value: JSON.parse(body)};
+  } catch {
+    return {ok: false};
+  }
+}
+
+/** The private values of an account, as the PII scan names them. */
+export const privateScan = (priv: PrivateValues) => ({
+  company_name: priv.company_name,
+  primary_contact_email: priv.primary_contact_email,
+  csm_owner: priv.csm_owner,
+  customer_id: priv.customer_id,
+});
+
+export function checkAnswer(content: string, facts: AccountFacts, priv: PrivateValues): GuardrailResult {
+  const parsed = parseJsonAnswer(content);
+  if (!parsed.ok) return {ok: false, reason: "invalid_json", detail: "the answer is not JSON"};
+  const r = SummaryAnswerSchema.safeParse(parsed.value);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    return {ok: false, reason: "schema", detail: `answer.${i.path.join(".")}: ${i.message}`};
+  }
+  const a = r.data;
+  if (a.out_of_scope)
+    return {ok: false, reason: "out_of_scope", detail: "the model flagged the request as out of scope"};
+  const text = [a.headline, a.summary, ...a.key_points, ...a.recommended_actions].join("\n");
+  const grounded = checkGroundedText(text, facts, privateScan(priv));
+  // markup, leaks and obeyed injections are the worse failures; then a wrong verdict; then grounding
+  if (!grounded.ok && UNSAFE.has(grounded.reason)) return grounded;
+  if (a.risk_level !== facts.model_tier)
+    return {
+      ok: false,
+      reason: "risk_mismatch",
+      detail: `risk_level "${a.risk_level}" differs from the model tier "${facts.model_tier}"`,
+    };
+  return grounded.ok ? {ok: true, answer: a} : grounded;
+}
+
+const UNSAFE = new Set<GuardrailReason>(["markup", "pii_leak", "injection"]);

@@ -125,7 +125,12 @@ export class LlmClient {
     if (seconds !== null) this.metrics.llmLatency.observe({outcome}, seconds);
   }
 
-  async complete(messages: ChatMessage[], signal?: AbortSignal): Promise<LlmResult> {
+  /** One chat completion whose content must match `format` (the summary's JSON schema by default). */
+  async complete(
+    messages: ChatMessage[],
+    signal?: AbortSignal,
+    format: {name: string; schema: object} = {name: "account_summary", schema: SUMMARY_JSON_SCHEMA},
+  ): Promise<LlmResult> {
     if (!this.breaker.allow()) {
       this.record("circuit_open", null);
       return {ok: false, outcome: "circuit_open", detail: "the LLM circuit breaker is open after repeated failures"};
@@ -154,11 +159,7 @@ export class LlmClient {
           max_tokens: 800,
           response_format: {
             type: "json_schema",
-            json_schema: {
-              name: "account_summary",
-              strict: true,
-              schema: SUMMARY_JSON_SCHEMA as unknown as Record<string, unknown>,
-            },
+            json_schema: {name: format.name, strict: true, schema: format.schema as Record<string, unknown>},
           },
         },
         {signal: ac.signal, timeout: this.opts.timeoutMs},

@@ -4,20 +4,55 @@
  * by the server, to every summary whatever wrote it. Results are cached per account, data
  * version, model version, focus and request text.
  */
-import {createHash} from "node:crypto";
+import {createHash, randomBytes} from "node:crypto";
 import {config} from "../../../src/rules/config.ts";
 import type {Logger} from "../log.ts";
 import type {ApiMetrics} from "../prometheus.ts";
-import {BUILTIN_NOTE, builtinSummary, type Focus} from "./builtin.ts";
+import {
+  ASK_JSON_SCHEMA,
+  BUILTIN_ANSWER_NOTE,
+  buildAskMessages,
+  builtinAnswer,
+  checkAskAnswer,
+  citations,
+  readQuestion,
+} from "./ask.ts";
+import {BUILTIN_NOTE, builtinSummary, type Audience, type Focus} from "./builtin.ts";
 import type {FactSheet} from "./facts.ts";
 import {checkAnswer, type GuardrailReason, type SummaryAnswer} from "./guardrail.ts";
 import type {LlmClient} from "./llm.ts";
 import {buildMessages, scanPrompt} from "./prompt.ts";
-import {INSTRUCTIONS_MAX} from "../schemas.ts";
+import {INSTRUCTIONS_MAX, QUESTION_MAX} from "../schemas.ts";
 import {fold, normalizeText} from "./normalize.ts";
 import {looksLikeInjection, sanitizeFreeText, scanText} from "./pii.ts";
 
+/** A new id for a generated summary or answer: what feedback refers to. */
+export const newSummaryId = () => `sum_${randomBytes(12).toString("hex")}`;
+
+/**
+ * The account's name where the text has its token: the model and the guardrail only ever see the
+ * token; the authorised caller reads the name ("this account" when the name is unknown).
+ */
+export function revealName<T>(value: T, token: string, name: string | null): T {
+  const swap = (s: string) => s.replaceAll(token, name?.trim() || "this account");
+  const walk = (v: unknown): unknown =>
+    typeof v === "string"
+      ? swap(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === "object"
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === "account_token" ? x : walk(x)]))
+          : v;
+  return walk(value) as T;
+}
+
 export interface SummaryResult {
+  /** what POST /summaries/{id}/feedback rates; the same for a cached copy of the same text */
+  id: string;
+  customer_id: string;
+  /** the account's name, put back in place of the token for the caller */
+  account_name: string | null;
+  audience: Audience;
   account_token: string;
   generator: "llm" | "builtin";
   llm_model: string | null;
@@ -27,6 +62,38 @@ export interface SummaryResult {
   guardrail: {passed: boolean; attempts: number; failures: string[]};
   summary: SummaryAnswer;
   /** the summary as text, ending with the governance watermark */
+  text: string;
+  watermark: string;
+  data_version: string;
+  model_version: string;
+  cached: boolean;
+  generated_at: string;
+}
+
+export interface SummaryOptions {
+  dataVersion: string;
+  modelVersion: string;
+  signal?: AbortSignal;
+}
+
+export interface AskResult {
+  id: string;
+  customer_id: string;
+  account_name: string | null;
+  account_token: string;
+  /** the question as it was read (normalised; personal data and fence characters removed) */
+  question: string;
+  /** the question was not one this account's facts can answer: `answer` says why */
+  refused: boolean;
+  answer: string;
+  /** the facts the answer used, with their labels */
+  cited_facts: {fact: string; label: string; value: unknown}[];
+  generator: "llm" | "builtin";
+  llm_model: string | null;
+  flagged: boolean;
+  fallback_reason: string | null;
+  guardrail: {passed: boolean; attempts: number; failures: string[]};
+  /** the answer as text, ending with the governance watermark */
   text: string;
   watermark: string;
   data_version: string;
@@ -97,19 +164,22 @@ export class SummaryService {
     sheet: FactSheet,
     dataVersion: string,
     modelVersion: string,
-    focus: Focus,
-    instructions: string | null,
+    kind: string,
+    text: string | null,
   ): string {
     const h = createHash("sha256")
-      .update(instructions ?? "")
+      .update(text ?? "")
       .digest("hex")
       .slice(0, 16);
-    return `${sheet.facts.account_token}|${dataVersion}|${modelVersion}|${focus}|${h}`;
+    return `${sheet.facts.account_token}|${dataVersion}|${modelVersion}|${kind}|${h}`;
   }
 
   private finish(
     sheet: FactSheet,
-    s: Omit<SummaryResult, "text" | "watermark" | "cached" | "generated_at" | "account_token">,
+    s: Omit<
+      SummaryResult,
+      "text" | "watermark" | "cached" | "generated_at" | "account_token" | "id" | "customer_id" | "account_name"
+    >,
   ): SummaryResult {
     const a = s.summary;
     const body = [
@@ -131,6 +201,9 @@ export class SummaryService {
     const watermark = config.governance.watermark;
     return {
       ...s,
+      id: newSummaryId(),
+      customer_id: sheet.private.customer_id,
+      account_name: null,
       account_token: sheet.facts.account_token,
       text: `${body.join("\n")}\n\n${watermark}`,
       watermark,
@@ -139,31 +212,154 @@ export class SummaryService {
     };
   }
 
+  /** A cached result (moved to the LRU's end), or null. */
+  private cached<T>(key: string): T | null {
+    const hit = this.cache.get(key) as T | undefined;
+    if (hit === undefined) return null;
+    this.cache.delete(key);
+    this.cache.set(key, hit as never);
+    return hit;
+  }
+
+  private remember(key: string, value: unknown): void {
+    if (this.cacheSize <= 0) return;
+    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, value as never);
+  }
+
   async summarise(
     sheet: FactSheet,
-    opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal},
+    options: SummaryOptions & {focus: Focus; audience?: Audience; instructions: string | null},
   ): Promise<SummaryResult> {
-    const key = this.cacheKey(sheet, opts.dataVersion, opts.modelVersion, opts.focus, opts.instructions);
-    const hit = this.cache.get(key);
+    const opts = {...options, audience: options.audience ?? "csm"};
+    const key = this.cacheKey(sheet, opts.dataVersion, opts.modelVersion, `${opts.audience}/${opts.focus}`, opts.instructions);
+    const hit = this.cached<SummaryResult>(key);
     if (hit) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
       this.metrics.summaries.inc({generator: hit.generator, cache: "hit"});
-      return {...hit, cached: true};
+      return revealName({...hit, cached: true}, sheet.facts.account_token, sheet.private.company_name);
     }
-    const result = await this.generate(sheet, opts);
+    const result = {...(await this.generate(sheet, opts)), account_name: sheet.private.company_name};
     this.metrics.summaries.inc({generator: result.generator, cache: "miss"});
     // transient fallbacks are not cached, so the next request tries the LLM again
-    if (this.cacheSize > 0 && !result.flagged) {
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, result);
+    if (!result.flagged) this.remember(key, result);
+    return revealName(result, sheet.facts.account_token, sheet.private.company_name);
+  }
+
+  /** An answer to a question about one account (ask.ts): refused, built-in, or the LLM's, guardrailed. */
+  async ask(sheet: FactSheet, question: string, opts: SummaryOptions): Promise<AskResult> {
+    const read = readQuestion(question);
+    const asked = read.ok ? read.text : sanitizeFreeText(question, QUESTION_MAX).text;
+    const key = this.cacheKey(sheet, opts.dataVersion, opts.modelVersion, "ask", asked);
+    const hit = this.cached<AskResult>(key);
+    if (hit) {
+      this.metrics.answers.inc({generator: hit.generator, outcome: hit.refused ? "refused" : "answered"});
+      return revealName({...hit, cached: true}, sheet.facts.account_token, sheet.private.company_name);
     }
-    return result;
+    const base = {
+      id: newSummaryId(),
+      customer_id: sheet.private.customer_id,
+      account_name: sheet.private.company_name,
+      account_token: sheet.facts.account_token,
+      question: asked,
+      data_version: opts.dataVersion,
+      model_version: opts.modelVersion,
+      cached: false,
+      watermark: config.governance.watermark,
+    };
+    const done = (r: Omit<AskResult, keyof typeof base | "text" | "generated_at">): AskResult => {
+      const note = r.flagged ? `\n\nNote: the AI answer failed validation (${r.fallback_reason}); this is the built-in answer.` : "";
+      const result: AskResult = {
+        ...base,
+        ...r,
+        text: `${r.answer}${note}\n\n${base.watermark}`,
+        generated_at: new Date().toISOString(),
+      };
+      this.metrics.answers.inc({
+        generator: result.generator,
+        outcome: result.refused ? "refused" : result.flagged ? "fallback" : "answered",
+      });
+      if (!result.flagged) this.remember(key, result);
+      return revealName(result, sheet.facts.account_token, sheet.private.company_name);
+    };
+    if (!read.ok)
+      return done({
+        refused: true,
+        answer: read.refusal,
+        cited_facts: [],
+        generator: "builtin",
+        llm_model: null,
+        flagged: false,
+        fallback_reason: null,
+        guardrail: {passed: true, attempts: 0, failures: []},
+      });
+    const builtin = (flagged: string | null, attempts: number, failures: string[]) => {
+      const b = builtinAnswer(sheet.facts, read.intents);
+      if (flagged) this.metrics.fallbacks.inc({reason: flagged.split(":")[0]!});
+      return done({
+        refused: false,
+        answer: `${b.answer} ${BUILTIN_ANSWER_NOTE}`,
+        cited_facts: citations(sheet.facts, b.cited),
+        generator: "builtin",
+        llm_model: null,
+        flagged: flagged !== null,
+        fallback_reason: flagged,
+        guardrail: {passed: flagged === null, attempts, failures},
+      });
+    };
+    if (!this.llm) return builtin(null, 0, []);
+    const failures: string[] = [];
+    let feedback: string | null = null;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const messages = buildAskMessages(sheet, read.text, feedback);
+      if (scanPrompt(messages, sheet).length) {
+        this.metrics.guardrailFailed.inc({reason: "prompt_pii"});
+        return builtin("prompt_blocked: personal data found in the prompt", attempt - 1, [...failures, "prompt_pii"]);
+      }
+      const res = await this.llm.complete(messages, opts.signal, {name: "account_answer", schema: ASK_JSON_SCHEMA});
+      if (!res.ok) {
+        failures.push(`llm_${res.outcome}`);
+        this.log.warn("LLM call failed", {outcome: res.outcome, attempt});
+        if (res.outcome === "circuit_open" || res.outcome === "busy" || attempt === 2)
+          return builtin(`llm_${res.outcome}: ${res.detail}`, attempt, failures);
+        continue;
+      }
+      const verdict = checkAskAnswer(res.content, sheet);
+      if (verdict.ok) {
+        this.metrics.guardrailPassed.inc();
+        return done({
+          refused: false,
+          answer: verdict.answer,
+          cited_facts: citations(sheet.facts, verdict.cited),
+          generator: "llm",
+          llm_model: res.model,
+          flagged: false,
+          fallback_reason: null,
+          guardrail: {passed: true, attempts: attempt, failures},
+        });
+      }
+      // the model's own "not answerable from these facts" is an honest answer, not a failure
+      if (verdict.reason === "out_of_scope")
+        return done({
+          refused: true,
+          answer: "This account's facts in SaaSGuard cannot answer that question.",
+          cited_facts: [],
+          generator: "llm",
+          llm_model: res.model,
+          flagged: false,
+          fallback_reason: null,
+          guardrail: {passed: true, attempts: attempt, failures},
+        });
+      this.metrics.guardrailFailed.inc({reason: verdict.reason});
+      this.log.warn("LLM answer failed the guardrail", {reason: verdict.reason, attempt});
+      failures.push(verdict.reason);
+      feedback = verdict.reason === "uncited" ? "cited_facts must list the FACTS keys the answer used" : reasonFeedback(verdict.reason);
+    }
+    return builtin(`guardrail_failed: ${failures.at(-1)}`, 2, failures);
   }
 
   private builtin(
     sheet: FactSheet,
-    opts: {dataVersion: string; modelVersion: string; focus: Focus},
+    opts: SummaryOptions & {focus: Focus; audience: Audience},
     flagged: string | null,
     attempts: number,
     failures: string[],
@@ -175,7 +371,8 @@ export class SummaryService {
       flagged: flagged !== null,
       fallback_reason: flagged,
       guardrail: {passed: false, attempts, failures},
-      summary: builtinSummary(sheet.facts, opts.focus),
+      summary: builtinSummary(sheet.facts, opts.focus, opts.audience),
+      audience: opts.audience,
       data_version: opts.dataVersion,
       model_version: opts.modelVersion,
     });
@@ -183,7 +380,7 @@ export class SummaryService {
 
   private async generate(
     sheet: FactSheet,
-    opts: {dataVersion: string; modelVersion: string; focus: Focus; instructions: string | null; signal?: AbortSignal},
+    opts: SummaryOptions & {focus: Focus; audience: Audience; instructions: string | null},
   ): Promise<SummaryResult> {
     if (!this.llm) {
       const r = this.builtin(sheet, opts, null, 0, []);
@@ -192,7 +389,7 @@ export class SummaryService {
     const failures: string[] = [];
     let feedback: string | null = null;
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const messages = buildMessages(sheet, opts.focus, opts.instructions, feedback);
+      const messages = buildMessages(sheet, opts.focus, opts.instructions, feedback, opts.audience);
       const hits = scanPrompt(messages, sheet);
       if (hits.length) {
         this.metrics.guardrailFailed.inc({reason: "prompt_pii"});
@@ -224,6 +421,7 @@ export class SummaryService {
           fallback_reason: null,
           guardrail: {passed: true, attempts: attempt, failures},
           summary: verdict.answer,
+          audience: opts.audience,
           data_version: opts.dataVersion,
           model_version: opts.modelVersion,
         });
