@@ -17,7 +17,7 @@
  * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
  */
 import {removeStaleTemps, tempPathFor} from "../temp-files.ts";
-import {apiOriginsFrom} from "./site-settings.ts";
+import {apiOriginsFrom, apiUrlFrom} from "./site-settings.ts";
 import {isMainModule} from "../cli/command.ts";
 import {spawn} from "node:child_process";
 import {createHash} from "node:crypto";
@@ -178,6 +178,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
   // a bad SITE_API_ORIGINS fails here, not minutes later inside a data loader
   apiOriginsFrom(options.apiOrigins?.join(",") ?? process.env.SITE_API_ORIGINS);
+  apiUrlFrom(process.env.SITE_API_URL);
   await prepareFramework({projectRoot, log});
   const cacheRoot = path.join(projectRoot, "src", ".observablehq", "cache");
   await rm(path.join(cacheRoot, "data"), {recursive: true, force: true});

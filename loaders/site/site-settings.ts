@@ -26,3 +26,29 @@ export function apiOriginsFrom(value: string | undefined): string[] {
     return url.origin;
   });
 }
+
+/**
+ * Parses SITE_API_URL: where the pages find the API on a static host that does not serve it
+ * (`npm start` announces its own). A full http(s) URL, path allowed (https://cs.example.com/api/);
+ * undefined when unset. Its origin joins the allowed origins (siteSettings).
+ */
+export function apiUrlFrom(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new Error(`SITE_API_URL: "${value}" is not a URL (expected e.g. https://cs.example.com/api/)`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password)
+    throw new Error(`SITE_API_URL: "${value}" must be a plain http(s) URL, without a query, fragment or credentials`);
+  return url.href.endsWith("/") ? url.href : `${url.href}/`;
+}
+
+/** What site_settings.json holds: the origins pages may call, and the build-time API URL if any. */
+export function siteSettings(env: Record<string, string | undefined>): {api_origins: string[]; api_url: string | null} {
+  const apiUrl = apiUrlFrom(env.SITE_API_URL);
+  const origins = apiOriginsFrom(env.SITE_API_ORIGINS);
+  if (apiUrl && !origins.includes(new URL(apiUrl).origin)) origins.push(new URL(apiUrl).origin);
+  return {api_origins: origins, api_url: apiUrl ?? null};
+}

@@ -9,7 +9,9 @@
  *  2. the API the site's server announces in the page's `Server-Timing` response header
  *     (`saasguard-api;desc="/api"`): `npm start` mounts the API under /api and says so
  *     (server/site.ts); a reverse proxy serving the site and the API together can send the same.
- *     A page on a plain static host gets no such header and makes no request at all.
+ *     A page on a plain static host gets no such header;
+ *  3. the API URL the site was built with (SITE_API_URL), for a static host that does not serve
+ *     the API itself. With none of these a page makes no request at all.
  * The API key, when the API needs one, is kept for this browser tab only (sessionStorage).
  */
 export interface LiveApi {
@@ -50,7 +52,10 @@ function client(base: URL): LiveApi {
 }
 
 /** The API this page can use, or the reason there is none. */
-export async function connectApi(apiOrigins: readonly string[]): Promise<LiveApi | {unavailable: string}> {
+export async function connectApi(
+  apiOrigins: readonly string[],
+  builtWith: string | null = null,
+): Promise<LiveApi | {unavailable: string}> {
   const param = new URLSearchParams(location.search).get("api");
   const candidates: URL[] = [];
   if (param) {
@@ -67,6 +72,7 @@ export async function connectApi(apiOrigins: readonly string[]): Promise<LiveApi
   const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
   const mount = nav?.serverTiming?.find((t) => t.name === "saasguard-api")?.description;
   if (mount?.startsWith("/")) candidates.push(new URL(mount.endsWith("/") ? mount : `${mount}/`, location.origin));
+  if (builtWith) candidates.push(new URL(builtWith));
   if (!candidates.length)
     return {
       unavailable:
