@@ -47,7 +47,7 @@ export interface AccountFacts {
   renewal_date: string | null;
   /** the model's score about a month before (the history point nearest `changeLookbackDays` ago) */
   previous_score: {as_of: string; churn_probability_pct: number; health_score: number | null} | null;
-  /** support in the last 30 and 90 days, and the last 30 days' tickets by canonical group */
+  /** support in the last 30 and 90 days, and the last 30 days' tickets by category */
   tickets_30d: number;
   tickets_90d: number;
   ticket_groups_30d: Record<string, number>;
@@ -212,7 +212,7 @@ export function factsFrom360(
 
 /**
  * The account's history and recent activity, read with the warehouse's own definitions (the
- * score history marts, the feature mart, the ticket-group macro) as of the snapshot's date.
+ * score history marts, the feature mart, the raw tickets) as of the snapshot's date.
  */
 async function loadContext(snap: WarehouseSnapshot, customerId: string): Promise<AccountContext> {
   const lookback = config.assistant.changeLookbackDays;
@@ -230,7 +230,8 @@ async function loadContext(snap: WarehouseSnapshot, customerId: string): Promise
     [customerId],
   );
   const groups = await snap.query<{g: string; n: number}>(
-    `SELECT marts.ticket_group(category) AS g, count(*)::DOUBLE AS n FROM raw.support_tickets
+    // by the team's own category names, as the open tickets are (the canonical groups are for rules)
+    `SELECT coalesce(nullif(trim(category), ''), 'uncategorised') AS g, count(*)::DOUBLE AS n FROM raw.support_tickets
      WHERE customer_id = ? AND opened_at > CAST(? AS DATE) - INTERVAL 30 DAY AND opened_at <= CAST(? AS DATE) + INTERVAL 1 DAY
      GROUP BY ALL ORDER BY n DESC, g`,
     [customerId, snap.info.as_of, snap.info.as_of],
