@@ -136,7 +136,7 @@ function digestLine(b: Extract<PortfolioBrief, {available: true}>): string {
 /** The executive brief card's content. */
 export function portfolioBrief(b: PortfolioBrief): HTMLElement {
   if (!b.available)
-    return html`<p class="sg-meta" id="brief-missing">The brief appears from the next build.</p>` as HTMLElement;
+    return html`<p class="sg-meta" id="brief-missing" data-state="missing">The brief appears from the next build.</p>` as HTMLElement;
   const build = b.periods.find((p) => p.period === "build")!;
   const week = b.periods.find((p) => p.period === "week");
   // the week compared with the same build as tonight's brief says the same: shown once
@@ -144,7 +144,8 @@ export function portfolioBrief(b: PortfolioBrief): HTMLElement {
   const weekTitle = week?.digest_due
     ? `This week's digest, since ${formatDate(week.baseline_as_of!)}`
     : `The week so far, since the digest of ${formatDate(week?.baseline_as_of ?? build.as_of_date)}`;
-  return html`<div id="portfolio-brief">
+  // data-state: the card has drawn (a first build's brief has no table to show for it)
+  return html`<div id="portfolio-brief" data-state=${build.has_baseline ? "compared" : "first-build"}>
     ${briefBody(build, b.accounts)}
     ${week && separate ? html`<details id="brief-week"><summary>${weekTitle}</summary>${briefBody(week, b.accounts)}</details>` : ""}
     <p class="sg-meta" id="brief-digest">${digestLine(b)}</p>
