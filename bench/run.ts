@@ -113,7 +113,8 @@ function childBuild(customers: number, out: string, site: boolean): Promise<Buil
 const work = mkdtempSync(join(tmpdir(), "saasguard-bench-"));
 try {
   for (const n of sizes) {
-    if (!["build", "marts", "pages", "model", "health", "api", "bulk", "capacity", "ctas"].some((p) => only.has(p))) break;
+    if (!["build", "marts", "pages", "model", "health", "api", "bulk", "capacity", "ctas"].some((p) => only.has(p)))
+      break;
     const out = join(work, String(n));
     mkdirSync(out);
     // the default build goes through dist/; larger ones too when the pages are measured on them

@@ -361,8 +361,8 @@ function buildCases(rand: () => number): Case[] {
   for (const path of [
     "/",
     "/admin",
-    "/customers",
     "/customers/",
+    "/customers/C000001/extra",
     "/predictions",
     "/predictions/churn/extra",
     "/docs/../../package.json",

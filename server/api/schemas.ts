@@ -212,7 +212,9 @@ export const Customer360Schema = z
       z.object({
         rank: z.number(),
         feature: z.string().openapi({description: "the model feature's column name (for machines)"}),
-        label: z.string().openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
+        label: z
+          .string()
+          .openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
         description: z
           .string()
           .openapi({description: "the account's value as a CSM says it", example: "renews in 27 days"}),
@@ -321,7 +323,9 @@ export const PredictionResponseSchema = z
         top_drivers: z.array(
           z.object({
             feature: z.string().openapi({description: "the model feature's name (for machines)"}),
-            label: z.string().openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
+            label: z
+              .string()
+              .openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
             description: z
               .string()
               .openapi({description: "the value sent, as a CSM says it", example: "renews in 27 days"}),
@@ -372,9 +376,14 @@ export const SummaryRequestSchema = z
 
 export const SummaryResponseSchema = z
   .object({
-    id: z.string().openapi({description: "what POST /summaries/{id}/feedback rates", example: "sum_3f9a0c1d2e4b5a6978812345"}),
+    id: z
+      .string()
+      .openapi({description: "what POST /summaries/{id}/feedback rates", example: "sum_3f9a0c1d2e4b5a6978812345"}),
     customer_id: z.string(),
-    account_name: z.string().nullable().openapi({description: "the account's name, written where the model saw only its token"}),
+    account_name: z
+      .string()
+      .nullable()
+      .openapi({description: "the account's name, written where the model saw only its token"}),
     audience: z.enum(AUDIENCES),
     account_token: z.string(),
     generator: z.enum(["llm", "builtin"]),

@@ -523,4 +523,3 @@ export function accountKpis(d: Dossier): {id: string; title: string; value: stri
     },
   ];
 }
-

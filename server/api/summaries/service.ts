@@ -232,7 +232,13 @@ export class SummaryService {
     options: SummaryOptions & {focus: Focus; audience?: Audience; instructions: string | null},
   ): Promise<SummaryResult> {
     const opts = {...options, audience: options.audience ?? "csm"};
-    const key = this.cacheKey(sheet, opts.dataVersion, opts.modelVersion, `${opts.audience}/${opts.focus}`, opts.instructions);
+    const key = this.cacheKey(
+      sheet,
+      opts.dataVersion,
+      opts.modelVersion,
+      `${opts.audience}/${opts.focus}`,
+      opts.instructions,
+    );
     const hit = this.cached<SummaryResult>(key);
     if (hit) {
       this.metrics.summaries.inc({generator: hit.generator, cache: "hit"});
@@ -267,7 +273,9 @@ export class SummaryService {
       watermark: config.governance.watermark,
     };
     const done = (r: Omit<AskResult, keyof typeof base | "text" | "generated_at">): AskResult => {
-      const note = r.flagged ? `\n\nNote: the AI answer failed validation (${r.fallback_reason}); this is the built-in answer.` : "";
+      const note = r.flagged
+        ? `\n\nNote: the AI answer failed validation (${r.fallback_reason}); this is the built-in answer.`
+        : "";
       const result: AskResult = {
         ...base,
         ...r,
@@ -352,7 +360,10 @@ export class SummaryService {
       this.metrics.guardrailFailed.inc({reason: verdict.reason});
       this.log.warn("LLM answer failed the guardrail", {reason: verdict.reason, attempt});
       failures.push(verdict.reason);
-      feedback = verdict.reason === "uncited" ? "cited_facts must list the FACTS keys the answer used" : reasonFeedback(verdict.reason);
+      feedback =
+        verdict.reason === "uncited"
+          ? "cited_facts must list the FACTS keys the answer used"
+          : reasonFeedback(verdict.reason);
     }
     return builtin(`guardrail_failed: ${failures.at(-1)}`, 2, failures);
   }
