@@ -27,7 +27,7 @@ import {FACT_LABELS, type AccountFacts, type FactSheet} from "./facts.ts";
 import {checkGroundedText, parseJsonAnswer, privateScan, type GuardrailReason} from "./guardrail.ts";
 import {fold, normalizeText} from "./normalize.ts";
 import {looksLikeInjection, sanitizeFreeText, scanText} from "./pii.ts";
-import {ASK_SYSTEM_PROMPT, type ChatMessage} from "./prompt.ts";
+import {ASK_SYSTEM_PROMPT, factMessages, type ChatMessage} from "./prompt.ts";
 import {QUESTION_MAX} from "../schemas.ts";
 
 type FactKey = keyof AccountFacts;
@@ -211,27 +211,13 @@ export const ASK_JSON_SCHEMA = {
 } as const;
 
 export function buildAskMessages(sheet: FactSheet, question: string, retryFeedback: string | null): ChatMessage[] {
-  const untrusted = {open_ticket_subjects: sheet.untrusted, csm_question: question};
-  const user = [
-    "FACTS:",
-    JSON.stringify(sheet.facts, null, 1),
-    "",
-    "<untrusted_data>",
-    JSON.stringify(untrusted, null, 1),
-    "</untrusted_data>",
-    "",
-    `Task: answer untrusted_data.csm_question about ${sheet.facts.account_token} from FACTS only, as the JSON object described in the rules.`,
-  ].join("\n");
-  const messages: ChatMessage[] = [
-    {role: "system", content: ASK_SYSTEM_PROMPT},
-    {role: "user", content: user},
-  ];
-  if (retryFeedback)
-    messages.push({
-      role: "user",
-      content: `Your previous answer was rejected by validation (${retryFeedback}). Answer again, using only numbers and names from FACTS and citing FACTS keys.`,
-    });
-  return messages;
+  return factMessages(
+    ASK_SYSTEM_PROMPT,
+    sheet,
+    {open_ticket_subjects: sheet.untrusted, csm_question: question},
+    `answer untrusted_data.csm_question about ${sheet.facts.account_token} from FACTS only, as the JSON object described in the rules.`,
+    retryFeedback && `${retryFeedback}; cite the FACTS keys you used`,
+  );
 }
 
 export type AskVerdict =

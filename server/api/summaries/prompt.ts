@@ -52,14 +52,18 @@ const AUDIENCE_TEXT: Record<Audience, string> = {
     "an executive brief: the ARR at stake, which way the risk is moving (FACTS.previous_score) and the ask of the executive (recommended_actions are the asks)",
 };
 
-export function buildMessages(
+/**
+ * The one shape of every prompt about an account: the system rules, the FACTS JSON, the
+ * customer- or CSM-written text fenced as untrusted data, the task, and on a retry why the last
+ * answer was rejected.
+ */
+export function factMessages(
+  system: string,
   sheet: FactSheet,
-  focus: Focus,
-  instructions: string | null,
+  untrusted: Record<string, unknown>,
+  task: string,
   retryFeedback: string | null,
-  audience: Audience = "csm",
 ): ChatMessage[] {
-  const untrusted = {open_ticket_subjects: sheet.untrusted, ...(instructions ? {csm_request: instructions} : {})};
   const user = [
     "FACTS:",
     JSON.stringify(sheet.facts, null, 1),
@@ -68,10 +72,10 @@ export function buildMessages(
     JSON.stringify(untrusted, null, 1),
     "</untrusted_data>",
     "",
-    `Task: write ${AUDIENCE_TEXT[audience]}, about ${FOCUS_TEXT[focus]}, for ${sheet.facts.account_token} as the JSON object described in the rules.`,
+    `Task: ${task}`,
   ].join("\n");
   const messages: ChatMessage[] = [
-    {role: "system", content: SYSTEM_PROMPT},
+    {role: "system", content: system},
     {role: "user", content: user},
   ];
   if (retryFeedback)
@@ -80,6 +84,22 @@ export function buildMessages(
       content: `Your previous answer was rejected by validation (${retryFeedback}). Answer again, using only numbers and names from FACTS.`,
     });
   return messages;
+}
+
+export function buildMessages(
+  sheet: FactSheet,
+  focus: Focus,
+  instructions: string | null,
+  retryFeedback: string | null,
+  audience: Audience = "csm",
+): ChatMessage[] {
+  return factMessages(
+    SYSTEM_PROMPT,
+    sheet,
+    {open_ticket_subjects: sheet.untrusted, ...(instructions ? {csm_request: instructions} : {})},
+    `write ${AUDIENCE_TEXT[audience]}, about ${FOCUS_TEXT[focus]}, for ${sheet.facts.account_token} as the JSON object described in the rules.`,
+    retryFeedback,
+  );
 }
 
 /** PII hits in the assembled prompt; any hit blocks the call. */
