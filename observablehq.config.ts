@@ -7,8 +7,11 @@
  * - `SAASGUARD_SITE_OUT` picks the output directory (default `dist`), so the build step can
  *   write into a temporary directory and swap it in only when the build succeeded.
  * - The sidebar lists the dashboards in the order a CS team uses them; index.md is the home
- *   page (Executive overview). A new report page appears once added to `pages` below.
+ *   page (Executive overview). Reports are every page under src/reports/ (loaders/site/reports.ts),
+ *   so a new report appears without editing this file.
  */
+import {reportPages} from "./loaders/site/reports.ts";
+
 const output = process.env.SAASGUARD_SITE_OUT ?? "dist";
 
 export default {
@@ -32,7 +35,15 @@ export default {
       ],
     },
     {name: "Model and score quality", path: "/model-quality"},
-    {name: "Report template", path: "/report-template"},
+    {
+      name: "Reports",
+      open: true,
+      pages: [
+        ...reportPages("src").map(({name, path}) => ({name, path})),
+        {name: "Data dictionary", path: "/data-dictionary"},
+        {name: "Report template", path: "/report-template"},
+      ],
+    },
   ],
   // Framework's default global stylesheet fetches a Google web font on every page view.
   globalStylesheets: [],

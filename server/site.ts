@@ -4,8 +4,8 @@
  * - Framework's clean URLs: `/customers` serves `customers.html`, `/` serves `index.html`,
  *   unknown paths get `404.html` (if built) with status 404.
  * - Correct content types, including application/wasm (browsers compile .wasm while it streams
- *   only with that type), application/vnd.apache.parquet, Arrow IPC (`.arrows` is the stream
- *   format) and text/javascript for modules/workers.
+ *   only with that type), application/vnd.apache.parquet, Arrow IPC (the site's `.arrow` and
+ *   `.arrows` files are streams) and text/javascript for modules/workers.
  * - Compression: a precompressed sibling written by the site build is sent when the browser
  *   accepts its encoding — `file.br` (brotli) first, then `file.gz`; otherwise compressible
  *   responses are gzipped on the fly. Accept-Encoding is read with its q-values, `*` and
@@ -47,7 +47,7 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".map": "application/json; charset=utf-8",
   ".wasm": "application/wasm",
   ".parquet": "application/vnd.apache.parquet",
-  ".arrow": "application/vnd.apache.arrow.file",
+  ".arrow": "application/vnd.apache.arrow.stream",
   ".arrows": "application/vnd.apache.arrow.stream",
   ".csv": "text/csv; charset=utf-8",
   ".tsv": "text/tab-separated-values; charset=utf-8",

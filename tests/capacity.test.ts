@@ -15,7 +15,7 @@ import {config, validateConfig, type CapacityRules} from "../src/rules/config.ts
 import {all, one, openWarehouse, run, type Warehouse} from "../loaders/duckdb.ts";
 import {runSteps, writeCapacityRules} from "../loaders/marts.ts";
 import {checksOf, runQualityChecks} from "../loaders/quality.ts";
-import {CSM_CAPACITY_COLUMNS, CSM_WORKLIST_COLUMNS, PII_COLUMNS} from "../loaders/site/site-columns.ts";
+import {CSM_CAPACITY_COLUMNS, CSM_WORKLIST_COLUMNS, PII_COLUMNS} from "../loaders/site/site-tables.ts";
 import {SQL_STEPS} from "../loaders/sql/steps.ts";
 import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/test-warehouse.ts";
 
@@ -400,19 +400,17 @@ describe("the CSM queue page's data", () => {
       w.conn,
       "SELECT (SELECT count(*) FROM marts.mart_cta_queue)::INTEGER AS work, (SELECT count(DISTINCT csm_owner) FROM marts.mart_customer_risk_scores)::INTEGER AS csms",
     );
-    const work = tableFromIPC(await runLoader("src/data/csm_worklist.arrows.ts"));
+    const work = tableFromIPC(await runLoader("src/data/csm_worklist.arrow.ts"));
     expect(work.schema.fields.map((f) => f.name)).toEqual([...CSM_WORKLIST_COLUMNS]);
     expect(work.numRows).toBe(n.work);
-    const weeks = JSON.parse((await runLoader("src/data/csm_capacity.json.ts")).toString()) as Record<
-      string,
-      unknown
-    >[];
-    expect(weeks.length).toBeGreaterThanOrEqual(n.csms);
-    for (const row of weeks) {
-      expect(Object.keys(row)).toEqual([...CSM_CAPACITY_COLUMNS]);
-      for (const k of ["rebalance_to", "rebalance_from"])
-        expect(row[k] === null || Array.isArray(row[k]), k).toBe(true);
-    }
+    const capacity = tableFromIPC(await runLoader("src/data/csm_capacity.arrow.ts"));
+    expect(capacity.schema.fields.map((f) => f.name)).toEqual([...CSM_CAPACITY_COLUMNS]);
+    expect(capacity.numRows).toBeGreaterThanOrEqual(n.csms);
+    // the rebalancing suggestions stay lists of {csm, hours}
+    for (const k of ["rebalance_to", "rebalance_from"])
+      expect(String(capacity.getChild(k)!.type), k).toMatch(/^List<Struct</);
+    const to = capacity.toArray().flatMap((r) => (r.rebalance_to ? [...r.rebalance_to].map((x) => x.toJSON()) : []));
+    for (const x of to) expect(Object.keys(x).sort()).toEqual(["csm", "hours"]);
     for (const pii of PII_COLUMNS) expect([...CSM_WORKLIST_COLUMNS, ...CSM_CAPACITY_COLUMNS]).not.toContain(pii);
   });
 });

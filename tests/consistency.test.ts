@@ -151,7 +151,7 @@ describe("site, API and marts agree account by account", () => {
       };
       for (const [id, d] of Object.entries(shard.customers)) site.set(id, d);
     }
-    const quadrantPage = tableFromIPC(await runLoader("src/data/quadrant.arrows.ts", warehouse));
+    const quadrantPage = tableFromIPC(await runLoader("src/data/quadrant.arrow.ts", warehouse));
     const pageQuadrant = new Map<string, {health: string; model: string}>();
     for (const row of quadrantPage)
       pageQuadrant.set(String(row.customer_id), {

@@ -18,8 +18,8 @@ import {
   PII_COLUMNS,
   QUADRANT_COLUMNS,
   RISK_SCORE_COLUMNS,
-  RISK_SCORES_QUERY,
-} from "../loaders/site/site-columns.ts";
+  siteTableQuery,
+} from "../loaders/site/site-tables.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -175,13 +175,13 @@ describe("site data loaders", () => {
     }
   }
 
-  test("risk_scores.arrows: the allow-listed columns of every scored account, value for value, repeated strings as dictionaries", async () => {
-    const got = await loaderExport("src/data/risk_scores.arrows.ts", RISK_SCORE_COLUMNS);
+  test("risk_scores.arrow: the allow-listed columns of every scored account, value for value, repeated strings as dictionaries", async () => {
+    const got = await loaderExport("src/data/risk_scores.arrow.ts", RISK_SCORE_COLUMNS);
     expect(got.dictionaries).toEqual(
       expect.arrayContaining(["industry", "plan_tier", "risk_tier", "model_tier", "recommended_action"]),
     );
     expect(got.dictionaries).not.toContain("customer_id");
-    expect(got.rows).toEqual(await warehouseRows(RISK_SCORES_QUERY));
+    expect(got.rows).toEqual(await warehouseRows(siteTableQuery("risk_scores")));
   });
 
   test("dictionaryEncodeStrings: repeated strings become dictionaries, everything else is left as it is", async () => {
@@ -219,16 +219,16 @@ describe("site data loaders", () => {
     expect(String(empty.schema.fields[0]!.type)).toBe("Utf8");
   });
 
-  test("cta_queue.arrows exports every open CTA with the allow-listed columns and no PII", async () => {
-    const got = await loaderExport("src/data/cta_queue.arrows.ts", [...CTA_QUEUE_COLUMNS, "churn_probability"]);
+  test("cta_queue.arrow exports every open CTA with the allow-listed columns and no PII", async () => {
+    const got = await loaderExport("src/data/cta_queue.arrow.ts", [...CTA_QUEUE_COLUMNS, "churn_probability"]);
     // the same CTAs and due dates as the mart: nothing recomputed on the way to the page
     const key = (r: Record<string, unknown>) => `${r.cta_id}|${r.csm_owner}|${r.due_date}|${r.overdue}`;
     const mart = await warehouseRows("SELECT cta_id, csm_owner, due_date, overdue FROM marts.mart_cta_queue");
     expect(got.rows.map(key).sort()).toEqual(mart.map(key).sort());
   });
 
-  test("quadrant.arrows exports every account of the quadrant mart with the allow-listed columns and no PII", async () => {
-    const got = await loaderExport("src/data/quadrant.arrows.ts", [...QUADRANT_COLUMNS, "company_name"]);
+  test("quadrant.arrow exports every account of the quadrant mart with the allow-listed columns and no PII", async () => {
+    const got = await loaderExport("src/data/quadrant.arrow.ts", [...QUADRANT_COLUMNS, "company_name"]);
     const mart = await warehouseRows("SELECT customer_id FROM marts.mart_propensity_quadrant ORDER BY customer_id");
     expect(got.rows.map((r) => r.customer_id)).toEqual(mart.map((r) => r.customer_id));
   });
@@ -244,7 +244,7 @@ describe("site data loaders", () => {
   });
 
   test("a missing warehouse fails with a clear message", async () => {
-    const {code, stderr} = await runLoader("src/data/risk_scores.arrows.ts", {
+    const {code, stderr} = await runLoader("src/data/risk_scores.arrow.ts", {
       SAASGUARD_WAREHOUSE: "/nonexistent/w.duckdb",
     });
     expect(code).not.toBe(0);

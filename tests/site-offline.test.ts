@@ -76,7 +76,7 @@ describe("static site, fully offline", () => {
     expect(existsSync(path.join(outDir, "index.html"))).toBe(true);
 
     const files = await listFiles(outDir);
-    expect(files.some((f) => /\/_file\/data\/risk_scores\.[0-9a-f]+\.arrows$/.test(f))).toBe(true);
+    expect(files.some((f) => /\/_file\/data\/risk_scores\.[0-9a-f]+\.arrow$/.test(f))).toBe(true);
     // duckdb-wasm ships precompressed (brotli for browsers that take it, gzip for the rest)
     expect(files.some((f) => f.endsWith("duckdb-eh.wasm.gz"))).toBe(true);
     expect(files.some((f) => f.endsWith("duckdb-eh.wasm.br"))).toBe(true);

@@ -18,7 +18,7 @@ import {afterAll, beforeAll, describe, expect, test} from "vitest";
 import {buildSite} from "../loaders/site/build-site.ts";
 import {serveSite, type SiteServer} from "../server/site.ts";
 import {startLlmStub} from "./helpers/llm-stub.ts";
-import {RISK_SCORES_QUERY} from "../loaders/site/site-columns.ts";
+import {siteTableQuery} from "../loaders/site/site-tables.ts";
 import {config} from "../src/rules/config.ts";
 import {PRIORITIES} from "../src/rules/playbooks.ts";
 import {asciiStrings, dictionaryStrings} from "../src/components/arrow-strings.ts";
@@ -259,8 +259,8 @@ describe("dashboard pages in headless Chromium", () => {
     if (!file) throw new Error(`no built component ${name}`);
     return `/_import/components/${file}`;
   }
-  /** In-page expression: the URL the page fetched risk_scores.arrows from. */
-  const RISK_ARROWS_URL = `performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\\/_file\\/data\\/risk_scores\\.\\w+\\.arrows$/.test(n))`;
+  /** In-page expression: the URL the page fetched risk_scores.arrow from. */
+  const RISK_ARROWS_URL = `performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\\/_file\\/data\\/risk_scores\\.\\w+\\.arrow$/.test(n))`;
 
   test("every page loads cleanly, shows its build, and draws every chart", async () => {
     for (const p of PAGES) {
@@ -598,7 +598,7 @@ describe("dashboard pages in headless Chromium", () => {
       try {
         native.push(
           (
-            await c.runAndReadAll(`WITH risk AS (${RISK_SCORES_QUERY}) ${q.sql}`, q.params as never)
+            await c.runAndReadAll(`WITH risk AS (${siteTableQuery("risk_scores")}) ${q.sql}`, q.params as never)
           ).getRowObjectsJson(),
         );
       } catch (error) {
@@ -629,7 +629,7 @@ describe("dashboard pages in headless Chromium", () => {
           return out;
         };
         const { loadTables, QUERY_CONFIG } = await import(${JSON.stringify(await componentUrl("db"))});
-        const tables = await loadTables({ risk: { name: "risk_scores.arrows", arrayBuffer: () => fetch(arrows).then((r) => r.arrayBuffer()) } });
+        const tables = await loadTables({ risk: { name: "risk_scores.arrow", arrayBuffer: () => fetch(arrows).then((r) => r.arrayBuffer()) } });
         const viaDbTs = await run((sql, params) => tables.query(sql, params));
         const duckdb = await import(document.querySelector('link[rel=modulepreload][href*="/@duckdb/duckdb-wasm@"]').href);
         const db = new duckdb.AsyncDuckDB(new duckdb.ConsoleLogger(duckdb.LogLevel.WARNING), new Worker("/${duckdbDir}/${mvpWorker}"));
@@ -658,16 +658,18 @@ describe("dashboard pages in headless Chromium", () => {
   }, 180_000);
 
   test("rows.ts and db.ts read a Parquet file exactly as the Arrow export, and name a file they cannot read", async () => {
-    // the site ships .arrows only; a report author's own Parquet file goes through parquet-wasm
+    // the site ships .arrow only; a report author's own Parquet file goes through parquet-wasm
     const dist = path.join(work, "dist");
     await mkdir(path.join(dist, "_file/test"), {recursive: true});
     const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
-    await c.run(`COPY (${RISK_SCORES_QUERY}) TO '${path.join(dist, "_file/test/risk.parquet")}' (FORMAT parquet)`);
+    await c.run(
+      `COPY (${siteTableQuery("risk_scores")}) TO '${path.join(dist, "_file/test/risk.parquet")}' (FORMAT parquet)`,
+    );
     c.closeSync();
     instance.closeSync();
     await writeFile(path.join(dist, "_file/test/broken.arrows"), "not an Arrow stream");
-    const real = (await readdir(path.join(dist, "_file/data"))).find((f) => /^risk_scores\.\w+\.arrows$/.test(f))!;
+    const real = (await readdir(path.join(dist, "_file/data"))).find((f) => /^risk_scores\.\w+\.arrow$/.test(f))!;
     const bytes = await readFile(path.join(dist, "_file/data", real));
     await writeFile(path.join(dist, "_file/test/truncated.arrows"), bytes.subarray(0, Math.floor(bytes.length / 2)));
     await onPage(PAGES[3]!, async (page) => {
@@ -676,9 +678,9 @@ describe("dashboard pages in headless Chromium", () => {
         const { loadTables } = await import(${JSON.stringify(await componentUrl("db"))});
         const arrows = ${RISK_ARROWS_URL};
         const file = (name, url) => ({ name, arrayBuffer: () => fetch(url).then((res) => res.arrayBuffer()) });
-        const fromArrows = await loadRows(file("risk_scores.arrows", arrows));
+        const fromArrows = await loadRows(file("risk_scores.arrow", arrows));
         const fromParquet = await loadRows(file("risk.parquet", "/_file/test/risk.parquet"));
-        const db = await loadTables({ a: file("risk_scores.arrows", arrows), p: file("risk.parquet", "/_file/test/risk.parquet") });
+        const db = await loadTables({ a: file("risk_scores.arrow", arrows), p: file("risk.parquet", "/_file/test/risk.parquet") });
         const [diff] = await db.query("SELECT count(*)::INTEGER AS n FROM (SELECT * FROM a EXCEPT SELECT * FROM p UNION ALL SELECT * FROM p EXCEPT SELECT * FROM a)");
         const errors = [];
         const attempt = (f) => f().then(() => "no error", (e) => e.message);
@@ -699,7 +701,7 @@ describe("dashboard pages in headless Chromium", () => {
       expect(r.diff, "DuckDB-WASM: rows in one table but not the other").toBe(0);
       expect(r.errors[0]).toMatch(/^loadRows: cannot read broken\.arrows: ./);
       expect(r.errors[1]).toBe(
-        "loadRows: cannot read risk.csv: expected an .arrows (Arrow IPC stream) or .parquet file",
+        "loadRows: cannot read risk.csv: expected an .arrow or .arrows (Arrow IPC stream) or .parquet file",
       );
       expect(r.errors[2]).toBe(
         "loadTables: cannot load broken.arrows as table x: not an Arrow IPC stream (it does not start with the stream's continuation marker)",

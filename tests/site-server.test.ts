@@ -27,6 +27,7 @@ describe("serveSite", () => {
     await writeFile(path.join(dir, "_npm/pkg@1.0.0/dist/x.wasm.gz"), gzipSync(wasm));
     await writeFile(path.join(dir, "_npm/pkg@1.0.0/dist/x.wasm.br"), brotliCompressSync(wasm));
     await writeFile(path.join(dir, "_file/data/t.abc123.arrows"), Buffer.alloc(5_000, 1));
+    await writeFile(path.join(dir, "_file/data/t.abc123.arrow"), Buffer.alloc(5_000, 1));
     await writeFile(path.join(dir, "_file/data/t.abc123.parquet"), Buffer.from("PAR1....PAR1"));
     await writeFile(path.join(dir, ".env"), "SECRET=1");
     server = await serveSite({dir, port: 0});
@@ -54,6 +55,9 @@ describe("serveSite", () => {
     expect((await get("/_npm/pkg@1.0.0/dist/x.wasm")).headers.get("content-type")).toBe("application/wasm");
     expect((await get("/_file/data/t.abc123.parquet")).headers.get("content-type")).toBe(
       "application/vnd.apache.parquet",
+    );
+    expect((await get("/_file/data/t.abc123.arrow")).headers.get("content-type")).toBe(
+      "application/vnd.apache.arrow.stream",
     );
     expect((await get("/_file/data/t.abc123.arrows")).headers.get("content-type")).toBe(
       "application/vnd.apache.arrow.stream",

@@ -1,7 +1,8 @@
 /**
- * Helpers behind the site's thin data loaders (`src/data/*.arrows.ts`, `src/data/*.json.ts`).
+ * Helpers behind the site's thin data loaders (`src/data/*.arrow.ts`, `src/data/*.json.ts`).
  *
- * A loader is three lines: it names a SQL query over the warehouse, and this module runs it
+ * A loader is three lines: it names a published table (SITE_TABLES, site-tables.ts) or a SQL
+ * query over the warehouse, and this module runs it
  * against the warehouse opened READ-ONLY and streams the result to stdout, which is where
  * Observable Framework reads a loader's output. The warehouse path comes from
  * `SAASGUARD_WAREHOUSE` (set by the site build step) and defaults to `data/warehouse.duckdb`.
@@ -17,6 +18,7 @@ import path from "node:path";
 import {pipeline} from "node:stream/promises";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {lit} from "../../src/components/sql.ts";
+import {siteTableQuery} from "./site-tables.ts";
 
 /** Absolute path of the warehouse the loaders read. */
 export function warehousePath(): string {
@@ -61,7 +63,7 @@ async function streamToStdout(file: string): Promise<void> {
 }
 
 /**
- * Streams the result of `sql` as an Arrow IPC stream (`.arrows`) to stdout, for pages that
+ * Streams the result of `sql` as an Arrow IPC stream (`.arrow` files) to stdout, for pages that
  * query it with DuckDB-WASM (src/components/db.ts): DuckDB-WASM takes Arrow IPC as it is, so the
  * browser neither downloads parquet-wasm nor decodes anything. Columns and values are exactly
  * what the browser would get from decoding the Parquet export with parquet-wasm (same library);
@@ -79,6 +81,11 @@ export async function exportArrow(sql: string): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** Streams the published table `name` (SITE_TABLES in site-tables.ts) as an Arrow IPC stream. */
+export async function exportSiteTable(name: string): Promise<void> {
+  await exportArrow(siteTableQuery(name));
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * One active account: the allow-listed columns of marts.mart_customer_risk_scores
- * (loaders/site/site-columns.ts → RISK_SCORE_COLUMNS). Pages read them two ways: as `Account`
- * rows of src/data/risk_scores.arrows (`loadRows<Account>(...)`, rows.ts; dates are `Date`s),
+ * (loaders/site/site-tables.ts → RISK_SCORE_COLUMNS). Pages read them two ways: as `Account`
+ * rows of src/data/risk_scores.arrow (`loadRows<Account>(...)`, rows.ts; dates are `Date`s),
  * and inside Customer 360's JSON dossiers (customer360.ts → Dossier; dates stay ISO strings).
  */
 import type {RiskTier} from "../rules/config.js";
@@ -41,7 +41,7 @@ export interface AccountColumns<D> {
   model_top_drivers: string;
 }
 
-/** A row of src/data/risk_scores.arrows. */
+/** A row of src/data/risk_scores.arrow. */
 export interface Account extends AccountColumns<Date> {
   health_colour: string;
   recommended_action: string;

@@ -1,8 +1,8 @@
 /**
  * A queue that respects capacity, on the CSM queue page: each CSM's CTAs ranked by expected ARR
- * saved per hour of work, in three lanes (marts.mart_csm_worklist, src/data/csm_worklist.arrows)
+ * saved per hour of work, in three lanes (marts.mart_csm_worklist, src/data/csm_worklist.arrow)
  * — what fits their week, what does not, and the weekly digest — and the team's rebalancing
- * suggestion (marts.mart_csm_capacity, src/data/csm_capacity.json). The build decides the lanes
+ * suggestion (marts.mart_csm_capacity, src/data/csm_capacity.arrow). The build decides the lanes
  * (loaders/sql/mart_csm_worklist.sql); this module only shows them.
  */
 import * as Inputs from "npm:@observablehq/inputs";
@@ -16,7 +16,7 @@ import {emptyState, tierBadge} from "./ui.js";
 
 export type Lane = "this_week" | "next" | "digest";
 
-/** One CTA's place in its owner's week: a row of src/data/csm_worklist.arrows. */
+/** One CTA's place in its owner's week: a row of src/data/csm_worklist.arrow. */
 export interface WorkItem {
   cta_id: string;
   owner: string;
@@ -30,7 +30,7 @@ export interface WorkItem {
   lane_reason: string;
 }
 
-/** One CSM's week: a row of src/data/csm_capacity.json. */
+/** One CSM's week: a row of src/data/csm_capacity.arrow. */
 export interface CsmWeek {
   csm: string;
   capacity_hours: number;

@@ -3,7 +3,7 @@
  *
  * DuckDB-WASM cannot read Parquet offline (its `read_parquet` downloads the parquet extension
  * from the internet), so tables reach it as Arrow IPC streams through
- * `insertArrowFromIPCStream` (see ipc.ts): the site's `.arrows` files as they are, a `.parquet`
+ * `insertArrowFromIPCStream` (see ipc.ts): the site's `.arrow` files as they are, a `.parquet`
  * file decoded by parquet-wasm first.
  *
  * The database is Framework's own `DuckDBClient`, so ```sql cells work too once a page binds
@@ -16,7 +16,7 @@
  *
  * ```js
  * import {loadTables} from "./components/db.js";
- * const db = await loadTables({risk: FileAttachment("data/risk_scores.arrows")});
+ * const db = await loadTables({risk: FileAttachment("data/risk_scores.arrow")});
  * const sql = db.sql; // optional: makes ```sql cells query these tables
  * const [kpi] = await db.query("SELECT count(*) AS n FROM risk");
  * ```

@@ -1,7 +1,7 @@
 /**
  * Risk Drill-Down: the daily at-risk queue and the three analytic
  * findings, measured from history (src/data/risk_signals.json ← marts.mart_risk_signals) —
- * never typed in. Account-level rows come from src/data/risk_scores.arrows (rows.ts).
+ * never typed in. Account-level rows come from src/data/risk_scores.arrow (rows.ts).
  */
 import * as Plot from "npm:@observablehq/plot";
 import {BAD, GOOD, MIN_WIDTH, PLOT_STYLE, tierColorScale} from "./theme.js";

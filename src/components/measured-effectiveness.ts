@@ -1,13 +1,13 @@
 /**
  * Which effectiveness the Uplift Simulator starts from: the one SaaSGuard measured on your own CTAs
- * (worked against held out, marts.mart_playbook_effectiveness via data/playbook_effectiveness.json)
+ * (worked against held out, marts.mart_playbook_effectiveness via data/playbook_effectiveness.arrow)
  * once it has enough data, else config.uplift.effectiveness — and the sentence that says which.
  * Pure (no DOM, no Plot), so Node tests import it.
  */
 import {config} from "../rules/config.js";
 import {formatInt, formatPercent0} from "./format.js";
 
-/** A row of marts.mart_playbook_effectiveness as data/playbook_effectiveness.json publishes it. */
+/** A row of marts.mart_playbook_effectiveness as data/playbook_effectiveness.arrow publishes it. */
 export interface MeasuredEffectiveness {
   playbook_id: string;
   playbook: string;

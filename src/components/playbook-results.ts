@@ -11,7 +11,7 @@ import type {MeasuredEffectiveness} from "./measured-effectiveness.js";
 import {PLOT_STYLE} from "./theme.js";
 import type {Kpi} from "./ui.js";
 
-/** A row of data/cta_performance.json. */
+/** A row of data/cta_performance.arrow. */
 export interface CtaPerformance {
   owner: string;
   playbook_id: string;

@@ -1,6 +1,6 @@
 /**
  * Propensity Quadrant: churn risk × expansion propensity per account, from
- * marts.mart_propensity_quadrant (src/data/quadrant.arrows). Thresholds and labels come from
+ * marts.mart_propensity_quadrant (src/data/quadrant.arrow). Thresholds and labels come from
  * config.quadrant. The mart places every account twice, on two churn axes that can disagree:
  * the health score's risk (rule-based, transparent; the page's default) and the churn model's
  * calibrated probability (what the API's is_flight_risk uses). `onAxis` picks one; the
@@ -39,7 +39,7 @@ export function filterQuadrant(
   );
 }
 
-/** One row of quadrant.arrows: the account on both churn axes. */
+/** One row of quadrant.arrow: the account on both churn axes. */
 export interface QuadrantRow {
   customer_id: string;
   company_name: string;

@@ -1,6 +1,6 @@
 /**
  * CSM queue: per owner, the calls to action (CTAs) to work on now, read from
- * marts.mart_cta_queue (src/data/cta_queue.arrows). The due date of a CTA is fixed when it
+ * marts.mart_cta_queue (src/data/cta_queue.arrow). The due date of a CTA is fixed when it
  * opens — creation + its priority's act-within window (Critical 48 hours, High a week, Medium two
  * weeks; config.riskTiers) or the renewal stage's deadline if earlier — and is carried across
  * nightly builds, so an unworked CTA becomes overdue instead of being "due in 48 h" again every
@@ -18,7 +18,7 @@ import {formatDate, formatInt, formatPercent, formatUsdCompact, parseUtc} from "
 import {MIN_WIDTH, PLOT_STYLE, tierColorScale} from "./theme.js";
 import {tierBadge, type Kpi} from "./ui.js";
 
-/** One open CTA: a row of src/data/cta_queue.arrows. */
+/** One open CTA: a row of src/data/cta_queue.arrow. */
 export interface Cta {
   cta_id: string;
   customer_id: string;

@@ -2,7 +2,7 @@
 // (`c360/00.json` … `c360/63.json`, customers spread by a hash of their id) plus
 // `c360/index.json`, the picker's list. A page fetches the index and only the shard of the
 // account on screen, so switching accounts stays fast at 100,000 customers.
-import {RISK_SCORE_COLUMNS} from "../../loaders/site/site-columns.ts";
+import {RISK_SCORE_COLUMNS} from "../../loaders/site/site-tables.ts";
 import {ident, lit} from "../components/sql.ts";
 import {modelCard, tarArchive, withWarehouse} from "./_lib/read-warehouse.ts";
 

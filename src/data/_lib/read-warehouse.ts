@@ -8,7 +8,7 @@
  * "YYYY-MM-DD HH:MM:SS", lists and structs as arrays and objects.
  *
  * The warehouse is opened READ-ONLY. Queries must name their columns: no PII (see
- * loaders/site/site-columns.ts).
+ * loaders/site/site-tables.ts).
  */
 import {existsSync} from "node:fs";
 import {mkdtemp, readFile, rm} from "node:fs/promises";
