@@ -84,11 +84,15 @@ async function duckdbMarks(page: Page): Promise<{start: number; ready: number} |
   return start !== undefined && ready !== undefined ? {start: Math.round(start), ready: Math.round(ready)} : undefined;
 }
 
-async function builtPages(siteDir: string): Promise<string[]> {
+/** The built pages' paths ("" for the home page), reports in src/reports/ as "reports/<name>". */
+async function builtPages(siteDir: string, prefix = ""): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(siteDir, {withFileTypes: true})) {
     if (e.isFile() && e.name.endsWith(".html") && e.name !== "404.html")
-      out.push(e.name === "index.html" ? "" : e.name.replace(/\.html$/, ""));
+      out.push(e.name === "index.html" && !prefix ? "" : prefix + e.name.replace(/\.html$/, ""));
+    // Framework's own folders start with "_"; any other folder holds pages (src/reports/)
+    else if (e.isDirectory() && !e.name.startsWith("_"))
+      out.push(...(await builtPages(path.join(siteDir, e.name), `${prefix}${e.name}/`)));
   }
   return out.sort();
 }

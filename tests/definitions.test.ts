@@ -32,7 +32,12 @@ beforeAll(async () => {
       ('created-after', 'prospecting', DATE '2026-07-01', DATE '2026-09-01')) t(opportunity_id, stage, created_date, close_date);
   `);
   await loadRules(w.conn, "2026-06-30"); // the demo's vocabulary: closed_won is won, closed_lost lost
-  await runSteps(w.conn, ["int_active_customers_as_of", "int_open_tickets_as_of", "int_open_opportunities_as_of"]);
+  await runSteps(w.conn, [
+    "int_active_customers_as_of",
+    "int_contract_as_of",
+    "int_open_tickets_as_of",
+    "int_open_opportunities_as_of",
+  ]);
 });
 
 afterAll(() => w?.close());
@@ -62,5 +67,21 @@ describe("data facts as of the end of 2026-06-30", () => {
       await ids(`SELECT opportunity_id AS id FROM raw.gtm_opportunities
                  WHERE marts.is_open_opportunity(stage, created_date, close_date, DATE '2026-06-30')`),
     ).toEqual(["slipped-in-negotiation", "won-later"]);
+  });
+
+  it("contract as of a day: ARR less the changes after it (never below 0), days to the renewal's next anniversary", async () => {
+    const rows = await all<{arr: number; days: number}>(
+      w.conn,
+      `SELECT marts.arr_as_of(a, after) AS arr, marts.days_to_renewal(renewal, DATE '2026-06-30') AS days
+       FROM (VALUES (1000.0, 200.0, DATE '2026-06-30'), (1000.0, NULL, DATE '2026-07-01'),
+                    (100.0, 300.0, DATE '2026-06-29'), (500.0, -50.0, DATE '2027-06-30')) t(a, after, renewal)`,
+    );
+    // renews that day: 0; tomorrow: 1; yesterday (not renewed in the CRM yet): next year's, 364; a year on: 0
+    expect(rows).toEqual([
+      {arr: 800, days: 0},
+      {arr: 1000, days: 1},
+      {arr: 0, days: 364},
+      {arr: 550, days: 0},
+    ]);
   });
 });

@@ -115,8 +115,14 @@ function stop(child: ChildProcess): void {
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), "saasguard-readme-"));
-  for (const f of ["loaders", "src", "server", "models", "node_modules", "observablehq.config.ts", "tsconfig.json"])
+  for (const f of ["loaders", "server", "models", "node_modules", "observablehq.config.ts", "tsconfig.json"])
     symlinkSync(path.join(ROOT, f), path.join(dir, f));
+  // src/ by its entries, but its own reports/ folder: `npm run report:new` writes there, not into the checkout
+  mkdirSync(path.join(dir, "src", "reports"), {recursive: true});
+  for (const f of readdirSync(path.join(ROOT, "src")))
+    if (f !== "reports") symlinkSync(path.join(ROOT, "src", f), path.join(dir, "src", f));
+  for (const f of readdirSync(path.join(ROOT, "src", "reports")))
+    writeFileSync(path.join(dir, "src", "reports", f), readFileSync(path.join(ROOT, "src", "reports", f)));
   writeFileSync(path.join(dir, "package.json"), readFileSync(path.join(ROOT, "package.json")));
   mkdirSync(path.join(dir, "data"));
   // the build the other commands use: a small portfolio, through dist/
@@ -204,11 +210,23 @@ describe("README commands", () => {
     }
   }, 120_000);
 
-  it("npm run dev previews the pages live", async () => {
+  it("npm run report:new -- NAME starts a report in src/reports/; an existing one is never overwritten", async () => {
+    const r = await npm(["run", "report:new", "--", "Renewal risk by region"]);
+    expect(r.code, r.out).toBe(0);
+    const file = path.join(dir, "src", "reports", "renewal-risk-by-region.md");
+    expect(readFileSync(file, "utf8")).toMatch(/^---\ntitle: "Renewal risk by region"\n/);
+    const again = await npm(["run", "report:new", "--", "Renewal risk by region"]);
+    expect(again.code).toBe(1);
+    expect(again.out).toContain("renewal-risk-by-region.md");
+  }, 60_000);
+
+  it("npm run dev previews the pages live, the new report in the sidebar", async () => {
     const {child, match} = await serve(["run", "dev", "--", "--port", String(await freePort())], /↳ (http:\/\/\S+)/);
     try {
       const html = await (await fetch(match[1]!)).text();
       expect(html).toContain("Executive overview");
+      expect(html).toContain('href="./reports/renewal-risk-by-region"');
+      expect((await fetch(new URL("reports/renewal-risk-by-region", match[1]!))).status).toBe(200);
     } finally {
       stop(child);
     }

@@ -18,7 +18,7 @@ import {afterAll, beforeAll, describe, expect, test} from "vitest";
 import {buildSite} from "../loaders/site/build-site.ts";
 import {serveSite, type SiteServer} from "../server/site.ts";
 import {startLlmStub} from "./helpers/llm-stub.ts";
-import {siteTableQuery} from "../loaders/site/site-tables.ts";
+import {piiColumns, SITE_TABLES, siteTableQuery} from "../loaders/site/site-tables.ts";
 import {config} from "../src/rules/config.ts";
 import {PRIORITIES} from "../src/rules/playbooks.ts";
 import {asciiStrings, dictionaryStrings} from "../src/components/arrow-strings.ts";
@@ -36,12 +36,13 @@ import {
   upliftCurve,
   type SignalBucket,
 } from "../src/rules/dashboard-math.ts";
-import {launchBrowser} from "./helpers/browser.ts";
+import {launchBrowser, openRecordedPage} from "./helpers/browser.ts";
 import {startTestApi} from "./helpers/test-api.ts";
 import type {ApiServer} from "../server/serve-api.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 import {chartMarks, kpiValues, waitForCharts} from "./e2e/checks.ts";
 import {visitPage} from "./e2e/site-pages.ts";
+import {chartsSettled, checkPage, sourcePages} from "./e2e/page-check.ts";
 
 describe("dashboard arithmetic (rules/dashboard-math.ts)", () => {
   test("normal quantiles and the expected-churn interval", () => {
@@ -271,6 +272,33 @@ describe("dashboard pages in headless Chromium", () => {
       });
     }
   }, 600_000);
+
+  test("every page under src/, reports an analyst adds included, loads with no failed block, console error or request off the site", async () => {
+    // found by globbing src/ (tests/e2e/page-check.ts sourcePages), not from PAGES: a new page is covered the day it is added
+    const pages = sourcePages(path.resolve(import.meta.dirname, ".."));
+    const files = pages.map((p) => p.file);
+    expect(files).toEqual(expect.arrayContaining(["src/index.md", "src/data-dictionary.md", "src/report-template.md"]));
+    expect(files.filter((f) => f.startsWith("src/reports/")).length, "reports under src/reports/").toBeGreaterThan(0);
+    const visited: string[] = [];
+    const problems: string[] = [];
+    for (const p of pages) {
+      const check = await checkPage(
+        browser,
+        new URL(p.urlPath, server.url).href,
+        {...p, markdown: await readFile(path.resolve(import.meta.dirname, "..", p.file), "utf-8")},
+        {name: `all-${p.urlPath.replace(/\W+/g, "_") || "home"}`, ready: (page) => chartsSettled(page)},
+      );
+      try {
+        visited.push(p.file);
+        problems.push(...check.problems);
+      } finally {
+        await check.close();
+      }
+    }
+    expect(visited).toEqual(files);
+    // each problem names its page file, and a failed block its kind, number and line
+    expect(problems).toEqual([]);
+  }, 300_000);
 
   test("executive overview: headline figures, the 90-day interval, small and DuckDB-free", async () => {
     await onPage(PAGES[0]!, async (page, visit) => {
@@ -538,7 +566,7 @@ describe("dashboard pages in headless Chromium", () => {
     });
   }, 120_000);
 
-  test("report template: SQL in DuckDB-WASM over the Arrow export gives the warehouse's figures", async () => {
+  test("report template: a sql block over the Arrow export (Framework's sql: front matter, DuckDB-WASM) gives the warehouse's figures", async () => {
     const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
     const c = await instance.connect();
     const [expected] = (
@@ -556,9 +584,165 @@ describe("dashboard pages in headless Chromium", () => {
       expect(m, `ARR KPI ${k["arr"]}`).not.toBeNull();
       const unit = ({"": 1, K: 1e3, M: 1e6, B: 1e9} as Record<string, number>)[m![2]!]!;
       expect(Math.abs(Number(m![1]) * unit - Number(expected!.arr))).toBeLessThanOrEqual(0.05 * unit);
-      // DuckDB-WASM and nothing else did the SQL: the tables were loaded and the bars drawn
-      expect(await page.evaluate(() => performance.getEntriesByName("saasguard:tables-loaded").length)).toBe(1);
+      // the ```sql block ran in DuckDB-WASM over the published file, the dashboards' own copy
+      const files = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name));
+      expect(
+        files.filter((f) => /\/_file\/data\/[^/]+\.arrow$/.test(f)).map((f) => f.split("/").pop()!.split(".")[0]),
+      ).toEqual(["risk_scores"]);
+      expect(files.some((f) => /duckdb-(eh|mvp)\.wasm$/.test(f))).toBe(true);
     });
+  }, 120_000);
+
+  test("a report over a table a dashboard already loaded downloads nothing again", async () => {
+    // one browser session: the Renewals page reads risk_scores.arrow for its rows, then the report
+    // template names the same file in its sql: front matter — same URL, served from the cache
+    const rec = await openRecordedPage(browser);
+    try {
+      await rec.page.goto(new URL("/renewals", server.url).href, {waitUntil: "load"});
+      await waitForCharts(rec.page);
+      await rec.page.goto(new URL("/report-template", server.url).href, {waitUntil: "load"});
+      await waitForCharts(rec.page);
+      const arrow = (await rec.page.evaluate(() =>
+        performance
+          .getEntriesByType("resource")
+          .filter((e) => /\/_file\/data\/risk_scores\.\w+\.arrow$/.test(e.name))
+          .map((e) => ({
+            transfer: (e as PerformanceResourceTiming).transferSize,
+            body: (e as PerformanceResourceTiming).decodedBodySize,
+          })),
+      )) as {transfer: number; body: number}[];
+      expect(arrow.length).toBeGreaterThanOrEqual(1);
+      expect(
+        arrow.every((e) => e.transfer === 0 && e.body > 0),
+        JSON.stringify(arrow),
+      ).toBe(true);
+    } finally {
+      await rec.context.close();
+    }
+  }, 120_000);
+
+  test("data dictionary: a card per published table with the warehouse's columns and rows and working page links; no built data file has a PII column", async () => {
+    const instance = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
+    const c = await instance.connect();
+    const counts: Record<string, number> = {};
+    for (const name of Object.keys(SITE_TABLES))
+      counts[name] = Number(
+        (
+          (
+            await c.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM (${siteTableQuery(name)})`)
+          ).getRowObjectsJson()[0] as {n: number}
+        ).n,
+      );
+    c.closeSync();
+    instance.closeSync();
+    const visit = await visitPage(
+      browser,
+      new URL("data-dictionary", server.url).href,
+      "data-dictionary",
+      async (page) => {
+        await page.waitForSelector("[data-table]");
+      },
+    );
+    try {
+      expect(visit.foreign.map((r) => r.url)).toEqual([]);
+      expect(visit.failed.map((r) => `${r.status ?? r.failure} ${r.url}`)).toEqual([]);
+      expect(visit.consoleErrors).toEqual([]);
+      expect(visit.cellErrors).toEqual([]);
+      const cards = await visit.page.$$eval("[data-table]", (nodes) =>
+        nodes.map((card) => ({
+          name: card.getAttribute("data-table")!,
+          rows: Number(card.getAttribute("data-rows")),
+          columns: [...card.querySelectorAll("tr[data-column]")].map((r) => r.getAttribute("data-column")),
+          links: [...card.querySelectorAll("a[data-page]")].map((a) => (a as HTMLAnchorElement).href),
+        })),
+      );
+      expect(cards.map((x) => x.name)).toEqual(Object.keys(SITE_TABLES));
+      for (const card of cards) {
+        expect(card.columns, card.name).toEqual([
+          ...(SITE_TABLES as Record<string, {columns: readonly string[]}>)[card.name]!.columns,
+        ]);
+        expect(card.rows, card.name).toBe(counts[card.name]);
+      }
+      expect(cards.find((x) => x.name === "risk_scores")!.links.map((h) => new URL(h).pathname)).toEqual(
+        expect.arrayContaining(["/renewals", "/report-template", "/risk-drill-down", "/uplift-simulator"]),
+      );
+      // every "used by" link opens a page of the built site
+      for (const href of new Set(cards.flatMap((x) => x.links))) expect((await fetch(href)).status, href).toBe(200);
+      // the column finder keeps the cards that have the column
+      await visit.page.fill("#dictionary-find", "expected_arr_loss_90d");
+      expect(
+        await visit.page.$$eval("[data-table]:not([hidden])", (n) => n.map((x) => x.getAttribute("data-table"))),
+      ).toEqual(["risk_scores"]);
+      // "Try a query": DuckDB-WASM only once a query runs, over the tables it names, with native DuckDB's answer
+      const wasm = () => visit.requests.filter((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url)).length;
+      expect(wasm(), "DuckDB-WASM before any query").toBe(0);
+      const query =
+        "SELECT c.owner, count(*)::INTEGER AS ctas FROM cta_queue q JOIN csm_worklist c USING (cta_id) GROUP BY ALL ORDER BY ctas DESC, owner LIMIT 3";
+      const native = await DuckDBInstance.create(warehouse, {access_mode: "READ_ONLY"});
+      const nc = await native.connect();
+      const expected = (
+        await nc.runAndReadAll(
+          `WITH cta_queue AS (${siteTableQuery("cta_queue")}), csm_worklist AS (${siteTableQuery("csm_worklist")}) ${query}`,
+        )
+      )
+        .getRows()
+        .map((r) => r.map(String));
+      nc.closeSync();
+      native.closeSync();
+      const run = async (sql: string) => {
+        await visit.page.fill("#sg-sql-input", sql);
+        await visit.page.click("#sg-sql-run");
+        await visit.page.waitForFunction(() =>
+          /^(done|error)$/.test(document.querySelector("#sg-sql-output")!.getAttribute("data-state")!),
+        );
+        return visit.page.$eval("#sg-sql-output", (o) => ({
+          state: o.getAttribute("data-state"),
+          rows: [...o.querySelectorAll("tbody tr")].map((tr) =>
+            [...tr.querySelectorAll("td")].map((td) => td.textContent),
+          ),
+          error: o.querySelector(".sg-error")?.textContent ?? null,
+        }));
+      };
+      expect(await run(query)).toEqual({state: "done", rows: expected, error: null});
+      expect(wasm(), "DuckDB-WASM once a query ran").toBeGreaterThan(0);
+      const files = visit.requests
+        .filter((r) => /\/_file\/data\/\w+\.\w+\.arrow$/.test(r.url))
+        .map((r) => r.url.split("/").pop()!.split(".")[0]);
+      expect(files.sort()).toEqual(["csm_worklist", "cta_queue"]);
+      const bad = await run("SELECT no_such_column FROM risk_scores");
+      expect(bad.state).toBe("error");
+      expect(bad.error).toMatch(/no_such_column/);
+    } finally {
+      await visit.close();
+    }
+    // what the built site publishes carries no PII column: Arrow fields (nested too) and JSON keys
+    // (site-offline.test.ts scans every built file for e-mail addresses)
+    const {tableFromIPC} = await import("apache-arrow");
+    const names = new Set<string>();
+    const fieldNames = (fields: {name: string; type: {children?: unknown[]}}[]): void => {
+      for (const f of fields) {
+        names.add(f.name);
+        if (f.type.children) fieldNames(f.type.children as {name: string; type: {children?: unknown[]}}[]);
+      }
+    };
+    const keys = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(keys);
+      else if (v && typeof v === "object")
+        for (const [k, x] of Object.entries(v)) {
+          names.add(k);
+          keys(x);
+        }
+    };
+    const dataDir = path.join(work, "dist", "_file", "data");
+    const files = (await readdir(dataDir, {recursive: true})).filter((f) => /\.(arrow|json)$/.test(f));
+    expect(files.filter((f) => f.endsWith(".arrow")).length).toBeGreaterThanOrEqual(Object.keys(SITE_TABLES).length);
+    for (const f of files) {
+      const bytes = await readFile(path.join(dataDir, f));
+      if (f.endsWith(".arrow")) fieldNames(tableFromIPC(bytes).schema.fields as never);
+      else keys(JSON.parse(bytes.toString("utf-8")));
+    }
+    expect(names.size).toBeGreaterThan(100);
+    expect(piiColumns([...names])).toEqual([]);
   }, 120_000);
 
   test("the patched DuckDB-WASM workers (eh and mvp) give native DuckDB's answers to a battery of SQL", async () => {

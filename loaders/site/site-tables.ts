@@ -143,6 +143,8 @@ export interface SiteTable {
   /** column → SQL expression, for columns that are not the main relation's own (a join's) */
   readonly expressions?: Readonly<Record<string, string>>;
   readonly orderBy: string;
+  /** a DATE column whose latest value says how recent the rows are (the data dictionary shows it) */
+  readonly freshness?: string;
 }
 
 export const SITE_TABLES = {
@@ -168,6 +170,7 @@ export const SITE_TABLES = {
     columns: [...CTA_QUEUE_COLUMNS, "churn_probability"],
     expressions: {churn_probability: "r.churn_probability"},
     orderBy: "q.due_date, q.priority_rank, q.arr_at_risk DESC, q.cta_id",
+    freshness: "created_date",
   },
   csm_worklist: {
     about: "One row per open CTA: its expected ARR saved per hour of work and its lane in the owner's week.",
@@ -231,6 +234,45 @@ export const SITE_TABLES = {
       "note",
     ],
     orderBy: "playbook_id = 'all', playbook_id, play_tier = 'all' DESC, play_tier",
+  },
+  cohort_retention: {
+    about:
+      "One row per signup quarter (cohort) and quarter end since: the cohort's accounts and ARR at signup, and how many and how much are still there.",
+    from: "marts.mart_cohort_retention",
+    columns: [
+      "cohort_quarter",
+      "cohort",
+      "full_history",
+      "quarters_since_signup",
+      "quarter_end",
+      "logos_start",
+      "logos_retained",
+      "arr_start",
+      "arr_retained",
+      "arr_retained_gross",
+    ],
+    orderBy: "cohort_quarter, quarters_since_signup",
+  },
+  churn_events: {
+    about:
+      "One row per account that churned: its segment and CSM, when it left and after how long, the stated reason and the ARR lost.",
+    from: "marts.mart_churn_events",
+    columns: [
+      "customer_id",
+      "plan_tier",
+      "industry",
+      "company_size",
+      "csm_owner",
+      "signup_date",
+      "churn_date",
+      "tenure_days",
+      "tenure_months",
+      "reason",
+      "reason_order",
+      "arr_lost",
+      "days_to_renewal_at_churn",
+    ],
+    orderBy: "churn_date, customer_id",
   },
 } as const satisfies Record<string, SiteTable>;
 

@@ -20,7 +20,7 @@ WITH matured AS (
     AND marts.is_active_customer(c.signup_date, ch.churn_date, h.created_date)
 ),
 later_changes AS (
-  -- ARR at the horizon's end is today's ARR rolled back through the changes after it (as the features do)
+  -- ARR at the horizon's end is today's ARR rolled back through the changes after it (marts.arr_as_of)
   SELECT m.cta_id, sum(s.arr_delta) AS arr_after
   FROM matured m JOIN raw.subscription_changes s ON s.customer_id = m.customer_id AND s.change_date > m.horizon_end
   GROUP BY m.cta_id
@@ -30,8 +30,8 @@ outcomes AS (
   FROM matured m LEFT JOIN later_changes l USING (cta_id)
 )
 SELECT cta_id, customer_id, playbook_id, play_tier, segment, created_date, holdout, worked, churned, arr_at_raise,
-       CASE WHEN churned THEN 0 ELSE round(greatest(arr - coalesce(arr_after, 0), 0), 2) END AS arr_at_horizon,
+       CASE WHEN churned THEN 0 ELSE round(marts.arr_as_of(arr, arr_after), 2) END AS arr_at_horizon,
        -- the share of the ARR at raise still there at the horizon's end (0 when churned; an account
        -- that paid nothing at raise and stayed kept all it had)
-       CASE WHEN churned THEN 0 WHEN arr_at_raise > 0 THEN greatest(arr - coalesce(arr_after, 0), 0) / arr_at_raise ELSE 1 END AS arr_retention
+       CASE WHEN churned THEN 0 WHEN arr_at_raise > 0 THEN marts.arr_as_of(arr, arr_after) / arr_at_raise ELSE 1 END AS arr_retention
 FROM outcomes;

@@ -6,8 +6,8 @@
 --
 -- Raw values are read by their meaning (int_vocabulary.sql), never by the installation's words.
 -- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
--- rolled back through raw.subscription_changes, days to renewal uses contract anniversaries,
--- and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
+-- rolled back through raw.subscription_changes (marts.arr_as_of), days to renewal uses contract
+-- anniversaries (marts.days_to_renewal), and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
 -- Counts are cast to BIGINT: DuckDB sums integers into HUGEINT, slow to store and scan in the
 -- training snapshots (see int_usage_daily.sql).
 CREATE OR REPLACE MACRO marts.int_customer_features_as_of(as_of) AS TABLE
@@ -115,12 +115,12 @@ SELECT
   a.plan_tier, a.industry, a.company_size, a.csm_owner,
   CAST(as_of - a.signup_date AS INTEGER) AS tenure_days,
   -- terms renew on anniversaries of the contract's renewal date
-  CAST(((a.renewal_date - as_of) % 365 + 365) % 365 AS INTEGER) AS days_to_renewal,
+  marts.days_to_renewal(a.renewal_date, as_of) AS days_to_renewal,
   CASE WHEN as_of - a.signup_date < getvariable('onboarding_window_days') THEN 'Onboarding'
-       WHEN ((a.renewal_date - as_of) % 365 + 365) % 365 <= list_max(getvariable('renewal_stages_days')) THEN 'Renewal'
+       WHEN marts.days_to_renewal(a.renewal_date, as_of) <= list_max(getvariable('renewal_stages_days')) THEN 'Renewal'
        WHEN as_of - a.signup_date < 365 THEN 'Adoption'
        ELSE 'Mature' END AS lifecycle_stage_at_cutoff,
-  round(greatest(a.arr - coalesce(lc.arr_after, 0), 0), 2) AS arr,
+  round(marts.arr_as_of(a.arr, lc.arr_after), 2) AS arr,
   greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS seats,
   coalesce(u.events_last_7d, 0) AS events_last_7d,
   coalesce(u.events_last_30d, 0) AS events_last_30d,

@@ -51,6 +51,7 @@ export const SQL_STEPS: readonly SqlStep[] = [
   // ---- features
   {name: "int_vocabulary", phase: "features", creates: "macros"},
   {name: "int_active_customers_as_of", phase: "features", creates: "macros"},
+  {name: "int_contract_as_of", phase: "features", creates: "macros"},
   {name: "int_open_tickets_as_of", phase: "features", creates: "macros"},
   {name: "int_open_opportunities_as_of", phase: "features", creates: "macros"},
   {name: "int_usage_daily", phase: "features", creates: "table"},
@@ -254,6 +255,46 @@ export const SQL_STEPS: readonly SqlStep[] = [
     phase: "scores",
     creates: "table",
     checks: {table: "marts.mart_churn_monthly", unique: ["month"], notNull: ["month", "churned_customers"]},
+  },
+  // the worked reports' tables (src/reports/): cohort retention and one row per churned account
+  {
+    name: "mart_cohort_retention",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_cohort_retention",
+      unique: ["cohort_quarter", "quarters_since_signup"],
+      notNull: [
+        "cohort_quarter",
+        "cohort",
+        "full_history",
+        "quarters_since_signup",
+        "quarter_end",
+        "logos_start",
+        "logos_retained",
+        "arr_start",
+        "arr_retained",
+        "arr_retained_gross",
+      ],
+      ranges: {
+        quarters_since_signup: [0, null],
+        logos_start: [1, null],
+        logos_retained: [0, null],
+        arr_retained: [0, null],
+      },
+    },
+  },
+  {
+    name: "mart_churn_events",
+    phase: "scores",
+    creates: "table",
+    checks: {
+      table: "marts.mart_churn_events",
+      unique: ["customer_id"],
+      notNull: ["customer_id", "signup_date", "churn_date", "tenure_days", "tenure_months", "reason", "reason_order"],
+      ranges: {tenure_days: [0, null], arr_lost: [0, null], days_to_renewal_at_churn: [0, 364]},
+      rowsEqual: "(SELECT count(*) FROM raw.churn_events WHERE churn_date <= getvariable('as_of'))",
+    },
   },
   {
     name: "mart_risk_signals",
