@@ -82,7 +82,12 @@ export async function measureAgainstTruth(opts: {
     await generateSynthetic(conn, {...opts, usage: false});
     await loadRules(conn, opts.asOf);
     await conn.run("CREATE OR REPLACE TABLE marts.mart_cta_history AS SELECT * FROM raw.cta_history");
-    await runSteps(conn, ["int_active_customers_as_of", "int_cta_outcomes", "mart_playbook_effectiveness"]);
+    await runSteps(conn, [
+      "int_active_customers_as_of",
+      "int_contract_as_of",
+      "int_cta_outcomes",
+      "mart_playbook_effectiveness",
+    ]);
     return await all<EffectVsTruth>(conn, TRUTH_SQL);
   } finally {
     conn.closeSync();

@@ -72,7 +72,12 @@ async function martOf(ctas: Cta[], extra: (conn: DuckDBConnection) => Promise<vo
   }
   await extra(conn);
   await loadRules(conn, AS_OF);
-  await runSteps(conn, ["int_active_customers_as_of", "int_cta_outcomes", "mart_playbook_effectiveness"]);
+  await runSteps(conn, [
+    "int_active_customers_as_of",
+    "int_contract_as_of",
+    "int_cta_outcomes",
+    "mart_playbook_effectiveness",
+  ]);
   type Row = Record<string, number | string | boolean | null>;
   const rows = await all<Row>(conn, "SELECT * FROM marts.mart_playbook_effectiveness");
   const outcomes = await all<Row>(conn, "SELECT * FROM int_cta_outcomes");

@@ -6,19 +6,19 @@
 --
 -- Raw values are read by their meaning (int_vocabulary.sql), never by the installation's words.
 -- Current-state columns of raw.customers are not trusted for the past: ARR and seats are
--- rolled back through raw.subscription_changes (marts.arr_as_of), days to renewal uses contract
--- anniversaries (marts.days_to_renewal), and the lifecycle stage is derived from tenure. Plan tier, industry and size are static.
+-- rolled back through raw.subscription_changes and days to renewal counts to the contract's next
+-- anniversary (marts.int_contract_as_of), and the lifecycle stage is derived from tenure. Plan
+-- tier, industry and size are static.
 -- Counts are cast to BIGINT: DuckDB sums integers into HUGEINT, slow to store and scan in the
 -- training snapshots (see int_usage_daily.sql).
 CREATE OR REPLACE MACRO marts.int_customer_features_as_of(as_of) AS TABLE
 WITH
 active AS (
-  SELECT customer_id, plan_tier, industry, company_size, csm_owner, signup_date, renewal_date, arr, seats_purchased
+  SELECT customer_id, plan_tier, industry, company_size, csm_owner, signup_date
   FROM marts.int_active_customers_as_of(as_of)
 ),
-later_changes AS (
-  SELECT customer_id, sum(arr_delta) AS arr_after, CAST(sum(coalesce(seats_delta, 0)) AS BIGINT) AS seats_after
-  FROM raw.subscription_changes WHERE change_date > as_of GROUP BY customer_id
+contract AS (
+  SELECT * FROM marts.int_contract_as_of(as_of)
 ),
 recent_changes AS (
   SELECT customer_id,
@@ -115,18 +115,18 @@ SELECT
   a.plan_tier, a.industry, a.company_size, a.csm_owner,
   CAST(as_of - a.signup_date AS INTEGER) AS tenure_days,
   -- terms renew on anniversaries of the contract's renewal date
-  marts.days_to_renewal(a.renewal_date, as_of) AS days_to_renewal,
+  k.days_to_renewal,
   CASE WHEN as_of - a.signup_date < getvariable('onboarding_window_days') THEN 'Onboarding'
-       WHEN marts.days_to_renewal(a.renewal_date, as_of) <= list_max(getvariable('renewal_stages_days')) THEN 'Renewal'
+       WHEN k.days_to_renewal <= list_max(getvariable('renewal_stages_days')) THEN 'Renewal'
        WHEN as_of - a.signup_date < 365 THEN 'Adoption'
        ELSE 'Mature' END AS lifecycle_stage_at_cutoff,
-  round(marts.arr_as_of(a.arr, lc.arr_after), 2) AS arr,
-  greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS seats,
+  round(k.arr, 2) AS arr,
+  k.seats,
   coalesce(u.events_last_7d, 0) AS events_last_7d,
   coalesce(u.events_last_30d, 0) AS events_last_30d,
   coalesce(u.events_last_90d, 0) AS events_last_90d,
   coalesce(u.events_prev_60d, 0) AS events_prev_60d,
-  coalesce(u.events_last_30d, 0) / greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS events_per_seat_30d,
+  coalesce(u.events_last_30d, 0) / k.seats AS events_per_seat_30d,
   -- last 30 days against the monthly average of the 60 days before; undefined for young or silent accounts
   CASE WHEN as_of - a.signup_date < 90 OR coalesce(u.events_prev_60d, 0) + coalesce(u.events_last_30d, 0) = 0 THEN NULL
        ELSE least(coalesce(u.events_last_30d, 0) / greatest(u.events_prev_60d / 2.0, 1), 3) END AS usage_trend_ratio,
@@ -136,9 +136,9 @@ SELECT
   coalesce(u.api_calls_30d, 0) AS api_calls_30d,
   coalesce(u.report_exports_30d, 0) AS report_exports_30d,
   coalesce(u.avg_active_users_30d, 0) AS avg_active_users_30d,
-  coalesce(u.peak_active_users_30d, 0) / greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1) AS seat_utilisation,
+  coalesce(u.peak_active_users_30d, 0) / k.seats AS seat_utilisation,
   -- over-deployment: more people active on a day than the licence holds (compliance and expansion)
-  CAST(greatest(coalesce(u.peak_active_users_30d, 0) - greatest(a.seats_purchased - coalesce(lc.seats_after, 0), 1), 0) AS BIGINT) AS over_deployed_users,
+  CAST(greatest(coalesce(u.peak_active_users_30d, 0) - k.seats, 0) AS BIGINT) AS over_deployed_users,
   coalesce(act.integrations_first_30d, 0) AS integrations_first_30d,
   -- the activation gate only says something about accounts still in onboarding
   CASE WHEN as_of - a.signup_date < getvariable('onboarding_window_days') THEN coalesce(act.integrations_first_30d, 0) END AS onboarding_integrations,
@@ -168,7 +168,7 @@ SELECT
   coalesce(r.outreach_30d, 0) AS outreach_30d,
   r.days_since_last_outreach
 FROM active a
-LEFT JOIN later_changes lc USING (customer_id)
+JOIN contract k USING (customer_id)
 LEFT JOIN recent_changes rc USING (customer_id)
 LEFT JOIN usage u USING (customer_id)
 LEFT JOIN activation act USING (customer_id)
