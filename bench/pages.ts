@@ -61,6 +61,8 @@ export const ALL_DRAWN = `(() => {
   if (document.querySelector("observablehq-loading")) return false;
   const main = document.querySelector("#observablehq-main");
   if (!main || !main.querySelector("h1")) return false;
+  // a page whose cards come from a cell that waits on SQL has none yet (no loading placeholder either)
+  if (!main.querySelector(".sg-chart, .sg-kpi")) return false;
   for (const card of main.querySelectorAll(".sg-chart")) {
     if (!card.querySelector("svg, table, .sg-empty, [data-state], .sg-callout")) return false;
   }
