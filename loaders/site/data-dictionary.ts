@@ -28,47 +28,15 @@ export interface DictionaryWarehouse {
   row<T = Record<string, unknown>>(sql: string): Promise<T>;
 }
 
-export interface PageRef {
-  /** the page's URL path: "/" for the home page, "/reports/cohort-retention" */
-  path: string;
-  title: string;
-}
-
-export interface DictionaryColumn {
-  name: string;
-  /** DuckDB's type of the published column (VARCHAR, DOUBLE, DATE, BOOLEAN, STRUCT(…)[] …) */
-  type: string;
-  meaning: string;
-  /** what the pages call it, when src/rules/labels.ts names it ("Days to renewal") */
-  label?: string;
-}
-
-export interface DictionaryTable {
-  name: string;
-  /** the published file, relative to src/ */
-  file: string;
-  about: string;
-  /** the warehouse relations it is read from */
-  sources: string[];
-  rows: number;
-  columns: DictionaryColumn[];
-  pages: PageRef[];
-  /** the latest value of the table's date column (SiteTable.freshness), when it has one */
-  latest: {column: string; value: string | null} | null;
-}
-
-export interface DictionaryDocument {
-  name: string;
-  file: string;
-  description: string;
-  pages: PageRef[];
-}
-
-export interface DataDictionary {
-  build: {built_at: string; as_of: string; source: string; customers: number};
-  tables: DictionaryTable[];
-  documents: DictionaryDocument[];
-}
+// the dictionary's shape is written once, beside the page that draws it
+import type {
+  DataDictionary,
+  DictionaryColumn,
+  DictionaryDocument,
+  DictionaryTable,
+  PageRef,
+} from "../../src/components/dictionary.ts";
+export type {DataDictionary, DictionaryColumn, DictionaryDocument, DictionaryTable, PageRef};
 
 /** The dictionary's own page: it offers every table (its query console), which is not "using" one. */
 export const DICTIONARY_PAGE = "/data-dictionary";

@@ -9,32 +9,46 @@ import {html} from "npm:htl";
 import {formatDate, formatDateTime, formatInt} from "./format.js";
 
 export interface PageRef {
+  /** the page's URL path: "/" for the home page, "/reports/cohort-retention" */
   path: string;
   title: string;
 }
 
 export interface DictionaryColumn {
   name: string;
+  /** DuckDB's type of the published column (VARCHAR, DOUBLE, DATE, BOOLEAN, STRUCT(…)[] …) */
   type: string;
   meaning: string;
+  /** what the pages call it, when src/rules/labels.ts names it ("Days to renewal") */
   label?: string;
 }
 
 export interface DictionaryTable {
   name: string;
+  /** the published file, relative to src/ */
   file: string;
   about: string;
+  /** the warehouse relations it is read from */
   sources: string[];
   rows: number;
   columns: DictionaryColumn[];
   pages: PageRef[];
+  /** the latest value of the table's date column (SiteTable.freshness), when it has one */
   latest: {column: string; value: string | null} | null;
 }
 
+export interface DictionaryDocument {
+  name: string;
+  file: string;
+  description: string;
+  pages: PageRef[];
+}
+
+/** data/data_dictionary.json, as loaders/site/data-dictionary.ts generates it. */
 export interface DataDictionary {
   build: {built_at: string; as_of: string; source: string; customers: number};
   tables: DictionaryTable[];
-  documents: {name: string; file: string; description: string; pages: PageRef[]}[];
+  documents: DictionaryDocument[];
 }
 
 /** Where reports live (src/reports/, `npm run report:new`): their `sql:` paths start with ../ */
