@@ -28,11 +28,25 @@ export function ownerAlive(pid: number, writtenMs: number): boolean {
   try {
     // a zombie (killed, not yet reaped: containers often run no init to reap) writes nothing
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
-    return statSync(`/proc/${pid}`).ctimeMs <= writtenMs + 1000;
+    // the fields after "(comm)": state is the first, starttime (field 22 of the line) the 20th
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z") return false;
+    return bootMs() + (Number(fields[19]) * 1000) / USER_HZ <= writtenMs + 2000;
   } catch {
     return true; // no /proc: trust the pid
   }
+}
+
+/**
+ * Linux reports a process's start in clock ticks since boot; USER_HZ is 100 on every architecture
+ * Node runs on. (Not the ctime of /proc/<pid>: that is when the kernel first built the inode —
+ * often when someone first looked — so a live owner could look newer than its own file.)
+ */
+const USER_HZ = 100;
+let boot: number | undefined;
+function bootMs(): number {
+  boot ??= Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))![1]) * 1000;
+  return boot;
 }
 
 /** Removes `<final>.tmp-<pid>…` and `<final>.old-<pid>…` siblings whose owner is gone; returns their names. */
