@@ -204,7 +204,10 @@ async function sendFile(
 ): Promise<Response> {
   const type = contentTypeOf(file);
   const rel = path.relative(root, file).split(path.sep).join("/");
-  const immutable = /^_(npm|file|import|observablehq|node|jsr|duckdb)\//.test(rel);
+  // hashed or versioned paths never change; a .wasm there can (its path carries the package's
+  // version, not the build's: prepare-framework trims duckdb-wasm's modules to the exports of the
+  // worker glue, and a new glue must not meet a module cached for an older one), so it is revalidated
+  const immutable = /^_(npm|file|import|observablehq|node|jsr|duckdb)\//.test(rel) && !rel.endsWith(".wasm");
   const headers: Record<string, string> = {
     "content-type": type,
     "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",

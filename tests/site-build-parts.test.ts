@@ -1,14 +1,23 @@
 /** The pieces of the site build: Framework cache preparation and the data-loader exports. */
 import {spawn} from "node:child_process";
 import {existsSync} from "node:fs";
-import {readFile} from "node:fs/promises";
+import {mkdir, mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
+import {tmpdir} from "node:os";
 import path from "node:path";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {DataType, tableFromIPC} from "apache-arrow";
 import {beforeAll, describe, expect, test} from "vitest";
 import {dictionaryEncodeStrings} from "../loaders/site/export.ts";
 import {
+  applyPatches,
+  EARLY_FILE_HELPER,
+  FRAMEWORK_DUCKDB_PATCHES,
+  patchFrameworkClient,
+} from "../loaders/site/framework-client-patches.ts";
+import {keepGlueExports} from "../loaders/site/wasm-exports.ts";
+import {
   DUCKDB_PATCHED_WORKERS,
+  DUCKDB_TRIMMED_MODULES,
   DUCKDB_WORKER_PATCHES,
   patchDuckDBWorker,
   prepareFramework,
@@ -118,6 +127,83 @@ describe("prepareFramework", () => {
     expect(() => patchDuckDBWorker(first!.from + first!.from, "y.js")).toThrow(/matches 2 times/);
     // all or nothing: glue with the first patch's code but not the second's is refused
     expect(() => patchDuckDBWorker(first!.from, "z.js")).toThrow(`"${second!.why}" matches 0 times in z.js`);
+  });
+
+  test("duckdb-wasm's modules keep only the exports their worker glue can reach, and still compile", async () => {
+    const cache = (await prepareFramework({log: () => {}})).npmCacheDir;
+    const version = await installed("@duckdb/duckdb-wasm");
+    for (const [module, worker] of Object.entries(DUCKDB_TRIMMED_MODULES)) {
+      const original = await readFile(path.join(ROOT, "node_modules/@duckdb/duckdb-wasm", module));
+      const glue = await readFile(path.join(cache, `@duckdb/duckdb-wasm@${version}`, worker), "utf-8");
+      const served = await readFile(path.join(cache, `@duckdb/duckdb-wasm@${version}`, module));
+      const {wasm, kept, total} = keepGlueExports(original, glue, module);
+      expect(Buffer.from(served).equals(Buffer.from(wasm)), module).toBe(true);
+      const before = WebAssembly.Module.exports(new WebAssembly.Module(original));
+      const after = WebAssembly.Module.exports(new WebAssembly.Module(wasm));
+      expect([after.length, before.length]).toEqual([kept, total]);
+      expect(kept, module).toBeLessThan(total / 100);
+      // every export the glue names is still there, and nothing but exports changed
+      const tokens = new Set(glue.match(/[A-Za-z_$][\w$]*/g));
+      const names = new Set(after.map((e) => e.name));
+      const named = before.filter((e) => tokens.has(e.name) || tokens.has(`_${e.name}`));
+      expect(named.length, module).toBeGreaterThan(100);
+      for (const e of named) expect(names.has(e.name), `${module}: ${e.name}`).toBe(true);
+      for (const e of before.filter((x) => x.kind === "memory" || x.kind === "table" || x.name.startsWith("dynCall_")))
+        expect(names.has(e.name), `${module}: ${e.name}`).toBe(true);
+      expect(WebAssembly.Module.imports(new WebAssembly.Module(wasm))).toEqual(
+        WebAssembly.Module.imports(new WebAssembly.Module(original)),
+      );
+      expect(original.length - wasm.length, module).toBeGreaterThan(8_000_000);
+    }
+  }, 120_000);
+
+  test("trimming refuses bytes that are not a module it can read, naming the file", () => {
+    const glue = "wasmExports.f";
+    expect(() => keepGlueExports(new TextEncoder().encode("<html>not found</html>"), glue, "a.wasm")).toThrow(
+      /^a\.wasm: not a WebAssembly module this step can read \(no WebAssembly magic number/,
+    );
+    // magic + version, then an export section claiming 5 bytes that are not there
+    const truncated = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 7, 5, 1]);
+    expect(() => keepGlueExports(truncated, glue, "b.wasm")).toThrow(/^b\.wasm: .*\(section 7 past the end at byte/);
+    // a valid module with no exports at all
+    const empty = Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+    expect(WebAssembly.validate(empty)).toBe(true);
+    expect(() => keepGlueExports(empty, glue, "c.wasm")).toThrow(/^c\.wasm: .*\(no export section/);
+    // a module exporting f and g: the glue names only f
+    const two = Uint8Array.from([
+      ...[0, 0x61, 0x73, 0x6d, 1, 0, 0, 0],
+      ...[1, 4, 1, 0x60, 0, 0], // type section: one type () -> ()
+      ...[3, 3, 2, 0, 0], // function section: two functions of type 0
+      ...[7, 9, 2, 1, 0x66, 0, 0, 1, 0x67, 0, 1], // export section: "f" → func 0, "g" → func 1
+      ...[10, 7, 2, 2, 0, 0x0b, 2, 0, 0x0b], // code section: two empty bodies
+    ]);
+    const out = keepGlueExports(two, glue, "d.wasm");
+    expect([out.kept, out.total]).toEqual([1, 2]);
+    expect(WebAssembly.Module.exports(new WebAssembly.Module(out.wasm)).map((e) => e.name)).toEqual(["f"]);
+  });
+
+  test("Framework's DuckDB client is patched in the built copy; a client it does not recognise fails the build", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "saasguard-client-"));
+    try {
+      expect(await patchFrameworkClient(dir)).toEqual([]); // a site with no DuckDB page
+      await mkdir(path.join(dir, "_observablehq/stdlib"), {recursive: true});
+      const file = path.join(dir, "_observablehq/stdlib/duckdb.0123abcd.js");
+      const source = FRAMEWORK_DUCKDB_PATCHES.map((p) => `/*x*/${p.from};`).join("");
+      await writeFile(file, source);
+      expect(await patchFrameworkClient(dir)).toEqual([file]);
+      const patched = await readFile(file, "utf-8");
+      for (const p of FRAMEWORK_DUCKDB_PATCHES) expect(patched).toContain(p.to);
+      expect(patched.endsWith(EARLY_FILE_HELPER)).toBe(true);
+      // patched again: the originals are gone, so the build refuses instead of patching twice
+      await expect(patchFrameworkClient(dir)).rejects.toThrow(
+        `the patch "${FRAMEWORK_DUCKDB_PATCHES[0]!.why}" matches 0 times in ${file} (expected once)`,
+      );
+      expect(() => applyPatches("ab ab", [{why: "w", from: "ab", to: "c"}], "f.js", "r")).toThrow(
+        'the patch "w" matches 2 times in f.js (expected once): review r',
+      );
+    } finally {
+      await rm(dir, {recursive: true, force: true});
+    }
   });
 
   test("is idempotent and fast when already prepared", async () => {

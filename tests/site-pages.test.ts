@@ -590,7 +590,15 @@ describe("dashboard pages in headless Chromium", () => {
         files.filter((f) => /\/_file\/data\/[^/]+\.arrow$/.test(f)).map((f) => f.split("/").pop()!.split(".")[0]),
       ).toEqual(["risk_scores"]);
       // (the worker fetches the wasm: the context records it, the page's resource timings do not)
-      expect(visit.requests.some((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url))).toBe(true);
+      const wasmAt = visit.requests.findIndex((r) => /duckdb-(eh|mvp)\.wasm$/.test(r.url));
+      expect(wasmAt).toBeGreaterThanOrEqual(0);
+      // Framework's client as the site patches it: the table is requested while DuckDB starts, not
+      // after, and the worker runs from its own URL (a blob: worker is parsed anew on every visit)
+      const arrowAt = visit.requests.findIndex((r) => /\/risk_scores\.\w+\.arrow$/.test(r.url));
+      expect(arrowAt, "risk_scores.arrow is requested before DuckDB's wasm").toBeLessThan(wasmAt);
+      expect(page.workers().map((w) => new URL(w.url()).pathname)).toEqual([
+        expect.stringMatching(/\/duckdb-browser-(eh|mvp)\.worker\.\w+\.js$/),
+      ]);
     });
   }, 120_000);
 

@@ -52,7 +52,14 @@ describe("serveSite", () => {
   });
 
   test("content types for wasm, parquet and js", async () => {
-    expect((await get("/_npm/pkg@1.0.0/dist/x.wasm")).headers.get("content-type")).toBe("application/wasm");
+    const wasmResponse = await get("/_npm/pkg@1.0.0/dist/x.wasm");
+    expect(wasmResponse.headers.get("content-type")).toBe("application/wasm");
+    // a module the build rewrites (duckdb-wasm's, trimmed) keeps its package path: revalidated, not immutable
+    expect(wasmResponse.headers.get("cache-control")).toBe("no-cache");
+    const again = await get("/_npm/pkg@1.0.0/dist/x.wasm", {
+      headers: {"if-none-match": wasmResponse.headers.get("etag")!},
+    });
+    expect(again.status).toBe(304);
     expect((await get("/_file/data/t.abc123.parquet")).headers.get("content-type")).toBe(
       "application/vnd.apache.parquet",
     );

@@ -6,13 +6,14 @@
  *    reuses a loader's output while it is newer than the loader file — but the warehouse changed;
  * 3. runs `observable build` into a temporary sibling of `outDir`, with the warehouse in
  *    SAASGUARD_WAREHOUSE, telemetry off and node_modules/.bin on PATH (loaders run with tsx);
- * 4. writes `.br` and `.gz` siblings of compressible files (the server — and most static hosts —
- *    send them as-is; duckdb-wasm's 36 MB .wasm becomes 5.3 MB brotli / 7.1 MB gzip). Brotli
+ * 4. patches Framework's DuckDB client in the output (framework-client-patches.ts);
+ * 5. writes `.br` and `.gz` siblings of compressible files (the server — and most static hosts —
+ *    send them as-is; duckdb-wasm's 26 MB .wasm becomes 4.6 MB brotli / 6.0 MB gzip). Brotli
  *    is not just smaller: Chromium's in-memory HTTP cache (incognito) caps one entry's size and
  *    kept the brotli wasm between page views but not the gzip one (see server/site.ts).
  *    Compressed outputs are cached by content hash, so unchanged wasm files are not recompressed
  *    on every build;
- * 5. swaps the new site in place of `outDir` only when everything above succeeded.
+ * 6. swaps the new site in place of `outDir` only when everything above succeeded.
  *
  * CLI: `tsx loaders/site/build-site.ts [--warehouse data/warehouse.duckdb] [--out dist]`
  */
@@ -26,6 +27,7 @@ import {copyFile, mkdir, readdir, rename, rm, stat} from "node:fs/promises";
 import path from "node:path";
 import {pipeline} from "node:stream/promises";
 import {constants as zlibConstants, createBrotliCompress, createGzip} from "node:zlib";
+import {patchFrameworkClient} from "./framework-client-patches.ts";
 import {PROJECT_ROOT, prepareFramework} from "./prepare-framework.ts";
 
 export interface BuildSiteOptions {
@@ -205,6 +207,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       throw new Error(`observable build reported errors:\n${failures.join("\n")}\n\nfull output:\n${output}`);
     if (!existsSync(path.join(tmpOut, "index.html")))
       throw new Error(`observable build wrote no index.html:\n${output}`);
+    await patchFrameworkClient(tmpOut);
     if (options.precompress !== false) {
       const n = await precompressDir(tmpOut, path.join(cacheRoot, "saasguard-gzip"));
       log(`build-site: precompressed ${n} files`);

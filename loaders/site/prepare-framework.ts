@@ -33,6 +33,8 @@ import {copyFile, mkdir, readFile, readdir, rename, rm, writeFile} from "node:fs
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import * as esbuild from "esbuild";
+import {applyPatches, type SourcePatch} from "./framework-client-patches.ts";
+import {keepGlueExports} from "./wasm-exports.ts";
 
 /** The project root (this file lives in `<root>/loaders/site/`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -83,7 +85,7 @@ const BUNDLES: readonly Bundle[] = [
  * compare it with native DuckDB, and a duckdb-wasm whose glue differs fails the build here
  * instead of shipping half-patched.
  */
-export const DUCKDB_WORKER_PATCHES: readonly {why: string; from: string; to: string}[] = [
+export const DUCKDB_WORKER_PATCHES: readonly SourcePatch[] = [
   {
     // Emscripten's GOT proxy already creates an entry for every symbol a module imports, and
     // reportUndefinedSymbols fills any still unset from the symbol table: creating a
@@ -110,6 +112,19 @@ export const DUCKDB_WORKER_PATCHES: readonly {why: string; from: string; to: str
     from: "function applySignatureConversions(e){e=Object.assign({},e);",
     to: "function applySignatureConversions(e){e=Object.create(e);",
   },
+  {
+    // the glue pipes the module through a JavaScript TransformStream only to post download
+    // progress that no page shows: stream the response to the compiler as fetched instead (the
+    // glue's own fallback branch, without its console warning)
+    why: "instantiateStreaming: compile the fetched response as it is, not through a progress TransformStream",
+    from: 'if(WebAssembly.instantiateStreaming)if(typeof TransformStream=="function")',
+    to: "if(WebAssembly.instantiateStreaming)if(!1)",
+  },
+  {
+    why: "instantiateStreaming: no console warning for the progress that is not reported",
+    from: 'console.warn("instantiating without progress handler since transform streams are unavailable");',
+    to: "",
+  },
 ];
 
 /** The worker scripts DUCKDB_WORKER_PATCHES apply to (paths inside the package). */
@@ -120,16 +135,28 @@ export const DUCKDB_PATCHED_WORKERS: readonly string[] = [
 
 /** `source` (one of DUCKDB_PATCHED_WORKERS) with every patch applied; throws unless each applies exactly once. */
 export function patchDuckDBWorker(source: string, file: string): string {
-  let out = source;
-  for (const patch of DUCKDB_WORKER_PATCHES) {
-    const n = out.split(patch.from).length - 1;
-    if (n !== 1)
-      throw new Error(
-        `prepare-framework: the duckdb-wasm patch "${patch.why}" matches ${n} times in ${file} (expected once): review DUCKDB_WORKER_PATCHES for this duckdb-wasm version`,
-      );
-    out = out.replace(patch.from, () => patch.to);
-  }
-  return out;
+  return applyPatches(source, DUCKDB_WORKER_PATCHES, file, "DUCKDB_WORKER_PATCHES for this duckdb-wasm version");
+}
+
+/**
+ * duckdb-wasm's modules, each trimmed to the exports of the worker glue that loads it
+ * (wasm-exports.ts: 9.9 MB of export names and 88,220 export objects a warm visit paid for).
+ */
+export const DUCKDB_TRIMMED_MODULES: Readonly<Record<string, string>> = {
+  "dist/duckdb-mvp.wasm": "dist/duckdb-browser-mvp.worker.js",
+  "dist/duckdb-eh.wasm": "dist/duckdb-browser-eh.worker.js",
+};
+
+/** `file` of duckdb-wasm (a path inside the package) as the site serves it: glue patched, modules trimmed. */
+async function duckdbFile(packageDir: string, file: string): Promise<string | Uint8Array> {
+  const glue = async (f: string) => patchDuckDBWorker(await readFile(path.join(packageDir, f), "utf-8"), f);
+  if (DUCKDB_PATCHED_WORKERS.includes(file)) return glue(file);
+  const worker = DUCKDB_TRIMMED_MODULES[file];
+  if (!worker) return readFile(path.join(packageDir, file));
+  const from = path.join(packageDir, file);
+  const {wasm} = keepGlueExports(await readFile(from), await glue(worker), from);
+  if (!WebAssembly.validate(wasm)) throw new Error(`prepare-framework: ${from} no longer validates once trimmed`);
+  return wasm;
 }
 
 /** Framework's recommended libraries and implicit imports, besides whatever its client code names. */
@@ -328,6 +355,7 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
   const stamp = createHash("sha256")
     .update(JSON.stringify({versions, placeholders, bundles: BUNDLES}))
     .update(await readFile(thisFile))
+    .update(await readFile(fileURLToPath(new URL("./wasm-exports.ts", import.meta.url))))
     .digest("hex");
 
   const stampOk = existsSync(stampFile) && (await readFile(stampFile, "utf-8")).includes(stamp);
@@ -367,10 +395,10 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
       for (const file of b.copy ?? []) {
         const to = path.join(dir, file);
         await mkdir(path.dirname(to), {recursive: true});
-        const from = path.join(projectRoot, "node_modules", b.name, file);
-        if (b.name === "@duckdb/duckdb-wasm" && DUCKDB_PATCHED_WORKERS.includes(file))
-          await writeFile(`${to}.${process.pid}.tmp`, patchDuckDBWorker(await readFile(from, "utf-8"), from));
-        else await copyFile(from, `${to}.${process.pid}.tmp`);
+        const packageDir = path.join(projectRoot, "node_modules", b.name);
+        if (b.name === "@duckdb/duckdb-wasm")
+          await writeFile(`${to}.${process.pid}.tmp`, await duckdbFile(packageDir, file));
+        else await copyFile(path.join(packageDir, file), `${to}.${process.pid}.tmp`);
         await rename(`${to}.${process.pid}.tmp`, to);
       }
     }),
