@@ -74,13 +74,14 @@ const BUNDLES: readonly Bundle[] = [
 ];
 
 /**
- * The one change SaaSGuard makes to a dependency's code: duckdb-wasm's worker glue, patched in the
- * copies in Framework's cache (node_modules stays untouched).
+ * duckdb-wasm's worker glue, patched in the copies in Framework's cache (node_modules stays
+ * untouched); its modules are trimmed there too (DUCKDB_TRIMMED_MODULES below).
  *
  * duckdb-wasm is an Emscripten MAIN_MODULE (dynamically linked, for extensions), and its start-up
  * glue walks all of the module's 88,220 exports several times in JavaScript
  * (emscripten-core/emscripten#9791) — on a warm visit that was longer than DuckDB's own start.
- * Each patch below keeps the glue's meaning and drops one walk or copy. SaaSGuard never loads
+ * Each patch below keeps the glue's meaning: the first three drop one walk or copy each, the last
+ * two hand the fetched module straight to the streaming compiler. SaaSGuard never loads
  * extensions (no network), the e2e tests run a battery of SQL through both patched workers and
  * compare it with native DuckDB, and a duckdb-wasm whose glue differs fails the build here
  * instead of shipping half-patched.
@@ -149,7 +150,10 @@ export const DUCKDB_TRIMMED_MODULES: Readonly<Record<string, string>> = {
 
 /** `file` of duckdb-wasm (a path inside the package) as the site serves it: glue patched, modules trimmed. */
 async function duckdbFile(packageDir: string, file: string): Promise<string | Uint8Array> {
-  const glue = async (f: string) => patchDuckDBWorker(await readFile(path.join(packageDir, f), "utf-8"), f);
+  const glue = async (f: string) => {
+    const at = path.join(packageDir, f);
+    return patchDuckDBWorker(await readFile(at, "utf-8"), at);
+  };
   if (DUCKDB_PATCHED_WORKERS.includes(file)) return glue(file);
   const worker = DUCKDB_TRIMMED_MODULES[file];
   if (!worker) return readFile(path.join(packageDir, file));
@@ -356,6 +360,7 @@ export async function prepareFramework(options: PrepareOptions = {}): Promise<Pr
     .update(JSON.stringify({versions, placeholders, bundles: BUNDLES}))
     .update(await readFile(thisFile))
     .update(await readFile(fileURLToPath(new URL("./wasm-exports.ts", import.meta.url))))
+    .update(await readFile(fileURLToPath(new URL("./framework-client-patches.ts", import.meta.url))))
     .digest("hex");
 
   const stampOk = existsSync(stampFile) && (await readFile(stampFile, "utf-8")).includes(stamp);
