@@ -11,6 +11,7 @@ import {dirname, resolve} from "node:path";
 import {config, validateConfig} from "../src/rules/config.ts";
 import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./ingest.ts";
 import {readMapping} from "./sources.ts";
+import {extractDatabaseSources} from "./extract/extract.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
@@ -37,6 +38,8 @@ export interface BuildOptions {
   /** a source mapping file (loaders/sources.ts): where each raw table comes from and how it maps */
   mapping?: string;
   lenient?: boolean;
+  /** read the mapping's database tables in full, not from their cursors (loaders/extract/) */
+  fullRefresh?: boolean;
   /** build the static site too (default true) */
   site?: boolean;
   warehousePath?: string;
@@ -46,7 +49,7 @@ export interface BuildOptions {
   /** the operational store (loaders/store/): default SAASGUARD_STORE, else SQLite beside the warehouse */
   store?: string;
   log?: (line: string) => void;
-  /** where the language model's settings are read (LLM_*, as the API reads them; default process.env) */
+  /** where the language model's settings (LLM_*, as the API reads them) and the database URLs are read (default process.env) */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -145,6 +148,16 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     let checks: number;
     const rawRows: Record<string, number> = {};
     try {
+      if (mapping && [...mapping.plan.values()].some((s) => s.database))
+        await timed("extract", () =>
+          extractDatabaseSources(w.conn, mapping.plan, {
+            previousWarehouse: finalWarehouse,
+            fullRefresh: opts.fullRefresh,
+            env: opts.env ?? process.env,
+            tempPrefix: tmpWarehouse,
+            log: (m) => say("extract", m),
+          }),
+        );
       if (source === "files") {
         const report: IngestReport = await timed("ingest", () =>
           ingestFiles(w.conn, mapping ?? {dir: rawDir}, {

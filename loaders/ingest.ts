@@ -596,6 +596,21 @@ async function stageEvents(
          : ""
      }`,
   ).finally(() => run(conn, `SET memory_limit = ${lit(limit)}`));
+  await tellEventLoss(conn, stage, label, progress);
+  return new Set(["account_id", "event_date", "event_type", "event_count"]);
+}
+
+/**
+ * Daily usage aggregated from an event log (here, or in the database it lives in): events
+ * without an account, a readable time or a name cannot be placed — they are counted and told,
+ * and their rows removed from the stage.
+ */
+async function tellEventLoss(
+  conn: DuckDBConnection,
+  stage: string,
+  label: string,
+  progress?: (msg: string) => void,
+): Promise<void> {
   const [lost] = await all<{total: number; account: number; at: number; name: number}>(
     conn,
     `SELECT coalesce(sum(event_count), 0) AS total,
@@ -614,10 +629,39 @@ async function stageEvents(
   progress?.(
     `ingest usage_events: ${label}: ${n(lost!.total)} events aggregated into daily usage${why.length ? `; not counted: ${why.join(", ")}` : ""}`,
   );
-  return new Set(["account_id", "event_date", "event_type", "event_count"]);
 }
 
-const FORMAT_NAMES = {csv: "CSV", tsv: "TSV", parquet: "Parquet", json: "JSON", jsonl: "JSON Lines"} as const;
+/**
+ * Stages a table extracted from a database (loaders/extract/): its typed columns as they are,
+ * times with a zone as the team's local time (as a file's times with an offset are read), and
+ * an event log's pushed-down daily aggregates told like a file's. Returns the staged columns.
+ */
+async function stageExtract(
+  conn: DuckDBConnection,
+  table: string,
+  source: TableSource,
+  stage: string,
+  label: string,
+  progress?: (msg: string) => void,
+): Promise<Set<string>> {
+  const columns = await all<{column_name: string; column_type: string}>(conn, `DESCRIBE extract.${ident(table)}`);
+  const zone = lit(source.timezone ?? "UTC");
+  const select = columns.map(({column_name: c, column_type: t}) =>
+    t === "TIMESTAMP WITH TIME ZONE" ? `timezone(${zone}, ${ident(c)}) AS ${ident(c)}` : ident(c),
+  );
+  await run(conn, `CREATE OR REPLACE TABLE ${stage} AS SELECT ${select.join(", ")} FROM extract.${ident(table)}`);
+  if (source.events) await tellEventLoss(conn, stage, label, progress);
+  return new Set(columns.map((c) => c.column_name));
+}
+
+const FORMAT_NAMES = {
+  csv: "CSV",
+  tsv: "TSV",
+  parquet: "Parquet",
+  json: "JSON",
+  jsonl: "JSON Lines",
+  database: "a database extract",
+} as const;
 
 /**
  * Values outside the installation's vocabulary (src/rules/vocabulary.ts) are kept and mean
@@ -744,7 +788,9 @@ export async function ingestFiles(
     // Everything is staged as text so a bad cell becomes a reported problem, not a load error.
     // rowid follows insertion (= file) order, which gives each row its line number.
     try {
-      if (source.events) {
+      if (source.database) {
+        present = await stageExtract(conn, spec.name, source, stage, label, opts.progress);
+      } else if (source.events) {
         present = await stageEvents(conn, source, source.events, stage, label, opts.progress);
       } else if (isCsv && /[*?[]/.test(path)) {
         const staged = await stageCsvGlob(conn, spec.name, path, stage);

@@ -30,7 +30,7 @@ import {z} from "zod";
 import {resolveVocabulary, VocabularySchema, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {CONTRACT} from "./contract.ts";
 
-export type SourceFormat = "csv" | "tsv" | "parquet" | "json" | "jsonl";
+export type SourceFormat = "csv" | "tsv" | "parquet" | "json" | "jsonl" | "database";
 
 /** One raw table's source, as ingest reads it. */
 export interface TableSource {
@@ -53,6 +53,39 @@ export interface TableSource {
   where?: string;
   /** usage_events only: the file is a raw event log, aggregated by ingest into daily usage */
   events?: EventLog;
+  /** the rows come from a query on a database (format "database"; path is a label, not a file) */
+  database?: DatabaseTable;
+}
+
+/**
+ * A raw table read from a database (loaders/extract/): the query's rows are copied in bulk into
+ * the warehouse's extract.<table> before ingest, then read like a file. For usage_events with
+ * `events`, the aggregation to daily usage runs in the database (pushed down).
+ */
+export interface DatabaseTable {
+  /** the mapping's name for the database (`databases.<name>`) */
+  name: string;
+  /** the environment variable holding its postgres:// URL (never the URL itself) */
+  urlVariable: string;
+  /** the database cancels a query running longer than this */
+  timeoutSeconds: number;
+  /** PostgreSQL SQL whose rows are the table (a `table` is `SELECT * FROM <table>`) */
+  query: string;
+  /** incremental extraction: the rows past the last successful build's cursor */
+  cursor?: Cursor;
+}
+
+/**
+ * A column that grows with every change (updated_at) or event (its time): a nightly run reads
+ * only rows at or past (last cursor − lateArrivalDays), and replaces the rows it read again —
+ * by `key` for a table of records, by day for an event log's daily aggregates.
+ */
+export interface Cursor {
+  /** PostgreSQL SQL over the query's columns; for an event log, its `events.at` */
+  column: string;
+  /** the columns identifying a record (a table of records only) */
+  key: string[];
+  lateArrivalDays: number;
 }
 
 /**
@@ -114,9 +147,57 @@ const Account = z.strictObject({
   emailDomain: ColumnMap.optional(),
 });
 
+/** A database the mapping reads tables from: where its URL is, never the URL itself. */
+const Database = z.strictObject({
+  /** the environment variable holding the postgres:// URL (credentials never go in files) */
+  url: z
+    .string({error: "must name the environment variable holding the database URL"})
+    .refine((v) => !v.includes("://"), {
+      message:
+        "must name the environment variable holding the URL (such as APP_DATABASE_URL), not the URL: credentials never go in files",
+    })
+    .refine((v) => v.includes("://") || /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), {
+      message: "must be an environment variable's name (letters, digits and _)",
+    }),
+  /** PostgreSQL cancels a statement running longer than this (statement_timeout) */
+  timeoutSeconds: z.number().int().positive().max(86_400).default(3_600),
+});
+
+const Cursor = z.strictObject({
+  column: z.string().min(1, {message: "must name the column (updated_at, an event time)"}),
+  key: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /** rows arriving this many days late are still picked up */
+  lateArrivalDays: z.number().int().min(0).max(366).default(3),
+});
+
+/** A table read from one of the mapping's databases: a query (or a whole table) and its cursor. */
+const DatabaseFrom = z
+  .strictObject({
+    database: z.string().min(1, {message: "must name one of the mapping's databases"}),
+    query: z.string().min(1).optional(),
+    table: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, {
+        message: "must be a table name (schema.table); use query for anything else",
+      })
+      .optional(),
+    cursor: Cursor.optional(),
+  })
+  .refine((f) => (f.query === undefined) !== (f.table === undefined), {
+    message: "give either query (PostgreSQL SQL) or table, not both and not neither",
+  });
+
+/** Where a table's rows are: a file (or glob), or a query on one of the mapping's databases. */
+const From = z.union([FilePath, DatabaseFrom], {
+  error: (issue) =>
+    issue.code === "invalid_union"
+      ? 'must be a file path (relative to the mapping file), or a database query ({"database": …, "query": …})'
+      : undefined,
+});
+
 /** One raw table's source as it is used: a preset's with the mapping's own fields over it. */
 const TableMapping = z.strictObject({
-  from: FilePath,
+  from: From,
   format: Format.optional(),
   columns: z.record(z.string(), ColumnMap).default({}),
   values: z.record(z.string(), z.record(z.string(), z.string())).default({}),
@@ -130,7 +211,7 @@ type TableMappingT = z.infer<typeof TableMapping>;
 
 /** What a mapping says about a table: every field optional where a preset gives the table; null leaves a preset's table out. */
 const TableOverride = TableMapping.extend({
-  from: FilePath.optional(),
+  from: From.optional(),
   /** null: the column is not in this installation's export (a preset's custom field it lacks) */
   columns: z.record(z.string(), ColumnMap.nullable()).optional(),
   values: z.record(z.string(), z.record(z.string(), z.string())).optional(),
@@ -162,6 +243,10 @@ export const MappingSchema = z.strictObject({
   presets: z
     .array(z.union([z.string().min(1), z.strictObject({name: z.string().min(1), folder: z.string().min(1)})]))
     .default([]),
+  /** databases tables can be read from (`"from": {"database": "<name>", "query": …}`) */
+  databases: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]*$/, {message: "lower-case letters, digits and _"}), Database)
+    .default({}),
   /** tables the mapping does not list come from this folder by the convention (<table>.csv or .parquet) */
   folder: z.string().min(1).optional(),
   /** the installation's time zone (IANA name): times with an offset become its local time */
@@ -291,7 +376,7 @@ function compose(
     for (const [table, t] of Object.entries(preset.tables)) {
       const other = tables.get(table);
       if (other) problems.push(`presets: ${other.preset} and ${name} both give tables.${table}; list one of them`);
-      tables.set(table, {t: {...t, from: join(folder, t.from)}, preset: name});
+      tables.set(table, {t: {...t, from: typeof t.from === "string" ? join(folder, t.from) : t.from}, preset: name});
     }
     for (const [lookup, l] of Object.entries(preset.lookups)) {
       const other = lookups.get(lookup);
@@ -375,14 +460,61 @@ export function readMapping(file: string): MappingSource {
       continue;
     }
     const known = columnsOf(table);
-    const path = resolve(base, t.from);
-    const format = t.format ?? formatOf(path);
-    if (!format)
-      problems.push(
-        `${key}.from: cannot tell the format of "${t.from}"; add "format": csv, tsv, parquet, json or jsonl`,
-      );
-    else if (!/[*?[]/.test(t.from) && !existsSync(path))
-      problems.push(`${key}.from: "${t.from}" does not exist (looked for ${path})`);
+    let path: string;
+    let format: SourceFormat | null;
+    let database: DatabaseTable | undefined;
+    if (typeof t.from === "string") {
+      path = resolve(base, t.from);
+      format = t.format ?? formatOf(path);
+      if (!format)
+        problems.push(
+          `${key}.from: cannot tell the format of "${t.from}"; add "format": csv, tsv, parquet, json or jsonl`,
+        );
+      else if (!/[*?[]/.test(t.from) && !existsSync(path))
+        problems.push(`${key}.from: "${t.from}" does not exist (looked for ${path})`);
+    } else {
+      const from = t.from;
+      const db = parsed.data.databases[from.database];
+      path = `postgres:${from.database}/${table}`;
+      format = "database";
+      if (!db)
+        problems.push(
+          `${key}.from.database: no database is called "${from.database}" (databases: ${Object.keys(parsed.data.databases).join(", ") || 'none; declare it under "databases"'})`,
+        );
+      if (t.format) problems.push(`${key}.format: a table read from a database has no file format`);
+      if (t.where)
+        problems.push(`${key}.where: a database table's rows are chosen in from.query, which runs in the database`);
+      const cursor = from.cursor;
+      const keys = cursor?.key === undefined ? [] : typeof cursor.key === "string" ? [cursor.key] : cursor.key;
+      if (cursor && t.events && keys.length)
+        problems.push(
+          `${key}.from.cursor.key: an event log has no key: the days from the cursor on are aggregated again`,
+        );
+      if (cursor && t.events && cursor.column !== (typeof t.events.at === "string" ? t.events.at : t.events.at.sql))
+        problems.push(
+          `${key}.from.cursor.column: an event log's cursor is its event time (events.at), so whole days are aggregated again`,
+        );
+      if (cursor && !t.events && !keys.length)
+        problems.push(
+          `${key}.from.cursor.key: name the column(s) identifying a row, so a row read again replaces its older copy`,
+        );
+      if (db)
+        database = {
+          name: from.database,
+          urlVariable: db.url,
+          timeoutSeconds: db.timeoutSeconds,
+          query: from.query ?? `SELECT * FROM ${from.table}`,
+          ...(cursor
+            ? {
+                cursor: {
+                  column: t.events ? sql(t.events.at) : cursor.column,
+                  key: keys,
+                  lateArrivalDays: cursor.lateArrivalDays,
+                },
+              }
+            : {}),
+        };
+    }
     const columns: Record<string, string> = {};
     let events: EventLog | undefined;
     if (t.events) {
@@ -433,6 +565,7 @@ export function readMapping(file: string): MappingSource {
       plan.set(table, {
         path,
         format,
+        ...(database ? {database} : {}),
         columns,
         values: t.values,
         mappingKey: key,

@@ -1,11 +1,11 @@
 /**
- * `npm run build [-- --as-of YYYY-MM-DD --customers N --seed S --source auto|synthetic|files --raw-dir DIR | --mapping FILE --lenient --no-site]`
+ * `npm run build [-- --as-of YYYY-MM-DD --customers N --seed S --source auto|synthetic|files --raw-dir DIR | --mapping FILE [--full-refresh]] [--lenient] [--no-site]`
  * raw → warehouse → marts → checks → dist/, all-or-nothing (see loaders/build.ts).
  */
 import {build, DEFAULTS} from "../build.ts";
 import {intArg, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 
-const USAGE = `usage: npm run build -- [--as-of YYYY-MM-DD] [--customers N] [--seed N] [--source auto|synthetic|files] [--raw-dir DIR | --mapping FILE] [--lenient] [--no-site]`;
+const USAGE = `usage: npm run build -- [--as-of YYYY-MM-DD] [--customers N] [--seed N] [--source auto|synthetic|files] [--raw-dir DIR | --mapping FILE [--full-refresh]] [--lenient] [--no-site]`;
 
 await runCommand(
   {name: "build", usage: USAGE, unchanged: "(nothing was changed: the previous warehouse and site are intact)"},
@@ -19,6 +19,7 @@ await runCommand(
         "raw-dir": {type: "string", default: DEFAULTS.rawDir},
         mapping: {type: "string"},
         lenient: {type: "boolean", default: false},
+        "full-refresh": {type: "boolean", default: false},
         "no-site": {type: "boolean", default: false},
       },
       strict: true,
@@ -34,6 +35,7 @@ await runCommand(
       rawDir: values["raw-dir"],
       mapping: values.mapping,
       lenient: values.lenient,
+      fullRefresh: values["full-refresh"],
       site: !values["no-site"],
     });
   },

@@ -11,6 +11,10 @@
  * With --layout, the tables those vendors hold are written as their exports instead, each
  * vendor's files in a folder of its name (loaders/synthetic/layouts.ts), the rest as above, and
  * a `mapping.json` beside them composes the presets: `npm run build -- --mapping DIR/mapping.json`.
+ *
+ * With --app-database VARIABLE, accounts, subscription events, invoices, tickets and the raw
+ * product events also go into the empty PostgreSQL database whose URL the variable holds, in an
+ * application's shape (loaders/synthetic/app-database.ts), with `app-database.json` mapping them.
  */
 import {removeStaleTemps, tempPathFor} from "../temp-files.ts";
 import {mkdirSync, readdirSync, renameSync, rmSync, writeFileSync} from "node:fs";
@@ -24,8 +28,9 @@ import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.
 import {parseIsoDate} from "../synthetic/calendar.ts";
 import {generateSynthetic} from "../synthetic/generate.ts";
 import {LAYOUTS} from "../synthetic/layouts.ts";
+import {writeAppDatabase} from "../synthetic/app-database.ts";
 
-const USAGE = `usage: npm run generate -- --out <dir> [--customers <n>] [--seed <int>] [--as-of <YYYY-MM-DD>] [--format csv|parquet] [--months <n>] [--layout <vendor>,…]
+const USAGE = `usage: npm run generate -- --out <dir> [--customers <n>] [--seed <int>] [--as-of <YYYY-MM-DD>] [--format csv|parquet] [--months <n>] [--layout <vendor>,…] [--app-database <VARIABLE>]
   layouts: ${Object.keys(LAYOUTS).join(", ")}`;
 
 const intArg = (name: string, min: number, max: number) =>
@@ -52,6 +57,11 @@ const ArgsSchema = z.object({
   out: z.string({error: "--out is required"}).min(1, "--out must not be empty"),
   format: z.enum(["csv", "parquet"], {error: "--format must be csv or parquet"}).default("csv"),
   months: intArg("months", 3, 120).optional(),
+  /** the environment variable holding an empty PostgreSQL database's URL, to write the application database into */
+  "app-database": z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "--app-database names the environment variable holding the database URL")
+    .optional(),
   layout: z
     .string()
     .optional()
@@ -89,12 +99,19 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
       format: {type: "string"},
       months: {type: "string"},
       layout: {type: "string"},
+      "app-database": {type: "string"},
     },
     strict: true,
     allowPositionals: false,
   });
   const parsed = ArgsSchema.safeParse(values);
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join("; "));
+  // the application database's events table is the Segment layout's event log
+  if (parsed.data["app-database"] && !parsed.data.layout.includes("segment")) {
+    const other = parsed.data.layout.find((l) => LAYOUTS[l]!.tables.includes("usage_events"));
+    if (other) throw new UsageError(`--app-database writes the product events itself: not with --layout ${other}`);
+    parsed.data.layout.push("segment");
+  }
   return parsed.data;
 }
 
@@ -170,6 +187,17 @@ if (isMainModule(import.meta.url))
     const args = parseGenerateArgs(process.argv.slice(2));
     const t0 = performance.now();
     const tables = await runGenerate(args);
+    const variable = args["app-database"];
+    if (variable) {
+      const url = process.env[variable];
+      if (!url) throw new UsageError(`--app-database: the environment variable ${variable} is not set`);
+      const db = await writeAppDatabase(resolve(args.out), url, {urlVariable: variable});
+      console.log(
+        `wrote the application database (${Object.entries(db.rows)
+          .map(([t, n]) => `${t}=${n}`)
+          .join(" ")}) and ${db.mapping}`,
+      );
+    }
     console.log(
       `generated ${Object.entries(tables)
         .map(([t, n]) => `${t}=${n}`)

@@ -4,7 +4,9 @@
  * into a throw-away in-memory DuckDB and prints, per table: where it comes from, rows read and
  * rejected, how each column is mapped, the values of each vocabulary column with their meaning
  * and counts (and the ones the vocabulary does not know, with what they are read as), date
- * ranges and the freshness of the usage data; then the problems, root causes first. Writes nothing; exits 1 when the build would fail.
+ * ranges and the freshness of the usage data; then the problems, root causes first. Tables read
+ * from a database are read in full (an event log's pushed-down query is printed). Writes
+ * nothing; exits 1 when the build would fail.
  */
 import {resolve} from "node:path";
 import {config} from "../../src/rules/config.ts";
@@ -16,6 +18,9 @@ import {ingestFiles, IngestError, type IngestReport} from "../ingest.ts";
 import {formatGroups, groupProblems, problemCount} from "../ingest-report.ts";
 import {findRawFiles, folderPlan, readMapping, sourceLabel, type SourcePlan} from "../sources.ts";
 import {DEFAULTS, todayUtc} from "../build.ts";
+import {extractDatabaseSources, type Extraction} from "../extract/extract.ts";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
 import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 
 const USAGE = "usage: npm run sources -- [--mapping FILE | --raw-dir DIR] [--as-of YYYY-MM-DD]";
@@ -66,6 +71,13 @@ export async function describeSources(opts: {
   const lines: string[] = [];
   try {
     let report: IngestReport | null = null;
+    // database tables are read in full, as a first build would (a database that cannot be read fails here)
+    const extracted = new Map<string, Extraction>();
+    if (mapping)
+      for (const x of await extractDatabaseSources(w.conn, mapping.plan, {
+        tempPrefix: join(tmpdir(), `saasguard-sources-${process.pid}`),
+      }))
+        extracted.set(x.table, x);
     try {
       report = await ingestFiles(w.conn, mapping ?? resolve(opts.rawDir ?? DEFAULTS.rawDir), {
         asOf: opts.asOf,
@@ -87,6 +99,16 @@ export async function describeSources(opts: {
         `${spec.name} ← ${source ? `${sourceLabel(source)}${source.mappingKey ? ` (${source.mappingKey}${source.preset ? `, preset ${source.preset}` : ""})` : ""}` : "(no source)"}: ${n(rows)} rows${loaded?.rejected ? `, ${n(loaded.rejected)} rejected` : ""}`,
       );
       if (!source) continue;
+      const x = extracted.get(spec.name);
+      if (x) {
+        lines.push(`  read from database ${x.database}: ${n(x.read)} rows in ${x.seconds.toFixed(1)} s`);
+        // the aggregation a data engineer can run in their own warehouse and hand over as a file
+        if (source.events)
+          lines.push(
+            "  query run in the database (the usage aggregation, pushed down):",
+            ...x.query.split("\n").map((l) => `    ${l}`),
+          );
+      }
       const mapped = Object.entries(source.columns).map(([c, e]) => `${c} ← ${e}`);
       if (mapped.length) lines.push(`  columns: ${mapped.join(", ")}`);
       for (const [c, m] of Object.entries(source.values))

@@ -5,7 +5,7 @@
  * cluster runs as the `postgres` user (runuser), which owns the folder.
  */
 import {execFile, execFileSync} from "node:child_process";
-import {chownSync, existsSync, mkdtempSync, readFileSync, rmSync} from "node:fs";
+import {chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {createServer} from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +21,8 @@ export interface PrivatePostgres {
   port: number;
   /** a URL to a new, empty database in the cluster */
   newDatabase(): Promise<string>;
+  /** puts a pg_hba.conf rule first (e.g. password authentication for one role) and reloads */
+  requireAuth(rule: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,17 @@ export async function startPostgres(): Promise<PrivatePostgres> {
         await client.end();
       }
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
+    },
+    async requireAuth(rule: string) {
+      const hba = path.join(data, "pg_hba.conf");
+      writeFileSync(hba, `${rule}\n${readFileSync(hba, "utf8")}`);
+      const client = new pg.Client({connectionString: url});
+      await client.connect();
+      try {
+        await client.query("SELECT pg_reload_conf()");
+      } finally {
+        await client.end();
+      }
     },
     async stop() {
       try {
