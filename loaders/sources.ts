@@ -81,7 +81,7 @@ export interface DatabaseTable {
  * by `key` for a table of records, by day for an event log's daily aggregates.
  */
 export interface Cursor {
-  /** PostgreSQL SQL over the query's columns; for an event log, its `events.at` */
+  /** a column of the query's result (a table of records); for an event log, its `events.at` SQL */
   column: string;
   /** the columns identifying a record (a table of records only) */
   key: string[];
@@ -150,15 +150,17 @@ const Account = z.strictObject({
 /** A database the mapping reads tables from: where its URL is, never the URL itself. */
 const Database = z.strictObject({
   /** the environment variable holding the postgres:// URL (credentials never go in files) */
-  url: z
-    .string({error: "must name the environment variable holding the database URL"})
-    .refine((v) => !v.includes("://"), {
-      message:
-        "must name the environment variable holding the URL (such as APP_DATABASE_URL), not the URL: credentials never go in files",
-    })
-    .refine((v) => v.includes("://") || /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), {
-      message: "must be an environment variable's name (letters, digits and _)",
-    }),
+  url: z.string({error: "must name the environment variable holding the database URL"}).superRefine((v, ctx) => {
+    // the value is never repeated in the message: it may be a URL with a password
+    if (v.includes("://"))
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "must name the environment variable holding the URL (such as APP_DATABASE_URL), not the URL: credentials never go in files",
+      });
+    else if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
+      ctx.addIssue({code: "custom", message: "must be an environment variable's name (letters, digits and _)"});
+  }),
   /** PostgreSQL cancels a statement running longer than this (statement_timeout) */
   timeoutSeconds: z.number().int().positive().max(86_400).default(3_600),
 });

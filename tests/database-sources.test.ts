@@ -372,6 +372,16 @@ describe("faults at the database boundary", () => {
     expect(error.match(/refused the credentials/g)).toHaveLength(1);
   }, 120_000);
 
+  it("a server that cannot be reached is named by its variable, with every table it holds", async () => {
+    const closed = url.replace(/:\d+\//, ":1/");
+    const error = await failsUntouched(
+      join(dir, "app-database.json"),
+      /database app \(\$APP_DATABASE_URL\): cannot reach the server in \$APP_DATABASE_URL \(.*ECONNREFUSED.*\) — not read: customers, /,
+      {env: {APP_DATABASE_URL: closed}},
+    );
+    expect(error).not.toContain(closed);
+  }, 60_000);
+
   it("an unset variable, or a URL written into the mapping, is refused before anything is read", async () => {
     await failsUntouched(
       join(dir, "app-database.json"),
