@@ -4,8 +4,10 @@
  * 1. prepares Framework's npm cache from node_modules (prepare-framework.ts);
  * 2. clears Framework's data-loader cache (`src/.observablehq/cache/data`), because Framework
  *    reuses a loader's output while it is newer than the loader file — but the warehouse changed;
- * 3. runs `observable build` into a temporary sibling of `outDir`, with the warehouse in
- *    SAASGUARD_WAREHOUSE, telemetry off and node_modules/.bin on PATH (loaders run with tsx);
+ * 3. runs every data loader in one process (run-loaders.ts: worker threads, two at a time) into
+ *    that cache, then `observable build` — which finds their outputs fresh — into a temporary
+ *    sibling of `outDir`, with the warehouse in SAASGUARD_WAREHOUSE, telemetry off and
+ *    node_modules/.bin on PATH (a loader the runner did not write, Framework runs with tsx);
  * 4. patches Framework's DuckDB client in the output (framework-client-patches.ts);
  * 5. writes `.br` and `.gz` siblings of compressible files (the server — and most static hosts —
  *    send them as-is; duckdb-wasm's 26 MB .wasm becomes 4.6 MB brotli / 6.0 MB gzip). Brotli
@@ -200,6 +202,16 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   };
   let output: string;
   try {
+    // every data loader, in one process (run-loaders.ts): Framework then finds their outputs fresh
+    const t0 = performance.now();
+    const loaded = await run(
+      path.join(bin, "tsx"),
+      [path.join(projectRoot, "loaders", "site", "run-loaders.ts"), path.join(projectRoot, "src"), cacheRoot],
+      {cwd: projectRoot, env},
+    );
+    log(
+      `build-site: ${loaded.trim().split("\n").length} data loaders in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     output = await run(path.join(bin, "observable"), ["build"], {cwd: projectRoot, env});
     // Framework logs a failed loader but may still finish; never publish a page with missing data
     const failures = output.split("\n").filter((line) => /\berror\b.*in \d|unable to fetch|Error:/.test(line));

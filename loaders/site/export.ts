@@ -100,6 +100,9 @@ export async function dictionaryEncodeStrings(ipc: Uint8Array): Promise<Uint8Arr
     await import("apache-arrow");
   const table = tableFromIPC(ipc);
   const columns: Record<string, import("apache-arrow").Vector> = {};
+  // ids numbered here, not by apache-arrow's process-wide counter: the same table gives the same
+  // bytes whether its loader runs alone or after others in one process (loaders/site/run-loaders.ts)
+  let dictionaryId = 0;
   for (const field of table.schema.fields) {
     const column = table.getChild(field.name)!;
     if (field.type.typeId === Type.Utf8) {
@@ -108,7 +111,7 @@ export async function dictionaryEncodeStrings(ipc: Uint8Array): Promise<Uint8Arr
       if (values.length > 0 && distinct <= Math.min(32_767, values.length / 4)) {
         columns[field.name] = vectorFromArray(
           values,
-          new Dictionary(new Utf8(), distinct <= 127 ? new Int8() : new Int16()),
+          new Dictionary(new Utf8(), distinct <= 127 ? new Int8() : new Int16(), dictionaryId++),
         );
         continue;
       }
