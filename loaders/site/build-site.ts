@@ -212,7 +212,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     log(
       `build-site: ${loaded.trim().split("\n").length} data loaders in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+    const t1 = performance.now();
     output = await run(path.join(bin, "observable"), ["build"], {cwd: projectRoot, env});
+    log(`build-site: observable build in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     // Framework logs a failed loader but may still finish; never publish a page with missing data
     const failures = output.split("\n").filter((line) => /\berror\b.*in \d|unable to fetch|Error:/.test(line));
     if (failures.length > 0)
@@ -221,8 +223,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       throw new Error(`observable build wrote no index.html:\n${output}`);
     await patchFrameworkClient(tmpOut);
     if (options.precompress !== false) {
+      const t2 = performance.now();
       const n = await precompressDir(tmpOut, path.join(cacheRoot, "saasguard-gzip"));
-      log(`build-site: precompressed ${n} files`);
+      log(`build-site: precompressed ${n} files in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
     }
   } catch (error) {
     await rm(tmpOut, {recursive: true, force: true});
