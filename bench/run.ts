@@ -103,11 +103,24 @@ function childBuild(customers: number, out: string, site: boolean): Promise<Buil
       out,
       ...(site ? ["--site"] : []),
     ];
-    const child = spawn("npx", args, {stdio: ["ignore", "pipe", "inherit"]});
+    const child = spawn("npx", args, {stdio: ["ignore", "pipe", "pipe"]});
     let stdout = "";
+    // the build's progress goes on to the terminal; its last lines say why, if it fails
+    let tail = "";
     child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d: Buffer) => {
+      process.stderr.write(d);
+      tail = (tail + d.toString()).slice(-4000);
+    });
     child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`benchmark build of ${customers} customers exited with ${code}`));
+      if (code !== 0) {
+        const why =
+          tail
+            .split("\n")
+            .map((l) => l.trim().replace(/^\[/, ""))
+            .find((l) => /^(\w+ )*\w*Error:/.test(l)) ?? `exit ${code}`;
+        return reject(new Error(`the build of ${customers.toLocaleString("en-US")} customers failed: ${why.trim()}`));
+      }
       resolve(JSON.parse(stdout.trim().split("\n").at(-1)!));
     });
   });
@@ -125,7 +138,16 @@ try {
     console.error(
       `\n== build, ${n.toLocaleString("en-US")} customers${site ? " (data through dist/)" : " (data through marts)"}`,
     );
-    const r = await childBuild(n, out, site);
+    let r: Awaited<ReturnType<typeof childBuild>>;
+    try {
+      r = await childBuild(n, out, site);
+    } catch (e) {
+      // a size that does not build is a result, not the end of the run: the others still report
+      figures[`failed_build_${n}`] = {error: (e as Error).message};
+      targets.push({name: `the build of ${n} customers completes`, value: 0, unit: "", limit: 1, kind: "min"});
+      console.error((e as Error).message);
+      continue;
+    }
     const rawRows = Object.values(r.rawRows).reduce((a, b) => a + b, 0);
     const dataSeconds = r.seconds - (r.stages.site ?? 0);
     // "Marts" starts once the raw tables are in the warehouse: the synthetic generator (or the
@@ -448,6 +470,8 @@ for (const [k, v] of Object.entries(figures)) {
       )} | peak ${fmt(b.peakRssGiB)} GiB | ${b.rawRows.toLocaleString("en-US")} raw rows (${Math.round(b.rawRowsPerSecond).toLocaleString("en-US")} rows/s)`,
   );
 }
+for (const [k, v] of Object.entries(figures))
+  if (k.startsWith("failed_build_")) console.log(`${k.padEnd(14)} ${(v as {error: string}).error}`);
 for (const line of growthLines(
   Object.entries(figures)
     .filter(([k]) => k.startsWith("build_"))

@@ -136,12 +136,12 @@ async function extractTable(
     }
     query = eventsPushdownSql(d.query, source.events, type, zone, since ?? undefined);
   } else if (d.cursor) {
-    const all0 = await db.columns(d.query, `${key}.from.query`);
-    const c = all0.find((x) => x.name === d.cursor!.column);
+    const result = await db.columns(d.query, `${key}.from.query`);
+    const c = result.find((x) => x.name === d.cursor!.column);
     if (!c)
       throw new DatabaseSourceError(
         `${key}.from.cursor.column`,
-        `the query returns no column "${d.cursor.column}" (columns: ${all0.map((x) => x.name).join(", ")})`,
+        `the query returns no column "${d.cursor.column}" (columns: ${result.map((x) => x.name).join(", ")})`,
       );
     if (!["TIMESTAMPTZ", "TIMESTAMP", "DATE"].includes(c.duckdbType))
       throw new DatabaseSourceError(
@@ -149,14 +149,13 @@ async function extractTable(
         `"${c.name}" is ${c.pgType}; a cursor is a date, timestamp or timestamptz column that grows with every change`,
       );
     for (const k of d.cursor.key)
-      if (!all0.some((x) => x.name === k))
+      if (!result.some((x) => x.name === k))
         throw new DatabaseSourceError(
           `${key}.from.cursor.key`,
-          `the query returns no column "${k}" (columns: ${all0.map((x) => x.name).join(", ")})`,
+          `the query returns no column "${k}" (columns: ${result.map((x) => x.name).join(", ")})`,
         );
-    const pgType = c.pgType;
     query = incremental
-      ? `SELECT * FROM ${subquery(d.query)} q WHERE q.${ident(c.name)} >= CAST(${lit(previous!.cursor!)} AS ${pgType}) - INTERVAL '${d.cursor.lateArrivalDays} days'`
+      ? `SELECT * FROM ${subquery(d.query)} q WHERE q.${ident(c.name)} >= CAST(${lit(previous!.cursor!)} AS ${c.pgType}) - INTERVAL '${d.cursor.lateArrivalDays} days'`
       : d.query;
   } else query = d.query;
 
@@ -200,7 +199,8 @@ async function extractTable(
   const prior = `${PREVIOUS}.extract.${ident(table)}`;
   if (!incremental) await run(conn, `CREATE OR REPLACE TABLE ${target} AS SELECT * FROM extract_delta`);
   else if (source.events)
-    // the days from `since` on were aggregated again whole: they replace their older copies
+    // the days from `since` on (and the events without a day) were aggregated again whole: they
+    // replace their older copies
     await run(
       conn,
       `CREATE OR REPLACE TABLE ${target} AS

@@ -32,19 +32,19 @@ export function eventDaySql(at: string, type: EventTimeType, zone: string): stri
 
 /**
  * The condition keeping events from day `since` on (where the team is), written so an index on
- * the event time can serve it.
+ * the event time can serve it — and the events without a time, which belong to no day: they are
+ * counted and told every night, as a full read would.
  */
 export function eventsSinceSql(at: string, type: EventTimeType, zone: string, since: string): string {
-  switch (type) {
-    case "timestamptz":
-      return `${at} >= (TIMESTAMP ${lit(since)} AT TIME ZONE ${lit(zone)})`;
-    case "timestamp":
-      return `${at} >= TIMESTAMP ${lit(since)}`;
-    case "date":
-      return `${at} >= DATE ${lit(since)}`;
-    case "epoch":
-      return `${eventDaySql(at, type, zone)} >= DATE ${lit(since)}`;
-  }
+  const from =
+    type === "timestamptz"
+      ? `${at} >= (TIMESTAMP ${lit(since)} AT TIME ZONE ${lit(zone)})`
+      : type === "timestamp"
+        ? `${at} >= TIMESTAMP ${lit(since)}`
+        : type === "date"
+          ? `${at} >= DATE ${lit(since)}`
+          : `${eventDaySql(at, type, zone)} >= DATE ${lit(since)}`;
+  return `(${from} OR ${at} IS NULL)`;
 }
 
 /**
