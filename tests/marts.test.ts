@@ -11,7 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {config, tierOfRiskScore, validateConfig} from "../src/rules/config.ts";
 import {loadHealthScore} from "../src/rules/health-score.ts";
 import {build} from "../loaders/build.ts";
-import {buildMarts} from "../loaders/marts.ts";
+import {buildMarts, loadRules, runSteps} from "../loaders/marts.ts";
 import {DataQualityError, MART_CHECKS, runQualityChecks} from "../loaders/quality.ts";
 import {all, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {TEST_AS_OF} from "./helpers/raw-files.ts";
@@ -206,6 +206,22 @@ describe("marts", () => {
     await w.conn.run(`UPDATE raw.usage_events SET event_count = event_count + 1 WHERE event_date = DATE '${cutoff}'`);
     expect(await snapshot()).not.toEqual(before);
     await w.conn.run(`DELETE FROM raw.usage_events; INSERT INTO raw.usage_events FROM saved_usage`);
+  });
+
+  it("Customer 360 dossiers built in parts of the accounts are the dossiers built at once, row for row", async () => {
+    await loadRules(w.conn, TEST_AS_OF);
+    const accounts = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores")).n;
+    await runSteps(w.conn, ["mart_customer_360"], undefined, {accountsPerPart: accounts});
+    await w.conn.run("CREATE OR REPLACE TEMP TABLE at_once AS SELECT * FROM marts.mart_customer_360");
+    const [t] = await runSteps(w.conn, ["mart_customer_360"], undefined, {accountsPerPart: Math.ceil(accounts / 5)});
+    expect(t!.rows).toBe(accounts);
+    const d = await one<{a: number; b: number; ids: number}>(
+      w.conn,
+      `SELECT (SELECT count(*) FROM (SELECT * FROM marts.mart_customer_360 EXCEPT ALL SELECT * FROM at_once)) AS a,
+              (SELECT count(*) FROM (SELECT * FROM at_once EXCEPT ALL SELECT * FROM marts.mart_customer_360)) AS b,
+              (SELECT count(DISTINCT customer_id) FROM marts.mart_customer_360) AS ids`,
+    );
+    expect(d).toEqual({a: 0, b: 0, ids: accounts});
   });
 
   it("portfolio KPIs are consistent with the customer rows", async () => {

@@ -4,22 +4,29 @@
 -- quadrants. The site's Customer 360 loader and the API's 360 endpoint read this table, so
 -- the page and the API show the same tickets, opportunities, tiers and quadrants.
 -- Open tickets and open opportunities follow the one definition of each (int_open_*_as_of.sql).
+--
+-- Built in parts (loaders/marts.ts runs the file once per part, `part` of `parts`, inserting after
+-- the first): the per-account lists are ordered aggregates, whose states DuckDB cannot spill to
+-- disk, so at a million customers all accounts at once outgrow the memory cap. Every input is
+-- filtered to the part's accounts; one part below ACCOUNTS_PER_PART accounts.
+CREATE OR REPLACE MACRO marts.in_dossier_part(id) AS hash(id) % getvariable('parts') = getvariable('part');
 CREATE OR REPLACE TABLE marts.mart_customer_360 AS
 WITH accounts AS (
   SELECT customer_id, company_name, risk_tier, model_tier, open_tickets AS open_ticket_count
-  FROM marts.mart_customer_risk_scores
+  FROM marts.mart_customer_risk_scores WHERE marts.in_dossier_part(customer_id)
 ),
 components AS (
   SELECT customer_id,
          list({component_id: component_id, label: label, value: value, score: round(component_score, 1), points_lost: round(points_lost, 2)}
               ORDER BY points_lost DESC, component_id) AS health_components
-  FROM marts.mart_health_components GROUP BY customer_id
+  FROM marts.mart_health_components WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 days AS (SELECT getvariable('as_of') - 89 + i::INTEGER AS d, i FROM range(90) t(i)),
 usage AS (
   SELECT a.customer_id, list(coalesce(u.events, 0) ORDER BY days.i) AS usage_90d
   FROM accounts a CROSS JOIN days
-  LEFT JOIN marts.mart_customer_usage_90d u ON u.customer_id = a.customer_id AND u.event_date = days.d
+  LEFT JOIN (SELECT * FROM marts.mart_customer_usage_90d WHERE marts.in_dossier_part(customer_id)) u
+    ON u.customer_id = a.customer_id AND u.event_date = days.d
   GROUP BY a.customer_id
 ),
 tickets AS (
@@ -27,7 +34,7 @@ tickets AS (
   SELECT customer_id,
          list({ticket_id: ticket_id, opened_at: strftime(opened_at, '%Y-%m-%d %H:%M:%S'), priority: priority, category: category, subject: subject}
               ORDER BY marts.severity_rank(priority), opened_at, ticket_id) AS open_tickets
-  FROM marts.int_open_tickets_as_of(getvariable('as_of')) GROUP BY customer_id
+  FROM marts.int_open_tickets_as_of(getvariable('as_of')) WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 opportunities AS (
   -- every opportunity created by the as-of date, newest first, marked open or not
@@ -36,21 +43,21 @@ opportunities AS (
                created_date: CAST(created_date AS VARCHAR), close_date: CAST(close_date AS VARCHAR),
                open: marts.is_open_opportunity(stage, created_date, close_date, getvariable('as_of'))}
               ORDER BY created_date DESC, opportunity_id) AS opportunities
-  FROM raw.gtm_opportunities WHERE created_date <= getvariable('as_of') GROUP BY customer_id
+  FROM raw.gtm_opportunities WHERE created_date <= getvariable('as_of') AND marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 ctas AS (
   SELECT customer_id,
          list({cta_id: cta_id, priority: priority, reason: reason_label, detail: detail, playbook: playbook, step: step,
                created_date: created_date, due_date: due_date, overdue: overdue} ORDER BY due_date, priority_rank, cta_id) AS open_ctas
-  FROM marts.mart_cta_queue GROUP BY customer_id
+  FROM marts.mart_cta_queue WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 drivers AS (
   SELECT customer_id, list({rank: rank, feature: feature, value: feature_value, contribution: contribution} ORDER BY rank) AS model_drivers
-  FROM marts.mart_customer_drivers GROUP BY customer_id
+  FROM marts.mart_customer_drivers WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 history AS (
   SELECT customer_id, list({as_of_date: as_of_date, churn_probability: churn_probability} ORDER BY as_of_date) AS score_history
-  FROM marts.mart_churn_score_history GROUP BY customer_id
+  FROM marts.mart_churn_score_history WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 )
 SELECT
   a.customer_id,

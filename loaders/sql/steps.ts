@@ -40,6 +40,11 @@ export interface SqlStep {
   creates: "table" | "macros" | "temp";
   /** the data-quality checks of the table (required for every published mart) */
   checks?: MartChecks;
+  /**
+   * built in parts of the active accounts (loaders/marts.ts, ACCOUNTS_PER_PART): the file reads
+   * getvariable('part') of getvariable('parts') and creates the table; later parts insert
+   */
+  partitioned?: true;
 }
 
 /** Accounts active at the build's as-of date, by the one definition (int_active_customers_as_of.sql). */
@@ -495,6 +500,7 @@ export const SQL_STEPS: readonly SqlStep[] = [
     name: "mart_customer_360",
     phase: "dossiers",
     creates: "table",
+    partitioned: true,
     checks: {
       table: "marts.mart_customer_360",
       unique: ["customer_id"],
