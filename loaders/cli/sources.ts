@@ -8,7 +8,8 @@
  * from a database are read in full (an event log's pushed-down query is printed). Writes
  * nothing; exits 1 when the build would fail.
  */
-import {resolve} from "node:path";
+import {join, resolve} from "node:path";
+import {tmpdir} from "node:os";
 import {config} from "../../src/rules/config.ts";
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {UNKNOWN_MEANS} from "../../src/rules/vocabulary.ts";
@@ -19,8 +20,6 @@ import {formatGroups, groupProblems, problemCount} from "../ingest-report.ts";
 import {findRawFiles, folderPlan, readMapping, sourceLabel, type SourcePlan} from "../sources.ts";
 import {DEFAULTS, todayUtc} from "../build.ts";
 import {extractDatabaseSources, type Extraction} from "../extract/extract.ts";
-import {tmpdir} from "node:os";
-import {join} from "node:path";
 import {isMainModule, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 
 const USAGE = "usage: npm run sources -- [--mapping FILE | --raw-dir DIR] [--as-of YYYY-MM-DD]";

@@ -295,7 +295,7 @@ export async function extractDatabaseSources(
             if (!(e instanceof DatabaseSourceError)) throw e;
             problems.push(e.message);
             // a lost connection fails every table after it for the same reason: told once
-            if (/connection to the database was lost|cannot reach/.test(e.problem)) {
+            if (e.connectionLost) {
               const rest = list.slice(list.findIndex(([t]) => t === table) + 1).map(([t]) => t);
               if (rest.length) problems.push(`database ${name}: not read after that: ${rest.join(", ")}`);
               break;

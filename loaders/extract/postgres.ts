@@ -18,6 +18,8 @@ export class DatabaseSourceError extends Error {
   constructor(
     readonly where: string,
     readonly problem: string,
+    /** the server could not be reached or the connection ended: nothing more can be read from it */
+    readonly connectionLost = false,
   ) {
     super(`${where}: ${problem}`);
     this.name = "DatabaseSourceError";
@@ -63,8 +65,6 @@ export interface PostgresSource {
   columns(query: string, where: string): Promise<ResultColumn[]>;
   /** runs COPY (query) TO STDOUT as CSV into `file`; returns the rows copied */
   copyToFile(query: string, file: string, where: string): Promise<number>;
-  /** one value (as text) of a small query */
-  value(query: string, where: string): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -85,12 +85,13 @@ function urlFrom(db: Pick<DatabaseTable, "name" | "urlVariable">, env: NodeJS.Pr
 /**
  * An error from pg as a message naming the database by its variable: the URL and its password
  * are cut out of whatever the driver or server said, and the common causes are said plainly.
+ * `connectionLost` tells the causes after which nothing more can be read from the database.
  */
 export function explain(
   e: unknown,
   db: Pick<DatabaseTable, "name" | "urlVariable" | "timeoutSeconds">,
   url: string,
-): string {
+): {problem: string; connectionLost: boolean} {
   const err = e as Error & {code?: string};
   let password = "";
   try {
@@ -105,24 +106,27 @@ export function explain(
   };
   const said = scrub(err.message ?? String(e));
   const variable = `$${db.urlVariable}`;
+  const told = (problem: string, connectionLost = false) => ({problem, connectionLost});
   switch (err.code) {
     case "28P01":
     case "28000":
-      return `the server refused the credentials in ${variable} (${said}); check the user and password there`;
+      return told(`the server refused the credentials in ${variable} (${said}); check the user and password there`);
     case "3D000":
-      return `the database named in ${variable} does not exist (${said})`;
+      return told(`the database named in ${variable} does not exist (${said})`);
     case "57014":
-      return `the query ran longer than databases.${db.name}.timeoutSeconds (${db.timeoutSeconds} s) and PostgreSQL cancelled it`;
+      return told(
+        `the query ran longer than databases.${db.name}.timeoutSeconds (${db.timeoutSeconds} s) and PostgreSQL cancelled it`,
+      );
     case "ECONNREFUSED":
     case "ENOTFOUND":
     case "EHOSTUNREACH":
     case "ETIMEDOUT":
-      return `cannot reach the server in ${variable} (${said})`;
+      return told(`cannot reach the server in ${variable} (${said})`, true);
   }
   if (err.code?.startsWith("57P") || err.code?.startsWith("08") || /Connection terminated|ECONNRESET|EPIPE/.test(said))
-    return `the connection to the database was lost (${said})`;
-  if (err.code?.startsWith("42")) return `PostgreSQL refused the query: ${said}`;
-  return err.code ? `PostgreSQL error ${err.code}: ${said}` : said;
+    return told(`the connection to the database was lost (${said})`, true);
+  if (err.code?.startsWith("42")) return told(`PostgreSQL refused the query: ${said}`);
+  return told(err.code ? `PostgreSQL error ${err.code}: ${said}` : said);
 }
 
 /**
@@ -145,7 +149,8 @@ export async function openPostgres(
   let lost: Error | null = null;
   client.on("error", (e) => (lost = e));
   const fail = (e: unknown, where: string): never => {
-    throw new DatabaseSourceError(where, explain(lost ?? e, db, url));
+    const {problem, connectionLost} = explain(lost ?? e, db, url);
+    throw new DatabaseSourceError(where, problem, connectionLost);
   };
   const at = `database ${db.name} ($${db.urlVariable})`;
   try {
@@ -182,14 +187,6 @@ export async function openPostgres(
         const stream = client.query(copyTo(`COPY ${subquery(query)} TO STDOUT WITH (FORMAT csv)`));
         await pipeline(stream, createWriteStream(file));
         return stream.rowCount;
-      } catch (e) {
-        return fail(e, where);
-      }
-    },
-    async value(query, where) {
-      try {
-        const r = await client.query({text: `SELECT (${query.trim()})::text AS v`});
-        return (r.rows[0] as {v: string | null} | undefined)?.v ?? null;
       } catch (e) {
         return fail(e, where);
       }

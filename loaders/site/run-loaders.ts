@@ -18,7 +18,7 @@ import {cpus} from "node:os";
 import path from "node:path";
 import {pathToFileURL} from "node:url";
 import {Worker} from "node:worker_threads";
-import {isMainModule} from "../cli/command.ts";
+import {isMainModule, runCommand, UsageError} from "../cli/command.ts";
 
 /** A loader's file and the output it writes (`c360.tar.ts` → `c360.tar`). */
 export interface LoaderFile {
@@ -131,19 +131,13 @@ export async function runLoaders(
   return done.sort((a, b) => a.target.localeCompare(b.target));
 }
 
-if (isMainModule(import.meta.url)) {
-  const [srcRoot, cacheRoot] = process.argv.slice(2);
-  if (!srcRoot || !cacheRoot) {
-    console.error("usage: node --import tsx loaders/site/run-loaders.ts <src> <src/.observablehq/cache>");
-    process.exit(2);
-  }
-  runLoaders(srcRoot, cacheRoot).then(
-    (runs) => {
-      for (const r of runs) console.log(`${r.target} ${r.bytes} bytes in ${Math.round(r.ms)} ms`);
-    },
-    (e: Error) => {
-      console.error(e.message);
-      process.exit(1);
+if (isMainModule(import.meta.url))
+  await runCommand(
+    {name: "run-loaders", usage: "usage: tsx loaders/site/run-loaders.ts <src> <src/.observablehq/cache>"},
+    async () => {
+      const [srcRoot, cacheRoot] = process.argv.slice(2);
+      if (!srcRoot || !cacheRoot) throw new UsageError("give the source root and Framework's cache folder");
+      for (const r of await runLoaders(srcRoot, cacheRoot))
+        console.log(`${r.target} ${r.bytes} bytes in ${Math.round(r.ms)} ms`);
     },
   );
-}
