@@ -65,7 +65,11 @@ parentPort.on("message", async ({loader}) => {
   try {
     await ready;
     await import(loader);
-    const output = Buffer.concat(chunks);
+    // an array of its own, not Buffer.concat's: a small Buffer lives in Node's shared pool, which
+    // cannot be transferred (Node 22+ throws DataCloneError; 20 copied it silently)
+    const output = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) { output.set(c, at); at += c.length; }
     parentPort.postMessage({output}, [output.buffer]);
   } catch (e) {
     parentPort.postMessage({error: e && e.stack ? e.stack : String(e)});
