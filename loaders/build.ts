@@ -13,6 +13,7 @@ import {checkRawTables, findRawFiles, ingestFiles, type IngestReport} from "./in
 import {readMapping} from "./sources.ts";
 import {extractDatabaseSources} from "./extract/extract.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
+import {Refresh} from "./refresh.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {carryOverCtas} from "./cta.ts";
 import {writePortfolioBrief} from "./brief/index.ts";
@@ -38,7 +39,10 @@ export interface BuildOptions {
   /** a source mapping file (loaders/sources.ts): where each raw table comes from and how it maps */
   mapping?: string;
   lenient?: boolean;
-  /** read the mapping's database tables in full, not from their cursors (loaders/extract/) */
+  /**
+   * recompute everything: read the mapping's database tables in full, not from their cursors
+   * (loaders/extract/), and reuse nothing of the previous warehouse (loaders/refresh.ts)
+   */
   fullRefresh?: boolean;
   /** build the static site too (default true) */
   site?: boolean;
@@ -176,7 +180,17 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         await timed("validate", () => checkRawTables(w.conn, {asOf, label: "synthetic"}));
         say("validate", "synthetic tables satisfy the raw data contract");
       }
-      marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "features"));
+      // tonight's features, reusing what the previous build computed from the same data
+      const refresh = await Refresh.open(w.conn, {
+        previousWarehouse: finalWarehouse,
+        fullRefresh: opts.fullRefresh,
+        log: (m) => say("refresh", m),
+      });
+      try {
+        marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "features", refresh));
+      } finally {
+        await refresh.close(w.conn);
+      }
       const modelsDir = resolve(opts.modelsDir ?? DEFAULTS.modelsDir);
       const model = await timed("model", () =>
         ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}),

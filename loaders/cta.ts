@@ -20,7 +20,7 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {existsSync} from "node:fs";
 import {config} from "../src/rules/config.ts";
 import {playbooks, type Playbooks} from "../src/rules/playbooks.ts";
-import {all, lit, one, run, setVariables, writeTable} from "./duckdb.ts";
+import {all, lit, one, run, setVariables, tableExists, writeTable} from "./duckdb.ts";
 import {loadRules, runSteps} from "./marts.ts";
 import {readAssistantQuality} from "./assistant-quality.ts";
 import type {OperationalStore} from "./store/types.ts";
@@ -193,16 +193,6 @@ async function previousSelect(
   return PREVIOUS_COLUMNS[view]!.map(([name, type]) =>
     have.has(name) ? name : `${type === "BOOLEAN" ? "false" : `NULL::${type}`} AS ${name}`,
   ).join(", ");
-}
-
-async function tableExists(conn: DuckDBConnection, catalog: string, qualified: string): Promise<boolean> {
-  const [schema, table] = qualified.split(".");
-  const r = await one<{n: number}>(
-    conn,
-    "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3",
-    [catalog, schema!, table!],
-  );
-  return r.n > 0;
 }
 
 /**

@@ -74,6 +74,17 @@ export async function one<T = Record<string, unknown>>(
   return rows[0]!;
 }
 
+/** Whether `schema.table` exists in the attached database `catalog` (a previous warehouse, say). */
+export async function tableExists(conn: DuckDBConnection, catalog: string, qualified: string): Promise<boolean> {
+  const [schema, table] = qualified.split(".");
+  const r = await one<{n: number}>(
+    conn,
+    "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3",
+    [catalog, schema!, table!],
+  );
+  return r.n > 0;
+}
+
 export async function run(
   conn: DuckDBConnection,
   sql: string,

@@ -23,6 +23,7 @@ import {
 import {vocabularyRows, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {one, setVariables, writeTable} from "./duckdb.ts";
 import {SQL_STEPS, type Phase, type SqlStep} from "./sql/steps.ts";
+import type {StepReuse} from "./refresh.ts";
 
 const SQL_DIR = fileURLToPath(new URL("./sql/", import.meta.url));
 
@@ -328,7 +329,7 @@ export async function runSteps(
   conn: DuckDBConnection,
   steps: Phase | readonly string[],
   progress?: (msg: string) => void,
-  options: {accountsPerPart?: number} = {},
+  options: {accountsPerPart?: number; reuse?: StepReuse} = {},
 ): Promise<MartTiming[]> {
   const perPart = options.accountsPerPart ?? ACCOUNTS_PER_PART;
   const names = typeof steps === "string" ? stepsOf(steps) : steps;
@@ -337,7 +338,9 @@ export async function runSteps(
     const step: SqlStep | undefined = SQL_STEPS.find((s) => s.name === name);
     if (!step) throw new Error(`loaders/sql/${name}.sql is not a step of loaders/sql/steps.ts`);
     const t0 = performance.now();
+    let reused: string | null = null;
     try {
+      await options.reuse?.before(conn, name);
       const sql = martSql(name);
       if (!step.partitioned) await conn.run(sql);
       else {
@@ -350,6 +353,7 @@ export async function runSteps(
           await conn.run(part === 0 ? sql : sql.replace(create, `INSERT INTO marts.${name}`));
         }
       }
+      reused = (await options.reuse?.after(conn, name)) ?? null;
     } catch (e) {
       throw new Error(`loaders/sql/${name}.sql failed: ${(e as Error).message}`);
     }
@@ -358,7 +362,7 @@ export async function runSteps(
     const seconds = (performance.now() - t0) / 1000;
     timings.push({table: name, rows, seconds});
     progress?.(
-      `marts.${name}: ${rows === null ? step.creates : `${rows.toLocaleString("en-US")} rows`} (${seconds.toFixed(2)} s)`,
+      `marts.${name}: ${rows === null ? step.creates : `${rows.toLocaleString("en-US")} rows`} (${seconds.toFixed(2)} s${reused ? `; ${reused}` : ""})`,
     );
   }
   return timings;
@@ -370,7 +374,8 @@ export async function buildMarts(
   asOf: string,
   progress?: (msg: string) => void,
   steps: Phase | readonly string[] = MART_FILES,
+  reuse?: StepReuse,
 ): Promise<MartTiming[]> {
   await loadRules(conn, asOf);
-  return runSteps(conn, steps, progress);
+  return runSteps(conn, steps, progress, {reuse});
 }

@@ -16,7 +16,7 @@ import {listValue} from "@duckdb/node-api";
 import {existsSync} from "node:fs";
 import {briefRenewalWindowDays, config} from "../../src/rules/config.ts";
 import type {LlmClient} from "../../server/api/summaries/llm.ts";
-import {lit, one, run, setVariables} from "../duckdb.ts";
+import {lit, one, run, setVariables, tableExists} from "../duckdb.ts";
 import {loadRules, runSteps, type MartTiming} from "../marts.ts";
 import {readBriefInputs, type BriefPeriod} from "./facts.ts";
 import {writeBrief, type WrittenBrief} from "./writer.ts";
@@ -63,16 +63,6 @@ const PREVIOUS: Record<string, {source: string; columns: string; empty: string}>
       "digest_id VARCHAR, as_of_date DATE, baseline_as_of DATE, headline VARCHAR, summary VARCHAR, key_points VARCHAR[], recommended_actions VARCHAR[], text VARCHAR, generator VARCHAR, watermark VARCHAR, accounts BIGINT, arr_at_risk DOUBLE, arr_at_risk_change DOUBLE, entered_at_risk_accounts BIGINT, renewals_entering BIGINT",
   },
 };
-
-async function tableExists(conn: DuckDBConnection, catalog: string, qualified: string): Promise<boolean> {
-  const [schema, table] = qualified.split(".");
-  const r = await one<{n: number}>(
-    conn,
-    "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3",
-    [catalog, schema!, table!],
-  );
-  return r.n > 0;
-}
 
 /**
  * Copies what the brief needs from the previous warehouse into temporary tables; returns its

@@ -5,7 +5,7 @@
 import {build, DEFAULTS} from "../build.ts";
 import {intArg, parseCommandArgs, runCommand, UsageError} from "./command.ts";
 
-const USAGE = `usage: npm run build -- [--as-of YYYY-MM-DD] [--customers N] [--seed N] [--source auto|synthetic|files] [--raw-dir DIR | --mapping FILE [--full-refresh]] [--lenient] [--no-site]`;
+const USAGE = `usage: npm run build -- [--as-of YYYY-MM-DD] [--customers N] [--seed N] [--source auto|synthetic|files] [--raw-dir DIR | --mapping FILE] [--full-refresh] [--lenient] [--no-site]`;
 
 await runCommand(
   {name: "build", usage: USAGE, unchanged: "(nothing was changed: the previous warehouse and site are intact)"},

@@ -14,11 +14,16 @@
 --   hash table outgrows the build's DuckDB memory cap and spills to disk, a quarter does not.
 --   Raw usage is usually stored in customer order (the generator writes customer batches), so
 --   each slice's scan also skips most row groups. Each slice is appended in day order.
+--
+-- A nightly refresh aggregates only the days from getvariable('usage_from') on (NULL: every day):
+-- the days before it had the same raw rows last night (marts.int_usage_days), and
+-- loaders/refresh.ts appends their rows from the previous warehouse after this file has run.
 CREATE OR REPLACE MACRO marts.int_usage_daily_slice(lo, hi) AS TABLE
 WITH signals AS (
   SELECT customer_id, event_date, marts.usage_signal(event_type) AS signal, event_count
   FROM raw.usage_events
   WHERE (lo IS NULL OR customer_id >= lo) AND (hi IS NULL OR customer_id < hi)
+    AND (getvariable('usage_from') IS NULL OR event_date >= CAST(getvariable('usage_from') AS DATE))
 )
 SELECT customer_id, event_date,
   CAST(coalesce(sum(event_count) FILTER (WHERE list_contains(getvariable('engagement_signals'), signal)), 0) AS INTEGER) AS eng,

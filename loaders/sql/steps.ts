@@ -59,6 +59,7 @@ export const SQL_STEPS: readonly SqlStep[] = [
   {name: "int_contract_as_of", phase: "features", creates: "macros"},
   {name: "int_open_tickets_as_of", phase: "features", creates: "macros"},
   {name: "int_open_opportunities_as_of", phase: "features", creates: "macros"},
+  {name: "int_usage_days", phase: "features", creates: "table"},
   {name: "int_usage_daily", phase: "features", creates: "table"},
   {name: "int_data_coverage", phase: "features", creates: "table"},
   {name: "int_score_weights", phase: "features", creates: "table"},
