@@ -12,13 +12,17 @@ const {values} = parseArgs({
     "as-of": {type: "string"},
     out: {type: "string"},
     site: {type: "boolean", default: false},
+    "raw-dir": {type: "string"},
+    "full-refresh": {type: "boolean", default: false},
   },
 });
 const out = values.out!;
 const result = await build({
-  customers: Number(values.customers),
+  ...(values["raw-dir"]
+    ? {source: "files" as const, rawDir: values["raw-dir"]}
+    : {source: "synthetic" as const, customers: Number(values.customers)}),
   asOf: values["as-of"],
-  source: "synthetic",
+  fullRefresh: values["full-refresh"],
   site: values.site,
   warehousePath: join(out, "warehouse.duckdb"),
   distDir: join(out, "dist"),

@@ -4,12 +4,12 @@
  * Measures the targets set in the issues on this machine, prints a table with PASS/FAIL per
  * target, and writes every figure to bench/results/latest.json. Exits 1 if a target is missed.
  */
-import {execFileSync, spawn} from "node:child_process";
+import {execFileSync} from "node:child_process";
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {cpus, totalmem, tmpdir} from "node:os";
 import {join} from "node:path";
 import {parseArgs} from "node:util";
-import {todayUtc, type BuildResult} from "../loaders/build.ts";
+import {todayUtc} from "../loaders/build.ts";
 import {martsOverhead} from "./marts-overhead.ts";
 import {benchModel} from "./training.ts";
 import {benchHealth, type HealthFigures} from "./health.ts";
@@ -22,6 +22,8 @@ import {timeIngest, writeEventLog, writeMappedPortfolio, type EventFormat, type 
 import {benchCapacity, formatCapacityFigures, type CapacityFigures} from "./capacity.ts";
 import {benchBulk, bulkTargets, formatBulkFigures, type BulkBenchFigures} from "./bulk.ts";
 import {growthLines, type SizedBuild} from "./growth.ts";
+import {childBuild} from "./child-build.ts";
+import {benchRefresh, formatRefreshFigures, type RefreshFigures} from "./refresh.ts";
 import {benchExtract, formatExtractFigures, type ExtractFigures} from "./extract.ts";
 
 const PARTS = [
@@ -39,6 +41,7 @@ const PARTS = [
   "ctas",
   "effectiveness",
   "extract",
+  "refresh",
 ] as const;
 const USAGE = `usage: npm run bench -- [--sizes 5000,20000,100000,1000000] [--only ${PARTS.join(",")}] [--events 50000000]`;
 let values: {sizes: string; only: string; events: string; help: boolean};
@@ -90,42 +93,6 @@ const figures: Record<string, unknown> = {
   asOf,
 };
 
-function childBuild(customers: number, out: string, site: boolean): Promise<BuildResult & {peakRssBytes: number}> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      "tsx",
-      "bench/build-child.ts",
-      "--customers",
-      String(customers),
-      "--as-of",
-      asOf,
-      "--out",
-      out,
-      ...(site ? ["--site"] : []),
-    ];
-    const child = spawn("npx", args, {stdio: ["ignore", "pipe", "pipe"]});
-    let stdout = "";
-    // the build's progress goes on to the terminal; its last lines say why, if it fails
-    let tail = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => {
-      process.stderr.write(d);
-      tail = (tail + d.toString()).slice(-4000);
-    });
-    child.on("exit", (code) => {
-      if (code !== 0) {
-        const why =
-          tail
-            .split("\n")
-            .map((l) => l.trim().replace(/^\[/, ""))
-            .find((l) => /^(\w+ )*\w*Error:/.test(l)) ?? `exit ${code}`;
-        return reject(new Error(`the build of ${customers.toLocaleString("en-US")} customers failed: ${why.trim()}`));
-      }
-      resolve(JSON.parse(stdout.trim().split("\n").at(-1)!));
-    });
-  });
-}
-
 const work = mkdtempSync(join(tmpdir(), "saasguard-bench-"));
 try {
   for (const n of sizes) {
@@ -140,7 +107,7 @@ try {
     );
     let r: Awaited<ReturnType<typeof childBuild>>;
     try {
-      r = await childBuild(n, out, site);
+      r = await childBuild({customers: n, asOf, out, site});
     } catch (e) {
       // a size that does not build is a result, not the end of the run: the others still report
       figures[`failed_build_${n}`] = {error: (e as Error).message};
@@ -444,6 +411,34 @@ if (only.has("extract")) {
   figures.extract = await benchExtract(n, asOf);
 }
 
+if (only.has("refresh")) {
+  const refreshes: RefreshFigures[] = [];
+  for (const n of sizes.filter((s) => s <= 100_000)) {
+    // the issue's targets: the whole nightly refresh with the site at 5,000; a fifth of a full build at 100,000
+    const site = n <= 5000;
+    console.error(`\n== nightly refresh, ${n.toLocaleString("en-US")} customers (one more day of usage)`);
+    const r = await benchRefresh(n, asOf, site);
+    refreshes.push(r);
+    if (site)
+      targets.push({
+        name: `nightly refresh with the site, ${n} customers`,
+        value: r.refresh.seconds,
+        unit: "s",
+        limit: 30,
+        kind: "max",
+      });
+    if (n >= 100_000)
+      targets.push({
+        name: `nightly refresh / full build, ${n} customers`,
+        value: r.ratio * 100,
+        unit: "%",
+        limit: 20,
+        kind: "max",
+      });
+  }
+  figures.refresh = refreshes;
+}
+
 // ---- report
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 console.log(
@@ -538,6 +533,7 @@ for (const [k, v] of Object.entries(figures))
   if (k.startsWith("effectiveness_"))
     for (const line of formatEffectiveness(v as EffectivenessFigures)) console.log(line);
 if (figures.extract) for (const line of formatExtractFigures(figures.extract as ExtractFigures)) console.log(line);
+for (const r of (figures.refresh as RefreshFigures[] | undefined) ?? []) console.log(formatRefreshFigures(r));
 if (figures.ctas) for (const line of formatCtaFigures(figures.ctas as CtaBenchFigures)) console.log(line);
 if (figures.alerts) {
   const a = figures.alerts as {deliveriesPerSecond: number; drain10kSeconds: number};

@@ -152,6 +152,13 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     let checks: number;
     const rawRows: Record<string, number> = {};
     try {
+      // what the previous build computed from the same data is reused (raw usage days and their
+      // aggregate) until tonight's features are built; on failure w.close() lets it go
+      const refresh = await Refresh.open(w.conn, {
+        previousWarehouse: finalWarehouse,
+        fullRefresh: opts.fullRefresh,
+        log: (m) => say("refresh", m),
+      });
       if (mapping && [...mapping.plan.values()].some((s) => s.database))
         await timed("extract", () =>
           extractDatabaseSources(w.conn, mapping.plan, {
@@ -169,6 +176,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
             lenient: opts.lenient,
             progress: (m) => say("ingest", m),
             reportPath: resolve(dirname(finalWarehouse), "ingest-problems.csv"),
+            refresh,
           }),
         );
         for (const [t, r] of Object.entries(report.tables)) rawRows[t] = r.rows;
@@ -180,17 +188,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         await timed("validate", () => checkRawTables(w.conn, {asOf, label: "synthetic"}));
         say("validate", "synthetic tables satisfy the raw data contract");
       }
-      // tonight's features, reusing what the previous build computed from the same data
-      const refresh = await Refresh.open(w.conn, {
-        previousWarehouse: finalWarehouse,
-        fullRefresh: opts.fullRefresh,
-        log: (m) => say("refresh", m),
-      });
-      try {
-        marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "features", refresh));
-      } finally {
-        await refresh.close(w.conn);
-      }
+      marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "features", refresh));
+      await refresh.close(w.conn);
       const modelsDir = resolve(opts.modelsDir ?? DEFAULTS.modelsDir);
       const model = await timed("model", () =>
         ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}),

@@ -74,6 +74,11 @@ export async function one<T = Record<string, unknown>>(
   return rows[0]!;
 }
 
+/** Whether a table (or any relation DESCRIBE reads) has a column of this name. */
+export async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
+  return (await all(conn, `SELECT 1 FROM (DESCRIBE ${table}) WHERE column_name = ${lit(column)}`)).length > 0;
+}
+
 /** Whether `schema.table` exists in the attached database `catalog` (a previous warehouse, say). */
 export async function tableExists(conn: DuckDBConnection, catalog: string, qualified: string): Promise<boolean> {
   const [schema, table] = qualified.split(".");

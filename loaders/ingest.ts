@@ -27,7 +27,8 @@ import {
   type ColumnStyle,
 } from "./coerce.ts";
 import {CsvFileError, inspectCsvFile, type CsvFile} from "./csv-file.ts";
-import {all, appendRows, ident, lit, one, run} from "./duckdb.ts";
+import {all, appendRows, hasColumn, ident, lit, one, run} from "./duckdb.ts";
+import {DAILY_RAW, type Refresh} from "./refresh.ts";
 import {writeVocabulary} from "./marts.ts";
 import {UNKNOWN_MEANS, type Vocabulary} from "../src/rules/vocabulary.ts";
 import {
@@ -158,6 +159,8 @@ export interface IngestOptions {
   progress?: (msg: string) => void;
   /** where to write the full problem list as CSV when there are problems */
   reportPath?: string;
+  /** the nightly refresh: days of usage unchanged since the previous build are not read again */
+  refresh?: Refresh;
 }
 
 /** The longest CSV line read (DuckDB's default); a longer one is a malformed line, reported at its line. */
@@ -182,10 +185,6 @@ function malformedLineRule(errorType: string, message: string, fields: number): 
 }
 
 /** Whether a staged table carries a bookkeeping column (a glob's __line, a where's __src_row). */
-async function hasColumn(conn: DuckDBConnection, table: string, column: string): Promise<boolean> {
-  return (await all(conn, `SELECT 1 FROM (DESCRIBE ${table}) WHERE column_name = ${lit(column)}`)).length > 0;
-}
-
 /** The line of a staged CSV row: its row + header line + 1, plus the rejected lines before it. */
 function csvLineSql(rowid: string, rejected: readonly number[]): string {
   if (!rejected.length) return `${rowid} + 2`;
@@ -860,7 +859,9 @@ export async function ingestFiles(
     // The file row of a staged row: rowid + header line + 1, plus the rejected lines before it.
     // (rows a `where` kept carry their place in the file as __src_row)
     const rowid = (await hasColumn(conn, stage, "__src_row")) ? "__src_row" : "rowid";
-    const rowExpr = globFiles.length ? "__line" : isCsv ? csvLineSql(rowid, rejectedLines) : `${rowid} + 1`;
+    const lineOf = (rowid: string) =>
+      globFiles.length ? "__line" : isCsv ? csvLineSql(rowid, rejectedLines) : `${rowid} + 1`;
+    let rowExpr = lineOf(rowid);
     // cells as trimmed text, NULL when blank or "N/A"-like; typed the way a spreadsheet wrote them
     // (coerce.ts), with what one cell cannot tell (decimal comma, day-first dates) decided per column.
     // A column a Parquet file or the event aggregation already holds in the contract's type is
@@ -897,6 +898,21 @@ export async function ingestFiles(
       raw,
       opts.progress,
     );
+    // a nightly refresh types and checks only the days of usage that are new or changed since the
+    // previous build; the others' rows are last night's (loaders/refresh.ts)
+    let reusedDays: string[] = [];
+    if (opts.refresh && spec.name === DAILY_RAW.table && !REFERENCED.has(spec.name)) {
+      reusedDays = await opts.refresh.stagedDaysToReuse(conn, {
+        spec,
+        stage,
+        columns: spec.columns.filter((c) => present.has(c.name)).map((c) => c.name),
+        readAs: {styles, settled, timezone: source.timezone ?? null, types: [...stagedTypes]},
+        asOf: opts.asOf,
+        lenient: opts.lenient ?? false,
+      });
+      // the rows left carry their place in the file as __src_row
+      if (reusedDays.length) rowExpr = lineOf("__src_row");
+    }
     // 1. cell-level checks on the text: required and type
     const cellChecks = spec.columns.flatMap((c) => {
       if (native(c))
@@ -939,6 +955,7 @@ export async function ingestFiles(
       conn,
       `INSERT INTO raw.${spec.name} SELECT ${spec.columns.map((c) => ident(c.name)).join(", ")} FROM ${typed} t ANTI JOIN (SELECT row_number FROM ingest.rejected_rows WHERE table_name = ${lit(spec.name)}) r ON t.__row = r.row_number ORDER BY __row`,
     );
+    await opts.refresh?.appendReusedDays(conn, spec, reusedDays);
     // a glob's problems name the file and line they are at
     if (globFiles.length) {
       const files = `(VALUES ${globFiles.map((f, i) => `(${lit(relative(process.cwd(), f) || f)}, ${i + 1})`).join(", ")}) g(f, i)`;

@@ -4,7 +4,7 @@
  * data, table for table and value for value — after a late day arrives, after a past day is
  * corrected, and when the recipe (SQL, vocabulary, engine) changed, which reuses nothing.
  */
-import {copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from "node:fs";
+import {copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -47,6 +47,9 @@ async function buildInto(folder: string, raw: string, fullRefresh = false): Prom
 
 /** The progress line of the daily usage aggregate. */
 const usageLine = (log: string[]) => log.find((l) => l.includes("marts.int_usage_daily:"))!;
+/** How many days of raw usage the ingest took from the previous build (0: none). */
+const rawDaysReused = (log: string[]) =>
+  Number(/(\d+) day\(s\) of usage_events reused from the previous build/.exec(log.join("\n"))?.[1] ?? 0);
 
 /**
  * Builds `raw` on top of `folder`'s warehouse twice: as a refresh, and as a full build of a copy
@@ -64,6 +67,10 @@ async function refreshEqualsFullBuild(folder: string, raw: string, name: string)
   return log;
 }
 
+/** Days of usage in a raw folder. */
+const dayCounts = new Map<string, number>();
+const days = (raw: string) => dayCounts.get(raw)!;
+
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "saasguard-refresh-"));
   cpSync("models", join(root, "models"), {recursive: true});
@@ -73,9 +80,12 @@ beforeAll(async () => {
   const usage = join(full, "usage_events.csv");
   const w = await openWarehouse(":memory:");
   try {
-    lastDay = (
-      await one<{d: string}>(w.conn, `SELECT strftime(max(event_date), '%Y-%m-%d') AS d FROM read_csv(${lit(usage)})`)
-    ).d;
+    const r = await one<{d: string; n: number}>(
+      w.conn,
+      `SELECT strftime(max(event_date), '%Y-%m-%d') AS d, count(DISTINCT event_date)::INTEGER AS n FROM read_csv(${lit(usage)})`,
+    );
+    lastDay = r.d;
+    dayCounts.set(full, r.n);
   } finally {
     w.close();
   }
@@ -96,6 +106,8 @@ describe("the nightly refresh", () => {
     expect(usageLine(first)).not.toMatch(/reused/);
     const next = await refreshEqualsFullBuild(folder, full, "late");
     expect(usageLine(next)).toMatch(new RegExp(`\\d+ day\\(s\\) before ${lastDay} reused from the previous build`));
+    // every day but the late one: its raw rows were typed and checked last night
+    expect(rawDaysReused(next)).toBe(days(full) - 1);
   }, 240_000);
 
   it("a corrected past day is aggregated again with every day after it, and nothing before it", async () => {
@@ -112,6 +124,8 @@ describe("the nightly refresh", () => {
     );
     const next = await refreshEqualsFullBuild(folder, corrected, "corrected");
     expect(usageLine(next)).toMatch(new RegExp(`day\\(s\\) before ${day} reused`));
+    // only the corrected day's raw rows are read again
+    expect(rawDaysReused(next)).toBe(days(full) - 1);
   }, 240_000);
 
   it("unchanged data reuses every day; --full-refresh and a changed recipe reuse none, and still equal a full build", async () => {
@@ -119,25 +133,22 @@ describe("the nightly refresh", () => {
     await buildInto(folder, full);
     const again = await buildInto(folder, full);
     expect(usageLine(again)).toMatch(/day\(s\) before \d{4}-\d{2}-\d{2} reused/);
-    const days = Number(/(\d+) day\(s\)/.exec(usageLine(again))![1]);
-    const r = await openWarehouse(join(folder, "warehouse.duckdb"), {readOnly: true});
-    try {
-      expect(days).toBe((await one<{n: number}>(r.conn, "SELECT count(*)::INTEGER AS n FROM marts.int_usage_days")).n);
-    } finally {
-      r.close();
-    }
+    expect(Number(/(\d+) day\(s\)/.exec(usageLine(again))![1])).toBe(days(full));
+    expect(rawDaysReused(again)).toBe(days(full));
 
     const forced = await buildInto(folder, full, true);
     expect(usageLine(forced)).not.toMatch(/reused/);
+    expect(rawDaysReused(forced)).toBe(0);
 
-    // the previous warehouse was built by another recipe (an edited SQL file, another
-    // vocabulary or DuckDB version all change the key): nothing of it is reused
+    // the previous warehouse was built by another recipe (an edited SQL or ingest file, another
+    // vocabulary, another way of reading a column, another DuckDB version all change the keys):
+    // nothing of it is reused
     const previous = join(folder, "warehouse.duckdb");
     const edited = join(root, "edited.duckdb");
     copyFileSync(previous, edited);
     const w = await openWarehouse(edited);
     try {
-      await w.conn.run("UPDATE marts.build_memo SET key = 'another recipe' WHERE step = 'int_usage_daily'");
+      await w.conn.run("UPDATE marts.build_memo SET key = 'another recipe'");
       await w.conn.run("CHECKPOINT");
     } finally {
       w.close();
@@ -146,7 +157,43 @@ describe("the nightly refresh", () => {
     const rebuilt = await refreshEqualsFullBuild(folder, full, "same");
     expect(usageLine(rebuilt)).not.toMatch(/reused/);
     expect(rebuilt.join("\n")).toMatch(/its SQL, vocabulary or engine changed since the previous build/);
+    expect(rebuilt.join("\n")).toMatch(/usage_events: the ingest's code or how its columns are read changed/);
+    expect(rawDaysReused(rebuilt)).toBe(0);
   }, 300_000);
+
+  it("an account gone since last night: every day of usage is checked again, and still equals a full build", async () => {
+    const folder = join(root, "gone");
+    await buildInto(folder, full);
+    const fewer = join(root, "gone-raw");
+    cpSync(full, fewer, {recursive: true});
+    // the last account of the file, and every row that refers to it, are gone from the sources
+    const w = await openWarehouse(":memory:");
+    try {
+      const gone = (
+        await one<{id: string}>(
+          w.conn,
+          `SELECT max(customer_id) AS id FROM read_csv(${lit(join(full, "customers.csv"))})`,
+        )
+      ).id;
+      for (const f of readdirSync(full).filter((f) => f.endsWith(".csv"))) {
+        const has = await one<{n: number}>(
+          w.conn,
+          `SELECT count(*)::INTEGER AS n FROM (DESCRIBE FROM read_csv(${lit(join(full, f))})) WHERE column_name = 'customer_id'`,
+        );
+        if (has.n)
+          await w.conn.run(
+            `COPY (FROM read_csv(${lit(join(full, f))}) WHERE customer_id <> ${lit(gone)}) TO ${lit(join(fewer, f))} (HEADER)`,
+          );
+      }
+    } finally {
+      w.close();
+    }
+    const next = await refreshEqualsFullBuild(folder, fewer, "gone");
+    expect(rawDaysReused(next)).toBe(0);
+    expect(next.join("\n")).toMatch(
+      /usage_events: 1 customers of the previous build are gone: every day is read and checked again/,
+    );
+  }, 240_000);
 
   it("a previous warehouse that cannot be read fails the build before anything is replaced", async () => {
     const folder = join(root, "unreadable");
