@@ -145,18 +145,32 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       "start",
       `as of ${asOf}, source ${mapping ? opts.mapping : source === "files" ? rawDir : `synthetic (${customers.toLocaleString("en-US")} customers, seed ${seed})`}`,
     );
-    const w = await openWarehouse(tmpWarehouse, {
-      memoryLimit: process.env.SAASGUARD_DUCKDB_MEMORY ?? DEFAULTS.duckdbMemory,
-    });
+    // tonight's warehouse starts as a copy of the previous one, whose usage history a refresh
+    // reuses (loaders/refresh.ts); a copy that does not open is not a warehouse: start afresh
+    const memory = {memoryLimit: process.env.SAASGUARD_DUCKDB_MEMORY ?? DEFAULTS.duckdbMemory};
+    let copied = await timed("copy", async () => Refresh.copyPrevious(finalWarehouse, tmpWarehouse, opts.fullRefresh));
+    let w: Awaited<ReturnType<typeof openWarehouse>>;
+    try {
+      w = await openWarehouse(tmpWarehouse, memory);
+    } catch (e) {
+      if (!copied) throw e;
+      cleanup();
+      copied = false;
+      say(
+        "refresh",
+        `the previous warehouse does not open (${(e as Error).message.split("\n")[0]}): everything is computed whole`,
+      );
+      w = await openWarehouse(tmpWarehouse, memory);
+    }
     let marts: MartTiming[];
     let checks: number;
     const rawRows: Record<string, number> = {};
     try {
-      // what the previous build computed from the same data is reused (raw usage days and their
-      // aggregate) until tonight's features are built; on failure w.close() lets it go
+      // reuse (raw usage days and their aggregate) lasts until tonight's features are built; on
+      // failure the copy is removed whole
       const refresh = await Refresh.open(w.conn, {
         previousWarehouse: finalWarehouse,
-        fullRefresh: opts.fullRefresh,
+        copied,
         log: (m) => say("refresh", m),
       });
       if (mapping && [...mapping.plan.values()].some((s) => s.database))

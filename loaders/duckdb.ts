@@ -79,12 +79,12 @@ export async function hasColumn(conn: DuckDBConnection, table: string, column: s
   return (await all(conn, `SELECT 1 FROM (DESCRIBE ${table}) WHERE column_name = ${lit(column)}`)).length > 0;
 }
 
-/** Whether `schema.table` exists in the attached database `catalog` (a previous warehouse, say). */
-export async function tableExists(conn: DuckDBConnection, catalog: string, qualified: string): Promise<boolean> {
+/** Whether `schema.table` exists in the attached database `catalog` (a previous warehouse, say; null: this one). */
+export async function tableExists(conn: DuckDBConnection, catalog: string | null, qualified: string): Promise<boolean> {
   const [schema, table] = qualified.split(".");
   const r = await one<{n: number}>(
     conn,
-    "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3",
+    "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = coalesce($1, current_database()) AND schema_name = $2 AND table_name = $3",
     [catalog, schema!, table!],
   );
   return r.n > 0;

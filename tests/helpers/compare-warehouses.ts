@@ -38,6 +38,12 @@ export async function differences(a: string, b: string, schemas: string[]): Prom
       if (d!.n) out.push(`${t}: ${d!.n} of ${d!.rows} rows differ`);
     }
     if (!tables.length) out.push(`no tables in ${schemas.join(", ")}`);
+    const onlyB = await all<{t: string}>(
+      w.conn,
+      `SELECT schema_name || '.' || table_name AS t FROM duckdb_tables() y WHERE database_name = 'b' AND schema_name IN (${schemas.map(lit).join(", ")})
+         AND NOT EXISTS (SELECT 1 FROM duckdb_tables() x WHERE x.database_name = 'a' AND x.schema_name = y.schema_name AND x.table_name = y.table_name)`,
+    );
+    for (const {t} of onlyB) out.push(`${t}: only in ${b}`);
     return out;
   } finally {
     w.close();
