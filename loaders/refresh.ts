@@ -82,8 +82,6 @@ const bare = (t: string) => t.split(".")[1]!;
 export class Refresh implements StepReuse {
   private usageFrom: string | null = null;
   private usageKey: string | null = null;
-  /** what this build reused, for the build's log and the bench */
-  readonly reused: string[] = [];
 
   private constructor(
     private readonly attached: boolean,
@@ -210,7 +208,7 @@ export class Refresh implements StepReuse {
         );
       return [];
     }
-    if (spec.name !== DAILY_RAW.table || !(await tableExists(conn, null, keptName(KEPT.raw)))) return [];
+    if (!(await tableExists(conn, null, keptName(KEPT.raw)))) return [];
     for (const t of ["ingest.staged_days", "ingest.problems", "marts.build_info"])
       if (!(await tableExists(conn, PREVIOUS, t))) return [];
     const p = await one<{problems: number; as_of: string}>(
@@ -269,9 +267,7 @@ export class Refresh implements StepReuse {
        ALTER TABLE ${kept} RENAME TO ${spec.name};
        DROP TABLE reused_days`,
     );
-    const note = `${days.length} day(s) of ${spec.name} reused from the previous build, ${days[0]} to ${days.at(-1)}`;
-    this.reused.push(note);
-    this.log(note);
+    this.log(`${days.length} day(s) of ${spec.name} reused from the previous build, ${days[0]} to ${days.at(-1)}`);
   }
 
   async before(conn: DuckDBConnection, step: string): Promise<void> {
@@ -330,10 +326,7 @@ export class Refresh implements StepReuse {
          DROP TABLE ${KEPT.daily};
          ALTER TABLE ${kept} RENAME TO ${bare(KEPT.daily)}`,
       );
-      if (days.n > 0) {
-        note = `${days.n} day(s) before ${this.usageFrom} reused from the previous build`;
-        this.reused.push(`int_usage_daily: ${note}`);
-      }
+      if (days.n > 0) note = `${days.n} day(s) before ${this.usageFrom} reused from the previous build`;
     }
     await run(conn, "SET VARIABLE usage_from = NULL::DATE");
     await this.remember(conn, step, this.usageKey!);
