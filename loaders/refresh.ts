@@ -27,7 +27,7 @@ import {createHash} from "node:crypto";
 import {copyFileSync, existsSync, readFileSync, rmSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import type {TableSpec} from "./contract.ts";
-import {all, hasColumn, lit, one, run, tableExists} from "./duckdb.ts";
+import {all, hasColumn, ident, lit, one, run, tableExists} from "./duckdb.ts";
 import {martSql} from "./marts.ts";
 
 /** Where the previous warehouse is attached while a build reads it. */
@@ -181,7 +181,6 @@ export class Refresh implements StepReuse {
     opts: {spec: TableSpec; stage: string; columns: string[]; readAs: unknown; asOf: string; lenient: boolean},
   ): Promise<string[]> {
     const {spec, stage} = opts;
-    const q = (c: string) => `"${c.replaceAll('"', '""')}"`;
     const step = `ingest:${spec.name}`;
     await run(
       conn,
@@ -190,7 +189,7 @@ export class Refresh implements StepReuse {
     await run(conn, `DELETE FROM ingest.staged_days WHERE table_name = ${lit(spec.name)}`);
     await run(
       conn,
-      `INSERT INTO ingest.staged_days SELECT ${lit(spec.name)}, CAST(${q(DAILY_RAW.day)} AS VARCHAR) AS day, count(*), sum(hash(${opts.columns.map(q).join(", ")})::HUGEINT)
+      `INSERT INTO ingest.staged_days SELECT ${lit(spec.name)}, CAST(${ident(DAILY_RAW.day)} AS VARCHAR) AS day, count(*), sum(hash(${opts.columns.map(ident).join(", ")})::HUGEINT)
        FROM ${stage} GROUP BY day`,
     );
     const key = createHash("sha256")
@@ -222,7 +221,7 @@ export class Refresh implements StepReuse {
       const {table, column} = c.references;
       const gone = await one<{n: number}>(
         conn,
-        `SELECT count(*)::INTEGER AS n FROM ${PREVIOUS}.raw.${table} p ANTI JOIN raw.${table} t ON p.${q(column)} = t.${q(column)}`,
+        `SELECT count(*)::INTEGER AS n FROM ${PREVIOUS}.raw.${table} p ANTI JOIN raw.${table} t ON p.${ident(column)} = t.${ident(column)}`,
       );
       if (gone.n > 0) {
         this.log(
@@ -244,7 +243,7 @@ export class Refresh implements StepReuse {
       await run(
         conn,
         `CREATE OR REPLACE TABLE ${stage}_rest AS SELECT *${place} FROM ${stage}
-         WHERE CAST(${q(DAILY_RAW.day)} AS VARCHAR) NOT IN (SELECT day FROM reused_days) OR ${q(DAILY_RAW.day)} IS NULL;
+         WHERE CAST(${ident(DAILY_RAW.day)} AS VARCHAR) NOT IN (SELECT day FROM reused_days) OR ${ident(DAILY_RAW.day)} IS NULL;
          DROP TABLE ${stage}; ALTER TABLE ${stage}_rest RENAME TO ${stage.split(".")[1]}`,
       );
     }

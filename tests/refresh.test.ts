@@ -45,6 +45,13 @@ async function buildInto(folder: string, raw: string, fullRefresh = false): Prom
   return lines;
 }
 
+/** A copy of the whole portfolio's raw files, to change. */
+function copyOfFull(name: string): string {
+  const dir = join(root, name);
+  cpSync(full, dir, {recursive: true});
+  return dir;
+}
+
 /** The progress line of the daily usage aggregate. */
 const usageLine = (log: string[]) => log.find((l) => l.includes("marts.int_usage_daily:"))!;
 /** How many days of raw usage the ingest took from the previous build (0: none). */
@@ -113,8 +120,7 @@ describe("the nightly refresh", () => {
   it("a corrected past day is aggregated again with every day after it, and nothing before it", async () => {
     const folder = join(root, "corrected");
     await buildInto(folder, full);
-    const corrected = join(root, "corrected-raw");
-    cpSync(full, corrected, {recursive: true});
+    const corrected = copyOfFull("corrected-raw");
     const usage = join(full, "usage_events.csv");
     // a day in the middle of the history: its counts were restated by the source
     const day = "2026-03-15";
@@ -164,8 +170,7 @@ describe("the nightly refresh", () => {
   it("an account gone since last night: every day of usage is checked again, and still equals a full build", async () => {
     const folder = join(root, "gone");
     await buildInto(folder, full);
-    const fewer = join(root, "gone-raw");
-    cpSync(full, fewer, {recursive: true});
+    const fewer = copyOfFull("gone-raw");
     // the last account of the file, and every row that refers to it, are gone from the sources
     const w = await openWarehouse(":memory:");
     try {
