@@ -359,6 +359,8 @@ async function applyMapping(
   mapped: string,
   sourceColumns: ReadonlySet<string>,
   progress?: (msg: string) => void,
+  /** a VIEW maps rows as they are read (no `where`, no account matching) */
+  kind: "TABLE" | "VIEW" = "TABLE",
 ): Promise<{present: Set<string>} | {problem: string}> {
   const exprs: [string, string][] = [];
   const account = source.account;
@@ -424,12 +426,12 @@ async function applyMapping(
       : e;
     return `${valued} AS ${ident(name)}`;
   });
-  if (from !== staged) select.push("__src_row");
+  if (from !== staged || (await hasColumn(conn, staged, "__src_row"))) select.push("__src_row");
   // a CSV glob's rows carry their file and line
   if (await hasColumn(conn, staged, "__line")) select.push("__line");
   if (!account) {
     if (!select.length) return {present: new Set()};
-    await run(conn, `CREATE OR REPLACE TABLE ${mapped} AS SELECT ${select.join(", ")} FROM ${from} src`);
+    await run(conn, `CREATE OR REPLACE ${kind} ${mapped} AS SELECT ${select.join(", ")} FROM ${from} src`);
     if (from !== staged) await run(conn, `DROP TABLE ${from}`);
     return {present: new Set(exprs.map(([n]) => n))};
   }
@@ -784,6 +786,20 @@ export async function ingestFiles(
     let csvDialect: CsvFile | null = null;
     /** a glob's files in order: their rows are numbered (i + 1) · GLOB_FILE_ROWS + line */
     let globFiles: string[] = [];
+    const refreshed = opts.refresh && spec.name === DAILY_RAW.table && !REFERENCED.has(spec.name);
+    // On a refresh the usage in one Parquet file is staged as views, not copied: its rows are read
+    // once to fingerprint each day, then only the new and changed days are copied (refresh.ts).
+    // (a glob numbers rows per file; a `where` or account matching needs its rows in a table)
+    const streamed =
+      refreshed &&
+      format === "parquet" &&
+      !source.database &&
+      !source.events &&
+      !/[*?[]/.test(path) &&
+      !source.where &&
+      !source.account
+        ? `${stage}_file`
+        : null;
     // Everything is staged as text so a bad cell becomes a reported problem, not a load error.
     // rowid follows insertion (= file) order, which gives each row its line number.
     try {
@@ -809,6 +825,19 @@ export async function ingestFiles(
         rejectedLines = staged.rejectedLines;
         csvDialect = staged.csv;
         present = new Set(staged.csv.columns);
+      } else if (streamed) {
+        // each row keeps its place in the file (file_row_number counts from 0, as rowid does)
+        await run(
+          conn,
+          `CREATE OR REPLACE VIEW ${streamed} AS SELECT * EXCLUDE (file_row_number), file_row_number AS __src_row
+           FROM read_parquet(${lit(path)}, file_row_number = true)`,
+        );
+        if (!source.mappingKey) await run(conn, `CREATE OR REPLACE VIEW ${stage} AS FROM ${streamed}`);
+        present = new Set(
+          (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE ${streamed})`))
+            .map((r) => r.column_name)
+            .filter((c) => c !== "__src_row"),
+        );
       } else {
         const reader =
           format === "parquet"
@@ -830,7 +859,15 @@ export async function ingestFiles(
       await fileProblem(spec.name, label, why);
       continue;
     }
-    if (source.mappingKey) {
+    if (source.mappingKey && streamed) {
+      const mapped = await applyMapping(conn, spec, source, streamed, stage, present, opts.progress, "VIEW");
+      if ("problem" in mapped) {
+        failed.add(spec.name);
+        await fileProblem(spec.name, label, mapped.problem);
+        continue;
+      }
+      present = mapped.present;
+    } else if (source.mappingKey) {
       const mapped = await applyMapping(conn, spec, source, stage, `stage.${spec.name}_mapped`, present, opts.progress);
       if ("problem" in mapped) {
         failed.add(spec.name);
@@ -901,8 +938,8 @@ export async function ingestFiles(
     // a nightly refresh types and checks only the days of usage that are new or changed since the
     // previous build; the others' rows are last night's (loaders/refresh.ts)
     let reusedDays: string[] = [];
-    if (opts.refresh && spec.name === DAILY_RAW.table && !REFERENCED.has(spec.name)) {
-      reusedDays = await opts.refresh.stagedDaysToReuse(conn, {
+    if (refreshed) {
+      reusedDays = await opts.refresh!.stagedDaysToReuse(conn, {
         spec,
         stage,
         columns: spec.columns.filter((c) => present.has(c.name)).map((c) => c.name),

@@ -4,7 +4,17 @@
  * data, table for table and value for value — after a late day arrives, after a past day is
  * corrected, and when the recipe (SQL, vocabulary, engine) changed, which reuses nothing.
  */
-import {copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
@@ -35,7 +45,8 @@ async function buildInto(folder: string, raw: string, fullRefresh = false): Prom
   await build({
     asOf: TEST_AS_OF,
     source: "files",
-    rawDir: raw,
+    // a folder with a source mapping is read through it
+    ...(existsSync(join(raw, "sources.json")) ? {mapping: join(raw, "sources.json")} : {rawDir: raw}),
     warehousePath: join(folder, "warehouse.duckdb"),
     modelsDir: join(root, "models"),
     site: false,
@@ -198,6 +209,73 @@ describe("the nightly refresh", () => {
     expect(next.join("\n")).toMatch(
       /usage_events: 1 customers of the previous build are gone: every day is read and checked again/,
     );
+  }, 240_000);
+
+  it("usage in a Parquet file, as it is or through a mapping: only the late day is copied and checked, and a full build's warehouse results", async () => {
+    // the same portfolio with its usage as Parquet: one folder as the folder convention reads it,
+    // one under the source's own column names, read through a mapping
+    const parquet = async (raw: string, name: string, renamed: boolean) => {
+      const dir = join(root, name);
+      cpSync(raw, dir, {recursive: true});
+      rmSync(join(dir, "usage_events.csv"));
+      const select = renamed ? "SELECT customer_id AS account, * EXCLUDE (customer_id)" : "SELECT *";
+      const file = join(dir, renamed ? "activity.parquet" : "usage_events.parquet");
+      await sql(
+        `COPY (${select} FROM read_csv(${lit(join(raw, "usage_events.csv"))})) TO ${lit(file)} (FORMAT parquet)`,
+      );
+      if (renamed)
+        writeFileSync(
+          join(dir, "sources.json"),
+          JSON.stringify({
+            folder: ".",
+            tables: {usage_events: {from: "activity.parquet", columns: {customer_id: "account"}}},
+          }),
+        );
+      return dir;
+    };
+    for (const renamed of [false, true]) {
+      const folder = join(root, `parquet-${renamed}`);
+      const first = await buildInto(folder, await parquet(lateDay, `parquet-late-${renamed}`, renamed));
+      expect(rawDaysReused(first)).toBe(0);
+      const tonight = await parquet(full, `parquet-full-${renamed}`, renamed);
+      const next = await refreshEqualsFullBuild(folder, tonight, `parquet-${renamed}`);
+      expect(rawDaysReused(next)).toBe(days(full) - 1);
+      expect(usageLine(next)).toMatch(new RegExp(`day\\(s\\) before ${lastDay} reused`));
+    }
+  }, 480_000);
+
+  it("a bad row in tonight's Parquet usage is reported at its row of the file, and nothing is replaced", async () => {
+    const folder = join(root, "parquet-bad");
+    const late = join(root, "parquet-bad-late");
+    cpSync(lateDay, late, {recursive: true});
+    rmSync(join(late, "usage_events.csv"));
+    await sql(
+      `COPY (FROM read_csv(${lit(join(lateDay, "usage_events.csv"))})) TO ${lit(join(late, "usage_events.parquet"))} (FORMAT parquet)`,
+    );
+    await buildInto(folder, late);
+    const before = readFileSync(join(folder, "warehouse.duckdb"));
+    const bad = copyOfFull("parquet-bad-raw");
+    rmSync(join(bad, "usage_events.csv"));
+    // the last day's first row gets a negative count; its row in the file (1-based) is known
+    const usage = lit(join(full, "usage_events.csv"));
+    const w = await openWarehouse(":memory:");
+    let row: number;
+    try {
+      await w.conn.run(`CREATE TABLE u AS SELECT row_number() OVER () AS r, * FROM read_csv(${usage})`);
+      row = (
+        await one<{r: number}>(w.conn, `SELECT min(r)::INTEGER AS r FROM u WHERE event_date = DATE ${lit(lastDay)}`)
+      ).r;
+      await w.conn.run(
+        `COPY (SELECT * EXCLUDE (r) REPLACE (CASE WHEN r = ${row} THEN -5 ELSE event_count END AS event_count) FROM u ORDER BY r)
+         TO ${lit(join(bad, "usage_events.parquet"))} (FORMAT parquet)`,
+      );
+    } finally {
+      w.close();
+    }
+    const err = await buildInto(folder, bad).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(new RegExp(`usage_events\\.parquet[^\\n]*\\b${row}\\b`));
+    expect(readFileSync(join(folder, "warehouse.duckdb")).equals(before)).toBe(true);
   }, 240_000);
 
   it("a previous warehouse that cannot be read fails the build before anything is replaced", async () => {
