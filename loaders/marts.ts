@@ -308,13 +308,6 @@ export async function writeCapacityRules(conn: DuckDBConnection, cap: CapacityRu
   );
 }
 
-/**
- * Active accounts per part of a partitioned step (steps.ts, `partitioned`). The Customer 360
- * dossiers of 77,621 accounts need more than 1.2 GB of DuckDB memory at once (measured); a part
- * of 50,000 stays well inside the build's 4 GB cap, and builds below it run in one part.
- */
-export const ACCOUNTS_PER_PART = 50_000;
-
 export interface MartTiming {
   table: string;
   rows: number | null;
@@ -329,9 +322,9 @@ export async function runSteps(
   conn: DuckDBConnection,
   steps: Phase | readonly string[],
   progress?: (msg: string) => void,
-  options: {accountsPerPart?: number; reuse?: StepReuse} = {},
+  /** perPart: the parts of every partitioned step run here hold at most this many (tests) */
+  options: {perPart?: number; reuse?: StepReuse} = {},
 ): Promise<MartTiming[]> {
-  const perPart = options.accountsPerPart ?? ACCOUNTS_PER_PART;
   const names = typeof steps === "string" ? stepsOf(steps) : steps;
   const timings: MartTiming[] = [];
   for (const name of names) {
@@ -344,8 +337,8 @@ export async function runSteps(
       const sql = martSql(name);
       if (!step.partitioned) await conn.run(sql);
       else {
-        const accounts = (await one<{n: number}>(conn, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores")).n;
-        const parts = Math.max(1, Math.ceil(accounts / perPart));
+        const n = (await one<{n: number}>(conn, `SELECT ${step.partitioned.count} AS n`)).n;
+        const parts = Math.max(1, Math.ceil(n / (options.perPart ?? step.partitioned.perPart)));
         const create = `CREATE OR REPLACE TABLE marts.${name} AS`;
         if (!sql.includes(create)) throw new Error(`a partitioned step must create its table with "${create}"`);
         for (let part = 0; part < parts; part++) {

@@ -211,9 +211,9 @@ describe("marts", () => {
   it("Customer 360 dossiers built in parts of the accounts are the dossiers built at once, row for row", async () => {
     await loadRules(w.conn, TEST_AS_OF);
     const accounts = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM marts.mart_customer_risk_scores")).n;
-    await runSteps(w.conn, ["mart_customer_360"], undefined, {accountsPerPart: accounts});
+    await runSteps(w.conn, ["mart_customer_360"], undefined, {perPart: accounts});
     await w.conn.run("CREATE OR REPLACE TEMP TABLE at_once AS SELECT * FROM marts.mart_customer_360");
-    const [t] = await runSteps(w.conn, ["mart_customer_360"], undefined, {accountsPerPart: Math.ceil(accounts / 5)});
+    const [t] = await runSteps(w.conn, ["mart_customer_360"], undefined, {perPart: Math.ceil(accounts / 5)});
     expect(t!.rows).toBe(accounts);
     const d = await one<{a: number; b: number; ids: number}>(
       w.conn,
@@ -222,6 +222,23 @@ describe("marts", () => {
               (SELECT count(DISTINCT customer_id) FROM marts.mart_customer_360) AS ids`,
     );
     expect(d).toEqual({a: 0, b: 0, ids: accounts});
+  });
+
+  it("the daily usage aggregate built in slices of the customers is the one built at once, row for row", async () => {
+    await loadRules(w.conn, TEST_AS_OF);
+    const customers = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM raw.customers")).n;
+    await runSteps(w.conn, ["int_usage_daily"], undefined, {perPart: customers});
+    await w.conn.run("CREATE OR REPLACE TEMP TABLE at_once AS SELECT * FROM marts.int_usage_daily");
+    await runSteps(w.conn, ["int_usage_daily"], undefined, {perPart: Math.ceil(customers / 7)});
+    const d = await one<{a: number; b: number; n: number}>(
+      w.conn,
+      `SELECT (SELECT count(*) FROM (SELECT * FROM marts.int_usage_daily EXCEPT ALL SELECT * FROM at_once)) AS a,
+              (SELECT count(*) FROM (SELECT * FROM at_once EXCEPT ALL SELECT * FROM marts.int_usage_daily)) AS b,
+              (SELECT count(*) FROM at_once) AS n`,
+    );
+    expect(d.a).toBe(0);
+    expect(d.b).toBe(0);
+    expect(d.n).toBeGreaterThan(1000);
   });
 
   it("portfolio KPIs are consistent with the customer rows", async () => {

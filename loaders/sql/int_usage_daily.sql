@@ -10,10 +10,11 @@
 -- * the signal lookup is a MAP lookup per row (as fast as a hash join with cfg.vocabulary);
 -- * counts are stored as INTEGER: a HUGEINT column (what sum() of INTEGERs returns) scans
 --   ~50x slower, and it was read at every feature cutoff;
--- * it is built in four slices by customer id (quartiles of raw.customers): the whole pivot's
---   hash table outgrows the build's DuckDB memory cap and spills to disk, a quarter does not.
---   Raw usage is usually stored in customer order (the generator writes customer batches), so
---   each slice's scan also skips most row groups. Each slice is appended in day order.
+-- * it is built in slices by customer id (quantiles of raw.customers), one run of this file per
+--   slice (getvariable('part') of getvariable('parts'), CUSTOMERS_PER_USAGE_SLICE in steps.ts):
+--   the whole pivot's hash table outgrows the build's DuckDB memory cap and spills to disk, a
+--   slice does not. Raw usage is usually stored in customer order (the generator writes customer
+--   batches), so each slice's scan also skips most row groups. Each slice is appended in day order.
 --
 -- A nightly refresh aggregates only the days from getvariable('usage_from') on (NULL: every day):
 -- the days before it had the same raw rows last night (marts.int_usage_days), and
@@ -39,13 +40,13 @@ SELECT customer_id, event_date,
 FROM signals
 GROUP BY customer_id, event_date;
 
-SET VARIABLE usage_slice_bounds = (SELECT quantile_disc(customer_id, [0.25, 0.5, 0.75]) FROM raw.customers);
+-- the slice's bounds: NULL below the first and above the last (every id, NULL excepted, is in one slice)
+SET VARIABLE usage_slice_bounds = (
+  SELECT quantile_disc(customer_id, list_transform(range(1, getvariable('parts')), k -> k / getvariable('parts')))
+  FROM raw.customers
+);
 CREATE OR REPLACE TABLE marts.int_usage_daily AS
-FROM marts.int_usage_daily_slice(NULL, getvariable('usage_slice_bounds')[1]) ORDER BY event_date;
-INSERT INTO marts.int_usage_daily
-FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[1], getvariable('usage_slice_bounds')[2]) ORDER BY event_date;
-INSERT INTO marts.int_usage_daily
-FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[2], getvariable('usage_slice_bounds')[3]) ORDER BY event_date;
-INSERT INTO marts.int_usage_daily
-FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[3], NULL) ORDER BY event_date;
+FROM marts.int_usage_daily_slice(getvariable('usage_slice_bounds')[getvariable('part')],
+                                 getvariable('usage_slice_bounds')[getvariable('part') + 1])
+ORDER BY event_date;
 DROP MACRO TABLE marts.int_usage_daily_slice;

@@ -41,11 +41,23 @@ export interface SqlStep {
   /** the data-quality checks of the table (required for every published mart) */
   checks?: MartChecks;
   /**
-   * built in parts of the active accounts (loaders/marts.ts, ACCOUNTS_PER_PART): the file reads
-   * getvariable('part') of getvariable('parts') and creates the table; later parts insert
+   * built in parts (loaders/marts.ts): `count` (SQL) is split into parts of at most `perPart`; the
+   * file reads getvariable('part') of getvariable('parts') and creates the table, later parts insert
    */
-  partitioned?: true;
+  partitioned?: {count: string; perPart: number};
 }
+
+/**
+ * Active accounts per part of the Customer 360 dossiers: those of 77,621 accounts need more than
+ * 1.2 GB of DuckDB memory at once (measured); a part of 50,000 stays well inside the build's 4 GB
+ * cap, and builds below it run in one part.
+ */
+export const ACCOUNTS_PER_PART = 50_000;
+/**
+ * Customers per slice of the daily usage aggregate: a slice's pivot stays inside the build's
+ * memory cap (100,000 customers ran in four slices; a million in four spilled to disk, 737 s).
+ */
+export const CUSTOMERS_PER_USAGE_SLICE = 25_000;
 
 /** Accounts active at the build's as-of date, by the one definition (int_active_customers_as_of.sql). */
 const ACTIVE_CUSTOMERS = "(SELECT count(*) FROM marts.int_active_customers_as_of(getvariable('as_of')))";
@@ -60,7 +72,12 @@ export const SQL_STEPS: readonly SqlStep[] = [
   {name: "int_open_tickets_as_of", phase: "features", creates: "macros"},
   {name: "int_open_opportunities_as_of", phase: "features", creates: "macros"},
   {name: "int_usage_days", phase: "features", creates: "table"},
-  {name: "int_usage_daily", phase: "features", creates: "table"},
+  {
+    name: "int_usage_daily",
+    phase: "features",
+    creates: "table",
+    partitioned: {count: "(SELECT count(*) FROM raw.customers)", perPart: CUSTOMERS_PER_USAGE_SLICE},
+  },
   {name: "int_data_coverage", phase: "features", creates: "table"},
   {name: "int_score_weights", phase: "features", creates: "table"},
   {name: "int_customer_features_as_of", phase: "features", creates: "macros"},
@@ -501,7 +518,7 @@ export const SQL_STEPS: readonly SqlStep[] = [
     name: "mart_customer_360",
     phase: "dossiers",
     creates: "table",
-    partitioned: true,
+    partitioned: {count: "(SELECT count(*) FROM marts.mart_customer_risk_scores)", perPart: ACCOUNTS_PER_PART},
     checks: {
       table: "marts.mart_customer_360",
       unique: ["customer_id"],
