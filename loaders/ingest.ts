@@ -789,9 +789,11 @@ export async function ingestFiles(
     const refreshed = opts.refresh && spec.name === DAILY_RAW.table && !REFERENCED.has(spec.name);
     // On a refresh the usage in one Parquet file is staged as views, not copied: its rows are read
     // once to fingerprint each day, then only the new and changed days are copied (refresh.ts).
-    // (a glob numbers rows per file; a `where` or account matching needs its rows in a table)
+    // (a glob numbers rows per file; a `where` or account matching needs its rows in a table;
+    // a build with nothing to reuse copies the file once, one read fewer)
     const streamed =
       refreshed &&
+      opts.refresh!.hasPrevious &&
       format === "parquet" &&
       !source.database &&
       !source.events &&
@@ -943,7 +945,12 @@ export async function ingestFiles(
         spec,
         stage,
         columns: spec.columns.filter((c) => present.has(c.name)).map((c) => c.name),
-        readAs: {styles, settled, timezone: source.timezone ?? null, types: [...stagedTypes]},
+        readAs: {
+          styles,
+          settled,
+          timezone: source.timezone ?? null,
+          types: [...stagedTypes].filter(([name]) => name !== "__src_row"),
+        },
         asOf: opts.asOf,
         lenient: opts.lenient ?? false,
       });
