@@ -90,6 +90,17 @@ export async function tableExists(conn: DuckDBConnection, catalog: string | null
   return r.n > 0;
 }
 
+/** Whether `schema.view` is a view of this database (a staged file read where it lies, say). */
+export async function viewExists(conn: DuckDBConnection, qualified: string): Promise<boolean> {
+  const [schema, view] = qualified.split(".");
+  const r = await one<{n: number}>(
+    conn,
+    "SELECT count(*)::INTEGER AS n FROM duckdb_views() WHERE database_name = current_database() AND schema_name = $1 AND view_name = $2",
+    [schema!, view!],
+  );
+  return r.n > 0;
+}
+
 export async function run(
   conn: DuckDBConnection,
   sql: string,

@@ -29,7 +29,7 @@ import {createHash} from "node:crypto";
 import {copyFileSync, existsSync, readFileSync, rmSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import type {TableSpec} from "./contract.ts";
-import {all, hasColumn, ident, lit, one, run, tableExists} from "./duckdb.ts";
+import {all, hasColumn, ident, lit, one, run, tableExists, viewExists} from "./duckdb.ts";
 import {martSql} from "./marts.ts";
 
 /** Where the previous warehouse is attached while a build reads it. */
@@ -75,15 +75,7 @@ const bare = (t: string) => t.split(".")[1]!;
  * read here a second time, for the rows of the days named.
  */
 async function keepOtherDays(conn: DuckDBConnection, stage: string, days: string[]): Promise<void> {
-  const [schema, name] = stage.split(".") as [string, string];
-  const view =
-    (
-      await one<{n: number}>(
-        conn,
-        "SELECT count(*)::INTEGER AS n FROM duckdb_views() WHERE database_name = current_database() AND schema_name = $1 AND view_name = $2",
-        [schema, name],
-      )
-    ).n > 0;
+  const view = await viewExists(conn, stage);
   if (!days.length && !view) return;
   const place = (await hasColumn(conn, stage, "__src_row")) ? "" : ", rowid AS __src_row";
   const day = ident(DAILY_RAW.day);
@@ -102,7 +94,7 @@ async function keepOtherDays(conn: DuckDBConnection, stage: string, days: string
   }
   await run(conn, `CREATE OR REPLACE TABLE ${stage}_rest AS SELECT *${place} FROM ${stage}${rest}`);
   if (days.length) await run(conn, `INSERT INTO ${stage}_rest SELECT *${place} FROM ${stage} WHERE ${day} IS NULL`);
-  await run(conn, `DROP ${view ? "VIEW" : "TABLE"} ${stage}; ALTER TABLE ${stage}_rest RENAME TO ${name}`);
+  await run(conn, `DROP ${view ? "VIEW" : "TABLE"} ${stage}; ALTER TABLE ${stage}_rest RENAME TO ${bare(stage)}`);
 }
 
 /**
@@ -122,14 +114,10 @@ export class Refresh implements StepReuse {
   private usageKey: string | null = null;
 
   private constructor(
-    private readonly attached: boolean,
+    /** there is a previous warehouse to reuse, attached (not a first build, not --full-refresh) */
+    readonly hasPrevious: boolean,
     private readonly log: (m: string) => void,
   ) {}
-
-  /** Whether there is a previous warehouse to reuse (not a first build, not --full-refresh). */
-  get hasPrevious(): boolean {
-    return this.attached;
-  }
 
   /**
    * Copies the previous warehouse to where tonight's is built; false (nothing copied) without one,
@@ -188,14 +176,14 @@ export class Refresh implements StepReuse {
 
   /** Drops what was kept and not reused, and detaches the previous warehouse. */
   async close(conn: DuckDBConnection): Promise<void> {
-    if (!this.attached) return;
+    if (!this.hasPrevious) return;
     for (const t of Object.values(KEPT)) await run(conn, `DROP TABLE IF EXISTS ${keptName(t)}`);
     await run(conn, `DETACH ${PREVIOUS}`);
   }
 
   /** The previous build's key for a step, or null (no previous build, or one without the memo). */
   private async previousKey(conn: DuckDBConnection, step: string): Promise<string | null> {
-    if (!this.attached || !(await tableExists(conn, PREVIOUS, "marts.build_memo"))) return null;
+    if (!this.hasPrevious || !(await tableExists(conn, PREVIOUS, "marts.build_memo"))) return null;
     const r = await one<{key: string | null}>(
       conn,
       `SELECT max(key) AS key FROM ${PREVIOUS}.marts.build_memo WHERE step = $1`,
@@ -251,7 +239,7 @@ export class Refresh implements StepReuse {
       .update((await one<{v: string}>(conn, "SELECT version() AS v")).v)
       .digest("hex");
     await this.remember(conn, step, key);
-    if (!this.attached || opts.lenient) return [];
+    if (!this.hasPrevious || opts.lenient) return [];
     const previous = await this.previousKey(conn, step);
     if (previous !== key) {
       if (previous !== null)
@@ -318,7 +306,8 @@ export class Refresh implements StepReuse {
     this.usageFrom = null;
     const previous = await this.previousKey(conn, step);
     if (previous === null) {
-      if (this.attached) this.log("usage: the previous warehouse has no reusable daily usage: every day is aggregated");
+      if (this.hasPrevious)
+        this.log("usage: the previous warehouse has no reusable daily usage: every day is aggregated");
     } else if (previous !== this.usageKey) {
       this.log("usage: its SQL, vocabulary or engine changed since the previous build: every day is aggregated again");
     } else if (
