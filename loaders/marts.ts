@@ -337,8 +337,12 @@ export async function runSteps(
       const sql = martSql(name);
       if (!step.partitioned) await conn.run(sql);
       else {
-        const n = (await one<{n: number}>(conn, `SELECT ${step.partitioned.count} AS n`)).n;
-        const parts = Math.max(1, Math.ceil(n / (options.perPart ?? step.partitioned.perPart)));
+        const {count, perPart} = step.partitioned;
+        const n = (await one<{n: number}>(conn, `SELECT ${count} AS n`)).n;
+        const per =
+          options.perPart ??
+          (typeof perPart === "number" ? perPart : (await one<{n: number}>(conn, `SELECT ${perPart} AS n`)).n);
+        const parts = Math.max(1, Math.ceil(n / per));
         const create = `CREATE OR REPLACE TABLE marts.${name} AS`;
         if (!sql.includes(create)) throw new Error(`a partitioned step must create its table with "${create}"`);
         for (let part = 0; part < parts; part++) {

@@ -15,6 +15,7 @@ import {buildMarts, loadRules, runSteps} from "../loaders/marts.ts";
 import {DataQualityError, MART_CHECKS, runQualityChecks} from "../loaders/quality.ts";
 import {all, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {TEST_AS_OF} from "./helpers/raw-files.ts";
+import {CUSTOMERS_PER_USAGE_SLICE, SQL_STEPS} from "../loaders/sql/steps.ts";
 
 let root: string;
 let w: Warehouse;
@@ -239,6 +240,26 @@ describe("marts", () => {
     expect(d.a).toBe(0);
     expect(d.b).toBe(0);
     expect(d.n).toBeGreaterThan(1000);
+  });
+
+  it("the usage aggregate's slices are small only when raw usage is stored in customer order", async () => {
+    const {perPart} = SQL_STEPS.find((s) => s.name === "int_usage_daily")!.partitioned!;
+    const db = await openWarehouse(":memory:");
+    try {
+      // 50,000 customers × 120 days: the first million rows name 8,334 customers in customer order, all of them by day
+      await db.conn.run(`CREATE SCHEMA raw;
+        CREATE TABLE raw.customers AS SELECT printf('C%05d', i) AS customer_id FROM range(50000) t(i);
+        CREATE TABLE raw.usage_events AS
+          SELECT printf('C%05d', c) AS customer_id, DATE '2026-01-01' + CAST(d AS INTEGER) AS event_date FROM range(50000) a(c), range(120) b(d) ORDER BY c, d`);
+      const slice = async () => (await one<{n: number}>(db.conn, `SELECT ${perPart} AS n`)).n;
+      expect(await slice()).toBe(CUSTOMERS_PER_USAGE_SLICE.inCustomerOrder);
+      await db.conn.run(
+        "CREATE OR REPLACE TABLE raw.usage_events AS FROM raw.usage_events ORDER BY event_date, customer_id",
+      );
+      expect(await slice()).toBe(CUSTOMERS_PER_USAGE_SLICE.otherwise);
+    } finally {
+      db.close();
+    }
   });
 
   it("portfolio KPIs are consistent with the customer rows", async () => {
