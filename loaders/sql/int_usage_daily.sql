@@ -15,7 +15,7 @@
 --   customers: 16 s against 22 s). Counts are whole numbers far below 2^53, so the sums are exact;
 -- * it is built in slices by customer id (quantiles of raw.customers, computed by the first
 --   slice), one run of this file per slice (getvariable('part') of getvariable('parts')): a big
---   slice's hash table outgrows the caches and, beyond the build's memory cap, spills to disk.
+--   slice costs more per customer, and beyond the build's memory cap it spills to disk.
 --   How many customers a slice holds depends on whether raw usage is stored in customer order
 --   (CUSTOMERS_PER_USAGE_SLICE in steps.ts says why). Each slice is appended in day order.
 --
