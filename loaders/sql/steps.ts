@@ -42,7 +42,8 @@ export interface SqlStep {
   checks?: MartChecks;
   /**
    * built in parts (loaders/marts.ts): `count` (SQL) is split into parts of at most `perPart` (a
-   * number, or SQL giving one); the file reads getvariable('part') of getvariable('parts') and creates the table, later parts insert
+   * number, or SQL giving one); the file reads getvariable('part') of getvariable('parts') and
+   * creates the table, later parts insert
    */
   partitioned?: {count: string; perPart: number | string};
 }
@@ -58,8 +59,9 @@ export const ACCOUNTS_PER_PART = 50_000;
  * raw usage for its own customers, so small slices pay only when the table is in customer order
  * (the generator writes customer batches; an export in time order is not): each slice's scan then
  * skips the other slices' row groups, and a slice of 5,000 aggregates about twice as fast per
- * customer as one of 25,000 (100,000 customers: 35 s in 20 slices against 71 s in 4). Stored in any other order every slice reads the whole table, and
- * 25,000 keeps those reads few (the same data sorted by day: 62 s in 4 slices, 70 s in 20).
+ * customer as one of 25,000 (100,000 customers: 35 s in 20 slices against 71 s in 4). Stored in
+ * any other order every slice reads the whole table, and 25,000 keeps those reads few (the same
+ * data sorted by day: 62 s in 4 slices, 70 s in 20).
  */
 export const CUSTOMERS_PER_USAGE_SLICE = {inCustomerOrder: 5_000, otherwise: 25_000} as const;
 /** Leading rows of raw usage that tell its order (about eight of DuckDB's row groups). */
