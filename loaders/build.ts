@@ -166,8 +166,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
     let checks: number;
     const rawRows: Record<string, number> = {};
     try {
-      // reuse (raw usage days and their aggregate) lasts until tonight's features are built; on
-      // failure the copy is removed whole
+      // reuse (raw usage days, their aggregate, scores at past cutoffs) lasts until tonight's
+      // scores are written; on failure the copy is removed whole
       const refresh = await Refresh.open(w.conn, {
         previousWarehouse: finalWarehouse,
         copied,
@@ -203,12 +203,14 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         say("validate", "synthetic tables satisfy the raw data contract");
       }
       marts = await timed("features", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "features", refresh));
-      await refresh.close(w.conn);
       const modelsDir = resolve(opts.modelsDir ?? DEFAULTS.modelsDir);
       const model = await timed("model", () =>
         ensureModel(w.conn, {dir: modelsDir, asOf, log: (m) => say("model", m)}),
       );
-      const scoring = await timed("scoring", () => scoreWarehouse(w.conn, model, asOf, (m) => say("scoring", m)));
+      const scoring = await timed("scoring", () =>
+        scoreWarehouse(w.conn, model, asOf, (m) => say("scoring", m), refresh),
+      );
+      await refresh.close(w.conn);
       await model.scorer.release();
       if (scoring.drift) {
         const {value, cutoff, rows} = scoring.drift;

@@ -28,9 +28,36 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {createHash} from "node:crypto";
 import {copyFileSync, existsSync, readFileSync, rmSync} from "node:fs";
 import {fileURLToPath} from "node:url";
-import type {TableSpec} from "./contract.ts";
+import {CONTRACT, type TableSpec} from "./contract.ts";
 import {all, hasColumn, ident, lit, one, run, tableExists, viewExists} from "./duckdb.ts";
 import {martSql} from "./marts.ts";
+
+/** Every account's score at every past cutoff of the score history and the back-test (loaders/score.ts). */
+export const CUTOFF_SCORES = "marts.cutoff_scores";
+/** Every account's fingerprint over its raw rows but usage (`writeAccountFingerprints`). */
+export const ACCOUNT_FINGERPRINTS = "marts.account_fingerprints";
+
+/**
+ * Writes ACCOUNT_FINGERPRINTS: per account, the sum of the hashes of its rows in every raw table
+ * but usage (whose days are fingerprinted on their own), each hashed with its table's name. Any
+ * row of an account added, changed or removed changes the account's fingerprint.
+ */
+export async function writeAccountFingerprints(conn: DuckDBConnection): Promise<void> {
+  // the contract's tables, not whatever raw holds (last night's usage kept under another name)
+  const rows = [];
+  for (const {name} of CONTRACT)
+    if (
+      name !== DAILY_RAW.table &&
+      (await tableExists(conn, null, `raw.${name}`)) &&
+      (await hasColumn(conn, `raw.${name}`, "customer_id"))
+    )
+      rows.push(`SELECT customer_id, hash(${lit(name)}, r)::HUGEINT AS h FROM raw.${ident(name)} r`);
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${ACCOUNT_FINGERPRINTS} AS
+     SELECT customer_id, sum(h) AS fingerprint FROM (${rows.join(" UNION ALL ")}) WHERE customer_id IS NOT NULL GROUP BY customer_id`,
+  );
+}
 
 /** Where the previous warehouse is attached while a build reads it. */
 const PREVIOUS = "saasguard_refresh_previous";
@@ -362,6 +389,44 @@ export class Refresh implements StepReuse {
     await run(conn, "SET VARIABLE usage_from = NULL::DATE");
     await this.remember(conn, step, this.usageKey!);
     return note;
+  }
+
+  /**
+   * What of last night's scores at past cutoffs (`CUTOFF_SCORES`, written by loaders/score.ts)
+   * tonight may reuse: the rows, at the cutoffs before `usageFrom`, of the accounts outside the
+   * temp table `changed_accounts` that this method leaves. Null when nothing may be reused.
+   *
+   * An account's score at a past cutoff is a function of its own rows (features are per account,
+   * point in time), of the usage aggregate up to the cutoff, and of `key` — the recipe: the
+   * feature SQL, the model, the rules, the score weights (which depend on the whole portfolio),
+   * the engine. So last night's row stands for tonight's when the key is the same, the cutoff
+   * comes before the first day whose usage changed (`int_usage_daily`'s own evidence, kept from
+   * `before`), and the account's fingerprint (`writeAccountFingerprints`) is last night's. A
+   * ticket resolved or an ARR change since last night changes the fingerprint, and the account is
+   * scored again at every cutoff: a past cutoff's ARR is today's rolled back, and the rest is
+   * cheaper to recompute than to prove unchanged per cutoff.
+   */
+  async pastCutoffScores(conn: DuckDBConnection, key: string): Promise<{previous: string; usageFrom: string} | null> {
+    const step = "cutoff_scores";
+    const previous = await this.previousKey(conn, step);
+    await this.remember(conn, step, key);
+    if (!this.hasPrevious) return null;
+    const why = (m: string) => {
+      this.log(`past cutoffs: ${m}: every account is scored again at every cutoff`);
+      return null;
+    };
+    if (previous === null) return why("the previous warehouse kept no scores of past cutoffs");
+    if (previous !== key)
+      return why("the model, the feature SQL, the rules or the engine changed since the previous build");
+    if (this.usageFrom === null) return why("the daily usage aggregate was not reused");
+    for (const t of [CUTOFF_SCORES, ACCOUNT_FINGERPRINTS])
+      if (!(await tableExists(conn, PREVIOUS, t))) return why(`the previous warehouse has no ${t}`);
+    await run(
+      conn,
+      `CREATE OR REPLACE TEMP TABLE changed_accounts AS
+       SELECT customer_id FROM (FROM ${ACCOUNT_FINGERPRINTS} EXCEPT FROM ${PREVIOUS}.${ACCOUNT_FINGERPRINTS})`,
+    );
+    return {previous: `${PREVIOUS}.${CUTOFF_SCORES}`, usageFrom: this.usageFrom};
   }
 
   /** Stores a step's key with the warehouse being built, for the next night. */

@@ -5,15 +5,21 @@
  * cutoffs and the drift of the current model on the latest matured cohort.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
+import {createHash} from "node:crypto";
+import {readFileSync} from "node:fs";
+import {join} from "node:path";
+import {fileURLToPath} from "node:url";
 import {config, RISK_TIERS} from "../src/rules/config.ts";
 import type {Dataset} from "./model/dataset.ts";
 import {toRowMajor} from "./model/dataset.ts";
-import {hasModel, loadModel, saveModel, type LoadedModel} from "./model/registry.ts";
+import {hasModel, loadModel, MODEL_FILES, saveModel, type LoadedModel} from "./model/registry.ts";
+import {FEATURE_MARTS, martSql} from "./marts.ts";
 import {readDataset} from "./model/table.ts";
 import {decileDrift, driftBins, maturedCutoffs, trainChurnModel} from "./model/train.ts";
 import {calibrationCurve} from "./model/evaluation.ts";
 import {all, lit, one, run, writeTable} from "./duckdb.ts";
 import type {MartChecks} from "./quality.ts";
+import {ACCOUNT_FINGERPRINTS, CUTOFF_SCORES, writeAccountFingerprints, type Refresh} from "./refresh.ts";
 
 /** How many drivers per account are stored (the pages show the top few). */
 export const DRIVERS_PER_ACCOUNT = 5;
@@ -43,17 +49,15 @@ export interface Scored {
 }
 
 /**
- * Scores every row of `relation` (which must hold the card's features and customer_id).
- * TreeSHAP drivers are computed unless `explain` is false: the history, back-test and drift
- * cohorts need only probabilities, and SHAP costs more than the model itself.
+ * Accounts scored at a time by the build: the memory scoring takes (the rows as JavaScript
+ * values, the model's input and output, the TreeSHAP values) is a batch's, whatever the
+ * portfolio's size — at 1,000,000 customers, scoring everything at once held ~3 GB beside
+ * DuckDB's own memory.
  */
-export async function scoreRelation(
-  conn: DuckDBConnection,
-  model: LoadedModel,
-  relation: string,
-  extra: string[] = [],
-  explain = true,
-): Promise<Scored> {
+export const SCORING_BATCH_ROWS = 100_000;
+
+/** Throws unless `relation` holds every feature of the model. */
+async function checkFeatures(conn: DuckDBConnection, model: LoadedModel, relation: string): Promise<void> {
   const cols = new Set(
     (await all<{column_name: string}>(conn, `SELECT column_name FROM (DESCRIBE SELECT * FROM ${relation})`)).map(
       (c) => c.column_name,
@@ -64,12 +68,17 @@ export async function scoreRelation(
     throw new Error(
       `the model in ${model.dir}/ needs feature(s) the warehouse does not have: ${missing.join(", ")} — retrain with \`npm run train\``,
     );
-  const {data, extra: ex} = await readDataset(
-    conn,
-    `(SELECT * FROM ${relation} ORDER BY customer_id)`,
-    model.features,
-    ["customer_id", ...extra],
-  );
+}
+
+/** Scores rows read from `query` (customer_id, then `extra`, beside the features). */
+async function scoreRows(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  query: string,
+  extra: string[],
+  explain: boolean,
+): Promise<Scored> {
+  const {data, extra: ex} = await readDataset(conn, query, model.features, ["customer_id", ...extra]);
   const {probability, raw} = await model.scorer.score(toRowMajor(data), data.nRows);
   let shap: Float64Array | null = null;
   if (model.explainer && explain) {
@@ -85,6 +94,51 @@ export async function scoreRelation(
   return {ids: ex.customer_id as string[], data, probability, raw, shap, extra: ex};
 }
 
+/**
+ * Scores every row of `relation` (which must hold the card's features and customer_id).
+ * TreeSHAP drivers are computed unless `explain` is false: the history, back-test and drift
+ * cohorts need only probabilities, and SHAP costs more than the model itself.
+ */
+export async function scoreRelation(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  relation: string,
+  extra: string[] = [],
+  explain = true,
+): Promise<Scored> {
+  await checkFeatures(conn, model, relation);
+  return scoreRows(conn, model, `(SELECT * FROM ${relation} ORDER BY customer_id)`, extra, explain);
+}
+
+/**
+ * scoreRelation a batch of SCORING_BATCH_ROWS accounts at a time, in customer_id order, for
+ * `relation` a table with one row per customer_id (each batch reads the accounts after the
+ * last one scored).
+ */
+export async function scoreInBatches(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  relation: string,
+  opts: {extra?: string[]; explain?: boolean; batchRows?: number},
+  onBatch: (s: Scored) => Promise<void>,
+): Promise<void> {
+  await checkFeatures(conn, model, relation);
+  const n = opts.batchRows ?? SCORING_BATCH_ROWS;
+  let after: string | null = null;
+  for (;;) {
+    const s = await scoreRows(
+      conn,
+      model,
+      `(SELECT * FROM ${relation} ${after === null ? "" : `WHERE customer_id > ${lit(after)}`} ORDER BY customer_id LIMIT ${n})`,
+      opts.extra ?? [],
+      opts.explain ?? true,
+    );
+    if (s.ids.length) await onBatch(s);
+    if (s.ids.length < n) return;
+    after = s.ids.at(-1)!;
+  }
+}
+
 function featureText(data: Dataset, j: number, i: number): string | null {
   const v = data.columns[j]![i]!;
   if (Number.isNaN(v)) return null;
@@ -92,17 +146,20 @@ function featureText(data: Dataset, j: number, i: number): string | null {
   return f.kind === "categorical" ? f.categories![v]! : String(Math.round(v * 1000) / 1000);
 }
 
-async function writeScores(conn: DuckDBConnection, table: string, s: Scored, asOf: string | null): Promise<void> {
+/** An empty table of scores (`appendScores` fills it). */
+async function createScoresTable(conn: DuckDBConnection, table: string): Promise<void> {
   await run(
     conn,
     `CREATE OR REPLACE TABLE ${table} (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE, raw_score DOUBLE)`,
   );
+}
+
+async function appendScores(conn: DuckDBConnection, table: string, s: Scored, asOf: string): Promise<void> {
   const [schema, name] = table.split(".");
   const app = await conn.createAppender(name!, schema!);
   for (let i = 0; i < s.ids.length; i++) {
     app.appendVarchar(s.ids[i]!);
-    if (asOf) app.appendVarchar(asOf);
-    else app.appendNull();
+    app.appendVarchar(asOf);
     app.appendDouble(s.probability[i]!);
     app.appendDouble(s.raw[i]!);
     app.endRow();
@@ -110,11 +167,14 @@ async function writeScores(conn: DuckDBConnection, table: string, s: Scored, asO
   app.closeSync();
 }
 
-async function writeDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
+async function createDriversTable(conn: DuckDBConnection): Promise<void> {
   await run(
     conn,
     "CREATE OR REPLACE TABLE marts.mart_customer_drivers (customer_id VARCHAR, rank INTEGER, feature VARCHAR, feature_value VARCHAR, contribution DOUBLE)",
   );
+}
+
+async function appendDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
   if (!s.shap) return;
   const F = s.data.features.length;
   const app = await conn.createAppender("mart_customer_drivers", "marts");
@@ -137,6 +197,50 @@ async function writeDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
     });
   }
   app.closeSync();
+}
+
+/**
+ * Session variables the recipe of past cutoffs' scores leaves out: tonight's date and a step's
+ * progress, which are not rules, and the vocabulary's maps, which are cfg.vocabulary (hashed with
+ * the cfg tables) with their entries in no fixed order. Every other variable is in it, so a
+ * variable added later can only stop reuse, never make it wrong.
+ */
+const NIGHTLY_VARIABLES = ["as_of", "part", "parts", "usage_from", "usage_slice_bounds"];
+const NOT_RULES = `name NOT IN (${NIGHTLY_VARIABLES.map(lit).join(", ")}) AND NOT starts_with(name, 'vocab_')`;
+
+/** The code that turns a past cutoff's features into its scores. */
+const SCORING_CODE = ["score.ts", "model/table.ts", "model/dataset.ts", "model/onnx-runtime.ts"].map((f) =>
+  readFileSync(fileURLToPath(new URL(`./${f}`, import.meta.url)), "utf8"),
+);
+
+/**
+ * The recipe of an account's scores at a past cutoff (see Refresh.pastCutoffScores): the SQL of
+ * the feature steps, the scoring code, the model, the rules (cfg tables and session variables),
+ * the score weights — which depend on what the whole portfolio measures —, and the engine.
+ */
+async function pastScoresRecipe(conn: DuckDBConnection, model: LoadedModel): Promise<string> {
+  const tables = (
+    await all<{t: string}>(
+      conn,
+      `SELECT schema_name || '.' || table_name AS t FROM duckdb_tables()
+       WHERE database_name = current_database() AND (schema_name = 'cfg' OR (schema_name = 'marts' AND table_name = 'int_score_weights'))
+       ORDER BY t`,
+    )
+  ).map((r) => r.t);
+  const {state} = await one<{state: string}>(
+    conn,
+    `SELECT concat_ws('|', version(),
+       (SELECT string_agg(name || '=' || coalesce(value::VARCHAR, 'NULL'), ';' ORDER BY name) FROM duckdb_variables()
+        WHERE ${NOT_RULES}),
+       ${tables.map((t) => `(SELECT ${lit(t)} || ':' || count(*) || ':' || coalesce(sum(hash(r)::HUGEINT), 0) FROM ${t} r)`).join(", ") || "''"}) AS state`,
+  );
+  return createHash("sha256")
+    .update(FEATURE_MARTS.map(martSql).join("\n"))
+    .update(SCORING_CODE.join("\n"))
+    .update(readFileSync(join(model.dir, MODEL_FILES.onnx)))
+    .update(JSON.stringify(model.card))
+    .update(state)
+    .digest("hex");
 }
 
 export interface ScoringResult {
@@ -179,41 +283,28 @@ export async function scoreWarehouse(
   model: LoadedModel,
   asOf: string,
   log: (m: string) => void,
+  reuse: Pick<Refresh, "pastCutoffScores"> | null = null,
 ): Promise<ScoringResult> {
   const horizon = config.dataQuality.churnHorizonDays;
   let t0 = performance.now();
   for (const line of await unseenCategories(conn, model, "marts.mart_customer_churn_features")) log(line);
-  const today = await scoreRelation(conn, model, "marts.mart_customer_churn_features");
-  await writeScores(conn, "marts.model_scores", today, asOf);
-  await writeDrivers(conn, today);
+  await createScoresTable(conn, "marts.model_scores");
+  await createDriversTable(conn);
+  let accounts = 0;
+  await scoreInBatches(conn, model, "marts.mart_customer_churn_features", {}, async (s) => {
+    await appendScores(conn, "marts.model_scores", s, asOf);
+    await appendDrivers(conn, s);
+    accounts += s.ids.length;
+  });
   log(
-    `scored ${today.ids.length.toLocaleString("en-US")} accounts${model.explainer ? " with exact TreeSHAP drivers" : " (no tree file: drivers unavailable for this model)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `scored ${accounts.toLocaleString("en-US")} accounts${model.explainer ? " with exact TreeSHAP drivers" : " (no tree file: drivers unavailable for this model)"} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 
   // Score history (the same model at the last monthly cutoffs) and back-test (the model's own
   // out-of-time test cutoffs, with the rule-based risk score then). The two sets overlap, so
-  // each distinct cutoff's features are computed and scored once.
+  // each distinct cutoff's features are computed and scored once, into CUTOFF_SCORES; a refresh
+  // takes last night's rows of the accounts whose inputs did not change (refresh.ts).
   t0 = performance.now();
-  await run(
-    conn,
-    "CREATE OR REPLACE TABLE marts.mart_churn_score_history (customer_id VARCHAR, as_of_date DATE, churn_probability DOUBLE)",
-  );
-  await run(
-    conn,
-    "CREATE OR REPLACE TABLE marts.model_backtest_predictions (customer_id VARCHAR, cutoff_date DATE, label BOOLEAN, probability DOUBLE, risk_score DOUBLE)",
-  );
-  // the health score's own history at the same monthly cutoffs, with the tier it held then
-  await run(
-    conn,
-    "CREATE OR REPLACE TABLE marts.mart_health_score_history (customer_id VARCHAR, as_of_date DATE, health_score DOUBLE, risk_tier VARCHAR)",
-  );
-  const healthHistory = (components: string, date: string) =>
-    run(
-      conn,
-      `INSERT INTO marts.mart_health_score_history
-       SELECT h.customer_id, ${date}, h.health_score, t.tier
-       FROM marts.int_health_scores_of(${lit(components)}) h ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score`,
-    );
   const months = (
     await all<{c: string}>(
       conn,
@@ -224,38 +315,82 @@ export async function scoreWarehouse(
   const matured = await maturedCutoffs(conn, asOf);
   let backtestCutoffs = (model.card.training?.cutoffs?.test ?? []).filter((c) => matured.includes(c));
   if (!backtestCutoffs.length) backtestCutoffs = matured.slice(-3);
-  for (const c of [...new Set([...months, ...backtestCutoffs])].sort()) {
-    if (c === asOf) continue; // tonight's scores are added below
+  // tonight's scores are added below
+  const cutoffs = [...new Set([...months, ...backtestCutoffs])].filter((c) => c !== asOf).sort();
+  await writeAccountFingerprints(conn);
+  const past = reuse ? await reuse.pastCutoffScores(conn, await pastScoresRecipe(conn, model)) : null;
+  const pastCutoffs = past
+    ? (await all<{c: string}>(conn, `SELECT DISTINCT CAST(cutoff AS VARCHAR) AS c FROM ${past.previous}`)).map(
+        (r) => r.c,
+      )
+    : [];
+  const changed = past ? (await one<{n: number}>(conn, "SELECT count(*)::INTEGER AS n FROM changed_accounts")).n : null;
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${CUTOFF_SCORES} (customer_id VARCHAR, cutoff DATE, churn_probability DOUBLE, health_score DOUBLE, risk_score DOUBLE, risk_tier VARCHAR)`,
+  );
+  const reusedAt: string[] = [];
+  for (const c of cutoffs) {
+    // last night scored every account at c (it has rows there), from usage that has not changed since
+    const reusable = past !== null && c < past.usageFrom && pastCutoffs.includes(c);
     await run(
       conn,
-      `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.int_customer_features_as_of(DATE ${lit(c)})`,
+      `CREATE OR REPLACE TEMP TABLE cutoff_features AS FROM marts.int_customer_features_as_of(DATE ${lit(c)})
+       ${reusable ? "WHERE customer_id IN (FROM changed_accounts)" : ""}`,
     );
-    await writeScores(conn, "marts.tmp_scores", await scoreRelation(conn, model, "cutoff_features", [], false), c);
+    await createScoresTable(conn, "marts.tmp_scores");
+    await scoreInBatches(conn, model, "cutoff_features", {explain: false}, (s) =>
+      appendScores(conn, "marts.tmp_scores", s, c),
+    );
     await run(conn, "CREATE OR REPLACE TEMP TABLE hc AS FROM marts.int_health_components_of('cutoff_features')");
-    if (months.includes(c)) {
-      await run(
-        conn,
-        "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.tmp_scores",
-      );
-      await healthHistory("hc", `DATE ${lit(c)}`);
-    }
-    if (!backtestCutoffs.includes(c)) continue;
     await run(
       conn,
-      `INSERT INTO marts.model_backtest_predictions
-       SELECT s.customer_id, s.as_of_date, coalesce(ch.churn_date <= s.as_of_date + ${horizon}, false), s.churn_probability, h.risk_score
-       FROM marts.tmp_scores s JOIN marts.int_health_scores_of('hc') h USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)`,
+      `INSERT INTO ${CUTOFF_SCORES}
+       SELECT s.customer_id, s.as_of_date, s.churn_probability, h.health_score, h.risk_score, t.tier
+       FROM marts.tmp_scores s JOIN marts.int_health_scores_of('hc') h USING (customer_id)
+       ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score`,
     );
+    if (!reusable) continue;
+    // the accounts still here whose rows are last night's
+    await run(
+      conn,
+      `INSERT INTO ${CUTOFF_SCORES} SELECT p.* FROM ${past.previous} p
+       SEMI JOIN ${ACCOUNT_FINGERPRINTS} f USING (customer_id) ANTI JOIN changed_accounts x USING (customer_id)
+       WHERE p.cutoff = DATE ${lit(c)}`,
+    );
+    reusedAt.push(c);
   }
+  const inList = (cs: string[]) => (cs.length ? cs.map((c) => `DATE ${lit(c)}`).join(", ") : "NULL");
   await run(
     conn,
-    "INSERT INTO marts.mart_churn_score_history SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores",
+    `CREATE OR REPLACE TABLE marts.mart_churn_score_history AS
+     SELECT customer_id, cutoff AS as_of_date, churn_probability FROM ${CUTOFF_SCORES} WHERE cutoff IN (${inList(months)})
+     UNION ALL SELECT customer_id, as_of_date, churn_probability FROM marts.model_scores`,
   );
-  await healthHistory("marts.mart_health_components", `DATE ${lit(asOf)}`);
+  // the health score's own history at the same monthly cutoffs, with the tier it held then
   await run(
     conn,
-    "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features",
+    `CREATE OR REPLACE TABLE marts.mart_health_score_history AS
+     SELECT customer_id, cutoff AS as_of_date, health_score, risk_tier FROM ${CUTOFF_SCORES} WHERE cutoff IN (${inList(months)})
+     UNION ALL
+     SELECT h.customer_id, DATE ${lit(asOf)}, h.health_score, t.tier
+     FROM marts.int_health_scores_of('marts.mart_health_components') h ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score`,
   );
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE marts.model_backtest_predictions AS
+     SELECT s.customer_id, s.cutoff AS cutoff_date, coalesce(ch.churn_date <= s.cutoff + ${horizon}, false) AS label,
+            s.churn_probability AS probability, s.risk_score
+     FROM ${CUTOFF_SCORES} s LEFT JOIN raw.churn_events ch USING (customer_id) WHERE s.cutoff IN (${inList(backtestCutoffs)})`,
+  );
+  await run(
+    conn,
+    "DROP TABLE IF EXISTS marts.tmp_scores; DROP TABLE IF EXISTS hc; DROP TABLE IF EXISTS cutoff_features; DROP TABLE IF EXISTS changed_accounts",
+  );
+  if (changed !== null)
+    log(
+      `past cutoffs: ${reusedAt.length} of ${cutoffs.length} reused from the previous build, but for ${changed.toLocaleString("en-US")} account(s) whose rows changed`,
+    );
   log(
     `score history (${months.length} months) and back-test (${backtestCutoffs.join(", ") || "no matured cutoff"}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -265,26 +400,31 @@ export async function scoreWarehouse(
   const driftColumns = {decile: "INTEGER", n: "INTEGER", predicted: "DOUBLE", observed: "DOUBLE"} as const;
   await writeTable(conn, "marts.model_drift", driftColumns, []);
   let drift: ScoringResult["drift"] = null;
-  const cohort = await scoreRelation(
+  await run(
     conn,
-    model,
-    `(SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned FROM marts.int_customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id))`,
-    ["churned"],
-    false,
+    `CREATE OR REPLACE TEMP TABLE drift_cohort AS
+     SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS churned
+     FROM marts.int_customer_features_as_of(DATE ${lit(cutoff)}) f LEFT JOIN raw.churn_events ch USING (customer_id)`,
   );
-  if (cohort.ids.length >= 100) {
-    const y = (cohort.extra.churned as boolean[]).map((b) => (b ? 1 : 0));
-    const curve = calibrationCurve(y, cohort.probability, driftBins(y.length), "equal-mass");
+  const y: number[] = [];
+  const predicted: number[] = [];
+  await scoreInBatches(conn, model, "drift_cohort", {extra: ["churned"], explain: false}, async (s) => {
+    for (const b of s.extra.churned as boolean[]) y.push(b ? 1 : 0);
+    for (const p of s.probability) predicted.push(p);
+  });
+  await run(conn, "DROP TABLE drift_cohort");
+  if (y.length >= 100) {
+    const curve = calibrationCurve(y, predicted, driftBins(y.length), "equal-mass");
     const rows = curve.map((b, k) => [k + 1, b.count, b.meanPredicted, b.observedRate]);
     await writeTable(conn, "marts.model_drift", driftColumns, rows);
-    drift = {cutoff, value: decileDrift(y, cohort.probability), rows: cohort.ids.length};
+    drift = {cutoff, value: decileDrift(y, predicted), rows: y.length};
   }
   await run(
     conn,
     "CREATE OR REPLACE TABLE marts.model_card AS SELECT $1 AS card_json, $2 AS version, $3::DOUBLE AS drift, $4::DATE AS drift_cutoff",
     [JSON.stringify(model.card), model.card.version, drift?.value ?? null, drift?.cutoff ?? null],
   );
-  return {accounts: today.ids.length, drift};
+  return {accounts, drift};
 }
 
 /** Data-quality checks of the tables written here (loaders/quality.ts runs them with the marts'). */
@@ -301,6 +441,19 @@ export const SCORE_TABLE_CHECKS: readonly MartChecks[] = [
     unique: ["customer_id", "rank"],
     notNull: ["customer_id", "rank", "feature", "contribution"],
     ranges: {rank: [1, 5]},
+  },
+  {
+    table: CUTOFF_SCORES,
+    unique: ["customer_id", "cutoff"],
+    notNull: ["customer_id", "cutoff", "churn_probability", "health_score", "risk_score", "risk_tier"],
+    ranges: {churn_probability: [0, 1], health_score: [0, 100], risk_score: [0, 100]},
+    accepted: {risk_tier: RISK_TIERS},
+  },
+  {
+    table: ACCOUNT_FINGERPRINTS,
+    unique: ["customer_id"],
+    notNull: ["customer_id", "fingerprint"],
+    rowsEqual: "(SELECT count(*) FROM raw.customers)",
   },
   {
     table: "marts.mart_churn_score_history",

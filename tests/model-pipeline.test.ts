@@ -16,6 +16,7 @@ import {predictRaw} from "../loaders/model/gbt.ts";
 import {calibrate} from "../loaders/model/calibration.ts";
 import {loadModel, promotionGate, type LoadedModel} from "../loaders/model/registry.ts";
 import {detectFeatures, openTableFile, readDataset} from "../loaders/model/table.ts";
+import {scoreInBatches, scoreRelation} from "../loaders/score.ts";
 import {all, lit, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/test-warehouse.ts";
 
@@ -91,6 +92,25 @@ describe("scoring in the build", () => {
     const drift = await all<{n: number}>(w.conn, "SELECT * FROM marts.model_drift");
     expect(drift.length).toBeGreaterThanOrEqual(2);
     expect(drift.reduce((s, d) => s + d.n, 0)).toBeGreaterThan(300);
+  });
+
+  it("scoring in batches gives every account, once, what scoring all at once gives", async () => {
+    const whole = await scoreRelation(w.conn, model, "marts.mart_customer_churn_features");
+    const ids: string[] = [];
+    const p: number[] = [];
+    const shap: number[] = [];
+    const sizes: number[] = [];
+    await scoreInBatches(w.conn, model, "marts.mart_customer_churn_features", {batchRows: 997}, async (s) => {
+      sizes.push(s.ids.length);
+      ids.push(...s.ids);
+      p.push(...s.probability);
+      shap.push(...s.shap!);
+    });
+    expect(sizes.length).toBe(Math.ceil(whole.ids.length / 997));
+    expect(sizes.slice(0, -1).every((n) => n === 997)).toBe(true);
+    expect(ids).toEqual(whole.ids);
+    expect(p).toEqual([...whole.probability]);
+    expect(shap).toEqual([...whole.shap!]);
   });
 
   it("TypeScript trees and onnxruntime-web agree to 1e-5 on thousands of real rows", async () => {

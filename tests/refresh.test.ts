@@ -128,6 +128,25 @@ describe("the nightly refresh", () => {
     expect(rawDaysReused(next)).toBe(days(full) - 1);
   }, 240_000);
 
+  it("an account whose raw rows changed is scored again at every past cutoff, the others are last night's, and the warehouse equals a full build", async () => {
+    const folder = join(root, "account");
+    await buildInto(folder, lateDay);
+    // tonight the late day arrives, and one account's contract was restated: more seats, which
+    // changes its seats (rolled back from today's) and so its features at every past cutoff
+    const restated = copyOfFull("account-raw");
+    const customers = join(full, "customers.csv");
+    await sql(
+      `COPY (SELECT * REPLACE (CASE WHEN customer_id = (SELECT min(customer_id) FROM read_csv(${lit(customers)}))
+                                    THEN seats_purchased + 40 ELSE seats_purchased END AS seats_purchased)
+             FROM read_csv(${lit(customers)})) TO ${lit(join(restated, "customers.csv"))} (HEADER)`,
+    );
+    const next = await refreshEqualsFullBuild(folder, restated, "account");
+    const line = next.find((l) => l.includes("past cutoffs:"));
+    expect(line).toMatch(
+      /past cutoffs: (\d+) of \1 reused from the previous build, but for 1 account\(s\) whose rows changed/,
+    );
+  }, 240_000);
+
   it("a corrected past day is aggregated again with every day after it, and nothing before it", async () => {
     const folder = join(root, "corrected");
     await buildInto(folder, full);
@@ -141,6 +160,10 @@ describe("the nightly refresh", () => {
     );
     const next = await refreshEqualsFullBuild(folder, corrected, "corrected");
     expect(usageLine(next)).toMatch(new RegExp(`day\\(s\\) before ${day} reused`));
+    // the past cutoffs before the corrected day are last night's, the later ones scored again
+    const [, reused, of] = /past cutoffs: (\d+) of (\d+) reused/.exec(next.join("\n"))!.map(Number);
+    expect(reused).toBeGreaterThan(0);
+    expect(reused).toBeLessThan(of!);
     // only the corrected day's raw rows are read again
     expect(rawDaysReused(next)).toBe(days(full) - 1);
   }, 240_000);
@@ -152,6 +175,9 @@ describe("the nightly refresh", () => {
     expect(usageLine(again)).toMatch(/day\(s\) before \d{4}-\d{2}-\d{2} reused/);
     expect(Number(/(\d+) day\(s\)/.exec(usageLine(again))![1])).toBe(days(full));
     expect(rawDaysReused(again)).toBe(days(full));
+    expect(again.join("\n")).toMatch(
+      /past cutoffs: (\d+) of \1 reused from the previous build, but for 0 account\(s\)/,
+    );
 
     const forced = await buildInto(folder, full, true);
     expect(usageLine(forced)).not.toMatch(/reused/);
@@ -175,6 +201,7 @@ describe("the nightly refresh", () => {
     expect(usageLine(rebuilt)).not.toMatch(/reused/);
     expect(rebuilt.join("\n")).toMatch(/its SQL, vocabulary or engine changed since the previous build/);
     expect(rebuilt.join("\n")).toMatch(/usage_events: the ingest's code or how its columns are read changed/);
+    expect(rebuilt.join("\n")).toMatch(/past cutoffs: the model, the feature SQL, the rules or the engine changed/);
     expect(rawDaysReused(rebuilt)).toBe(0);
   }, 300_000);
 

@@ -134,8 +134,9 @@ export async function readDataset(
   const reader = await conn.runAndReadAll(`SELECT ${select.join(", ")} FROM ${relation}`);
   const cols = reader.getColumnsJS();
   const nRows = reader.currentRowCount;
+  // (no chunk at all when there is no row)
   const columns = features.map((f, j) => {
-    const src = cols[j]!;
+    const src = cols[j] ?? [];
     const out = new Float32Array(nRows);
     if (f.kind === "categorical") {
       const index = new Map(f.categories!.map((c, k) => [c, k]));
@@ -145,7 +146,7 @@ export async function readDataset(
   });
   const extraCols: Record<string, unknown[]> = {};
   extra.forEach(
-    (e, k) => (extraCols[e] = cols[features.length + k]!.map((v) => (typeof v === "bigint" ? Number(v) : v))),
+    (e, k) => (extraCols[e] = (cols[features.length + k] ?? []).map((v) => (typeof v === "bigint" ? Number(v) : v))),
   );
   return {data: {nRows, features: [...features], columns}, extra: extraCols};
 }

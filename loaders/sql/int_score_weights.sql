@@ -20,7 +20,10 @@ measured AS (
   FROM inputs i LEFT JOIN marts.int_data_coverage c ON c.evidence = i.needs
 ),
 usable AS (
-  SELECT *, sum(configured_weight) FILTER (WHERE measured) OVER (PARTITION BY score, segment) AS measured_total
+  -- summed in a fixed order (by input), so the weights are the same to the last bit every night:
+  -- the next night's refresh compares them (refresh.ts)
+  SELECT *, sum(configured_weight) FILTER (WHERE measured) OVER (
+           PARTITION BY score, segment ORDER BY input ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS measured_total
   FROM measured
 )
 SELECT score, segment, input, label, feature, needs, measured, configured_weight,
