@@ -1,11 +1,14 @@
 /**
  * The nightly refresh (loaders/refresh.ts) against a full build of the same night: the synthetic
- * portfolio as Parquet files, as a source would deliver it. Last night's files lack tonight's
- * usage; last night is built in full (as of the day before); then tonight's files are built on
+ * portfolio as Parquet files, as a source would deliver it. Last night's files are tonight's as
+ * they stood the night before (`writeLastNight`: no usage, tickets, payments, changes or sign-ups
+ * of tonight, and what was resolved or paid tonight still open), so the accounts with activity
+ * tonight change; last night is built in full (as of the day before); then tonight's files are
+ * built on
  * top of it twice, as a refresh and with --full-refresh on a copy of last night's folder (so both
  * carry the same CTAs over). Both nights run in processes of their own.
  */
-import {cpSync, mkdirSync, mkdtempSync, rmSync} from "node:fs";
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {parseGenerateArgs, runGenerate} from "../loaders/cli/generate.ts";
@@ -23,6 +26,47 @@ export interface RefreshFigures {
 
 const dayBefore = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
+/**
+ * Each raw table's rows as they stood last night: what was created tonight (the table's first
+ * date) is not there yet, and what was closed tonight (a ticket resolved, an invoice paid) was
+ * still open, without what closing it brought.
+ */
+const TONIGHT: Record<string, {created: string; closed?: {column: string; alsoNull: string[]}}> = {
+  customers: {created: "signup_date"},
+  usage_events: {created: "event_date"},
+  support_tickets: {created: "opened_at", closed: {column: "resolved_at", alsoNull: ["csat_score"]}},
+  invoices: {created: "issued_date", closed: {column: "paid_date", alsoNull: []}},
+  payment_attempts: {created: "attempted_at"},
+  nps_responses: {created: "response_date"},
+  cs_outreach: {created: "outreach_date"},
+  subscription_changes: {created: "change_date"},
+  account_risk_signals: {created: "assessed_date"},
+  churn_events: {created: "churn_date"},
+  cta_history: {created: "created_date"},
+  gtm_opportunities: {created: "created_date"},
+};
+
+/** Writes into `lastNight` the Parquet files of `tonight` as they stood the night before `asOf`. */
+export async function writeLastNight(tonight: string, lastNight: string, asOf: string): Promise<void> {
+  const w = await openWarehouse(":memory:");
+  try {
+    for (const f of readdirSync(tonight)) {
+      const t = TONIGHT[f.replace(/\.parquet$/, "")];
+      if (!t) throw new Error(`bench/refresh.ts: no rule for last night's ${f}`);
+      const on = (c: string) => `coalesce(CAST(${c} AS DATE) = DATE ${lit(asOf)}, false)`;
+      const reopened = t.closed
+        ? ` REPLACE (${[t.closed.column, ...t.closed.alsoNull].map((c) => `CASE WHEN ${on(t.closed!.column)} THEN NULL ELSE ${c} END AS ${c}`).join(", ")})`
+        : "";
+      await w.conn.run(
+        `COPY (SELECT *${reopened} FROM read_parquet(${lit(join(tonight, f))}) WHERE NOT ${on(t.created)})
+         TO ${lit(join(lastNight, f))} (FORMAT parquet)`,
+      );
+    }
+  } finally {
+    w.close();
+  }
+}
+
 export async function benchRefresh(customers: number, asOf: string, site: boolean): Promise<RefreshFigures> {
   const dir = mkdtempSync(join(tmpdir(), "saasguard-bench-refresh-"));
   try {
@@ -32,16 +76,8 @@ export async function benchRefresh(customers: number, asOf: string, site: boolea
       parseGenerateArgs(["--out", tonight, "--customers", String(customers), "--as-of", asOf, "--format", "parquet"]),
       () => {},
     );
-    cpSync(tonight, lastNight, {recursive: true});
-    const w = await openWarehouse(":memory:");
-    try {
-      const usage = (d: string) => lit(join(d, "usage_events.parquet"));
-      await w.conn.run(
-        `COPY (FROM read_parquet(${usage(tonight)}) WHERE event_date < DATE ${lit(asOf)}) TO ${usage(lastNight)} (FORMAT parquet)`,
-      );
-    } finally {
-      w.close();
-    }
+    mkdirSync(lastNight);
+    await writeLastNight(tonight, lastNight, asOf);
     const refreshed = join(dir, "refresh");
     mkdirSync(refreshed);
     console.error(`-- last night (${dayBefore(asOf)}), built in full`);
