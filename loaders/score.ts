@@ -51,8 +51,8 @@ export interface Scored {
 /**
  * Accounts scored at a time by the build: the memory scoring takes (the rows as JavaScript
  * values, the model's input and output, the TreeSHAP values) is a batch's, whatever the
- * portfolio's size — at 1,000,000 customers, scoring everything at once held ~3 GB beside
- * DuckDB's own memory.
+ * portfolio's size. A million-customer build peaked at 8.22 GB scoring every account at once,
+ * at 5.49 GB in batches.
  */
 export const SCORING_BATCH_ROWS = 100_000;
 
