@@ -4,9 +4,8 @@
  * they stood the night before (`writeLastNight`: no usage, tickets, payments, changes or sign-ups
  * of tonight, and what was resolved or paid tonight still open), so the accounts with activity
  * tonight change; last night is built in full (as of the day before); then tonight's files are
- * built on
- * top of it twice, as a refresh and with --full-refresh on a copy of last night's folder (so both
- * carry the same CTAs over). Both nights run in processes of their own.
+ * built on top of it twice, as a refresh and with --full-refresh on a copy of last night's folder
+ * (so both carry the same CTAs over). Both nights run in processes of their own.
  */
 import {cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";

@@ -243,6 +243,9 @@ async function pastScoresRecipe(conn: DuckDBConnection, model: LoadedModel): Pro
     .digest("hex");
 }
 
+/** The risk tier a health score `h` (its risk_score) falls in, as `t.tier`: cfg.risk_tiers' bands. */
+const TIER_OF_HEALTH = "ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score";
+
 export interface ScoringResult {
   accounts: number;
   drift: {cutoff: string; value: number; rows: number} | null;
@@ -348,7 +351,7 @@ export async function scoreWarehouse(
       `INSERT INTO ${CUTOFF_SCORES}
        SELECT s.customer_id, s.as_of_date, s.churn_probability, h.health_score, h.risk_score, t.tier
        FROM marts.tmp_scores s JOIN marts.int_health_scores_of('hc') h USING (customer_id)
-       ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score`,
+       ${TIER_OF_HEALTH}`,
     );
     if (!reusable) continue;
     // the accounts still here whose rows are last night's
@@ -374,7 +377,7 @@ export async function scoreWarehouse(
      SELECT customer_id, cutoff AS as_of_date, health_score, risk_tier FROM ${CUTOFF_SCORES} WHERE cutoff IN (${inList(months)})
      UNION ALL
      SELECT h.customer_id, DATE ${lit(asOf)}, h.health_score, t.tier
-     FROM marts.int_health_scores_of('marts.mart_health_components') h ASOF JOIN cfg.risk_tiers t ON h.risk_score >= t.min_score`,
+     FROM marts.int_health_scores_of('marts.mart_health_components') h ${TIER_OF_HEALTH}`,
   );
   await run(
     conn,
