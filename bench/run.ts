@@ -200,13 +200,22 @@ try {
       const m = await benchModel(join(out, "warehouse.duckdb"), asOf);
       figures[`model_${n}`] = m;
       if (n <= 5000)
-        targets.push({
-          name: `training on the default data (${n} customers)`,
-          value: m.trainSeconds,
-          unit: "s",
-          limit: 60,
-          kind: "max",
-        });
+        targets.push(
+          {
+            name: `training on the default data (${n} customers)`,
+            value: m.trainSeconds,
+            unit: "s",
+            limit: 60,
+            kind: "max",
+          },
+          {
+            name: `training the expansion model on the default data (${n} customers)`,
+            value: m.expansion.trainSeconds,
+            unit: "s",
+            limit: 60,
+            kind: "max",
+          },
+        );
       targets.push({
         name: `scoring + TreeSHAP, ${m.scoredAccounts} accounts (model of ${n})`,
         value: m.scoreWithShapSeconds,
@@ -488,10 +497,16 @@ for (const [k, v] of Object.entries(figures)) {
     scoredAccounts: number;
     scoreWithShapSeconds: number;
     accountsPerSecond: number;
+    expansion?: {trainSeconds: number; rocAuc: number; baselineRocAuc: number; ece: number; trees: number};
   };
   console.log(
     `${k.padEnd(14)} train ${fmt(m.trainSeconds)} s (${m.trees} trees) | test AUC ${m.rocAuc.toFixed(3)} vs baseline ${m.baselineRocAuc.toFixed(3)} vs truth ${m.truthAuc?.toFixed(3) ?? "—"} | ECE ${m.ece.toFixed(4)} | score+SHAP ${m.scoredAccounts.toLocaleString("en-US")} accounts in ${fmt(m.scoreWithShapSeconds)} s (${Math.round(m.accountsPerSecond).toLocaleString("en-US")}/s)`,
   );
+  const e = m.expansion;
+  if (e)
+    console.log(
+      `${"".padEnd(14)} expansion model: train ${fmt(e.trainSeconds)} s (${e.trees} trees) | test AUC ${e.rocAuc.toFixed(3)} vs baseline ${e.baselineRocAuc.toFixed(3)} | ECE ${e.ece.toFixed(4)}`,
+    );
 }
 for (const [k, v] of Object.entries(figures)) {
   if (!k.startsWith("marts_overhead_")) continue;

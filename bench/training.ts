@@ -1,10 +1,11 @@
 /**
  * Model benchmarks on a built warehouse: training time and test metrics (trees vs baseline vs
- * the generator's true probabilities) and scoring + exact TreeSHAP throughput on 100,000 accounts.
+ * the generator's true probabilities) and scoring + exact TreeSHAP throughput on 100,000 accounts;
+ * the expansion model's training time and test metrics.
  */
 import {MACRO_FILES, buildMarts} from "../loaders/marts.ts";
 import {loadModel, saveModel} from "../loaders/model/registry.ts";
-import {trainChurnModel} from "../loaders/model/train.ts";
+import {trainChurnModel, trainExpansionModel} from "../loaders/model/train.ts";
 import {scoreRelation} from "../loaders/score.ts";
 import {one, openWarehouse} from "../loaders/duckdb.ts";
 import {mkdtempSync, rmSync} from "node:fs";
@@ -21,6 +22,8 @@ export interface ModelFigures {
   scoredAccounts: number;
   scoreWithShapSeconds: number;
   accountsPerSecond: number;
+  /** the expansion model trained on the same warehouse */
+  expansion: {trainSeconds: number; rocAuc: number; baselineRocAuc: number; ece: number; trees: number};
 }
 
 export async function benchModel(warehouse: string, asOf: string, scoreRows = 100_000): Promise<ModelFigures> {
@@ -32,6 +35,15 @@ export async function benchModel(warehouse: string, asOf: string, scoreRows = 10
     const trained = await trainChurnModel(w.conn, {asOf});
     const trainSeconds = (performance.now() - t0) / 1000;
     saveModel(dir, trained);
+    t0 = performance.now();
+    const exp = await trainExpansionModel(w.conn, {asOf});
+    const expansion = {
+      trainSeconds: (performance.now() - t0) / 1000,
+      rocAuc: exp.card.metrics.roc_auc,
+      baselineRocAuc: exp.card.baseline.metrics.roc_auc,
+      ece: exp.card.metrics.ece,
+      trees: exp.gbt.trees.length,
+    };
     const model = await loadModel(dir);
     // exactly `scoreRows` accounts: tonight's features, repeated as needed
     const n = (await one<{n: number}>(w.conn, "SELECT count(*) AS n FROM marts.mart_customer_churn_features")).n;
@@ -54,6 +66,7 @@ export async function benchModel(warehouse: string, asOf: string, scoreRows = 10
       scoredAccounts: s.ids.length,
       scoreWithShapSeconds,
       accountsPerSecond: s.ids.length / scoreWithShapSeconds,
+      expansion,
     };
   } finally {
     w.close();

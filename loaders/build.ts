@@ -15,6 +15,7 @@ import {extractDatabaseSources} from "./extract/extract.ts";
 import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {Refresh} from "./refresh.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
+import {scoreExpansion} from "./score-expansion.ts";
 import {carryOverCtas} from "./cta.ts";
 import {writePortfolioBrief} from "./brief/index.ts";
 import {briefLlmFromEnv} from "./brief/writer.ts";
@@ -212,6 +213,20 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       );
       await refresh.close(w.conn);
       await model.scorer.release();
+      // the expansion model beside the rule-based expansion proxy (the scores phase joins both)
+      await timed("expansion", async () => {
+        const expansion = await ensureModel(w.conn, {
+          dir: modelsDir,
+          asOf,
+          kind: "expansion",
+          log: (m) => say("model", m),
+        });
+        try {
+          await scoreExpansion(w.conn, expansion, (m) => say("scoring", m));
+        } finally {
+          await expansion.scorer.release();
+        }
+      });
       if (scoring.drift) {
         const {value, cutoff, rows} = scoring.drift;
         const limit = config.governance.maxCalibrationDrift;

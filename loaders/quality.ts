@@ -7,6 +7,7 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {config} from "../src/rules/config.ts";
 import {ident, lit, one} from "./duckdb.ts";
 import {SCORE_TABLE_CHECKS} from "./score.ts";
+import {EXPANSION_TABLE_CHECKS} from "./score-expansion.ts";
 import {SQL_STEPS, type Phase} from "./sql/steps.ts";
 
 export interface MartChecks {
@@ -24,6 +25,7 @@ export interface MartChecks {
 export const MART_CHECKS: readonly MartChecks[] = [
   ...SQL_STEPS.flatMap((s) => (s.checks ? [s.checks] : [])),
   ...SCORE_TABLE_CHECKS,
+  ...EXPANSION_TABLE_CHECKS,
 ];
 
 /** The checks of one phase's SQL steps. */

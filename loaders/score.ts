@@ -12,10 +12,10 @@ import {fileURLToPath} from "node:url";
 import {config, RISK_TIERS} from "../src/rules/config.ts";
 import type {Dataset} from "./model/dataset.ts";
 import {toRowMajor} from "./model/dataset.ts";
-import {hasModel, loadModel, MODEL_FILES, saveModel, type LoadedModel} from "./model/registry.ts";
+import {hasModel, loadModel, MODEL_FILES, saveModel, type LoadedModel, type ModelKind} from "./model/registry.ts";
 import {FEATURE_MARTS, martSql} from "./marts.ts";
 import {readDataset} from "./model/table.ts";
-import {decileDrift, driftBins, maturedCutoffs, trainChurnModel} from "./model/train.ts";
+import {decileDrift, driftBins, maturedCutoffs, trainChurnModel, trainExpansionModel} from "./model/train.ts";
 import {calibrationCurve} from "./model/evaluation.ts";
 import {all, lit, one, run, writeTable} from "./duckdb.ts";
 import type {MartChecks} from "./quality.ts";
@@ -26,16 +26,18 @@ export const DRIVERS_PER_ACCOUNT = 5;
 /** Monthly points of the per-account score history (plus tonight). */
 export const HISTORY_MONTHS = 6;
 
-/** Loads the model in `dir`; when there is none, trains the embedded default first. */
+/** Loads the model of a kind in `dir`; when there is none, trains the embedded default first. */
 export async function ensureModel(
   conn: DuckDBConnection,
-  opts: {dir: string; asOf: string; log: (m: string) => void},
+  opts: {dir: string; asOf: string; log: (m: string) => void; kind?: ModelKind},
 ): Promise<LoadedModel> {
-  if (!hasModel(opts.dir)) {
-    opts.log(`no model in ${opts.dir}/: training the default churn model on this data`);
-    saveModel(opts.dir, await trainChurnModel(conn, {asOf: opts.asOf, log: opts.log}));
+  const kind = opts.kind ?? "churn";
+  if (!hasModel(opts.dir, kind)) {
+    opts.log(`no ${kind} model in ${opts.dir}/: training the default ${kind} model on this data`);
+    const train = kind === "churn" ? trainChurnModel : trainExpansionModel;
+    saveModel(opts.dir, await train(conn, {asOf: opts.asOf, log: opts.log}), kind);
   }
-  return loadModel(opts.dir);
+  return loadModel(opts.dir, kind);
 }
 
 export interface Scored {
@@ -167,17 +169,23 @@ async function appendScores(conn: DuckDBConnection, table: string, s: Scored, as
   app.closeSync();
 }
 
-async function createDriversTable(conn: DuckDBConnection): Promise<void> {
+/** An empty table of each account's top TreeSHAP drivers (`appendDrivers` fills it). */
+export async function createDriversTable(conn: DuckDBConnection, table = "marts.mart_customer_drivers"): Promise<void> {
   await run(
     conn,
-    "CREATE OR REPLACE TABLE marts.mart_customer_drivers (customer_id VARCHAR, rank INTEGER, feature VARCHAR, feature_value VARCHAR, contribution DOUBLE)",
+    `CREATE OR REPLACE TABLE ${table} (customer_id VARCHAR, rank INTEGER, feature VARCHAR, feature_value VARCHAR, contribution DOUBLE)`,
   );
 }
 
-async function appendDrivers(conn: DuckDBConnection, s: Scored): Promise<void> {
+export async function appendDrivers(
+  conn: DuckDBConnection,
+  s: Scored,
+  table = "marts.mart_customer_drivers",
+): Promise<void> {
   if (!s.shap) return;
   const F = s.data.features.length;
-  const app = await conn.createAppender("mart_customer_drivers", "marts");
+  const [schema, name] = table.split(".");
+  const app = await conn.createAppender(name!, schema!);
   const order = new Int32Array(F);
   for (let i = 0; i < s.ids.length; i++) {
     for (let j = 0; j < F; j++) order[j] = j;

@@ -1,6 +1,7 @@
 /**
- * `npm run train [-- --force]` retrains the churn model on the warehouse built by
- * `npm run build` and promotes it into models/ only if it passes the promotion gates in config.governance.
+ * `npm run train [-- --model expansion] [--force]` retrains the churn model (or the expansion model)
+ * on the warehouse built by `npm run build` and promotes it into models/ only if it passes the
+ * promotion gates in config.governance.
  *
  * `npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR]`
  * trains on your own customer-level table (CSV or Parquet) instead.
@@ -13,15 +14,31 @@ import {existsSync, rmSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {DEFAULTS} from "../build.ts";
 import {MACRO_FILES, buildMarts} from "../marts.ts";
-import {formatGate, hasModel, loadModel, promote, promotionGate, saveModel} from "../model/registry.ts";
+import {
+  formatGate,
+  hasModel,
+  loadModel,
+  MODEL_KINDS,
+  promote,
+  promotionGate,
+  saveModel,
+  type ModelKind,
+} from "../model/registry.ts";
 import {openTableFile, readDataset} from "../model/table.ts";
 import {toRowMajor} from "../model/dataset.ts";
 import {rocAuc} from "../model/evaluation.ts";
-import {trainChurnModel, trainOnTable, LABEL_COLUMN, type TrainedModel} from "../model/train.ts";
+import {
+  EXPANSION_LABEL,
+  trainChurnModel,
+  trainExpansionModel,
+  trainOnTable,
+  LABEL_COLUMN,
+  type TrainedModel,
+} from "../model/train.ts";
 import {CONTRACT} from "../contract.ts";
 import {lit, one, openWarehouse, type Warehouse} from "../duckdb.ts";
 
-const USAGE = `usage: npm run train -- [--force] [--warehouse FILE] [--models DIR]
+const USAGE = `usage: npm run train -- [--model churn|expansion] [--force] [--warehouse FILE] [--models DIR]
        npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR] [--force]`;
 
 /** The warehouse's raw tables (and vocabulary) seen through an in-memory database (the warehouse stays read-only). */
@@ -61,10 +78,16 @@ async function main(): Promise<void> {
       exclude: {type: "string"},
       out: {type: "string"},
       seed: {type: "string", default: "42"},
+      model: {type: "string", default: "churn"},
     },
     strict: true,
   });
   const seed = intArg("seed", values.seed)!;
+  if (!Object.hasOwn(MODEL_KINDS, values.model))
+    throw new UsageError(`--model must be one of ${Object.keys(MODEL_KINDS).join(", ")}, not "${values.model}"`);
+  const kind = values.model as ModelKind;
+  if (values.table && kind !== "churn")
+    throw new UsageError("--table trains a churn model on your own table; --model expansion trains on the warehouse");
   const log = (m: string) => console.log(`  ${m}`);
   let trained: TrainedModel;
   let dir: string;
@@ -89,8 +112,9 @@ async function main(): Promise<void> {
     dir = resolve(values.models);
     const a = await attachWarehouse(resolve(values.warehouse));
     w = a.w;
-    console.log(`training the churn model on ${values.warehouse} (as of ${a.asOf})`);
-    trained = await trainChurnModel(w.conn, {asOf: a.asOf, seed, log});
+    console.log(`training the ${kind} model on ${values.warehouse} (as of ${a.asOf})`);
+    trained = await (kind === "churn" ? trainChurnModel : trainExpansionModel)(w.conn, {asOf: a.asOf, seed, log});
+    const label = kind === "churn" ? LABEL_COLUMN : EXPANSION_LABEL;
     const test = trained.card.training!.cutoffs!.test;
     // the current model scored on exactly the candidate's test rows, when it has the same inputs
     currentAucOnTest = async (current) => {
@@ -101,10 +125,10 @@ async function main(): Promise<void> {
       );
       if (!current.features.every((f) => cols.has(f.name))) return null;
       const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${test.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
-      const {data, extra} = await readDataset(w.conn, rel, current.features, [LABEL_COLUMN]);
+      const {data, extra} = await readDataset(w.conn, rel, current.features, [label]);
       const {probability} = await current.scorer.score(toRowMajor(data), data.nRows);
       return rocAuc(
-        (extra[LABEL_COLUMN] as boolean[]).map((b) => (b ? 1 : 0)),
+        (extra[label] as boolean[]).map((b) => (b ? 1 : 0)),
         probability,
       );
     };
@@ -112,11 +136,11 @@ async function main(): Promise<void> {
 
   const candidateDir = join(dir, "candidate");
   rmSync(candidateDir, {recursive: true, force: true});
-  saveModel(candidateDir, trained);
+  saveModel(candidateDir, trained, kind);
   let current: {auc: number} | null = null;
-  if (hasModel(dir)) {
+  if (hasModel(dir, kind)) {
     try {
-      const m = await loadModel(dir);
+      const m = await loadModel(dir, kind);
       current = {auc: (currentAucOnTest && (await currentAucOnTest(m))) ?? m.card.metrics.roc_auc};
       await m.scorer.release();
     } catch (e) {
@@ -133,7 +157,7 @@ async function main(): Promise<void> {
   );
   console.log(formatGate(gate.rows));
   if (gate.passed || values.force) {
-    promote(candidateDir, dir);
+    promote(candidateDir, dir, kind);
     rmSync(candidateDir, {recursive: true, force: true});
     console.log(`\npromoted to ${dir}/${gate.passed ? "" : " (--force: the gates failed)"}`);
   } else {

@@ -39,6 +39,10 @@ export const MetricsSchema = z.object({
   churned_scored_low_share: unit,
 });
 
+const share = finite.refine((v) => v >= 0 && v <= 10, {message: "must be a share of ARR between 0 and 10"});
+export const ExpansionArrShareSchema = z.object({overall: share, by_plan_tier: z.record(z.string(), share)});
+export type ExpansionArrShare = z.infer<typeof ExpansionArrShareSchema>;
+
 export const ModelCardSchema = z
   .object({
     version: z.string().min(1),
@@ -87,6 +91,11 @@ export const ModelCardSchema = z
       })
       .nullable()
       .optional(),
+    /**
+     * expansion models only: the ARR an expansion adds as a share of the account's ARR (overall and
+     * by plan tier), from the training history; expected expansion ARR = probability × share × ARR
+     */
+    expansion_arr_share: ExpansionArrShareSchema.optional(),
     /** sha256 of the ONNX file the card describes; a mismatch means the files are out of step */
     onnx_sha256: z.string().length(64).optional(),
     onnx: z.object({

@@ -1,11 +1,12 @@
 /**
  * The model folder (models/): load and check a model, save a candidate, gate and promote.
  *
- * A model is three files: `churn_model.onnx` (what the build, the server and the browser run),
- * `churn_model.card.json` (what it is and how good it was) and, for SaaSGuard's own trees,
- * `churn_model.trees.json` (the tree structure behind exact TreeSHAP drivers). The card holds
- * the sha256 of the other two, so files out of step are caught. Any ONNX binary classifier with
- * a valid card works; without the trees file its drivers are not available.
+ * The folder holds one model of each kind (MODEL_KINDS): the churn model and the expansion
+ * model. A model is three files, named after its kind: `churn_model.onnx` (what the build, the
+ * server and the browser run), `churn_model.card.json` (what it is and how good it was) and, for
+ * SaaSGuard's own trees, `churn_model.trees.json` (the tree structure behind exact TreeSHAP
+ * drivers). The card holds the sha256 of the other two, so files out of step are caught. Any ONNX
+ * binary classifier with a valid card works; without the trees file its drivers are not available.
  */
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
@@ -19,11 +20,22 @@ import type {TrainedModel} from "./train.ts";
 import {createExplainer, type Explainer} from "./treeshap.ts";
 import {validateOnnxModel} from "./validate-onnx.ts";
 
-export const MODEL_FILES = {
-  onnx: "churn_model.onnx",
-  card: "churn_model.card.json",
-  trees: "churn_model.trees.json",
+/** What each kind of model predicts, and the stem of its files. */
+export const MODEL_KINDS = {
+  churn: {stem: "churn_model", predicts: "churn within 90 days"},
+  expansion: {
+    stem: "expansion_model",
+    predicts: "expansion (a won expansion opportunity or an upgrade) within 90 days",
+  },
 } as const;
+export type ModelKind = keyof typeof MODEL_KINDS;
+
+export function modelFiles(kind: ModelKind) {
+  const stem = MODEL_KINDS[kind].stem;
+  return {onnx: `${stem}.onnx`, card: `${stem}.card.json`, trees: `${stem}.trees.json`} as const;
+}
+/** The churn model's files (the model most of the product reads). */
+export const MODEL_FILES = modelFiles("churn");
 export const DEFAULT_MODELS_DIR = "models";
 
 export interface LoadedModel {
@@ -36,17 +48,18 @@ export interface LoadedModel {
   explainer: Explainer | null;
 }
 
-export function hasModel(dir: string): boolean {
-  return existsSync(join(dir, MODEL_FILES.onnx)) || existsSync(join(dir, MODEL_FILES.card));
+export function hasModel(dir: string, kind: ModelKind = "churn"): boolean {
+  const files = modelFiles(kind);
+  return existsSync(join(dir, files.onnx)) || existsSync(join(dir, files.card));
 }
 
 /** Loads and checks a model folder; every problem is reported with the file it concerns. */
-export async function loadModel(dir: string): Promise<LoadedModel> {
-  const onnxPath = join(dir, MODEL_FILES.onnx);
-  const cardPath = join(dir, MODEL_FILES.card);
+export async function loadModel(dir: string, kind: ModelKind = "churn"): Promise<LoadedModel> {
+  const files = modelFiles(kind);
+  const onnxPath = join(dir, files.onnx);
+  const cardPath = join(dir, files.card);
   for (const p of [onnxPath, cardPath])
-    if (!existsSync(p))
-      throw new Error(`${p} is missing: a model needs ${MODEL_FILES.onnx} and ${MODEL_FILES.card} side by side`);
+    if (!existsSync(p)) throw new Error(`${p} is missing: a model needs ${files.onnx} and ${files.card} side by side`);
   const bytes = new Uint8Array(readFileSync(onnxPath));
   let cardJson: unknown;
   try {
@@ -79,16 +92,19 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
 }
 
 /** Writes a trained model into `dir`: each file via a temporary name, the card last. */
-export function saveModel(dir: string, m: TrainedModel): void {
+export function saveModel(dir: string, m: TrainedModel, kind: ModelKind = "churn"): void {
+  const files = modelFiles(kind);
   mkdirSync(dir, {recursive: true});
   const write = (name: string, data: string | Uint8Array) => {
     const tmp = join(dir, `.${name}.tmp-${process.pid}`);
     writeFileSync(tmp, data);
     renameSync(tmp, join(dir, name));
   };
-  write(MODEL_FILES.onnx, m.onnx);
-  write(MODEL_FILES.trees, m.treesJson);
-  write(MODEL_FILES.card, JSON.stringify(m.card, null, 2) + "\n");
+  if (m.card.explainer && m.card.explainer.file !== files.trees)
+    throw new Error(`a ${kind} model's card must name ${files.trees} as its tree file, not ${m.card.explainer.file}`);
+  write(files.onnx, m.onnx);
+  write(files.trees, m.treesJson);
+  write(files.card, JSON.stringify(m.card, null, 2) + "\n");
 }
 
 export interface GateRow {
@@ -136,8 +152,9 @@ export function formatGate(rows: GateRow[]): string {
 }
 
 /** Replaces the model in `dir` with the one in `candidateDir` (files renamed, card last). */
-export function promote(candidateDir: string, dir: string): void {
-  for (const name of [MODEL_FILES.onnx, MODEL_FILES.trees, MODEL_FILES.card]) {
+export function promote(candidateDir: string, dir: string, kind: ModelKind = "churn"): void {
+  const files = modelFiles(kind);
+  for (const name of [files.onnx, files.trees, files.card]) {
     const src = join(candidateDir, name);
     if (existsSync(src)) renameSync(src, join(dir, name));
     else rmSync(join(dir, name), {force: true});

@@ -2,11 +2,12 @@
  * Training: point-in-time snapshots → gradient-boosted trees → Platt calibration → metrics →
  * ONNX + model card + tree structure (for exact TreeSHAP drivers).
  *
- * Churn model (`trainChurnModel`): one snapshot per monthly cutoff whose 90-day label has
- * matured, built by the SAME SQL macro that scores tonight (marts.int_customer_features_as_of);
- * label = churned within 90 days after the cutoff. The split is by time — train on the earliest
- * cutoffs, early-stop and calibrate on later ones, test on the latest — with a 90-day gap
- * before the test cutoffs so no label the model or its calibration saw overlaps the test period.
+ * Churn and expansion models (`trainChurnModel`, `trainExpansionModel`): one snapshot per monthly
+ * cutoff whose 90-day labels have matured, built by the SAME SQL macro that scores tonight
+ * (marts.int_customer_features_as_of); labels = churned, and expanded (marts.int_expansions_between),
+ * within 90 days after the cutoff. The split is by time — train on the earliest cutoffs,
+ * early-stop and calibrate on later ones, test on the latest — with a 90-day gap before the test
+ * cutoffs so no label the model or its calibration saw overlaps the test period.
  *
  * A user's own table (`trainOnTable`): a deterministic random 60/20/20 split.
  */
@@ -14,12 +15,13 @@ import type {DuckDBConnection} from "@duckdb/node-api";
 import {config} from "../../src/rules/config.ts";
 import {all, lit, one, run} from "../duckdb.ts";
 import {fitPlatt, calibrate, type Calibration} from "./calibration.ts";
-import {parseModelCard, sha256, type ModelCard} from "./card.ts";
+import {parseModelCard, sha256, type ExpansionArrShare, type ModelCard} from "./card.ts";
 import {featureRanges, subsetRows, type Dataset, type FeatureMeta} from "./dataset.ts";
 import {fitGbt, modelToJSON, predictRaw, type GbtModel, type GbtParams} from "./gbt.ts";
 import {fitLogistic, predictLogisticRaw} from "./logistic.ts";
 import {calibrationCurve, expectedCalibrationError, rocAuc, summarize, type MetricSummary} from "./evaluation.ts";
 import {exportOnnx, ONNX_INPUT, ONNX_OUTPUTS} from "./onnx.ts";
+import {modelFiles, type ModelKind} from "./registry.ts";
 import {makeRng} from "./rng.ts";
 import {detectFeatures, readDataset, toCardFeatures} from "./table.ts";
 import {createExplainer} from "./treeshap.ts";
@@ -40,9 +42,19 @@ export const CHURN_GBT_PARAMS: Partial<GbtParams> = {
   earlyStoppingRounds: 25,
 };
 
-/** Columns of the feature macro that are identifiers or owners, not signals. */
-export const NON_FEATURE_COLUMNS = ["customer_id", "as_of_date", "csm_owner", "churned_90d"] as const;
 export const LABEL_COLUMN = "churned_90d";
+/** The expansion model's label, and the ARR the expansion added (for its expected value). */
+export const EXPANSION_LABEL = "expanded_90d";
+export const EXPANSION_ARR = "expansion_arr_90d";
+/** Columns of the training snapshots that are identifiers, owners or outcomes, not signals. */
+export const NON_FEATURE_COLUMNS = [
+  "customer_id",
+  "as_of_date",
+  "csm_owner",
+  LABEL_COLUMN,
+  EXPANSION_LABEL,
+  EXPANSION_ARR,
+] as const;
 export const MIN_CUTOFFS = 6;
 
 export interface TrainedModel {
@@ -114,6 +126,12 @@ function fitAndPackage(
     fingerprint: string;
     training: NonNullable<ModelCard["training"]>;
     log: (m: string) => void;
+    /** what the model predicts (default churn): names its tree file */
+    kind?: ModelKind;
+    /** the probability below which a positive counts as "scored low" (default: the Medium model tier's floor) */
+    lowBand?: number;
+    /** fields of the card only this kind of model has */
+    cardExtra?: Partial<ModelCard>;
   },
 ): TrainedModel {
   const params = {...CHURN_GBT_PARAMS, ...opts.params, seed: opts.seed};
@@ -124,7 +142,7 @@ function fitAndPackage(
   );
   const calibration = fitPlatt(predictRaw(gbt, split.valid), split.yValid);
   const testProb = calibrate(calibration, predictRaw(gbt, split.test));
-  const lowBand = config.modelTiers.find((t) => t.tier === "Medium")!.minProbability;
+  const lowBand = opts.lowBand ?? config.modelTiers.find((t) => t.tier === "Medium")!.minProbability;
   const metrics = summarize(split.yTest, testProb, lowBand);
 
   t0 = performance.now();
@@ -163,10 +181,11 @@ function fitAndPackage(
       training: opts.training,
       explainer: {
         kind: "treeshap",
-        file: "churn_model.trees.json",
+        file: modelFiles(opts.kind ?? "churn").trees,
         sha256: sha256(treesJson),
         expected_value: explainer.expectedValue,
       },
+      ...opts.cardExtra,
       onnx_sha256: sha256(onnx),
       onnx: {
         input: {name: ONNX_INPUT, shape: ["N", gbt.features.length]},
@@ -210,13 +229,18 @@ export function splitCutoffs(cutoffs: string[]): {train: string[]; valid: string
   return {train, valid, test};
 }
 
-/** Builds marts.model_training_snapshots: features at each cutoff plus the 90-day label. */
+/**
+ * Builds marts.model_training_snapshots: features at each cutoff plus the outcomes of the 90 days
+ * after it — churned, expanded and the ARR the expansion added — which no model reads as features.
+ */
 export async function buildTrainingSnapshots(conn: DuckDBConnection, cutoffs: readonly string[]): Promise<number> {
   const horizon = config.dataQuality.churnHorizonDays;
   await run(conn, "DROP TABLE IF EXISTS marts.model_training_snapshots");
   for (const [i, c] of cutoffs.entries()) {
-    const body = `SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS ${LABEL_COLUMN}
-      FROM marts.int_customer_features_as_of(DATE ${lit(c)}) f LEFT JOIN raw.churn_events ch USING (customer_id)`;
+    const body = `SELECT f.*, coalesce(ch.churn_date <= f.as_of_date + ${horizon}, false) AS ${LABEL_COLUMN},
+        x.customer_id IS NOT NULL AS ${EXPANSION_LABEL}, coalesce(x.expansion_arr, 0) AS ${EXPANSION_ARR}
+      FROM marts.int_customer_features_as_of(DATE ${lit(c)}) f LEFT JOIN raw.churn_events ch USING (customer_id)
+      LEFT JOIN marts.int_expansions_between(DATE ${lit(c)}, DATE ${lit(c)} + ${horizon}) x USING (customer_id)`;
     await run(
       conn,
       i === 0
@@ -235,12 +259,59 @@ async function fingerprintOf(conn: DuckDBConnection, relation: string, cols: str
   return sha256(`${r.n}:${r.h}`).slice(0, 16);
 }
 
+export interface WarehouseTrainOptions {
+  asOf: string;
+  seed?: number;
+  log?: (m: string) => void;
+}
+
 /** Trains the churn model on the warehouse's raw tables; writes the snapshot table. */
-export async function trainChurnModel(
+export function trainChurnModel(conn: DuckDBConnection, opts: WarehouseTrainOptions): Promise<TrainedModel> {
+  return trainPointInTime(conn, "churn", opts);
+}
+
+/** Trains the expansion model on the warehouse's raw tables; writes the snapshot table. */
+export function trainExpansionModel(conn: DuckDBConnection, opts: WarehouseTrainOptions): Promise<TrainedModel> {
+  return trainPointInTime(conn, "expansion", opts);
+}
+
+/**
+ * The expansion model's expected ARR: P(expansion) × the ARR an expansion adds, as a share of the
+ * account's ARR, by plan tier, over the training and validation cutoffs' expansions (a two-part
+ * estimate: the trees say whether, the history says how much). The share is ARR-weighted (the
+ * ARR the expansions added over the ARR they started from), so a portfolio's total comes out
+ * right: the mean of each expansion's own share is twice as high, pulled up by small accounts
+ * that upgrade to a plan's minimum (measured on the default data's test cutoffs). A tier with
+ * fewer than EXPANSION_SHARE_MIN_ROWS expansions takes the portfolio's share.
+ */
+export const EXPANSION_SHARE_MIN_ROWS = 20;
+
+async function expansionShares(conn: DuckDBConnection, cutoffs: string[]): Promise<ExpansionArrShare> {
+  const where = `${EXPANSION_LABEL} AND arr > 0 AND as_of_date IN (${cutoffs.map((c) => `DATE ${lit(c)}`).join(", ")})`;
+  const overall = await one<{s: number | null}>(
+    conn,
+    `SELECT sum(${EXPANSION_ARR}) / sum(arr) AS s FROM marts.model_training_snapshots WHERE ${where}`,
+  );
+  const rows = await all<{tier: string; s: number; n: number}>(
+    conn,
+    `SELECT plan_tier AS tier, sum(${EXPANSION_ARR}) / sum(arr) AS s, count(*)::INTEGER AS n
+     FROM marts.model_training_snapshots WHERE ${where} AND plan_tier IS NOT NULL GROUP BY ALL ORDER BY ALL`,
+  );
+  const overallShare = overall.s ?? 0;
+  return {
+    overall: overallShare,
+    by_plan_tier: Object.fromEntries(rows.map((r) => [r.tier, r.n >= EXPANSION_SHARE_MIN_ROWS ? r.s : overallShare])),
+  };
+}
+
+/** The churn or expansion model, trained point in time on the warehouse. */
+async function trainPointInTime(
   conn: DuckDBConnection,
-  opts: {asOf: string; seed?: number; log?: (m: string) => void},
+  kind: ModelKind,
+  opts: WarehouseTrainOptions,
 ): Promise<TrainedModel> {
   const log = opts.log ?? (() => {});
+  const labelColumn = kind === "churn" ? LABEL_COLUMN : EXPANSION_LABEL;
   const cutoffs = splitCutoffs(await maturedCutoffs(conn, opts.asOf));
   const all_ = [...cutoffs.train, ...cutoffs.valid, ...cutoffs.test];
   const rows = await buildTrainingSnapshots(conn, all_);
@@ -257,10 +328,10 @@ export async function trainChurnModel(
   );
   const part = async (cs: string[]) => {
     const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${cs.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
-    const r = await readDataset(conn, rel, features, [LABEL_COLUMN, "customer_id", "as_of_date"]);
+    const r = await readDataset(conn, rel, features, [labelColumn, "customer_id", "as_of_date"]);
     return {
       data: r.data,
-      y: labelsOf(r.extra[LABEL_COLUMN]!, LABEL_COLUMN, "marts.model_training_snapshots"),
+      y: labelsOf(r.extra[labelColumn]!, labelColumn, "marts.model_training_snapshots"),
       ids: r.extra.customer_id as string[],
       dates: r.extra.as_of_date as unknown[],
     };
@@ -271,6 +342,7 @@ export async function trainChurnModel(
   // same test rows. Read here, for the card only — never by features or the model.
   let truthAuc: number | null = null;
   const hasTruth =
+    kind === "churn" &&
     (
       await one<{n: number}>(
         conn,
@@ -295,7 +367,7 @@ export async function trainChurnModel(
   const fingerprint = await fingerprintOf(conn, "marts.model_training_snapshots", [
     "customer_id",
     "as_of_date",
-    LABEL_COLUMN,
+    labelColumn,
   ]);
   const positives = [train.y, valid.y, test.y].reduce((s, y) => s + y.reduce((a, b) => a + b, 0), 0);
   return fitAndPackage(
@@ -305,9 +377,19 @@ export async function trainChurnModel(
       truthAuc,
       fingerprint,
       log,
+      kind,
+      // an expansion the model scores below the quadrant's low band is one it missed
+      lowBand: kind === "churn" ? undefined : config.quadrant.lowExpansion,
+      cardExtra:
+        kind === "expansion"
+          ? {expansion_arr_share: await expansionShares(conn, [...cutoffs.train, ...cutoffs.valid])}
+          : undefined,
       training: {
         source: "warehouse",
-        label: `churned within ${config.dataQuality.churnHorizonDays} days after the cutoff`,
+        label:
+          kind === "churn"
+            ? `churned within ${config.dataQuality.churnHorizonDays} days after the cutoff`
+            : `expanded (a won expansion opportunity or an upgrade) within ${config.dataQuality.churnHorizonDays} days after the cutoff`,
         rows: {train: train.data.nRows, valid: valid.data.nRows, test: test.data.nRows},
         positive_rate: positives / rows,
         cutoffs,

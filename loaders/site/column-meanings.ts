@@ -72,6 +72,14 @@ export const COLUMN_MEANINGS: Readonly<Record<string, string>> = {
     "Expansion propensity, 0–1: a weighted score of expansion signals (premium feature trials, plan-limit hits, feature requests, an open expansion opportunity, ARR near the plan's ceiling; config.expansion). A proxy, not a trained model.",
   expected_arr_uplift_proxy:
     "ARR × upgrade propensity × the configured expected uplift share, in USD: the expansion ARR the proxy suggests.",
+  expansion_probability:
+    "The expansion model's calibrated probability that the account expands (a won expansion opportunity or an upgrade) in the next 90 days, 0–1.",
+  expected_expansion_arr:
+    "Expansion probability × the ARR an expansion of this plan tier added in the model's training history, as a share of ARR × the account's ARR, in USD.",
+  health_quadrant_by_expansion_model:
+    "The account's quadrant with the health score's risk as the churn axis and the expansion model's probability as the expansion axis.",
+  model_quadrant_by_expansion_model:
+    "The account's quadrant with the churn model's probability and the expansion model's probability as the two axes.",
   was_contacted: "Whether CS touched the account within the configured number of days (config.quadrant).",
   days_since_last_outreach:
     "Days since the last CS touch logged in the outreach data; empty when there is none on record.",

@@ -58,6 +58,10 @@ export const QUADRANT_COLUMNS = [
   "model_quadrant",
   "upgrade_propensity_proxy",
   "expected_arr_uplift_proxy",
+  "expansion_probability",
+  "expected_expansion_arr",
+  "health_quadrant_by_expansion_model",
+  "model_quadrant_by_expansion_model",
   "was_contacted",
   "days_since_last_outreach",
 ] as const;
@@ -156,7 +160,7 @@ export const SITE_TABLES = {
   },
   quadrant: {
     about:
-      "One row per active customer on both churn axes (health-score risk and model probability) against the expansion proxy.",
+      "One row per active customer on both churn axes (health-score risk and model probability) against both expansion axes (the rule-based proxy and the expansion model).",
     from: "marts.mart_propensity_quadrant q JOIN marts.mart_customer_risk_scores r USING (customer_id)",
     alias: "q",
     columns: [...QUADRANT_COLUMNS, "company_name"],

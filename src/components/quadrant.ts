@@ -1,10 +1,11 @@
 /**
  * Propensity Quadrant: churn risk × expansion propensity per account, from
  * marts.mart_propensity_quadrant (src/data/quadrant.arrow). Thresholds and labels come from
- * config.quadrant. The mart places every account twice, on two churn axes that can disagree:
- * the health score's risk (rule-based, transparent; the page's default) and the churn model's
- * calibrated probability (what the API's is_flight_risk uses). `onAxis` picks one; the
- * agreement table shows where the two differ.
+ * config.quadrant. The mart places every account on two churn axes that can disagree — the
+ * health score's risk (rule-based, transparent; the page's default) and the churn model's
+ * calibrated probability (what the API's is_flight_risk uses) — and on two expansion axes: the
+ * expansion model's calibrated probability (the default) and the rule-based proxy beside it.
+ * `onAxis` picks one of each; the agreement table shows where the churn axes differ.
  */
 import * as Plot from "npm:@observablehq/plot";
 import {MIN_WIDTH, MUTED, PLOT_STYLE, QUADRANT_COLOURS} from "./theme.js";
@@ -52,31 +53,58 @@ export interface QuadrantRow {
   model_quadrant: string;
   upgrade_propensity_proxy: number;
   expected_arr_uplift_proxy: number;
+  expansion_probability: number;
+  expected_expansion_arr: number;
+  health_quadrant_by_expansion_model: string;
+  model_quadrant_by_expansion_model: string;
   was_contacted: boolean;
   arr: number;
 }
 
 export type ChurnAxis = "health" | "model";
+export type ExpansionAxis = "model" | "proxy";
 
 /** The axis names the page shows. */
 export const AXIS_LABELS: Record<ChurnAxis, string> = {
   health: "Health-score risk (rule-based)",
   model: "Churn model probability (90 days)",
 };
+export const EXPANSION_AXIS_LABELS: Record<ExpansionAxis, string> = {
+  model: "Expansion model probability (90 days)",
+  proxy: "Expansion proxy (rule-based)",
+};
 
-/** The rows on one churn axis: `risk` is the x value and `quadrant` the account's quadrant on it. */
-export function onAxis(rows: readonly QuadrantRow[], axis: ChurnAxis): QuadrantPoint[] {
+/**
+ * The rows on one churn axis and one expansion axis: `risk` is the x value, `growth` the y value,
+ * `uplift` the expected expansion ARR on that expansion axis, and `quadrant` the account's quadrant.
+ */
+export function onAxis(
+  rows: readonly QuadrantRow[],
+  axis: ChurnAxis,
+  expansion: ExpansionAxis = "model",
+): QuadrantPoint[] {
   return rows.map((r) => ({
     ...r,
     risk: axis === "health" ? r.health_risk : r.churn_probability,
-    quadrant: axis === "health" ? r.health_quadrant : r.model_quadrant,
+    growth: expansion === "model" ? r.expansion_probability : r.upgrade_propensity_proxy,
+    uplift: expansion === "model" ? r.expected_expansion_arr : r.expected_arr_uplift_proxy,
+    quadrant:
+      expansion === "model"
+        ? axis === "health"
+          ? r.health_quadrant_by_expansion_model
+          : r.model_quadrant_by_expansion_model
+        : axis === "health"
+          ? r.health_quadrant
+          : r.model_quadrant,
   }));
 }
 
-/** How many accounts each pair (health quadrant, model quadrant) holds: where the two axes disagree. */
-export function quadrantAgreement(rows: readonly QuadrantRow[]): HTMLElement {
-  const count = (h: string, m: string) => rows.filter((r) => r.health_quadrant === h && r.model_quadrant === m).length;
-  const same = rows.filter((r) => r.health_quadrant === r.model_quadrant).length;
+/** How many accounts each pair (health quadrant, model quadrant) holds on one expansion axis: where the two churn axes disagree. */
+export function quadrantAgreement(rows: readonly QuadrantRow[], expansion: ExpansionAxis = "model"): HTMLElement {
+  const health = onAxis(rows, "health", expansion);
+  const model = onAxis(rows, "model", expansion);
+  const count = (h: string, m: string) => health.filter((r, i) => r.quadrant === h && model[i]!.quadrant === m).length;
+  const same = health.filter((r, i) => r.quadrant === model[i]!.quadrant).length;
   return html`<div>
     <p class="sg-meta" id="quadrant-agreement-share">
       ${formatInt(same)} of ${formatInt(rows.length)} accounts
@@ -105,6 +133,8 @@ export function quadrantAgreement(rows: readonly QuadrantRow[]): HTMLElement {
 /** A row on the chosen churn axis. */
 export interface QuadrantPoint extends QuadrantRow {
   risk: number;
+  growth: number;
+  uplift: number;
   quadrant: string;
 }
 
@@ -133,7 +163,7 @@ export function quadrantPoints(
 
 export function quadrantScatter(
   points: readonly QuadrantPoint[],
-  {width, axis = "health"}: {width: number; axis?: ChurnAxis},
+  {width, axis = "health", expansion = "model"}: {width: number; axis?: ChurnAxis; expansion?: ExpansionAxis},
 ): SVGSVGElement | HTMLElement {
   const q = config.quadrant;
   return Plot.plot({
@@ -142,7 +172,7 @@ export function quadrantScatter(
     marginLeft: 50,
     style: PLOT_STYLE,
     x: {domain: [0, 1], label: `${AXIS_LABELS[axis].toLowerCase()} →`, tickFormat: "%", grid: true},
-    y: {domain: [0, 1], label: "↑ upgrade propensity (expansion proxy)", tickFormat: "%", grid: true},
+    y: {domain: [0, 1], label: `↑ ${EXPANSION_AXIS_LABELS[expansion].toLowerCase()}`, tickFormat: "%", grid: true},
     r: {range: [1.5, 14]},
     color: {domain: QUADRANTS, range: QUADRANTS.map((l) => QUADRANT_COLOURS[l] ?? "#999"), legend: true},
     marks: [
@@ -172,8 +202,8 @@ export function quadrantScatter(
       }),
       Plot.dot(points, {
         x: "risk",
-        y: "upgrade_propensity_proxy",
-        r: "expected_arr_uplift_proxy",
+        y: "growth",
+        r: "uplift",
         fill: "quadrant",
         fillOpacity: (d: QuadrantPoint) => (d.quadrant === L.stableBase ? 0.3 : 0.65),
         stroke: (d: QuadrantPoint) => (d.was_contacted ? "#1b2430" : "none"),
@@ -230,24 +260,24 @@ export function quadrantScatter(
   });
 }
 
-/** Accounts, ARR, expected uplift and contact coverage per quadrant. */
+/** Accounts, ARR, expected expansion ARR (on the chosen expansion axis) and contact coverage per quadrant. */
 export function quadrantSummary(rows: readonly QuadrantPoint[]): HTMLElement {
   const by = new Map(QUADRANTS.map((q) => [q, rows.filter((r) => r.quadrant === q)]));
   const sum = (g: readonly QuadrantPoint[], f: (r: QuadrantPoint) => number) => g.reduce((a, r) => a + f(r), 0);
-  return html`<table class="sg-table" id="quadrant-summary"><thead><tr><th>Quadrant</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">Expected uplift</th><th class="num">Contacted (${config.quadrant.contactedWithinDays} d)</th><th>Action</th></tr></thead><tbody>
+  return html`<table class="sg-table" id="quadrant-summary"><thead><tr><th>Quadrant</th><th class="num">Accounts</th><th class="num">ARR</th><th class="num">Expected expansion ARR</th><th class="num">Contacted (${config.quadrant.contactedWithinDays} d)</th><th>Action</th></tr></thead><tbody>
     ${QUADRANTS.map((label) => {
       const g = by.get(label) ?? [];
       return html`<tr data-quadrant=${label}><td><span class="sg-swatch" style=${`background:${QUADRANT_COLOURS[label]}`}></span><strong>${label}</strong></td>
-      <td class="num">${formatInt(g.length)}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.arr))}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.expected_arr_uplift_proxy))}</td>
+      <td class="num">${formatInt(g.length)}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.arr))}</td><td class="num">${formatUsdCompact(sum(g, (r) => r.uplift))}</td>
       <td class="num">${g.length ? formatPercent(g.filter((r) => r.was_contacted).length / g.length) : "—"}</td><td>${QUADRANT_ACTIONS[label]}</td></tr>`;
     })}</tbody></table>` as HTMLElement;
 }
 
-/** The largest Flight Risk and Growth Engine accounts (expected uplift first). */
+/** The largest Flight Risk and Growth Engine accounts (expected expansion ARR first), with both expansion axes side by side. */
 export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
   const data = rows
     .filter((r) => r.quadrant === L.flightRisk || r.quadrant === L.growthEngine)
-    .sort((a, b) => b.expected_arr_uplift_proxy - a.expected_arr_uplift_proxy)
+    .sort((a, b) => b.uplift - a.uplift)
     .slice(0, 200);
   return Inputs.table(data, {
     columns: [
@@ -256,8 +286,9 @@ export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
       "plan_tier",
       "arr",
       "risk",
+      "expansion_probability",
       "upgrade_propensity_proxy",
-      "expected_arr_uplift_proxy",
+      "uplift",
       "was_contacted",
       "days_since_last_outreach",
     ],
@@ -267,8 +298,9 @@ export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
       plan_tier: "Plan",
       arr: "ARR",
       risk: "Churn",
-      upgrade_propensity_proxy: "Expansion",
-      expected_arr_uplift_proxy: "Expected uplift",
+      expansion_probability: "Expansion (model)",
+      upgrade_propensity_proxy: "Expansion (proxy)",
+      uplift: "Expected expansion ARR",
       was_contacted: "Contacted",
       days_since_last_outreach: "Days since touch",
     },
@@ -277,8 +309,9 @@ export function priorityAccounts(rows: readonly QuadrantPoint[]): HTMLElement {
         html`<a href=${`./customer-360?id=${encodeURIComponent(data[i]!.customer_id)}`}>${n}</a>`) as never,
       arr: ((x: number) => formatUsdCompact(x)) as never,
       risk: ((x: number) => formatPercent(x)) as never,
+      expansion_probability: ((x: number) => formatPercent(x)) as never,
       upgrade_propensity_proxy: ((x: number) => formatPercent(x)) as never,
-      expected_arr_uplift_proxy: ((x: number) => formatUsdCompact(x)) as never,
+      uplift: ((x: number) => formatUsdCompact(x)) as never,
       was_contacted: ((x: boolean) => (x ? "yes" : html`<strong style="color:#b34700">no</strong>`)) as never,
       days_since_last_outreach: ((x: number | null) => (x === null ? "never" : formatInt(x))) as never,
     },
