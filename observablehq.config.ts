@@ -24,6 +24,7 @@ export default {
     {name: "CSM queue", path: "/csm-queue"},
     {name: "Playbook results", path: "/playbook-results"},
     {name: "Renewals", path: "/renewals"},
+    {name: "Renewal forecast", path: "/renewal-forecast"},
     {
       name: "Portfolio",
       open: true,

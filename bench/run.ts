@@ -215,6 +215,13 @@ try {
             limit: 60,
             kind: "max",
           },
+          {
+            name: `training the churn horizon model on the default data (${n} customers)`,
+            value: m.horizon.trainSeconds,
+            unit: "s",
+            limit: 60,
+            kind: "max",
+          },
         );
       targets.push({
         name: `scoring + TreeSHAP, ${m.scoredAccounts} accounts (model of ${n})`,
@@ -498,6 +505,14 @@ for (const [k, v] of Object.entries(figures)) {
     scoreWithShapSeconds: number;
     accountsPerSecond: number;
     expansion?: {trainSeconds: number; rocAuc: number; baselineRocAuc: number; ece: number; trees: number};
+    horizon?: {
+      trainSeconds: number;
+      rocAuc: number;
+      baselineRocAuc: number;
+      ece: number;
+      trees: number;
+      backtest: {cutoff: string; months: number; accounts: number; predicted: number; observed: number; auc: number}[];
+    };
   };
   console.log(
     `${k.padEnd(14)} train ${fmt(m.trainSeconds)} s (${m.trees} trees) | test AUC ${m.rocAuc.toFixed(3)} vs baseline ${m.baselineRocAuc.toFixed(3)} vs truth ${m.truthAuc?.toFixed(3) ?? "—"} | ECE ${m.ece.toFixed(4)} | score+SHAP ${m.scoredAccounts.toLocaleString("en-US")} accounts in ${fmt(m.scoreWithShapSeconds)} s (${Math.round(m.accountsPerSecond).toLocaleString("en-US")}/s)`,
@@ -506,6 +521,11 @@ for (const [k, v] of Object.entries(figures)) {
   if (e)
     console.log(
       `${"".padEnd(14)} expansion model: train ${fmt(e.trainSeconds)} s (${e.trees} trees) | test AUC ${e.rocAuc.toFixed(3)} vs baseline ${e.baselineRocAuc.toFixed(3)} | ECE ${e.ece.toFixed(4)}`,
+    );
+  const h = m.horizon;
+  if (h)
+    console.log(
+      `${"".padEnd(14)} churn horizon model: train ${fmt(h.trainSeconds)} s (${h.trees} trees) | monthly hazard test AUC ${h.rocAuc.toFixed(3)} vs baseline ${h.baselineRocAuc.toFixed(3)} | ECE ${h.ece.toFixed(4)} | ${h.backtest.map((b) => `${b.months} months from ${b.cutoff}: expected ${Math.round(b.predicted * b.accounts)} churns, ${Math.round(b.observed * b.accounts)} happened, AUC ${b.auc.toFixed(3)}`).join("; ")}`,
     );
 }
 for (const [k, v] of Object.entries(figures)) {

@@ -1,11 +1,13 @@
 /**
  * Model benchmarks on a built warehouse: training time and test metrics (trees vs baseline vs
  * the generator's true probabilities) and scoring + exact TreeSHAP throughput on 100,000 accounts;
- * the expansion model's training time and test metrics.
+ * the expansion and churn horizon models' training time and test metrics, and the horizon model's
+ * 3- and 6-month churn against what happened from the first day of its test months.
  */
 import {MACRO_FILES, buildMarts} from "../loaders/marts.ts";
 import {loadModel, saveModel} from "../loaders/model/registry.ts";
 import {trainChurnModel, trainExpansionModel} from "../loaders/model/train.ts";
+import {horizonBacktestAt, trainHorizonModel} from "../loaders/model/train-horizon.ts";
 import {scoreRelation} from "../loaders/score.ts";
 import {one, openWarehouse} from "../loaders/duckdb.ts";
 import {mkdtempSync, rmSync} from "node:fs";
@@ -24,6 +26,15 @@ export interface ModelFigures {
   accountsPerSecond: number;
   /** the expansion model trained on the same warehouse */
   expansion: {trainSeconds: number; rocAuc: number; baselineRocAuc: number; ece: number; trees: number};
+  /** the churn horizon model trained on the same warehouse, and its 3-month back-test at its first test cutoff */
+  horizon: {
+    trainSeconds: number;
+    rocAuc: number;
+    baselineRocAuc: number;
+    ece: number;
+    trees: number;
+    backtest: {cutoff: string; months: number; predicted: number; observed: number; auc: number}[];
+  };
 }
 
 export async function benchModel(warehouse: string, asOf: string, scoreRows = 100_000): Promise<ModelFigures> {
@@ -37,6 +48,18 @@ export async function benchModel(warehouse: string, asOf: string, scoreRows = 10
     saveModel(dir, trained);
     t0 = performance.now();
     const exp = await trainExpansionModel(w.conn, {asOf});
+    t0 = performance.now();
+    const hz = await trainHorizonModel(w.conn, {asOf});
+    const hzSeconds = (performance.now() - t0) / 1000;
+    const first = hz.card.horizon!.outcomes_through.valid;
+    const horizon = {
+      trainSeconds: hzSeconds,
+      rocAuc: hz.card.metrics.roc_auc,
+      baselineRocAuc: hz.card.baseline.metrics.roc_auc,
+      ece: hz.card.metrics.ece,
+      trees: hz.gbt.trees.length,
+      backtest: (await horizonBacktestAt(w.conn, hz, first, asOf, [3, 6])).map((b) => ({cutoff: first, ...b})),
+    };
     const expansion = {
       trainSeconds: (performance.now() - t0) / 1000,
       rocAuc: exp.card.metrics.roc_auc,
@@ -67,6 +90,7 @@ export async function benchModel(warehouse: string, asOf: string, scoreRows = 10
       scoreWithShapSeconds,
       accountsPerSecond: s.ids.length / scoreWithShapSeconds,
       expansion,
+      horizon,
     };
   } finally {
     w.close();

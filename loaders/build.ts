@@ -16,6 +16,8 @@ import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {Refresh} from "./refresh.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {scoreExpansion} from "./score-expansion.ts";
+import {scoreHorizons} from "./score-horizon.ts";
+import {writeForecast} from "./forecast.ts";
 import {carryOverCtas} from "./cta.ts";
 import {writePortfolioBrief} from "./brief/index.ts";
 import {briefLlmFromEnv} from "./brief/writer.ts";
@@ -213,6 +215,15 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       );
       await refresh.close(w.conn);
       await model.scorer.release();
+      // the churn horizon model: the months and quarters ahead, and the months to each renewal
+      await timed("horizon", async () => {
+        const horizon = await ensureModel(w.conn, {dir: modelsDir, asOf, kind: "horizon", log: (m) => say("model", m)});
+        try {
+          await scoreHorizons(w.conn, horizon, asOf, (m) => say("scoring", m));
+        } finally {
+          await horizon.scorer.release();
+        }
+      });
       // the expansion model beside the rule-based expansion proxy (the scores phase joins both)
       await timed("expansion", async () => {
         const expansion = await ensureModel(w.conn, {
@@ -237,6 +248,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         else say("drift", `WARNING ${line} — retrain with \`npm run train\``);
       }
       marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "scores"))));
+      // the retention forecast reads the horizon and expansion models' scores
+      await timed("forecast", () => writeForecast(w.conn, asOf, (m) => say("forecast", m)));
       // CTAs carried over from the previous build (still in place until the swap below), worked
       // by the CSMs in the operational store (read only: a failed build changes nothing there)
       const store = await openStore(opts.store ?? storeSettingFor(finalWarehouse));

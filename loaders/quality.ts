@@ -8,6 +8,8 @@ import {config} from "../src/rules/config.ts";
 import {ident, lit, one} from "./duckdb.ts";
 import {SCORE_TABLE_CHECKS} from "./score.ts";
 import {EXPANSION_TABLE_CHECKS} from "./score-expansion.ts";
+import {HORIZON_TABLE_CHECKS} from "./score-horizon.ts";
+import {FORECAST_TABLE_CHECKS} from "./forecast.ts";
 import {SQL_STEPS, type Phase} from "./sql/steps.ts";
 
 export interface MartChecks {
@@ -26,6 +28,8 @@ export const MART_CHECKS: readonly MartChecks[] = [
   ...SQL_STEPS.flatMap((s) => (s.checks ? [s.checks] : [])),
   ...SCORE_TABLE_CHECKS,
   ...EXPANSION_TABLE_CHECKS,
+  ...HORIZON_TABLE_CHECKS,
+  ...FORECAST_TABLE_CHECKS,
 ];
 
 /** The checks of one phase's SQL steps. */

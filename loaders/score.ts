@@ -15,7 +15,8 @@ import {toRowMajor} from "./model/dataset.ts";
 import {hasModel, loadModel, MODEL_FILES, saveModel, type LoadedModel, type ModelKind} from "./model/registry.ts";
 import {FEATURE_MARTS, martSql} from "./marts.ts";
 import {readDataset} from "./model/table.ts";
-import {decileDrift, driftBins, maturedCutoffs, trainChurnModel, trainExpansionModel} from "./model/train.ts";
+import {decileDrift, driftBins, maturedCutoffs} from "./model/train.ts";
+import {TRAINERS} from "./model/trainers.ts";
 import {calibrationCurve} from "./model/evaluation.ts";
 import {all, lit, one, run, writeTable} from "./duckdb.ts";
 import type {MartChecks} from "./quality.ts";
@@ -34,8 +35,7 @@ export async function ensureModel(
   const kind = opts.kind ?? "churn";
   if (!hasModel(opts.dir, kind)) {
     opts.log(`no ${kind} model in ${opts.dir}/: training the default ${kind} model on this data`);
-    const train = kind === "churn" ? trainChurnModel : trainExpansionModel;
-    saveModel(opts.dir, await train(conn, {asOf: opts.asOf, log: opts.log}), kind);
+    saveModel(opts.dir, await TRAINERS[kind](conn, {asOf: opts.asOf, log: opts.log}), kind);
   }
   return loadModel(opts.dir, kind);
 }
@@ -72,15 +72,16 @@ async function checkFeatures(conn: DuckDBConnection, model: LoadedModel, relatio
     );
 }
 
-/** Scores rows read from `query` (customer_id, then `extra`, beside the features). */
+/** Scores rows read from `query` (`key` — customer_id unless told —, then `extra`, beside the features). */
 async function scoreRows(
   conn: DuckDBConnection,
   model: LoadedModel,
   query: string,
   extra: string[],
   explain: boolean,
+  key = "customer_id",
 ): Promise<Scored> {
-  const {data, extra: ex} = await readDataset(conn, query, model.features, ["customer_id", ...extra]);
+  const {data, extra: ex} = await readDataset(conn, query, model.features, [key, ...extra]);
   const {probability, raw} = await model.scorer.score(toRowMajor(data), data.nRows);
   let shap: Float64Array | null = null;
   if (model.explainer && explain) {
@@ -93,7 +94,7 @@ async function scoreRows(
           `${model.dir}/: the tree file and the ONNX model disagree (row ${i}: ${e.raw[i]} vs ${raw[i]})`,
         );
   }
-  return {ids: ex.customer_id as string[], data, probability, raw, shap, extra: ex};
+  return {ids: ex[key] as string[], data, probability, raw, shap, extra: ex};
 }
 
 /**
@@ -113,27 +114,29 @@ export async function scoreRelation(
 }
 
 /**
- * scoreRelation a batch of SCORING_BATCH_ROWS accounts at a time, in customer_id order, for
- * `relation` a table with one row per customer_id (each batch reads the accounts after the
- * last one scored).
+ * scoreRelation a batch of SCORING_BATCH_ROWS rows at a time, in key order, for `relation` a
+ * table with one row per `key` (customer_id unless told; each batch reads the rows after the
+ * last one scored). Scored.ids holds the keys.
  */
 export async function scoreInBatches(
   conn: DuckDBConnection,
   model: LoadedModel,
   relation: string,
-  opts: {extra?: string[]; explain?: boolean; batchRows?: number},
+  opts: {extra?: string[]; explain?: boolean; batchRows?: number; key?: string},
   onBatch: (s: Scored) => Promise<void>,
 ): Promise<void> {
   await checkFeatures(conn, model, relation);
   const n = opts.batchRows ?? SCORING_BATCH_ROWS;
+  const key = opts.key ?? "customer_id";
   let after: string | null = null;
   for (;;) {
     const s = await scoreRows(
       conn,
       model,
-      `(SELECT * FROM ${relation} ${after === null ? "" : `WHERE customer_id > ${lit(after)}`} ORDER BY customer_id LIMIT ${n})`,
+      `(SELECT * FROM ${relation} ${after === null ? "" : `WHERE ${key} > ${lit(after)}`} ORDER BY ${key} LIMIT ${n})`,
       opts.extra ?? [],
       opts.explain ?? true,
+      key,
     );
     if (s.ids.length) await onBatch(s);
     if (s.ids.length < n) return;

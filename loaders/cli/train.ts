@@ -1,5 +1,5 @@
 /**
- * `npm run train [-- --model expansion] [--force]` retrains the churn model (or the expansion model)
+ * `npm run train [-- --model expansion|horizon] [--force]` retrains the churn model (or the expansion or horizon model)
  * on the warehouse built by `npm run build` and promotes it into models/ only if it passes the
  * promotion gates in config.governance.
  *
@@ -27,18 +27,12 @@ import {
 import {openTableFile, readDataset} from "../model/table.ts";
 import {toRowMajor} from "../model/dataset.ts";
 import {rocAuc} from "../model/evaluation.ts";
-import {
-  EXPANSION_LABEL,
-  trainChurnModel,
-  trainExpansionModel,
-  trainOnTable,
-  LABEL_COLUMN,
-  type TrainedModel,
-} from "../model/train.ts";
+import {trainOnTable, type TrainedModel} from "../model/train.ts";
+import {testRowsOf, TRAINERS} from "../model/trainers.ts";
 import {CONTRACT} from "../contract.ts";
 import {lit, one, openWarehouse, type Warehouse} from "../duckdb.ts";
 
-const USAGE = `usage: npm run train -- [--model churn|expansion] [--force] [--warehouse FILE] [--models DIR]
+const USAGE = `usage: npm run train -- [--model churn|expansion|horizon] [--force] [--warehouse FILE] [--models DIR]
        npm run train -- --table FILE --id COLUMN --label COLUMN [--exclude a,b] [--out DIR] [--force]`;
 
 /** The warehouse's raw tables (and vocabulary) seen through an in-memory database (the warehouse stays read-only). */
@@ -87,7 +81,9 @@ async function main(): Promise<void> {
     throw new UsageError(`--model must be one of ${Object.keys(MODEL_KINDS).join(", ")}, not "${values.model}"`);
   const kind = values.model as ModelKind;
   if (values.table && kind !== "churn")
-    throw new UsageError("--table trains a churn model on your own table; --model expansion trains on the warehouse");
+    throw new UsageError(
+      "--table trains a churn model on your own table; --model expansion or horizon trains on the warehouse",
+    );
   const log = (m: string) => console.log(`  ${m}`);
   let trained: TrainedModel;
   let dir: string;
@@ -113,18 +109,14 @@ async function main(): Promise<void> {
     const a = await attachWarehouse(resolve(values.warehouse));
     w = a.w;
     console.log(`training the ${kind} model on ${values.warehouse} (as of ${a.asOf})`);
-    trained = await (kind === "churn" ? trainChurnModel : trainExpansionModel)(w.conn, {asOf: a.asOf, seed, log});
-    const label = kind === "churn" ? LABEL_COLUMN : EXPANSION_LABEL;
-    const test = trained.card.training!.cutoffs!.test;
+    trained = await TRAINERS[kind](w.conn, {asOf: a.asOf, seed, log});
+    const {relation: rel, label} = testRowsOf(kind, trained.card);
     // the current model scored on exactly the candidate's test rows, when it has the same inputs
     currentAucOnTest = async (current) => {
       const cols = new Set(
-        (await w.conn.runAndReadAll("SELECT column_name FROM (DESCRIBE marts.model_training_snapshots)"))
-          .getRows()
-          .map((r) => String(r[0])),
+        (await w.conn.runAndReadAll(`SELECT column_name FROM (DESCRIBE ${rel})`)).getRows().map((r) => String(r[0])),
       );
       if (!current.features.every((f) => cols.has(f.name))) return null;
-      const rel = `(SELECT * FROM marts.model_training_snapshots WHERE as_of_date IN (${test.map((c) => `DATE ${lit(c)}`).join(", ")}) ORDER BY as_of_date, customer_id)`;
       const {data, extra} = await readDataset(w.conn, rel, current.features, [label]);
       const {probability} = await current.scorer.score(toRowMajor(data), data.nRows);
       return rocAuc(

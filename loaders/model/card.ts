@@ -96,6 +96,16 @@ export const ModelCardSchema = z
      * by plan tier), from the training history; expected expansion ARR = probability × share × ARR
      */
     expansion_arr_share: ExpansionArrShareSchema.optional(),
+    /**
+     * churn horizon models only: the months ahead it gives, and the last day of the outcomes its
+     * training, calibration and test months hold (split by when the outcome fell)
+     */
+    horizon: z
+      .object({
+        months: z.number().int().positive(),
+        outcomes_through: z.object({train: z.iso.date(), valid: z.iso.date(), test: z.iso.date()}),
+      })
+      .optional(),
     /** sha256 of the ONNX file the card describes; a mismatch means the files are out of step */
     onnx_sha256: z.string().length(64).optional(),
     onnx: z.object({

@@ -1,8 +1,8 @@
 /**
  * The model folder (models/): load and check a model, save a candidate, gate and promote.
  *
- * The folder holds one model of each kind (MODEL_KINDS): the churn model and the expansion
- * model. A model is three files, named after its kind: `churn_model.onnx` (what the build, the
+ * The folder holds one model of each kind (MODEL_KINDS): the churn model, the expansion model
+ * and the churn horizon model. A model is three files, named after its kind: `churn_model.onnx` (what the build, the
  * server and the browser run), `churn_model.card.json` (what it is and how good it was) and, for
  * SaaSGuard's own trees, `churn_model.trees.json` (the tree structure behind exact TreeSHAP
  * drivers). The card holds the sha256 of the other two, so files out of step are caught. Any ONNX
@@ -27,6 +27,7 @@ export const MODEL_KINDS = {
     stem: "expansion_model",
     predicts: "expansion (a won expansion opportunity or an upgrade) within 90 days",
   },
+  horizon: {stem: "churn_horizon_model", predicts: "churn in each of the next 12 months (a monthly hazard)"},
 } as const;
 export type ModelKind = keyof typeof MODEL_KINDS;
 

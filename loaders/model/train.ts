@@ -83,7 +83,7 @@ function calibrationParams(c: Calibration): Record<string, number | number[]> {
   return c.method === "platt" ? {a: c.a, b: c.b} : c.method === "isotonic" ? {x: c.x, y: c.y} : {};
 }
 
-function labelsOf(values: unknown[], column: string, source: string): Float64Array {
+export function labelsOf(values: unknown[], column: string, source: string): Float64Array {
   const y = new Float64Array(values.length);
   values.forEach((v, i) => {
     const n =
@@ -117,7 +117,7 @@ interface Split {
 }
 
 /** Fits trees + baseline, calibrates on validation, measures on test, exports ONNX and the card. */
-function fitAndPackage(
+export function fitAndPackage(
   split: Split,
   opts: {
     seed: number;
@@ -307,7 +307,7 @@ async function expansionShares(conn: DuckDBConnection, cutoffs: string[]): Promi
 /** The churn or expansion model, trained point in time on the warehouse. */
 async function trainPointInTime(
   conn: DuckDBConnection,
-  kind: ModelKind,
+  kind: "churn" | "expansion",
   opts: WarehouseTrainOptions,
 ): Promise<TrainedModel> {
   const log = opts.log ?? (() => {});

@@ -87,6 +87,8 @@ export const SQL_STEPS: readonly SqlStep[] = [
   {name: "int_open_tickets_as_of", phase: "features", creates: "macros"},
   {name: "int_open_opportunities_as_of", phase: "features", creates: "macros"},
   {name: "int_expansions_between", phase: "features", creates: "macros"},
+  {name: "int_churn_periods", phase: "features", creates: "macros"},
+  {name: "int_retention_between", phase: "features", creates: "macros"},
   {name: "int_usage_days", phase: "features", creates: "table"},
   {
     name: "int_usage_daily",

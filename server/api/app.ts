@@ -24,6 +24,7 @@ import {ctaRoutes} from "./routes/ctas.ts";
 import {customerRoutes} from "./routes/customers.ts";
 import {docsRoutes} from "./routes/docs.ts";
 import {feedbackRoutes} from "./routes/feedback.ts";
+import {forecastRoutes} from "./routes/forecast.ts";
 import {healthRoutes} from "./routes/health.ts";
 import {predictionRoutes} from "./routes/predictions.ts";
 import {summaryRoutes} from "./routes/summaries.ts";
@@ -58,6 +59,7 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   predictionRoutes(app, deps);
   ctaRoutes(app, deps);
   summaryRoutes(app, deps);
+  forecastRoutes(app, deps);
   feedbackRoutes(app, deps);
   adminRoutes(app, deps);
   docsRoutes(app, deps);

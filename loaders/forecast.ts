@@ -1,0 +1,472 @@
+/**
+ * The retention forecast: gross and net revenue retention (GRR, NRR) for each of the four
+ * calendar quarters from the current one, with 50/80/90% intervals, for the portfolio and by plan
+ * tier, industry, company size and CSM; the renewals due; and the accounts that move it most.
+ *
+ * Churn is simulated account by account from the churn horizon model's probabilities
+ * (marts.mart_churn_horizons): in each run every account draws the quarter it churns in (or
+ * none). Accounts are not independent in fact — a bad quarter for the economy or the product is
+ * bad for many at once — so each run shifts every account's cumulative churn probability by one
+ * shared amount on the log-odds scale, δ ~ N(0, τ²), with τ measured on the horizon model's
+ * back-test (how much more the churn of its cells — cutoff × plan tier × industry — strayed from
+ * their expectation than independent accounts would: method of moments, 0 when no more). Without
+ * it the intervals of a large portfolio would be as narrow as pure sampling noise.
+ *
+ * Expansion and contraction are expected values with their sampling noise (a normal draw per
+ * group and quarter): expansion from the expansion model's 90-day probability for the days it
+ * covers and from the plan tier's expansion rate of the last year after that; contraction from
+ * the plan tier's contraction rate of the last year. An account keeps tonight's ARR; a churned
+ * one stops counting from the quarter after it churns. GRR and NRR are quarterly: of the ARR
+ * that starts the quarter, the share kept (GRR, without expansion) and the share kept plus
+ * expansion (NRR).
+ */
+import type {DuckDBConnection} from "@duckdb/node-api";
+import {all, lit, one, run, writeTable} from "./duckdb.ts";
+import {makeRng} from "./model/rng.ts";
+import {HORIZON_BACKTEST_CELLS, HORIZON_MONTHLY, OUTLOOK_QUARTERS} from "./score-horizon.ts";
+import {EXPANSION_SCORES} from "./score-expansion.ts";
+import type {MartChecks} from "./quality.ts";
+
+export const FORECAST = "marts.mart_renewal_forecast";
+export const FORECAST_MOVERS = "marts.mart_forecast_movers";
+export const FORECAST_QUARTERS = "marts.forecast_quarters";
+/** The groups the forecast is cut by, beside the whole portfolio. */
+export const FORECAST_GROUPS = ["plan_tier", "industry", "company_size", "csm_owner"] as const;
+export type ForecastGroup = "portfolio" | (typeof FORECAST_GROUPS)[number];
+/** Runs of the Monte Carlo (the intervals' quantiles move by < 0.1 pp between seeds at 2,000). */
+export const FORECAST_RUNS = 2_000;
+/** The intervals' quantiles: 90% (5–95), 80% (10–90), 50% (25–75), and the median. */
+export const FORECAST_QUANTILES = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95] as const;
+/** Accounts named per quarter as moving the forecast most. */
+export const MOVERS_PER_QUARTER = 25;
+
+export interface ForecastAccount {
+  customer_id: string;
+  arr: number;
+  groups: Record<(typeof FORECAST_GROUPS)[number], string>;
+  /** P(churn in outlook quarter q), q = 1…4 */
+  churn: number[];
+  /** expected expansion ARR in quarter q, and its variance */
+  expansion: number[];
+  expansionVar: number[];
+  /** expected contraction ARR in quarter q */
+  contraction: number[];
+  /** the outlook quarter the account's renewal falls in (null: after the fourth) */
+  renewalQuarter: number | null;
+}
+
+export interface ForecastCell {
+  quarter: number;
+  group_kind: ForecastGroup;
+  group_value: string;
+  accounts: number;
+  start_arr: number;
+  renewals_due: number;
+  renewal_arr_due: number;
+  expected_churn_arr: number;
+  expected_contraction_arr: number;
+  expected_expansion_arr: number;
+  grr_expected: number;
+  nrr_expected: number;
+  /** GRR and NRR at FORECAST_QUANTILES */
+  grr: number[];
+  nrr: number[];
+}
+
+/** Standard normal draws (Box–Muller) from a uniform source. */
+function normal(next: () => number): () => number {
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    const u = Math.max(next(), 1e-300);
+    const v = next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  const x = q * (sorted.length - 1);
+  const lo = Math.floor(x);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo);
+}
+
+/**
+ * The Monte Carlo over accounts: `tau` the shared shock's sd on the log-odds scale. Pure (no
+ * database), so tests can run it on hand-made portfolios whose truth they know.
+ */
+export function simulateForecast(
+  accounts: readonly ForecastAccount[],
+  opts: {tau: number; runs?: number; seed?: number},
+): ForecastCell[] {
+  const runs = opts.runs ?? FORECAST_RUNS;
+  const Q = OUTLOOK_QUARTERS;
+  // the groups: 0 is the portfolio
+  const keys: {kind: ForecastGroup; value: string}[] = [{kind: "portfolio", value: "all"}];
+  const index = new Map<string, number>([["portfolio\u0000all", 0]]);
+  const memberOf = accounts.map((a) =>
+    Int32Array.from([
+      0,
+      ...FORECAST_GROUPS.map((g) => {
+        const k = `${g}\u0000${a.groups[g]}`;
+        let i = index.get(k);
+        if (i === undefined) {
+          i = keys.length;
+          keys.push({kind: g, value: a.groups[g]});
+          index.set(k, i);
+        }
+        return i;
+      }),
+    ]),
+  );
+  const G = keys.length;
+  const cell = (g: number, q: number) => g * Q + q;
+  // the expected values and variances of each group's quarter
+  const startArr = new Float64Array(G);
+  const expChurn = new Float64Array(G * Q);
+  const expContr = new Float64Array(G * Q);
+  const expExp = new Float64Array(G * Q);
+  const varExp = new Float64Array(G * Q);
+  const expStart = new Float64Array(G * Q);
+  const renewals = new Float64Array(G * Q);
+  const renewalArr = new Float64Array(G * Q);
+  const accountsIn = new Float64Array(G);
+  // each account's cumulative churn probability through quarter q, on the log-odds scale
+  const logitThrough = new Float64Array(accounts.length * Q);
+  accounts.forEach((a, i) => {
+    let through = 0;
+    for (let q = 0; q < Q; q++) {
+      const alive = 1 - through;
+      through = Math.min(through + a.churn[q]!, 1);
+      const t = Math.min(Math.max(through, 1e-12), 1 - 1e-12);
+      logitThrough[i * Q + q] = Math.log(t / (1 - t));
+      for (const g of memberOf[i]!) {
+        expStart[cell(g, q)] += alive * a.arr;
+        expChurn[cell(g, q)] += a.churn[q]! * a.arr;
+        expContr[cell(g, q)] += a.contraction[q]!;
+        expExp[cell(g, q)] += a.expansion[q]!;
+        varExp[cell(g, q)] += a.expansionVar[q]!;
+        if (a.renewalQuarter === q + 1) {
+          renewals[cell(g, q)] += 1;
+          renewalArr[cell(g, q)] += a.arr;
+        }
+      }
+    }
+    for (const g of memberOf[i]!) {
+      startArr[g] += a.arr;
+      accountsIn[g] += 1;
+    }
+  });
+  const rng = makeRng(opts.seed ?? 20261207);
+  const gauss = normal(rng.next);
+  const grr = new Float64Array(G * Q * runs);
+  const nrr = new Float64Array(G * Q * runs);
+  const churned = new Float64Array(G * Q);
+  for (let s = 0; s < runs; s++) {
+    churned.fill(0);
+    const delta = opts.tau > 0 ? opts.tau * gauss() : 0;
+    for (let i = 0; i < accounts.length; i++) {
+      // churns by quarter q when u < sigmoid(logit F(q) + δ), i.e. logit(u) − δ < logit F(q)
+      const u = Math.min(Math.max(rng.next(), 1e-12), 1 - 1e-12);
+      const x = Math.log(u / (1 - u)) - delta;
+      const base = i * Q;
+      let q = 0;
+      while (q < Q && x >= logitThrough[base + q]!) q++;
+      if (q === Q) continue;
+      const arr = accounts[i]!.arr;
+      for (const g of memberOf[i]!) churned[cell(g, q)] += arr;
+    }
+    for (let g = 0; g < G; g++) {
+      let lost = 0;
+      for (let q = 0; q < Q; q++) {
+        const start = startArr[g]! - lost;
+        const c = cell(g, q);
+        // contraction and expansion of the accounts still here, in proportion to the ARR that is
+        const kept = expStart[c]! > 0 ? start / expStart[c]! : 0;
+        const contraction = expContr[c]! * kept;
+        const expansion = Math.max(0, (expExp[c]! + Math.sqrt(varExp[c]!) * gauss()) * kept);
+        const o = c * runs + s;
+        grr[o] = start > 0 ? 1 - (churned[c]! + contraction) / start : NaN;
+        nrr[o] = start > 0 ? 1 - (churned[c]! + contraction - expansion) / start : NaN;
+        lost += churned[c]!;
+      }
+    }
+  }
+  const out: ForecastCell[] = [];
+  for (let g = 0; g < G; g++)
+    for (let q = 0; q < Q; q++) {
+      const c = cell(g, q);
+      const sorted = (a: Float64Array) => a.slice(c * runs, (c + 1) * runs).sort();
+      const sg = sorted(grr);
+      const sn = sorted(nrr);
+      const start = expStart[c]!;
+      out.push({
+        quarter: q + 1,
+        group_kind: keys[g]!.kind,
+        group_value: keys[g]!.value,
+        accounts: accountsIn[g]!,
+        start_arr: start,
+        renewals_due: renewals[c]!,
+        renewal_arr_due: renewalArr[c]!,
+        expected_churn_arr: expChurn[c]!,
+        expected_contraction_arr: expContr[c]!,
+        expected_expansion_arr: expExp[c]!,
+        grr_expected: start > 0 ? 1 - (expChurn[c]! + expContr[c]!) / start : NaN,
+        nrr_expected: start > 0 ? 1 - (expChurn[c]! + expContr[c]! - expExp[c]!) / start : NaN,
+        grr: FORECAST_QUANTILES.map((p) => quantile(sg, p)),
+        nrr: FORECAST_QUANTILES.map((p) => quantile(sn, p)),
+      });
+    }
+  return out;
+}
+
+/** Days a plan tier's yearly rates are spread over: the expansion and contraction per day. */
+const DAYS_PER_YEAR = 365;
+
+/**
+ * The accounts of tonight's outlook, with each quarter's churn (the horizon model), expansion
+ * and contraction (see the header), and the quarter their renewal falls in.
+ */
+export async function forecastAccounts(conn: DuckDBConnection, asOf: string): Promise<ForecastAccount[]> {
+  const d = `DATE ${lit(asOf)}`;
+  const rows = await all<{
+    customer_id: string;
+    arr: number;
+    plan_tier: string | null;
+    industry: string | null;
+    company_size: string | null;
+    csm_owner: string | null;
+    churn: number[];
+    days: number[];
+    model_days: number[];
+    renewal_quarter: number | null;
+    p_expansion: number;
+    e90: number;
+    expansion_share: number;
+    expansion_rate: number;
+    contraction_rate: number;
+  }>(
+    conn,
+    `WITH q AS (
+       SELECT customer_id, outlook_quarter AS quarter, sum(churn_in_month) AS churn,
+              max(period_through) - min(period_after) AS days,
+              -- the days of the quarter the expansion model's 90 days cover
+              greatest(0, least(max(period_through), ${d} + 90) - greatest(min(period_after), ${d})) AS model_days,
+              bool_or(renews_in_period) AS renews
+       FROM ${HORIZON_MONTHLY} WHERE outlook_quarter <= ${OUTLOOK_QUARTERS} GROUP BY ALL
+     ),
+     per_account AS (
+       SELECT customer_id, list(churn ORDER BY quarter) AS churn, list(days ORDER BY quarter) AS days,
+              list(model_days ORDER BY quarter) AS model_days, min(quarter) FILTER (WHERE renews) AS renewal_quarter
+       FROM q GROUP BY customer_id
+     ),
+     -- each plan tier's expansion and contraction over the last year, per ARR at its start
+     rates AS (
+       SELECT c.plan_tier,
+              sum(greatest(r.arr_end - r.arr_start, 0)) / nullif(sum(r.arr_start), 0) AS expansion_rate,
+              sum(greatest(r.arr_start - r.arr_end, 0)) FILTER (WHERE NOT r.churned) / nullif(sum(r.arr_start), 0) AS contraction_rate
+       FROM marts.int_retention_between(${d} - ${DAYS_PER_YEAR}, ${d}) r JOIN raw.customers c USING (customer_id)
+       GROUP BY c.plan_tier
+     )
+     SELECT f.customer_id, f.arr::DOUBLE AS arr, f.plan_tier, f.industry, f.company_size, f.csm_owner,
+            a.churn, a.days, a.model_days, a.renewal_quarter,
+            x.expansion_probability AS p_expansion, x.expected_expansion_arr AS e90,
+            -- the ARR one expansion adds (the model's share of ARR for the tier)
+            CASE WHEN x.expansion_probability > 0 THEN x.expected_expansion_arr / x.expansion_probability ELSE 0 END AS expansion_share,
+            coalesce(t.expansion_rate, 0) AS expansion_rate, coalesce(t.contraction_rate, 0) AS contraction_rate
+     FROM marts.mart_customer_churn_features f JOIN per_account a USING (customer_id)
+     JOIN ${EXPANSION_SCORES} x USING (customer_id) LEFT JOIN rates t USING (plan_tier)
+     ORDER BY f.customer_id`,
+  );
+  return rows.map((r) => {
+    const churn = r.churn.map(Number);
+    const alive: number[] = [];
+    let through = 0;
+    for (const c of churn) {
+      alive.push(1 - through);
+      through += c;
+    }
+    const expansion: number[] = [];
+    const expansionVar: number[] = [];
+    const contraction: number[] = [];
+    r.days.forEach((days, q) => {
+      const covered = Number(r.model_days[q]);
+      const rest = Number(days) - covered;
+      // the expansion model for the days it covers, the tier's rate after them
+      const e = alive[q]! * ((covered / 90) * r.e90 + (rest / DAYS_PER_YEAR) * r.expansion_rate * r.arr);
+      const amount = r.expansion_share > 0 ? r.expansion_share : 0;
+      const p = amount > 0 ? Math.min(e / amount, 1) : 0;
+      expansion.push(e);
+      expansionVar.push(p * (1 - p) * amount * amount);
+      contraction.push(alive[q]! * (Number(days) / DAYS_PER_YEAR) * r.contraction_rate * r.arr);
+    });
+    return {
+      customer_id: r.customer_id,
+      arr: r.arr,
+      groups: {
+        plan_tier: r.plan_tier ?? "(none)",
+        industry: r.industry ?? "(none)",
+        company_size: r.company_size ?? "(none)",
+        csm_owner: r.csm_owner ?? "(unassigned)",
+      },
+      churn,
+      expansion,
+      expansionVar,
+      contraction,
+      renewalQuarter: r.renewal_quarter === null ? null : Number(r.renewal_quarter),
+    };
+  });
+}
+
+/**
+ * τ, the sd of the shock all accounts share, from the horizon model's back-test cells (cutoff ×
+ * plan tier × industry at 3 months): Var(observed − expected) = Σp(1−p) + τ²(Σp(1−p))² when a
+ * shared shift of the log-odds moves a cell's count by about Σp(1−p) per unit.
+ */
+export async function sharedShock(conn: DuckDBConnection): Promise<{tau: number; cells: number}> {
+  const r = await one<{excess: number | null; scale: number | null; cells: number}>(
+    conn,
+    `SELECT sum(power(observed - expected, 2) - variance) AS excess, sum(power(variance, 2)) AS scale, count(*)::INTEGER AS cells
+     FROM ${HORIZON_BACKTEST_CELLS}`,
+  );
+  const tau = r.excess !== null && r.scale ? Math.sqrt(Math.max(0, r.excess / r.scale)) : 0;
+  return {tau, cells: r.cells};
+}
+
+/**
+ * Writes FORECAST_QUARTERS, FORECAST (quarter × group: renewals due, start ARR, expected churn,
+ * contraction and expansion, GRR and NRR expected and at FORECAST_QUANTILES) and FORECAST_MOVERS.
+ */
+export async function writeForecast(
+  conn: DuckDBConnection,
+  asOf: string,
+  log: (m: string) => void,
+): Promise<{cells: number; tau: number}> {
+  const t0 = performance.now();
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${FORECAST_QUARTERS} AS
+     SELECT outlook_quarter AS quarter, year(max(period_through)) || '-Q' || quarter(max(period_through)) AS label,
+            min(period_after) + 1 AS first_day, max(period_through) AS last_day
+     FROM ${HORIZON_MONTHLY} WHERE outlook_quarter <= ${OUTLOOK_QUARTERS} GROUP BY ALL ORDER BY quarter`,
+  );
+  const accounts = await forecastAccounts(conn, asOf);
+  const {tau, cells: btCells} = await sharedShock(conn);
+  const cells = simulateForecast(accounts, {tau});
+  const q = FORECAST_QUANTILES.map((p) => String(Math.round(p * 100)).padStart(2, "0"));
+  const columns = {
+    quarter: "INTEGER",
+    group_kind: "VARCHAR",
+    group_value: "VARCHAR",
+    accounts: "INTEGER",
+    start_arr: "DOUBLE",
+    renewals_due: "INTEGER",
+    renewal_arr_due: "DOUBLE",
+    expected_churn_arr: "DOUBLE",
+    expected_contraction_arr: "DOUBLE",
+    expected_expansion_arr: "DOUBLE",
+    grr_expected: "DOUBLE",
+    nrr_expected: "DOUBLE",
+    ...Object.fromEntries(q.map((p) => [`grr_p${p}`, "DOUBLE"])),
+    ...Object.fromEntries(q.map((p) => [`nrr_p${p}`, "DOUBLE"])),
+  } as const;
+  await writeTable(
+    conn,
+    FORECAST,
+    columns,
+    cells.map((c) => [
+      c.quarter,
+      c.group_kind,
+      c.group_value,
+      c.accounts,
+      c.start_arr,
+      c.renewals_due,
+      c.renewal_arr_due,
+      c.expected_churn_arr,
+      c.expected_contraction_arr,
+      c.expected_expansion_arr,
+      c.grr_expected,
+      c.nrr_expected,
+      ...c.grr,
+      ...c.nrr,
+    ]),
+  );
+  // the accounts that move each quarter most: the largest expected churned ARR, with each one's
+  // share of the quarter's churn variance (ARR² · p(1 − p)): what a CSM's call on it would change
+  const movers: (string | number)[][] = [];
+  for (let k = 0; k < OUTLOOK_QUARTERS; k++) {
+    const v = (a: ForecastAccount) => a.arr * a.arr * a.churn[k]! * (1 - a.churn[k]!);
+    const total = accounts.reduce((s, a) => s + v(a), 0);
+    [...accounts]
+      .sort((a, b) => b.arr * b.churn[k]! - a.arr * a.churn[k]! || (a.customer_id < b.customer_id ? -1 : 1))
+      .slice(0, MOVERS_PER_QUARTER)
+      .forEach((a, i) =>
+        movers.push([
+          k + 1,
+          i + 1,
+          a.customer_id,
+          a.arr,
+          a.churn[k]!,
+          a.arr * a.churn[k]!,
+          total > 0 ? v(a) / total : 0,
+        ]),
+      );
+  }
+  await writeTable(
+    conn,
+    FORECAST_MOVERS,
+    {
+      quarter: "INTEGER",
+      rank: "INTEGER",
+      customer_id: "VARCHAR",
+      arr: "DOUBLE",
+      churn_probability: "DOUBLE",
+      expected_churn_arr: "DOUBLE",
+      variance_share: "DOUBLE",
+    },
+    movers,
+  );
+  log(
+    `retention forecast: ${OUTLOOK_QUARTERS} quarters × ${cells.length / OUTLOOK_QUARTERS} groups, ${FORECAST_RUNS.toLocaleString("en-US")} runs over ${accounts.length.toLocaleString("en-US")} accounts (shared shock τ = ${tau.toFixed(3)} from ${btCells} back-test cells) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return {cells: cells.length, tau};
+}
+
+/** Data-quality checks of the tables written here (loaders/quality.ts runs them with the marts'). */
+export const FORECAST_TABLE_CHECKS: readonly MartChecks[] = [
+  {
+    table: FORECAST,
+    unique: ["quarter", "group_kind", "group_value"],
+    notNull: [
+      "quarter",
+      "group_kind",
+      "group_value",
+      "start_arr",
+      "grr_expected",
+      "grr_p05",
+      "grr_p95",
+      "nrr_p05",
+      "nrr_p95",
+    ],
+    ranges: {
+      quarter: [1, OUTLOOK_QUARTERS],
+      grr_expected: [0, 1],
+      grr_p05: [0, 1],
+      grr_p95: [0, 1],
+      start_arr: [0, null],
+    },
+    minRows: OUTLOOK_QUARTERS,
+  },
+  {
+    table: FORECAST_MOVERS,
+    unique: ["quarter", "rank"],
+    notNull: ["quarter", "rank", "customer_id", "churn_probability", "expected_churn_arr"],
+    ranges: {churn_probability: [0, 1], variance_share: [0, 1]},
+  },
+];

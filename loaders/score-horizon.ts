@@ -1,0 +1,205 @@
+/**
+ * Build-time scoring with the churn horizon model (loaders/model/train-horizon.ts): each active
+ * account's churn probability in each of the next 12 months, the four calendar quarters from
+ * the current one, and before its next renewal; and its back-test against the 90-day model at
+ * the 90-day model's own back-test cutoffs.
+ */
+import type {DuckDBConnection} from "@duckdb/node-api";
+import {all, lit, run, writeTable} from "./duckdb.ts";
+import {rocAuc} from "./model/evaluation.ts";
+import type {LoadedModel} from "./model/registry.ts";
+import {HORIZON_MONTHS, horizonRowsSql} from "./model/train-horizon.ts";
+import type {MartChecks} from "./quality.ts";
+import {scoreInBatches} from "./score.ts";
+
+export const HORIZON_MONTHLY = "marts.mart_churn_horizon_months";
+export const HORIZONS = "marts.mart_churn_horizons";
+export const HORIZON_BACKTEST = "marts.horizon_backtest";
+/** The back-test's 3-month churn by cutoff × plan tier × industry: expected, its variance, observed. */
+export const HORIZON_BACKTEST_CELLS = `${HORIZON_BACKTEST}_cells`;
+/** Quarters of the outlook: the current calendar quarter (what is left of it) and the next three. */
+export const OUTLOOK_QUARTERS = 4;
+
+/**
+ * Each row of `rows` (one per account and month ahead) scored into marts.tmp_hazard_months:
+ * customer_id, months_ahead, the period, renews_in_period, hazard, and the cumulative churn
+ * through the month, 1 − Π (1 − hazard).
+ */
+async function hazards(conn: DuckDBConnection, model: LoadedModel, rows: string): Promise<void> {
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE marts.tmp_hazard_rows AS
+     SELECT *, customer_id || ':' || lpad(CAST(months_ahead AS VARCHAR), 2, '0') AS row_key FROM (${rows})`,
+  );
+  await run(conn, "CREATE OR REPLACE TABLE marts.tmp_hazards (row_key VARCHAR, hazard DOUBLE)");
+  await scoreInBatches(conn, model, "marts.tmp_hazard_rows", {explain: false, key: "row_key"}, async (s) => {
+    const app = await conn.createAppender("tmp_hazards", "marts");
+    for (let i = 0; i < s.ids.length; i++) {
+      app.appendVarchar(s.ids[i]!);
+      app.appendDouble(s.probability[i]!);
+      app.endRow();
+    }
+    app.closeSync();
+  });
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE marts.tmp_hazard_months AS
+     SELECT r.customer_id, r.months_ahead, r.period_after, r.period_through, r.renews_in_period, h.hazard,
+            1 - exp(sum(ln(1 - h.hazard)) OVER (PARTITION BY r.customer_id ORDER BY r.months_ahead)) AS churn_through
+     FROM marts.tmp_hazard_rows r JOIN marts.tmp_hazards h USING (row_key)`,
+  );
+}
+
+const DROP_TEMPS =
+  "DROP TABLE IF EXISTS marts.tmp_hazard_rows; DROP TABLE IF EXISTS marts.tmp_hazards; DROP TABLE IF EXISTS marts.tmp_hazard_months";
+
+/**
+ * Writes HORIZON_MONTHLY (account × month ahead: hazard, churn in the month, churn through it),
+ * HORIZONS (per account: each outlook quarter's churn, churn before the next renewal and over 12
+ * months), HORIZON_BACKTEST and marts.horizon_model_card.
+ */
+export async function scoreHorizons(
+  conn: DuckDBConnection,
+  model: LoadedModel,
+  asOf: string,
+  log: (m: string) => void,
+): Promise<void> {
+  const t0 = performance.now();
+  // tonight's features are the macro's as of tonight (mart_customer_churn_features)
+  await hazards(
+    conn,
+    model,
+    `SELECT f.*, p.* EXCLUDE (customer_id) FROM marts.mart_customer_churn_features f
+     JOIN marts.int_churn_periods(DATE ${lit(asOf)}, ${HORIZON_MONTHS}) p USING (customer_id)`,
+  );
+  const quarterOf = (d: string) => `(year(${d}) * 4 + quarter(${d}))`;
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${HORIZON_MONTHLY} AS
+     SELECT customer_id, months_ahead, period_after, period_through, renews_in_period,
+            ${quarterOf("period_through")} - ${quarterOf(`DATE ${lit(asOf)} + 1`)} + 1 AS outlook_quarter,
+            hazard, churn_through - coalesce(lag(churn_through) OVER (PARTITION BY customer_id ORDER BY months_ahead), 0) AS churn_in_month,
+            churn_through
+     FROM marts.tmp_hazard_months ORDER BY customer_id, months_ahead`,
+  );
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${HORIZONS} AS
+     SELECT customer_id,
+            ${Array.from({length: OUTLOOK_QUARTERS}, (_, k) => `sum(churn_in_month) FILTER (WHERE outlook_quarter = ${k + 1}) AS churn_quarter_${k + 1}`).join(",\n            ")},
+            -- through the month the next renewal falls in (or all 12 months when it is further)
+            coalesce(min(churn_through) FILTER (WHERE renews_in_period), max(churn_through)) AS churn_before_renewal,
+            min(period_through) FILTER (WHERE renews_in_period) AS renewal_month_end,
+            max(churn_through) AS churn_12_months
+     FROM ${HORIZON_MONTHLY} GROUP BY customer_id ORDER BY customer_id`,
+  );
+  const accounts = (await all<{n: number}>(conn, `SELECT count(*)::INTEGER AS n FROM ${HORIZONS}`))[0]!.n;
+  await run(conn, DROP_TEMPS);
+  await backtest(conn, model, asOf);
+  await run(conn, "CREATE OR REPLACE TABLE marts.horizon_model_card AS SELECT $1 AS card_json, $2 AS version", [
+    JSON.stringify(model.card),
+    model.card.version,
+  ]);
+  log(
+    `churn horizon model: ${accounts.toLocaleString("en-US")} accounts × ${HORIZON_MONTHS} months, and its back-test, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+}
+
+/**
+ * At each of the 90-day model's back-test cutoffs (marts.model_backtest_predictions): for every
+ * horizon of 3, 6, 9 and 12 months that has ended, the horizon model's cumulative probability
+ * against the churn that happened (AUC, mean predicted, observed); at 3 months, the 90-day
+ * model's probability against the same outcome beside it.
+ */
+async function backtest(conn: DuckDBConnection, model: LoadedModel, asOf: string): Promise<void> {
+  const columns = {
+    cutoff: "VARCHAR",
+    months: "INTEGER",
+    accounts: "INTEGER",
+    predicted: "DOUBLE",
+    observed: "DOUBLE",
+    auc: "DOUBLE",
+    churn_model_predicted: "DOUBLE",
+    churn_model_auc: "DOUBLE",
+  } as const;
+  const cutoffs = (
+    await all<{c: string}>(
+      conn,
+      "SELECT DISTINCT CAST(cutoff_date AS VARCHAR) AS c FROM marts.model_backtest_predictions ORDER BY c",
+    )
+  ).map((r) => r.c);
+  const out: (string | number | null)[][] = [];
+  // the 3-month churn of each plan tier × industry cell against its expectation (loaders/forecast.ts
+  // measures from them how much accounts churn together)
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} (cutoff DATE, plan_tier VARCHAR, industry VARCHAR, accounts INTEGER, expected DOUBLE, variance DOUBLE, observed INTEGER)`,
+  );
+  for (const c of cutoffs) {
+    // only the months that have ended: the cumulative churn through one needs only those before it
+    await hazards(conn, model, `SELECT * FROM (${horizonRowsSql(c)}) WHERE period_through <= DATE ${lit(asOf)}`);
+    for (const months of [3, 6, 9, 12]) {
+      const rows = await all<{through: number; churned: boolean; p90: number | null; ended: boolean}>(
+        conn,
+        `SELECT h.churn_through AS through, coalesce(ch.churn_date <= h.period_through, false) AS churned,
+                b.probability AS p90, h.period_through <= DATE ${lit(asOf)} AS ended
+         FROM marts.tmp_hazard_months h LEFT JOIN raw.churn_events ch USING (customer_id)
+         LEFT JOIN marts.model_backtest_predictions b ON b.customer_id = h.customer_id AND b.cutoff_date = DATE ${lit(c)}
+         WHERE h.months_ahead = ${months} ORDER BY h.customer_id`,
+      );
+      if (!rows.length || !rows[0]!.ended) continue;
+      if (months === 3)
+        await run(
+          conn,
+          `INSERT INTO ${HORIZON_BACKTEST_CELLS}
+           SELECT DATE ${lit(c)}, k.plan_tier, k.industry, count(*), sum(h.churn_through), sum(h.churn_through * (1 - h.churn_through)),
+                  count(*) FILTER (WHERE ch.churn_date <= h.period_through)
+           FROM marts.tmp_hazard_months h JOIN raw.customers k USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)
+           WHERE h.months_ahead = 3 GROUP BY ALL`,
+        );
+      const y = rows.map((r) => (r.churned ? 1 : 0));
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const with90 = rows.flatMap((r, i) => (r.p90 === null ? [] : [i]));
+      const compare = months === 3 && with90.length > 0;
+      out.push([
+        c,
+        months,
+        rows.length,
+        mean(rows.map((r) => r.through)),
+        mean(y),
+        rocAuc(
+          y,
+          rows.map((r) => r.through),
+        ),
+        compare ? mean(with90.map((i) => rows[i]!.p90!)) : null,
+        compare
+          ? rocAuc(
+              with90.map((i) => y[i]!),
+              with90.map((i) => rows[i]!.p90!),
+            )
+          : null,
+      ]);
+    }
+  }
+  await writeTable(conn, HORIZON_BACKTEST, columns, out);
+  await run(conn, `ALTER TABLE ${HORIZON_BACKTEST} ALTER cutoff TYPE DATE`);
+  await run(conn, DROP_TEMPS);
+}
+
+/** Data-quality checks of the tables written here (loaders/quality.ts runs them with the marts'). */
+export const HORIZON_TABLE_CHECKS: readonly MartChecks[] = [
+  {
+    table: HORIZON_MONTHLY,
+    unique: ["customer_id", "months_ahead"],
+    notNull: ["customer_id", "months_ahead", "period_through", "hazard", "churn_in_month", "churn_through"],
+    ranges: {months_ahead: [1, HORIZON_MONTHS], hazard: [0, 1], churn_through: [0, 1], outlook_quarter: [1, 5]},
+    rowsEqual: `(SELECT count(*) * ${HORIZON_MONTHS} FROM marts.mart_customer_churn_features)`,
+  },
+  {
+    table: HORIZONS,
+    unique: ["customer_id"],
+    notNull: ["customer_id", "churn_quarter_1", "churn_before_renewal", "churn_12_months"],
+    ranges: {churn_before_renewal: [0, 1], churn_12_months: [0, 1]},
+    rowsEqual: "(SELECT count(*) FROM marts.mart_customer_churn_features)",
+  },
+];

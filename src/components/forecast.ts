@@ -1,0 +1,214 @@
+/**
+ * Renewal forecast page: GRR and NRR per outlook quarter with their 50/80/90% intervals
+ * (src/data/forecast.json, loaders/forecast.ts), the cut by plan tier, industry, company size or
+ * CSM, the accounts that move each quarter most, and the churn horizon model's back-test.
+ */
+import * as Plot from "npm:@observablehq/plot";
+import * as Inputs from "npm:@observablehq/inputs";
+import {html} from "npm:htl";
+import {ACCENT, INK, MIN_WIDTH, MUTED, PLOT_STYLE} from "./theme.js";
+import {formatInt, formatPercent, formatUsdCompact} from "./format.js";
+
+export type Metric = "grr" | "nrr";
+export type Breakdown = "plan_tier" | "industry" | "company_size" | "csm_owner";
+export const METRIC_LABELS: Record<Metric, string> = {grr: "Gross revenue retention", nrr: "Net revenue retention"};
+export const BREAKDOWN_LABELS: Record<Breakdown, string> = {
+  plan_tier: "Plan tier",
+  industry: "Industry",
+  company_size: "Company size",
+  csm_owner: "CSM",
+};
+
+export interface Quarter {
+  quarter: number;
+  label: string;
+  first_day: string;
+  last_day: string;
+}
+
+export interface ForecastCell {
+  quarter: number;
+  group_kind: string;
+  group_value: string;
+  accounts: number;
+  start_arr: number;
+  renewals_due: number;
+  renewal_arr_due: number;
+  expected_churn_arr: number;
+  expected_contraction_arr: number;
+  expected_expansion_arr: number;
+  grr_expected: number;
+  nrr_expected: number;
+  [quantile: string]: number | string;
+}
+
+export interface Mover {
+  quarter: number;
+  rank: number;
+  customer_id: string;
+  company_name: string;
+  plan_tier: string;
+  csm_owner: string | null;
+  arr: number;
+  churn_probability: number;
+  expected_churn_arr: number;
+  variance_share: number;
+  churn_before_renewal: number;
+  renewal_date: string;
+}
+
+/** A cell's value at a quantile of the Monte Carlo (5, 10, 25, 50, 75, 90, 95). */
+export const at = (c: ForecastCell, metric: Metric, p: number): number =>
+  c[`${metric}_p${String(p).padStart(2, "0")}`] as number;
+
+/** "97.3% (95.8–98.1)": the median and the 80% interval. */
+export function withInterval(c: ForecastCell, metric: Metric): string {
+  return `${formatPercent(at(c, metric, 50))} (${formatPercent(at(c, metric, 10))}–${formatPercent(at(c, metric, 90))})`;
+}
+
+/** The portfolio's metric per quarter: the 90, 80 and 50% intervals as nested bars, the median as a tick. */
+export function forecastChart(
+  cells: readonly ForecastCell[],
+  quarters: readonly Quarter[],
+  {metric, width}: {metric: Metric; width: number},
+): SVGSVGElement | HTMLElement {
+  const label = new Map(quarters.map((q) => [q.quarter, q.label]));
+  const rows = cells
+    .filter((c) => c.group_kind === "portfolio")
+    .map((c) => ({
+      quarter: label.get(c.quarter) ?? String(c.quarter),
+      p05: at(c, metric, 5),
+      p10: at(c, metric, 10),
+      p25: at(c, metric, 25),
+      p50: at(c, metric, 50),
+      p75: at(c, metric, 75),
+      p90: at(c, metric, 90),
+      p95: at(c, metric, 95),
+      expected: metric === "grr" ? c.grr_expected : c.nrr_expected,
+    }));
+  return Plot.plot({
+    width: Math.max(width, MIN_WIDTH),
+    height: 320,
+    marginLeft: 60,
+    style: PLOT_STYLE,
+    x: {label: null, domain: rows.map((r) => r.quarter), padding: 0.4},
+    y: {label: `${METRIC_LABELS[metric]} in the quarter`, tickFormat: "%", grid: true, zero: false},
+    marks: [
+      Plot.barY(rows, {x: "quarter", y1: "p05", y2: "p95", fill: ACCENT, fillOpacity: 0.15, inset: 8}),
+      Plot.barY(rows, {x: "quarter", y1: "p10", y2: "p90", fill: ACCENT, fillOpacity: 0.25, inset: 14}),
+      Plot.barY(rows, {x: "quarter", y1: "p25", y2: "p75", fill: ACCENT, fillOpacity: 0.45, inset: 20}),
+      Plot.tickY(rows, {x: "quarter", y: "p50", stroke: INK, strokeWidth: 2}),
+      ...(metric === "nrr" ? [Plot.ruleY([1], {stroke: MUTED, strokeDasharray: "4,3"})] : []),
+      Plot.tip(
+        rows,
+        Plot.pointerX({
+          x: "quarter",
+          y: "p50",
+          title: (r: (typeof rows)[number]) =>
+            `${r.quarter}\nmedian ${formatPercent(r.p50)} · expected ${formatPercent(r.expected)}\n50%: ${formatPercent(r.p25)}–${formatPercent(r.p75)}\n80%: ${formatPercent(r.p10)}–${formatPercent(r.p90)}\n90%: ${formatPercent(r.p05)}–${formatPercent(r.p95)}`,
+        }),
+      ),
+    ],
+  });
+}
+
+/** The portfolio per quarter: renewals due, the ARR at stake and both retention figures with their 80% intervals (the chart shows the others). */
+export function quarterTable(cells: readonly ForecastCell[], quarters: readonly Quarter[]): HTMLElement {
+  const byQ = new Map(cells.filter((c) => c.group_kind === "portfolio").map((c) => [c.quarter, c]));
+  return html`<table class="sg-table" id="forecast-quarters"><thead><tr><th>Quarter</th><th class="num">Renewals due</th><th class="num">ARR renewing</th>
+    <th class="num">Expected churn</th><th class="num">Expected expansion</th><th class="num">GRR, median (80%)</th><th class="num">NRR, median (80%)</th></tr></thead><tbody>
+    ${quarters.map((q) => {
+      const c = byQ.get(q.quarter);
+      if (!c) return html``;
+      return html`<tr data-quarter=${q.label}><td><strong>${q.label}</strong>${q.quarter === 1 ? html` <span class="sg-meta">(from ${q.first_day})</span>` : ""}</td>
+        <td class="num">${formatInt(c.renewals_due)}</td><td class="num">${formatUsdCompact(c.renewal_arr_due)}</td>
+        <td class="num">${formatUsdCompact(c.expected_churn_arr + c.expected_contraction_arr)}</td><td class="num">${formatUsdCompact(c.expected_expansion_arr)}</td>
+        <td class="num">${withInterval(c, "grr")}</td><td class="num">${withInterval(c, "nrr")}</td></tr>`;
+    })}</tbody></table>` as HTMLElement;
+}
+
+/** One group per row, one quarter per column: the metric's median and 80% interval, the ARR behind it. */
+export function breakdownTable(
+  cells: readonly ForecastCell[],
+  quarters: readonly Quarter[],
+  breakdown: Breakdown,
+  metric: Metric,
+): HTMLElement {
+  const groups = [...new Set(cells.filter((c) => c.group_kind === breakdown).map((c) => c.group_value))].sort();
+  const cellOf = new Map(
+    cells.filter((c) => c.group_kind === breakdown).map((c) => [`${c.group_value}|${c.quarter}`, c]),
+  );
+  return html`<table class="sg-table" id="forecast-breakdown"><thead><tr><th>${BREAKDOWN_LABELS[breakdown]}</th><th class="num">Accounts</th><th class="num">ARR</th>
+    ${quarters.map((q) => html`<th class="num">${q.label}</th>`)}</tr></thead><tbody>
+    ${groups.map((g) => {
+      const first = cellOf.get(`${g}|1`);
+      return html`<tr data-group=${g}><td>${g}</td><td class="num">${formatInt(first?.accounts ?? 0)}</td><td class="num">${formatUsdCompact(first?.start_arr ?? 0)}</td>
+        ${quarters.map((q) => {
+          const c = cellOf.get(`${g}|${q.quarter}`);
+          return html`<td class="num">${c ? withInterval(c, metric) : "—"}</td>`;
+        })}</tr>`;
+    })}</tbody></table>` as HTMLElement;
+}
+
+/** The accounts that move a quarter most: largest expected churned ARR first, with their share of its uncertainty. */
+export function moversTable(movers: readonly Mover[]): HTMLElement {
+  return Inputs.table(movers, {
+    columns: [
+      "company_name",
+      "plan_tier",
+      "csm_owner",
+      "arr",
+      "churn_probability",
+      "expected_churn_arr",
+      "variance_share",
+      "churn_before_renewal",
+      "renewal_date",
+    ],
+    header: {
+      company_name: "Account",
+      plan_tier: "Plan",
+      csm_owner: "CSM",
+      arr: "ARR",
+      churn_probability: "Churn in quarter",
+      expected_churn_arr: "Expected churn",
+      variance_share: "Share of uncertainty",
+      churn_before_renewal: "Churn before renewal",
+      renewal_date: "Renews",
+    },
+    format: {
+      company_name: ((n: string, i: number) =>
+        html`<a href=${`./customer-360?id=${encodeURIComponent(movers[i]!.customer_id)}`}>${n}</a>`) as never,
+      arr: ((x: number) => formatUsdCompact(x)) as never,
+      churn_probability: ((x: number) => formatPercent(x)) as never,
+      expected_churn_arr: ((x: number) => formatUsdCompact(x)) as never,
+      variance_share: ((x: number) => formatPercent(x)) as never,
+      churn_before_renewal: ((x: number) => formatPercent(x)) as never,
+    },
+    width: {company_name: 190},
+    rows: 12,
+    select: false,
+  });
+}
+
+export interface HorizonBacktestRow {
+  cutoff: string;
+  months: number;
+  accounts: number;
+  predicted: number;
+  observed: number;
+  auc: number;
+  churn_model_predicted: number | null;
+  churn_model_auc: number | null;
+}
+
+/** The churn horizon model against what happened, beside the 90-day model on the same outcome. */
+export function horizonBacktestTable(rows: readonly HorizonBacktestRow[]): HTMLElement {
+  return html`<table class="sg-table" id="horizon-backtest"><thead><tr><th>From</th><th class="num">Months</th><th class="num">Accounts</th>
+    <th class="num">Expected churn</th><th class="num">Churned</th><th class="num">AUC</th><th class="num">90-day model: expected</th><th class="num">90-day model: AUC</th></tr></thead><tbody>
+    ${rows.map(
+      (r) => html`<tr><td>${r.cutoff}</td><td class="num">${r.months}</td><td class="num">${formatInt(r.accounts)}</td>
+        <td class="num">${formatPercent(r.predicted)}</td><td class="num">${formatPercent(r.observed)}</td><td class="num">${r.auc.toFixed(3)}</td>
+        <td class="num">${r.churn_model_predicted === null ? "—" : formatPercent(r.churn_model_predicted)}</td>
+        <td class="num">${r.churn_model_auc === null ? "—" : r.churn_model_auc.toFixed(3)}</td></tr>`,
+    )}</tbody></table>` as HTMLElement;
+}
