@@ -16,8 +16,10 @@ import {buildMarts, runSteps, type MartTiming} from "./marts.ts";
 import {Refresh} from "./refresh.ts";
 import {ensureModel, scoreWarehouse} from "./score.ts";
 import {scoreExpansion} from "./score-expansion.ts";
-import {scoreHorizons} from "./score-horizon.ts";
+import {scoreHorizons, writeNoHorizons} from "./score-horizon.ts";
+import {NotEnoughHistoryError} from "./model/train-horizon.ts";
 import {writeForecast} from "./forecast.ts";
+import {writeRenewalCalls} from "./renewal-calls.ts";
 import {carryOverCtas} from "./cta.ts";
 import {writePortfolioBrief} from "./brief/index.ts";
 import {briefLlmFromEnv} from "./brief/writer.ts";
@@ -217,7 +219,15 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       await model.scorer.release();
       // the churn horizon model: the months and quarters ahead, and the months to each renewal
       await timed("horizon", async () => {
-        const horizon = await ensureModel(w.conn, {dir: modelsDir, asOf, kind: "horizon", log: (m) => say("model", m)});
+        let horizon;
+        try {
+          horizon = await ensureModel(w.conn, {dir: modelsDir, asOf, kind: "horizon", log: (m) => say("model", m)});
+        } catch (e) {
+          if (!(e instanceof NotEnoughHistoryError)) throw e;
+          say("model", `${e.message}: no retention forecast tonight`);
+          await writeNoHorizons(w.conn, e.message);
+          return;
+        }
         try {
           await scoreHorizons(w.conn, horizon, asOf, (m) => say("scoring", m));
         } finally {
@@ -259,6 +269,8 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
         ({storeReadAt} = await timed("ctas", () =>
           carryOverCtas(w.conn, {previousWarehouse: finalWarehouse, asOf, store, log: (m) => say("ctas", m)}),
         ));
+        // the CSMs' calls on the upcoming renewals, beside the churn horizon model's view
+        await timed("calls", () => writeRenewalCalls(w.conn, store, asOf, (m) => say("forecast", m)));
       } finally {
         await store.close();
       }

@@ -10,6 +10,7 @@ import {SCORE_TABLE_CHECKS} from "./score.ts";
 import {EXPANSION_TABLE_CHECKS} from "./score-expansion.ts";
 import {HORIZON_TABLE_CHECKS} from "./score-horizon.ts";
 import {FORECAST_TABLE_CHECKS} from "./forecast.ts";
+import {RENEWAL_CALL_CHECKS} from "./renewal-calls.ts";
 import {SQL_STEPS, type Phase} from "./sql/steps.ts";
 
 export interface MartChecks {
@@ -30,6 +31,7 @@ export const MART_CHECKS: readonly MartChecks[] = [
   ...EXPANSION_TABLE_CHECKS,
   ...HORIZON_TABLE_CHECKS,
   ...FORECAST_TABLE_CHECKS,
+  ...RENEWAL_CALL_CHECKS,
 ];
 
 /** The checks of one phase's SQL steps. */

@@ -11,9 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {build} from "../loaders/build.ts";
 import {all, lit, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {buildMarts, loadRules, runSteps} from "../loaders/marts.ts";
-import {calibrate} from "../loaders/model/calibration.ts";
 import {toRowMajor} from "../loaders/model/dataset.ts";
-import {predictRaw} from "../loaders/model/gbt.ts";
 import {loadModel, modelFiles, saveModel} from "../loaders/model/registry.ts";
 import {
   buildTrainingSnapshots,
@@ -24,8 +22,8 @@ import {
   type TrainedModel,
 } from "../loaders/model/train.ts";
 import {readDataset} from "../loaders/model/table.ts";
-import {createExplainer} from "../loaders/model/treeshap.ts";
 import {generateSynthetic} from "../loaders/synthetic/generate.ts";
+import {expectOnnxParityAndShapAdditivity} from "./helpers/model-checks.ts";
 import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/test-warehouse.ts";
 
 const work: string[] = [];
@@ -125,19 +123,7 @@ describe("training and scoring", () => {
         [],
       );
       expect(data.nRows).toBeGreaterThan(500);
-      const onnx = await m.scorer.score(toRowMajor(data), data.nRows);
-      const ts = calibrate(trained.calibration, predictRaw(trained.gbt, data));
-      let worst = 0;
-      for (let i = 0; i < data.nRows; i++) worst = Math.max(worst, Math.abs(onnx.probability[i]! - ts[i]!));
-      expect(worst).toBeLessThan(1e-5);
-      const e = createExplainer(trained.gbt).explainBatch(data);
-      const F = data.features.length;
-      const expected = createExplainer(trained.gbt).expectedValue;
-      for (let i = 0; i < data.nRows; i += 37) {
-        let sum = expected;
-        for (let j = 0; j < F; j++) sum += e.shap[i * F + j]!;
-        expect(Math.abs(sum - onnx.raw[i]!)).toBeLessThan(1e-3);
-      }
+      await expectOnnxParityAndShapAdditivity(trained, m, data, 37);
     } finally {
       await m.scorer.release();
     }

@@ -6,7 +6,8 @@
 import {dirname, join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {all, one, openWarehouse} from "../loaders/duckdb.ts";
-import {FORECAST_QUANTILES, simulateForecast, type ForecastAccount} from "../loaders/forecast.ts";
+import {simulateForecast, type ForecastAccount} from "../loaders/forecast.ts";
+import {FORECAST_QUANTILES} from "../loaders/forecast-tables.ts";
 import {makeRng} from "../loaders/model/rng.ts";
 import type {ApiServer} from "../server/serve-api.ts";
 import {startTestApi} from "./helpers/test-api.ts";

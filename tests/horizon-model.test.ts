@@ -10,9 +10,6 @@ import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {all, one, openWarehouse, type Warehouse} from "../loaders/duckdb.ts";
 import {buildMarts, loadRules, runSteps} from "../loaders/marts.ts";
-import {calibrate} from "../loaders/model/calibration.ts";
-import {toRowMajor} from "../loaders/model/dataset.ts";
-import {predictRaw} from "../loaders/model/gbt.ts";
 import {loadModel, modelFiles, saveModel} from "../loaders/model/registry.ts";
 import {readDataset} from "../loaders/model/table.ts";
 import {
@@ -24,8 +21,8 @@ import {
   trainHorizonModel,
 } from "../loaders/model/train-horizon.ts";
 import type {TrainedModel} from "../loaders/model/train.ts";
-import {createExplainer} from "../loaders/model/treeshap.ts";
 import {generateSynthetic} from "../loaders/synthetic/generate.ts";
+import {expectOnnxParityAndShapAdditivity} from "./helpers/model-checks.ts";
 import {ensureTestWarehouse} from "./helpers/test-warehouse.ts";
 
 const work: string[] = [];
@@ -137,19 +134,7 @@ describe("training and scoring", () => {
         `(SELECT * FROM ${HORIZON_SNAPSHOTS} ORDER BY as_of_date, customer_id, months_ahead LIMIT 3000)`,
         m.features,
       );
-      const onnx = await m.scorer.score(toRowMajor(data), data.nRows);
-      const ts = calibrate(trained.calibration, predictRaw(trained.gbt, data));
-      let worst = 0;
-      for (let i = 0; i < data.nRows; i++) worst = Math.max(worst, Math.abs(onnx.probability[i]! - ts[i]!));
-      expect(worst).toBeLessThan(1e-5);
-      const explainer = createExplainer(trained.gbt);
-      const e = explainer.explainBatch(data);
-      const F = data.features.length;
-      for (let i = 0; i < data.nRows; i += 29) {
-        let sum = explainer.expectedValue;
-        for (let j = 0; j < F; j++) sum += e.shap[i * F + j]!;
-        expect(Math.abs(sum - onnx.raw[i]!)).toBeLessThan(1e-3);
-      }
+      await expectOnnxParityAndShapAdditivity(trained, m, data, 29);
     } finally {
       await m.scorer.release();
     }

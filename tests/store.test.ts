@@ -115,6 +115,41 @@ describe.each([
     return {store, setting};
   }
 
+  it("renewal calls: the newest call on each renewal counts, every call stays on record, bad input is named", async () => {
+    const {store} = await fresh();
+    await store.recordRenewalCall({customer_id: "C1", renewal_date: "2026-09-30", call: "likely"}, ana, NOW);
+    await store.recordRenewalCall(
+      {customer_id: "C1", renewal_date: "2026-09-30", call: "at_risk", note: "  budget freeze  "},
+      lead,
+      new Date(NOW.getTime() + 60_000),
+    );
+    await store.recordRenewalCall({customer_id: "C2", renewal_date: "2026-08-31", call: "commit"}, ana, NOW);
+    // a call on the renewal after it is another renewal's
+    await store.recordRenewalCall({customer_id: "C2", renewal_date: "2027-08-31", call: "lost"}, ana, NOW);
+    const latest = await store.latestRenewalCalls(["C1", "C2", "C3"]);
+    expect(latest.map((c) => [c.customer_id, c.renewal_date, c.call, c.note, c.actor])).toEqual([
+      ["C1", "2026-09-30", "at_risk", "budget freeze", "lee"],
+      ["C2", "2026-08-31", "commit", null, "ana"],
+      ["C2", "2027-08-31", "lost", null, "ana"],
+    ]);
+    expect((await store.latestRenewalCalls()).length).toBe(3);
+    expect((await store.latestRenewalCalls([])).length).toBe(0);
+    const history = await store.renewalCallHistory("C1");
+    expect(history.map((c) => [c.call, c.role, c.at])).toEqual([
+      ["likely", "csm", NOW.toISOString()],
+      ["at_risk", "lead", new Date(NOW.getTime() + 60_000).toISOString()],
+    ]);
+    const problems = await problemsOf(
+      store.recordRenewalCall(
+        {customer_id: "", renewal_date: "2026-02-30", call: "maybe" as never, note: "x".repeat(1001)},
+        build,
+        NOW,
+      ),
+    );
+    expect(problems.map((p) => p.field).sort()).toEqual(["actor.role", "call", "customer_id", "note", "renewal_date"]);
+    expect((await store.renewalCallHistory("")).length).toBe(0);
+  });
+
   it("opens the engine its setting names", async () => {
     const {store} = await fresh();
     expect(store.kind).toBe(engine.name);
@@ -124,14 +159,14 @@ describe.each([
     const setting = await engine.fresh();
     const a = await open(setting);
     const b = await open(setting);
-    expect(await a.migrate()).toEqual(["0001_cta_work", "0002_assistant_feedback"]);
+    expect(await a.migrate()).toEqual(["0001_cta_work", "0002_assistant_feedback", "0003_renewal_calls"]);
     expect(await a.migrate()).toEqual([]);
     expect(await b.migrate()).toEqual([]);
     // two handles migrating a new database at the same moment: it is applied exactly once
     const setting2 = await engine.fresh();
     const [c, d] = [await open(setting2), await open(setting2)];
     const applied = (await Promise.all([c.migrate(), d.migrate()])).flat();
-    expect(applied).toEqual(["0001_cta_work", "0002_assistant_feedback"]);
+    expect(applied).toEqual(["0001_cta_work", "0002_assistant_feedback", "0003_renewal_calls"]);
     expect(await c.ctaStates()).toEqual([]);
   });
 

@@ -29,6 +29,11 @@ import {detectFeatures, readDataset} from "./table.ts";
 import {fitAndPackage, labelsOf, type TrainedModel, type WarehouseTrainOptions} from "./train.ts";
 import {config} from "../../src/rules/config.ts";
 
+/** The data holds too little history to train the horizon model: the build goes on without it. */
+export class NotEnoughHistoryError extends Error {
+  override name = "NotEnoughHistoryError";
+}
+
 /** Months ahead the horizon model gives (four quarters from any day). */
 export const HORIZON_MONTHS = 12;
 export const HORIZON_LABEL = "churned_in_period";
@@ -126,7 +131,7 @@ export async function trainHorizonModel(conn: DuckDBConnection, opts: WarehouseT
   const test = await part(`period_through > ${d(split.valid)}`);
   for (const [name, p] of Object.entries({train, valid, test}))
     if (p.data.nRows < 100 || p.y.reduce((a, b) => a + b, 0) < 5)
-      throw new Error(
+      throw new NotEnoughHistoryError(
         `not enough history to train the churn horizon model: its ${name} months (outcomes through ${split.train}, ${split.valid}, ${split.test}) hold ${p.data.nRows} rows with ${p.y.reduce((a, b) => a + b, 0)} churn(s); about 18 months of history are needed`,
       );
   log(

@@ -59,12 +59,27 @@ export interface SummaryFeedbackTable {
   at: string;
 }
 
+/** A CSM's call on a renewal (0003): append-only, the latest per (customer_id, renewal_date) counts. */
+export interface RenewalCallTable {
+  /** PostgreSQL returns its bigint as a string */
+  id: Generated<number | string>;
+  customer_id: string;
+  renewal_date: string;
+  call: string;
+  note: string | null;
+  actor: string;
+  role: string;
+  via: string;
+  at: string;
+}
+
 export interface StoreDatabase {
   cta_state: CtaStateTable;
   audit_log: AuditLogTable;
   capacity_override: CapacityOverrideTable;
   summary_log: SummaryLogTable;
   summary_feedback: SummaryFeedbackTable;
+  renewal_call: RenewalCallTable;
 }
 
 export type Engine = "sqlite" | "postgres";
@@ -263,11 +278,46 @@ async function rebuildSqliteAuditLog(db: Kysely<unknown>, entities: string[], ac
       .execute(db);
 }
 
+/**
+ * 0003 (issue #17): the CSMs' calls on renewals. Append-only — a call is its own record of who
+ * called what and when, so it needs no audit row; a newer call supersedes the older. The lists are
+ * written out here (see 0002).
+ */
+function renewalCalls(engine: Engine): Migration {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable("renewal_call")
+        .addColumn("id", engine === "postgres" ? "bigserial" : "integer", (c) =>
+          engine === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn("customer_id", "text", (c) => c.notNull())
+        .addColumn("renewal_date", "text", (c) => c.notNull())
+        .addColumn("call", "text", (c) => c.notNull().check(oneOf("call", ["commit", "likely", "at_risk", "lost"])))
+        .addColumn("note", "text")
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull().check(oneOf("role", ["csm", "lead", "admin"])))
+        .addColumn("via", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("renewal_call_account")
+        .on("renewal_call")
+        .columns(["customer_id", "renewal_date", "id"])
+        .execute();
+    },
+  };
+}
+
 /** The migrations in order; names sort in application order (the Migrator checks it). */
 export function migrationProvider(engine: Engine): MigrationProvider {
   return {
     async getMigrations() {
-      return {"0001_cta_work": initial(engine), "0002_assistant_feedback": assistantFeedback(engine)};
+      return {
+        "0001_cta_work": initial(engine),
+        "0002_assistant_feedback": assistantFeedback(engine),
+        "0003_renewal_calls": renewalCalls(engine),
+      };
     },
   };
 }

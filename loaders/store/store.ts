@@ -10,6 +10,7 @@ import {
   type AuditLogTable,
   type CtaStateTable,
   type Engine,
+  type RenewalCallTable,
   type StoreDatabase,
   type SummaryFeedbackTable,
   type SummaryLogTable,
@@ -27,11 +28,20 @@ import {
   type CtaWorkStatus,
   type FeedbackVerdict,
   type OperationalStore,
+  type RenewalCall,
+  type RenewalCallKind,
   type SummaryFeedback,
   type SummaryRecord,
 } from "./types.ts";
 import {errorText} from "./dialects.ts";
-import {checkCapacity, checkCtaChange, checkSince, checkSummaryFeedback, checkSummaryRecord} from "./validate.ts";
+import {
+  checkCapacity,
+  checkCtaChange,
+  checkRenewalCall,
+  checkSince,
+  checkSummaryFeedback,
+  checkSummaryRecord,
+} from "./validate.ts";
 
 /** ids per IN (…) list: far below SQLite's and PostgreSQL's bound-parameter limits */
 const IDS_PER_QUERY = 500;
@@ -66,6 +76,19 @@ function toState(row: Selectable<CtaStateTable>): CtaState {
     status: row.status as CtaWorkStatus,
     priority_rank_at_change: row.priority_rank_at_change === null ? null : Number(row.priority_rank_at_change),
     version: Number(row.version),
+  };
+}
+
+function toRenewalCall(row: Selectable<RenewalCallTable>): RenewalCall {
+  return {
+    id: Number(row.id),
+    customer_id: row.customer_id,
+    renewal_date: row.renewal_date,
+    call: row.call as RenewalCallKind,
+    note: row.note,
+    actor: row.actor,
+    role: row.role as RenewalCall["role"],
+    at: row.at,
   };
 }
 
@@ -455,6 +478,68 @@ export class KyselyStore implements OperationalStore {
             : 1,
       );
     });
+  }
+
+  async recordRenewalCall(
+    input: {customer_id: string; renewal_date: string; call: RenewalCallKind; note?: string | null},
+    actor: Actor,
+    now: Date = new Date(),
+  ): Promise<RenewalCall> {
+    const c = checkRenewalCall(input, actor);
+    const at = now.toISOString();
+    return this.write(async () => {
+      const row = await this.db
+        .insertInto("renewal_call")
+        .values({...c, actor: actor.name, role: actor.role, via: actor.via, at})
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toRenewalCall(row);
+    });
+  }
+
+  async latestRenewalCalls(customerIds?: readonly string[]): Promise<RenewalCall[]> {
+    return this.named(async () => {
+      const out: RenewalCall[] = [];
+      const chunks = customerIds
+        ? Array.from({length: Math.ceil(customerIds.length / IDS_PER_QUERY)}, (_, k) =>
+            customerIds.slice(k * IDS_PER_QUERY, (k + 1) * IDS_PER_QUERY),
+          )
+        : [null];
+      for (const ids of chunks) {
+        if (ids && !ids.length) continue;
+        let q = this.db
+          .selectFrom("renewal_call as r")
+          .selectAll("r")
+          // the newest call on each (account, renewal)
+          .where(({not, exists, selectFrom}) =>
+            not(
+              exists(
+                selectFrom("renewal_call as n")
+                  .select("n.id")
+                  .whereRef("n.customer_id", "=", "r.customer_id")
+                  .whereRef("n.renewal_date", "=", "r.renewal_date")
+                  .whereRef("n.id", ">", "r.id"),
+              ),
+            ),
+          );
+        if (ids) q = q.where("r.customer_id", "in", ids);
+        out.push(...(await q.execute()).map(toRenewalCall));
+      }
+      return sortedBy(out, (r) => `${r.customer_id}\u0000${r.renewal_date}`);
+    });
+  }
+
+  async renewalCallHistory(customerId: string): Promise<RenewalCall[]> {
+    return this.named(async () =>
+      (
+        await this.db
+          .selectFrom("renewal_call")
+          .selectAll()
+          .where("customer_id", "=", customerId)
+          .orderBy("id")
+          .execute()
+      ).map(toRenewalCall),
+    );
   }
 
   async close(): Promise<void> {

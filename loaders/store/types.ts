@@ -137,6 +137,26 @@ export interface AssistantQualityRow {
   accurate: number;
 }
 
+/**
+ * A CSM's call on an account's renewal (issue #17): the forecast shows it beside the model's
+ * view. Calls are never edited: a newer call on the same renewal supersedes the older, and the
+ * older stays as the record of who called what and when.
+ */
+export const RENEWAL_CALLS = ["commit", "likely", "at_risk", "lost"] as const;
+export type RenewalCallKind = (typeof RENEWAL_CALLS)[number];
+export interface RenewalCall {
+  id: number;
+  customer_id: string;
+  /** the renewal the call is about, YYYY-MM-DD */
+  renewal_date: string;
+  call: RenewalCallKind;
+  note: string | null;
+  actor: string;
+  role: ActorRole;
+  /** ISO time */
+  at: string;
+}
+
 export interface OperationalStore {
   readonly kind: "sqlite" | "postgres";
   /** versioned migrations, returns those applied now */
@@ -172,6 +192,16 @@ export interface OperationalStore {
   ): Promise<SummaryFeedback>;
   /** per ISO week × generator × audience, oldest week first; `since` (a date or ISO time) keeps summaries made at or after it */
   assistantQuality(opts?: {since?: string}): Promise<AssistantQualityRow[]>;
+  /** records a person's call on a renewal; throws StoreInputError for bad input */
+  recordRenewalCall(
+    input: {customer_id: string; renewal_date: string; call: RenewalCallKind; note?: string | null},
+    actor: Actor,
+    now?: Date,
+  ): Promise<RenewalCall>;
+  /** the latest call on each (account, renewal), of the given accounts (all when omitted) */
+  latestRenewalCalls(customerIds?: readonly string[]): Promise<RenewalCall[]>;
+  /** every call on an account's renewals, oldest first */
+  renewalCallHistory(customerId: string): Promise<RenewalCall[]>;
   close(): Promise<void>;
 }
 

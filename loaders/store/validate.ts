@@ -9,6 +9,7 @@ import {
   ACTOR_VIAS,
   CTA_STATUSES,
   FEEDBACK_VERDICTS,
+  RENEWAL_CALLS,
   StoreInputError,
   SUMMARY_AUDIENCES,
   SUMMARY_GENERATORS,
@@ -18,6 +19,7 @@ import {
   type CtaChange,
   type FeedbackVerdict,
   type InputProblem,
+  type RenewalCallKind,
   type SummaryRecord,
 } from "./types.ts";
 
@@ -229,4 +231,36 @@ export function checkSince(since: string | undefined): string | undefined {
   throw new StoreInputError([
     {field: "since", message: `must be a date YYYY-MM-DD or an ISO time (got ${JSON.stringify(since)})`},
   ]);
+}
+
+/** The longest note a renewal call may carry (characters). */
+export const RENEWAL_NOTE_MAX_CHARS = 1000;
+
+/** A renewal call as the store takes it: a person's, on a real date, one of RENEWAL_CALLS. */
+export function checkRenewalCall(
+  input: {customer_id: string; renewal_date: string; call: RenewalCallKind; note?: string | null},
+  actor: Actor,
+): {customer_id: string; renewal_date: string; call: RenewalCallKind; note: string | null} {
+  const problems = actorProblems(actor);
+  const add = (field: string, message: string) => problems.push({field, message});
+  if (actor?.role === "system")
+    add("actor.role", "the build does not call renewals: a person (csm, lead or admin) does");
+  if (typeof input !== "object" || input === null) {
+    add("call", "must be an object");
+    throw new StoreInputError(problems);
+  }
+  if (!isName(input.customer_id)) add("customer_id", "must be a customer id");
+  if (typeof input.renewal_date !== "string" || !isCalendarDate(input.renewal_date))
+    add("renewal_date", "must be a date YYYY-MM-DD");
+  if (!oneOf(RENEWAL_CALLS, input.call))
+    add("call", `must be one of ${RENEWAL_CALLS.join(", ")} (got ${JSON.stringify(input.call)?.slice(0, 40)})`);
+  let note: string | null = null;
+  if (input.note !== undefined && input.note !== null) {
+    if (typeof input.note !== "string") add("note", "must be text, or null");
+    else if (chars(input.note.trim()) > RENEWAL_NOTE_MAX_CHARS)
+      add("note", `may be at most ${RENEWAL_NOTE_MAX_CHARS} characters`);
+    else note = input.note.trim() || null;
+  }
+  if (problems.length) throw new StoreInputError(problems);
+  return {customer_id: input.customer_id, renewal_date: input.renewal_date, call: input.call, note};
 }

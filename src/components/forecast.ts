@@ -8,6 +8,7 @@ import * as Inputs from "npm:@observablehq/inputs";
 import {html} from "npm:htl";
 import {ACCENT, INK, MIN_WIDTH, MUTED, PLOT_STYLE} from "./theme.js";
 import {formatInt, formatPercent, formatUsdCompact} from "./format.js";
+import {API_KEY_STORAGE, type LiveApi} from "./live-api.js";
 
 export type Metric = "grr" | "nrr";
 export type Breakdown = "plan_tier" | "industry" | "company_size" | "csm_owner";
@@ -63,6 +64,8 @@ export const at = (c: ForecastCell, metric: Metric, p: number): number =>
 
 /** "97.3% (95.8–98.1)": the median and the 80% interval. */
 export function withInterval(c: ForecastCell, metric: Metric): string {
+  // null for a group with no ARR at the quarter's start
+  if (typeof at(c, metric, 50) !== "number") return "—";
   return `${formatPercent(at(c, metric, 50))} (${formatPercent(at(c, metric, 10))}–${formatPercent(at(c, metric, 90))})`;
 }
 
@@ -211,4 +214,111 @@ export function horizonBacktestTable(rows: readonly HorizonBacktestRow[]): HTMLE
         <td class="num">${r.churn_model_predicted === null ? "—" : formatPercent(r.churn_model_predicted)}</td>
         <td class="num">${r.churn_model_auc === null ? "—" : r.churn_model_auc.toFixed(3)}</td></tr>`,
     )}</tbody></table>` as HTMLElement;
+}
+
+export interface CallsRow {
+  quarter: number;
+  renewals: number;
+  arr: number;
+  called: number;
+  called_arr: number;
+  commit_arr: number;
+  likely_arr: number;
+  at_risk_arr: number;
+  lost_arr: number;
+  model_churn_called_arr: number;
+  disagreements: number;
+  due: number;
+}
+
+/** Per quarter: the renewals, how many the CSMs have called and how, against the model's churn on the same renewals. */
+export function callsTable(rows: readonly CallsRow[], quarters: readonly Quarter[]): HTMLElement {
+  const label = new Map(quarters.map((q) => [q.quarter, q.label]));
+  return html`<table class="sg-table" id="forecast-calls"><thead><tr><th>Quarter</th><th class="num">Renewals</th><th class="num">Called</th>
+    <th class="num">Commit</th><th class="num">Likely</th><th class="num">At risk</th><th class="num">Lost</th>
+    <th class="num">Model: churn of the called</th><th class="num">Disagree</th><th class="num">Due a call</th></tr></thead><tbody>
+    ${rows.map(
+      (
+        r,
+      ) => html`<tr data-quarter=${label.get(r.quarter) ?? r.quarter}><td><strong>${label.get(r.quarter) ?? r.quarter}</strong></td>
+        <td class="num">${formatInt(r.renewals)} · ${formatUsdCompact(r.arr)}</td><td class="num">${formatInt(r.called)} · ${formatUsdCompact(r.called_arr)}</td>
+        <td class="num">${formatUsdCompact(r.commit_arr)}</td><td class="num">${formatUsdCompact(r.likely_arr)}</td>
+        <td class="num">${formatUsdCompact(r.at_risk_arr)}</td><td class="num">${formatUsdCompact(r.lost_arr)}</td>
+        <td class="num">${formatUsdCompact(r.model_churn_called_arr)}</td><td class="num">${formatInt(r.disagreements)}</td><td class="num">${formatInt(r.due)}</td></tr>`,
+    )}</tbody></table>` as HTMLElement;
+}
+
+export interface CallRow {
+  customer_id: string;
+  company_name?: string;
+  csm_owner: string | null;
+  renewal_date: string;
+  arr: number;
+  call: string | null;
+  churn_before_renewal: number;
+  disagreement: string | null;
+  call_due?: boolean;
+  called_by: string | null;
+  called_at: string | null;
+}
+
+const CALL_LABELS: Record<string, string> = {commit: "Commit", likely: "Likely", at_risk: "At risk", lost: "Lost"};
+const DISAGREEMENT_LABELS: Record<string, string> = {
+  hopeful: "CSM more hopeful than the model",
+  worried: "CSM more worried than the model",
+};
+
+/** Renewals where the CSM's call and the model disagree (or any list of renewals with their calls). */
+export function callList(rows: readonly CallRow[], id = "forecast-disagreements"): HTMLElement {
+  if (!rows.length) return html`<p class="sg-meta" id=${id}>None.</p>` as HTMLElement;
+  return html`<table class="sg-table" id=${id}><thead><tr><th>Account</th><th>CSM</th><th>Renews</th><th class="num">ARR</th><th>Call</th>
+    <th class="num">Model: churn before renewal</th><th>Where they differ</th><th>Called by</th></tr></thead><tbody>
+    ${rows.slice(0, 50).map(
+      (
+        r,
+      ) => html`<tr data-customer=${r.customer_id}><td><a href=${`./customer-360?id=${encodeURIComponent(r.customer_id)}`}>${r.company_name ?? r.customer_id}</a></td>
+        <td>${r.csm_owner ?? "—"}</td><td>${r.renewal_date}</td><td class="num">${formatUsdCompact(r.arr)}</td>
+        <td>${r.call ? CALL_LABELS[r.call] : r.call_due ? html`<strong>due</strong>` : "—"}</td><td class="num">${formatPercent(r.churn_before_renewal)}</td>
+        <td>${r.disagreement ? DISAGREEMENT_LABELS[r.disagreement] : ""}</td><td>${r.called_by ?? ""}</td></tr>`,
+    )}</tbody></table>` as HTMLElement;
+}
+
+/**
+ * Record a call live through the API: an account id, the call and a note. Shows the API's
+ * answer; the forecast's tables show the call after the next build, `GET /renewals/calls` at once.
+ */
+export function callForm(api: LiveApi | {unavailable: string}, onSaved: () => void = () => {}): HTMLElement {
+  if ("unavailable" in api)
+    return html`<p class="sg-callout" id="call-form" data-state="unavailable">Recording calls is <strong>unavailable</strong>: ${api.unavailable}.</p>` as HTMLElement;
+  const account =
+    html`<input name="account" placeholder="Account id (e.g. C000123)" aria-label="Account id" required>` as HTMLInputElement;
+  const call =
+    html`<select name="call" aria-label="Call">${Object.entries(CALL_LABELS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select>` as HTMLSelectElement;
+  const note =
+    html`<input name="note" placeholder="Note (optional)" aria-label="Note" maxlength="1000" size="40">` as HTMLInputElement;
+  const key =
+    html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem(API_KEY_STORAGE) ?? ""}>` as HTMLInputElement;
+  key.onchange = () => sessionStorage.setItem(API_KEY_STORAGE, key.value);
+  const status = html`<span class="sg-meta" id="call-form-status"></span>` as HTMLElement;
+  const form =
+    html`<form id="call-form" data-state="live">${account} ${call} ${note} <button type="submit">Record call</button> ${key} ${status}</form>` as HTMLFormElement;
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    status.textContent = "Saving…";
+    try {
+      const saved = await api.call<{renewal_date: string; call: string}>(
+        `renewals/${encodeURIComponent(account.value.trim())}/call`,
+        {
+          method: "POST",
+          body: {call: call.value, note: note.value.trim() || null},
+        },
+      );
+      status.textContent = `Recorded: ${CALL_LABELS[saved.call]} on the renewal of ${saved.renewal_date}.`;
+      note.value = "";
+      onSaved();
+    } catch (err) {
+      status.textContent = `Not recorded: ${(err as Error).message}`;
+    }
+  };
+  return form;
 }

@@ -319,6 +319,19 @@ export const config = {
     expectedUpliftShare: 0.3,
   },
 
+  /**
+   * The CSMs' calls on renewals (commit, likely, at risk, lost) beside the churn horizon model's
+   * churn before the renewal, as the renewal checkpoint reviews use them.
+   */
+  renewalCalls: {
+    /** a commit or likely call on a renewal the model gives at least this churn before it: the CSM is more hopeful than the model */
+    hopefulAbove: 0.25,
+    /** an at-risk or lost call on a renewal the model gives less than this: the CSM is more worried than the model */
+    worriedBelow: 0.05,
+    /** the checkpoint reviews, in days before the renewal: a call is due by each, and one made before it is stale after it */
+    checkpointsDays: [180, 90],
+  },
+
   /** Propensity quadrant rules. */
   quadrant: {
     highChurn: 0.5,
@@ -553,6 +566,14 @@ export function validateConfig(c: Config = config): string[] {
   if (probs.some((b, i) => i > 0 && b >= probs[i - 1]!) || probs.at(-1) !== 0)
     problems.push(`config.modelTiers: minProbability must strictly decrease and end at 0 (got ${probs.join(", ")})`);
   if (!(c.quadrant.lowChurn < c.quadrant.highChurn)) problems.push("config.quadrant: lowChurn must be below highChurn");
+  const rc = c.renewalCalls;
+  if (!(rc.worriedBelow >= 0 && rc.worriedBelow < rc.hopefulAbove && rc.hopefulAbove <= 1))
+    problems.push("config.renewalCalls: worriedBelow must be ≥ 0 and below hopefulAbove, which must be ≤ 1");
+  if (
+    !rc.checkpointsDays.length ||
+    rc.checkpointsDays.some((d, i) => !(Number.isInteger(d) && d > 0 && (i === 0 || d < rc.checkpointsDays[i - 1]!)))
+  )
+    problems.push("config.renewalCalls.checkpointsDays: whole days > 0, furthest first");
   if (!(c.quadrant.lowExpansion < c.quadrant.highExpansion))
     problems.push("config.quadrant: lowExpansion must be below highExpansion");
   if (!(c.uplift.effectiveness > 0 && c.uplift.effectiveness <= 1))

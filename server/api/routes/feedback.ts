@@ -34,13 +34,16 @@ export function raterOf(p: Principal, keysConfigured: boolean): Actor {
 }
 
 /**
- * The reason as it may be stored: emails, phone numbers, links and card numbers replaced, text
+ * The reason (or a renewal call's note) as it may be stored: emails, phone numbers, links and card numbers replaced, text
  * that reads like instructions removed (pii.ts sanitizeFreeText). Personal data it does not
  * replace (an IP address, an IBAN) drops the whole reason: nothing personal is ever stored.
  */
-export function cleanReason(reason: string | null | undefined): string | null {
+export function cleanReason(
+  reason: string | null | undefined,
+  maxChars: number = rules.assistant.feedbackReasonMaxChars,
+): string | null {
   if (reason === undefined || reason === null || reason.trim() === "") return null;
-  const {text} = sanitizeFreeText(reason, rules.assistant.feedbackReasonMaxChars);
+  const {text} = sanitizeFreeText(reason, maxChars);
   if (scanText(text).length) return "[removed: personal data]";
   return text === "" ? null : text;
 }

@@ -3,7 +3,13 @@ import type {ApiApp, ApiDeps} from "../env.ts";
 import {ApiError} from "../problem.ts";
 import {problem} from "../schemas.ts";
 import {COMMON_RESPONSES} from "./responses.ts";
-import {FORECAST_GROUPS, MOVERS_PER_QUARTER} from "../../../loaders/forecast.ts";
+import {FORECAST_GROUPS, MOVERS_PER_QUARTER} from "../../../loaders/forecast-tables.ts";
+import {renewalCallView, UPCOMING_RENEWALS_SQL, type UpcomingRenewal} from "../../../loaders/renewal-calls.ts";
+import {RENEWAL_NOTE_MAX_CHARS} from "../../../loaders/store/validate.ts";
+import {RENEWAL_CALLS, StoreInputError} from "../../../loaders/store/types.ts";
+import {CustomerIdParam} from "../schemas.ts";
+import {invalid, notFound} from "../problem.ts";
+import {cleanReason, raterOf} from "./feedback.ts";
 
 const GROUPS = ["portfolio", ...FORECAST_GROUPS] as const;
 const pct = (p: number) => String(Math.round(p * 100)).padStart(2, "0");
@@ -70,8 +76,192 @@ export const ForecastSchema = z
 
 type Row = Record<string, number | string>;
 
+export const RenewalCallRequestSchema = z
+  .object({
+    call: z.enum(RENEWAL_CALLS, {message: `must be one of ${RENEWAL_CALLS.join(", ")}`}),
+    note: z
+      .string()
+      .max(RENEWAL_NOTE_MAX_CHARS, {message: `may be at most ${RENEWAL_NOTE_MAX_CHARS} characters`})
+      .nullish(),
+  })
+  .strict()
+  .openapi("RenewalCallRequest");
+
+const RenewalCallSchema = z
+  .object({
+    id: z.number(),
+    customer_id: z.string(),
+    renewal_date: z.string(),
+    call: z.enum(RENEWAL_CALLS),
+    note: z.string().nullable(),
+    actor: z.string(),
+    role: z.string(),
+    at: z.string(),
+  })
+  .openapi("RenewalCall");
+
+export const RenewalCallsQuery = z.object({
+  quarter: z.coerce
+    .number({message: "must be an outlook quarter, 1 to 4"})
+    .int({message: "must be an outlook quarter, 1 to 4"})
+    .min(1, {message: "must be an outlook quarter, 1 to 4"})
+    .max(4, {message: "must be an outlook quarter, 1 to 4"})
+    .optional(),
+  owner: z.string().min(1).max(200).optional().openapi({description: "the CSM as the CRM spells them"}),
+  only: z.enum(["disagreements", "due"], {message: "must be disagreements or due"}).optional().openapi({
+    description: "disagreements: where the call and the model disagree; due: renewals due a call at their checkpoint",
+  }),
+});
+
+const RenewalViewSchema = z
+  .object({
+    data: z.object({built_at: z.string(), as_of: z.string()}),
+    renewals: z.array(
+      z.object({
+        customer_id: z.string(),
+        company_name: z.string(),
+        renewal_date: z.string(),
+        outlook_quarter: z.number(),
+        arr: z.number(),
+        csm_owner: z.string().nullable(),
+        churn_before_renewal: z.number(),
+        call: z.enum(RENEWAL_CALLS).nullable(),
+        called_by: z.string().nullable(),
+        called_at: z.string().nullable(),
+        disagreement: z.enum(["hopeful", "worried"]).nullable(),
+        checkpoint_days: z.number().nullable(),
+        call_due: z.boolean(),
+      }),
+    ),
+  })
+  .openapi("RenewalCalls");
+
 /** GET /forecast: tonight's retention forecast (loaders/forecast.ts), as the Renewal forecast page shows it. */
-export function forecastRoutes(app: ApiApp, {warehouse}: ApiDeps): void {
+export function forecastRoutes(app: ApiApp, {warehouse, store, config}: ApiDeps): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/renewals/{id}/call",
+      tags: ["forecast"],
+      summary: "Record a CSM's call on an account's next renewal: commit, likely, at risk or lost, with a note",
+      description:
+        "The call is on the account's next renewal in tonight's build. Calls are never edited: a newer call supersedes the older, and both stay on record (GET /renewals/{id}/calls). The note is stored without emails, phone numbers, links or instruction-like text. Roles csm, lead and admin may call; a read-only key may not. The forecast page shows it beside the model's view after the next build; GET /renewals/calls shows it at once.",
+      request: {
+        params: CustomerIdParam,
+        body: {content: {"application/json": {schema: RenewalCallRequestSchema}}, required: true},
+      },
+      responses: {
+        201: {content: {"application/json": {schema: RenewalCallSchema}}, description: "The call as stored"},
+        400: problem("Malformed JSON"),
+        404: problem("Unknown or inactive customer"),
+        413: problem("Body too large"),
+        415: problem("Not JSON"),
+        422: problem("Invalid id, call or note"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const {id} = c.req.valid("param");
+      const body = c.req.valid("json");
+      const actor = raterOf(c.get("principal"), config.apiKeys.length > 0);
+      const renewal = await warehouse.use(async (snap) =>
+        snap.query<{renewal_date: string}>(
+          "SELECT CAST(renewal_date AS VARCHAR) AS renewal_date FROM marts.mart_customer_risk_scores WHERE customer_id = ?",
+          [id],
+        ),
+      );
+      if (!renewal.length)
+        throw notFound(`no active customer with id ${id}`, [{field: "path.id", message: "unknown customer id"}]);
+      try {
+        const stored = await store.recordRenewalCall(
+          {
+            customer_id: id,
+            renewal_date: renewal[0]!.renewal_date,
+            call: body.call,
+            note: cleanReason(body.note, RENEWAL_NOTE_MAX_CHARS),
+          },
+          actor,
+        );
+        return c.json(stored, 201);
+      } catch (e) {
+        if (e instanceof StoreInputError)
+          throw invalid(
+            e.problems.map((p) => `body.${p.field}: ${p.message}`).join("; "),
+            e.problems.map((p) => ({field: `body.${p.field}`, message: p.message})),
+          );
+        throw e;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/renewals/calls",
+      tags: ["forecast"],
+      summary:
+        "The upcoming renewals with the CSMs' latest calls, the model's churn before each, and where they disagree",
+      description:
+        "Live: calls recorded since the build show at once. `disagreement` is hopeful (commit or likely where the model's churn before the renewal is high) or worried (at risk or lost where it is low), by config.renewalCalls; `call_due` says the renewal has passed a checkpoint review (180 and 90 days before it) without a call made since.",
+      request: {query: RenewalCallsQuery},
+      responses: {
+        200: {
+          content: {"application/json": {schema: RenewalViewSchema}},
+          description: "The renewals of the four outlook quarters",
+        },
+        422: problem("Invalid quarter, owner or filter"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const body = await warehouse.use(async (snap) => {
+        const renewals = (await snap.query<UpcomingRenewal>(UPCOMING_RENEWALS_SQL))
+          .map((r) => ({...r, outlook_quarter: Number(r.outlook_quarter)}))
+          .filter(
+            (r) =>
+              (q.quarter === undefined || r.outlook_quarter === q.quarter) &&
+              (q.owner === undefined || r.csm_owner === q.owner),
+          );
+        const view = renewalCallView(
+          renewals,
+          await store.latestRenewalCalls(renewals.map((r) => r.customer_id)),
+          snap.info.as_of,
+        );
+        return {
+          data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
+          renewals: view.filter((v) =>
+            q.only === "disagreements" ? v.disagreement !== null : q.only === "due" ? v.call_due : true,
+          ),
+        };
+      });
+      c.header("cache-control", "no-store");
+      return c.json(body as never, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/renewals/{id}/calls",
+      tags: ["forecast"],
+      summary: "Every call on an account's renewals, oldest first, with notes",
+      request: {params: CustomerIdParam},
+      responses: {
+        200: {
+          content: {"application/json": {schema: z.object({calls: z.array(RenewalCallSchema)})}},
+          description: "The calls",
+        },
+        422: problem("Invalid id"),
+        ...COMMON_RESPONSES,
+      },
+    }),
+    async (c) => {
+      const {id} = c.req.valid("param");
+      return c.json({calls: await store.renewalCallHistory(id)}, 200);
+    },
+  );
+
   app.openapi(
     createRoute({
       method: "get",
