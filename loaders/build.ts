@@ -259,7 +259,7 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       }
       marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "scores"))));
       // the retention forecast reads the horizon and expansion models' scores
-      await timed("forecast", () => writeForecast(w.conn, asOf, (m) => say("forecast", m)));
+      await timed("forecast", () => writeForecast(w.conn, asOf, (m) => say("forecast", m), finalWarehouse));
       // CTAs carried over from the previous build (still in place until the swap below), worked
       // by the CSMs in the operational store (read only: a failed build changes nothing there)
       const store = await openStore(opts.store ?? storeSettingFor(finalWarehouse));

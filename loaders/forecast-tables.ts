@@ -14,6 +14,8 @@ export const OUTLOOK_QUARTERS = 4;
 export const FORECAST = "marts.mart_renewal_forecast";
 export const FORECAST_MOVERS = "marts.mart_forecast_movers";
 export const FORECAST_QUARTERS = "marts.forecast_quarters";
+/** Every night's forecast, carried from build to build: what was forecast, and when. */
+export const FORECAST_HISTORY = "marts.forecast_history";
 /** The groups the forecast is cut by, beside the whole portfolio. */
 export const FORECAST_GROUPS = ["plan_tier", "industry", "company_size", "csm_owner"] as const;
 /** The intervals' quantiles: 90% (5–95), 80% (10–90), 50% (25–75), and the median. */

@@ -21,11 +21,13 @@
  * expansion (NRR).
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {all, lit, one, run, writeTable} from "./duckdb.ts";
+import {existsSync} from "node:fs";
+import {all, lit, one, run, tableExists, writeTable} from "./duckdb.ts";
 import {makeRng} from "./model/rng.ts";
 import {
   FORECAST,
   FORECAST_GROUPS,
+  FORECAST_HISTORY,
   FORECAST_MOVERS,
   FORECAST_QUANTILES,
   FORECAST_QUARTERS,
@@ -363,6 +365,7 @@ export async function writeForecast(
   conn: DuckDBConnection,
   asOf: string,
   log: (m: string) => void,
+  previousWarehouse: string | null = null,
 ): Promise<{cells: number; tau: number}> {
   const t0 = performance.now();
   const accounts = await forecastAccounts(conn, asOf);
@@ -453,10 +456,45 @@ export async function writeForecast(
     },
     movers,
   );
+  const kept = await recordForecast(conn, asOf, previousWarehouse);
+  log(`forecast history: tonight's forecast kept beside those of ${kept} earlier night(s)`);
   log(
     `retention forecast: ${OUTLOOK_QUARTERS} quarters × ${cells.length / OUTLOOK_QUARTERS} groups, ${runs.toLocaleString("en-US")} runs over ${accounts.length.toLocaleString("en-US")} accounts (shared shock τ = ${tau.toFixed(3)} from ${btCells} back-test cells) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   return {cells: cells.length, tau};
+}
+
+/**
+ * FORECAST_HISTORY: the previous warehouse's forecasts made before tonight (a rebuild of the same
+ * night replaces its own; a backfill of an older date inherits nothing from after it), and
+ * tonight's, with the quarter each cell is about. Once a quarter has closed, what was forecast for
+ * it can be set against what happened. Returns the number of earlier nights kept.
+ */
+async function recordForecast(conn: DuckDBConnection, asOf: string, previousWarehouse: string | null): Promise<number> {
+  const alias = "saasguard_previous_forecast";
+  const tonight = `SELECT DATE ${lit(asOf)} AS made_on, q.label AS quarter_label, q.first_day, q.last_day, f.*, q.runs, q.tau
+    FROM ${FORECAST} f JOIN ${FORECAST_QUARTERS} q USING (quarter)`;
+  let earlier = false;
+  if (previousWarehouse && existsSync(previousWarehouse)) {
+    await run(conn, `ATTACH ${lit(previousWarehouse)} AS ${alias} (READ_ONLY)`);
+    earlier = await tableExists(conn, alias, FORECAST_HISTORY);
+  }
+  try {
+    await run(
+      conn,
+      `CREATE OR REPLACE TABLE ${FORECAST_HISTORY} AS
+       ${earlier ? `SELECT * FROM ${alias}.${FORECAST_HISTORY} WHERE made_on < DATE ${lit(asOf)} UNION ALL BY NAME` : ""}
+       ${tonight}`,
+    );
+  } finally {
+    if (previousWarehouse && existsSync(previousWarehouse)) await run(conn, `DETACH ${alias}`);
+  }
+  return (
+    await one<{n: number}>(
+      conn,
+      `SELECT count(DISTINCT made_on)::INTEGER AS n FROM ${FORECAST_HISTORY} WHERE made_on < DATE ${lit(asOf)}`,
+    )
+  ).n;
 }
 
 /** Data-quality checks of the tables written here (loaders/quality.ts runs them with the marts'). */
@@ -479,5 +517,10 @@ export const FORECAST_TABLE_CHECKS: readonly MartChecks[] = [
     unique: ["quarter", "rank"],
     notNull: ["quarter", "rank", "customer_id", "churn_probability", "expected_churn_arr"],
     ranges: {churn_probability: [0, 1], variance_share: [0, 1]},
+  },
+  {
+    table: FORECAST_HISTORY,
+    unique: ["made_on", "quarter", "group_kind", "group_value"],
+    notNull: ["made_on", "quarter_label", "quarter", "group_kind", "group_value", "start_arr"],
   },
 ];

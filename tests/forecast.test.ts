@@ -3,7 +3,10 @@
  * expected values, and the coverage of its intervals over many seeded "actual" quarters, with
  * accounts churning apart and together — then the build's tables and GET /forecast with bad input.
  */
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
 import {dirname, join} from "node:path";
+import {build} from "../loaders/build.ts";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {all, one, openWarehouse} from "../loaders/duckdb.ts";
 import {simulateForecast, type ForecastAccount} from "../loaders/forecast.ts";
@@ -191,5 +194,36 @@ describe("in the build and the API", () => {
     expect(bad.status).toBe(422);
     const problem = (await bad.json()) as {errors: {field: string}[]};
     expect(problem.errors.map((e) => e.field).sort()).toEqual(["query.group", "query.movers"]);
+  });
+});
+
+describe("the record of what was forecast", () => {
+  const dir = mkdtempSync(join(tmpdir(), "saasguard-forecast-history-"));
+  afterAll(() => rmSync(dir, {recursive: true, force: true}));
+
+  it("every night's forecast is kept beside the earlier nights'; a rebuild of a night replaces its own", async () => {
+    const warehousePath = join(dir, "warehouse.duckdb");
+    const night = (asOf: string) =>
+      build({asOf, customers: 300, seed: 8, source: "synthetic", site: false, warehousePath, log: () => {}});
+    const nights = async () => {
+      const w = await openWarehouse(warehousePath, {readOnly: true});
+      try {
+        return await all<{made_on: string; cells: number; first: string}>(
+          w.conn,
+          `SELECT CAST(made_on AS VARCHAR) AS made_on, count(*)::INTEGER AS cells, min(quarter_label) AS first
+           FROM marts.forecast_history GROUP BY ALL ORDER BY made_on`,
+        );
+      } finally {
+        w.close();
+      }
+    };
+    await night("2026-06-29");
+    await night("2026-06-30");
+    const two = await nights();
+    expect(two.map((n) => n.made_on)).toEqual(["2026-06-29", "2026-06-30"]);
+    // the night of 29 June still forecast 2026-Q2 (two days of it left); 30 June's outlook starts with Q3
+    expect(two.map((n) => n.first)).toEqual(["2026-Q2", "2026-Q3"]);
+    await night("2026-06-30");
+    expect(await nights()).toEqual(two);
   });
 });
