@@ -153,10 +153,11 @@ export async function scoreHorizons(
   const accounts = (await all<{n: number}>(conn, `SELECT count(*)::INTEGER AS n FROM ${HORIZONS}`))[0]!.n;
   await run(conn, DROP_TEMPS);
   await backtest(conn, model, asOf);
-  await run(conn, "CREATE OR REPLACE TABLE marts.horizon_model_card AS SELECT $1 AS card_json, $2 AS version", [
-    JSON.stringify(model.card),
-    model.card.version,
-  ]);
+  await run(
+    conn,
+    "CREATE OR REPLACE TABLE marts.horizon_model_card AS SELECT $1 AS card_json, $2 AS version, NULL::VARCHAR AS missing",
+    [JSON.stringify(model.card), model.card.version],
+  );
   log(
     `churn horizon model: ${accounts.toLocaleString("en-US")} accounts × ${HORIZON_MONTHS} months, and its back-test, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
