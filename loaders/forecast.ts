@@ -476,7 +476,15 @@ async function recordForecast(conn: DuckDBConnection, asOf: string, previousWare
     FROM ${FORECAST} f JOIN ${FORECAST_QUARTERS} q USING (quarter)`;
   let earlier = false;
   if (previousWarehouse && existsSync(previousWarehouse)) {
-    await run(conn, `ATTACH ${lit(previousWarehouse)} AS ${alias} (READ_ONLY)`);
+    try {
+      await run(conn, `ATTACH ${lit(previousWarehouse)} AS ${alias} (READ_ONLY)`);
+    } catch (e) {
+      // never silently drop the record of what was forecast (as the CTA carry-over does not)
+      throw new Error(
+        `cannot read the previous warehouse ${previousWarehouse} for the forecast history: ${(e as Error).message}. ` +
+          `Move the file away to start the forecast, CTA and alert history afresh.`,
+      );
+    }
     earlier = await tableExists(conn, alias, FORECAST_HISTORY);
   }
   try {

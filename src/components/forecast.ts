@@ -9,6 +9,7 @@ import {html} from "npm:htl";
 import {ACCENT, INK, MIN_WIDTH, MUTED, PLOT_STYLE} from "./theme.js";
 import {formatInt, formatPercent, formatUsdCompact} from "./format.js";
 import {API_KEY_STORAGE, type LiveApi} from "./live-api.js";
+import {emptyState} from "./ui.js";
 
 export type Metric = "grr" | "nrr";
 export type Breakdown = "plan_tier" | "industry" | "company_size" | "csm_owner";
@@ -270,7 +271,11 @@ const DISAGREEMENT_LABELS: Record<string, string> = {
 
 /** Renewals where the CSM's call and the model disagree (or any list of renewals with their calls). */
 export function callList(rows: readonly CallRow[], id = "forecast-disagreements"): HTMLElement {
-  if (!rows.length) return html`<p class="sg-meta" id=${id}>None.</p>` as HTMLElement;
+  if (!rows.length) {
+    const empty = emptyState("None: every call agrees with the model, or no renewal is called yet.");
+    empty.id = id;
+    return empty;
+  }
   return html`<table class="sg-table" id=${id}><thead><tr><th>Account</th><th>CSM</th><th>Renews</th><th class="num">ARR</th><th>Call</th>
     <th class="num">Model: churn before renewal</th><th>Where they differ</th><th>Called by</th></tr></thead><tbody>
     ${rows.slice(0, 50).map(
