@@ -181,7 +181,7 @@ describe.each([
       ),
     ).rejects.toThrow(/check/i);
 
-    expect(await old.migrate()).toEqual(["0002_assistant_feedback"]);
+    expect(await old.migrate()).toEqual(["0002_assistant_feedback", "0003_renewal_calls"]);
     expect(await old.audit()).toEqual(before);
     const s = summary();
     await old.recordSummary(s);
