@@ -53,13 +53,19 @@ export async function fetchLiveCtas(api: LiveApi, query: Record<string, string>)
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
+/** The field a page's API key is typed into, kept for this browser tab only (sessionStorage). */
+export function apiKeyInput(): HTMLInputElement {
+  const key =
+    html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem(API_KEY_STORAGE) ?? ""}>` as HTMLInputElement;
+  key.onchange = () => sessionStorage.setItem(API_KEY_STORAGE, key.value);
+  return key;
+}
+
 /** The banner saying where actions go, or why there are none. */
 export function workBanner(api: LiveApi | {unavailable: string}, asOf: string): HTMLElement {
   if ("unavailable" in api)
     return html`<p class="sg-callout" id="cta-actions-state" data-state="unavailable">Actions are <strong>unavailable</strong>: ${api.unavailable}. This is the nightly snapshot of ${formatDate(parseUtc(asOf))}.</p>` as HTMLElement;
-  const key =
-    html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem(API_KEY_STORAGE) ?? ""}>` as HTMLInputElement;
-  key.onchange = () => sessionStorage.setItem(API_KEY_STORAGE, key.value);
+  const key = apiKeyInput();
   return html`<p class="sg-meta" id="cta-actions-state" data-state="live">Live: CTA states from ${api.base.origin}${api.base.pathname}; changes are saved as you make them. ${key}</p>` as HTMLElement;
 }
 

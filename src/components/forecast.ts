@@ -8,7 +8,8 @@ import * as Inputs from "npm:@observablehq/inputs";
 import {html} from "npm:htl";
 import {ACCENT, INK, MIN_WIDTH, MUTED, PLOT_STYLE} from "./theme.js";
 import {formatInt, formatPercent, formatUsdCompact} from "./format.js";
-import {API_KEY_STORAGE, type LiveApi} from "./live-api.js";
+import type {LiveApi} from "./live-api.js";
+import {apiKeyInput} from "./cta-work.js";
 import {emptyState} from "./ui.js";
 
 export type Metric = "grr" | "nrr";
@@ -301,9 +302,7 @@ export function callForm(api: LiveApi | {unavailable: string}, onSaved: () => vo
     html`<select name="call" aria-label="Call">${Object.entries(CALL_LABELS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select>` as HTMLSelectElement;
   const note =
     html`<input name="note" placeholder="Note (optional)" aria-label="Note" maxlength="1000" size="40">` as HTMLInputElement;
-  const key =
-    html`<input type="password" placeholder="API key (if required)" aria-label="API key" autocomplete="off" value=${sessionStorage.getItem(API_KEY_STORAGE) ?? ""}>` as HTMLInputElement;
-  key.onchange = () => sessionStorage.setItem(API_KEY_STORAGE, key.value);
+  const key = apiKeyInput();
   const status = html`<span class="sg-meta" id="call-form-status"></span>` as HTMLElement;
   const form =
     html`<form id="call-form" data-state="live">${account} ${call} ${note} <button type="submit">Record call</button> ${key} ${status}</form>` as HTMLFormElement;
