@@ -19,6 +19,7 @@ import {scoreExpansion} from "./score-expansion.ts";
 import {scoreHorizons, writeNoHorizons} from "./score-horizon.ts";
 import {NotEnoughHistoryError} from "./model/train-horizon.ts";
 import {writeForecast} from "./forecast.ts";
+import {backfillForecasts, writeForecastAccuracy} from "./forecast-record.ts";
 import {writeRenewalCalls} from "./renewal-calls.ts";
 import {carryOverCtas} from "./cta.ts";
 import {writePortfolioBrief} from "./brief/index.ts";
@@ -260,6 +261,12 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
       marts.push(...(await timed("marts", () => buildMarts(w.conn, asOf, (m) => say("marts", m), "scores"))));
       // the retention forecast reads the horizon and expansion models' scores
       await timed("forecast", () => writeForecast(w.conn, asOf, (m) => say("forecast", m), finalWarehouse));
+      // the forecasts of past quarters' first days that no build made, and how right each was
+      await timed("record", async () => {
+        await backfillForecasts(w.conn, asOf, (m) => say("forecast", m));
+        const cells = await writeForecastAccuracy(w.conn, asOf);
+        say("forecast", `forecast record: ${cells} cells of closed quarters set against what happened`);
+      });
       // CTAs carried over from the previous build (still in place until the swap below), worked
       // by the CSMs in the operational store (read only: a failed build changes nothing there)
       const store = await openStore(opts.store ?? storeSettingFor(finalWarehouse));

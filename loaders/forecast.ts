@@ -12,11 +12,15 @@
  * their expectation than independent accounts would: method of moments, 0 when no more). Without
  * it the intervals of a large portfolio would be as narrow as pure sampling noise.
  *
- * Expansion and contraction are expected values with their sampling noise (a normal draw per
- * group and quarter): expansion from the expansion model's 90-day probability for the days it
- * covers and from the plan tier's expansion rate of the last year after that; contraction from
- * the plan tier's contraction rate of the last year. An account keeps tonight's ARR; a churned
- * one stops counting from the quarter after it churns. GRR and NRR are quarterly: of the ARR
+ * Expansion and contraction are drawn account by account too, at most one of each in the year
+ * (a contraction is lumpy: a small group's quarter has none, or one that takes a fifth of an
+ * account): each of the ARR the plan tier's expansions added, and contractions took, over the
+ * last year, as a share of the account's ARR; the chance of it in a quarter is the expected ARR
+ * over that amount — expected expansion from the expansion model's 90-day probability for the
+ * days it covers and the plan tier's expansion rate of the last year after that, contraction from
+ * the tier's contraction rate of the last year. An account that churns in a quarter neither
+ * expands nor contracts in it. An account keeps tonight's ARR; a churned one stops counting from
+ * the quarter after it churns. GRR and NRR are quarterly: of the ARR
  * that starts the quarter, the share kept (GRR, without expansion) and the share kept plus
  * expansion (NRR).
  */
@@ -31,6 +35,7 @@ import {
   FORECAST_MOVERS,
   FORECAST_QUANTILES,
   FORECAST_QUARTERS,
+  GROUP_UNKNOWN,
   HORIZON_BACKTEST_CELLS,
   HORIZON_MONTHLY,
   MOVERS_PER_QUARTER,
@@ -58,11 +63,12 @@ export interface ForecastAccount {
   groups: Record<(typeof FORECAST_GROUPS)[number], string>;
   /** P(churn in outlook quarter q), q = 1…4 */
   churn: number[];
-  /** expected expansion ARR in quarter q, and its variance */
+  /** P(the account expands in quarter q if it is still a customer then), and the ARR one expansion adds */
   expansion: number[];
-  expansionVar: number[];
-  /** expected contraction ARR in quarter q */
+  expansionArr: number;
+  /** P(it contracts in quarter q if still a customer), and the ARR one contraction takes */
   contraction: number[];
+  contractionArr: number;
   /** the outlook quarter the account's renewal falls in (null: after the fourth) */
   renewalQuarter: number | null;
 }
@@ -140,31 +146,39 @@ export function simulateForecast(
   );
   const G = keys.length;
   const cell = (g: number, q: number) => g * Q + q;
-  // the expected values and variances of each group's quarter
+  // the expected values of each group's quarter
   const startArr = new Float64Array(G);
   const expChurn = new Float64Array(G * Q);
   const expContr = new Float64Array(G * Q);
   const expExp = new Float64Array(G * Q);
-  const varExp = new Float64Array(G * Q);
   const expStart = new Float64Array(G * Q);
   const renewals = new Float64Array(G * Q);
   const renewalArr = new Float64Array(G * Q);
   const accountsIn = new Float64Array(G);
-  // each account's cumulative churn probability through quarter q, on the log-odds scale
+  // each account's cumulative churn probability through quarter q, on the log-odds scale, and
+  // the cumulative probabilities of its one expansion and one contraction by quarter q
   const logitThrough = new Float64Array(accounts.length * Q);
+  const expandBy = new Float64Array(accounts.length * Q);
+  const contractBy = new Float64Array(accounts.length * Q);
   accounts.forEach((a, i) => {
     let through = 0;
+    let e = 0;
+    let c = 0;
     for (let q = 0; q < Q; q++) {
       const alive = 1 - through;
       through = Math.min(through + a.churn[q]!, 1);
       const t = Math.min(Math.max(through, 1e-12), 1 - 1e-12);
       logitThrough[i * Q + q] = Math.log(t / (1 - t));
+      e = Math.min(e + a.expansion[q]!, 1);
+      c = Math.min(c + a.contraction[q]!, 1);
+      expandBy[i * Q + q] = e;
+      contractBy[i * Q + q] = c;
       for (const g of memberOf[i]!) {
         expStart[cell(g, q)] += alive * a.arr;
         expChurn[cell(g, q)] += a.churn[q]! * a.arr;
-        expContr[cell(g, q)] += a.contraction[q]!;
-        expExp[cell(g, q)] += a.expansion[q]!;
-        varExp[cell(g, q)] += a.expansionVar[q]!;
+        // an account that churns in the quarter neither expands nor contracts in it
+        expContr[cell(g, q)] += (1 - through) * a.contraction[q]! * a.contractionArr;
+        expExp[cell(g, q)] += (1 - through) * a.expansion[q]! * a.expansionArr;
         if (a.renewalQuarter === q + 1) {
           renewals[cell(g, q)] += 1;
           renewalArr[cell(g, q)] += a.arr;
@@ -181,32 +195,42 @@ export function simulateForecast(
   const grr = new Float64Array(G * Q * runs);
   const nrr = new Float64Array(G * Q * runs);
   const churned = new Float64Array(G * Q);
+  const contracted = new Float64Array(G * Q);
+  const expanded = new Float64Array(G * Q);
+  const quarterOf = (by: Float64Array, base: number, u: number) => {
+    let q = 0;
+    while (q < Q && u >= by[base + q]!) q++;
+    return q;
+  };
   for (let s = 0; s < runs; s++) {
     churned.fill(0);
+    contracted.fill(0);
+    expanded.fill(0);
     const delta = opts.tau > 0 ? opts.tau * gauss() : 0;
     for (let i = 0; i < accounts.length; i++) {
       // churns by quarter q when u < sigmoid(logit F(q) + δ), i.e. logit(u) − δ < logit F(q)
       const u = Math.min(Math.max(rng.next(), 1e-12), 1 - 1e-12);
       const x = Math.log(u / (1 - u)) - delta;
       const base = i * Q;
-      let q = 0;
-      while (q < Q && x >= logitThrough[base + q]!) q++;
-      if (q === Q) continue;
-      const arr = accounts[i]!.arr;
-      for (const g of memberOf[i]!) churned[cell(g, q)] += arr;
+      let qc = 0;
+      while (qc < Q && x >= logitThrough[base + qc]!) qc++;
+      const a = accounts[i]!;
+      const qx = quarterOf(contractBy, base, rng.next());
+      const qe = quarterOf(expandBy, base, rng.next());
+      for (const g of memberOf[i]!) {
+        if (qc < Q) churned[cell(g, qc)] += a.arr;
+        if (qx < qc) contracted[cell(g, qx)] += a.contractionArr;
+        if (qe < qc) expanded[cell(g, qe)] += a.expansionArr;
+      }
     }
     for (let g = 0; g < G; g++) {
       let lost = 0;
       for (let q = 0; q < Q; q++) {
         const start = startArr[g]! - lost;
         const c = cell(g, q);
-        // contraction and expansion of the accounts still here, in proportion to the ARR that is
-        const kept = expStart[c]! > 0 ? start / expStart[c]! : 0;
-        const contraction = expContr[c]! * kept;
-        const expansion = Math.max(0, (expExp[c]! + Math.sqrt(varExp[c]!) * gauss()) * kept);
         const o = c * runs + s;
-        grr[o] = start > 0 ? 1 - (churned[c]! + contraction) / start : NaN;
-        nrr[o] = start > 0 ? 1 - (churned[c]! + contraction - expansion) / start : NaN;
+        grr[o] = start > 0 ? 1 - (churned[c]! + contracted[c]!) / start : NaN;
+        nrr[o] = start > 0 ? 1 - (churned[c]! + contracted[c]! - expanded[c]!) / start : NaN;
         lost += churned[c]!;
       }
     }
@@ -251,8 +275,32 @@ const DAYS_PER_YEAR = 365;
  * The accounts of tonight's outlook, with each quarter's churn (the horizon model), expansion
  * and contraction (see the header), and the quarter their renewal falls in.
  */
-export async function forecastAccounts(conn: DuckDBConnection, asOf: string): Promise<ForecastAccount[]> {
+export interface ForecastInputs {
+  /** the accounts' features as of the night (one row each; the forecast's groups come from it) */
+  features: string;
+  /** their months ahead as HORIZON_MONTHLY holds them */
+  monthly: string;
+  /** the expansion model's scores (EXPANSION_SCORES), or null: the tier's rate of the last year throughout */
+  expansion: string | null;
+}
+
+/** Tonight's inputs: the build's features, horizon scores and expansion scores. */
+export const TONIGHT: ForecastInputs = {
+  features: "SELECT * FROM marts.mart_customer_churn_features",
+  monthly: HORIZON_MONTHLY,
+  expansion: EXPANSION_SCORES,
+};
+
+export async function forecastAccounts(
+  conn: DuckDBConnection,
+  asOf: string,
+  from: ForecastInputs = TONIGHT,
+): Promise<ForecastAccount[]> {
   const d = `DATE ${lit(asOf)}`;
+  // the days of a quarter the expansion model's 90 days cover (none without the model)
+  const modelDays = from.expansion
+    ? `greatest(0, least(max(period_through), ${d} + 90) - greatest(min(period_after), ${d}))`
+    : "0";
   const rows = await all<{
     customer_id: string;
     arr: number;
@@ -264,20 +312,18 @@ export async function forecastAccounts(conn: DuckDBConnection, asOf: string): Pr
     days: number[];
     model_days: number[];
     renewal_quarter: number | null;
-    p_expansion: number;
     e90: number;
-    expansion_share: number;
+    expansion_amount: number;
     expansion_rate: number;
     contraction_rate: number;
+    contraction_share: number;
   }>(
     conn,
     `WITH q AS (
        SELECT customer_id, outlook_quarter AS quarter, sum(churn_in_month) AS churn,
               max(period_through) - min(period_after) AS days,
-              -- the days of the quarter the expansion model's 90 days cover
-              greatest(0, least(max(period_through), ${d} + 90) - greatest(min(period_after), ${d})) AS model_days,
-              bool_or(renews_in_period) AS renews
-       FROM ${HORIZON_MONTHLY} WHERE outlook_quarter <= ${OUTLOOK_QUARTERS} GROUP BY ALL
+              ${modelDays} AS model_days, bool_or(renews_in_period) AS renews
+       FROM ${from.monthly} WHERE outlook_quarter <= ${OUTLOOK_QUARTERS} GROUP BY ALL
      ),
      per_account AS (
        SELECT customer_id, list(churn ORDER BY quarter) AS churn, list(days ORDER BY quarter) AS days,
@@ -288,55 +334,55 @@ export async function forecastAccounts(conn: DuckDBConnection, asOf: string): Pr
      rates AS (
        SELECT c.plan_tier,
               sum(greatest(r.arr_end - r.arr_start, 0)) / nullif(sum(r.arr_start), 0) AS expansion_rate,
-              sum(greatest(r.arr_start - r.arr_end, 0)) FILTER (WHERE NOT r.churned) / nullif(sum(r.arr_start), 0) AS contraction_rate
+              sum(greatest(r.arr_start - r.arr_end, 0)) FILTER (WHERE NOT r.churned) / nullif(sum(r.arr_start), 0) AS contraction_rate,
+              -- the ARR one expansion adds and one contraction takes, as a share of the account's
+              sum(r.arr_end - r.arr_start) FILTER (WHERE r.arr_end > r.arr_start) / nullif(sum(r.arr_start) FILTER (WHERE r.arr_end > r.arr_start), 0) AS expansion_share,
+              sum(r.arr_start - r.arr_end) FILTER (WHERE r.arr_end < r.arr_start AND NOT r.churned)
+                / nullif(sum(r.arr_start) FILTER (WHERE r.arr_end < r.arr_start AND NOT r.churned), 0) AS contraction_share
        FROM marts.int_retention_between(${d} - ${DAYS_PER_YEAR}, ${d}) r JOIN raw.customers c USING (customer_id)
        GROUP BY c.plan_tier
      )
      SELECT f.customer_id, f.arr::DOUBLE AS arr, f.plan_tier, f.industry, f.company_size, f.csm_owner,
             a.churn, a.days, a.model_days, a.renewal_quarter,
-            x.expansion_probability AS p_expansion, x.expected_expansion_arr AS e90,
-            -- the ARR one expansion adds (the model's share of ARR for the tier)
-            CASE WHEN x.expansion_probability > 0 THEN x.expected_expansion_arr / x.expansion_probability ELSE 0 END AS expansion_share,
-            coalesce(t.expansion_rate, 0) AS expansion_rate, coalesce(t.contraction_rate, 0) AS contraction_rate
-     FROM marts.mart_customer_churn_features f JOIN per_account a USING (customer_id)
-     JOIN ${EXPANSION_SCORES} x USING (customer_id) LEFT JOIN rates t USING (plan_tier)
+            ${from.expansion ? "x.expected_expansion_arr" : "0"} AS e90,
+            -- the ARR one expansion adds: the model's share of ARR for the tier, or the tier's last year
+            ${from.expansion ? "CASE WHEN x.expansion_probability > 0 THEN x.expected_expansion_arr / x.expansion_probability ELSE 0 END" : "coalesce(t.expansion_share, 0) * f.arr"} AS expansion_amount,
+            coalesce(t.expansion_rate, 0) AS expansion_rate, coalesce(t.contraction_rate, 0) AS contraction_rate,
+            coalesce(t.contraction_share, 0) AS contraction_share
+     FROM (${from.features}) f JOIN per_account a USING (customer_id)
+     ${from.expansion ? `JOIN ${from.expansion} x USING (customer_id)` : ""} LEFT JOIN rates t USING (plan_tier)
      ORDER BY f.customer_id`,
   );
   return rows.map((r) => {
-    const churn = r.churn.map(Number);
-    const alive: number[] = [];
-    let through = 0;
-    for (const c of churn) {
-      alive.push(1 - through);
-      through += c;
-    }
+    const expansionArr = Math.max(0, r.expansion_amount);
+    const contractionArr = Math.max(0, r.contraction_share * r.arr);
+    // each quarter's chance of the account's expansion and contraction while it is a customer:
+    // the expected ARR over the ARR one adds or takes
     const expansion: number[] = [];
-    const expansionVar: number[] = [];
     const contraction: number[] = [];
     r.days.forEach((days, q) => {
       const covered = Number(r.model_days[q]);
       const rest = Number(days) - covered;
       // the expansion model for the days it covers, the tier's rate after them
-      const e = alive[q]! * ((covered / 90) * r.e90 + (rest / DAYS_PER_YEAR) * r.expansion_rate * r.arr);
-      const amount = r.expansion_share > 0 ? r.expansion_share : 0;
-      const p = amount > 0 ? Math.min(e / amount, 1) : 0;
-      expansion.push(e);
-      expansionVar.push(p * (1 - p) * amount * amount);
-      contraction.push(alive[q]! * (Number(days) / DAYS_PER_YEAR) * r.contraction_rate * r.arr);
+      const e = (covered / 90) * r.e90 + (rest / DAYS_PER_YEAR) * r.expansion_rate * r.arr;
+      const c = (Number(days) / DAYS_PER_YEAR) * r.contraction_rate * r.arr;
+      expansion.push(expansionArr > 0 ? Math.min(e / expansionArr, 1) : 0);
+      contraction.push(contractionArr > 0 ? Math.min(c / contractionArr, 1) : 0);
     });
     return {
       customer_id: r.customer_id,
       arr: r.arr,
       groups: {
-        plan_tier: r.plan_tier ?? "(none)",
-        industry: r.industry ?? "(none)",
-        company_size: r.company_size ?? "(none)",
-        csm_owner: r.csm_owner ?? "(unassigned)",
+        plan_tier: r.plan_tier ?? GROUP_UNKNOWN.plan_tier,
+        industry: r.industry ?? GROUP_UNKNOWN.industry,
+        company_size: r.company_size ?? GROUP_UNKNOWN.company_size,
+        csm_owner: r.csm_owner ?? GROUP_UNKNOWN.csm_owner,
       },
-      churn,
+      churn: r.churn.map(Number),
       expansion,
-      expansionVar,
+      expansionArr,
       contraction,
+      contractionArr,
       renewalQuarter: r.renewal_quarter === null ? null : Number(r.renewal_quarter),
     };
   });
@@ -344,43 +390,40 @@ export async function forecastAccounts(conn: DuckDBConnection, asOf: string): Pr
 
 /**
  * τ, the sd of the shock all accounts share, from the horizon model's back-test cells (cutoff ×
- * plan tier × industry at 3 months): Var(observed − expected) = Σp(1−p) + τ²(Σp(1−p))² when a
- * shared shift of the log-odds moves a cell's count by about Σp(1−p) per unit.
+ * plan tier × industry at 3 months), in ARR as the forecast is. A shared shift δ of the log-odds
+ * moves a cell's churned ARR by about δ·Σarr·p(1−p), so E[(observed − expected)² / Σarr²p(1−p)]
+ * = 1 + τ²·(Σarr·p(1−p))² / Σarr²p(1−p): summed over the cells, a method of moments in which each
+ * cell counts by its own noise. In ARR, not accounts: what strays is the large accounts' churn;
+ * and standardised, as summing the raw squares let one cell of a few large accounts decide τ (on
+ * the default data it gave 0 tonight and 0.4–0.95 at the back-filled quarters).
  */
-export async function sharedShock(conn: DuckDBConnection): Promise<{tau: number; cells: number}> {
+export async function sharedShock(
+  conn: DuckDBConnection,
+  cells: string = HORIZON_BACKTEST_CELLS,
+): Promise<{tau: number; cells: number}> {
   const r = await one<{excess: number | null; scale: number | null; cells: number}>(
     conn,
-    `SELECT sum(power(observed - expected, 2) - variance) AS excess, sum(power(variance, 2)) AS scale, count(*)::INTEGER AS cells
-     FROM ${HORIZON_BACKTEST_CELLS}`,
+    `SELECT sum(power(observed_arr - expected_arr, 2) / arr_variance - 1) AS excess, sum(power(arr_slope, 2) / arr_variance) AS scale,
+            count(*)::INTEGER AS cells
+     FROM ${cells} WHERE arr_variance > 0`,
   );
   const tau = r.excess !== null && r.scale ? Math.sqrt(Math.max(0, r.excess / r.scale)) : 0;
   return {tau, cells: r.cells};
 }
 
-/**
- * Writes FORECAST_QUARTERS, FORECAST (quarter × group: renewals due, start ARR, expected churn,
- * contraction and expansion, GRR and NRR expected and at FORECAST_QUANTILES) and FORECAST_MOVERS.
- */
-export async function writeForecast(
-  conn: DuckDBConnection,
-  asOf: string,
-  log: (m: string) => void,
-  previousWarehouse: string | null = null,
-): Promise<{cells: number; tau: number}> {
-  const t0 = performance.now();
-  const accounts = await forecastAccounts(conn, asOf);
-  if (!accounts.length) log("retention forecast: no churn horizon scores tonight, so no forecast");
-  const {tau, cells: btCells} = await sharedShock(conn);
-  const runs = forecastRuns(accounts.length);
-  const cells = accounts.length ? simulateForecast(accounts, {tau, runs}) : [];
-  // the quarters, with the runs and the shared shock the forecast was made with
-  await run(
-    conn,
-    `CREATE OR REPLACE TABLE ${FORECAST_QUARTERS} AS
-     SELECT outlook_quarter AS quarter, year(max(period_through)) || '-Q' || quarter(max(period_through)) AS label,
+/** The quarters of a forecast made from `monthly` (HORIZON_MONTHLY's shape), with its runs and shared shock. */
+export function forecastQuartersSql(monthly: string, runs: number, tau: number): string {
+  return `SELECT outlook_quarter AS quarter, year(max(period_through)) || '-Q' || quarter(max(period_through)) AS label,
             min(period_after) + 1 AS first_day, max(period_through) AS last_day, ${runs} AS runs, ${tau}::DOUBLE AS tau
-     FROM ${HORIZON_MONTHLY} WHERE outlook_quarter <= ${OUTLOOK_QUARTERS} GROUP BY ALL ORDER BY quarter`,
-  );
+     FROM ${monthly} WHERE outlook_quarter <= ${OUTLOOK_QUARTERS} GROUP BY ALL ORDER BY quarter`;
+}
+
+/** Writes the forecast's cells to `table` (FORECAST's columns). */
+export async function writeForecastCells(
+  conn: DuckDBConnection,
+  table: `${string}.${string}`,
+  cells: readonly ForecastCell[],
+): Promise<void> {
   const q = FORECAST_QUANTILES.map((p) => String(Math.round(p * 100)).padStart(2, "0"));
   const columns = {
     quarter: "INTEGER",
@@ -400,7 +443,7 @@ export async function writeForecast(
   } as const;
   await writeTable(
     conn,
-    FORECAST,
+    table,
     columns,
     cells.map((c) =>
       [
@@ -421,6 +464,26 @@ export async function writeForecast(
       ].map((v) => (typeof v === "number" && Number.isNaN(v) ? null : v)),
     ),
   );
+}
+
+/**
+ * Writes FORECAST_QUARTERS, FORECAST (quarter × group: renewals due, start ARR, expected churn,
+ * contraction and expansion, GRR and NRR expected and at FORECAST_QUANTILES) and FORECAST_MOVERS.
+ */
+export async function writeForecast(
+  conn: DuckDBConnection,
+  asOf: string,
+  log: (m: string) => void,
+  previousWarehouse: string | null = null,
+): Promise<{cells: number; tau: number}> {
+  const t0 = performance.now();
+  const accounts = await forecastAccounts(conn, asOf);
+  if (!accounts.length) log("retention forecast: no churn horizon scores tonight, so no forecast");
+  const {tau, cells: btCells} = await sharedShock(conn);
+  const runs = forecastRuns(accounts.length);
+  const cells = accounts.length ? simulateForecast(accounts, {tau, runs}) : [];
+  await run(conn, `CREATE OR REPLACE TABLE ${FORECAST_QUARTERS} AS ${forecastQuartersSql(HORIZON_MONTHLY, runs, tau)}`);
+  await writeForecastCells(conn, FORECAST, cells);
   // the accounts that move each quarter most: the largest expected churned ARR, with each one's
   // share of the quarter's churn variance (ARR² · p(1 − p)): what a CSM's call on it would change
   const movers: (string | number)[][] = [];
@@ -472,7 +535,8 @@ export async function writeForecast(
  */
 async function recordForecast(conn: DuckDBConnection, asOf: string, previousWarehouse: string | null): Promise<number> {
   const alias = "saasguard_previous_forecast";
-  const tonight = `SELECT DATE ${lit(asOf)} AS made_on, q.label AS quarter_label, q.first_day, q.last_day, f.*, q.runs, q.tau
+  const tonight = `SELECT DATE ${lit(asOf)} AS made_on, q.label AS quarter_label, q.first_day, q.last_day, f.*, q.runs, q.tau,
+      false AS backfilled, 1 AS sample_modulus
     FROM ${FORECAST} f JOIN ${FORECAST_QUARTERS} q USING (quarter)`;
   let earlier = false;
   if (previousWarehouse && existsSync(previousWarehouse)) {

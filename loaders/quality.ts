@@ -10,6 +10,7 @@ import {SCORE_TABLE_CHECKS} from "./score.ts";
 import {EXPANSION_TABLE_CHECKS} from "./score-expansion.ts";
 import {HORIZON_TABLE_CHECKS} from "./score-horizon.ts";
 import {FORECAST_TABLE_CHECKS} from "./forecast.ts";
+import {FORECAST_RECORD_CHECKS} from "./forecast-record.ts";
 import {RENEWAL_CALL_CHECKS} from "./renewal-calls.ts";
 import {SQL_STEPS, type Phase} from "./sql/steps.ts";
 
@@ -31,6 +32,7 @@ export const MART_CHECKS: readonly MartChecks[] = [
   ...EXPANSION_TABLE_CHECKS,
   ...HORIZON_TABLE_CHECKS,
   ...FORECAST_TABLE_CHECKS,
+  ...FORECAST_RECORD_CHECKS,
   ...RENEWAL_CALL_CHECKS,
 ];
 

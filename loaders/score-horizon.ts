@@ -9,7 +9,7 @@ import {all, lit, run, writeTable} from "./duckdb.ts";
 import {rocAuc} from "./model/evaluation.ts";
 import type {LoadedModel} from "./model/registry.ts";
 import {HORIZON_MONTHS} from "./model/train-horizon.ts";
-import {toRowMajor} from "./model/dataset.ts";
+import {toRowMajor, type Dataset, type FeatureMeta} from "./model/dataset.ts";
 import {readDataset} from "./model/table.ts";
 import type {MartChecks} from "./quality.ts";
 import {
@@ -27,6 +27,20 @@ import {
  * a 100,000-customer portfolio from scoring 1.2 million account-months every night.
  */
 export const BACKTEST_ACCOUNTS = 20_000;
+/** The back-test's fixed sample of accounts: about BACKTEST_ACCOUNTS of those active tonight. */
+export const inBacktestSample = (id = "customer_id") =>
+  `hash(${id}) % (SELECT greatest(1, count(*) // ${BACKTEST_ACCOUNTS}) FROM marts.mart_customer_churn_features) = 0`;
+
+/** What gives a row's monthly hazard: the ONNX model a build loads, or trees being back-filled. */
+export interface HazardScorer {
+  features: readonly FeatureMeta[];
+  hazard(data: Dataset): Promise<ArrayLike<number>>;
+}
+
+export const onnxHazards = (model: LoadedModel): HazardScorer => ({
+  features: model.features,
+  hazard: async (data) => (await model.scorer.score(toRowMajor(data), data.nRows)).probability,
+});
 
 /** The horizon model's inputs that belong to the month ahead, not to the account at the cutoff. */
 const PERIOD_FEATURES = new Set(["months_ahead", "period_days", "days_to_renewal_at_period", "renews_in_period"]);
@@ -41,7 +55,12 @@ const HAZARD_BATCH_ACCOUNTS = 10_000;
  * once and repeated for its months, whose own columns are read apart: reading 12 wide rows per
  * account through JavaScript took 2.2 s per 100,000 rows, most of the horizon model's time.
  */
-async function hazards(conn: DuckDBConnection, model: LoadedModel, accounts: string, periods: string): Promise<void> {
+export async function hazards(
+  conn: DuckDBConnection,
+  model: HazardScorer,
+  accounts: string,
+  periods: string,
+): Promise<void> {
   await run(conn, `CREATE OR REPLACE TABLE marts.tmp_hazard_accounts AS FROM (${accounts})`);
   await run(
     conn,
@@ -85,7 +104,7 @@ async function hazards(conn: DuckDBConnection, model: LoadedModel, accounts: str
       }
       return out;
     });
-    const {probability} = await model.scorer.score(toRowMajor({nRows: n, features: model.features, columns}), n);
+    const probability = await model.hazard({nRows: n, features: [...model.features], columns});
     const app = await conn.createAppender("tmp_hazards", "marts");
     for (let i = 0; i < n; i++) {
       app.appendVarchar(per.extra.customer_id![i] as string);
@@ -106,9 +125,43 @@ async function hazards(conn: DuckDBConnection, model: LoadedModel, accounts: str
   );
 }
 
-const DROP_TEMPS = ["tmp_hazard_accounts", "tmp_hazard_periods", "tmp_hazards", "tmp_hazard_months"]
+export const DROP_TEMPS = ["tmp_hazard_accounts", "tmp_hazard_periods", "tmp_hazards", "tmp_hazard_months"]
   .map((t) => `DROP TABLE IF EXISTS marts.${t};`)
   .join(" ");
+
+/**
+ * marts.tmp_hazard_months (see hazards) as HORIZON_MONTHLY holds it, each month with the outlook
+ * quarter it falls in (1: the quarter of the day after `asOf`) and the churn in it.
+ */
+export function monthsAheadSql(asOf: string): string {
+  const quarterOf = (d: string) => `(year(${d}) * 4 + quarter(${d}))`;
+  return `SELECT customer_id, months_ahead, period_after, period_through, renews_in_period,
+            ${quarterOf("period_through")} - ${quarterOf(`DATE ${lit(asOf)} + 1`)} + 1 AS outlook_quarter,
+            hazard, churn_through - coalesce(lag(churn_through) OVER (PARTITION BY customer_id ORDER BY months_ahead), 0) AS churn_in_month,
+            churn_through
+     FROM marts.tmp_hazard_months ORDER BY customer_id, months_ahead`;
+}
+
+/**
+ * The 3-month churn of each plan tier × industry cell at `cutoff` against its expectation, from
+ * marts.tmp_hazard_months scored at that cutoff: the rows of HORIZON_BACKTEST_CELLS, from which
+ * loaders/forecast.ts measures how much accounts churn together. In accounts and in ARR (the
+ * account's at the cutoff): expected Σp and Σarr·p, variance Σp(1−p) and Σarr²·p(1−p), the
+ * slope Σarr·p(1−p) (what a shared shift of the log-odds moves the churned ARR by), observed.
+ */
+export const BACKTEST_CELLS_COLUMNS = `(cutoff DATE, plan_tier VARCHAR, industry VARCHAR, accounts INTEGER, expected DOUBLE, variance DOUBLE,
+  observed INTEGER, expected_arr DOUBLE, arr_variance DOUBLE, arr_slope DOUBLE, observed_arr DOUBLE)`;
+
+export function backtestCellsSql(cutoff: string): string {
+  const p = "h.churn_through";
+  return `SELECT DATE ${lit(cutoff)} AS cutoff, k.plan_tier, k.industry, count(*)::INTEGER AS accounts, sum(${p}) AS expected,
+                 sum(${p} * (1 - ${p})) AS variance, (count(*) FILTER (WHERE ch.churn_date <= h.period_through))::INTEGER AS observed,
+                 sum(a.arr * ${p}) AS expected_arr, sum(a.arr * a.arr * ${p} * (1 - ${p})) AS arr_variance,
+                 sum(a.arr * ${p} * (1 - ${p})) AS arr_slope, coalesce(sum(a.arr) FILTER (WHERE ch.churn_date <= h.period_through), 0) AS observed_arr
+          FROM marts.tmp_hazard_months h JOIN marts.tmp_hazard_accounts a USING (customer_id) JOIN raw.customers k USING (customer_id)
+          LEFT JOIN raw.churn_events ch USING (customer_id)
+          WHERE h.months_ahead = 3 GROUP BY ALL`;
+}
 
 /**
  * Writes HORIZON_MONTHLY (account × month ahead: hazard, churn in the month, churn through it),
@@ -125,20 +178,11 @@ export async function scoreHorizons(
   // tonight's features are the macro's as of tonight (mart_customer_churn_features)
   await hazards(
     conn,
-    model,
+    onnxHazards(model),
     "SELECT * FROM marts.mart_customer_churn_features",
     `SELECT * FROM marts.int_churn_periods(DATE ${lit(asOf)}, ${HORIZON_MONTHS})`,
   );
-  const quarterOf = (d: string) => `(year(${d}) * 4 + quarter(${d}))`;
-  await run(
-    conn,
-    `CREATE OR REPLACE TABLE ${HORIZON_MONTHLY} AS
-     SELECT customer_id, months_ahead, period_after, period_through, renews_in_period,
-            ${quarterOf("period_through")} - ${quarterOf(`DATE ${lit(asOf)} + 1`)} + 1 AS outlook_quarter,
-            hazard, churn_through - coalesce(lag(churn_through) OVER (PARTITION BY customer_id ORDER BY months_ahead), 0) AS churn_in_month,
-            churn_through
-     FROM marts.tmp_hazard_months ORDER BY customer_id, months_ahead`,
-  );
+  await run(conn, `CREATE OR REPLACE TABLE ${HORIZON_MONTHLY} AS ${monthsAheadSql(asOf)}`);
   await run(
     conn,
     `CREATE OR REPLACE TABLE ${HORIZONS} AS
@@ -176,8 +220,7 @@ export async function writeNoHorizons(conn: DuckDBConnection, reason: string): P
        churn_before_renewal DOUBLE, renewal_month_end DATE, churn_12_months DOUBLE);
      CREATE OR REPLACE TABLE ${HORIZON_BACKTEST} (cutoff DATE, months INTEGER, accounts INTEGER, predicted DOUBLE, observed DOUBLE, auc DOUBLE,
        churn_model_predicted DOUBLE, churn_model_auc DOUBLE);
-     CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} (cutoff DATE, plan_tier VARCHAR, industry VARCHAR, accounts INTEGER, expected DOUBLE,
-       variance DOUBLE, observed INTEGER)`,
+     CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} ${BACKTEST_CELLS_COLUMNS}`,
   );
   await run(
     conn,
@@ -212,18 +255,14 @@ async function backtest(conn: DuckDBConnection, model: LoadedModel, asOf: string
   const out: (string | number | null)[][] = [];
   // the 3-month churn of each plan tier × industry cell against its expectation (loaders/forecast.ts
   // measures from them how much accounts churn together)
-  await run(
-    conn,
-    `CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} (cutoff DATE, plan_tier VARCHAR, industry VARCHAR, accounts INTEGER, expected DOUBLE, variance DOUBLE, observed INTEGER)`,
-  );
+  await run(conn, `CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} ${BACKTEST_CELLS_COLUMNS}`);
   for (const c of cutoffs) {
     // only the months that have ended (the cumulative churn through one needs only those before
     // it), and of a large portfolio a fixed sample of accounts (BACKTEST_ACCOUNTS)
     await hazards(
       conn,
-      model,
-      `SELECT * FROM marts.int_customer_features_as_of(DATE ${lit(c)})
-       WHERE hash(customer_id) % (SELECT greatest(1, count(*) // ${BACKTEST_ACCOUNTS}) FROM marts.mart_customer_churn_features) = 0`,
+      onnxHazards(model),
+      `SELECT * FROM marts.int_customer_features_as_of(DATE ${lit(c)}) WHERE ${inBacktestSample()}`,
       `SELECT * FROM marts.int_churn_periods(DATE ${lit(c)}, ${HORIZON_MONTHS}) WHERE period_through <= DATE ${lit(asOf)}`,
     );
     for (const months of [3, 6, 9, 12]) {
@@ -236,15 +275,7 @@ async function backtest(conn: DuckDBConnection, model: LoadedModel, asOf: string
          WHERE h.months_ahead = ${months} ORDER BY h.customer_id`,
       );
       if (!rows.length || !rows[0]!.ended) continue;
-      if (months === 3)
-        await run(
-          conn,
-          `INSERT INTO ${HORIZON_BACKTEST_CELLS}
-           SELECT DATE ${lit(c)}, k.plan_tier, k.industry, count(*), sum(h.churn_through), sum(h.churn_through * (1 - h.churn_through)),
-                  count(*) FILTER (WHERE ch.churn_date <= h.period_through)
-           FROM marts.tmp_hazard_months h JOIN raw.customers k USING (customer_id) LEFT JOIN raw.churn_events ch USING (customer_id)
-           WHERE h.months_ahead = 3 GROUP BY ALL`,
-        );
+      if (months === 3) await run(conn, `INSERT INTO ${HORIZON_BACKTEST_CELLS} ${backtestCellsSql(c)}`);
       const y = rows.map((r) => (r.churned ? 1 : 0));
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const with90 = rows.flatMap((r, i) => (r.p90 === null ? [] : [i]));

@@ -33,8 +33,9 @@ function portfolio(n: number, seed: number): ForecastAccount[] {
       },
       churn: [base, base * (1 - base), base * (1 - base) ** 2, base * (1 - base) ** 3],
       expansion: [0, 0, 0, 0],
-      expansionVar: [0, 0, 0, 0],
+      expansionArr: 0,
       contraction: [0, 0, 0, 0],
+      contractionArr: 0,
       renewalQuarter: (i % 4) + 1,
     };
   });

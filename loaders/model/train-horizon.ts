@@ -26,6 +26,7 @@ import {calibrate} from "./calibration.ts";
 import {rocAuc} from "./evaluation.ts";
 import {predictRaw} from "./gbt.ts";
 import {detectFeatures, readDataset} from "./table.ts";
+import type {Dataset, FeatureMeta} from "./dataset.ts";
 import {fitAndPackage, labelsOf, type TrainedModel, type WarehouseTrainOptions} from "./train.ts";
 import {config} from "../../src/rules/config.ts";
 
@@ -52,10 +53,12 @@ export const HORIZON_TEST_MONTHS = 6;
 export const HORIZON_VALID_MONTHS = 6;
 
 /** The rows of the horizon model at one cutoff: its features, each month ahead's own, and (with `labels`) the outcome. */
-export function horizonRowsSql(cutoff: string, opts: {labelsThrough?: string} = {}): string {
+export function horizonRowsSql(cutoff: string, opts: {labelsThrough?: string; accounts?: string} = {}): string {
   const c = `DATE ${lit(cutoff)}`;
   const cols = `f.*, p.months_ahead, p.period_days, p.days_to_renewal_at_period, p.renews_in_period, p.period_after, p.period_through`;
-  const from = `marts.int_customer_features_as_of(${c}) f JOIN marts.int_churn_periods(${c}, ${HORIZON_MONTHS}) p USING (customer_id)`;
+  // `accounts`: a condition on customer_id that keeps some accounts only (a back-fill's sample)
+  const from = `(SELECT * FROM marts.int_customer_features_as_of(${c}) ${opts.accounts ? `WHERE ${opts.accounts}` : ""}) f
+    JOIN marts.int_churn_periods(${c}, ${HORIZON_MONTHS}) p USING (customer_id)`;
   if (!opts.labelsThrough) return `SELECT ${cols} FROM ${from}`;
   // the months that have ended, entered alive
   return `SELECT ${cols}, coalesce(ch.churn_date <= p.period_through, false) AS ${HORIZON_LABEL}
@@ -93,18 +96,53 @@ export async function horizonCutoffs(conn: DuckDBConnection, asOf: string): Prom
   return rows.map((r) => r.c);
 }
 
-/** Builds HORIZON_SNAPSHOTS: every quarter-start cutoff's rows for the months that have ended. */
-export async function buildHorizonSnapshots(conn: DuckDBConnection, asOf: string, cutoffs: string[]): Promise<number> {
-  const through = (await horizonSplit(conn, asOf)).test;
-  await run(conn, `DROP TABLE IF EXISTS ${HORIZON_SNAPSHOTS}`);
+/**
+ * Builds `table` (HORIZON_SNAPSHOTS unless told): every cutoff's rows for the months that have
+ * ended by `through`, of the accounts that meet `accounts` (all unless told).
+ */
+export async function buildHorizonSnapshots(
+  conn: DuckDBConnection,
+  cutoffs: string[],
+  opts: {through: string; table?: string; accounts?: string},
+): Promise<number> {
+  const table = opts.table ?? HORIZON_SNAPSHOTS;
+  await run(conn, `DROP TABLE IF EXISTS ${table}`);
   for (const [i, c] of cutoffs.entries()) {
-    const body = horizonRowsSql(c, {labelsThrough: through});
-    await run(
-      conn,
-      i === 0 ? `CREATE TABLE ${HORIZON_SNAPSHOTS} AS ${body}` : `INSERT INTO ${HORIZON_SNAPSHOTS} ${body}`,
-    );
+    const body = horizonRowsSql(c, {labelsThrough: opts.through, accounts: opts.accounts});
+    await run(conn, i === 0 ? `CREATE TABLE ${table} AS ${body}` : `INSERT INTO ${table} ${body}`);
   }
-  return (await one<{n: number}>(conn, `SELECT count(*)::INTEGER AS n FROM ${HORIZON_SNAPSHOTS}`)).n;
+  return (await one<{n: number}>(conn, `SELECT count(*)::INTEGER AS n FROM ${table}`)).n;
+}
+
+/** The rows of a horizon snapshot `table` that meet `where`: features, labels and the cutoffs they come from. */
+export async function readHorizonRows(
+  conn: DuckDBConnection,
+  table: string,
+  features: readonly FeatureMeta[],
+  where: string,
+): Promise<{data: Dataset; y: Float64Array; cutoffs: string[]}> {
+  const rel = `(SELECT *, CAST(as_of_date AS VARCHAR) AS cutoff FROM ${table} WHERE ${where} ORDER BY as_of_date, customer_id, months_ahead)`;
+  const r = await readDataset(conn, rel, features, [HORIZON_LABEL, "cutoff"]);
+  return {
+    data: r.data,
+    y: labelsOf(r.extra[HORIZON_LABEL]!, HORIZON_LABEL, table),
+    cutoffs: [...new Set(r.extra.cutoff as string[])].sort(),
+  };
+}
+
+/** Refuses (NotEnoughHistoryError) a part of the split with fewer than 100 rows or 5 churns. */
+export function enoughHistory(
+  parts: Record<string, {data: Dataset; y: Float64Array}>,
+  split: string,
+  needed = "about 18 months of history are needed",
+): void {
+  for (const [name, p] of Object.entries(parts)) {
+    const churns = p.y.reduce((a, b) => a + b, 0);
+    if (p.data.nRows < 100 || churns < 5)
+      throw new NotEnoughHistoryError(
+        `not enough history to train the churn horizon model: its ${name} months (${split}) hold ${p.data.nRows} rows with ${churns} churn(s); ${needed}`,
+      );
+  }
 }
 
 /** Trains the churn horizon model on the warehouse's raw tables; writes HORIZON_SNAPSHOTS. */
@@ -112,28 +150,16 @@ export async function trainHorizonModel(conn: DuckDBConnection, opts: WarehouseT
   const log = opts.log ?? (() => {});
   const split = await horizonSplit(conn, opts.asOf);
   const cutoffs = await horizonCutoffs(conn, opts.asOf);
-  const rows = await buildHorizonSnapshots(conn, opts.asOf, cutoffs);
+  const rows = await buildHorizonSnapshots(conn, cutoffs, {through: split.test});
   const features = await detectFeatures(conn, HORIZON_SNAPSHOTS, HORIZON_NON_FEATURES, HORIZON_SNAPSHOTS, (name) =>
     log(`left out: feature "${name}" has no value in this data`),
   );
-  const part = async (where: string) => {
-    const rel = `(SELECT *, CAST(as_of_date AS VARCHAR) AS cutoff FROM ${HORIZON_SNAPSHOTS} WHERE ${where} ORDER BY as_of_date, customer_id, months_ahead)`;
-    const r = await readDataset(conn, rel, features, [HORIZON_LABEL, "cutoff"]);
-    return {
-      data: r.data,
-      y: labelsOf(r.extra[HORIZON_LABEL]!, HORIZON_LABEL, HORIZON_SNAPSHOTS),
-      cutoffs: [...new Set(r.extra.cutoff as string[])].sort(),
-    };
-  };
+  const part = (where: string) => readHorizonRows(conn, HORIZON_SNAPSHOTS, features, where);
   const d = (s: string) => `DATE ${lit(s)}`;
   const train = await part(`period_through <= ${d(split.train)}`);
   const valid = await part(`period_through > ${d(split.train)} AND period_through <= ${d(split.valid)}`);
   const test = await part(`period_through > ${d(split.valid)}`);
-  for (const [name, p] of Object.entries({train, valid, test}))
-    if (p.data.nRows < 100 || p.y.reduce((a, b) => a + b, 0) < 5)
-      throw new NotEnoughHistoryError(
-        `not enough history to train the churn horizon model: its ${name} months (outcomes through ${split.train}, ${split.valid}, ${split.test}) hold ${p.data.nRows} rows with ${p.y.reduce((a, b) => a + b, 0)} churn(s); about 18 months of history are needed`,
-      );
+  enoughHistory({train, valid, test}, `outcomes through ${split.train}, ${split.valid}, ${split.test}`);
   log(
     `horizon snapshots: ${rows.toLocaleString("en-US")} account-months at ${cutoffs.length} quarter-start cutoffs; train on months through ${split.train}, calibrate through ${split.valid}, test through ${split.test}`,
   );
