@@ -1,7 +1,8 @@
 /**
  * Renewal forecast page: GRR and NRR per outlook quarter with their 50/80/90% intervals
  * (src/data/forecast.json, loaders/forecast.ts), the cut by plan tier, industry, company size or
- * CSM, the accounts that move each quarter most, and the churn horizon model's back-test.
+ * CSM, the accounts that move each quarter most, the churn horizon model's back-test, and the
+ * forecast's record on closed quarters (loaders/forecast-record.ts).
  */
 import * as Plot from "npm:@observablehq/plot";
 import * as Inputs from "npm:@observablehq/inputs";
@@ -325,4 +326,118 @@ export function callForm(api: LiveApi | {unavailable: string}, onSaved: () => vo
     }
   };
   return form;
+}
+
+export interface RecordRow {
+  made_on: string;
+  quarter_label: string;
+  quarters_ahead: number;
+  backfilled: boolean;
+  actual_grr: number;
+  actual_nrr: number;
+  naive_grr: number | null;
+  naive_nrr: number | null;
+  [quantile: string]: number | string | boolean | null;
+}
+
+export interface RecordSummary {
+  cut: "all" | "group" | "quarters ahead";
+  value: string;
+  cells: number;
+  quarters: number;
+  forecasts: number;
+  grr_coverage_50: number;
+  grr_coverage_80: number;
+  grr_coverage_90: number;
+  nrr_coverage_80: number;
+  grr_error: number | null;
+  naive_grr_error: number | null;
+  nrr_error: number | null;
+  naive_nrr_error: number | null;
+}
+
+/**
+ * Closed quarters, each as forecast `ahead` quarters before (on a quarter's first day): the
+ * portfolio's 90/80/50% intervals, the actual (dot) and the naive last-year forecast (cross).
+ */
+export function recordChart(
+  rows: readonly RecordRow[],
+  {metric, ahead, width}: {metric: Metric; ahead: number; width: number},
+): SVGSVGElement | HTMLElement {
+  const shown = rows.filter((r) => r.quarters_ahead === ahead);
+  if (!shown.length) return emptyState("No closed quarter was forecast that far ahead yet.");
+  const v = (r: RecordRow, p: number) => r[`${metric}_p${String(p).padStart(2, "0")}`] as number;
+  const data = shown.map((r) => ({
+    quarter: r.quarter_label,
+    made_on: r.made_on,
+    p05: v(r, 5),
+    p10: v(r, 10),
+    p25: v(r, 25),
+    p50: v(r, 50),
+    p75: v(r, 75),
+    p90: v(r, 90),
+    p95: v(r, 95),
+    actual: metric === "grr" ? r.actual_grr : r.actual_nrr,
+    naive: metric === "grr" ? r.naive_grr : r.naive_nrr,
+    backfilled: r.backfilled,
+  }));
+  return Plot.plot({
+    width: Math.max(width, MIN_WIDTH),
+    height: 300,
+    marginLeft: 60,
+    style: PLOT_STYLE,
+    x: {label: null, domain: data.map((r) => r.quarter), padding: 0.4},
+    y: {label: `${METRIC_LABELS[metric]} in the quarter`, tickFormat: "%", grid: true, zero: false},
+    marks: [
+      Plot.barY(data, {x: "quarter", y1: "p05", y2: "p95", fill: ACCENT, fillOpacity: 0.15, inset: 8}),
+      Plot.barY(data, {x: "quarter", y1: "p10", y2: "p90", fill: ACCENT, fillOpacity: 0.25, inset: 14}),
+      Plot.barY(data, {x: "quarter", y1: "p25", y2: "p75", fill: ACCENT, fillOpacity: 0.45, inset: 20}),
+      Plot.tickY(data, {x: "quarter", y: "p50", stroke: INK, strokeWidth: 1, strokeDasharray: "3,2"}),
+      Plot.dot(data, {x: "quarter", y: "actual", fill: INK, r: 5}),
+      Plot.dot(
+        data.filter((r) => r.naive !== null),
+        {x: "quarter", y: "naive", symbol: "times", stroke: MUTED, strokeWidth: 2, r: 5},
+      ),
+      Plot.tip(
+        data,
+        Plot.pointerX({
+          x: "quarter",
+          y: "actual",
+          title: (r: (typeof data)[number]) =>
+            `${r.quarter}, forecast on ${r.made_on}${r.backfilled ? " (back-filled)" : ""}\nactual ${formatPercent(r.actual)}\nmedian ${formatPercent(r.p50)} · 80%: ${formatPercent(r.p10)}–${formatPercent(r.p90)}\nnaive (last year's rate) ${r.naive === null ? "—" : formatPercent(r.naive)}`,
+        }),
+      ),
+    ],
+  });
+}
+
+const RECORD_CUT_LABELS: Record<string, string> = {portfolio: "Portfolio", ...BREAKDOWN_LABELS};
+
+/** Coverage of the intervals and the error against the naive forecast: over all cells, by group and by quarters ahead. */
+export function recordTable(rows: readonly RecordSummary[]): HTMLElement {
+  if (!rows.length) return emptyState("No quarter has closed since the first forecast.");
+  const order = (r: RecordSummary) => (r.cut === "all" ? 0 : r.cut === "group" ? 1 : 2);
+  const name = (r: RecordSummary) =>
+    r.cut === "all"
+      ? html`<strong>Every cell</strong>`
+      : r.cut === "group"
+        ? (RECORD_CUT_LABELS[r.value] ?? r.value)
+        : `${r.value} quarter${r.value === "1" ? "" : "s"} ahead`;
+  const err = (model: number | null, naive: number | null) =>
+    model === null || naive === null
+      ? "—"
+      : `${(model * 100).toFixed(2)} vs ${(naive * 100).toFixed(2)} pp${model < naive ? "" : " (naive better)"}`;
+  return html`<table class="sg-table" id="forecast-record"><thead><tr><th>Cells</th><th class="num">Count</th>
+    <th class="num">GRR in 50%</th><th class="num">in 80%</th><th class="num">in 90%</th><th class="num">NRR in 80%</th>
+    <th class="num">GRR error vs naive</th><th class="num">NRR error vs naive</th></tr></thead><tbody>
+    ${[...rows]
+      .sort((a, b) => order(a) - order(b))
+      .map(
+        (
+          r,
+        ) => html`<tr data-cut=${r.cut} data-value=${r.value}><td>${name(r)}</td><td class="num">${formatInt(r.cells)}</td>
+          <td class="num">${formatPercent(r.grr_coverage_50)}</td><td class="num">${formatPercent(r.grr_coverage_80)}</td>
+          <td class="num">${formatPercent(r.grr_coverage_90)}</td><td class="num">${formatPercent(r.nrr_coverage_80)}</td>
+          <td class="num">${err(r.grr_error, r.naive_grr_error)}</td><td class="num">${err(r.nrr_error, r.naive_nrr_error)}</td></tr>`,
+      )}</tbody></table>` as HTMLElement;
 }

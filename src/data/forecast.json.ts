@@ -1,6 +1,7 @@
 // Renewal forecast: the retention forecast's quarters, cells and movers (marts.mart_renewal_forecast,
 // loaders/forecast.ts), the CSMs' calls beside the model (marts.mart_renewal_calls) and the churn
-// horizon model's back-test, pre-aggregated (a few tens of KB).
+// horizon model's back-test, and the forecast's record on closed quarters, pre-aggregated (a few
+// tens of KB).
 import {withWarehouse, writeJson} from "./_lib/read-warehouse.ts";
 
 writeJson(
@@ -37,6 +38,13 @@ writeJson(
              c.churn_before_renewal, c.disagreement, c.called_by, c.called_at
       FROM marts.mart_renewal_calls c JOIN marts.mart_customer_risk_scores r USING (customer_id)
       WHERE c.disagreement IS NOT NULL ORDER BY c.arr * c.churn_before_renewal DESC, c.customer_id`),
+    // the record: each quarter-start forecast of a closed quarter against what happened and a naive
+    // forecast (loaders/forecast-record.ts) — the portfolio's rows, and the summary over every cell
+    record: await w.rows(`
+      SELECT made_on, quarter_label, quarters_ahead, backfilled, grr_p05, grr_p10, grr_p25, grr_p50, grr_p75, grr_p90, grr_p95,
+             nrr_p05, nrr_p10, nrr_p25, nrr_p50, nrr_p75, nrr_p90, nrr_p95, actual_grr, actual_nrr, naive_grr, naive_nrr
+      FROM marts.forecast_accuracy WHERE group_kind = 'portfolio' ORDER BY quarters_ahead, made_on`),
+    recordSummary: await w.rows(`FROM marts.forecast_accuracy_summary ORDER BY cut, value`),
     horizonBacktest: await w.rows(`
       SELECT cutoff, months, accounts, predicted, observed, auc, churn_model_predicted, churn_model_auc
       FROM marts.horizon_backtest ORDER BY cutoff, months`),

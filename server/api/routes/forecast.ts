@@ -3,7 +3,12 @@ import type {ApiApp, ApiDeps} from "../env.ts";
 import {ApiError} from "../problem.ts";
 import {problem} from "../schemas.ts";
 import {COMMON_RESPONSES} from "./responses.ts";
-import {FORECAST_GROUPS, MOVERS_PER_QUARTER} from "../../../loaders/forecast-tables.ts";
+import {
+  FORECAST_ACCURACY,
+  FORECAST_ACCURACY_SUMMARY,
+  FORECAST_GROUPS,
+  MOVERS_PER_QUARTER,
+} from "../../../loaders/forecast-tables.ts";
 import {renewalCallView, UPCOMING_RENEWALS_SQL, type UpcomingRenewal} from "../../../loaders/renewal-calls.ts";
 import {RENEWAL_NOTE_MAX_CHARS} from "../../../loaders/store/validate.ts";
 import {RENEWAL_CALLS, StoreInputError} from "../../../loaders/store/types.ts";
@@ -71,6 +76,45 @@ export const ForecastSchema = z
         ),
       }),
     ),
+    record: z
+      .object({
+        summary: z
+          .object({
+            cells: z.number(),
+            grr_coverage_50: z.number(),
+            grr_coverage_80: z.number(),
+            grr_coverage_90: z.number(),
+            nrr_coverage_80: z.number(),
+            grr_error: z.number().nullable(),
+            naive_grr_error: z.number().nullable(),
+            nrr_error: z.number().nullable(),
+            naive_nrr_error: z.number().nullable(),
+          })
+          .nullable()
+          .openapi({
+            description:
+              "over the group's cells: the share of actuals inside each interval, and the mean absolute error of the median against the naive forecast's",
+          }),
+        quarters: z.array(
+          z.object({
+            made_on: z.string(),
+            quarter_label: z.string(),
+            quarters_ahead: z.number(),
+            group_value: z.string(),
+            backfilled: z.boolean(),
+            grr: Interval,
+            nrr: Interval,
+            actual_grr: z.number(),
+            actual_nrr: z.number(),
+            naive_grr: z.number().nullable(),
+            naive_nrr: z.number().nullable(),
+          }),
+        ),
+      })
+      .openapi({
+        description:
+          "How right it was: each forecast made on a quarter's first day of a quarter that has closed, against what happened and a naive forecast (the group's rate of the year before)",
+      }),
   })
   .openapi("Forecast");
 
@@ -269,7 +313,7 @@ export function forecastRoutes(app: ApiApp, {warehouse, store, config}: ApiDeps)
       tags: ["forecast"],
       summary: "GRR and NRR for the four quarters from the current one, with 50/80/90% intervals",
       description:
-        "Quarterly gross and net revenue retention of the ARR that starts each quarter, from a Monte Carlo over accounts of the churn horizon model's probabilities (with a shared shock for accounts churning together), the expansion model and each plan tier's contraction; renewals due; and the accounts that move each quarter most.",
+        "Quarterly gross and net revenue retention of the ARR that starts each quarter, from a Monte Carlo over accounts of the churn horizon model's probabilities (with a shared shock for accounts churning together), the expansion model and each plan tier's contraction; renewals due; the accounts that move each quarter most; and the record of closed quarters (each quarter-start forecast against what happened and a naive forecast).",
       request: {query: ForecastQuery},
       responses: {
         200: {content: {"application/json": {schema: ForecastSchema}}, description: "The forecast"},
@@ -285,6 +329,8 @@ export function forecastRoutes(app: ApiApp, {warehouse, store, config}: ApiDeps)
           quarters = await snap.query<Row>(
             "SELECT quarter, label, CAST(first_day AS VARCHAR) AS first_day, CAST(last_day AS VARCHAR) AS last_day FROM marts.forecast_quarters ORDER BY quarter",
           );
+          // a build of an older version has a forecast but no record of closed quarters
+          await snap.query(`SELECT 1 FROM ${FORECAST_ACCURACY_SUMMARY} LIMIT 1`);
         } catch {
           throw new ApiError(
             503,
@@ -311,9 +357,50 @@ export function forecastRoutes(app: ApiApp, {warehouse, store, config}: ApiDeps)
             p90: [v(0.05), v(0.95)],
           };
         };
+        const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+        const past = await snap.query<Row>(
+          `SELECT CAST(made_on AS VARCHAR) AS made_on, quarter_label, quarters_ahead, group_value, backfilled,
+                  grr_expected, nrr_expected, ${["grr", "nrr"].flatMap((m) => [5, 10, 25, 50, 75, 90, 95].map((p) => `${m}_p${String(p).padStart(2, "0")}`)).join(", ")},
+                  actual_grr, actual_nrr, naive_grr, naive_nrr
+           FROM ${FORECAST_ACCURACY} WHERE group_kind = ? ORDER BY made_on, quarters_ahead, group_value`,
+          [group],
+        );
+        const summary = await snap.query<Row>(
+          `SELECT * FROM ${FORECAST_ACCURACY_SUMMARY} WHERE cut = ? AND value = ?`,
+          ["group", group],
+        );
+        const sum = summary[0];
         return {
           data: {built_at: snap.info.built_at, as_of: snap.info.as_of},
           group,
+          record: {
+            summary: sum
+              ? {
+                  cells: Number(sum.cells),
+                  grr_coverage_50: Number(sum.grr_coverage_50),
+                  grr_coverage_80: Number(sum.grr_coverage_80),
+                  grr_coverage_90: Number(sum.grr_coverage_90),
+                  nrr_coverage_80: Number(sum.nrr_coverage_80),
+                  grr_error: num(sum.grr_error),
+                  naive_grr_error: num(sum.naive_grr_error),
+                  nrr_error: num(sum.nrr_error),
+                  naive_nrr_error: num(sum.naive_nrr_error),
+                }
+              : null,
+            quarters: past.map((r) => ({
+              made_on: String(r.made_on),
+              quarter_label: String(r.quarter_label),
+              quarters_ahead: Number(r.quarters_ahead),
+              group_value: String(r.group_value),
+              backfilled: Boolean(r.backfilled),
+              grr: interval(r, "grr"),
+              nrr: interval(r, "nrr"),
+              actual_grr: Number(r.actual_grr),
+              actual_nrr: Number(r.actual_nrr),
+              naive_grr: num(r.naive_grr),
+              naive_nrr: num(r.naive_nrr),
+            })),
+          },
           quarters: quarters.map((q) => ({
             quarter: Number(q.quarter),
             label: String(q.label),
