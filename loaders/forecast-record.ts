@@ -27,6 +27,7 @@ import {calibrate, fitPlatt} from "./model/calibration.ts";
 import {fitGbt} from "./model/gbt.ts";
 import {predictRaw} from "./model/tree.ts";
 import {detectFeatures} from "./model/table.ts";
+import {subsetRows} from "./model/dataset.ts";
 import {CHURN_GBT_PARAMS} from "./model/train.ts";
 import {
   buildHorizonSnapshots,
@@ -65,7 +66,11 @@ import {
 } from "./score-horizon.ts";
 import type {MartChecks} from "./quality.ts";
 
-/** Closed quarters back-filled at most (a year of them), beside the current quarter's first day. */
+/**
+ * Closed quarters back-filled at most: a year of them. The current quarter's first day is left
+ * until the quarter closes (its forecast is compared with nothing before), then back-filled if no
+ * build made it.
+ */
 export const BACKFILL_QUARTERS = 4;
 
 const SNAPSHOTS = "marts.tmp_backfill_snapshots";
@@ -78,7 +83,7 @@ const date = (d: string) => `DATE ${lit(d)}`;
 
 /**
  * Back-fills FORECAST_HISTORY with the forecast of each quarter's first day (of the last
- * BACKFILL_QUARTERS closed quarters and the current one) that it does not hold. Returns the days
+ * BACKFILL_QUARTERS closed quarters) that it does not hold. Returns the days
  * back-filled and, for each it could not, why (too little history then).
  */
 export async function backfillForecasts(
@@ -91,7 +96,7 @@ export async function backfillForecasts(
     await all<{s: string}>(
       conn,
       `SELECT CAST(s AS DATE)::VARCHAR AS s
-       FROM range(date_trunc('quarter', ${date(asOf)}) - INTERVAL ${3 * BACKFILL_QUARTERS} MONTH, ${date(asOf)} + 1, INTERVAL 3 MONTH) t(s)
+       FROM range(date_trunc('quarter', ${date(asOf)}) - INTERVAL ${3 * BACKFILL_QUARTERS} MONTH, date_trunc('quarter', ${date(asOf)}), INTERVAL 3 MONTH) t(s)
        WHERE CAST(s AS DATE) NOT IN (SELECT made_on FROM ${FORECAST_HISTORY}) ORDER BY s`,
     )
   ).map((r) => r.s);
@@ -115,6 +120,20 @@ export async function backfillForecasts(
       })
     : 0;
   const features = rows ? await detectFeatures(conn, SNAPSHOTS, HORIZON_NON_FEATURES, SNAPSHOTS, () => {}) : [];
+  // read once; each day trains on the rows whose month ended before it (reading was most of a day's time)
+  const snapshot = rows ? await readHorizonRows(conn, SNAPSHOTS, features, "true", ["period_through"]) : null;
+  const part = (after: string | null, through: string) => {
+    const ended = snapshot!.extra.period_through as string[];
+    const idx: number[] = [];
+    ended.forEach((d, i) => {
+      if ((after === null || d > after) && d <= through) idx.push(i);
+    });
+    return {
+      data: subsetRows(snapshot!.data, idx),
+      y: Float64Array.from(idx, (i) => snapshot!.y[i]!),
+      cutoffs: [...new Set(idx.map((i) => snapshot!.cutoffs[i]!))].sort(),
+    };
+  };
   try {
     for (const s of starts) {
       const bounds = await one<{e: string; t: string; c: string[]}>(
@@ -122,17 +141,12 @@ export async function backfillForecasts(
         `SELECT CAST(${date(s)} - 1 AS VARCHAR) AS e,
                 CAST(last_day(${date(s)} - 1 - INTERVAL ${HORIZON_VALID_MONTHS} MONTH) AS VARCHAR) AS t`,
       );
-      if (!rows) {
+      if (!snapshot) {
         skipped.push(`${s}: no quarter-start cutoff with 90 days of usage before it`);
         continue;
       }
-      const train = await readHorizonRows(conn, SNAPSHOTS, features, `period_through <= ${date(bounds.t)}`);
-      const valid = await readHorizonRows(
-        conn,
-        SNAPSHOTS,
-        features,
-        `period_through > ${date(bounds.t)} AND period_through <= ${date(bounds.e)}`,
-      );
+      const train = part(null, bounds.t);
+      const valid = part(bounds.t, bounds.e);
       try {
         enoughHistory(
           {train, valid},

@@ -403,9 +403,10 @@ export async function sharedShock(
 ): Promise<{tau: number; cells: number}> {
   const r = await one<{excess: number | null; scale: number | null; cells: number}>(
     conn,
-    `SELECT sum(power(observed_arr - expected_arr, 2) / arr_variance - 1) AS excess, sum(power(arr_slope, 2) / arr_variance) AS scale,
+    `SELECT sum(power(observed_arr_musd - expected_arr_musd, 2) / arr_variance_musd2 - 1) AS excess,
+            sum(power(arr_slope_musd, 2) / arr_variance_musd2) AS scale,
             count(*)::INTEGER AS cells
-     FROM ${cells} WHERE arr_variance > 0`,
+     FROM ${cells} WHERE arr_variance_musd2 > 0`,
   );
   const tau = r.excess !== null && r.scale ? Math.sqrt(Math.max(0, r.excess / r.scale)) : 0;
   return {tau, cells: r.cells};

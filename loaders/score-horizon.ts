@@ -146,18 +146,22 @@ export function monthsAheadSql(asOf: string): string {
  * The 3-month churn of each plan tier × industry cell at `cutoff` against its expectation, from
  * marts.tmp_hazard_months scored at that cutoff: the rows of HORIZON_BACKTEST_CELLS, from which
  * loaders/forecast.ts measures how much accounts churn together. In accounts and in ARR (the
- * account's at the cutoff): expected Σp and Σarr·p, variance Σp(1−p) and Σarr²·p(1−p), the
- * slope Σarr·p(1−p) (what a shared shift of the log-odds moves the churned ARR by), observed.
+ * account's at the cutoff, in millions of dollars: these are statistics, and sums of squared
+ * dollars run to 1e10, where the order DuckDB adds in moves the sixth decimal): expected Σp and
+ * Σarr·p, variance Σp(1−p) and Σarr²·p(1−p), the slope Σarr·p(1−p) (what a shared shift of the
+ * log-odds moves the churned ARR by), observed.
  */
 export const BACKTEST_CELLS_COLUMNS = `(cutoff DATE, plan_tier VARCHAR, industry VARCHAR, accounts INTEGER, expected DOUBLE, variance DOUBLE,
-  observed INTEGER, expected_arr DOUBLE, arr_variance DOUBLE, arr_slope DOUBLE, observed_arr DOUBLE)`;
+  observed INTEGER, expected_arr_musd DOUBLE, arr_variance_musd2 DOUBLE, arr_slope_musd DOUBLE, observed_arr_musd DOUBLE)`;
 
 export function backtestCellsSql(cutoff: string): string {
   const p = "h.churn_through";
+  const arr = "(a.arr / 1e6)";
   return `SELECT DATE ${lit(cutoff)} AS cutoff, k.plan_tier, k.industry, count(*)::INTEGER AS accounts, sum(${p}) AS expected,
                  sum(${p} * (1 - ${p})) AS variance, (count(*) FILTER (WHERE ch.churn_date <= h.period_through))::INTEGER AS observed,
-                 sum(a.arr * ${p}) AS expected_arr, sum(a.arr * a.arr * ${p} * (1 - ${p})) AS arr_variance,
-                 sum(a.arr * ${p} * (1 - ${p})) AS arr_slope, coalesce(sum(a.arr) FILTER (WHERE ch.churn_date <= h.period_through), 0) AS observed_arr
+                 sum(${arr} * ${p}) AS expected_arr_musd, sum(${arr} * ${arr} * ${p} * (1 - ${p})) AS arr_variance_musd2,
+                 sum(${arr} * ${p} * (1 - ${p})) AS arr_slope_musd,
+                 coalesce(sum(${arr}) FILTER (WHERE ch.churn_date <= h.period_through), 0) AS observed_arr_musd
           FROM marts.tmp_hazard_months h JOIN marts.tmp_hazard_accounts a USING (customer_id) JOIN raw.customers k USING (customer_id)
           LEFT JOIN raw.churn_events ch USING (customer_id)
           WHERE h.months_ahead = 3 GROUP BY ALL`;

@@ -120,15 +120,21 @@ export async function readHorizonRows(
   table: string,
   features: readonly FeatureMeta[],
   where: string,
-): Promise<{data: Dataset; y: Float64Array; cutoffs: string[]}> {
-  const rel = `(SELECT *, CAST(as_of_date AS VARCHAR) AS cutoff FROM ${table} WHERE ${where} ORDER BY as_of_date, customer_id, months_ahead)`;
-  const r = await readDataset(conn, rel, features, [HORIZON_LABEL, "cutoff"]);
+  extra: readonly string[] = [],
+): Promise<{data: Dataset; y: Float64Array; cutoffs: string[]; extra: Record<string, unknown[]>}> {
+  const rel = `(SELECT * REPLACE (CAST(period_through AS VARCHAR) AS period_through), CAST(as_of_date AS VARCHAR) AS cutoff
+    FROM ${table} WHERE ${where} ORDER BY as_of_date, customer_id, months_ahead)`;
+  const r = await readDataset(conn, rel, features, [HORIZON_LABEL, "cutoff", ...extra]);
   return {
     data: r.data,
     y: labelsOf(r.extra[HORIZON_LABEL]!, HORIZON_LABEL, table),
-    cutoffs: [...new Set(r.extra.cutoff as string[])].sort(),
+    // each row's cutoff (an ISO date), in row order
+    cutoffs: r.extra.cutoff as string[],
+    extra: r.extra,
   };
 }
+
+const distinct = (xs: readonly string[]) => [...new Set(xs)].sort();
 
 /** Refuses (NotEnoughHistoryError) a part of the split with fewer than 100 rows or 5 churns. */
 export function enoughHistory(
@@ -183,7 +189,7 @@ export async function trainHorizonModel(conn: DuckDBConnection, opts: WarehouseT
         label: "churned in the month (of up to 12 ahead of a quarter-start cutoff) that the account entered alive",
         rows: {train: train.data.nRows, valid: valid.data.nRows, test: test.data.nRows},
         positive_rate: positives / rows,
-        cutoffs: {train: train.cutoffs, valid: valid.cutoffs, test: test.cutoffs},
+        cutoffs: {train: distinct(train.cutoffs), valid: distinct(valid.cutoffs), test: distinct(test.cutoffs)},
       },
     },
   );
