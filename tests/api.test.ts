@@ -151,6 +151,28 @@ describe("endpoints", () => {
       expect(drivers.map((d) => d.rank)).toEqual(drivers.map((_, i) => i + 1));
       expect((body.open_tickets as unknown[]).length).toBe(Number(dbRows[id]!.open_tickets));
       expect(Array.isArray(body.opportunities)).toBe(true);
+      // the expansion model beside the proxy, explained as the churn model is
+      const xm = body.expansion_model as {
+        probability: number;
+        expected_expansion_arr: number;
+        drivers: {rank: number; contribution: number; direction: string; description: string}[];
+      };
+      const w2 = await openWarehouse(warehousePath, {readOnly: true});
+      try {
+        const [row] = await all<{p: number; e: number}>(
+          w2.conn,
+          `SELECT expansion_probability AS p, expected_expansion_arr AS e FROM marts.model_expansion_scores WHERE customer_id = '${id}'`,
+        );
+        expect(xm.probability).toBeCloseTo(row!.p, 12);
+        expect(xm.expected_expansion_arr).toBeCloseTo(row!.e, 6);
+      } finally {
+        w2.close();
+      }
+      expect(xm.drivers.map((d) => d.rank)).toEqual(xm.drivers.map((_, i) => i + 1));
+      for (const d of xm.drivers) {
+        expect(d.direction).toBe(d.contribution > 0 ? "raises_expansion" : "lowers_expansion");
+        expect(d.description.length).toBeGreaterThan(0);
+      }
     }
   });
 

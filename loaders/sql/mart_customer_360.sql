@@ -1,7 +1,7 @@
 -- One row per active account with everything a Customer 360 dossier shows beyond the scores
 -- row of mart_customer_risk_scores: health components, 90 days of usage, open tickets, every
--- opportunity with whether it is open, open CTAs, model drivers, score history and both
--- quadrants. The site's Customer 360 loader and the API's 360 endpoint read this table, so
+-- opportunity with whether it is open, open CTAs, model drivers, score history, both
+-- quadrants, and the expansion model's probability, expected ARR and drivers. The site's Customer 360 loader and the API's 360 endpoint read this table, so
 -- the page and the API show the same tickets, opportunities, tiers and quadrants.
 -- Open tickets and open opportunities follow the one definition of each (int_open_*_as_of.sql).
 --
@@ -55,6 +55,10 @@ drivers AS (
   SELECT customer_id, list({rank: rank, feature: feature, value: feature_value, contribution: contribution} ORDER BY rank) AS model_drivers
   FROM marts.mart_customer_drivers WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
+expansion_drivers AS (
+  SELECT customer_id, list({rank: rank, feature: feature, value: feature_value, contribution: contribution} ORDER BY rank) AS expansion_drivers
+  FROM marts.mart_expansion_drivers WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
+),
 history AS (
   SELECT customer_id, list({as_of_date: as_of_date, churn_probability: churn_probability} ORDER BY as_of_date) AS score_history
   FROM marts.mart_churn_score_history WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
@@ -76,7 +80,10 @@ SELECT
   list_filter(coalesce(o.opportunities, []), x -> x.open) AS open_opportunities,
   coalesce(ct.open_ctas, []) AS open_ctas,
   coalesce(dr.model_drivers, []) AS model_drivers,
-  coalesce(h.score_history, []) AS score_history
+  coalesce(h.score_history, []) AS score_history,
+  q.expansion_probability,
+  q.expected_expansion_arr,
+  coalesce(xd.expansion_drivers, []) AS expansion_drivers
 FROM accounts a
 JOIN marts.mart_propensity_quadrant q USING (customer_id)
 LEFT JOIN components c USING (customer_id)
@@ -86,4 +93,5 @@ LEFT JOIN opportunities o USING (customer_id)
 LEFT JOIN ctas ct USING (customer_id)
 LEFT JOIN drivers dr USING (customer_id)
 LEFT JOIN history h USING (customer_id)
+LEFT JOIN expansion_drivers xd USING (customer_id)
 ORDER BY a.customer_id;

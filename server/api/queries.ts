@@ -95,8 +95,16 @@ export interface Quadrant {
   upgrade_propensity_proxy: number;
 }
 
+/** The expansion model's view of an account: P(expansion in 90 days), expected ARR, TreeSHAP drivers. */
+export interface ExpansionModelView {
+  probability: number;
+  expected_expansion_arr: number;
+  drivers: (Omit<Driver, "direction"> & {direction: "raises_expansion" | "lowers_expansion"})[];
+}
+
 export interface Customer360 extends CustomerRecord {
   data_as_of: string;
+  expansion_model: ExpansionModelView | null;
   expansion: {
     upgrade_propensity_proxy: number;
     premium_feature_trials_30d: number;
@@ -301,6 +309,34 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
        FROM marts.mart_customer_360 WHERE customer_id = ?`,
       [id],
     );
+    // the expansion model beside the proxy, explained as the churn model is (marts.mart_expansion_drivers)
+    const [xm] = await snap.query<{p: number; e: number; drivers: string | null}>(
+      `SELECT CAST(expansion_probability AS DOUBLE) AS p, CAST(expected_expansion_arr AS DOUBLE) AS e,
+              to_json(expansion_drivers)::VARCHAR AS drivers
+       FROM marts.mart_customer_360 WHERE customer_id = ? AND expansion_probability IS NOT NULL`,
+      [id],
+    );
+    const expansionModel: ExpansionModelView | null = xm
+      ? {
+          probability: xm.p,
+          expected_expansion_arr: xm.e,
+          drivers: (
+            JSON.parse(xm.drivers ?? "[]") as {
+              rank: number;
+              feature: string;
+              value: string | null;
+              contribution: number;
+            }[]
+          ).map((d) => ({
+            rank: d.rank,
+            feature: d.feature,
+            ...featureWords(d.feature, d.value),
+            value: d.value,
+            contribution: d.contribution,
+            direction: d.contribution > 0 ? "raises_expansion" : "lowers_expansion",
+          })),
+        }
+      : null;
     const tickets = JSON.parse(lists?.tickets ?? "[]") as Ticket[];
     const opps = JSON.parse(lists?.opportunities ?? "[]") as Opportunity[];
     const expansion = index.expansion.get(id) ?? {
@@ -317,6 +353,7 @@ export async function loadCustomer360(snap: WarehouseSnapshot, id: string): Prom
       ...base,
       data_as_of: asOf,
       expansion,
+      expansion_model: expansionModel,
       is_flight_risk: q.model_quadrant === config.quadrant.labels.flightRisk,
       quadrant: {
         model_quadrant: q.model_quadrant,

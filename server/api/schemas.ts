@@ -188,6 +188,33 @@ export const Customer360Schema = z
       has_open_expansion_opp: z.boolean(),
       mrr_tier_ceiling_pct: z.number(),
     }),
+    expansion_model: z
+      .object({
+        probability: z
+          .number()
+          .openapi({description: "calibrated P(a won expansion opportunity or an upgrade in 90 days)"}),
+        expected_expansion_arr: z
+          .number()
+          .openapi({
+            description: "probability × the share of ARR an expansion of the plan tier added in training history × ARR",
+          }),
+        drivers: z.array(
+          z.object({
+            rank: z.number(),
+            feature: z.string(),
+            label: z.string(),
+            description: z.string(),
+            value: z.string().nullable(),
+            contribution: z.number(),
+            direction: z.enum(["raises_expansion", "lowers_expansion"]),
+          }),
+        ),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "The expansion model beside the rule-based proxy (`expansion`): its probability, expected ARR and top TreeSHAP drivers (log-odds); null for a build without it",
+      }),
     is_flight_risk: z.boolean().openapi({
       description:
         "The account is in the model quadrant's Flight Risk corner: high churn probability from the model and high expansion proxy (thresholds from config.quadrant)",

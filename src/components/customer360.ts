@@ -39,6 +39,9 @@ export interface C360Index {
   };
 }
 
+/** A model's driver: [feature, value (number or category label), contribution in log-odds]. */
+export type Driver = [string, number | string | null, number];
+
 /** One account's dossier (c360/NN.json). */
 export interface Dossier extends AccountColumns<string> {
   /** [component id, feature value, 0–100 score, points lost], most points lost first */
@@ -59,7 +62,11 @@ export interface Dossier extends AccountColumns<string> {
     overdue: boolean;
   }[];
   /** [feature, value (number or category label), contribution in log-odds], rank order */
-  drivers: [string, number | string | null, number][];
+  drivers: Driver[];
+  /** the expansion model: P(expansion in 90 days), its expected ARR, and its drivers as `drivers` */
+  expansion_probability: number | null;
+  expected_expansion_arr: number | null;
+  xdrivers: Driver[];
   /** [month, P(churn)] */
   history: [string, number][];
   /** model inputs in the order of C360Index.features (categoricals as labels) */
@@ -373,7 +380,7 @@ export function usageTrendChart(d: Dossier, usageEnd: string, {width}: {width: n
   })}<p class="sg-meta" id="c360-usage-verdict"><strong>${ratio !== null && ratio < 0.8 ? "⚠ " : ""}Usage ${verdict}.</strong> Line: 7-day average; shaded: daily events.</p></div>` as HTMLElement;
 }
 
-/** The account's top drivers from the model (TreeSHAP, log-odds), or the health drivers. */
+/** The account's top drivers from the churn model (TreeSHAP, log-odds), or the health drivers. */
 export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement {
   if (!d.drivers.length)
     return emptyState(
@@ -386,10 +393,31 @@ export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement 
           : "none"
       } (the model explanation has no drivers for this account).`,
     );
+  return driverBars(d.drivers, {width, axis: "← lowers risk · raises risk → (log-odds)", up: BAD, down: GOOD});
+}
+
+/** The expansion model's probability and expected ARR for the account, and what moves them (TreeSHAP). */
+export function expansionDriversChart(d: Dossier, {width}: {width: number}): HTMLElement {
+  if (d.expansion_probability === null || !d.xdrivers?.length)
+    return emptyState("The expansion model has not scored this account (rebuild with this version).");
+  const chart = driverBars(d.xdrivers, {
+    width,
+    axis: "← lowers expansion odds · raises them → (log-odds)",
+    up: GOOD,
+    down: MUTED,
+  });
+  return html`<div><p class="sg-meta" id="c360-expansion-verdict"><strong>${formatPercent(d.expansion_probability)}</strong> chance of an upgrade or a won expansion in the next 90 days; expected expansion ${formatUsdCompact(d.expected_expansion_arr ?? 0)}.</p>${chart}</div>` as HTMLElement;
+}
+
+/** A model's drivers as bars, each in the words a CSM would use. */
+function driverBars(
+  drivers: readonly Driver[],
+  {width, axis, up, down}: {width: number; axis: string; up: string; down: string},
+): HTMLElement {
   // each bar reads as a CSM would say it ("Renews in 27 days"), the feature's label in the tip
-  const words = d.drivers.map(([feature, value]) => featureWords(feature, value));
+  const words = drivers.map(([feature, value]) => featureWords(feature, value));
   const said = words.map(({description: t}) => t.charAt(0).toUpperCase() + t.slice(1));
-  const rows = d.drivers.map(([, value, contribution], i) => ({
+  const rows = drivers.map(([, value, contribution], i) => ({
     feature: words[i]!.label,
     value,
     contribution,
@@ -403,7 +431,7 @@ export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement 
     marginLeft,
     marginRight: 40,
     style: PLOT_STYLE,
-    x: {label: "← lowers risk · raises risk → (log-odds)", grid: true},
+    x: {label: axis, grid: true},
     y: {label: null, domain: rows.map((r) => r.label)},
     marks: [
       // sentences are longer than feature names: wrap them inside the margin (lineWidth is in ems)
@@ -411,7 +439,7 @@ export function driversChart(d: Dossier, {width}: {width: number}): HTMLElement 
       Plot.barX(rows, {
         x: "contribution",
         y: "label",
-        fill: (r: {contribution: number}) => (r.contribution > 0 ? BAD : GOOD),
+        fill: (r: {contribution: number}) => (r.contribution > 0 ? up : down),
         tip: {format: {x: (v: number) => v.toFixed(3)}},
         channels: {Feature: "feature"},
       }),

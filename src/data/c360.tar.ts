@@ -40,6 +40,7 @@ const files = await withWarehouse(async (w) => {
       opps: {opportunity_type: string; stage: string; amount: number; created_date: string; close_date: string}[];
       ctas: unknown;
       drivers: unknown;
+      xdrivers: unknown;
       history: unknown;
       features: unknown;
     } & Record<string, unknown>
@@ -50,7 +51,7 @@ const files = await withWarehouse(async (w) => {
       d.usage_90d AS usage, d.open_tickets AS tickets, d.open_opportunities AS opps,
       [{priority: c.priority, reason: c.reason, detail: c.detail, playbook: c.playbook, step: c.step,
         created: c.created_date, due: c.due_date, overdue: c.overdue} FOR c IN d.open_ctas] AS ctas,
-      d.model_drivers AS drivers,
+      d.model_drivers AS drivers, d.expansion_probability, d.expected_expansion_arr, d.expansion_drivers AS xdrivers,
       [{date: h.as_of_date, p: h.churn_probability} FOR h IN d.score_history] AS history,
       {${available.map((n) => `${lit(n)}: f.${ident(n)}`).join(", ")}} AS features
     FROM marts.mart_customer_risk_scores r
@@ -59,6 +60,17 @@ const files = await withWarehouse(async (w) => {
     ORDER BY r.customer_id`);
 
   const shards: Record<string, unknown>[] = Array.from({length: SHARDS}, () => ({}));
+  const r4 = (x: unknown) => (typeof x === "number" ? Math.round(x * 1e4) / 1e4 : null);
+  // a model's drivers as [feature, value, contribution]; feature values arrive as text (numbers
+  // and category labels share one column)
+  const compactDrivers = (list: unknown) =>
+    ((list as {feature: string; value: string | number | null; contribution: number}[] | null) ?? []).map((d) => {
+      const v =
+        typeof d.value === "string" && d.value.trim() !== "" && Number.isFinite(Number(d.value))
+          ? Number(d.value)
+          : d.value;
+      return [d.feature, typeof v === "number" ? Number(v.toPrecision(6)) : v, r4(d.contribution)];
+    });
   const index = {
     id: [] as string[],
     name: [] as string[],
@@ -69,7 +81,6 @@ const files = await withWarehouse(async (w) => {
     shard: [] as number[],
   };
   const labels: Record<string, string> = {};
-  const r4 = (x: unknown) => (typeof x === "number" ? Math.round(x * 1e4) / 1e4 : null);
   // float32 survives a round trip through 9 significant digits: the what-if sees the model's exact inputs
   const f32 = (x: unknown) =>
     typeof x === "number" ? Number(Math.fround(x).toPrecision(9)) : typeof x === "boolean" ? Number(x) : (x ?? null);
@@ -81,6 +92,7 @@ const files = await withWarehouse(async (w) => {
     opps,
     ctas,
     drivers,
+    xdrivers,
     history,
     features,
     recommended_action: _a,
@@ -111,14 +123,10 @@ const files = await withWarehouse(async (w) => {
         close: o.close_date,
       })),
       ctas,
-      // feature values arrive as text (numbers and category labels share one column)
-      drivers: (drivers as {feature: string; value: string | number | null; contribution: number}[]).map((d) => {
-        const v =
-          typeof d.value === "string" && d.value.trim() !== "" && Number.isFinite(Number(d.value))
-            ? Number(d.value)
-            : d.value;
-        return [d.feature, typeof v === "number" ? Number(v.toPrecision(6)) : v, r4(d.contribution)];
-      }),
+      drivers: compactDrivers(drivers),
+      expansion_probability: r4(profile.expansion_probability),
+      expected_expansion_arr: r4(profile.expected_expansion_arr),
+      xdrivers: compactDrivers(xdrivers),
       history: (history as {date: string; p: number}[]).map((h) => [h.date, r4(h.p)]),
       features: feats ? available.map((n) => f32(feats[n])) : null,
     };
