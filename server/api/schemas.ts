@@ -193,11 +193,9 @@ export const Customer360Schema = z
         probability: z
           .number()
           .openapi({description: "calibrated P(a won expansion opportunity or an upgrade in 90 days)"}),
-        expected_expansion_arr: z
-          .number()
-          .openapi({
-            description: "probability × the share of ARR an expansion of the plan tier added in training history × ARR",
-          }),
+        expected_expansion_arr: z.number().openapi({
+          description: "probability × the share of ARR an expansion of the plan tier added in training history × ARR",
+        }),
         drivers: z.array(
           z.object({
             rank: z.number(),
