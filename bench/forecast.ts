@@ -4,14 +4,17 @@
  * and sets the closed quarters against what happened (loaders/forecast-record.ts). Per seed and
  * pooled over all cells: the share of actual GRR inside the 50/80/90% intervals, NRR inside its
  * 80% interval, and the median's absolute GRR and NRR error beside the naive forecast's (each
- * group's rate of the year before).
+ * group's rate of the year before). And the truth behind the luck: for each back-filled forecast's
+ * first quarter, the churned ARR the forecast expected, the generator's true expectation
+ * (truth.quarter_churn_probability), the naive forecast's and what happened.
  */
 import {mkdtempSync, rmSync, cpSync, existsSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {build} from "../loaders/build.ts";
 import {all, openWarehouse} from "../loaders/duckdb.ts";
-import {FORECAST_ACCURACY} from "../loaders/forecast-tables.ts";
+import {FORECAST_ACCURACY, FORECAST_HISTORY} from "../loaders/forecast-tables.ts";
+import {QUARTER_TRUTH_TABLE} from "../loaders/synthetic/generate.ts";
 
 /** The seeds of the portfolios (42 is the default data's). */
 export const FORECAST_SEEDS = [42, 7, 2026] as const;
@@ -37,9 +40,22 @@ export interface ForecastRecordFigures {
   portfolioNaiveGrrError: number;
 }
 
+/** A quarter-start forecast's expected churned ARR against the generator's truth, for one group. */
+export interface ChurnTruthCell {
+  made_on: string;
+  group: string;
+  /** shares of the quarter's starting ARR: the forecast's expectation, the truth's, the naive forecast's, what happened */
+  model: number;
+  truth: number;
+  naive: number;
+  actual: number;
+}
+
 export interface ForecastBench {
   customers: number;
   seeds: ForecastRecordFigures[];
+  /** each seed's back-filled first quarters (portfolio and plan tiers): churned ARR, model vs truth vs naive */
+  truth: (ChurnTruthCell & {seed: number})[];
   pooled: Omit<ForecastRecordFigures, "seed" | "recordSeconds">;
 }
 
@@ -87,6 +103,7 @@ export async function benchForecastRecord(
 ): Promise<ForecastBench> {
   const seeds: ForecastRecordFigures[] = [];
   const pooled: CellRow[] = [];
+  const truth: ForecastBench["truth"] = [];
   for (const seed of FORECAST_SEEDS) {
     const dir = mkdtempSync(join(tmpdir(), "saasguard-bench-forecast-"));
     try {
@@ -105,6 +122,40 @@ export async function benchForecastRecord(
       const w = await openWarehouse(join(dir, "warehouse.duckdb"), {readOnly: true});
       let rows: CellRow[];
       try {
+        // the truth: what the generator's quarter probabilities expect to churn, beside the
+        // forecast's expectation, the naive forecast (last year's churned share, scaled to the
+        // quarter) and what happened — for the back-filled forecasts' first quarter
+        const made = await all<{made_on: string; last_day: string}>(
+          w.conn,
+          `SELECT DISTINCT CAST(made_on AS VARCHAR) AS made_on, CAST(last_day AS VARCHAR) AS last_day FROM ${FORECAST_HISTORY}
+           WHERE backfilled AND quarter = 1 AND last_day <= DATE '${asOf}' ORDER BY 1`,
+        );
+        for (const m of made) {
+          const d = (x: string) => `DATE '${x}'`;
+          const cells = await all<Omit<ChurnTruthCell, "made_on">>(
+            w.conn,
+            `WITH quarter AS (
+               SELECT r.arr_start, r.churned, c.plan_tier, coalesce(t.p_churn_quarter, 0) AS p
+               FROM marts.int_retention_between(${d(m.made_on)}, ${d(m.last_day)}) r JOIN raw.customers c USING (customer_id)
+               LEFT JOIN ${QUARTER_TRUTH_TABLE} t ON t.customer_id = r.customer_id AND t.quarter_start = ${d(m.made_on)}
+             ),
+             year AS (
+               SELECT r.arr_start, r.churned, c.plan_tier
+               FROM marts.int_retention_between(${d(m.made_on)} - 365, ${d(m.made_on)}) r JOIN raw.customers c USING (customer_id)
+             ),
+             q AS (SELECT coalesce(plan_tier, 'all') AS grp, sum(arr_start * p) / sum(arr_start) AS truth,
+                          coalesce(sum(arr_start) FILTER (WHERE churned), 0) / sum(arr_start) AS actual
+                   FROM quarter GROUP BY GROUPING SETS ((), (plan_tier))),
+             y AS (SELECT coalesce(plan_tier, 'all') AS grp, coalesce(sum(arr_start) FILTER (WHERE churned), 0) / sum(arr_start) AS churned
+                   FROM year GROUP BY GROUPING SETS ((), (plan_tier)))
+             SELECT q.grp AS "group", h.expected_churn_arr / h.start_arr AS model, q.truth, q.actual,
+                    1 - power(1 - y.churned, (${d(m.last_day)} - ${d(m.made_on)}) / 365) AS naive
+             FROM q JOIN y USING (grp) JOIN ${FORECAST_HISTORY} h ON h.made_on = ${d(m.made_on)} AND h.quarter = 1
+               AND h.group_kind = CASE WHEN q.grp = 'all' THEN 'portfolio' ELSE 'plan_tier' END AND h.group_value = q.grp
+             ORDER BY 1`,
+          );
+          truth.push(...cells.map((c) => ({...c, made_on: m.made_on, seed})));
+        }
         rows = await all<CellRow>(
           w.conn,
           `SELECT CAST(made_on AS VARCHAR) AS made_on, group_kind, quarter_label, grr_in_50, grr_in_80, grr_in_90, nrr_in_80,
@@ -127,5 +178,10 @@ export async function benchForecastRecord(
   // the forecasts and quarters of different portfolios are different ones
   const all_ = summarise(pooled);
   const sum = (f: (s: ForecastRecordFigures) => number) => seeds.reduce((a, s) => a + f(s), 0);
-  return {customers, seeds, pooled: {...all_, forecasts: sum((s) => s.forecasts), quarters: sum((s) => s.quarters)}};
+  return {
+    customers,
+    seeds,
+    truth,
+    pooled: {...all_, forecasts: sum((s) => s.forecasts), quarters: sum((s) => s.quarters)},
+  };
 }

@@ -572,6 +572,20 @@ if (figures.forecast) {
     console.log(
       `forecast       seed ${String(s.seed).padEnd(6)} ${s.forecasts} forecasts of ${s.quarters} closed quarters, ${s.cells} cells | GRR in 50/80/90%: ${pc(s.grrIn50)} / ${pc(s.grrIn80)} / ${pc(s.grrIn90)} | NRR in 80%: ${pc(s.nrrIn80)} | GRR error ${pp(s.grrError)} vs naive ${pp(s.naiveGrrError)} pp (portfolio ${pp(s.portfolioGrrError)} vs ${pp(s.portfolioNaiveGrrError)}) | NRR error ${pp(s.nrrError)} vs ${pp(s.naiveNrrError)} pp${Number.isFinite(s.recordSeconds) ? ` | back-fill + record ${fmt(s.recordSeconds)} s` : ""}`,
     );
+  // the truth behind the luck: the back-filled first quarters' churned ARR
+  const mae = (cells: ForecastBench["truth"], f: (c: ForecastBench["truth"][number]) => number) =>
+    (100 * cells.reduce((a, c) => a + Math.abs(f(c) - c.truth), 0)) / Math.max(1, cells.length);
+  for (const [name, cells] of [
+    ["portfolio", f.truth.filter((c) => c.group === "all")],
+    ["plan tiers", f.truth.filter((c) => c.group !== "all")],
+  ] as const)
+    console.log(
+      `forecast       churned ARR of ${cells.length} back-filled first quarters (${name}), mean distance from the generator's truth: forecast ${mae(cells, (c) => c.model).toFixed(2)} pp, naive ${mae(cells, (c) => c.naive).toFixed(2)} pp, what happened ${mae(cells, (c) => c.actual).toFixed(2)} pp`,
+    );
+  for (const c of f.truth.filter((c) => c.group === "all"))
+    console.log(
+      `forecast       seed ${String(c.seed).padEnd(6)} ${c.made_on}: churned ARR expected ${pp(c.model)}%, truth ${pp(c.truth)}%, naive ${pp(c.naive)}%, happened ${pp(c.actual)}%`,
+    );
 }
 for (const [k, v] of Object.entries(figures)) {
   if (!k.startsWith("marts_overhead_")) continue;

@@ -96,7 +96,7 @@ export async function backfillForecasts(
     await all<{s: string}>(
       conn,
       `SELECT CAST(s AS DATE)::VARCHAR AS s
-       FROM range(date_trunc('quarter', ${date(asOf)}) - INTERVAL ${3 * BACKFILL_QUARTERS} MONTH, date_trunc('quarter', ${date(asOf)}), INTERVAL 3 MONTH) t(s)
+       FROM range(date_trunc('quarter', ${date(asOf)} + 1) - INTERVAL ${3 * BACKFILL_QUARTERS} MONTH, date_trunc('quarter', ${date(asOf)} + 1), INTERVAL 3 MONTH) t(s)
        WHERE CAST(s AS DATE) NOT IN (SELECT made_on FROM ${FORECAST_HISTORY}) ORDER BY s`,
     )
   ).map((r) => r.s);

@@ -115,6 +115,49 @@ describe("the back-filled forecasts and their record", () => {
   });
 });
 
+describe("the forecast's truth", () => {
+  it("the generator's quarter probabilities are what happens, and never below its 90-day ones", async () => {
+    const wh = await ensureTestWarehouse();
+    const w = await openWarehouse(wh, {readOnly: true});
+    try {
+      const starts = await all<{s: string; e: string}>(
+        w.conn,
+        `SELECT DISTINCT CAST(quarter_start AS VARCHAR) AS s, CAST(last_day(quarter_start + INTERVAL 2 MONTH) AS VARCHAR) AS e
+         FROM truth.quarter_churn_probability WHERE last_day(quarter_start + INTERVAL 2 MONTH) <= DATE '${TEST_WAREHOUSE_AS_OF}' ORDER BY 1`,
+      );
+      expect(starts.length).toBeGreaterThanOrEqual(6);
+      let expected = 0;
+      let variance = 0;
+      let observed = 0;
+      for (const {s, e} of starts) {
+        const r = await one<{p: number; v: number; n: number; missing: number}>(
+          w.conn,
+          `SELECT sum(t.p_churn_quarter) AS p, sum(t.p_churn_quarter * (1 - t.p_churn_quarter)) AS v,
+                  count(*) FILTER (WHERE r.churned)::INTEGER AS n, count(*) FILTER (WHERE t.customer_id IS NULL)::INTEGER AS missing
+           FROM marts.int_retention_between(DATE '${s}', DATE '${e}') r
+           LEFT JOIN truth.quarter_churn_probability t ON t.customer_id = r.customer_id AND t.quarter_start = DATE '${s}'`,
+        );
+        // every account active on the first day has its probability (but one signed up that day)
+        expect(r.missing).toBeLessThanOrEqual(3);
+        expected += r.p;
+        variance += r.v;
+        observed += r.n;
+      }
+      expect(Math.abs(observed - expected) / Math.sqrt(variance)).toBeLessThan(3);
+      const below = await one<{n: number; all: number}>(
+        w.conn,
+        `SELECT count(*) FILTER (WHERE q.p_churn_quarter < t.p_churn_90d - 1e-12)::INTEGER AS n, count(*)::INTEGER AS all
+         FROM truth.quarter_churn_probability q JOIN truth.churn_probability t ON t.customer_id = q.customer_id AND t.cutoff_date = q.quarter_start
+         WHERE last_day(q.quarter_start + INTERVAL 2 MONTH) - q.quarter_start >= 90`,
+      );
+      expect(below.all).toBeGreaterThan(1000);
+      expect(below.n).toBe(0);
+    } finally {
+      w.close();
+    }
+  });
+});
+
 describe("lumpy contraction and expansion in small groups", () => {
   /** 40 accounts (a CSM's book): churn 3%, contraction 4% and expansion 8% a quarter. */
   function book(seed: number): ForecastAccount[] {

@@ -20,7 +20,7 @@ import {writeVocabulary} from "../marts.ts";
 import {writeTable} from "../duckdb.ts";
 import type {ColumnType} from "../contract.ts";
 import {ChunkWriter} from "./append.ts";
-import {addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate} from "./calendar.ts";
+import {addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate, ymd} from "./calendar.ts";
 import {
   atRisk,
   churnProbability90,
@@ -80,6 +80,11 @@ export const SyntheticOptionsSchema = zod.object({
 });
 
 export const TRUTH_TABLE = "truth.churn_probability";
+/**
+ * The true probability that an account active on a calendar quarter's first day churns by the
+ * quarter's end (the window a quarter's gross retention counts): the retention forecast's truth.
+ */
+export const QUARTER_TRUTH_TABLE = "truth.quarter_churn_probability";
 /** the random stream of the payment and compliance signals, apart from the accounts' own streams */
 const SIGNAL_STREAM = 1 << 30;
 
@@ -171,6 +176,9 @@ export async function generateSynthetic(
   }
   await conn.run("CREATE SCHEMA IF NOT EXISTS truth");
   await conn.run(`CREATE OR REPLACE TABLE ${TRUTH_TABLE} (customer_id VARCHAR, cutoff_date DATE, p_churn_90d DOUBLE)`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${QUARTER_TRUTH_TABLE} (customer_id VARCHAR, quarter_start DATE, p_churn_quarter DOUBLE)`,
+  );
   // what really drives the payment and compliance signals: per account, and the effects on churn
   await conn.run(
     "CREATE OR REPLACE TABLE truth.account_signals (customer_id VARCHAR, compliance_gap DOUBLE, fragile_payer BOOLEAN, over_deploy_factor DOUBLE)",
@@ -207,6 +215,11 @@ export async function generateSynthetic(
   };
   const signalsW = await ChunkWriter.open(conn, "truth", "account_signals", ["VARCHAR", "DOUBLE", "BOOLEAN", "DOUBLE"]);
   const truthW = await ChunkWriter.open(conn, "truth", "churn_probability", ["VARCHAR", "DATE", "DOUBLE"]);
+  const quarterTruthW = await ChunkWriter.open(conn, "truth", "quarter_churn_probability", [
+    "VARCHAR",
+    "DATE",
+    "DOUBLE",
+  ]);
   const monthsW = await ChunkWriter.open(
     conn,
     SCRATCH,
@@ -539,26 +552,27 @@ export async function generateSynthetic(
       if (churnDate === null) {
         for (const c of cutoffs) {
           if (c.known !== k || signup >= c.day) continue;
-          const p = churnProbability90(
-            {
-              tier,
-              mu,
-              e,
-              act,
-              signup,
-              knownMonth: k,
-              zKnown: z,
-              termEnd,
-              firstEligibleMonth: firstEligible,
-              extra,
-              extraOn: plays.extraOn, // with the plays already under way
-            },
-            c.day,
-            HORIZON,
-            monthEnd,
-            monthOf,
-          );
-          truthW.push([id, c.day, p]);
+          const state = {
+            tier,
+            mu,
+            e,
+            act,
+            signup,
+            knownMonth: k,
+            zKnown: z,
+            termEnd,
+            firstEligibleMonth: firstEligible,
+            extra,
+            extraOn: plays.extraOn, // with the plays already under way
+          };
+          truthW.push([id, c.day, churnProbability90(state, c.day, HORIZON, monthEnd, monthOf)]);
+          // a quarter's first day: the chance of churning by the quarter's last (months k + 1 … k + 3)
+          if (ymd(c.day)[1] % 3 === 0 && c.day === grid.start(k + 1))
+            quarterTruthW.push([
+              id,
+              c.day,
+              churnProbability90(state, c.day, HORIZON, monthEnd, monthOf, monthEnd(k + 3) - c.day),
+            ]);
         }
       }
       if (churnDate !== null) break;
@@ -653,6 +667,7 @@ export async function generateSynthetic(
   for (const x of Object.values(w)) x.close();
   await ctaLoop.close(conn);
   truthW.close();
+  quarterTruthW.close();
   signalsW.close();
   monthsW.close();
   onbW.close();

@@ -184,9 +184,11 @@ function starterSurv(
 }
 
 /**
- * P(churn_date ∈ (cutoff, cutoff + horizon]) given the latent state at the cutoff, integrating
+ * P(churn_date ∈ (cutoff, cutoff + window]) given the latent state at the cutoff, integrating
  * the future AR(1) innovations with 5-point Gauss–Hermite quadrature per future month (exact up
  * to quadrature error; the hazards are smooth in z). Never looks at realised future draws.
+ * `horizon` is the generator's early-life span (a new account's hazard); the window is 90 days
+ * unless told (the forecast's truth asks for a calendar quarter).
  */
 export function churnProbability90(
   s: TruthState,
@@ -194,8 +196,9 @@ export function churnProbability90(
   horizon: number,
   monthEnd: (k: number) => number,
   monthOf: (day: number) => number,
+  window = horizon,
 ): number {
-  const hi = cutoff + horizon;
+  const hi = cutoff + window;
   if (s.tier !== "Starter") {
     if (!(s.termEnd > cutoff && s.termEnd <= hi)) return 0;
     return annualRec(s, s.knownMonth, monthOf(s.termEnd), s.zKnown);
