@@ -27,9 +27,13 @@ import {
  * a 100,000-customer portfolio from scoring 1.2 million account-months every night.
  */
 export const BACKTEST_ACCOUNTS = 20_000;
-/** The back-test's fixed sample of accounts: about BACKTEST_ACCOUNTS of those active tonight. */
-export const inBacktestSample = (id = "customer_id") =>
-  `hash(${id}) % (SELECT greatest(1, count(*) // ${BACKTEST_ACCOUNTS}) FROM marts.mart_customer_churn_features) = 0`;
+/** One account in `modulus` (SQL), the same ones every night: a hash of the id. */
+export const inSample = (modulus: string, id = "customer_id") => `hash(${id}) % ${modulus} = 0`;
+/** The modulus (SQL) that keeps about `accounts` of the accounts active tonight (all of a smaller portfolio). */
+export const sampleModulus = (accounts: number) =>
+  `(SELECT greatest(1, count(*) // ${accounts})::INTEGER FROM marts.mart_customer_churn_features)`;
+/** The back-test's fixed sample of accounts. */
+export const inBacktestSample = (id = "customer_id") => inSample(sampleModulus(BACKTEST_ACCOUNTS), id);
 
 /** What gives a row's monthly hazard: the ONNX model a build loads, or trees being back-filled. */
 export interface HazardScorer {

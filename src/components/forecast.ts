@@ -62,7 +62,7 @@ export interface Mover {
 }
 
 /** A cell's value at a quantile of the Monte Carlo (5, 10, 25, 50, 75, 90, 95). */
-export const at = (c: ForecastCell, metric: Metric, p: number): number =>
+export const at = (c: Readonly<Record<string, unknown>>, metric: Metric, p: number): number =>
   c[`${metric}_p${String(p).padStart(2, "0")}`] as number;
 
 /** "97.3% (95.8–98.1)": the median and the 80% interval. */
@@ -71,6 +71,36 @@ export function withInterval(c: ForecastCell, metric: Metric): string {
   if (typeof at(c, metric, 50) !== "number") return "—";
   return `${formatPercent(at(c, metric, 50))} (${formatPercent(at(c, metric, 10))}–${formatPercent(at(c, metric, 90))})`;
 }
+
+type Quantiles = Record<"p05" | "p10" | "p25" | "p50" | "p75" | "p90" | "p95", number>;
+
+/** A cell's FORECAST_QUANTILES (5, 10, 25, 50, 75, 90, 95) from a getter by percentile. */
+const quantiles = (get: (p: number) => number): Quantiles => ({
+  p05: get(5),
+  p10: get(10),
+  p25: get(25),
+  p50: get(50),
+  p75: get(75),
+  p90: get(90),
+  p95: get(95),
+});
+
+/** The frame of a chart of quarters (x) against a retention metric (y). */
+const quarterFrame = (rows: readonly {quarter: string}[], metric: Metric, width: number, height: number) => ({
+  width: Math.max(width, MIN_WIDTH),
+  height,
+  marginLeft: 60,
+  style: PLOT_STYLE,
+  x: {label: null, domain: rows.map((r) => r.quarter), padding: 0.4},
+  y: {label: `${METRIC_LABELS[metric]} in the quarter`, tickFormat: "%", grid: true, zero: false},
+});
+
+/** The 90, 80 and 50% intervals as nested bars, one per quarter. */
+const intervalBars = (rows: readonly (Quantiles & {quarter: string})[]) => [
+  Plot.barY(rows, {x: "quarter", y1: "p05", y2: "p95", fill: ACCENT, fillOpacity: 0.15, inset: 8}),
+  Plot.barY(rows, {x: "quarter", y1: "p10", y2: "p90", fill: ACCENT, fillOpacity: 0.25, inset: 14}),
+  Plot.barY(rows, {x: "quarter", y1: "p25", y2: "p75", fill: ACCENT, fillOpacity: 0.45, inset: 20}),
+];
 
 /** The portfolio's metric per quarter: the 90, 80 and 50% intervals as nested bars, the median as a tick. */
 export function forecastChart(
@@ -83,26 +113,13 @@ export function forecastChart(
     .filter((c) => c.group_kind === "portfolio")
     .map((c) => ({
       quarter: label.get(c.quarter) ?? String(c.quarter),
-      p05: at(c, metric, 5),
-      p10: at(c, metric, 10),
-      p25: at(c, metric, 25),
-      p50: at(c, metric, 50),
-      p75: at(c, metric, 75),
-      p90: at(c, metric, 90),
-      p95: at(c, metric, 95),
+      ...quantiles((p) => at(c, metric, p)),
       expected: metric === "grr" ? c.grr_expected : c.nrr_expected,
     }));
   return Plot.plot({
-    width: Math.max(width, MIN_WIDTH),
-    height: 320,
-    marginLeft: 60,
-    style: PLOT_STYLE,
-    x: {label: null, domain: rows.map((r) => r.quarter), padding: 0.4},
-    y: {label: `${METRIC_LABELS[metric]} in the quarter`, tickFormat: "%", grid: true, zero: false},
+    ...quarterFrame(rows, metric, width, 320),
     marks: [
-      Plot.barY(rows, {x: "quarter", y1: "p05", y2: "p95", fill: ACCENT, fillOpacity: 0.15, inset: 8}),
-      Plot.barY(rows, {x: "quarter", y1: "p10", y2: "p90", fill: ACCENT, fillOpacity: 0.25, inset: 14}),
-      Plot.barY(rows, {x: "quarter", y1: "p25", y2: "p75", fill: ACCENT, fillOpacity: 0.45, inset: 20}),
+      ...intervalBars(rows),
       Plot.tickY(rows, {x: "quarter", y: "p50", stroke: INK, strokeWidth: 2}),
       ...(metric === "nrr" ? [Plot.ruleY([1], {stroke: MUTED, strokeDasharray: "4,3"})] : []),
       Plot.tip(
@@ -366,32 +383,18 @@ export function recordChart(
 ): SVGSVGElement | HTMLElement {
   const shown = rows.filter((r) => r.quarters_ahead === ahead);
   if (!shown.length) return emptyState("No closed quarter was forecast that far ahead yet.");
-  const v = (r: RecordRow, p: number) => r[`${metric}_p${String(p).padStart(2, "0")}`] as number;
   const data = shown.map((r) => ({
     quarter: r.quarter_label,
     made_on: r.made_on,
-    p05: v(r, 5),
-    p10: v(r, 10),
-    p25: v(r, 25),
-    p50: v(r, 50),
-    p75: v(r, 75),
-    p90: v(r, 90),
-    p95: v(r, 95),
+    ...quantiles((p) => at(r, metric, p)),
     actual: metric === "grr" ? r.actual_grr : r.actual_nrr,
     naive: metric === "grr" ? r.naive_grr : r.naive_nrr,
     backfilled: r.backfilled,
   }));
   return Plot.plot({
-    width: Math.max(width, MIN_WIDTH),
-    height: 300,
-    marginLeft: 60,
-    style: PLOT_STYLE,
-    x: {label: null, domain: data.map((r) => r.quarter), padding: 0.4},
-    y: {label: `${METRIC_LABELS[metric]} in the quarter`, tickFormat: "%", grid: true, zero: false},
+    ...quarterFrame(data, metric, width, 300),
     marks: [
-      Plot.barY(data, {x: "quarter", y1: "p05", y2: "p95", fill: ACCENT, fillOpacity: 0.15, inset: 8}),
-      Plot.barY(data, {x: "quarter", y1: "p10", y2: "p90", fill: ACCENT, fillOpacity: 0.25, inset: 14}),
-      Plot.barY(data, {x: "quarter", y1: "p25", y2: "p75", fill: ACCENT, fillOpacity: 0.45, inset: 20}),
+      ...intervalBars(data),
       Plot.tickY(data, {x: "quarter", y: "p50", stroke: INK, strokeWidth: 1, strokeDasharray: "3,2"}),
       Plot.dot(data, {x: "quarter", y: "actual", fill: INK, r: 5}),
       Plot.dot(
