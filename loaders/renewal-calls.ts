@@ -59,9 +59,38 @@ FROM marts.mart_customer_risk_scores r JOIN ${HORIZONS} h USING (customer_id)
 JOIN ${HORIZON_MONTHLY} m ON m.customer_id = r.customer_id AND m.renews_in_period
 WHERE m.outlook_quarter <= ${OUTLOOK_QUARTERS} ORDER BY r.renewal_date, r.customer_id`;
 
-/** Each upcoming renewal with its latest call (when it is on this renewal), the disagreement and the checkpoint. */
-export function renewalCallView(renewals: readonly UpcomingRenewal[], calls: readonly RenewalCall[], today: string) {
-  const latest = new Map(calls.map((c) => [`${c.customer_id}\u0000${c.renewal_date}`, c]));
+/** What the view needs of a call: the store's, or one the demo's CS team made. */
+export type CallOnRenewal = Pick<RenewalCall, "customer_id" | "renewal_date" | "call" | "actor" | "at">;
+
+/**
+ * The calls the demo portfolio's simulated CSMs made before the store existed (written by the
+ * synthetic generator; an installation's calls are all in the store).
+ */
+export const DEMO_CALLS_TABLE = "demo.renewal_calls";
+
+/** The demo's calls when the warehouse has them (`query` runs SQL on the warehouse), else none. */
+export async function demoCalls(query: (sql: string) => Promise<Record<string, unknown>[]>): Promise<CallOnRenewal[]> {
+  const [has] = await query(
+    "SELECT count(*)::INTEGER AS n FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'demo' AND table_name = 'renewal_calls'",
+  );
+  if (!Number(has?.n)) return [];
+  return (await query(
+    `SELECT customer_id, CAST(renewal_date AS VARCHAR) AS renewal_date, call, actor, strftime(called_at, '%Y-%m-%dT%H:%M:%S.000Z') AS "at"
+     FROM ${DEMO_CALLS_TABLE}`,
+  )) as unknown as CallOnRenewal[];
+}
+
+/**
+ * Each upcoming renewal with its latest call (when it is on this renewal; of several, the newest),
+ * the disagreement and the checkpoint.
+ */
+export function renewalCallView(renewals: readonly UpcomingRenewal[], calls: readonly CallOnRenewal[], today: string) {
+  const latest = new Map<string, CallOnRenewal>();
+  for (const c of calls) {
+    const key = `${c.customer_id}\u0000${c.renewal_date}`;
+    const had = latest.get(key);
+    if (!had || had.at < c.at) latest.set(key, c);
+  }
   return renewals.map((r) => {
     const c = latest.get(`${r.customer_id}\u0000${r.renewal_date}`) ?? null;
     return {
@@ -83,7 +112,11 @@ export async function writeRenewalCalls(
   log: (m: string) => void,
 ): Promise<void> {
   const renewals = await all<UpcomingRenewal>(conn, UPCOMING_RENEWALS_SQL);
-  const view = renewalCallView(renewals, await store.latestRenewalCalls(renewals.map((r) => r.customer_id)), asOf);
+  const calls = [
+    ...(await demoCalls((sql) => all(conn, sql))),
+    ...(await store.latestRenewalCalls(renewals.map((r) => r.customer_id))),
+  ];
+  const view = renewalCallView(renewals, calls, asOf);
   await writeTable(
     conn,
     RENEWAL_CALLS_MART,

@@ -20,6 +20,7 @@ import {writeVocabulary} from "../marts.ts";
 import {writeTable} from "../duckdb.ts";
 import type {ColumnType} from "../contract.ts";
 import {ChunkWriter} from "./append.ts";
+import {DEMO_CALLS_TABLE} from "../renewal-calls.ts";
 import {addMonths, MonthGrid, nextFirstOfMonth, parseIsoDate, ymd} from "./calendar.ts";
 import {
   atRisk,
@@ -87,6 +88,8 @@ export const TRUTH_TABLE = "truth.churn_probability";
 export const QUARTER_TRUTH_TABLE = "truth.quarter_churn_probability";
 /** the random stream of the payment and compliance signals, apart from the accounts' own streams */
 const SIGNAL_STREAM = 1 << 30;
+/** the random stream of the demo CSMs' calls on upcoming renewals, apart from the others */
+const CALL_STREAM = 1 << 29;
 
 const DAY_US = 86_400_000_000;
 const HORIZON = config.dataQuality.churnHorizonDays;
@@ -174,7 +177,10 @@ export async function generateSynthetic(
     await conn.run(`DROP TABLE IF EXISTS raw.${spec.name}`);
     await conn.run(createTableSql(spec));
   }
-  await conn.run("CREATE SCHEMA IF NOT EXISTS truth");
+  await conn.run("CREATE SCHEMA IF NOT EXISTS truth; CREATE SCHEMA IF NOT EXISTS demo");
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${DEMO_CALLS_TABLE} (customer_id VARCHAR, renewal_date DATE, call VARCHAR, actor VARCHAR, called_at TIMESTAMP)`,
+  );
   await conn.run(`CREATE OR REPLACE TABLE ${TRUTH_TABLE} (customer_id VARCHAR, cutoff_date DATE, p_churn_90d DOUBLE)`);
   await conn.run(
     `CREATE OR REPLACE TABLE ${QUARTER_TRUTH_TABLE} (customer_id VARCHAR, quarter_start DATE, p_churn_quarter DOUBLE)`,
@@ -219,6 +225,13 @@ export async function generateSynthetic(
     "VARCHAR",
     "DATE",
     "DOUBLE",
+  ]);
+  const callsW = await ChunkWriter.open(conn, "demo", "renewal_calls", [
+    "VARCHAR",
+    "DATE",
+    "VARCHAR",
+    "VARCHAR",
+    "TIMESTAMP",
   ]);
   const monthsW = await ChunkWriter.open(
     conn,
@@ -613,6 +626,23 @@ export async function generateSynthetic(
       ]);
     }
 
+    // the CSM's call on an annual renewal of the next year: most are made once a checkpoint
+    // review (180 days out) has passed. The CSM reads the account's risk at renewal with noise
+    // (they know things the data does not, and miss things it shows), so calls and the model
+    // disagree now and then, as they do.
+    if (churnDate === null && tier !== "Starter" && termEnd > asOf && termEnd <= asOf + 365) {
+      const rngC = new Rng(seed, CALL_STREAM + i);
+      if (rngC.u() < (termEnd - asOf <= 180 ? 0.6 : 0.15)) {
+        const q = renewalChurn(tier, lastZ, e, plays.logit(termEnd));
+        const seen = 1 / (1 + Math.exp(-(Math.log(q / (1 - q)) + rngC.normal())));
+        const call = seen < 0.05 ? "commit" : seen < 0.15 ? "likely" : seen < 0.4 ? "at_risk" : "lost";
+        // within 180 days: made since the checkpoint passed; further out: in the last weeks
+        const back = asOf - rngC.int(0, 45);
+        const day = termEnd - asOf <= 180 ? Math.max(back, termEnd - 180) : back;
+        callsW.push([id, termEnd, call, csm, day * DAY_US + rngC.int(9, 17) * 3_600_000_000]);
+      }
+    }
+
     // onboarding integration connects (first 30 days), aggregated per day
     if (onbDays.length > 0) {
       const last = Math.min(asOf, churnDate ?? asOf);
@@ -668,6 +698,7 @@ export async function generateSynthetic(
   await ctaLoop.close(conn);
   truthW.close();
   quarterTruthW.close();
+  callsW.close();
   signalsW.close();
   monthsW.close();
   onbW.close();

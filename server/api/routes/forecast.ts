@@ -9,7 +9,12 @@ import {
   FORECAST_GROUPS,
   MOVERS_PER_QUARTER,
 } from "../../../loaders/forecast-tables.ts";
-import {renewalCallView, UPCOMING_RENEWALS_SQL, type UpcomingRenewal} from "../../../loaders/renewal-calls.ts";
+import {
+  demoCalls,
+  renewalCallView,
+  UPCOMING_RENEWALS_SQL,
+  type UpcomingRenewal,
+} from "../../../loaders/renewal-calls.ts";
 import {RENEWAL_NOTE_MAX_CHARS} from "../../../loaders/store/validate.ts";
 import {RENEWAL_CALLS, StoreInputError} from "../../../loaders/store/types.ts";
 import {CustomerIdParam} from "../schemas.ts";
@@ -269,7 +274,10 @@ export function forecastRoutes(app: ApiApp, {warehouse, store, config}: ApiDeps)
           );
         const view = renewalCallView(
           renewals,
-          await store.latestRenewalCalls(renewals.map((r) => r.customer_id)),
+          [
+            ...(await demoCalls((sql) => snap.query(sql))),
+            ...(await store.latestRenewalCalls(renewals.map((r) => r.customer_id))),
+          ],
           snap.info.as_of,
         );
         return {
