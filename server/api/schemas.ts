@@ -171,6 +171,20 @@ export const DisagreementsSchema = z
   })
   .openapi("Disagreements");
 
+/** A model's TreeSHAP driver for one account, in words; `directions`: what a positive and a negative contribution do. */
+const driverSchema = <D extends [string, string]>(directions: D) =>
+  z.object({
+    rank: z.number(),
+    feature: z.string().openapi({description: "the model feature's column name (for machines)"}),
+    label: z.string().openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
+    description: z
+      .string()
+      .openapi({description: "the account's value as a CSM says it", example: "renews in 27 days"}),
+    value: z.string().nullable(),
+    contribution: z.number().openapi({description: "its TreeSHAP contribution, in log-odds"}),
+    direction: z.enum(directions),
+  });
+
 export const Customer360Schema = z
   .object({
     customer_id: z.string(),
@@ -196,17 +210,7 @@ export const Customer360Schema = z
         expected_expansion_arr: z.number().openapi({
           description: "probability × the share of ARR an expansion of the plan tier added in training history × ARR",
         }),
-        drivers: z.array(
-          z.object({
-            rank: z.number(),
-            feature: z.string(),
-            label: z.string(),
-            description: z.string(),
-            value: z.string().nullable(),
-            contribution: z.number(),
-            direction: z.enum(["raises_expansion", "lowers_expansion"]),
-          }),
-        ),
+        drivers: z.array(driverSchema(["raises_expansion", "lowers_expansion"])),
       })
       .nullable()
       .openapi({
@@ -233,21 +237,7 @@ export const Customer360Schema = z
         description:
           "The propensity quadrant on two churn axes, read from marts.mart_propensity_quadrant: they can disagree, and both are shown",
       }),
-    drivers: z.array(
-      z.object({
-        rank: z.number(),
-        feature: z.string().openapi({description: "the model feature's column name (for machines)"}),
-        label: z
-          .string()
-          .openapi({description: "the feature in words (src/rules/labels.ts)", example: "Days to renewal"}),
-        description: z
-          .string()
-          .openapi({description: "the account's value as a CSM says it", example: "renews in 27 days"}),
-        value: z.string().nullable(),
-        contribution: z.number(),
-        direction: z.enum(["raises_risk", "lowers_risk"]),
-      }),
-    ),
+    drivers: z.array(driverSchema(["raises_risk", "lowers_risk"])),
     recommended_action: z.string(),
     open_tickets: z.array(
       z.object({
