@@ -41,6 +41,7 @@ import {
 import {
   FORECAST_ACCURACY,
   FORECAST_ACCURACY_SUMMARY,
+  DAYS_PER_YEAR,
   FORECAST_GROUPS,
   FORECAST_HISTORY,
   GROUP_UNKNOWN,
@@ -84,6 +85,7 @@ const CELLS = "marts.tmp_backfill_cells";
 const MONTHS = "marts.tmp_backfill_months";
 const FORECAST_CELLS = "marts.tmp_backfill_forecast";
 const ACTUALS = "marts.tmp_forecast_actuals";
+const LAST_YEAR = "marts.tmp_forecast_last_year";
 
 const date = (d: string) => `DATE ${lit(d)}`;
 
@@ -239,26 +241,37 @@ export async function writeForecastAccuracy(conn: DuckDBConnection, asOf: string
        actual_start_arr DOUBLE, actual_grr DOUBLE, actual_nrr DOUBLE, naive_grr DOUBLE, naive_nrr DOUBLE)`,
   );
   const groupsCols = FORECAST_GROUPS.map((g) => `c.${g}`).join(", ");
+  const retention = (from: string, to: string, m: number, activeOn?: string) =>
+    `(SELECT r.arr_start, r.arr_end, ${groupsCols} FROM marts.int_retention_between(${from}, ${to}) r
+      JOIN raw.customers c USING (customer_id)
+      ${activeOn ? `SEMI JOIN marts.int_active_customers_as_of(${activeOn}) USING (customer_id)` : ""}
+      ${m > 1 ? `WHERE ${inSample(String(m), "r.customer_id")}` : ""})`;
+  const rates = (rel: string) =>
+    `SELECT group_kind, group_value, sum(arr_start) AS start_arr, sum(least(arr_end, arr_start)) / nullif(sum(arr_start), 0) AS grr,
+            sum(arr_end) / nullif(sum(arr_start), 0) AS nrr
+     FROM (${byGroup(rel)}) GROUP BY ALL`;
+  // the year before each forecast's day: the naive forecast's rates (one day's, whatever quarter)
+  await run(
+    conn,
+    `CREATE OR REPLACE TABLE ${LAST_YEAR} (made_on DATE, group_kind VARCHAR, group_value VARCHAR, grr DOUBLE, nrr DOUBLE)`,
+  );
+  for (const {made_on, m} of [...new Map(forecasts.map((f) => [f.made_on, f])).values()])
+    await run(
+      conn,
+      `INSERT INTO ${LAST_YEAR} SELECT ${date(made_on)}, group_kind, group_value, grr, nrr
+       FROM (${rates(retention(`${date(made_on)} - ${DAYS_PER_YEAR}`, date(made_on), m))})`,
+    );
   for (const f of forecasts) {
-    const sample = f.m > 1 ? `WHERE ${inSample(String(f.m), "r.customer_id")}` : "";
-    const retention = (from: string, to: string, activeOn?: string) =>
-      `(SELECT r.arr_start, r.arr_end, ${groupsCols} FROM marts.int_retention_between(${from}, ${to}) r
-        JOIN raw.customers c USING (customer_id)
-        ${activeOn ? `SEMI JOIN marts.int_active_customers_as_of(${activeOn}) USING (customer_id)` : ""} ${sample})`;
-    const rates = (rel: string) =>
-      `SELECT group_kind, group_value, sum(arr_start) AS start_arr, sum(least(arr_end, arr_start)) / nullif(sum(arr_start), 0) AS grr,
-              sum(arr_end) / nullif(sum(arr_start), 0) AS nrr
-       FROM (${byGroup(rel)}) GROUP BY ALL`;
     // the quarter's retention of the accounts the forecast was about; the year before it, scaled
     await run(
       conn,
       `INSERT INTO ${ACTUALS}
-       WITH actual AS (${rates(retention(date(f.from_), date(f.to_), date(f.made_on)))}),
-            last_year AS (${rates(retention(`${date(f.made_on)} - 365`, date(f.made_on)))}),
-            days AS (SELECT (${date(f.to_)} - ${date(f.from_)}) / 365 AS share)
+       WITH actual AS (${rates(retention(date(f.from_), date(f.to_), f.m, date(f.made_on)))}),
+            days AS (SELECT (${date(f.to_)} - ${date(f.from_)}) / ${DAYS_PER_YEAR} AS share)
        SELECT ${date(f.made_on)}, ${f.quarter}, a.group_kind, a.group_value, a.start_arr, a.grr, a.nrr,
               power(y.grr, days.share), power(y.nrr, days.share)
-       FROM actual a CROSS JOIN days LEFT JOIN last_year y USING (group_kind, group_value)`,
+       FROM actual a CROSS JOIN days
+       LEFT JOIN ${LAST_YEAR} y ON y.made_on = ${date(f.made_on)} AND y.group_kind = a.group_kind AND y.group_value = a.group_value`,
     );
   }
   const p = (m: string, q: number) => `h.${m}_p${String(q).padStart(2, "0")}`;
@@ -281,7 +294,7 @@ export async function writeForecastAccuracy(conn: DuckDBConnection, asOf: string
      WHERE a.actual_grr IS NOT NULL AND h.grr_p50 IS NOT NULL
      ORDER BY h.made_on, h.quarter, h.group_kind, h.group_value`,
   );
-  await run(conn, `DROP TABLE ${ACTUALS}`);
+  await run(conn, `DROP TABLE ${ACTUALS}; DROP TABLE ${LAST_YEAR}`);
   // by all cells, by group kind, and by quarters ahead; errors over the cells with a naive forecast
   await run(
     conn,

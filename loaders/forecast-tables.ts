@@ -33,5 +33,7 @@ export const GROUP_UNKNOWN: Record<(typeof FORECAST_GROUPS)[number], string> = {
 };
 /** The intervals' quantiles: 90% (5–95), 80% (10–90), 50% (25–75), and the median. */
 export const FORECAST_QUANTILES = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95] as const;
+/** Days a year's rates are spread over (a tier's expansion and contraction, the naive forecast's retention). */
+export const DAYS_PER_YEAR = 365;
 /** Accounts named per quarter as moving the forecast most. */
 export const MOVERS_PER_QUARTER = 25;

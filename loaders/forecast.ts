@@ -35,6 +35,7 @@ import {
   FORECAST_MOVERS,
   FORECAST_QUANTILES,
   FORECAST_QUARTERS,
+  DAYS_PER_YEAR,
   GROUP_UNKNOWN,
   HORIZON_BACKTEST_CELLS,
   HORIZON_MONTHLY,
@@ -267,9 +268,6 @@ export function simulateForecast(
     }
   return out;
 }
-
-/** Days a plan tier's yearly rates are spread over: the expansion and contraction per day. */
-const DAYS_PER_YEAR = 365;
 
 /**
  * The accounts of tonight's outlook, with each quarter's churn (the horizon model), expansion

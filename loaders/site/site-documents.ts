@@ -18,7 +18,7 @@ export const SITE_DOCUMENTS: Readonly<Record<string, string>> = {
   "exec_summary.json":
     "Every figure of the Executive overview: KPIs, tier and plan mix, monthly churn, the top accounts, and the previous build's figures for the change since.",
   "forecast.json":
-    "The retention forecast: GRR and NRR for the four quarters from the current one with 50/80/90% intervals, for the portfolio and by plan tier, industry, company size and CSM; renewals due; the accounts that move it most; the CSMs' calls on renewals beside the model's view and where they disagree; and the churn horizon model's back-test.",
+    "The retention forecast: GRR and NRR for the four quarters from the current one with 50/80/90% intervals, for the portfolio and by plan tier, industry, company size and CSM; renewals due; the accounts that move it most; the CSMs' calls on renewals beside the model's view and where they disagree; how right past forecasts were (closed quarters against what happened and a naive last-year forecast, with interval coverage and error by group); and the churn horizon model's back-test.",
   "model_card.json": "The churn model's card: version, training date and its features with their encodings.",
   "model_quality.json":
     "Back-test of the churn model and the health score: calibration and lift by decile, metrics per cutoff, drift, health weights, tier stability and the assistant's accuracy.",
