@@ -31,6 +31,7 @@ import {CHURN_GBT_PARAMS} from "./model/train.ts";
 import {
   buildHorizonSnapshots,
   enoughHistory,
+  featuresAsOf,
   HORIZON_MONTHS,
   HORIZON_NON_FEATURES,
   HORIZON_VALID_MONTHS,
@@ -113,14 +114,13 @@ export async function backfillForecasts(
   if (!starts.length) return {made, skipped};
   const last = starts.at(-1)!;
   const modulus = (await one<{m: number}>(conn, `SELECT ${sampleModulus(BACKFILL_ACCOUNTS)} AS m`)).m;
-  const sampled = inSample(String(modulus));
   // one snapshot for all: the rows a day's model trains on are those whose month ended before it
   const cutoffs = (await horizonCutoffs(conn, asOf)).filter((c) => c < last);
   const rows = cutoffs.length
     ? await buildHorizonSnapshots(conn, cutoffs, {
         through: (await one<{d: string}>(conn, `SELECT CAST(${date(last)} - 1 AS VARCHAR) AS d`)).d,
         table: SNAPSHOTS,
-        accounts: sampled,
+        sample: modulus,
       })
     : 0;
   const features = rows ? await detectFeatures(conn, SNAPSHOTS, HORIZON_NON_FEATURES, SNAPSHOTS, () => {}) : [];
@@ -176,14 +176,14 @@ export async function backfillForecasts(
         await hazards(
           conn,
           scorer,
-          `SELECT * FROM marts.int_customer_features_as_of(${date(c)}) WHERE ${sampled}`,
+          `SELECT * FROM ${featuresAsOf(date(c), modulus)}`,
           `SELECT * FROM marts.int_churn_periods(${date(c)}, 3)`,
         );
         await run(conn, `INSERT INTO ${CELLS} ${backtestCellsSql(c)}`);
       }
       const {tau, cells: tauCells} = await sharedShock(conn, CELLS);
       // the day's accounts, their months ahead and the forecast
-      const onDay = `SELECT * FROM marts.int_customer_features_as_of(${date(s)}) WHERE ${sampled}`;
+      const onDay = `SELECT * FROM ${featuresAsOf(date(s), modulus)}`;
       await hazards(conn, scorer, onDay, `SELECT * FROM marts.int_churn_periods(${date(s)}, ${HORIZON_MONTHS})`);
       await run(conn, `CREATE OR REPLACE TABLE ${MONTHS} AS ${monthsAheadSql(s)}`);
       const accounts = await forecastAccounts(conn, s, {features: onDay, monthly: MONTHS, expansion: null});

@@ -5,10 +5,10 @@
  * the 90-day model's own back-test cutoffs.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
-import {all, lit, run, writeTable} from "./duckdb.ts";
+import {all, lit, one, run, writeTable} from "./duckdb.ts";
 import {rocAuc} from "./model/evaluation.ts";
 import type {LoadedModel} from "./model/registry.ts";
-import {HORIZON_MONTHS} from "./model/train-horizon.ts";
+import {featuresAsOf, HORIZON_MONTHS} from "./model/train-horizon.ts";
 import {toRowMajor, type Dataset, type FeatureMeta} from "./model/dataset.ts";
 import {readDataset} from "./model/table.ts";
 import type {MartChecks} from "./quality.ts";
@@ -27,13 +27,11 @@ import {
  * a 100,000-customer portfolio from scoring 1.2 million account-months every night.
  */
 export const BACKTEST_ACCOUNTS = 20_000;
-/** One account in `modulus` (SQL), the same ones every night: a hash of the id. */
-export const inSample = (modulus: string, id = "customer_id") => `hash(${id}) % ${modulus} = 0`;
+/** One account in `modulus` (SQL), the same ones every night: a hash of the id (marts.in_sample). */
+export const inSample = (modulus: string, id = "customer_id") => `marts.in_sample(${id}, ${modulus})`;
 /** The modulus (SQL) that keeps about `accounts` of the accounts active tonight (all of a smaller portfolio). */
 export const sampleModulus = (accounts: number) =>
   `(SELECT greatest(1, count(*) // ${accounts})::INTEGER FROM marts.mart_customer_churn_features)`;
-/** The back-test's fixed sample of accounts. */
-export const inBacktestSample = (id = "customer_id") => inSample(sampleModulus(BACKTEST_ACCOUNTS), id);
 
 /** What gives a row's monthly hazard: the ONNX model a build loads, or trees being back-filled. */
 export interface HazardScorer {
@@ -261,6 +259,7 @@ async function backtest(conn: DuckDBConnection, model: LoadedModel, asOf: string
     )
   ).map((r) => r.c);
   const out: (string | number | null)[][] = [];
+  const modulus = (await one<{m: number}>(conn, `SELECT ${sampleModulus(BACKTEST_ACCOUNTS)} AS m`)).m;
   // the 3-month churn of each plan tier × industry cell against its expectation (loaders/forecast.ts
   // measures from them how much accounts churn together)
   await run(conn, `CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} ${BACKTEST_CELLS_COLUMNS}`);
@@ -270,7 +269,7 @@ async function backtest(conn: DuckDBConnection, model: LoadedModel, asOf: string
     await hazards(
       conn,
       onnxHazards(model),
-      `SELECT * FROM marts.int_customer_features_as_of(DATE ${lit(c)}) WHERE ${inBacktestSample()}`,
+      `SELECT * FROM ${featuresAsOf(`DATE ${lit(c)}`, modulus)}`,
       `SELECT * FROM marts.int_churn_periods(DATE ${lit(c)}, ${HORIZON_MONTHS}) WHERE period_through <= DATE ${lit(asOf)}`,
     );
     for (const months of [3, 6, 9, 12]) {

@@ -13,6 +13,8 @@ import {loadRules} from "../loaders/marts.ts";
 import {simulateForecast, type ForecastAccount} from "../loaders/forecast.ts";
 import {FORECAST_QUANTILES} from "../loaders/forecast-tables.ts";
 import {makeRng} from "../loaders/model/rng.ts";
+import {featuresAsOf} from "../loaders/model/train-horizon.ts";
+import {inSample} from "../loaders/score-horizon.ts";
 import {ensureTestWarehouse, TEST_WAREHOUSE_AS_OF} from "./helpers/test-warehouse.ts";
 
 const q = (p: number) => FORECAST_QUANTILES.indexOf(p as (typeof FORECAST_QUANTILES)[number]);
@@ -109,6 +111,32 @@ describe("the back-filled forecasts and their record", () => {
       const {made} = await backfillForecasts(w.conn, TEST_WAREHOUSE_AS_OF, (m) => log.push(m));
       expect(made).toEqual([day]);
       expect(await cells()).toEqual(before);
+    } finally {
+      w.close();
+    }
+  });
+
+  it("a sample's features, read through the macro's sample, are the whole portfolio's for those accounts", async () => {
+    const copy = join(dir, "sample.duckdb");
+    copyFileSync(wh, copy);
+    const w = await openWarehouse(copy);
+    try {
+      // the session's rules, as the build's connection has them (the feature macro reads some)
+      await loadRules(w.conn, TEST_WAREHOUSE_AS_OF);
+      for (const day of ["2026-01-01", TEST_WAREHOUSE_AS_OF]) {
+        const d = `DATE '${day}'`;
+        const sampled = `SELECT * FROM ${featuresAsOf(d, 3)}`;
+        const whole = `SELECT * FROM ${featuresAsOf(d)} WHERE ${inSample("3")}`;
+        const n = await one<{all: number; sample: number; differ: number}>(
+          w.conn,
+          `SELECT (SELECT count(*) FROM ${featuresAsOf(d)})::INTEGER AS all, (SELECT count(*) FROM (${sampled}))::INTEGER AS sample,
+                  (SELECT count(*) FROM ((${sampled} EXCEPT ALL ${whole}) UNION ALL (${whole} EXCEPT ALL ${sampled})))::INTEGER AS differ`,
+        );
+        // about a third of the accounts, each with the features it has in the whole portfolio
+        expect(n.sample).toBeGreaterThan(n.all / 4);
+        expect(n.sample).toBeLessThan(n.all / 2);
+        expect(n.differ).toBe(0);
+      }
     } finally {
       w.close();
     }

@@ -53,11 +53,18 @@ export const HORIZON_TEST_MONTHS = 6;
 export const HORIZON_VALID_MONTHS = 6;
 
 /** The rows of the horizon model at one cutoff: its features, each month ahead's own, and (with `labels`) the outcome. */
-export function horizonRowsSql(cutoff: string, opts: {labelsThrough?: string; accounts?: string} = {}): string {
+/**
+ * The accounts' features as of `day` (a SQL date), of the fixed sample of one account in
+ * `modulus` (1: all): the macro then reads the sample's rows only (int_customer_features_as_of.sql).
+ */
+export const featuresAsOf = (day: string, modulus = 1) =>
+  `marts.int_customer_features_as_of(${day}${modulus > 1 ? `, sample := ${modulus}` : ""})`;
+
+export function horizonRowsSql(cutoff: string, opts: {labelsThrough?: string; sample?: number} = {}): string {
   const c = `DATE ${lit(cutoff)}`;
   const cols = `f.*, p.months_ahead, p.period_days, p.days_to_renewal_at_period, p.renews_in_period, p.period_after, p.period_through`;
-  // `accounts`: a condition on customer_id that keeps some accounts only (a back-fill's sample)
-  const from = `(SELECT * FROM marts.int_customer_features_as_of(${c}) ${opts.accounts ? `WHERE ${opts.accounts}` : ""}) f
+  // `sample`: one account in `sample` only (a back-fill's, score-horizon.ts)
+  const from = `${featuresAsOf(c, opts.sample)} f
     JOIN marts.int_churn_periods(${c}, ${HORIZON_MONTHS}) p USING (customer_id)`;
   if (!opts.labelsThrough) return `SELECT ${cols} FROM ${from}`;
   // the months that have ended, entered alive
@@ -103,12 +110,12 @@ export async function horizonCutoffs(conn: DuckDBConnection, asOf: string): Prom
 export async function buildHorizonSnapshots(
   conn: DuckDBConnection,
   cutoffs: string[],
-  opts: {through: string; table?: string; accounts?: string},
+  opts: {through: string; table?: string; sample?: number},
 ): Promise<number> {
   const table = opts.table ?? HORIZON_SNAPSHOTS;
   await run(conn, `DROP TABLE IF EXISTS ${table}`);
   for (const [i, c] of cutoffs.entries()) {
-    const body = horizonRowsSql(c, {labelsThrough: opts.through, accounts: opts.accounts});
+    const body = horizonRowsSql(c, {labelsThrough: opts.through, sample: opts.sample});
     await run(conn, i === 0 ? `CREATE TABLE ${table} AS ${body}` : `INSERT INTO ${table} ${body}`);
   }
   return (await one<{n: number}>(conn, `SELECT count(*)::INTEGER AS n FROM ${table}`)).n;

@@ -11,24 +11,35 @@
 -- tier, industry and size are static.
 -- Counts are cast to BIGINT: DuckDB sums integers into HUGEINT, slow to store and scan in the
 -- training snapshots (see int_usage_daily.sql).
-CREATE OR REPLACE MACRO marts.int_customer_features_as_of(as_of) AS TABLE
+--
+-- `sample` (default 1: every account) keeps a fixed sample of about one account in `sample`
+-- (marts.in_sample), as the back-tests and back-fills of a large portfolio read it. It filters
+-- every source by the account, so only the sample's rows are read: filtering the macro's result
+-- instead read the whole portfolio's usage at every cutoff (at a million customers, ~60 s a
+-- back-filled day). An account's features are its own rows' alone, so a sampled account's are
+-- the same as in the whole portfolio.
+CREATE OR REPLACE MACRO marts.in_sample(id, sample) AS sample = 1 OR hash(id) % sample = 0;
+
+CREATE OR REPLACE MACRO marts.int_customer_features_as_of(as_of, sample := 1) AS TABLE
 WITH
 active AS (
   SELECT customer_id, plan_tier, industry, company_size, csm_owner, signup_date
-  FROM marts.int_active_customers_as_of(as_of)
+  FROM marts.int_active_customers_as_of(as_of) WHERE marts.in_sample(customer_id, sample)
 ),
 contract AS (
-  SELECT * FROM marts.int_contract_as_of(as_of)
+  SELECT * FROM marts.int_contract_as_of(as_of) WHERE marts.in_sample(customer_id, sample)
 ),
 recent_changes AS (
   SELECT customer_id,
          count(*) FILTER (WHERE marts.change_kind(change_type) IN ('upgrade', 'seat_add')) AS upgrades_180d,
          count(*) FILTER (WHERE marts.change_kind(change_type) IN ('downgrade', 'seat_remove')) AS downgrades_180d,
          sum(arr_delta) AS arr_change_180d
-  FROM raw.subscription_changes WHERE change_date <= as_of AND change_date > as_of - 180 GROUP BY customer_id
+  FROM raw.subscription_changes
+  WHERE change_date <= as_of AND change_date > as_of - 180 AND marts.in_sample(customer_id, sample) GROUP BY customer_id
 ),
 daily AS (
-  SELECT * FROM marts.int_usage_daily WHERE event_date <= as_of AND event_date > as_of - 90
+  SELECT * FROM marts.int_usage_daily
+  WHERE event_date <= as_of AND event_date > as_of - 90 AND marts.in_sample(customer_id, sample)
 ),
 usage AS (
   SELECT customer_id,
@@ -54,6 +65,7 @@ activation AS (
   SELECT u.customer_id, CAST(sum(u.integrations) AS BIGINT) AS integrations_first_30d
   FROM marts.int_usage_daily u JOIN active a USING (customer_id)
   WHERE u.integrations > 0 AND u.event_date <= as_of AND u.event_date < a.signup_date + 30
+    AND marts.in_sample(u.customer_id, sample)
   GROUP BY u.customer_id
 ),
 tickets AS (
@@ -69,45 +81,49 @@ tickets AS (
     avg(epoch(resolved_at - opened_at) / 3600) FILTER (WHERE resolved_d <= as_of AND resolved_d > as_of - 90) AS avg_resolution_hours_90d
   FROM (
     SELECT *, CAST(opened_at AS DATE) AS opened_d, CAST(resolved_at AS DATE) AS resolved_d
-    FROM raw.support_tickets WHERE CAST(opened_at AS DATE) <= as_of
+    FROM raw.support_tickets WHERE CAST(opened_at AS DATE) <= as_of AND marts.in_sample(customer_id, sample)
   )
   GROUP BY customer_id
 ),
 nps AS (
   SELECT customer_id, arg_max(score, response_date) AS latest_nps
-  FROM raw.nps_responses WHERE response_date <= as_of AND response_date > as_of - 365 GROUP BY customer_id
+  FROM raw.nps_responses
+  WHERE response_date <= as_of AND response_date > as_of - 365 AND marts.in_sample(customer_id, sample) GROUP BY customer_id
 ),
 payments AS (
   SELECT customer_id,
     count(*) FILTER (WHERE (paid_date IS NOT NULL AND paid_date <= as_of AND paid_date > due_date)
                         OR (due_date < as_of AND (paid_date IS NULL OR paid_date > as_of))) AS late_invoices_180d,
     coalesce(max(as_of - due_date) FILTER (WHERE due_date < as_of AND (paid_date IS NULL OR paid_date > as_of)), 0) AS max_days_overdue
-  FROM raw.invoices WHERE issued_date <= as_of AND issued_date > as_of - 180 GROUP BY customer_id
+  FROM raw.invoices
+  WHERE issued_date <= as_of AND issued_date > as_of - 180 AND marts.in_sample(customer_id, sample) GROUP BY customer_id
 ),
 failed_payments AS (
   -- dunning: charge attempts that failed (retries count: each failed retry is another signal)
   SELECT customer_id, count(*) FILTER (WHERE marts.payment_outcome(status) = 'failed') AS failed_payments_90d
-  FROM raw.payment_attempts WHERE attempted_at <= as_of AND attempted_at > as_of - 90 GROUP BY customer_id
+  FROM raw.payment_attempts
+  WHERE attempted_at <= as_of AND attempted_at > as_of - 90 AND marts.in_sample(customer_id, sample) GROUP BY customer_id
 ),
 risk_review AS (
   -- the latest security and compliance review of the last year
   SELECT customer_id,
     arg_max(compliance_gap_score, assessed_date) AS compliance_gap_score,
     arg_max(vendor_risk_flags, assessed_date) AS vendor_risk_flags
-  FROM raw.account_risk_signals WHERE assessed_date <= as_of AND assessed_date > as_of - 365 GROUP BY customer_id
+  FROM raw.account_risk_signals
+  WHERE assessed_date <= as_of AND assessed_date > as_of - 365 AND marts.in_sample(customer_id, sample) GROUP BY customer_id
 ),
 opportunities AS (
   SELECT customer_id,
     bool_or(marts.opportunity_kind(opportunity_type) = 'expansion') AS has_open_expansion_opp,
     bool_or(marts.opportunity_kind(opportunity_type) = 'renewal') AS has_open_renewal_opp,
     coalesce(sum(amount) FILTER (WHERE marts.opportunity_kind(opportunity_type) = 'expansion'), 0) AS open_expansion_amount
-  FROM marts.int_open_opportunities_as_of(as_of) GROUP BY customer_id
+  FROM marts.int_open_opportunities_as_of(as_of) WHERE marts.in_sample(customer_id, sample) GROUP BY customer_id
 ),
 outreach AS (
   SELECT customer_id,
     count(*) FILTER (WHERE outreach_date > as_of - 30) AS outreach_30d,
     as_of - max(outreach_date) AS days_since_last_outreach
-  FROM raw.cs_outreach WHERE outreach_date <= as_of GROUP BY customer_id
+  FROM raw.cs_outreach WHERE outreach_date <= as_of AND marts.in_sample(customer_id, sample) GROUP BY customer_id
 )
 SELECT
   a.customer_id,
