@@ -245,17 +245,20 @@ export function simulateForecast(
     }
   }
   const out: ForecastCell[] = [];
+  // a cell's runs, sorted, in a buffer reused cell after cell (thousands of cells)
+  const buffer = new Float64Array(runs);
+  const quantilesOf = (a: Float64Array, c: number) => {
+    let n = 0;
+    for (let o = c * runs, end = o + runs; o < end; o++) {
+      // a run in which the group has no ARR left at the quarter's start measures no retention
+      if (Number.isFinite(a[o]!)) buffer[n++] = a[o]!;
+    }
+    const sorted = buffer.subarray(0, n).sort();
+    return FORECAST_QUANTILES.map((p) => quantile(sorted, p));
+  };
   for (let g = 0; g < G; g++)
     for (let q = 0; q < Q; q++) {
       const c = cell(g, q);
-      // a run in which the group has no ARR left at the quarter's start measures no retention
-      const sorted = (a: Float64Array) =>
-        a
-          .slice(c * runs, (c + 1) * runs)
-          .filter(Number.isFinite)
-          .sort();
-      const sg = sorted(grr);
-      const sn = sorted(nrr);
       const start = expStart[c]!;
       out.push({
         quarter: q + 1,
@@ -270,8 +273,8 @@ export function simulateForecast(
         expected_expansion_arr: expExp[c]!,
         grr_expected: start > 0 ? 1 - (expChurn[c]! + expContr[c]!) / start : NaN,
         nrr_expected: start > 0 ? 1 - (expChurn[c]! + expContr[c]! - expExp[c]!) / start : NaN,
-        grr: FORECAST_QUANTILES.map((p) => quantile(sg, p)),
-        nrr: FORECAST_QUANTILES.map((p) => quantile(sn, p)),
+        grr: quantilesOf(grr, c),
+        nrr: quantilesOf(nrr, c),
       });
     }
   return out;
