@@ -52,7 +52,6 @@ export const HORIZON_NON_FEATURES = [
 export const HORIZON_TEST_MONTHS = 6;
 export const HORIZON_VALID_MONTHS = 6;
 
-/** The rows of the horizon model at one cutoff: its features, each month ahead's own, and (with `labels`) the outcome. */
 /**
  * The accounts' features as of `day` (a SQL date), of the fixed sample of one account in
  * `modulus` (1: all): the macro then reads the sample's rows only (int_customer_features_as_of.sql).
@@ -60,6 +59,7 @@ export const HORIZON_VALID_MONTHS = 6;
 export const featuresAsOf = (day: string, modulus = 1) =>
   `marts.int_customer_features_as_of(${day}${modulus > 1 ? `, sample := ${modulus}` : ""})`;
 
+/** The rows of the horizon model at one cutoff: its features, each month ahead's own, and (with `labels`) the outcome. */
 export function horizonRowsSql(cutoff: string, opts: {labelsThrough?: string; sample?: number} = {}): string {
   const c = `DATE ${lit(cutoff)}`;
   const cols = `f.*, p.months_ahead, p.period_days, p.days_to_renewal_at_period, p.renews_in_period, p.period_after, p.period_through`;
