@@ -113,10 +113,6 @@ export function encodeValue(f: FeatureMeta, v: unknown, where: string): number {
   return n;
 }
 
-/**
- * Reads `relation` into a dataset with the given features (in order), plus the requested
- * extra columns (ids, labels) as plain JS arrays.
- */
 /** An extra column's value as JavaScript, as DuckDB's JS converter gives it: text, numbers (BIGINT and DECIMAL too), flags, dates. */
 function extraValue(x: DuckDBValue, column: string): unknown {
   if (x === null || typeof x === "string" || typeof x === "number" || typeof x === "boolean") return x;
@@ -126,6 +122,10 @@ function extraValue(x: DuckDBValue, column: string): unknown {
   throw new Error(`readDataset: column ${column} is of a type read as ${x.constructor.name}: cast it in the query`);
 }
 
+/**
+ * Reads `relation` into a dataset with the given features (in order), plus the requested
+ * extra columns (ids, labels) as plain JS arrays.
+ */
 export async function readDataset(
   conn: DuckDBConnection,
   relation: string,
