@@ -186,6 +186,44 @@ describe("scoring in the build", () => {
   });
 });
 
+describe("reading a model's rows", () => {
+  it("every chunk's features and extra columns, as DuckDB's values; a type it cannot give is an error naming the column", async () => {
+    const w = await openWarehouse(":memory:");
+    try {
+      // 5,000 rows: three chunks of DuckDB's 2,048
+      await w.conn.run(
+        `CREATE TABLE t AS SELECT i::INTEGER AS n, CASE WHEN i % 3 = 0 THEN NULL ELSE ['a', 'b'][i % 2 + 1] END AS kind,
+                i::BIGINT AS big, (i / 4)::DECIMAL(10, 2) AS price, DATE '2026-01-01' + i::INTEGER AS day, i % 2 = 0 AS even,
+                TIMESTAMP '2026-01-01 00:00:00' AS at
+         FROM range(5000) r(i)`,
+      );
+      const features = [
+        {name: "n", kind: "numeric" as const},
+        {name: "kind", kind: "categorical" as const, categories: ["a", "b"]},
+      ];
+      const {data, extra} = await readDataset(w.conn, "(SELECT * FROM t ORDER BY n)", features, [
+        "big",
+        "price",
+        "day",
+        "even",
+      ]);
+      expect(data.nRows).toBe(5000);
+      expect([...data.columns[0]!.slice(4095, 4098)]).toEqual([4095, 4096, 4097]);
+      expect([...data.columns[1]!.slice(0, 4)]).toEqual([NaN, 1, 0, NaN]);
+      expect(extra.big![4999]).toBe(4999);
+      expect(extra.price![4999]).toBe(1249.75);
+      expect((extra.day![31] as Date).toISOString()).toBe("2026-02-01T00:00:00.000Z");
+      expect(extra.even!.slice(0, 2)).toEqual([true, false]);
+      await expect(readDataset(w.conn, "t", features, ["at"])).rejects.toThrow(/column at .*cast it in the query/);
+      const none = await readDataset(w.conn, "(SELECT * FROM t WHERE false)", features, ["big"]);
+      expect(none.data.nRows).toBe(0);
+      expect(none.extra.big).toEqual([]);
+    } finally {
+      w.close();
+    }
+  });
+});
+
 describe("promotion gate", () => {
   it("passes a candidate within 0.03 AUC and calibrated, fails a worse or drifting one", () => {
     const card = structuredClone(model.card);
