@@ -113,7 +113,7 @@ export async function backfillForecasts(
   const skipped: string[] = [];
   if (!starts.length) return {made, skipped};
   const last = starts.at(-1)!;
-  const modulus = (await one<{m: number}>(conn, `SELECT ${sampleModulus(BACKFILL_ACCOUNTS)} AS m`)).m;
+  const modulus = await sampleModulus(conn, BACKFILL_ACCOUNTS);
   // one snapshot for all: the rows a day's model trains on are those whose month ended before it
   const cutoffs = (await horizonCutoffs(conn, asOf)).filter((c) => c < last);
   const rows = cutoffs.length
@@ -245,7 +245,7 @@ export async function writeForecastAccuracy(conn: DuckDBConnection, asOf: string
     `(SELECT r.arr_start, r.arr_end, ${groupsCols} FROM marts.int_retention_between(${from}, ${to}) r
       JOIN raw.customers c USING (customer_id)
       ${activeOn ? `SEMI JOIN marts.int_active_customers_as_of(${activeOn}) USING (customer_id)` : ""}
-      ${m > 1 ? `WHERE ${inSample(String(m), "r.customer_id")}` : ""})`;
+      ${m > 1 ? `WHERE ${inSample(m, "r.customer_id")}` : ""})`;
   const rates = (rel: string) =>
     `SELECT group_kind, group_value, sum(arr_start) AS start_arr, sum(least(arr_end, arr_start)) / nullif(sum(arr_start), 0) AS grr,
             sum(arr_end) / nullif(sum(arr_start), 0) AS nrr

@@ -27,11 +27,17 @@ import {
  * a 100,000-customer portfolio from scoring 1.2 million account-months every night.
  */
 export const BACKTEST_ACCOUNTS = 20_000;
-/** One account in `modulus` (SQL), the same ones every night: a hash of the id (marts.in_sample). */
-export const inSample = (modulus: string, id = "customer_id") => `marts.in_sample(${id}, ${modulus})`;
-/** The modulus (SQL) that keeps about `accounts` of the accounts active tonight (all of a smaller portfolio). */
-export const sampleModulus = (accounts: number) =>
-  `(SELECT greatest(1, count(*) // ${accounts})::INTEGER FROM marts.mart_customer_churn_features)`;
+/** One account in `modulus`, the same ones every night: a hash of the id (marts.in_sample). */
+export const inSample = (modulus: number, id = "customer_id") => `marts.in_sample(${id}, ${modulus})`;
+/** The modulus that keeps about `accounts` of the accounts active tonight (1, all, for a smaller portfolio). */
+export async function sampleModulus(conn: DuckDBConnection, accounts: number): Promise<number> {
+  return (
+    await one<{m: number}>(
+      conn,
+      `SELECT greatest(1, count(*) // ${accounts})::INTEGER AS m FROM marts.mart_customer_churn_features`,
+    )
+  ).m;
+}
 
 /** What gives a row's monthly hazard: the ONNX model a build loads, or trees being back-filled. */
 export interface HazardScorer {
@@ -259,7 +265,7 @@ async function backtest(conn: DuckDBConnection, model: LoadedModel, asOf: string
     )
   ).map((r) => r.c);
   const out: (string | number | null)[][] = [];
-  const modulus = (await one<{m: number}>(conn, `SELECT ${sampleModulus(BACKTEST_ACCOUNTS)} AS m`)).m;
+  const modulus = await sampleModulus(conn, BACKTEST_ACCOUNTS);
   // the 3-month churn of each plan tier × industry cell against its expectation (loaders/forecast.ts
   // measures from them how much accounts churn together)
   await run(conn, `CREATE OR REPLACE TABLE ${HORIZON_BACKTEST_CELLS} ${BACKTEST_CELLS_COLUMNS}`);

@@ -126,7 +126,7 @@ describe("the back-filled forecasts and their record", () => {
       for (const day of ["2026-01-01", TEST_WAREHOUSE_AS_OF]) {
         const d = `DATE '${day}'`;
         const sampled = `SELECT * FROM ${featuresAsOf(d, 3)}`;
-        const whole = `SELECT * FROM ${featuresAsOf(d)} WHERE ${inSample("3")}`;
+        const whole = `SELECT * FROM ${featuresAsOf(d)} WHERE ${inSample(3)}`;
         const n = await one<{all: number; sample: number; differ: number}>(
           w.conn,
           `SELECT (SELECT count(*) FROM ${featuresAsOf(d)})::INTEGER AS all, (SELECT count(*) FROM (${sampled}))::INTEGER AS sample,
