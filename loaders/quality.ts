@@ -48,17 +48,36 @@ export class DataQualityError extends Error {
   }
 }
 
-async function failing(
+/** A row-wise check: the rows `where` holds are the failures; `show` is an example's value. */
+interface RowCheck {
+  where: string;
+  show: string;
+  failure: (n: number, example: string | null) => string;
+}
+
+/**
+ * The rows failing each row-wise check of one table, counted in one scan (a table's checks used
+ * to scan it once each: at a million customers most of the checks' time).
+ */
+async function failingRows(
   conn: DuckDBConnection,
   table: string,
-  where: string,
-  show: string,
-): Promise<{n: number; example: string | null}> {
-  const r = await one<{n: number; example: string | null}>(
+  checks: readonly RowCheck[],
+): Promise<{total: number; failures: string[]}> {
+  const cols = checks.flatMap((c, i) => [
+    `count(*) FILTER (WHERE ${c.where}) AS n${i}`,
+    `CAST(any_value(${c.show}) FILTER (WHERE ${c.where}) AS VARCHAR) AS e${i}`,
+  ]);
+  const r = await one<Record<string, number | string | null>>(
     conn,
-    `SELECT count(*) AS n, CAST(any_value(${show}) AS VARCHAR) AS example FROM ${table} WHERE ${where}`,
+    `SELECT ${["count(*) AS total", ...cols].join(", ")} FROM ${table}`,
   );
-  return r;
+  return {
+    total: Number(r.total),
+    failures: checks.flatMap((c, i) =>
+      Number(r[`n${i}`]) ? [c.failure(Number(r[`n${i}`]), r[`e${i}`] as string | null)] : [],
+    ),
+  };
 }
 
 /** Runs every check; throws DataQualityError listing all failures. Returns how many checks ran. */
@@ -71,45 +90,49 @@ export async function runQualityChecks(
   let ran = 0;
   await conn.run(`SET VARIABLE as_of = DATE ${lit(asOf)}`);
   for (const c of checks) {
-    for (const col of c.notNull ?? []) {
-      ran++;
-      const r = await failing(conn, c.table, `${ident(col)} IS NULL`, c.unique?.[0] ? ident(c.unique[0]) : "1");
-      if (r.n) failures.push(`${c.table}.${col}: not_null failed on ${r.n} row(s), e.g. ${r.example}`);
-    }
+    const rowChecks: RowCheck[] = [];
+    const key = c.unique?.[0] ? ident(c.unique[0]) : "1";
+    for (const col of c.notNull ?? [])
+      rowChecks.push({
+        where: `${ident(col)} IS NULL`,
+        show: key,
+        failure: (n, e) => `${c.table}.${col}: not_null failed on ${n} row(s), e.g. ${e}`,
+      });
+    for (const [col, values] of Object.entries(c.accepted ?? {}))
+      rowChecks.push({
+        where: `${ident(col)} NOT IN (${values.map(lit).join(", ")})`,
+        show: ident(col),
+        failure: (n, e) => `${c.table}.${col}: accepted_values failed on ${n} row(s), e.g. ${e}`,
+      });
+    for (const [col, [lo, hi]] of Object.entries(c.ranges ?? {}))
+      rowChecks.push({
+        where: [lo !== null ? `${ident(col)} < ${lo}` : null, hi !== null ? `${ident(col)} > ${hi}` : null]
+          .filter(Boolean)
+          .join(" OR "),
+        show: ident(col),
+        failure: (n, e) => `${c.table}.${col}: range [${lo ?? "-∞"}, ${hi ?? "∞"}] failed on ${n} row(s), e.g. ${e}`,
+      });
+    const rows = await failingRows(conn, c.table, rowChecks);
+    ran += rowChecks.length;
+    failures.push(...rows.failures);
     if (c.unique) {
       ran++;
       const keys = c.unique.map(ident).join(", ");
       const r = await one<{n: number; example: string | null}>(
         conn,
-        `SELECT count(*) AS n, CAST(any_value(k) AS VARCHAR) AS example FROM (SELECT concat_ws('|', ${keys}) AS k FROM ${c.table} GROUP BY ALL HAVING count(*) > 1)`,
+        // grouped by the key's own columns, and only a duplicate's key made text (making every row's key
+        // text first: 1.3–1.5 s instead of 0.8 s for the 5 million days of usage at 100,000 customers)
+        `SELECT count(*) AS n, any_value(concat_ws('|', ${keys})) AS example FROM (SELECT ${keys} FROM ${c.table} GROUP BY ALL HAVING count(*) > 1)`,
       );
       if (r.n) failures.push(`${c.table}(${c.unique.join(", ")}): unique failed for ${r.n} key(s), e.g. ${r.example}`);
     }
-    for (const [col, values] of Object.entries(c.accepted ?? {})) {
-      ran++;
-      const r = await failing(conn, c.table, `${ident(col)} NOT IN (${values.map(lit).join(", ")})`, ident(col));
-      if (r.n) failures.push(`${c.table}.${col}: accepted_values failed on ${r.n} row(s), e.g. ${r.example}`);
-    }
-    for (const [col, [lo, hi]] of Object.entries(c.ranges ?? {})) {
-      ran++;
-      const conds = [lo !== null ? `${ident(col)} < ${lo}` : null, hi !== null ? `${ident(col)} > ${hi}` : null]
-        .filter(Boolean)
-        .join(" OR ");
-      const r = await failing(conn, c.table, conds, ident(col));
-      if (r.n)
-        failures.push(
-          `${c.table}.${col}: range [${lo ?? "-∞"}, ${hi ?? "∞"}] failed on ${r.n} row(s), e.g. ${r.example}`,
-        );
-    }
     if (c.rowsEqual || c.minRows !== undefined) {
       ran++;
-      const r = await one<{n: number; expected: number | null}>(
-        conn,
-        `SELECT (SELECT count(*) FROM ${c.table}) AS n, ${c.rowsEqual ?? "NULL"} AS expected`,
-      );
-      if (c.rowsEqual && r.n !== r.expected) failures.push(`${c.table}: row count ${r.n}, expected ${r.expected}`);
-      if (c.minRows !== undefined && r.n < c.minRows)
-        failures.push(`${c.table}: row count ${r.n}, expected at least ${c.minRows}`);
+      const expected = c.rowsEqual ? (await one<{n: number}>(conn, `SELECT ${c.rowsEqual} AS n`)).n : null;
+      if (c.rowsEqual && rows.total !== expected)
+        failures.push(`${c.table}: row count ${rows.total}, expected ${expected}`);
+      if (c.minRows !== undefined && rows.total < c.minRows)
+        failures.push(`${c.table}: row count ${rows.total}, expected at least ${c.minRows}`);
     }
   }
   // Freshness: the newest usage event may be at most maxStalenessDays older than the as-of date.

@@ -288,6 +288,11 @@ describe("marts", () => {
     await w.conn.run(
       "UPDATE marts.mart_customer_churn_features SET seat_utilisation = -1 WHERE customer_id = (SELECT min(customer_id) FROM marts.mart_customer_churn_features)",
     );
+    // two failures of one table, each counted and shown on its own (a table's row checks share one scan)
+    await w.conn.run(
+      "UPDATE marts.mart_propensity_quadrant SET expansion_probability = NULL, churn_probability = 7 WHERE customer_id = (SELECT max(customer_id) FROM marts.mart_propensity_quadrant)",
+    );
+    const last = await one<{id: string}>(w.conn, "SELECT max(customer_id) AS id FROM marts.mart_propensity_quadrant");
     const err = await runQualityChecks(w.conn, TEST_AS_OF).catch((e) => e);
     expect(err).toBeInstanceOf(DataQualityError);
     const msg = (err as Error).message;
@@ -297,6 +302,12 @@ describe("marts", () => {
       /marts\.mart_propensity_quadrant\.health_quadrant: accepted_values failed on 1 row\(s\), e\.g\. Moonshot/,
     );
     expect(msg).toMatch(/marts\.mart_customer_churn_features\.seat_utilisation: range \[0, ∞\] failed on 1 row/);
+    expect(msg).toContain(
+      `marts.mart_propensity_quadrant.expansion_probability: not_null failed on 1 row(s), e.g. ${last.id}`,
+    );
+    expect(msg).toContain(
+      "marts.mart_propensity_quadrant.churn_probability: range [0, 1] failed on 1 row(s), e.g. 7.0",
+    );
     // freshness: an as-of date long after the newest event fails
     const stale = await runQualityChecks(w.conn, "2027-06-30", []).catch((e) => e);
     expect((stale as Error).message).toMatch(/raw\.usage_events: freshness failed/);
