@@ -81,6 +81,8 @@ export const BACKFILL_ACCOUNTS = 10_000;
  */
 export const BACKFILL_QUARTERS = 4;
 
+/** Why a day with too few months before it is not back-filled. */
+const HISTORY_NEEDED = `about ${HORIZON_VALID_MONTHS + 6} months of history before the day are needed`;
 const SNAPSHOTS = "marts.tmp_backfill_snapshots";
 const CELLS = "marts.tmp_backfill_cells";
 const MONTHS = "marts.tmp_backfill_months";
@@ -112,13 +114,35 @@ export async function backfillForecasts(
   const made: string[] = [];
   const skipped: string[] = [];
   if (!starts.length) return {made, skipped};
-  const last = starts.at(-1)!;
+  // a day's model trains on the months that ended by bounds.t and is calibrated on those through bounds.e
+  const bounds = new Map<string, {e: string; t: string}>();
+  for (const s of starts)
+    bounds.set(
+      s,
+      await one<{e: string; t: string}>(
+        conn,
+        `SELECT CAST(${date(s)} - 1 AS VARCHAR) AS e,
+                CAST(last_day(${date(s)} - 1 - INTERVAL ${HORIZON_VALID_MONTHS} MONTH) AS VARCHAR) AS t`,
+      ),
+    );
+  const allCutoffs = await horizonCutoffs(conn, asOf);
+  // A day with no quarter-start cutoff by bounds.t has no month to train on: said without building
+  // the snapshot (a refresh meets the data's first quarters every night).
+  const trainable = starts.filter((s) => {
+    const {t, e} = bounds.get(s)!;
+    if (allCutoffs.some((c) => c <= t)) return true;
+    skipped.push(
+      `${s}: not enough history to train the churn horizon model: no quarter-start cutoff with 90 days of usage before it has a month of outcomes through ${t} (${e} for calibration); ${HISTORY_NEEDED}`,
+    );
+    return false;
+  });
+  const last = trainable.at(-1);
   const modulus = await sampleModulus(conn, BACKFILL_ACCOUNTS);
   // one snapshot for all: the rows a day's model trains on are those whose month ended before it
-  const cutoffs = (await horizonCutoffs(conn, asOf)).filter((c) => c < last);
+  const cutoffs = last ? allCutoffs.filter((c) => c < last) : [];
   const rows = cutoffs.length
     ? await buildHorizonSnapshots(conn, cutoffs, {
-        through: (await one<{d: string}>(conn, `SELECT CAST(${date(last)} - 1 AS VARCHAR) AS d`)).d,
+        through: bounds.get(last!)!.e,
         table: SNAPSHOTS,
         sample: modulus,
       })
@@ -139,24 +163,16 @@ export async function backfillForecasts(
     };
   };
   try {
-    for (const s of starts) {
-      const bounds = await one<{e: string; t: string}>(
-        conn,
-        `SELECT CAST(${date(s)} - 1 AS VARCHAR) AS e,
-                CAST(last_day(${date(s)} - 1 - INTERVAL ${HORIZON_VALID_MONTHS} MONTH) AS VARCHAR) AS t`,
-      );
+    for (const s of trainable) {
+      const b = bounds.get(s)!;
       if (!snapshot) {
         skipped.push(`${s}: no quarter-start cutoff with 90 days of usage before it`);
         continue;
       }
-      const train = part(null, bounds.t);
-      const valid = part(bounds.t, bounds.e);
+      const train = part(null, b.t);
+      const valid = part(b.t, b.e);
       try {
-        enoughHistory(
-          {train, valid},
-          `outcomes through ${bounds.t}, ${bounds.e}`,
-          `about ${HORIZON_VALID_MONTHS + 6} months of history before the day are needed`,
-        );
+        enoughHistory({train, valid}, `outcomes through ${b.t}, ${b.e}`, HISTORY_NEEDED);
       } catch (e) {
         if (!(e instanceof NotEnoughHistoryError)) throw e;
         skipped.push(`${s}: ${e.message}`);
@@ -170,7 +186,7 @@ export async function backfillForecasts(
       };
       // τ from the model's calibration months: the quarter starts whose 3 months ended by s − 1
       await run(conn, `CREATE OR REPLACE TABLE ${CELLS} ${BACKTEST_CELLS_COLUMNS}`);
-      for (const c of valid.cutoffs.filter((c) => c > bounds.t)) {
+      for (const c of valid.cutoffs.filter((c) => c > b.t)) {
         const ended = await one<{ok: boolean}>(conn, `SELECT ${date(c)} + INTERVAL 3 MONTH <= ${date(s)} AS ok`);
         if (!ended.ok) continue;
         await hazards(
@@ -198,7 +214,7 @@ export async function backfillForecasts(
       );
       made.push(s);
       log(
-        `forecast record: back-filled the forecast of ${s} — a horizon model of ${gbt.trees.length} trees on ${train.data.nRows.toLocaleString("en-US")} account-months with outcomes through ${bounds.t}, calibrated through ${bounds.e}; τ = ${tau.toFixed(3)} from ${tauCells} cells; ${accounts.length.toLocaleString("en-US")} accounts${modulus > 1 ? ` (1 in ${modulus})` : ""}`,
+        `forecast record: back-filled the forecast of ${s} — a horizon model of ${gbt.trees.length} trees on ${train.data.nRows.toLocaleString("en-US")} account-months with outcomes through ${b.t}, calibrated through ${b.e}; τ = ${tau.toFixed(3)} from ${tauCells} cells; ${accounts.length.toLocaleString("en-US")} accounts${modulus > 1 ? ` (1 in ${modulus})` : ""}`,
       );
     }
   } finally {

@@ -116,6 +116,32 @@ describe("the back-filled forecasts and their record", () => {
     }
   });
 
+  it("a day with no month of outcomes to train on is not back-filled, and no snapshot is built for it", async () => {
+    const copy = join(dir, "early.duckdb");
+    copyFileSync(wh, copy);
+    const w = await openWarehouse(copy);
+    try {
+      await loadRules(w.conn, TEST_WAREHOUSE_AS_OF);
+      const first = await one<{d: string}>(
+        w.conn,
+        "SELECT CAST(min(event_date) AS VARCHAR) AS d FROM raw.usage_events",
+      );
+      // a year after the data starts: each of the 4 quarter starts before it has fewer than 6 months of outcomes
+      const asOf = await one<{d: string}>(w.conn, `SELECT CAST(DATE '${first.d}' + INTERVAL 12 MONTH AS VARCHAR) AS d`);
+      await run(w.conn, "DELETE FROM marts.forecast_history");
+      // the snapshot reads the churns: were it built, the back-fill would fail
+      await run(w.conn, "DROP TABLE raw.churn_events");
+      const log: string[] = [];
+      const {made, skipped} = await backfillForecasts(w.conn, asOf.d, (m) => log.push(m));
+      expect(made).toEqual([]);
+      expect(skipped).toHaveLength(4);
+      for (const s of skipped) expect(s).toMatch(/^\d{4}-\d{2}-01: not enough history .* no quarter-start cutoff/);
+      expect(log.filter((l) => l.startsWith("forecast record: not back-filled"))).toHaveLength(4);
+    } finally {
+      w.close();
+    }
+  });
+
   it("a sample's features, read through the macro's sample, are the whole portfolio's for those accounts", async () => {
     const copy = join(dir, "sample.duckdb");
     copyFileSync(wh, copy);
