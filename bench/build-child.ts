@@ -17,6 +17,14 @@ const {values} = parseArgs({
   },
 });
 const out = values.out!;
+// Where the peak is: the resident memory, sampled every second (when the event loop is free: a long
+// synchronous step is sampled at its end), and the log line printed last before its highest sample.
+let lastLine = "";
+const peak = {bytes: 0, after: ""};
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss > peak.bytes) Object.assign(peak, {bytes: rss, after: lastLine});
+}, 1000);
 const result = await build({
   ...(values["raw-dir"]
     ? {source: "files" as const, rawDir: values["raw-dir"]}
@@ -26,7 +34,11 @@ const result = await build({
   site: values.site,
   warehousePath: join(out, "warehouse.duckdb"),
   distDir: join(out, "dist"),
-  log: (l) => process.stderr.write(l + "\n"),
+  log: (l) => {
+    lastLine = l.trim();
+    process.stderr.write(l + "\n");
+  },
 });
+clearInterval(sampler);
 // maxRSS is in kilobytes and covers DuckDB's native memory too (same process).
-console.log(JSON.stringify({...result, peakRssBytes: process.resourceUsage().maxRSS * 1024}));
+console.log(JSON.stringify({...result, peakRssBytes: process.resourceUsage().maxRSS * 1024, sampledPeak: peak}));

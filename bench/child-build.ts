@@ -17,7 +17,14 @@ export interface ChildBuildOptions {
   fullRefresh?: boolean;
 }
 
-export function childBuild(o: ChildBuildOptions): Promise<BuildResult & {peakRssBytes: number}> {
+export interface ChildBuildResult extends BuildResult {
+  /** the process's peak resident memory (DuckDB's native memory included) */
+  peakRssBytes: number;
+  /** the highest of the child's once-a-second samples, and the log line printed last before it */
+  sampledPeak: {bytes: number; after: string};
+}
+
+export function childBuild(o: ChildBuildOptions): Promise<ChildBuildResult> {
   const what = o.rawDir ? o.rawDir : `${(o.customers ?? 0).toLocaleString("en-US")} customers`;
   return new Promise((resolve, reject) => {
     const args = [

@@ -5,7 +5,7 @@
  * target, and writes every figure to bench/results/latest.json. Exits 1 if a target is missed.
  */
 import {execFileSync} from "node:child_process";
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
+import {cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import {cpus, totalmem, tmpdir} from "node:os";
 import {join} from "node:path";
 import {parseArgs} from "node:util";
@@ -45,14 +45,16 @@ const PARTS = [
   "refresh",
   "forecast",
 ] as const;
-const USAGE = `usage: npm run bench -- [--sizes 5000,20000,100000,1000000] [--only ${PARTS.join(",")}] [--events 50000000]`;
-let values: {sizes: string; only: string; events: string; help: boolean};
+const USAGE = `usage: npm run bench -- [--sizes 5000,20000,100000,1000000] [--only ${PARTS.join(",")}] [--events 50000000] [--keep DIR]`;
+let values: {sizes: string; only: string; events: string; keep?: string; help: boolean};
 try {
   ({values} = parseArgs({
     options: {
       sizes: {type: "string", default: "5000,100000"},
       only: {type: "string", default: PARTS.join(",")},
       events: {type: "string", default: "50000000"},
+      // keep each size's built folder (warehouse, site) in DIR/<size> to study it afterwards
+      keep: {type: "string"},
       help: {type: "boolean", default: false},
     },
     strict: true,
@@ -130,6 +132,7 @@ try {
       martSeconds,
       stages: r.stages,
       peakRssGiB: r.peakRssBytes / 2 ** 30,
+      sampledPeak: r.sampledPeak,
       rawRows,
       rawRowsPerSecond: rawRows / dataSeconds,
       marts: r.marts,
@@ -333,7 +336,18 @@ try {
         },
       );
     }
-    rmSync(out, {recursive: true, force: true});
+    if (values.keep) {
+      mkdirSync(values.keep, {recursive: true});
+      const kept = join(values.keep, String(n));
+      try {
+        renameSync(out, kept);
+      } catch {
+        // another file system
+        cpSync(out, kept, {recursive: true});
+        rmSync(out, {recursive: true, force: true});
+      }
+      console.error(`kept ${kept}`);
+    } else rmSync(out, {recursive: true, force: true});
   }
 } finally {
   rmSync(work, {recursive: true, force: true});
@@ -504,6 +518,7 @@ for (const [k, v] of Object.entries(figures)) {
     martSeconds: number;
     stages: Record<string, number>;
     peakRssGiB: number;
+    sampledPeak?: {bytes: number; after: string};
     rawRows: number;
     rawRowsPerSecond: number;
   };
@@ -516,6 +531,10 @@ for (const [k, v] of Object.entries(figures)) {
         " | ",
       )} | peak ${fmt(b.peakRssGiB)} GiB | ${b.rawRows.toLocaleString("en-US")} raw rows (${Math.round(b.rawRowsPerSecond).toLocaleString("en-US")} rows/s)`,
   );
+  if (b.sampledPeak?.after)
+    console.log(
+      `${"".padEnd(14)} highest sample ${fmt(b.sampledPeak.bytes / 2 ** 30)} GiB, after: ${b.sampledPeak.after}`,
+    );
 }
 for (const [k, v] of Object.entries(figures))
   if (k.startsWith("failed_build_")) console.log(`${k.padEnd(14)} ${(v as {error: string}).error}`);
