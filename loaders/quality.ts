@@ -55,10 +55,7 @@ interface RowCheck {
   failure: (n: number, example: string | null) => string;
 }
 
-/**
- * The rows failing each row-wise check of one table, counted in one scan (a table's checks used
- * to scan it once each: at a million customers most of the checks' time).
- */
+/** The rows failing each row-wise check of one table, counted in one scan of it (not one scan per check). */
 async function failingRows(
   conn: DuckDBConnection,
   table: string,
