@@ -7,7 +7,7 @@ import {copyFileSync, mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {all, one, openWarehouse, run} from "../loaders/duckdb.ts";
+import {all, one, openWarehouse, run, type Warehouse} from "../loaders/duckdb.ts";
 import {backfillForecasts} from "../loaders/forecast-record.ts";
 import {loadRules} from "../loaders/marts.ts";
 import {simulateForecast, type ForecastAccount} from "../loaders/forecast.ts";
@@ -26,6 +26,18 @@ describe("the back-filled forecasts and their record", () => {
     wh = await ensureTestWarehouse();
   });
   afterAll(() => rmSync(dir, {recursive: true, force: true}));
+  /** Runs `f` on a writable copy of the test warehouse with the session's rules loaded, as the build's connection has them (the feature macro reads some). */
+  const onCopy = async (name: string, f: (w: Warehouse) => Promise<void>) => {
+    const copy = join(dir, name);
+    copyFileSync(wh, copy);
+    const w = await openWarehouse(copy);
+    try {
+      await loadRules(w.conn, TEST_WAREHOUSE_AS_OF);
+      await f(w);
+    } finally {
+      w.close();
+    }
+  };
 
   it("the build back-fills each quarter's first day it can, point in time, and records the closed quarters", async () => {
     const w = await openWarehouse(wh, {readOnly: true});
@@ -85,19 +97,14 @@ describe("the back-filled forecasts and their record", () => {
   });
 
   it("a back-filled forecast reads nothing that happened after its day", async () => {
-    const copy = join(dir, "warehouse.duckdb");
-    copyFileSync(wh, copy);
-    const w = await openWarehouse(copy);
-    try {
+    await onCopy("warehouse.duckdb", async (w) => {
       const day = "2026-04-01";
       const cells = () =>
         all<Record<string, unknown>>(
           w.conn,
           `SELECT quarter, group_kind, group_value, start_arr, grr_expected, grr_p10, grr_p50, grr_p90, nrr_p50, round(tau, 9) AS tau
-           FROM marts.forecast_history WHERE made_on = DATE '${day}' ORDER BY ALL`,
+         FROM marts.forecast_history WHERE made_on = DATE '${day}' ORDER BY ALL`,
         );
-      // the session's rules, as the build's connection has them (the feature macro reads some)
-      await loadRules(w.conn, TEST_WAREHOUSE_AS_OF);
       const before = await cells();
       expect(before.length).toBeGreaterThan(0);
       // made again after rewriting the future: every churn, usage day, ticket and NPS answer after the day is gone
@@ -111,17 +118,11 @@ describe("the back-filled forecasts and their record", () => {
       const {made} = await backfillForecasts(w.conn, TEST_WAREHOUSE_AS_OF, (m) => log.push(m));
       expect(made).toEqual([day]);
       expect(await cells()).toEqual(before);
-    } finally {
-      w.close();
-    }
+    });
   });
 
   it("a day with no month of outcomes to train on is not back-filled, and no snapshot is built for it", async () => {
-    const copy = join(dir, "early.duckdb");
-    copyFileSync(wh, copy);
-    const w = await openWarehouse(copy);
-    try {
-      await loadRules(w.conn, TEST_WAREHOUSE_AS_OF);
+    await onCopy("early.duckdb", async (w) => {
       const first = await one<{d: string}>(
         w.conn,
         "SELECT CAST(min(event_date) AS VARCHAR) AS d FROM raw.usage_events",
@@ -137,18 +138,11 @@ describe("the back-filled forecasts and their record", () => {
       expect(skipped).toHaveLength(4);
       for (const s of skipped) expect(s).toMatch(/^\d{4}-\d{2}-01: not enough history .* no quarter-start cutoff/);
       expect(log.filter((l) => l.startsWith("forecast record: not back-filled"))).toHaveLength(4);
-    } finally {
-      w.close();
-    }
+    });
   });
 
   it("a sample's features, read through the macro's sample, are the whole portfolio's for those accounts", async () => {
-    const copy = join(dir, "sample.duckdb");
-    copyFileSync(wh, copy);
-    const w = await openWarehouse(copy);
-    try {
-      // the session's rules, as the build's connection has them (the feature macro reads some)
-      await loadRules(w.conn, TEST_WAREHOUSE_AS_OF);
+    await onCopy("sample.duckdb", async (w) => {
       for (const day of ["2026-01-01", TEST_WAREHOUSE_AS_OF]) {
         const d = `DATE '${day}'`;
         const sampled = `SELECT * FROM ${featuresAsOf(d, 3)}`;
@@ -156,16 +150,14 @@ describe("the back-filled forecasts and their record", () => {
         const n = await one<{all: number; sample: number; differ: number}>(
           w.conn,
           `SELECT (SELECT count(*) FROM ${featuresAsOf(d)})::INTEGER AS all, (SELECT count(*) FROM (${sampled}))::INTEGER AS sample,
-                  (SELECT count(*) FROM ((${sampled} EXCEPT ALL ${whole}) UNION ALL (${whole} EXCEPT ALL ${sampled})))::INTEGER AS differ`,
+                (SELECT count(*) FROM ((${sampled} EXCEPT ALL ${whole}) UNION ALL (${whole} EXCEPT ALL ${sampled})))::INTEGER AS differ`,
         );
         // about a third of the accounts, each with the features it has in the whole portfolio
         expect(n.sample).toBeGreaterThan(n.all / 4);
         expect(n.sample).toBeLessThan(n.all / 2);
         expect(n.differ).toBe(0);
       }
-    } finally {
-      w.close();
-    }
+    });
   });
 });
 
