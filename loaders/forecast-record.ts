@@ -20,6 +20,7 @@
  * from the quarter's start or that day to its end), by the same groups, and against a naive
  * forecast: each group's GRR and NRR of the year before that day, scaled to the quarter's days.
  */
+import {config} from "../src/rules/config.ts";
 import type {DuckDBConnection} from "@duckdb/node-api";
 import {all, lit, one, run} from "./duckdb.ts";
 import {calibrate, fitPlatt} from "./model/calibration.ts";
@@ -81,6 +82,8 @@ export const BACKFILL_ACCOUNTS = 10_000;
  */
 export const BACKFILL_QUARTERS = 4;
 
+/** A horizon cutoff needs this many days of usage before it (horizonCutoffs), and says so when there is none. */
+const NO_CUTOFF = `no quarter-start cutoff with ${config.dataQuality.churnHorizonDays} days of usage before it`;
 /** Why a day with too few months before it is not back-filled. */
 const HISTORY_NEEDED = `about ${HORIZON_VALID_MONTHS + 6} months of history before the day are needed`;
 const SNAPSHOTS = "marts.tmp_backfill_snapshots";
@@ -132,7 +135,7 @@ export async function backfillForecasts(
     const {t, e} = bounds.get(s)!;
     if (allCutoffs.some((c) => c <= t)) return true;
     skipped.push(
-      `${s}: not enough history to train the churn horizon model: no quarter-start cutoff with 90 days of usage before it has a month of outcomes through ${t} (${e} for calibration); ${HISTORY_NEEDED}`,
+      `${s}: not enough history to train the churn horizon model: ${NO_CUTOFF} has a month of outcomes through ${t} (${e} for calibration); ${HISTORY_NEEDED}`,
     );
     return false;
   });
@@ -166,7 +169,7 @@ export async function backfillForecasts(
     for (const s of trainable) {
       const b = bounds.get(s)!;
       if (!snapshot) {
-        skipped.push(`${s}: no quarter-start cutoff with 90 days of usage before it`);
+        skipped.push(`${s}: ${NO_CUTOFF}`);
         continue;
       }
       const train = part(null, b.t);
