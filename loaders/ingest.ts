@@ -21,7 +21,7 @@ import {
   coerceSql,
   columnStyles,
   DEFAULT_STYLE,
-  MISSING,
+  spelledMissingCountSql,
   presentSql,
   settleDateOrder,
   type ColumnStyle,
@@ -299,10 +299,9 @@ async function noteReadings(
 ): Promise<void> {
   if (!progress) return;
   const cols = spec.columns.filter((c) => present.has(c.name));
-  const spelled = MISSING.filter((m) => m !== "");
   const [counts] = await all<Record<string, number>>(
     conn,
-    `SELECT ${cols.map((c, i) => `count(*) FILTER (WHERE lower(trim(${raw(c)})) IN (${spelled.map(lit).join(", ")})) AS m${i}`).join(", ")} FROM ${stage}`,
+    `SELECT ${cols.map((c, i) => `${spelledMissingCountSql(raw(c))} AS m${i}`).join(", ")} FROM ${stage}`,
   );
   const notes: string[] = [];
   cols.forEach((c, i) => {
@@ -679,9 +678,11 @@ async function noteUnknownValues(
     if (!c.vocabulary) continue;
     const unknown = await all<{value: string; n: number}>(
       conn,
-      `SELECT ${ident(c.name)} AS value, count(*) AS n FROM raw.${spec.name}
-       WHERE ${ident(c.name)} IS NOT NULL AND ${ident(c.name)} NOT IN (SELECT value FROM cfg.vocabulary WHERE kind = ${lit(c.vocabulary)})
-       GROUP BY ALL ORDER BY n DESC, value`,
+      // counted per value first, then the few values looked up (a lookup per row of 147M usage
+      // rows took 1.1 s, this 0.25 s)
+      `SELECT value, n FROM (SELECT ${ident(c.name)} AS value, count(*) AS n FROM raw.${spec.name} WHERE ${ident(c.name)} IS NOT NULL GROUP BY ALL)
+       WHERE value NOT IN (SELECT value FROM cfg.vocabulary WHERE kind = ${lit(c.vocabulary)})
+       ORDER BY n DESC, value`,
     );
     if (!unknown.length) continue;
     await appendRows(

@@ -255,10 +255,14 @@ export class Refresh implements StepReuse {
       'CREATE TABLE IF NOT EXISTS ingest.staged_days (table_name VARCHAR, day VARCHAR, "rows" BIGINT, fingerprint HUGEINT)',
     );
     await run(conn, `DELETE FROM ingest.staged_days WHERE table_name = ${lit(spec.name)}`);
+    // grouped by the day as staged, then by its text: grouping 147M rows by text took 5.3 s, by a
+    // DATE 1.9 s (a few hundred groups are then made text)
     await run(
       conn,
-      `INSERT INTO ingest.staged_days SELECT ${lit(spec.name)}, CAST(${ident(DAILY_RAW.day)} AS VARCHAR) AS day, count(*), sum(hash(${opts.columns.map(ident).join(", ")})::HUGEINT)
-       FROM ${stage} GROUP BY day`,
+      `INSERT INTO ingest.staged_days SELECT ${lit(spec.name)}, CAST(d AS VARCHAR) AS day, sum(n), sum(h)
+       FROM (SELECT ${ident(DAILY_RAW.day)} AS d, count(*) AS n, sum(hash(${opts.columns.map(ident).join(", ")})::HUGEINT) AS h
+             FROM ${stage} GROUP BY d)
+       GROUP BY day`,
     );
     const key = createHash("sha256")
       .update(INGEST_CODE.join("\n"))

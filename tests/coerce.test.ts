@@ -9,6 +9,7 @@ import {
   DEFAULT_STYLE,
   presentSql,
   settleDateOrder,
+  spelledMissingCountSql,
   type ColumnStyle,
   type TextType,
 } from "../loaders/coerce.ts";
@@ -52,6 +53,43 @@ describe("coercion of spreadsheet cells", () => {
     expect(await read("DOUBLE", ["", "  ", "N/A", "n/a", "#N/A", "null", "NULL", "-", "None", "NaN"])).toEqual(
       Array(10).fill(null),
     );
+  });
+
+  it("text: padded spellings of missing are NULL, longer or near ones are kept (trimmed); counted alike", async () => {
+    const cells = [
+      "  N/A  ",
+      "   --   ",
+      "#N/A",
+      " NULL",
+      "?",
+      "N/A.",
+      "NA1",
+      "nulls",
+      "  none of it ",
+      "Ｎ/Ａ",
+      " – ",
+      "x",
+    ];
+    expect(await read("VARCHAR", cells)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      null,
+      "N/A.",
+      "NA1",
+      "nulls",
+      "none of it",
+      "Ｎ/Ａ",
+      "–",
+      "x",
+    ]);
+    const [r] = await all<{n: number}>(
+      w.conn,
+      `SELECT ${spelledMissingCountSql("v")} AS n FROM (SELECT unnest([${[...cells, "", "  "].map(lit).join(", ")}]) AS v)`,
+    );
+    // blanks are not spellings: the ingest tells only "N/A"-like cells
+    expect(Number(r!.n)).toBe(5);
   });
 
   it("booleans in their common spellings", async () => {
