@@ -9,6 +9,11 @@
 -- the first): the per-account lists are ordered aggregates, whose states DuckDB cannot spill to
 -- disk, so at a million customers all accounts at once outgrow the memory cap. Every input is
 -- filtered to the part's accounts; one part below ACCOUNTS_PER_PART accounts.
+--
+-- A list in a fixed order whose first field is a key unique per account (the day, the driver's
+-- rank, the cutoff: the checks hold them unique and not null) is sorted after it is made
+-- (list_sort), not made by an ordered aggregate, which sorts per account at twice the cost
+-- (100,000 customers: 8.4–9.6 → 6.6–7.4 s, the same table).
 CREATE OR REPLACE MACRO marts.in_dossier_part(id) AS hash(id) % getvariable('parts') = getvariable('part');
 CREATE OR REPLACE TABLE marts.mart_customer_360 AS
 WITH accounts AS (
@@ -23,7 +28,7 @@ components AS (
 ),
 days AS (SELECT getvariable('as_of') - 89 + i::INTEGER AS d, i FROM range(90) t(i)),
 usage AS (
-  SELECT a.customer_id, list(coalesce(u.events, 0) ORDER BY days.i) AS usage_90d
+  SELECT a.customer_id, list_transform(list_sort(list({i: days.i, events: coalesce(u.events, 0)})), x -> x.events) AS usage_90d
   FROM accounts a CROSS JOIN days
   LEFT JOIN (SELECT * FROM marts.mart_customer_usage_90d WHERE marts.in_dossier_part(customer_id)) u
     ON u.customer_id = a.customer_id AND u.event_date = days.d
@@ -52,15 +57,15 @@ ctas AS (
   FROM marts.mart_cta_queue WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 drivers AS (
-  SELECT customer_id, list({rank: rank, feature: feature, value: feature_value, contribution: contribution} ORDER BY rank) AS model_drivers
+  SELECT customer_id, list_sort(list({rank: rank, feature: feature, value: feature_value, contribution: contribution})) AS model_drivers
   FROM marts.mart_customer_drivers WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 expansion_drivers AS (
-  SELECT customer_id, list({rank: rank, feature: feature, value: feature_value, contribution: contribution} ORDER BY rank) AS expansion_drivers
+  SELECT customer_id, list_sort(list({rank: rank, feature: feature, value: feature_value, contribution: contribution})) AS expansion_drivers
   FROM marts.mart_expansion_drivers WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 ),
 history AS (
-  SELECT customer_id, list({as_of_date: as_of_date, churn_probability: churn_probability} ORDER BY as_of_date) AS score_history
+  SELECT customer_id, list_sort(list({as_of_date: as_of_date, churn_probability: churn_probability})) AS score_history
   FROM marts.mart_churn_score_history WHERE marts.in_dossier_part(customer_id) GROUP BY customer_id
 )
 SELECT
