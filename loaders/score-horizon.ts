@@ -102,13 +102,15 @@ export async function hazards(
     );
     const row = new Map(ids.map((id, i) => [id, i]));
     const n = per.data.nRows;
+    // each month's account, looked up once for all the account's features
+    const accountOf = Int32Array.from(per.extra.customer_id!, (id) => row.get(id as string)!);
     const columns = model.features.map((f) => {
       const out = new Float32Array(n);
       const j = month.indexOf(f);
       if (j >= 0) out.set(per.data.columns[j]!);
       else {
         const src = acc.data.columns[own.indexOf(f)]!;
-        for (let i = 0; i < n; i++) out[i] = src[row.get(per.extra.customer_id![i] as string)!]!;
+        for (let i = 0; i < n; i++) out[i] = src[accountOf[i]!]!;
       }
       return out;
     });
