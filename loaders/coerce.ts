@@ -81,12 +81,12 @@ export function presentSql(v: string): string {
   return `CASE WHEN ${spelledSql(v, MISSING)} THEN NULL ELSE trim(${v}) END`;
 }
 
+/** The MISSING spellings that are written out ("N/A", "-"), blanks apart. */
+const SPELLED_MISSING = MISSING.filter((m) => m !== "");
+
 /** SQL counting the cells of `v` spelled as missing ("N/A", "-"), blanks apart. */
 export function spelledMissingCountSql(v: string): string {
-  return `count(CASE WHEN ${spelledSql(
-    v,
-    MISSING.filter((m) => m !== ""),
-  )} THEN 1 END)`;
+  return `count(CASE WHEN ${spelledSql(v, SPELLED_MISSING)} THEN 1 END)`;
 }
 
 const BOOLEAN_TRUE = ["true", "t", "yes", "y", "1", "on", "x"];

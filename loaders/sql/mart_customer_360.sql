@@ -6,7 +6,7 @@
 -- Open tickets and open opportunities follow the one definition of each (int_open_*_as_of.sql).
 --
 -- Built in parts (loaders/marts.ts runs the file once per part, `part` of `parts`, inserting after
--- the first): the per-account lists are ordered aggregates, whose states DuckDB cannot spill to
+-- the first): the per-account lists are list aggregates, whose states DuckDB cannot spill to
 -- disk, so at a million customers all accounts at once outgrow the memory cap. Every input is
 -- filtered to the part's accounts; one part below ACCOUNTS_PER_PART accounts.
 --
